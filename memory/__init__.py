@@ -1,0 +1,75 @@
+"""turnkeep's memory layer: durable, ordered conversation events on libSQL.
+
+Knows libSQL, yoyo and SQL; nothing of the runtime or Textual. Nothing here does I/O at
+import time. Start with :func:`open_embedded` (a local file, the default),
+:func:`open_remote` (sqld/Turso) or :class:`EphemeralMemory` (memory disabled).
+"""
+
+from memory.connect import open_embedded
+from memory.ephemeral import EphemeralMemory
+from memory.errors import (
+    MemoryLayerError,
+    MigrationError,
+    NotADatabaseError,
+    NotFoundError,
+    QueryError,
+    ReadOnlyError,
+    SerializationError,
+    StoreAuthError,
+    StoreBusyError,
+    StoreConfigError,
+    StoreConnectionError,
+    StoreTimeoutError,
+)
+from memory.libsql import LibsqlMemory
+from memory.migrate import MigrationOutcome
+from memory.protocol import (
+    HealthProbe,
+    HealthReport,
+    Memory,
+    MemoryBackend,
+    SessionCatalog,
+    StateStore,
+)
+from memory.records import (
+    Event,
+    EventDraft,
+    SessionInfo,
+    SessionPage,
+    StateSnapshot,
+    new_session_id,
+)
+from memory.remote import open_remote, redact_url
+
+__all__ = [
+    "EphemeralMemory",
+    "Event",
+    "EventDraft",
+    "HealthProbe",
+    "HealthReport",
+    "LibsqlMemory",
+    "Memory",
+    "MemoryBackend",
+    "MemoryLayerError",
+    "MigrationError",
+    "MigrationOutcome",
+    "NotADatabaseError",
+    "NotFoundError",
+    "QueryError",
+    "ReadOnlyError",
+    "SerializationError",
+    "SessionCatalog",
+    "SessionInfo",
+    "SessionPage",
+    "StateSnapshot",
+    "StateStore",
+    "StoreAuthError",
+    "StoreBusyError",
+    "StoreConfigError",
+    "StoreConnectionError",
+    "StoreTimeoutError",
+    "new_session_id",
+    "open_embedded",
+    "open_remote",
+    "redact_url",
+]

@@ -1,0 +1,133 @@
+"""Opening a memory backend deterministically: open, migrate, verify, then ready.
+
+:func:`open_embedded` is the default (a local file); :func:`memory.remote.open_remote`
+is opt-in; :class:`~memory.ephemeral.EphemeralMemory` is used when memory is disabled.
+There is no fallback between them: a failure is raised, typed, and nothing is written
+anywhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+from pathlib import Path
+
+from memory.embedded import EmbeddedClient, Synchronous, preflight
+from memory.errors import MemoryLayerError, MigrationError, translate
+from memory.libsql import Clock, LibsqlMemory, utc_now
+from memory.migrate import (
+    MigrationOutcome,
+    apply_pending,
+    load_migrations,
+    missing_schema,
+    sqlite_backend,
+)
+
+__all__ = ["open_embedded"]
+
+#: Files larger than this skip the full ``quick_check`` at open (it reads every page);
+#: the header and schema are still read, and ``turnkeep db status`` offers a full check.
+QUICK_CHECK_MAX_BYTES = 64 * 1024 * 1024
+
+
+def _migrate_file(path: Path, migrations_dir: Path | None) -> MigrationOutcome:
+    migrations = load_migrations(migrations_dir)
+    try:
+        backend = sqlite_backend(path)
+    except sqlite3.Error as exc:
+        raise translate(exc, where=str(path), action="open") from exc
+    try:
+        outcome = apply_pending(backend, migrations, local=True)
+        cursor = backend.connection.cursor()
+        missing = missing_schema(lambda sql: cursor.execute(sql).fetchall())
+    finally:
+        backend.connection.close()
+    if missing:
+        raise MigrationError(
+            f"the schema is incomplete after migrating: missing {', '.join(missing)}",
+            hint="The database may have been edited by hand; restore it from a backup.",
+        )
+    return outcome
+
+
+def _quick_check(conn: sqlite3.Connection) -> list[str]:
+    return [str(row[0]) for row in conn.execute("PRAGMA quick_check").fetchall()]
+
+
+async def open_embedded(
+    path: Path,
+    *,
+    synchronous: Synchronous = "full",
+    busy_timeout: float = 5.0,
+    migrate: bool = True,
+    verify: bool = True,
+    migrations_dir: Path | None = None,
+    clock: Clock = utc_now,
+) -> LibsqlMemory:
+    """Open (creating it owner-only if needed) and migrate a local database file.
+
+    Args:
+        path: the database file; its directory must exist.
+        synchronous: SQLite ``synchronous`` level (WAL is always used).
+        busy_timeout: seconds to wait for another writer's lock per attempt.
+        migrate: apply pending migrations.
+        verify: without ``migrate``, still require a complete schema.
+        migrations_dir: migrations to use instead of the project's (tests).
+        clock: timestamps source.
+
+    Returns:
+        A ready backend; close it with ``await memory.close()``.
+
+    Raises:
+        StoreConnectionError: the directory is missing or the file cannot be opened.
+        ReadOnlyError: the file or directory is not writable.
+        NotADatabaseError: the file is not a SQLite database, is corrupt, or belongs to
+            another application; it is left untouched.
+        MigrationError: a migration failed (the database is as it was before it).
+    """
+    where = str(path)
+    await asyncio.to_thread(preflight, path, create=True)
+    client = EmbeddedClient(path, synchronous=synchronous, busy_timeout=busy_timeout)
+    try:
+        try:
+            size = os.stat(path).st_size
+            if size and size <= QUICK_CHECK_MAX_BYTES:
+                problems = await client.run(_quick_check)
+                if problems != ["ok"]:
+                    raise translate(
+                        sqlite3.DatabaseError(f"database disk image is malformed: {problems[0]}"),
+                        where=where,
+                        action="open",
+                    )
+            else:
+                await client.run(lambda conn: conn.execute("SELECT 1").fetchone())
+        except MemoryLayerError:
+            raise
+        except Exception as exc:
+            raise translate(exc, where=where, action="open") from exc
+        migrations = load_migrations(migrations_dir)
+        outcome: MigrationOutcome | None = None
+        if migrate:
+            outcome = await client.run(lambda _conn: _migrate_file(path, migrations_dir))
+        elif verify:
+            missing = await client.run(
+                lambda conn: missing_schema(lambda sql: conn.execute(sql).fetchall())
+            )
+            if missing:
+                raise MigrationError(
+                    f"{where} is not migrated (missing {', '.join(missing)})",
+                    hint="Run `turnkeep db migrate`.",
+                )
+    except BaseException:
+        await client.close()
+        raise
+    return LibsqlMemory(
+        client,
+        mode="embedded",
+        where=where,
+        clock=clock,
+        migration_ids=[m.id for m in migrations],
+        path=path,
+        migration_outcome=outcome,
+    )

@@ -1,0 +1,310 @@
+"""The embedded-file client: libsql-client's ``Client`` API over one thread-confined connection.
+
+libsql-client's own ``file:`` mode opens a new sqlite3 connection per call with
+``timeout=0`` (a second writer gets ``SQLITE_BUSY`` at once), runs synchronously on the
+calling event loop (it would freeze a UI), and ``create_client`` succeeds on a file that
+is not a database. This client keeps the same API (``execute``/``batch`` returning
+``libsql_client.ResultSet``, errors as ``LibsqlError`` with the SQLite error name as
+code) so the backend's SQL is written once for both modes, and designs around those
+weaknesses:
+
+* one persistent connection, owned by one dedicated thread: the event loop never runs
+  SQLite, and per-connection settings (WAL, ``synchronous``, ``busy_timeout``) stick;
+* a batch is ``BEGIN IMMEDIATE`` ... ``COMMIT``, so writers queue on the busy handler
+  instead of failing on lock upgrade; remaining ``SQLITE_BUSY`` is retried with bounded
+  exponential backoff;
+* the file is checked before it is opened (see :func:`preflight`), so a non-database
+  file is reported and never modified.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import stat
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import libsql_client
+from libsql_client import InArgs, InStatement, LibsqlError, ResultSet
+from libsql_client.sqlite3_utils import _execute_stmt
+
+from memory.errors import (
+    NotADatabaseError,
+    ReadOnlyError,
+    StoreConnectionError,
+)
+
+__all__ = ["SQLITE_HEADER", "EmbeddedClient", "Synchronous", "preflight"]
+
+T = TypeVar("T")
+Synchronous = Literal["off", "normal", "full", "extra"]
+SQLITE_HEADER = b"SQLite format 3\x00"
+_BUSY = {"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_BUSY_SNAPSHOT", "SQLITE_BUSY_RECOVERY"}
+
+
+def preflight(path: Path, *, create: bool) -> bool:
+    """Check a database path before SQLite touches it; create it owner-only if asked.
+
+    Args:
+        path: the database file.
+        create: create the file (mode 0600) when it does not exist.
+
+    Returns:
+        True when the file was created by this call.
+
+    Raises:
+        StoreConnectionError: the directory does not exist, or the path is not a file.
+        ReadOnlyError: the file or its directory cannot be written.
+        NotADatabaseError: the file exists and is not a SQLite database.
+    """
+    parent = path.parent
+    if not parent.exists():
+        raise StoreConnectionError(
+            f"the directory {parent} does not exist",
+            hint="Create it, or point TURNKEEP_DB__PATH at an existing directory.",
+        )
+    if not parent.is_dir():
+        raise StoreConnectionError(f"{parent} is not a directory")
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        st = None
+    except PermissionError as exc:
+        raise ReadOnlyError(f"no permission to access {path}") from exc
+    if st is None:
+        if not create:
+            raise StoreConnectionError(f"the database {path} does not exist")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise ReadOnlyError(f"cannot create a database in {parent}: permission denied")
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            return preflight(path, create=False)
+        except OSError as exc:
+            raise ReadOnlyError(f"cannot create {path}: {exc.strerror}") from exc
+        os.close(fd)
+        return True
+    if not stat.S_ISREG(st.st_mode):
+        raise StoreConnectionError(f"{path} is not a regular file")
+    if not os.access(path, os.R_OK):
+        raise ReadOnlyError(f"no permission to read {path}")
+    if st.st_size > 0:
+        try:
+            with open(path, "rb") as handle:
+                header = handle.read(len(SQLITE_HEADER))
+        except OSError as exc:
+            raise StoreConnectionError(f"cannot read {path}: {exc.strerror}") from exc
+        if header != SQLITE_HEADER:
+            raise NotADatabaseError(f"{path} is not a SQLite database (its header is wrong)")
+    if not os.access(path, os.W_OK) or not os.access(parent, os.W_OK | os.X_OK):
+        raise ReadOnlyError(
+            f"{path} (or its directory) is not writable",
+            hint="turnkeep needs to write the database and its -wal/-shm files beside it.",
+        )
+    return False
+
+
+class EmbeddedClient(libsql_client.Client):
+    """A ``libsql_client.Client`` for a local file, on a dedicated thread.
+
+    Args:
+        path: the database file (checked by :func:`preflight` beforehand).
+        synchronous: SQLite ``synchronous`` level (WAL mode is always set).
+        busy_timeout: seconds SQLite's busy handler waits for a lock per attempt.
+        retry_budget: total seconds a busy batch is retried before ``SQLITE_BUSY`` is
+            raised to the caller.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        synchronous: Synchronous = "full",
+        busy_timeout: float = 5.0,
+        retry_budget: float = 30.0,
+    ) -> None:
+        self._path = path
+        self._synchronous = synchronous
+        self._busy_timeout = busy_timeout
+        self._retry_budget = retry_budget
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="turnkeep-db")
+        self._conn: sqlite3.Connection | None = None
+        self._closed = False
+
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        return self._path
+
+    # -- running work on the database thread ---------------------------------------
+
+    async def run(self, func: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``func(connection)`` on the database thread and return its result."""
+        if self._closed:
+            raise LibsqlError("The client was closed", "CLIENT_CLOSED")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._call, func)
+
+    def _call(self, func: Callable[[sqlite3.Connection], T]) -> T:
+        return func(self._connection())
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._conn = self._connect()
+        return self._conn
+
+    def _connect(self) -> sqlite3.Connection:
+        uri = f"{self._path.resolve().as_uri()}?mode=rw"
+        try:
+            conn = sqlite3.connect(
+                uri,
+                uri=True,
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=self._busy_timeout,
+            )
+        except sqlite3.Error as exc:
+            raise _as_libsql(exc) from exc
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+            # Inspect before anything that writes (journal_mode rewrites the header).
+            self._retry_busy(lambda: inspect_foreign(conn))
+            mode = self._retry_busy(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone())
+            if mode is None or str(mode[0]).lower() != "wal":
+                raise LibsqlError(f"could not enable WAL (got {mode!r})", "SQLITE_READONLY")
+            conn.execute(f"PRAGMA synchronous = {self._synchronous.upper()}")
+        except sqlite3.Error as exc:
+            conn.close()
+            raise _as_libsql(exc) from exc
+        except LibsqlError:
+            conn.close()
+            raise
+        return conn
+
+    def _retry_busy(self, func: Callable[[], T]) -> T:
+        """Call ``func``, retrying SQLITE_BUSY with bounded exponential backoff."""
+        deadline = time.monotonic() + self._retry_budget
+        delay = 0.005
+        while True:
+            try:
+                return func()
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorname", "") not in _BUSY or time.monotonic() > deadline:
+                    raise
+            except LibsqlError as exc:
+                if exc.code not in _BUSY or time.monotonic() > deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+
+    # -- libsql_client.Client ----------------------------------------------------------
+
+    async def execute(self, stmt: InStatement, args: InArgs = None) -> ResultSet:
+        """Execute one statement (autocommit)."""
+        return await self.run(lambda conn: self._retry_busy(lambda: _execute_stmt(conn, stmt, args)))
+
+    async def batch(self, stmts: list[InStatement]) -> list[ResultSet]:
+        """Execute statements in one ``BEGIN IMMEDIATE`` transaction; all or nothing."""
+        return await self.run(lambda conn: self._retry_busy(lambda: _run_batch(conn, stmts)))
+
+    def transaction(self) -> libsql_client.Transaction:
+        """Interactive transactions are not offered: save points are single batches."""
+        raise LibsqlError(
+            "interactive transactions are not supported; use batch()", "NOT_SUPPORTED"
+        )
+
+    async def close(self) -> None:
+        """Close the connection and stop the thread. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self._close_conn)
+        self._executor.shutdown(wait=False)
+
+    def close_sync(self) -> None:
+        """Close from synchronous code (e.g. at interpreter exit)."""
+        if not self._closed:
+            self._closed = True
+            self._executor.submit(self._close_conn).result()
+            self._executor.shutdown(wait=True)
+
+    def _close_conn(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+
+def _run_batch(conn: sqlite3.Connection, stmts: list[InStatement]) -> list[ResultSet]:
+    _execute_stmt(conn, "BEGIN IMMEDIATE")
+    try:
+        results = [_execute_stmt(conn, stmt) for stmt in stmts]
+        _execute_stmt(conn, "COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return results
+
+
+def _as_libsql(exc: sqlite3.Error) -> LibsqlError:
+    code = getattr(exc, "sqlite_errorname", None) or "SQLITE"
+    return LibsqlError(str(exc), code)
+
+
+#: Tables a turnkeep database may hold besides its own and SQLite's internals.
+_OWN_TABLES = frozenset(
+    {
+        "sessions",
+        "conversation_events",
+        "session_state",
+        "_yoyo_migration",
+        "_yoyo_log",
+        "_yoyo_version",
+        "yoyo_lock",
+    }
+)
+
+
+def inspect_foreign(conn: sqlite3.Connection) -> None:
+    """Refuse a database that belongs to another application.
+
+    Reading ``sqlite_master`` also detects a corrupt or non-database file before
+    anything is written to it.
+
+    Raises:
+        LibsqlError: code ``FOREIGN_DATABASE`` when the file has tables but none of
+            turnkeep's bookkeeping; SQLite's own code when it cannot be read.
+    """
+    try:
+        rows = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        ).fetchall()
+    except sqlite3.Error as exc:
+        raise _as_libsql(exc) from exc
+    names = {row[0] for row in rows}
+    if names and "_yoyo_migration" not in names and not names <= _OWN_TABLES:
+        shown = ", ".join(sorted(names)[:5])
+        raise LibsqlError(
+            f"the file is a SQLite database of another application (tables: {shown})",
+            "FOREIGN_DATABASE",
+        )
+
+
+def version_info(conn: sqlite3.Connection) -> dict[str, Any]:
+    """Engine details for health reports (runs on the database thread)."""
+    row = conn.execute("SELECT sqlite_version()").fetchone()
+    mode = conn.execute("PRAGMA journal_mode").fetchone()
+    return {"version": row[0], "journal_mode": mode[0]}

@@ -1,0 +1,234 @@
+"""The memory layer's error tree, and the one place driver errors are translated.
+
+::
+
+    MemoryLayerError                  base of everything the memory layer raises
+    ├── StoreConfigError              the target itself is invalid (bad URL, token over plain text)
+    ├── StoreConnectionError          cannot open / reach / initialise the database
+    │   ├── StoreAuthError            the server refused the credentials
+    │   ├── NotADatabaseError         the file exists but is not a SQLite database (or is corrupt)
+    │   └── StoreTimeoutError         a call got no answer within the configured timeout
+    ├── MigrationError                a schema migration failed (names the migration)
+    ├── QueryError                    a statement failed after the store was opened
+    │   ├── StoreBusyError            contention did not clear within the retry budget
+    │   └── ReadOnlyError             the database or the token does not allow writes
+    ├── SerializationError            a payload cannot be stored or read back as JSON
+    └── NotFoundError                 the session does not exist
+
+Every error carries a short ``title`` and a ``hint`` saying what a person can do about
+it; ``str(error)`` is the message. Driver exceptions (``LibsqlError``,
+``aiohttp.ClientError``, ``sqlite3.Error``, ``TimeoutError``) are translated into this
+tree only by :func:`translate`, always with ``raise ... from``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from typing import ClassVar
+
+__all__ = [
+    "MemoryLayerError",
+    "MigrationError",
+    "NotADatabaseError",
+    "NotFoundError",
+    "QueryError",
+    "ReadOnlyError",
+    "SerializationError",
+    "StoreAuthError",
+    "StoreBusyError",
+    "StoreConfigError",
+    "StoreConnectionError",
+    "StoreTimeoutError",
+    "translate",
+]
+
+
+class MemoryLayerError(Exception):
+    """Base class of every error the memory layer raises."""
+
+    title: ClassVar[str] = "Memory error"
+    default_hint: ClassVar[str] = "Run `turnkeep db status` for details."
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint if hint is not None else self.default_hint
+
+
+class StoreConfigError(MemoryLayerError):
+    """The database target is invalid before any connection is attempted."""
+
+    title = "Invalid database configuration"
+    default_hint = "Fix TURNKEEP_DB__URL / TURNKEEP_DB__PATH or the config file."
+
+
+class StoreConnectionError(MemoryLayerError):
+    """The database cannot be opened, reached or initialised."""
+
+    title = "Cannot open the database"
+    default_hint = "Check the database location and that the server is running."
+
+
+class StoreAuthError(StoreConnectionError):
+    """The server refused the credentials (missing, invalid, expired or read-only token)."""
+
+    title = "Authentication failed"
+    default_hint = "Check TURNKEEP_DB__AUTH_TOKEN (or TURSO_AUTH_TOKEN)."
+
+
+class NotADatabaseError(StoreConnectionError):
+    """The file exists but is not a SQLite database, or is corrupt."""
+
+    title = "Not a turnkeep database"
+    default_hint = (
+        "Point TURNKEEP_DB__PATH at another file; turnkeep never overwrites a file it "
+        "cannot read."
+    )
+
+
+class StoreTimeoutError(StoreConnectionError):
+    """A call got no answer within the configured timeout."""
+
+    title = "The database did not answer"
+    default_hint = "Check the server; raise TURNKEEP_DB__TIMEOUT if it is just slow."
+
+
+class MigrationError(MemoryLayerError):
+    """A schema migration failed; the database was left as it was before it."""
+
+    title = "Migration failed"
+    default_hint = "The database was left unchanged. Fix the migration and run `turnkeep db migrate`."
+
+    def __init__(self, message: str, *, migration: str | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.migration = migration
+
+
+class QueryError(MemoryLayerError):
+    """A statement failed on an open store."""
+
+    title = "Database query failed"
+
+
+class StoreBusyError(QueryError):
+    """Write contention did not clear within the retry budget."""
+
+    title = "Database busy"
+    default_hint = "Another process holds the write lock; try again in a moment."
+
+
+class ReadOnlyError(QueryError):
+    """The database file, directory or token does not allow writes."""
+
+    title = "Database is read-only"
+    default_hint = "Check file permissions, or use a read-write auth token."
+
+
+class SerializationError(MemoryLayerError):
+    """A payload cannot be encoded to JSON/UTF-8 or decoded back."""
+
+    title = "Cannot serialise event"
+    default_hint = "Payloads must be JSON objects of valid Unicode text (no lone surrogates)."
+
+
+class NotFoundError(MemoryLayerError):
+    """The requested session does not exist."""
+
+    title = "Session not found"
+    default_hint = "List sessions with `turnkeep sessions list`."
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(f"no session with id {session_id!r}")
+        self.session_id = session_id
+
+
+_AUTH_CODES = {"AUTH_HEADER_NOT_FOUND", "AUTH_JWT_INVALID", "AUTH_JWT_EXPIRED", "AUTH_FAILED"}
+_BUSY_CODES = {"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_BUSY_SNAPSHOT", "SQLITE_BUSY_RECOVERY"}
+_READONLY_CODES = {
+    "SQLITE_READONLY",
+    "SQLITE_READONLY_DBMOVED",
+    "SQLITE_READONLY_DIRECTORY",
+    "SQLITE_READONLY_CANTINIT",
+    "SQLITE_READONLY_RECOVERY",
+    "SQLITE_PERM",
+    "SQLITE_AUTH",
+}
+_CORRUPT_CODES = {"SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_CORRUPT_VTAB"}
+_CANTOPEN_CODES = {"SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_FULL"}
+
+
+def _sqlite_code(exc: BaseException) -> str | None:
+    """Return the SQLite error name carried by a driver exception, if any."""
+    code = getattr(exc, "sqlite_errorname", None)
+    if isinstance(code, str):
+        return code
+    code = getattr(exc, "code", None)
+    return code if isinstance(code, str) else None
+
+
+def translate(exc: BaseException, *, where: str, action: str = "query") -> MemoryLayerError:
+    """Translate a driver exception into the most specific error of this tree.
+
+    Args:
+        exc: the exception raised by sqlite3, libsql-client, aiohttp or asyncio.
+        where: a redacted description of the database (a path or a host), named in the
+            message so a person knows which database failed.
+        action: what was being done ("open", "query", "write"); chooses between a
+            connection error and a query error for ambiguous driver failures.
+
+    Returns:
+        The translated error; the caller raises it ``from exc``.
+    """
+    if isinstance(exc, MemoryLayerError):
+        return exc
+    # Deferred imports keep aiohttp off the import path of the embedded mode.
+    import aiohttp
+
+    text = str(exc)
+    code = _sqlite_code(exc) or ""
+    if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
+        return StoreTimeoutError(f"{where} did not answer in time")
+    if isinstance(exc, aiohttp.WSServerHandshakeError) and exc.status in (401, 403):
+        return StoreAuthError(f"the server refused the auth token for {where}")
+    if isinstance(exc, aiohttp.ClientResponseError):
+        if exc.status == 401:
+            return StoreAuthError(
+                f"the server refused the auth token for {where}; check TURNKEEP_DB__AUTH_TOKEN"
+            )
+        if exc.status == 403:
+            return ReadOnlyError(f"the server at {where} does not allow this with the token given")
+        return StoreConnectionError(f"{where} answered HTTP {exc.status}")
+    if isinstance(exc, (aiohttp.ClientError, ConnectionError, OSError)) and not isinstance(
+        exc, sqlite3.Error
+    ):
+        return StoreConnectionError(f"cannot reach {where}: {_short(text) or type(exc).__name__}")
+    if code in _AUTH_CODES or "AUTH_" in code:
+        return StoreAuthError(
+            f"the server refused the auth token for {where}; check TURNKEEP_DB__AUTH_TOKEN"
+        )
+    if code in _BUSY_CODES or "database is locked" in text:
+        return StoreBusyError(f"{where} stayed busy: {_short(text)}")
+    if code in _READONLY_CODES or "readonly" in text.replace("-", "").lower():
+        return ReadOnlyError(f"{where} does not allow writes: {_short(text)}")
+    if code == "FOREIGN_DATABASE":
+        return NotADatabaseError(f"{where}: {getattr(exc, 'explanation', text)}")
+    if code in _CORRUPT_CODES or "not a database" in text or "malformed" in text:
+        return NotADatabaseError(f"{where} is not a readable SQLite database: {_short(text)}")
+    if code.startswith("SQLITE_FULL") or "disk is full" in text:
+        return QueryError(
+            f"{where}: the disk is full", hint="Free disk space; queued turns are kept and retried."
+        )
+    if code in _CANTOPEN_CODES or (action == "open" and isinstance(exc, sqlite3.Error)):
+        return StoreConnectionError(f"cannot open {where}: {_short(text)}")
+    if code in {"STREAM_EXPIRED", "CLIENT_CLOSED", "WEBSOCKET_CLOSED", "HRANA_WEBSOCKET_ERROR"}:
+        return StoreConnectionError(f"lost the connection to {where}: {_short(text)}")
+    if action == "open":
+        return StoreConnectionError(f"cannot open {where}: {_short(text)}")
+    return QueryError(f"{where}: {_short(text)}")
+
+
+def _short(text: str, limit: int = 300) -> str:
+    """One line, bounded, for messages that end up in a status bar."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"

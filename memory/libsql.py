@@ -1,0 +1,414 @@
+"""The libSQL backend: every statement turnkeep sends, written once for both modes.
+
+It talks to a ``libsql_client.Client``: :class:`~memory.embedded.EmbeddedClient` for a
+local file, or a bounded remote client (see :mod:`memory.remote`) for sqld/Turso.
+Driver errors are translated here, at the boundary, by :meth:`LibsqlMemory._call`.
+
+Writes are single batches (one transaction, one round trip remotely): ``store`` creates
+the session if needed, inserts each event at ``last_seq + i`` read inside the same
+transaction, bumps the counters and reads the new ``last_seq`` back.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import libsql_client
+from libsql_client import ResultSet, Row
+
+from memory.errors import NotFoundError, translate
+from memory.migrate import MigrationOutcome
+from memory.protocol import HealthReport
+from memory.records import (
+    Event,
+    EventDraft,
+    SessionInfo,
+    SessionPage,
+    StateSnapshot,
+    check_text,
+    decode_payload,
+    encode_payload,
+    format_ts,
+)
+
+__all__ = ["Clock", "LibsqlMemory"]
+
+T = TypeVar("T")
+Clock = Callable[[], datetime]
+
+_SESSION_COLUMNS = (
+    "id, title, agent, provider, model, created_at, updated_at, "
+    "turn_count, event_count, last_seq, metadata"
+)
+_EVENT_COLUMNS = "seq, turn, kind, payload, created_at"
+
+
+def utc_now() -> datetime:
+    """The default clock."""
+    return datetime.now(UTC)
+
+
+def _session_from_row(row: Row) -> SessionInfo:
+    return SessionInfo(
+        id=str(row[0]),
+        title=None if row[1] is None else str(row[1]),
+        agent=None if row[2] is None else str(row[2]),
+        provider=None if row[3] is None else str(row[3]),
+        model=None if row[4] is None else str(row[4]),
+        created_at=str(row[5]),
+        updated_at=str(row[6]),
+        turns=int(row[7] or 0),
+        events=int(row[8] or 0),
+        last_seq=int(row[9] or 0),
+        metadata=decode_payload(row[10]),  # type: ignore[arg-type]
+    )
+
+
+class LibsqlMemory:
+    """The memory backend over libsql-client (embedded file or remote server).
+
+    Args:
+        client: an open ``libsql_client.Client``.
+        mode: ``"embedded"`` or ``"remote"``, for health reports.
+        where: the redacted location (path or URL without credentials); every error
+            message names it.
+        clock: returns the current time; tests freeze it.
+        migration_ids: the project's migration ids, to report pending ones.
+        path: the database file in embedded mode.
+        migration_outcome: what opening it migrated.
+    """
+
+    def __init__(
+        self,
+        client: libsql_client.Client,
+        *,
+        mode: Literal["embedded", "remote"],
+        where: str,
+        clock: Clock = utc_now,
+        migration_ids: Sequence[str] = (),
+        path: Path | None = None,
+        migration_outcome: MigrationOutcome | None = None,
+    ) -> None:
+        self._client = client
+        self.mode: Literal["embedded", "remote"] = mode
+        self.where = where
+        self._clock = clock
+        self._migration_ids = tuple(migration_ids)
+        self._path = path
+        #: What opening this backend migrated (``None`` when it did not migrate).
+        self.migration_outcome = migration_outcome
+
+    @property
+    def client(self) -> libsql_client.Client:
+        """The underlying client (for maintenance commands such as backup)."""
+        return self._client
+
+    @property
+    def path(self) -> Path | None:
+        """The database file in embedded mode, else ``None``."""
+        return self._path
+
+    async def _call(self, make: Callable[[], Awaitable[T]]) -> T:
+        """Run one client call, translating driver errors at this single boundary."""
+        try:
+            return await make()
+        except Exception as exc:
+            raise translate(exc, where=self.where) from exc
+
+    async def _execute(self, sql: str, args: list[Any] | None = None) -> ResultSet:
+        return await self._call(lambda: self._client.execute(sql, args))
+
+    async def _batch(self, stmts: list[tuple[str, list[Any]]]) -> list[ResultSet]:
+        return await self._call(lambda: self._client.batch(list(stmts)))
+
+    def _now(self) -> str:
+        return format_ts(self._clock())
+
+    # -- Memory ------------------------------------------------------------------------
+
+    async def store(self, session_id: str, events: Sequence[EventDraft]) -> list[int]:
+        """See :meth:`memory.protocol.Memory.store`."""
+        if not events:
+            return []
+        check_text(session_id, "session id")
+        now = self._now()
+        stmts: list[tuple[str, list[Any]]] = [
+            (
+                "INSERT INTO sessions (id, created_at, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (id) DO NOTHING",
+                [session_id, now, now],
+            )
+        ]
+        insert = (
+            "INSERT INTO conversation_events (session_id, seq, turn, kind, payload, created_at) "
+            "VALUES (?, (SELECT last_seq FROM sessions WHERE id = ?) + ?, ?, ?, ?, ?)"
+        )
+        max_turn = 0
+        for offset, event in enumerate(events, start=1):
+            payload = encode_payload(event.payload)
+            kind = check_text(event.kind, "event kind")
+            stmts.append((insert, [session_id, session_id, offset, event.turn, kind, payload, now]))
+            max_turn = max(max_turn, event.turn)
+        count = len(events)
+        stmts.append(
+            (
+                "UPDATE sessions SET last_seq = last_seq + ?, event_count = event_count + ?, "
+                "turn_count = max(turn_count, ?), updated_at = ? WHERE id = ?",
+                [count, count, max_turn, now, session_id],
+            )
+        )
+        stmts.append(("SELECT last_seq FROM sessions WHERE id = ?", [session_id]))
+        results = await self._batch(stmts)
+        last = int(results[-1].rows[0][0])  # type: ignore[arg-type]
+        return list(range(last - count + 1, last + 1))
+
+    async def recall(
+        self,
+        session_id: str,
+        *,
+        after: int = 0,
+        before: int | None = None,
+        limit: int | None = None,
+        newest: bool = False,
+    ) -> list[Event]:
+        """See :meth:`memory.protocol.Memory.recall`."""
+        sql = f"SELECT {_EVENT_COLUMNS} FROM conversation_events WHERE session_id = ? AND seq > ?"
+        args: list[Any] = [session_id, after]
+        if before is not None:
+            sql += " AND seq < ?"
+            args.append(before)
+        sql += " ORDER BY seq DESC" if newest and limit is not None else " ORDER BY seq"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(max(0, limit))
+        result = await self._execute(sql, args)
+        rows = result.rows
+        if not rows:
+            await self.get_session(session_id)  # raises NotFoundError for unknown sessions
+            return []
+        if newest and limit is not None:
+            rows = rows[::-1]
+        return [
+            Event(session_id, int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]))  # type: ignore[arg-type]
+            for r in rows
+        ]
+
+    async def forget(self, session_id: str) -> None:
+        """See :meth:`memory.protocol.Memory.forget`."""
+        results = await self._batch(
+            [
+                ("DELETE FROM conversation_events WHERE session_id = ?", [session_id]),
+                ("DELETE FROM session_state WHERE session_id = ?", [session_id]),
+                ("DELETE FROM sessions WHERE id = ?", [session_id]),
+            ]
+        )
+        if results[-1].rows_affected == 0:
+            raise NotFoundError(session_id)
+
+    # -- SessionCatalog ----------------------------------------------------------------
+
+    async def create_session(
+        self,
+        session_id: str,
+        *,
+        title: str | None = None,
+        agent: str | None = None,
+        provider: str | None = None,
+        model: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> SessionInfo:
+        """See :meth:`memory.protocol.SessionCatalog.create_session`."""
+        for value, what in ((session_id, "session id"), (title, "title"), (agent, "agent")):
+            if value is not None:
+                check_text(value, what)
+        meta = None if metadata is None else encode_payload(metadata)
+        now = self._now()
+        results = await self._batch(
+            [
+                (
+                    "INSERT INTO sessions (id, title, agent, provider, model, created_at, "
+                    "updated_at, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, coalesce(?, '{}')) "
+                    "ON CONFLICT (id) DO UPDATE SET title = coalesce(excluded.title, title), "
+                    "agent = coalesce(excluded.agent, agent), "
+                    "provider = coalesce(excluded.provider, provider), "
+                    "model = coalesce(excluded.model, model), "
+                    "metadata = CASE WHEN ? IS NULL THEN metadata ELSE excluded.metadata END",
+                    [session_id, title, agent, provider, model, now, now, meta, meta],
+                ),
+                (f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", [session_id]),
+            ]
+        )
+        return _session_from_row(results[-1].rows[0])
+
+    async def find_session(self, session_id: str) -> SessionInfo | None:
+        """See :meth:`memory.protocol.SessionCatalog.find_session`."""
+        result = await self._execute(
+            f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", [session_id]
+        )
+        return _session_from_row(result.rows[0]) if result.rows else None
+
+    async def get_session(self, session_id: str) -> SessionInfo:
+        """See :meth:`memory.protocol.SessionCatalog.get_session`."""
+        info = await self.find_session(session_id)
+        if info is None:
+            raise NotFoundError(session_id)
+        return info
+
+    async def list_sessions(
+        self,
+        *,
+        limit: int = 50,
+        after: tuple[str, str] | None = None,
+        title_filter: str | None = None,
+    ) -> SessionPage:
+        """See :meth:`memory.protocol.SessionCatalog.list_sessions`."""
+        clauses: list[str] = []
+        args: list[Any] = []
+        if after is not None:
+            clauses.append("(updated_at, id) < (?, ?)")
+            args.extend(after)
+        if title_filter:
+            escaped = (
+                title_filter.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            )
+            clauses.append("title LIKE ? ESCAPE '\\'")
+            args.append(f"%{escaped}%")
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        args.append(max(0, limit))
+        result = await self._execute(
+            f"SELECT {_SESSION_COLUMNS} FROM sessions{where} "
+            "ORDER BY updated_at DESC, id DESC LIMIT ?",
+            args,
+        )
+        sessions = tuple(_session_from_row(row) for row in result.rows)
+        cursor = (sessions[-1].updated_at, sessions[-1].id) if len(sessions) == limit else None
+        return SessionPage(sessions=sessions, cursor=cursor)
+
+    async def rename_session(self, session_id: str, title: str) -> SessionInfo:
+        """See :meth:`memory.protocol.SessionCatalog.rename_session`."""
+        check_text(title, "title")
+        results = await self._batch(
+            [
+                ("UPDATE sessions SET title = ? WHERE id = ?", [title, session_id]),
+                (f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", [session_id]),
+            ]
+        )
+        if not results[-1].rows:
+            raise NotFoundError(session_id)
+        return _session_from_row(results[-1].rows[0])
+
+    async def count_sessions(self) -> int:
+        """See :meth:`memory.protocol.SessionCatalog.count_sessions`."""
+        result = await self._execute("SELECT count(*) FROM sessions")
+        return int(result.rows[0][0])  # type: ignore[arg-type]
+
+    # -- StateStore --------------------------------------------------------------------
+
+    async def save_state(self, session_id: str, state: Mapping[str, Any]) -> StateSnapshot:
+        """See :meth:`memory.protocol.StateStore.save_state`."""
+        encoded = encode_payload(state)
+        now = self._now()
+        results = await self._batch(
+            [
+                (
+                    "INSERT OR REPLACE INTO session_state (session_id, seq, state, created_at) "
+                    "SELECT id, last_seq, ?, ? FROM sessions WHERE id = ?",
+                    [encoded, now, session_id],
+                ),
+                ("SELECT last_seq FROM sessions WHERE id = ?", [session_id]),
+            ]
+        )
+        if not results[-1].rows:
+            raise NotFoundError(session_id)
+        seq = int(results[-1].rows[0][0])  # type: ignore[arg-type]
+        return StateSnapshot(session_id, seq, decode_payload(encoded), now)
+
+    async def load_state(self, session_id: str) -> StateSnapshot | None:
+        """See :meth:`memory.protocol.StateStore.load_state`."""
+        result = await self._execute(
+            "SELECT seq, state, created_at FROM session_state WHERE session_id = ? "
+            "ORDER BY seq DESC LIMIT 1",
+            [session_id],
+        )
+        if not result.rows:
+            await self.get_session(session_id)
+            return None
+        row = result.rows[0]
+        return StateSnapshot(session_id, int(row[0]), decode_payload(row[1]), str(row[2]))  # type: ignore[arg-type]
+
+    # -- HealthProbe -------------------------------------------------------------------
+
+    async def health(self) -> HealthReport:
+        """See :meth:`memory.protocol.HealthProbe.health`."""
+        started = time.perf_counter()
+        try:
+            version = await self._execute("SELECT sqlite_version()")
+            latency = (time.perf_counter() - started) * 1000
+            tables_rs = await self._execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            tables = {str(row[0]) for row in tables_rs.rows}
+            counts: dict[str, int] = {}
+            for table in ("sessions", "conversation_events", "session_state"):
+                if table in tables:
+                    result = await self._execute(f"SELECT count(*) FROM {table}")
+                    counts[table] = int(result.rows[0][0])  # type: ignore[arg-type]
+            applied: tuple[str, ...] = ()
+            if "_yoyo_migration" in tables:
+                result = await self._execute(
+                    "SELECT migration_id FROM _yoyo_migration ORDER BY applied_at_utc"
+                )
+                applied = tuple(str(row[0]) for row in result.rows)
+        except Exception as exc:
+            error = translate(exc, where=self.where)
+            return HealthReport(
+                mode=self.mode,
+                location=self.where,
+                reachable=False,
+                latency_ms=None,
+                engine_version=None,
+                error=f"{error.title}: {error}",
+                **self._file_sizes(),
+            )
+        journal: str | None = None
+        try:
+            result = await self._execute("PRAGMA journal_mode")
+            journal = str(result.rows[0][0]) if result.rows else None
+        except Exception:  # sqld may refuse PRAGMAs; the mode is then simply unknown
+            journal = None
+        return HealthReport(
+            mode=self.mode,
+            location=self.where,
+            reachable=True,
+            latency_ms=latency,
+            engine_version=str(version.rows[0][0]),
+            applied_migrations=applied,
+            pending_migrations=tuple(m for m in self._migration_ids if m not in applied),
+            row_counts=counts,
+            journal_mode=journal,
+            **self._file_sizes(),
+        )
+
+    def _file_sizes(self) -> dict[str, int | None]:
+        if self._path is None:
+            return {}
+        sizes: dict[str, int | None] = {}
+        for key, path in (("file_size", self._path), ("wal_size", Path(f"{self._path}-wal"))):
+            try:
+                sizes[key] = os.stat(path).st_size
+            except OSError:
+                sizes[key] = 0 if key == "wal_size" else None
+        return sizes
+
+    async def integrity_check(self) -> list[str]:
+        """See :meth:`memory.protocol.HealthProbe.integrity_check`."""
+        result = await self._execute("PRAGMA integrity_check")
+        return [str(row[0]) for row in result.rows]
+
+    async def close(self) -> None:
+        """Close the client. Safe to call twice."""
+        if not self._client.closed:
+            await self._call(self._client.close)

@@ -1,0 +1,242 @@
+"""The contracts of the memory layer.
+
+:class:`Memory` is the stable three-verb contract (``store``, ``recall``, ``forget``)
+the runtime and TUI use. Everything else a backend can do is on separate, additive
+interfaces (:class:`SessionCatalog`, :class:`StateStore`, :class:`HealthProbe`), so the
+three verbs never have to change. :class:`MemoryBackend` is the union every backend of
+this package implements.
+
+Not-found semantics (deterministic, on every backend):
+
+* ``store`` into an unknown session creates it (a session exists once it has events);
+* ``recall`` and ``forget`` of an unknown session raise :class:`~memory.errors.NotFoundError`;
+* ``recall`` of a known session past its last ``seq`` returns an empty list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from memory.records import Event, EventDraft, SessionInfo, SessionPage, StateSnapshot
+
+__all__ = [
+    "HealthProbe",
+    "HealthReport",
+    "Memory",
+    "MemoryBackend",
+    "SessionCatalog",
+    "StateStore",
+]
+
+
+@runtime_checkable
+class Memory(Protocol):
+    """Durable, ordered conversation memory."""
+
+    async def store(self, session_id: str, events: Sequence[EventDraft]) -> list[int]:
+        """Append events to a session in one transaction (one round trip remotely).
+
+        Each event gets the next ``seq`` of its session, assigned inside that same
+        transaction, so concurrent writers never produce duplicate or skipped values.
+        An unknown session is created.
+
+        Args:
+            session_id: the session to append to.
+            events: the events, in order. An empty sequence stores nothing.
+
+        Returns:
+            The ``seq`` assigned to each event, in order.
+
+        Raises:
+            SerializationError: a payload cannot be encoded; nothing was stored.
+            StoreBusyError: write contention did not clear within the retry budget.
+            StoreConnectionError: the database cannot be reached.
+            QueryError: any other database failure; nothing was stored.
+        """
+        ...
+
+    async def recall(
+        self,
+        session_id: str,
+        *,
+        after: int = 0,
+        before: int | None = None,
+        limit: int | None = None,
+        newest: bool = False,
+    ) -> list[Event]:
+        """Return a session's events in ``seq`` order.
+
+        Args:
+            session_id: the session.
+            after: only events with ``seq > after``.
+            before: only events with ``seq < before``.
+            limit: at most this many events.
+            newest: with ``limit``, take the newest matching events instead of the
+                oldest (still returned in ascending ``seq`` order). This is how a
+                long session is opened at its end and paged backwards.
+
+        Raises:
+            NotFoundError: the session does not exist.
+            StoreConnectionError: the database cannot be reached.
+            SerializationError: a stored payload cannot be decoded.
+        """
+        ...
+
+    async def forget(self, session_id: str) -> None:
+        """Remove a session with its events and state snapshots, in one transaction.
+
+        Raises:
+            NotFoundError: the session does not exist.
+            StoreConnectionError: the database cannot be reached.
+        """
+        ...
+
+
+@runtime_checkable
+class SessionCatalog(Protocol):
+    """Listing and describing sessions."""
+
+    async def create_session(
+        self,
+        session_id: str,
+        *,
+        title: str | None = None,
+        agent: str | None = None,
+        provider: str | None = None,
+        model: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> SessionInfo:
+        """Create an empty session, or describe an existing one (idempotent).
+
+        Fields given for an existing session are updated when not ``None``.
+
+        Raises:
+            SerializationError: the title or metadata cannot be stored.
+            StoreConnectionError / QueryError: the database failed.
+        """
+        ...
+
+    async def get_session(self, session_id: str) -> SessionInfo:
+        """Return one session.
+
+        Raises:
+            NotFoundError: the session does not exist.
+        """
+        ...
+
+    async def find_session(self, session_id: str) -> SessionInfo | None:
+        """Return one session, or ``None`` when it does not exist."""
+        ...
+
+    async def list_sessions(
+        self,
+        *,
+        limit: int = 50,
+        after: tuple[str, str] | None = None,
+        title_filter: str | None = None,
+    ) -> SessionPage:
+        """Return recent sessions, newest activity first, by keyset paging.
+
+        Args:
+            limit: page size.
+            after: the ``cursor`` of the previous page.
+            title_filter: case-insensitive substring the title must contain.
+        """
+        ...
+
+    async def rename_session(self, session_id: str, title: str) -> SessionInfo:
+        """Set a session's title.
+
+        Raises:
+            NotFoundError: the session does not exist.
+            SerializationError: the title is not valid Unicode.
+        """
+        ...
+
+    async def count_sessions(self) -> int:
+        """Return the number of sessions."""
+        ...
+
+
+@runtime_checkable
+class StateStore(Protocol):
+    """Lightweight per-session snapshots (checkpoints) of runtime state."""
+
+    async def save_state(self, session_id: str, state: Mapping[str, Any]) -> StateSnapshot:
+        """Save a snapshot at the session's current last ``seq``.
+
+        Raises:
+            NotFoundError: the session does not exist.
+            SerializationError: the state cannot be encoded.
+        """
+        ...
+
+    async def load_state(self, session_id: str) -> StateSnapshot | None:
+        """Return the latest snapshot, or ``None`` when there is none.
+
+        Raises:
+            NotFoundError: the session does not exist.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class HealthReport:
+    """What ``turnkeep db status`` and the Health screen show.
+
+    ``location`` never contains credentials.
+    """
+
+    mode: Literal["embedded", "remote", "disabled"]
+    location: str
+    reachable: bool
+    latency_ms: float | None
+    engine_version: str | None
+    applied_migrations: tuple[str, ...] = ()
+    pending_migrations: tuple[str, ...] = ()
+    row_counts: Mapping[str, int] = field(default_factory=dict)
+    file_size: int | None = None
+    wal_size: int | None = None
+    journal_mode: str | None = None
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the report as a JSON-ready dict with stable keys."""
+        return {
+            "mode": self.mode,
+            "location": self.location,
+            "reachable": self.reachable,
+            "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 3),
+            "engine_version": self.engine_version,
+            "applied_migrations": list(self.applied_migrations),
+            "pending_migrations": list(self.pending_migrations),
+            "row_counts": dict(self.row_counts),
+            "file_size": self.file_size,
+            "wal_size": self.wal_size,
+            "journal_mode": self.journal_mode,
+            "error": self.error,
+        }
+
+
+@runtime_checkable
+class HealthProbe(Protocol):
+    """Database health, for status commands and the Health screen."""
+
+    async def health(self) -> HealthReport:
+        """Probe the database. Never raises for an unreachable database: it reports it."""
+        ...
+
+    async def integrity_check(self) -> list[str]:
+        """Run SQLite's integrity check; ``["ok"]`` when healthy."""
+        ...
+
+
+@runtime_checkable
+class MemoryBackend(Memory, SessionCatalog, StateStore, HealthProbe, Protocol):
+    """Everything a backend of this package implements."""
+
+    async def close(self) -> None:
+        """Release connections and threads. Safe to call twice."""
+        ...

@@ -1,0 +1,245 @@
+"""Frozen records exchanged with the memory layer, and their JSON encoding."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from memory.errors import SerializationError
+
+__all__ = [
+    "EVENT_KINDS",
+    "Event",
+    "EventDraft",
+    "SessionInfo",
+    "SessionPage",
+    "StateSnapshot",
+    "decode_payload",
+    "encode_payload",
+    "format_ts",
+    "new_session_id",
+    "parse_ts",
+]
+
+#: Kinds the runtime writes. The schema accepts any non-empty kind so that later
+#: versions can add markers without a migration.
+EVENT_KINDS: Final = (
+    "user",
+    "assistant",
+    "tool_call",
+    "tool_result",
+    "cancelled",
+    "error",
+    "system",
+)
+
+#: Nesting deeper than this is refused: SQLite's JSON functions stop at 1000 levels and
+#: deeper documents cannot be read back by ``json_extract``.
+MAX_JSON_DEPTH: Final = 500
+
+
+@dataclass(frozen=True, slots=True)
+class EventDraft:
+    """An event to be stored; the memory layer assigns its ``seq``.
+
+    Attributes:
+        kind: what happened (see :data:`EVENT_KINDS`).
+        payload: a JSON object (role, content, tool name/arguments, usage, ...).
+        turn: the turn number this event belongs to (1-based).
+    """
+
+    kind: str
+    payload: Mapping[str, Any]
+    turn: int = 1
+
+
+@dataclass(frozen=True)
+class Event:
+    """A stored event, as recalled.
+
+    The payload is kept as the stored JSON text and decoded on first access, so paging
+    through a long session costs no JSON parsing for events nobody looks at.
+
+    Attributes:
+        session_id: the session it belongs to.
+        seq: its position in the session, contiguous from 1.
+        turn: the turn number.
+        kind: what happened.
+        payload_json: the payload exactly as stored (compact JSON).
+        created_at: when it was stored (UTC, ISO 8601 with ``Z``).
+    """
+
+    session_id: str
+    seq: int
+    turn: int
+    kind: str
+    payload_json: str
+    created_at: str
+
+    @cached_property
+    def payload(self) -> dict[str, Any]:
+        """The decoded payload.
+
+        Raises:
+            SerializationError: the stored text is not a JSON object.
+        """
+        return decode_payload(self.payload_json)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """One row of the session catalog.
+
+    Attributes:
+        id: the session id.
+        title: a human title, or ``None`` when the user never gave one.
+        agent: the agent identity that ran it.
+        provider: the model provider of its turns.
+        model: the model name.
+        created_at: creation time (UTC ISO 8601).
+        updated_at: last activity (UTC ISO 8601); the recent list sorts on it.
+        turns: number of turns.
+        events: number of events.
+        last_seq: the highest ``seq`` assigned.
+        metadata: free-form JSON object.
+    """
+
+    id: str
+    title: str | None
+    agent: str | None
+    provider: str | None
+    model: str | None
+    created_at: str
+    updated_at: str
+    turns: int
+    events: int
+    last_seq: int
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPage:
+    """A page of the recent-sessions list.
+
+    Attributes:
+        sessions: the sessions, newest activity first.
+        cursor: pass it back as ``after`` to get the next page; ``None`` at the end.
+    """
+
+    sessions: tuple[SessionInfo, ...]
+    cursor: tuple[str, str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class StateSnapshot:
+    """A checkpoint of a session's runtime state.
+
+    Attributes:
+        session_id: the session.
+        seq: the last event seq the snapshot covers.
+        state: the JSON object.
+        created_at: when it was saved.
+    """
+
+    session_id: str
+    seq: int
+    state: Mapping[str, Any]
+    created_at: str
+
+
+def new_session_id() -> str:
+    """Return a new session id: time-ordered (like UUIDv7) and URL-safe.
+
+    The first 12 hex digits are milliseconds since the epoch so ids sort by creation.
+    """
+    millis = time.time_ns() // 1_000_000
+    return f"{millis:012x}{os.urandom(10).hex()}"
+
+
+def format_ts(moment: datetime) -> str:
+    """Format a moment as UTC ISO 8601 with microseconds and a ``Z`` (sortable as text)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_ts(text: str) -> datetime:
+    """Parse a timestamp written by :func:`format_ts`."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _depth(value: Any, limit: int) -> int:
+    """Nesting depth of a JSON value, stopping early once ``limit`` is exceeded."""
+    depth = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, Mapping):
+            depth = max(depth, level)
+            if depth > limit:
+                return depth
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, (list, tuple)):
+            depth = max(depth, level)
+            if depth > limit:
+                return depth
+            stack.extend((v, level + 1) for v in item)
+    return depth
+
+
+def encode_payload(payload: Mapping[str, Any]) -> str:
+    """Encode a payload as compact JSON text that round-trips exactly.
+
+    Raises:
+        SerializationError: the payload is not a JSON object, holds values JSON cannot
+            represent (NaN, sets, bytes), text that is not valid Unicode (lone
+            surrogates), or is nested deeper than :data:`MAX_JSON_DEPTH`.
+    """
+    if not isinstance(payload, Mapping):
+        raise SerializationError(f"an event payload must be a JSON object, not {type(payload).__name__}")
+    if _depth(payload, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        raise SerializationError(f"payload is nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        text = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise SerializationError(
+            "payload contains text that is not valid Unicode (a lone surrogate?)"
+        ) from exc
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise SerializationError(f"payload is not JSON-serialisable: {exc}") from exc
+    return text
+
+
+def decode_payload(text: str | bytes | None) -> dict[str, Any]:
+    """Decode a stored payload.
+
+    Raises:
+        SerializationError: the stored text is not a JSON object.
+    """
+    if text is None:
+        return {}
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise SerializationError(f"stored payload is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise SerializationError("stored payload is not a JSON object")
+    return value
+
+
+def check_text(value: str, what: str) -> str:
+    """Refuse text that cannot be stored as UTF-8 (lone surrogates).
+
+    Raises:
+        SerializationError: the text is not valid Unicode.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise SerializationError(f"{what} contains a lone surrogate and cannot be stored") from exc
+    return value

@@ -1,0 +1,202 @@
+"""turnkeep's settings, built once in the entry point and passed in.
+
+Sources, highest precedence first:
+
+1. arguments given to :func:`load_settings` (command-line flags);
+2. ``TURNKEEP_*`` environment variables, nested with ``__`` (``TURNKEEP_DB__URL``);
+3. a ``.env`` file in the current directory (same names);
+4. the Turso conventions ``TURSO_DATABASE_URL`` / ``TURSO_AUTH_TOKEN``;
+5. the TOML file ``$XDG_CONFIG_HOME/turnkeep/config.toml`` (or ``$TURNKEEP_CONFIG``);
+6. defaults: an embedded database under ``$XDG_DATA_HOME/turnkeep/``.
+
+Tokens are ``SecretStr``: they never appear in ``repr``, logs or ``--json``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from runtime.errors import SettingsError
+
+__all__ = [
+    "DbSettings",
+    "MemorySettings",
+    "Settings",
+    "config_path",
+    "default_db_path",
+    "load_settings",
+]
+
+
+def _xdg(var: str, fallback: str) -> Path:
+    value = os.environ.get(var)
+    return Path(value) if value and Path(value).is_absolute() else Path.home() / fallback
+
+
+def default_db_path() -> Path:
+    """``$XDG_DATA_HOME/turnkeep/turnkeep.db`` (``~/.local/share/...`` by default)."""
+    return _xdg("XDG_DATA_HOME", ".local/share") / "turnkeep" / "turnkeep.db"
+
+
+def config_path() -> Path:
+    """``$TURNKEEP_CONFIG``, else ``$XDG_CONFIG_HOME/turnkeep/config.toml``."""
+    explicit = os.environ.get("TURNKEEP_CONFIG")
+    if explicit:
+        return Path(explicit).expanduser()
+    return _xdg("XDG_CONFIG_HOME", ".config") / "turnkeep" / "config.toml"
+
+
+class DbSettings(BaseModel):
+    """Where the conversation memory lives."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: Path | None = None
+    """Embedded database file; default ``$XDG_DATA_HOME/turnkeep/turnkeep.db``."""
+
+    url: str | None = None
+    """Remote libSQL server (``libsql://``, ``wss://``, ``https://``); setting it opts in
+    to remote mode. Also read from ``TURSO_DATABASE_URL``."""
+
+    auth_token: SecretStr | None = None
+    """JWT for the remote server. Also read from ``TURSO_AUTH_TOKEN``. Never printed."""
+
+    timeout: float = Field(default=10.0, gt=0, le=600)
+    """Seconds any single remote call may take before it counts as a connection error."""
+
+    synchronous: Literal["normal", "full", "extra"] = "full"
+    """SQLite ``synchronous`` level of the embedded file (always in WAL mode)."""
+
+    busy_timeout: float = Field(default=5.0, ge=0, le=600)
+    """Seconds the embedded file waits for another process's write lock per attempt."""
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _blank_url_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("auth_token", mode="before")
+    @classmethod
+    def _blank_token_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def mode(self) -> Literal["embedded", "remote"]:
+        """``remote`` when a URL is configured, else ``embedded``."""
+        return "remote" if self.url else "embedded"
+
+    def resolved_path(self) -> Path:
+        """The embedded database path (configured or default), expanded."""
+        return (self.path or default_db_path()).expanduser()
+
+
+class MemorySettings(BaseModel):
+    """Whether conversations are kept at all."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    """When false, turns live only in process memory (nothing is saved)."""
+
+
+class _TursoSource(PydanticBaseSettingsSource):
+    """Maps the Turso conventions onto ``db.url`` / ``db.auth_token``.
+
+    ``AliasChoices`` on a nested field does not see top-level variables, hence a source.
+    """
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        db: dict[str, Any] = {}
+        if os.environ.get("TURSO_DATABASE_URL"):
+            db["url"] = os.environ["TURSO_DATABASE_URL"]
+        if os.environ.get("TURSO_AUTH_TOKEN"):
+            db["auth_token"] = os.environ["TURSO_AUTH_TOKEN"]
+        return {"db": db} if db else {}
+
+
+class Settings(BaseSettings):
+    """All of turnkeep's settings."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TURNKEEP_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        nested_model_default_partial_update=True,
+    )
+
+    db: DbSettings = Field(default_factory=DbSettings)
+    """The database."""
+
+    memory: MemorySettings = Field(default_factory=MemorySettings)
+    """Whether memory is kept."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            _TursoSource(settings_cls),
+            TomlConfigSettingsSource(settings_cls, toml_file=config_path()),
+        )
+
+    @property
+    def mode(self) -> Literal["embedded", "remote", "disabled"]:
+        """The memory mode these settings select."""
+        return "disabled" if not self.memory.enabled else self.db.mode
+
+
+def _env_name(loc: tuple[int | str, ...]) -> str:
+    return "TURNKEEP_" + "__".join(str(part).upper() for part in loc)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings from every source.
+
+    Args:
+        overrides: values that beat every other source (nested as dicts).
+
+    Raises:
+        SettingsError: one line naming the setting, its environment variable and what
+            is wrong (never a validation dump, never a secret value).
+    """
+    path = config_path()
+    if os.environ.get("TURNKEEP_CONFIG") and not path.is_file():
+        raise SettingsError(f"the config file {path} (from TURNKEEP_CONFIG) does not exist")
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_input=False, include_url=False):
+            loc = tuple(error["loc"])
+            name = ".".join(str(part) for part in loc)
+            problems.append(f"{name} ({_env_name(loc)}): {error['msg']}")
+        raise SettingsError("invalid setting " + "; ".join(problems)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"cannot parse {path}: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"cannot read settings: {exc}") from None

@@ -1,0 +1,57 @@
+"""Opening the memory backend the settings select. No fallback between modes."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from memory import EphemeralMemory, MemoryBackend, open_embedded, open_remote
+from memory.libsql import Clock, utc_now
+from runtime.settings import Settings, default_db_path
+
+__all__ = ["open_memory"]
+
+
+def _ensure_default_dir(path: Path) -> None:
+    """Create the default data directory (owner-only); a configured one must exist."""
+    if path == default_db_path() and not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+
+
+async def open_memory(
+    settings: Settings, *, migrate: bool = True, verify: bool = True, clock: Clock = utc_now
+) -> MemoryBackend:
+    """Open the backend the settings select: disabled, remote, or embedded (default).
+
+    Args:
+        settings: the settings built at start-up.
+        migrate: apply pending migrations.
+        verify: require the schema to be complete (``db status`` turns it off to
+            report pending migrations).
+        clock: timestamps source.
+
+    Raises:
+        memory.MemoryLayerError: any typed error of the memory layer; never falls back
+            to another mode.
+    """
+    if not settings.memory.enabled:
+        return EphemeralMemory(clock=clock)
+    db = settings.db
+    if db.url:
+        token = db.auth_token.get_secret_value() if db.auth_token else None
+        return await open_remote(
+            db.url, auth_token=token, timeout=db.timeout, migrate=migrate, verify=verify,
+            clock=clock,
+        )
+    path = db.resolved_path()
+    await asyncio.to_thread(_ensure_default_dir, path)
+    return await open_embedded(
+        path,
+        synchronous=db.synchronous,
+        busy_timeout=db.busy_timeout,
+        migrate=migrate,
+        verify=verify,
+        clock=clock,
+    )
+
+

@@ -1,0 +1,125 @@
+"""The ``turnkeep`` command: argument parsing, dispatch, and error-to-exit-code mapping.
+
+Exit codes: 0 success, 1 other error, 2 usage or configuration, 3 connection or
+authentication, 4 migration, 130 interrupted. Errors print one line on stderr (no
+traceback unless ``--debug``) and never contain a token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from memory.errors import (
+    MemoryLayerError,
+    MigrationError,
+    StoreConfigError,
+    StoreConnectionError,
+)
+from runtime.errors import RuntimeLayerError, SettingsError
+from runtime.settings import Settings, load_settings
+
+__all__ = ["EXIT_CONFIG", "EXIT_CONNECTION", "EXIT_MIGRATION", "EXIT_OTHER", "exit_code_for", "main"]
+
+EXIT_OTHER = 1
+EXIT_CONFIG = 2
+EXIT_CONNECTION = 3
+EXIT_MIGRATION = 4
+EXIT_INTERRUPTED = 130
+
+Handler = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """Map a typed error to the documented exit code."""
+    if isinstance(exc, (SettingsError, StoreConfigError)):
+        return EXIT_CONFIG
+    if isinstance(exc, StoreConnectionError):
+        return EXIT_CONNECTION
+    if isinstance(exc, MigrationError):
+        return EXIT_MIGRATION
+    return EXIT_OTHER
+
+
+def error_line(exc: BaseException) -> str:
+    """One line for stderr: title, message and what to do."""
+    title = getattr(exc, "title", type(exc).__name__)
+    message = " ".join(str(getattr(exc, "message", exc)).split())
+    hint = getattr(exc, "hint", None)
+    return f"turnkeep: {title}: {message}" + (f" ({hint})" if hint else "")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits with code 2 and one line on usage errors."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        self.exit(EXIT_CONFIG, f"turnkeep: usage error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the full argument parser (subcommands register themselves)."""
+    from tui.cli import db
+
+    parser = _Parser(
+        prog="turnkeep",
+        description=(
+            "Keep every AI agent conversation turn durably in libSQL. With no command, "
+            "opens the TUI."
+        ),
+        epilog="Examples:\n  turnkeep\n  turnkeep --continue\n  turnkeep db status --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--continue",
+        dest="continue_last",
+        action="store_true",
+        help="open the most recent session in the TUI",
+    )
+    group.add_argument("--resume", metavar="ID", help="open the session ID in the TUI")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    db.register(commands)
+    return parser
+
+
+def _run(handler: Handler, args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(handler(args, settings))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``turnkeep`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    debug = bool(args.debug)
+    try:
+        settings = load_settings()
+        handler: Handler | None = getattr(args, "handler", None)
+        if handler is None:
+            from tui.launch import launch_tui
+
+            return launch_tui(settings, continue_last=args.continue_last, resume=args.resume)
+        return _run(handler, args, settings)
+    except KeyboardInterrupt:
+        print("turnkeep: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (MemoryLayerError, RuntimeLayerError) as exc:
+        if debug:
+            raise
+        print(error_line(exc), file=sys.stderr)
+        return exit_code_for(exc)
+    except BrokenPipeError:
+        return EXIT_OTHER
+    except Exception as exc:
+        if debug:
+            raise
+        print(f"turnkeep: internal error: {type(exc).__name__}: {exc} (run with --debug)",
+              file=sys.stderr)
+        return EXIT_OTHER
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
