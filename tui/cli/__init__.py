@@ -61,7 +61,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the full argument parser (subcommands register themselves)."""
-    from tui.cli import db
+    from tui.cli import ask, db, sessions
 
     parser = _Parser(
         prog="turnkeep",
@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--resume", metavar="ID", help="open the session ID in the TUI")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     db.register(commands)
+    sessions.register(commands)
+    ask.register(commands)
     return parser
 
 
