@@ -109,7 +109,7 @@ def preflight(path: Path, *, create: bool) -> bool:
     return False
 
 
-class EmbeddedClient(libsql_client.Client):
+class EmbeddedClient(libsql_client.Client):  # type: ignore[misc]
     """A ``libsql_client.Client`` for a local file, on a dedicated thread.
 
     Args:
@@ -206,7 +206,9 @@ class EmbeddedClient(libsql_client.Client):
 
     async def execute(self, stmt: InStatement, args: InArgs = None) -> ResultSet:
         """Execute one statement (autocommit)."""
-        return await self.run(lambda conn: self._retry_busy(lambda: _execute_stmt(conn, stmt, args)))
+        return await self.run(
+            lambda conn: self._retry_busy(lambda: _execute_stmt(conn, stmt, args))
+        )
 
     async def batch(self, stmts: list[InStatement]) -> list[ResultSet]:
         """Execute statements in one ``BEGIN IMMEDIATE`` transaction; all or nothing."""

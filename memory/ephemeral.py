@@ -106,9 +106,7 @@ class EphemeralMemory:
     ) -> list[Event]:
         """See :meth:`memory.protocol.Memory.recall`."""
         session = self._get(session_id)
-        chosen = [
-            e for e in session.events if e.seq > after and (before is None or e.seq < before)
-        ]
+        chosen = [e for e in session.events if e.seq > after and (before is None or e.seq < before)]
         if limit is not None:
             limit = max(0, limit)
             chosen = chosen[len(chosen) - limit :] if newest and limit else chosen[:limit]

@@ -11,8 +11,10 @@
     ├── MigrationError                a schema migration failed (names the migration)
     ├── QueryError                    a statement failed after the store was opened
     │   ├── StoreBusyError            contention did not clear within the retry budget
-    │   └── ReadOnlyError             the database or the token does not allow writes
+    │   ├── ReadOnlyError             the database or the token does not allow writes
+    │   └── ImportConflictError       an imported session id exists with different content
     ├── SerializationError            a payload cannot be stored or read back as JSON
+    │   └── BundleFormatError         an export file is malformed (names the line/field)
     └── NotFoundError                 the session does not exist
 
 Every error carries a short ``title`` and a ``hint`` saying what a person can do about
@@ -28,6 +30,8 @@ import sqlite3
 from typing import ClassVar
 
 __all__ = [
+    "BundleFormatError",
+    "ImportConflictError",
     "MemoryLayerError",
     "MigrationError",
     "NotADatabaseError",
@@ -82,8 +86,7 @@ class NotADatabaseError(StoreConnectionError):
 
     title = "Not a turnkeep database"
     default_hint = (
-        "Point TURNKEEP_DB__PATH at another file; turnkeep never overwrites a file it "
-        "cannot read."
+        "Point TURNKEEP_DB__PATH at another file; turnkeep never overwrites a file it cannot read."
     )
 
 
@@ -98,7 +101,9 @@ class MigrationError(MemoryLayerError):
     """A schema migration failed; the database was left as it was before it."""
 
     title = "Migration failed"
-    default_hint = "The database was left unchanged. Fix the migration and run `turnkeep db migrate`."
+    default_hint = (
+        "The database was left unchanged. Fix the migration and run `turnkeep db migrate`."
+    )
 
     def __init__(self, message: str, *, migration: str | None = None, hint: str | None = None):
         super().__init__(message, hint=hint)
@@ -130,6 +135,36 @@ class SerializationError(MemoryLayerError):
 
     title = "Cannot serialise event"
     default_hint = "Payloads must be JSON objects of valid Unicode text (no lone surrogates)."
+
+
+class ImportConflictError(QueryError):
+    """Sessions being imported already exist with different content; nothing was written."""
+
+    title = "Import conflict"
+    default_hint = (
+        "Nothing was imported. Use `turnkeep sessions import --as-new FILE` to import them "
+        "under fresh ids."
+    )
+
+    def __init__(self, session_ids: tuple[str, ...], *, message: str | None = None) -> None:
+        shown = ", ".join(repr(i) for i in session_ids[:5])
+        more = f" and {len(session_ids) - 5} more" if len(session_ids) > 5 else ""
+        one = len(session_ids) == 1
+        noun, verb = ("session", "exists") if one else ("sessions", "exist")
+        super().__init__(message or f"{noun} {shown}{more} already {verb} with different content")
+        self.session_ids = session_ids
+
+
+class BundleFormatError(SerializationError):
+    """An export file is malformed, truncated or of an unknown version; nothing was written."""
+
+    title = "Invalid export file"
+    default_hint = "Nothing was imported. Use a file written by `turnkeep sessions export`."
+
+    def __init__(self, message: str, *, where: str | None = None) -> None:
+        super().__init__(message)
+        #: The line/column or field path that is wrong (e.g. ``sessions[2].events[5].seq``).
+        self.where = where
 
 
 class NotFoundError(MemoryLayerError):

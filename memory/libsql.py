@@ -65,7 +65,7 @@ def _session_from_row(row: Row) -> SessionInfo:
         turns=int(row[7] or 0),
         events=int(row[8] or 0),
         last_seq=int(row[9] or 0),
-        metadata=decode_payload(row[10]),  # type: ignore[arg-type]
+        metadata=decode_payload(row[10]),
     )
 
 
@@ -164,7 +164,7 @@ class LibsqlMemory:
         )
         stmts.append(("SELECT last_seq FROM sessions WHERE id = ?", [session_id]))
         results = await self._batch(stmts)
-        last = int(results[-1].rows[0][0])  # type: ignore[arg-type]
+        last = int(results[-1].rows[0][0])
         return list(range(last - count + 1, last + 1))
 
     async def recall(
@@ -194,8 +194,7 @@ class LibsqlMemory:
         if newest and limit is not None:
             rows = rows[::-1]
         return [
-            Event(session_id, int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]))  # type: ignore[arg-type]
-            for r in rows
+            Event(session_id, int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in rows
         ]
 
     async def forget(self, session_id: str) -> None:
@@ -273,9 +272,7 @@ class LibsqlMemory:
             clauses.append("(updated_at, id) < (?, ?)")
             args.extend(after)
         if title_filter:
-            escaped = (
-                title_filter.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            )
+            escaped = title_filter.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             clauses.append("title LIKE ? ESCAPE '\\'")
             args.append(f"%{escaped}%")
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
@@ -305,7 +302,7 @@ class LibsqlMemory:
     async def count_sessions(self) -> int:
         """See :meth:`memory.protocol.SessionCatalog.count_sessions`."""
         result = await self._execute("SELECT count(*) FROM sessions")
-        return int(result.rows[0][0])  # type: ignore[arg-type]
+        return int(result.rows[0][0])
 
     # -- StateStore --------------------------------------------------------------------
 
@@ -325,7 +322,7 @@ class LibsqlMemory:
         )
         if not results[-1].rows:
             raise NotFoundError(session_id)
-        seq = int(results[-1].rows[0][0])  # type: ignore[arg-type]
+        seq = int(results[-1].rows[0][0])
         return StateSnapshot(session_id, seq, decode_payload(encoded), now)
 
     async def load_state(self, session_id: str) -> StateSnapshot | None:
@@ -339,12 +336,13 @@ class LibsqlMemory:
             await self.get_session(session_id)
             return None
         row = result.rows[0]
-        return StateSnapshot(session_id, int(row[0]), decode_payload(row[1]), str(row[2]))  # type: ignore[arg-type]
+        return StateSnapshot(session_id, int(row[0]), decode_payload(row[1]), str(row[2]))
 
     # -- HealthProbe -------------------------------------------------------------------
 
     async def health(self) -> HealthReport:
         """See :meth:`memory.protocol.HealthProbe.health`."""
+        file_size, wal_size = self._file_sizes()
         started = time.perf_counter()
         try:
             version = await self._execute("SELECT sqlite_version()")
@@ -355,7 +353,7 @@ class LibsqlMemory:
             for table in ("sessions", "conversation_events", "session_state"):
                 if table in tables:
                     result = await self._execute(f"SELECT count(*) FROM {table}")
-                    counts[table] = int(result.rows[0][0])  # type: ignore[arg-type]
+                    counts[table] = int(result.rows[0][0])
             applied: tuple[str, ...] = ()
             if "_yoyo_migration" in tables:
                 result = await self._execute(
@@ -371,7 +369,8 @@ class LibsqlMemory:
                 latency_ms=None,
                 engine_version=None,
                 error=f"{error.title}: {error}",
-                **self._file_sizes(),
+                file_size=file_size,
+                wal_size=wal_size,
             )
         journal: str | None = None
         try:
@@ -389,19 +388,23 @@ class LibsqlMemory:
             pending_migrations=tuple(m for m in self._migration_ids if m not in applied),
             row_counts=counts,
             journal_mode=journal,
-            **self._file_sizes(),
+            file_size=file_size,
+            wal_size=wal_size,
         )
 
-    def _file_sizes(self) -> dict[str, int | None]:
+    def _file_sizes(self) -> tuple[int | None, int | None]:
+        """Sizes of the database file and its WAL (``None`` when not a local file)."""
         if self._path is None:
-            return {}
-        sizes: dict[str, int | None] = {}
-        for key, path in (("file_size", self._path), ("wal_size", Path(f"{self._path}-wal"))):
-            try:
-                sizes[key] = os.stat(path).st_size
-            except OSError:
-                sizes[key] = 0 if key == "wal_size" else None
-        return sizes
+            return None, None
+        try:
+            size: int | None = os.stat(self._path).st_size
+        except OSError:
+            size = None
+        try:
+            wal: int | None = os.stat(f"{self._path}-wal").st_size
+        except OSError:
+            wal = 0
+        return size, wal
 
     async def integrity_check(self) -> list[str]:
         """See :meth:`memory.protocol.HealthProbe.integrity_check`."""

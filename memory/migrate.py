@@ -154,7 +154,7 @@ def break_stale_lock(backend: Any, *, local: bool) -> str | None:
     :data:`REMOTE_LOCK_STALE_AFTER` is broken (migrations here take well under a second).
     """
     rows = backend.execute(
-        f"SELECT pid, ctime FROM {backend.lock_table_quoted}"  # noqa: S608 - yoyo's table
+        f"SELECT pid, CAST(ctime AS TEXT) FROM {backend.lock_table_quoted}"
     ).fetchall()
     if not rows:
         return None
@@ -166,9 +166,7 @@ def break_stale_lock(backend: Any, *, local: bool) -> str | None:
     if not stale:
         return None
     with backend.transaction():
-        backend.execute(
-            f"DELETE FROM {backend.lock_table_quoted} WHERE pid = :pid", {"pid": pid}
-        )
+        backend.execute(f"DELETE FROM {backend.lock_table_quoted} WHERE pid = :pid", {"pid": pid})
     return f"broke a stale migration lock left by process {pid} (started {ctime})"
 
 
@@ -241,8 +239,6 @@ def missing_schema(conn_execute: Any) -> list[str]:
     Args:
         conn_execute: a callable ``(sql) -> rows`` (works for sqlite3 and DB-API cursors).
     """
-    rows = conn_execute(
-        "SELECT name FROM sqlite_master WHERE type IN ('table', 'index')"
-    )
+    rows = conn_execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")
     present = {row[0] for row in rows}
     return [name for name in (*REQUIRED_TABLES, *REQUIRED_INDEXES) if name not in present]

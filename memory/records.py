@@ -7,8 +7,8 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, Final
 
 from memory.errors import SerializationError
@@ -200,7 +200,9 @@ def encode_payload(payload: Mapping[str, Any]) -> str:
             surrogates), or is nested deeper than :data:`MAX_JSON_DEPTH`.
     """
     if not isinstance(payload, Mapping):
-        raise SerializationError(f"an event payload must be a JSON object, not {type(payload).__name__}")
+        raise SerializationError(
+            f"an event payload must be a JSON object, not {type(payload).__name__}"
+        )
     if _depth(payload, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
         raise SerializationError(f"payload is nested deeper than {MAX_JSON_DEPTH} levels")
     try:

@@ -138,7 +138,7 @@ def parse_remote_url(url: str, *, has_token: bool) -> RemoteTarget:
     return RemoteTarget(client_url, ws_url, host, redact_url(client_url), loopback)
 
 
-class BoundedClient(libsql_client.Client):
+class BoundedClient(libsql_client.Client):  # type: ignore[misc]
     """A libsql-client ``Client`` whose every call is bounded by a timeout.
 
     Args:

@@ -40,7 +40,11 @@ async def open_memory(
     if db.url:
         token = db.auth_token.get_secret_value() if db.auth_token else None
         return await open_remote(
-            db.url, auth_token=token, timeout=db.timeout, migrate=migrate, verify=verify,
+            db.url,
+            auth_token=token,
+            timeout=db.timeout,
+            migrate=migrate,
+            verify=verify,
             clock=clock,
         )
     path = db.resolved_path()
@@ -53,5 +57,3 @@ async def open_memory(
         verify=verify,
         clock=clock,
     )
-
-

@@ -95,7 +95,11 @@ async def test_forget_removes_events_and_state(backend: MemoryBackend) -> None:
 async def test_empty_created_session_recalls_empty(backend: MemoryBackend) -> None:
     info = await backend.create_session("s1", title="Empty", provider="scripted", model="m")
     assert (info.title, info.provider, info.model, info.events, info.turns) == (
-        "Empty", "scripted", "m", 0, 0,
+        "Empty",
+        "scripted",
+        "m",
+        0,
+        0,
     )
     assert await backend.recall("s1") == []
 

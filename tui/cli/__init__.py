@@ -22,7 +22,14 @@ from memory.errors import (
 from runtime.errors import RuntimeLayerError, SettingsError
 from runtime.settings import Settings, load_settings
 
-__all__ = ["EXIT_CONFIG", "EXIT_CONNECTION", "EXIT_MIGRATION", "EXIT_OTHER", "exit_code_for", "main"]
+__all__ = [
+    "EXIT_CONFIG",
+    "EXIT_CONNECTION",
+    "EXIT_MIGRATION",
+    "EXIT_OTHER",
+    "exit_code_for",
+    "main",
+]
 
 EXIT_OTHER = 1
 EXIT_CONFIG = 2
@@ -55,7 +62,7 @@ def error_line(exc: BaseException) -> str:
 class _Parser(argparse.ArgumentParser):
     """argparse that exits with code 2 and one line on usage errors."""
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
+    def error(self, message: str) -> Any:
         self.exit(EXIT_CONFIG, f"turnkeep: usage error: {message} (see {self.prog} --help)\n")
 
 
@@ -118,8 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if debug:
             raise
-        print(f"turnkeep: internal error: {type(exc).__name__}: {exc} (run with --debug)",
-              file=sys.stderr)
+        print(
+            f"turnkeep: internal error: {type(exc).__name__}: {exc} (run with --debug)",
+            file=sys.stderr,
+        )
         return EXIT_OTHER
 
 

@@ -21,7 +21,9 @@ def register(commands: Any) -> None:
         "db",
         help="database status and maintenance",
         description="Inspect and maintain the turnkeep database.",
-        epilog="Examples:\n  turnkeep db status\n  turnkeep db status --json\n  turnkeep db migrate",
+        epilog=(
+            "Examples:\n  turnkeep db status\n  turnkeep db status --json\n  turnkeep db migrate"
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = db.add_subparsers(dest="db_command", metavar="COMMAND", required=True)
@@ -33,7 +35,9 @@ def register(commands: Any) -> None:
             "and how fast, the SQLite/libSQL version, applied and pending migrations, row "
             "counts, and file and WAL sizes for a local file. Does not apply migrations."
         ),
-        epilog="Examples:\n  turnkeep db status\n  turnkeep db status --json | jq .pending_migrations",
+        epilog=(
+            "Examples:\n  turnkeep db status\n  turnkeep db status --json | jq .pending_migrations"
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     status.add_argument("--json", action="store_true", help="print one JSON object")

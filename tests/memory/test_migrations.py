@@ -1,0 +1,168 @@
+"""Schema v1 and yoyo migrations: exact schema, baseline fixture, forward, no-op, failure."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from memory import EventDraft, MigrationError, open_embedded
+from memory.migrate import migrations_dir
+
+EXPECTED_SCHEMA = {
+    ("table", "sessions"),
+    ("index", "sessions_recent"),
+    ("table", "conversation_events"),
+    ("table", "session_state"),
+    ("index", "sqlite_autoindex_sessions_1"),
+    ("index", "sqlite_autoindex_conversation_events_1"),
+    ("index", "sqlite_autoindex_session_state_1"),
+}
+
+
+def schema_of(path: Path) -> set[tuple[str, str]]:
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(
+            "SELECT type, name FROM sqlite_master WHERE name NOT LIKE '%yoyo%' "
+            "AND name NOT LIKE 'sqlite_stat%'"
+        ).fetchall()
+    return {(str(t), str(n)) for t, n in rows}
+
+
+def dump(path: Path) -> list[str]:
+    """Schema and rows of turnkeep's own tables (yoyo's lock/log rows excluded)."""
+    with sqlite3.connect(path) as conn:
+        return [
+            line
+            for line in conn.iterdump()
+            if "yoyo" not in line and not line.startswith(("BEGIN", "COMMIT"))
+        ]
+
+
+@pytest.fixture
+def baseline_migrations(tmp_path: Path) -> Path:
+    """A migrations directory holding only the v1 baseline (0001)."""
+    target = tmp_path / "migrations-v1"
+    target.mkdir()
+    for path in migrations_dir().glob("0001.*"):
+        shutil.copy(path, target / path.name)
+    return target
+
+
+@pytest.fixture
+async def baseline_db(tmp_path: Path, baseline_migrations: Path) -> Path:
+    """A database created at the v1 baseline by applying only 0001, with some data."""
+    path = tmp_path / "baseline.db"
+    memory = await open_embedded(path, migrations_dir=baseline_migrations)
+    try:
+        await memory.store("keep", [EventDraft("user", {"content": "kept across migrations"})])
+        await memory.save_state("keep", {"n": 1})
+    finally:
+        await memory.close()
+    return path
+
+
+async def test_blank_database_gets_exactly_the_v1_schema(db_path: Path) -> None:
+    memory = await open_embedded(db_path)
+    await memory.close()
+    assert schema_of(db_path) == EXPECTED_SCHEMA
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(conversation_events)")]
+        assert columns == ["session_id", "seq", "turn", "kind", "payload", "created_at"]
+        pk = [
+            r[1]
+            for r in sorted(
+                conn.execute("PRAGMA table_info(conversation_events)"), key=lambda r: r[5]
+            )
+            if r[5]
+        ]
+        assert pk == ["session_id", "seq"]
+
+
+async def test_applying_twice_changes_nothing(db_path: Path) -> None:
+    first = await open_embedded(db_path)
+    assert first.migration_outcome is not None
+    assert first.migration_outcome.applied == ("0001.initial-schema",)
+    await first.close()
+    before = dump(db_path)
+    second = await open_embedded(db_path)
+    assert second.migration_outcome is not None
+    assert second.migration_outcome.applied == ()
+    await second.close()
+    assert dump(db_path) == before
+
+
+async def test_baseline_migrates_to_head_and_keeps_data(baseline_db: Path) -> None:
+    memory = await open_embedded(baseline_db)
+    try:
+        report = await memory.health()
+        assert report.pending_migrations == ()
+        assert "0001.initial-schema" in report.applied_migrations
+        events = await memory.recall("keep")
+        assert [e.payload["content"] for e in events] == ["kept across migrations"]
+        state = await memory.load_state("keep")
+        assert state is not None and state.state == {"n": 1}
+    finally:
+        await memory.close()
+
+
+async def test_forward_migration_applies_new_step_and_keeps_data(
+    baseline_db: Path, baseline_migrations: Path
+) -> None:
+    (baseline_migrations / "0002.add-pinned.sql").write_text(
+        "-- depends: 0001.initial-schema\n"
+        "ALTER TABLE sessions ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;\n"
+    )
+    memory = await open_embedded(baseline_db, migrations_dir=baseline_migrations)
+    try:
+        assert memory.migration_outcome is not None
+        assert memory.migration_outcome.applied == ("0002.add-pinned",)
+        assert [e.seq for e in await memory.recall("keep")] == [1]
+    finally:
+        await memory.close()
+    with sqlite3.connect(baseline_db) as conn:
+        assert conn.execute("SELECT pinned FROM sessions WHERE id = 'keep'").fetchone() == (0,)
+    again = await open_embedded(baseline_db, migrations_dir=baseline_migrations)
+    assert again.migration_outcome is not None and again.migration_outcome.applied == ()
+    await again.close()
+
+
+async def test_broken_migration_leaves_database_unchanged_and_names_itself(
+    baseline_db: Path, baseline_migrations: Path
+) -> None:
+    (baseline_migrations / "0002.broken.sql").write_text(
+        "-- depends: 0001.initial-schema\n"
+        "ALTER TABLE sessions ADD COLUMN half_done TEXT;\n"
+        "UPDATE sessions SET title = 'changed';\n"
+        "THIS IS NOT SQL;\n"
+    )
+    before = dump(baseline_db)
+    with pytest.raises(MigrationError) as info:
+        await open_embedded(baseline_db, migrations_dir=baseline_migrations)
+    assert info.value.migration == "0002.broken"
+    assert "0002.broken" in str(info.value)
+    assert dump(baseline_db) == before
+    with sqlite3.connect(baseline_db) as conn:
+        applied = [r[0] for r in conn.execute("SELECT migration_id FROM _yoyo_migration")]
+    assert applied == ["0001.initial-schema"]
+
+
+async def test_stale_lock_from_dead_process_is_broken_and_reported(db_path: Path) -> None:
+    memory = await open_embedded(db_path)
+    await memory.close()
+    with sqlite3.connect(db_path) as conn:
+        # pid 2**22+1 is above the default pid_max: no such process can exist.
+        conn.execute(
+            "INSERT INTO yoyo_lock (locked, ctime, pid) VALUES (1, '2026-01-01', ?)", (2**22 + 1,)
+        )
+    reopened = await open_embedded(db_path)
+    try:
+        assert reopened.migration_outcome is not None
+        assert any("stale migration lock" in note for note in reopened.migration_outcome.notes)
+    finally:
+        await reopened.close()
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM yoyo_lock").fetchone() == (0,)

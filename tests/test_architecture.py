@@ -1,0 +1,44 @@
+"""Dependency direction: memory and runtime never import Textual (nor each other upward)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def imported_after(statement: str) -> set[str]:
+    code = f"import sys; {statement}; print('\\n'.join(sorted(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return set(result.stdout.split())
+
+
+@pytest.mark.parametrize("package", ["memory", "runtime"])
+def test_headless_packages_do_not_import_textual(package: str) -> None:
+    modules = imported_after(
+        f"import {package}; import pkgutil, importlib; "
+        f"[importlib.import_module(m.name) for m in "
+        f"pkgutil.walk_packages({package}.__path__, '{package}.')]"
+    )
+    assert "textual" not in modules
+    assert not any(m == "tui" or m.startswith("tui.") for m in modules)
+
+
+def test_memory_does_not_import_runtime() -> None:
+    modules = imported_after(
+        "import memory, memory.yoyo_libsql"
+        if (ROOT / "memory" / "yoyo_libsql.py").exists()
+        else "import memory"
+    )
+    assert not any(m == "runtime" or m.startswith("runtime.") for m in modules)
+
+
+def test_cli_commands_start_without_textual() -> None:
+    modules = imported_after("import tui.cli; tui.cli.build_parser()")
+    assert "textual" not in modules
