@@ -120,3 +120,21 @@ async def test_empty_file_is_initialised(db_path: Path) -> None:
         assert await memory.store("s", [EventDraft("user", {"content": "x"})]) == [1]
     finally:
         await memory.close()
+
+
+async def test_corrupt_page_is_detected_at_open_and_untouched(db_path: Path) -> None:
+    memory = await open_embedded(db_path)
+    await memory.store("s", [EventDraft("user", {"content": "y" * 3000}) for _ in range(40)])
+    await memory.close()
+    with sqlite3.connect(db_path) as conn:
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    data = bytearray(db_path.read_bytes())
+    start = page_size * 4  # a b-tree page well inside the file
+    data[start : start + 64] = os.urandom(64)
+    db_path.write_bytes(bytes(data))
+    before = digest(db_path)
+    with pytest.raises(NotADatabaseError):
+        await open_embedded(db_path)
+    assert digest(db_path) == before
