@@ -210,6 +210,20 @@ class EmbeddedClient(libsql_client.Client):  # type: ignore[misc]
             lambda conn: self._retry_busy(lambda: _execute_stmt(conn, stmt, args))
         )
 
+    async def fetch_rows(self, sql: str, args: list[Any]) -> list[tuple[Any, ...]]:
+        """Run one read and return plain tuples (the hot path for recall and listing).
+
+        Skips building ``libsql_client`` rows; ``args`` must be plain SQLite values.
+        """
+
+        def fetch(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            try:
+                return self._retry_busy(lambda: conn.execute(sql, args).fetchall())
+            except sqlite3.Error as exc:
+                raise _as_libsql(exc) from exc
+
+        return await self.run(fetch)
+
     async def batch(self, stmts: list[InStatement]) -> list[ResultSet]:
         """Execute statements in one ``BEGIN IMMEDIATE`` transaction; all or nothing."""
         return await self.run(lambda conn: self._retry_busy(lambda: _run_batch(conn, stmts)))

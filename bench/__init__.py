@@ -1,0 +1,1 @@
+"""turnkeep's benchmark suite (``bash scripts/bench``). Reports ratios; asserts nothing."""

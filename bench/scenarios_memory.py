@@ -1,0 +1,133 @@
+"""Scenarios 3 (restore) and 4 (session list at scale): memory layer vs raw sqlite3."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+from bench.seed import migrated, seed_long_session, seed_sessions
+from bench.stats import Result, time_async, time_sync
+from memory import open_embedded
+
+EVENT_COLUMNS = "seq, turn, kind, payload, created_at"
+SESSION_COLUMNS = (
+    "id, title, agent, provider, model, created_at, updated_at, turn_count, event_count, "
+    "last_seq, metadata"
+)
+
+
+def restore(workdir: Path, *, events: int = 50_000, repeat: int = 15) -> list[Result]:
+    """3a: whole session in order (rows/s); 3b: the newest 200-event page."""
+    path = migrated(workdir / "restore.db")
+    seed_long_session(path, "long", events)
+    raw = sqlite3.connect(path)
+    raw.execute("PRAGMA journal_mode = WAL")
+    full_sql = (
+        f"SELECT {EVENT_COLUMNS} FROM conversation_events WHERE session_id = ? AND seq > ? "
+        "ORDER BY seq"
+    )
+    page_sql = (
+        f"SELECT {EVENT_COLUMNS} FROM conversation_events WHERE session_id = ? AND seq > ? "
+        "ORDER BY seq DESC LIMIT ?"
+    )
+
+    async def measure() -> tuple[float, float, float, float, list[float], list[float]]:
+        memory = await open_embedded(path)
+        try:
+            await memory.recall("long", limit=10)  # warm the connection
+            full_raw = time_sync(lambda: raw.execute(full_sql, ("long", 0)).fetchall(), repeat)
+            full_tk = await time_async(lambda: memory.recall("long"), repeat)
+            page_raw = time_sync(
+                lambda: raw.execute(page_sql, ("long", 0, 200)).fetchall()[::-1], repeat * 20
+            )
+            page_tk = await time_async(
+                lambda: memory.recall("long", limit=200, newest=True), repeat * 20
+            )
+        finally:
+            await memory.close()
+        return (
+            full_raw.median,
+            full_tk.median,
+            page_raw.median,
+            page_tk.median,
+            [full_raw.p99, full_tk.p99],
+            [page_raw.p99, page_tk.p99],
+        )
+
+    full_raw, full_tk, page_raw, page_tk, full_p99, page_p99 = asyncio.run(measure())
+    raw.close()
+    raw_rate, tk_rate = events / full_raw, events / full_tk
+    return [
+        Result(
+            "3a restore 50k events",
+            "rows/s (turnkeep / raw)",
+            raw_rate,
+            tk_rate,
+            ">= 0.333x raw rows/s",
+            tk_rate / raw_rate >= 1 / 3,
+            unit="rows/s",
+            note=f"raw {full_raw * 1e3:.0f} ms, turnkeep {full_tk * 1e3:.0f} ms per full read "
+            f"(p99 {full_p99[0] * 1e3:.0f} / {full_p99[1] * 1e3:.0f} ms)",
+        ),
+        Result(
+            "3b newest page (200)",
+            "latency",
+            page_raw * 1e3,
+            page_tk * 1e3,
+            "<= 3x",
+            page_tk / page_raw <= 3,
+            baseline_p99=page_p99[0] * 1e3,
+            turnkeep_p99=page_p99[1] * 1e3,
+        ),
+    ]
+
+
+def session_list(workdir: Path, *, repeat: int = 300) -> list[Result]:
+    """4: first page of the recent list at 1k and 100k sessions vs the raw indexed query."""
+    results: list[Result] = []
+    medians: dict[int, float] = {}
+    for count in (1_000, 100_000):
+        path = migrated(workdir / f"list-{count}.db")
+        seed_sessions(path, count)
+        raw = sqlite3.connect(path)
+        sql = f"SELECT {SESSION_COLUMNS} FROM sessions ORDER BY updated_at DESC, id DESC LIMIT 50"
+
+        async def measure(p: Path = path, r: sqlite3.Connection = raw, q: str = sql):
+            memory = await open_embedded(p)
+            try:
+                await memory.list_sessions(limit=50)
+                base = time_sync(lambda: r.execute(q).fetchall(), repeat)
+                tk = await time_async(lambda: memory.list_sessions(limit=50), repeat)
+            finally:
+                await memory.close()
+            return base, tk
+
+        base, tk = asyncio.run(measure())
+        raw.close()
+        medians[count] = tk.median
+        results.append(
+            Result(
+                f"4 recent list, {count:,} sessions",
+                "first page (50)",
+                base.median * 1e3,
+                tk.median * 1e3,
+                "<= 3x",
+                tk.median / base.median <= 3,
+                baseline_p99=base.p99 * 1e3,
+                turnkeep_p99=tk.p99 * 1e3,
+            )
+        )
+    growth = medians[100_000] / medians[1_000]
+    results.append(
+        Result(
+            "4 list growth 1k -> 100k",
+            "turnkeep first page",
+            medians[1_000] * 1e3,
+            medians[100_000] * 1e3,
+            "~1x (no growth)",
+            growth <= 1.5,
+            note="baseline column = 1k sessions, turnkeep column = 100k sessions",
+        )
+    )
+    return results
