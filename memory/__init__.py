@@ -8,6 +8,8 @@ import time. Start with :func:`open_embedded` (a local file, the default),
 from memory.connect import open_embedded
 from memory.ephemeral import EphemeralMemory
 from memory.errors import (
+    BundleFormatError,
+    ImportConflictError,
     MemoryLayerError,
     MigrationError,
     NotADatabaseError,
@@ -23,11 +25,14 @@ from memory.errors import (
 )
 from memory.libsql import LibsqlMemory
 from memory.migrate import MigrationOutcome
+from memory.portable import ImportOutcome, PortableSession, parse_bundle, write_bundle
 from memory.protocol import (
+    EventSearch,
     HealthProbe,
     HealthReport,
     Memory,
     MemoryBackend,
+    Porter,
     SessionCatalog,
     StateStore,
 )
@@ -42,11 +47,15 @@ from memory.records import (
 from memory.remote import open_remote, redact_url
 
 __all__ = [
+    "BundleFormatError",
     "EphemeralMemory",
     "Event",
     "EventDraft",
+    "EventSearch",
     "HealthProbe",
     "HealthReport",
+    "ImportConflictError",
+    "ImportOutcome",
     "LibsqlMemory",
     "Memory",
     "MemoryBackend",
@@ -55,6 +64,8 @@ __all__ = [
     "MigrationOutcome",
     "NotADatabaseError",
     "NotFoundError",
+    "PortableSession",
+    "Porter",
     "QueryError",
     "ReadOnlyError",
     "SerializationError",
@@ -71,5 +82,7 @@ __all__ = [
     "new_session_id",
     "open_embedded",
     "open_remote",
+    "parse_bundle",
     "redact_url",
+    "write_bundle",
 ]

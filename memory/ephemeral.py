@@ -9,12 +9,19 @@ the database is refused here too.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from memory.errors import NotFoundError
+from memory.errors import BundleFormatError, ImportConflictError, NotFoundError
 from memory.libsql import Clock, utc_now
+from memory.portable import (
+    ImportOutcome,
+    PortableEvent,
+    PortableSession,
+    PortableState,
+    canonical_json,
+)
 from memory.protocol import HealthReport
 from memory.records import (
     Event,
@@ -26,9 +33,12 @@ from memory.records import (
     decode_payload,
     encode_payload,
     format_ts,
+    new_session_id,
 )
 
 __all__ = ["EphemeralMemory"]
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 @dataclass
@@ -195,6 +205,33 @@ class EphemeralMemory:
         """See :meth:`memory.protocol.SessionCatalog.count_sessions`."""
         return len(self._sessions)
 
+    # -- EventSearch -------------------------------------------------------------------
+
+    async def search_events(
+        self, query: str, *, limit: int = 20, session_id: str | None = None
+    ) -> list[Event]:
+        """See :meth:`memory.protocol.EventSearch.search_events`."""
+        if not query.strip() or limit <= 0:
+            return []
+        check_text(query, "search text")
+        # SQLite's LIKE folds ASCII letters only; the reference does exactly the same.
+        needle = query.translate(_ASCII_LOWER)
+        sessions = (
+            list(self._sessions.values())
+            if session_id is None
+            else [s for s in (self._sessions.get(session_id),) if s is not None]
+        )
+        found = [
+            event
+            for session in sessions
+            for event in session.events
+            if event.kind in ("user", "assistant")
+            and isinstance(content := event.payload.get("content"), str)
+            and needle in content.translate(_ASCII_LOWER)
+        ]
+        found.sort(key=lambda e: (e.created_at, e.seq, e.session_id), reverse=True)
+        return found[:limit]
+
     # -- StateStore --------------------------------------------------------------------
 
     async def save_state(self, session_id: str, state: Mapping[str, Any]) -> StateSnapshot:
@@ -212,6 +249,103 @@ class EphemeralMemory:
         if not session.states:
             return None
         return session.states[max(session.states)]
+
+    # -- Porter ------------------------------------------------------------------------
+
+    def _export(self, session: _Session) -> PortableSession:
+        info = session.info
+        return PortableSession(
+            id=info.id,
+            title=info.title,
+            agent=info.agent,
+            provider=info.provider,
+            model=info.model,
+            created_at=info.created_at,
+            updated_at=info.updated_at,
+            metadata_json=encode_payload(info.metadata),
+            states=tuple(
+                PortableState(seq, snap.created_at, encode_payload(snap.state))
+                for seq, snap in sorted(session.states.items())
+            ),
+            events=tuple(
+                PortableEvent(e.seq, e.turn, e.kind, e.created_at, canonical_json(e.payload_json))
+                for e in session.events
+            ),
+        )
+
+    async def export_sessions(
+        self, session_ids: Sequence[str] | None = None
+    ) -> AsyncIterator[PortableSession]:
+        """See :meth:`memory.protocol.Porter.export_sessions`."""
+        if session_ids is None:
+            wanted = sorted(self._sessions)
+        else:
+            wanted = sorted(set(session_ids))
+            for session_id in wanted:
+                self._get(session_id)
+        for session_id in wanted:
+            session = self._sessions.get(session_id)
+            if session is not None:
+                yield self._export(session)
+            elif session_ids is not None:
+                raise NotFoundError(session_id)
+
+    def _restore(self, portable: PortableSession) -> _Session:
+        info = SessionInfo(
+            id=portable.id,
+            title=portable.title,
+            agent=portable.agent,
+            provider=portable.provider,
+            model=portable.model,
+            created_at=portable.created_at,
+            updated_at=portable.updated_at,
+            turns=portable.turns,
+            events=len(portable.events),
+            last_seq=portable.last_seq,
+            metadata=decode_payload(portable.metadata_json),
+        )
+        return _Session(
+            info,
+            [
+                Event(portable.id, e.seq, e.turn, e.kind, e.payload_json, e.created_at)
+                for e in portable.events
+            ],
+            {
+                s.seq: StateSnapshot(portable.id, s.seq, decode_payload(s.state_json), s.created_at)
+                for s in portable.states
+            },
+        )
+
+    async def import_sessions(
+        self, sessions: Sequence[PortableSession], *, as_new: bool = False
+    ) -> ImportOutcome:
+        """See :meth:`memory.protocol.Porter.import_sessions`."""
+        ids = [s.id for s in sessions]
+        if len(set(ids)) != len(ids):
+            raise BundleFormatError("two imported sessions share an id", where="sessions")
+        async with self._lock:
+            if as_new:
+                to_write = [(s.id, s.with_id(new_session_id())) for s in sessions]
+                unchanged: list[str] = []
+            else:
+                present = {
+                    s.id: self._export(self._sessions[s.id])
+                    for s in sessions
+                    if s.id in self._sessions
+                }
+                conflicts = tuple(s.id for s in sessions if s.id in present and present[s.id] != s)
+                if conflicts:
+                    raise ImportConflictError(conflicts)
+                unchanged = [s.id for s in sessions if s.id in present]
+                to_write = [(s.id, s) for s in sessions if s.id not in present]
+            restored = [self._restore(new) for _, new in to_write]
+            for session in restored:
+                self._sessions[session.info.id] = session
+        return ImportOutcome(
+            imported=tuple((old, new.id) for old, new in to_write),
+            unchanged=tuple(unchanged),
+            events=sum(len(new.events) for _, new in to_write),
+        )
 
     # -- HealthProbe -------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ tree only by :func:`translate`, always with ``raise ... from``.
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 from typing import ClassVar
 
@@ -238,6 +239,9 @@ def translate(exc: BaseException, *, where: str, action: str = "query") -> Memor
         exc, sqlite3.Error
     ):
         return StoreConnectionError(f"cannot reach {where}: {_short(text) or type(exc).__name__}")
+    remote = _translate_remote(code, text, where)
+    if remote is not None:
+        return remote
     if code in _AUTH_CODES or "AUTH_" in code:
         return StoreAuthError(
             f"the server refused the auth token for {where}; check TURNKEEP_DB__AUTH_TOKEN"
@@ -261,6 +265,50 @@ def translate(exc: BaseException, *, where: str, action: str = "query") -> Memor
     if action == "open":
         return StoreConnectionError(f"cannot open {where}: {_short(text)}")
     return QueryError(f"{where}: {_short(text)}")
+
+
+#: The code :class:`memory.remote.BoundedClient` gives a write that sqld answered by
+#: closing the WebSocket while the token says it is read-only.
+WRITE_REFUSED = "WRITE_REFUSED"
+_TOKEN_HINT = "Set TURNKEEP_DB__AUTH_TOKEN (or TURSO_AUTH_TOKEN) to a valid token."
+_READ_WRITE_HINT = "Use a read-write token in TURNKEEP_DB__AUTH_TOKEN (or TURSO_AUTH_TOKEN)."
+
+
+def _translate_remote(code: str, text: str, where: str) -> MemoryLayerError | None:
+    """The shapes sqld 0.24 gives over libsql-client, verified against a real server.
+
+    Over ws a missing token is ``AUTH_HEADER_NOT_FOUND`` and a bad one
+    ``AUTH_JWT_INVALID``; over http both are HTTP 401 (``SERVER_ERROR``). A write with a
+    read-only token is HTTP 403 over http; over ws sqld closes the socket, which
+    :class:`memory.remote.BoundedClient` reports as :data:`WRITE_REFUSED`.
+    """
+    if code == "TIMEOUT":
+        return StoreTimeoutError(f"{where} did not answer in time")
+    if code == "AUTH_HEADER_NOT_FOUND":
+        return StoreAuthError(
+            f"the server at {where} requires an auth token and none was sent", hint=_TOKEN_HINT
+        )
+    if code == WRITE_REFUSED:
+        return ReadOnlyError(
+            f"the server at {where} refused to write: the auth token is read-only",
+            hint=_READ_WRITE_HINT,
+        )
+    if code == "SERVER_ERROR":
+        match = re.search(r"HTTP status (\d{3})", text)
+        status = int(match.group(1)) if match else None
+        if status == 401:
+            return StoreAuthError(
+                f"the server refused the auth token for {where}; check TURNKEEP_DB__AUTH_TOKEN",
+                hint=_TOKEN_HINT,
+            )
+        if status == 403:
+            return ReadOnlyError(
+                f"the server at {where} refused the request with this auth token (HTTP 403): "
+                "it does not allow writes",
+                hint=_READ_WRITE_HINT,
+            )
+        return StoreConnectionError(f"{where} answered HTTP {status or '?'}: {_short(text)}")
+    return None
 
 
 def _short(text: str, limit: int = 300) -> str:

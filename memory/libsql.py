@@ -22,6 +22,7 @@ import libsql_client
 from libsql_client import ResultSet, Row
 
 from memory.errors import NotFoundError, translate
+from memory.libsql_porter import LibsqlPorter
 from memory.migrate import MigrationOutcome
 from memory.protocol import HealthReport
 from memory.records import (
@@ -53,23 +54,25 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _session_from_row(row: Row) -> SessionInfo:
+def _session_from_row(row: Row | tuple[Any, ...]) -> SessionInfo:
+    values = row.astuple() if isinstance(row, Row) else row
+    sid, title, agent, provider, model, created, updated, turns, events, last_seq, meta = values
     return SessionInfo(
-        id=str(row[0]),
-        title=None if row[1] is None else str(row[1]),
-        agent=None if row[2] is None else str(row[2]),
-        provider=None if row[3] is None else str(row[3]),
-        model=None if row[4] is None else str(row[4]),
-        created_at=str(row[5]),
-        updated_at=str(row[6]),
-        turns=int(row[7] or 0),
-        events=int(row[8] or 0),
-        last_seq=int(row[9] or 0),
-        metadata=decode_payload(row[10]),
+        sid,
+        title,
+        agent,
+        provider,
+        model,
+        created,
+        updated,
+        turns or 0,
+        events or 0,
+        last_seq or 0,
+        {} if meta == "{}" else decode_payload(meta),
     )
 
 
-class LibsqlMemory:
+class LibsqlMemory(LibsqlPorter):
     """The memory backend over libsql-client (embedded file or remote server).
 
     Args:
@@ -122,6 +125,15 @@ class LibsqlMemory:
 
     async def _execute(self, sql: str, args: list[Any] | None = None) -> ResultSet:
         return await self._call(lambda: self._client.execute(sql, args))
+
+    async def _rows(self, sql: str, args: list[Any]) -> list[tuple[Any, ...]]:
+        """One read as plain tuples; the embedded client skips building result objects."""
+        fetch_rows = getattr(self._client, "fetch_rows", None)
+        if fetch_rows is not None:
+            rows: list[tuple[Any, ...]] = await self._call(lambda: fetch_rows(sql, args))
+            return rows
+        result = await self._execute(sql, args)
+        return [row.astuple() for row in result.rows]
 
     async def _batch(self, stmts: list[tuple[str, list[Any]]]) -> list[ResultSet]:
         return await self._call(lambda: self._client.batch(list(stmts)))
@@ -186,16 +198,13 @@ class LibsqlMemory:
         if limit is not None:
             sql += " LIMIT ?"
             args.append(max(0, limit))
-        result = await self._execute(sql, args)
-        rows = result.rows
+        rows = await self._rows(sql, args)
         if not rows:
             await self.get_session(session_id)  # raises NotFoundError for unknown sessions
             return []
         if newest and limit is not None:
             rows = rows[::-1]
-        return [
-            Event(session_id, int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in rows
-        ]
+        return [Event(session_id, *row) for row in rows]
 
     async def forget(self, session_id: str) -> None:
         """See :meth:`memory.protocol.Memory.forget`."""
@@ -246,10 +255,10 @@ class LibsqlMemory:
 
     async def find_session(self, session_id: str) -> SessionInfo | None:
         """See :meth:`memory.protocol.SessionCatalog.find_session`."""
-        result = await self._execute(
+        rows = await self._rows(
             f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", [session_id]
         )
-        return _session_from_row(result.rows[0]) if result.rows else None
+        return _session_from_row(rows[0]) if rows else None
 
     async def get_session(self, session_id: str) -> SessionInfo:
         """See :meth:`memory.protocol.SessionCatalog.get_session`."""
@@ -277,12 +286,12 @@ class LibsqlMemory:
             args.append(f"%{escaped}%")
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         args.append(max(0, limit))
-        result = await self._execute(
+        rows = await self._rows(
             f"SELECT {_SESSION_COLUMNS} FROM sessions{where} "
             "ORDER BY updated_at DESC, id DESC LIMIT ?",
             args,
         )
-        sessions = tuple(_session_from_row(row) for row in result.rows)
+        sessions = tuple(_session_from_row(row) for row in rows)
         cursor = (sessions[-1].updated_at, sessions[-1].id) if len(sessions) == limit else None
         return SessionPage(sessions=sessions, cursor=cursor)
 
@@ -303,6 +312,33 @@ class LibsqlMemory:
         """See :meth:`memory.protocol.SessionCatalog.count_sessions`."""
         result = await self._execute("SELECT count(*) FROM sessions")
         return int(result.rows[0][0])
+
+    # -- EventSearch -------------------------------------------------------------------
+
+    async def search_events(
+        self, query: str, *, limit: int = 20, session_id: str | None = None
+    ) -> list[Event]:
+        """See :meth:`memory.protocol.EventSearch.search_events`."""
+        if not query.strip() or limit <= 0:
+            return []
+        check_text(query, "search text")
+        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        sql = (
+            "SELECT session_id, seq, turn, kind, payload, created_at FROM conversation_events "
+            "WHERE kind IN ('user', 'assistant') "
+            "AND json_extract(payload, '$.content') LIKE ? ESCAPE '\\'"
+        )
+        args: list[Any] = [f"%{escaped}%"]
+        if session_id is not None:
+            sql += " AND session_id = ?"
+            args.append(session_id)
+        sql += " ORDER BY created_at DESC, seq DESC, session_id DESC LIMIT ?"
+        args.append(limit)
+        result = await self._execute(sql, args)
+        return [
+            Event(str(r[0]), int(r[1]), int(r[2]), str(r[3]), str(r[4]), str(r[5]))
+            for r in result.rows
+        ]
 
     # -- StateStore --------------------------------------------------------------------
 

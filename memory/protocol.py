@@ -15,17 +15,20 @@ Not-found semantics (deterministic, on every backend):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from memory.portable import ImportOutcome, PortableSession
 from memory.records import Event, EventDraft, SessionInfo, SessionPage, StateSnapshot
 
 __all__ = [
+    "EventSearch",
     "HealthProbe",
     "HealthReport",
     "Memory",
     "MemoryBackend",
+    "Porter",
     "SessionCatalog",
     "StateStore",
 ]
@@ -234,7 +237,80 @@ class HealthProbe(Protocol):
 
 
 @runtime_checkable
-class MemoryBackend(Memory, SessionCatalog, StateStore, HealthProbe, Protocol):
+class Porter(Protocol):
+    """Moving whole sessions in and out: export files, imports, backups of remote databases.
+
+    The file format is :mod:`memory.portable`.
+    """
+
+    def export_sessions(
+        self, session_ids: Sequence[str] | None = None
+    ) -> AsyncIterator[PortableSession]:
+        """Yield whole sessions (catalog row, events, state snapshots), ordered by id.
+
+        Each session is read as one consistent snapshot; sessions are read a group at a
+        time, so exporting everything never holds the whole database in memory.
+
+        Args:
+            session_ids: the sessions to export (duplicates ignored), or ``None`` for all.
+
+        Raises:
+            NotFoundError: one of ``session_ids`` does not exist (checked before the
+                first session is yielded).
+            SerializationError: a stored payload is not a JSON object.
+            StoreConnectionError / QueryError: the database failed.
+        """
+        ...
+
+    async def import_sessions(
+        self, sessions: Sequence[PortableSession], *, as_new: bool = False
+    ) -> ImportOutcome:
+        """Write sessions exactly as given, all or nothing, in one transaction.
+
+        Ids, ``seq``, turns, kinds, payload text, timestamps and state snapshots are kept
+        exactly; the counters are derived from the events. A session already present
+        with identical content is left alone (importing the same file twice changes
+        nothing).
+
+        Args:
+            sessions: the sessions, e.g. from :func:`memory.portable.parse_bundle`.
+            as_new: store every session under a fresh id instead of its own (never
+                conflicts).
+
+        Raises:
+            ImportConflictError: a session id exists with different content; nothing
+                was written.
+            BundleFormatError: two sessions share an id.
+            StoreConnectionError / QueryError: the database failed; nothing was written.
+        """
+        ...
+
+
+@runtime_checkable
+class EventSearch(Protocol):
+    """Finding past conversation text across sessions (the ``search_sessions`` tool)."""
+
+    async def search_events(
+        self, query: str, *, limit: int = 20, session_id: str | None = None
+    ) -> list[Event]:
+        """Return ``user`` and ``assistant`` events whose ``content`` contains ``query``.
+
+        Matching is a substring match, case-insensitive for ASCII letters (SQLite's
+        ``LIKE``); ``%`` and ``_`` match themselves. Newest events first.
+
+        Args:
+            query: the text to look for; blank finds nothing.
+            limit: at most this many events.
+            session_id: only search this session.
+
+        Raises:
+            StoreConnectionError / QueryError: the database failed.
+        """
+        ...
+
+
+@runtime_checkable
+class MemoryBackend(Memory, SessionCatalog, StateStore, HealthProbe, Porter, Protocol):
     """Everything a backend of this package implements."""
 
     async def close(self) -> None:

@@ -1,4 +1,4 @@
-"""``turnkeep db``: status and migrate."""
+"""``turnkeep db``: status, migrate and backup."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from memory import HealthReport
 from runtime.settings import Settings
 from runtime.store import open_memory
+from tui.cli import backup
 from tui.cli.format import human_size
 
 __all__ = ["register"]
@@ -23,6 +24,7 @@ def register(commands: Any) -> None:
         description="Inspect and maintain the turnkeep database.",
         epilog=(
             "Examples:\n  turnkeep db status\n  turnkeep db status --json\n  turnkeep db migrate"
+            "\n  turnkeep db backup turnkeep-backup.db"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -50,6 +52,7 @@ def register(commands: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     migrate.set_defaults(handler=migrate_command)
+    backup.register(sub)
 
 
 def format_report(report: HealthReport) -> str:

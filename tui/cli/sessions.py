@@ -1,12 +1,316 @@
-"""``turnkeep sessions``: list, show, rename, rm, export, import (filled in by the CLI issue)."""
+"""``turnkeep sessions``: list, show, rename, rm (export and import are in :mod:`tui.cli.transfer`).
+
+Every command honours the same settings as the TUI (embedded file, remote server, or
+memory disabled), prints errors as one line on stderr, and exits 0 on success, 1 when a
+session does not exist, 2 on a usage error, 3 when the database cannot be reached.
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
 from typing import Any
 
-__all__ = ["register"]
+from memory import SessionInfo
+from memory.records import parse_ts
+from runtime.settings import Settings
+from tui.cli import transfer
+from tui.cli.format import relative_time
+from tui.cli.output import UsageError, opened, utf8_stdout
+from tui.cli.render import transcript_event, transcript_header
+
+__all__ = ["register", "session_json"]
+
+#: Sessions shown by ``sessions list`` without ``--limit``/``--all``.
+DEFAULT_LIMIT = 20
+#: Rows fetched per keyset page.
+PAGE = 200
+#: Events fetched per page by ``sessions show``.
+EVENT_PAGE = 500
+
+_RAW = argparse.RawDescriptionHelpFormatter
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def register(commands: Any) -> None:
-    """Add the ``sessions`` command group (not yet implemented: registers nothing)."""
-    del commands
+    """Add the ``sessions`` command group to the top-level subparsers."""
+    group = commands.add_parser(
+        "sessions",
+        help="list, show, rename, delete, export and import sessions",
+        description=(
+            "Work with saved sessions from the command line: on the embedded file or the "
+            "remote database, with the same settings as the TUI."
+        ),
+        epilog=(
+            "Examples:\n"
+            "  turnkeep sessions list\n"
+            "  turnkeep sessions show ID\n"
+            "  turnkeep sessions export --all -o sessions.json\n"
+            "  turnkeep sessions import sessions.json"
+        ),
+        formatter_class=_RAW,
+    )
+    sub = group.add_subparsers(dest="sessions_command", metavar="COMMAND", required=True)
+
+    ls = sub.add_parser(
+        "list",
+        help="recent sessions, newest activity first",
+        description=(
+            "List sessions, newest activity first: id, last activity, turns, events, "
+            f"provider/model and title. Shows {DEFAULT_LIMIT} unless --limit or --all is "
+            "given; reads page by page, so it stays fast on large databases. With --json, "
+            "prints one JSON array of objects with the keys id, title, created_at, "
+            "updated_at, turns, events, provider, model (and agent)."
+        ),
+        epilog=(
+            "Examples:\n"
+            "  turnkeep sessions list\n"
+            "  turnkeep sessions list --filter parser --limit 5\n"
+            "  turnkeep sessions list --all --json | jq -r '.[].id'"
+        ),
+        formatter_class=_RAW,
+    )
+    ls.add_argument("--json", action="store_true", help="print a JSON array")
+    amount = ls.add_mutually_exclusive_group()
+    amount.add_argument(
+        "--limit",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help=f"show at most N sessions (default {DEFAULT_LIMIT})",
+    )
+    amount.add_argument("--all", action="store_true", help="show every session")
+    ls.add_argument(
+        "--filter",
+        metavar="TEXT",
+        help="only sessions whose title contains TEXT (case-insensitive)",
+    )
+    ls.set_defaults(handler=list_command)
+
+    show = sub.add_parser(
+        "show",
+        help="print a session's events in order",
+        description=(
+            "Print a session's events in seq order: a readable transcript, or with --json "
+            "one JSON object per line with the keys seq, turn, kind, created_at, payload "
+            "(and session_id)."
+        ),
+        epilog=(
+            "Examples:\n"
+            "  turnkeep sessions show ID\n"
+            "  turnkeep sessions show ID --json | jq -c 'select(.kind == \"tool_call\")'"
+        ),
+        formatter_class=_RAW,
+    )
+    show.add_argument("id", metavar="ID", help="the session id")
+    show.add_argument("--json", action="store_true", help="print JSON lines, one event each")
+    show.set_defaults(handler=show_command)
+
+    rename = sub.add_parser(
+        "rename",
+        help="set a session's title",
+        description="Set the title of session ID to TITLE.",
+        epilog='Example:\n  turnkeep sessions rename ID "Refactor the parser"',
+        formatter_class=_RAW,
+    )
+    rename.add_argument("id", metavar="ID", help="the session id")
+    rename.add_argument("title", metavar="TITLE", help="the new title")
+    rename.set_defaults(handler=rename_command)
+
+    rm = sub.add_parser(
+        "rm",
+        help="delete a session with its events and state",
+        description=(
+            "Delete session ID with all its events and state snapshots. On a terminal it "
+            "asks for confirmation unless --yes is given; when standard input is not a "
+            "terminal (a script), it refuses to delete without --yes. This cannot be "
+            "undone: export the session first to keep a copy."
+        ),
+        epilog=(
+            "Examples:\n"
+            "  turnkeep sessions rm ID\n"
+            "  turnkeep sessions export ID -o keep.json && turnkeep sessions rm ID --yes"
+        ),
+        formatter_class=_RAW,
+    )
+    rm.add_argument("id", metavar="ID", help="the session id")
+    rm.add_argument("-y", "--yes", action="store_true", help="delete without asking")
+    rm.set_defaults(handler=rm_command)
+
+    transfer.register(sub)
+
+
+def session_json(info: SessionInfo) -> dict[str, Any]:
+    """The stable JSON form of a session in ``sessions list --json``."""
+    return {
+        "id": info.id,
+        "title": info.title,
+        "created_at": info.created_at,
+        "updated_at": info.updated_at,
+        "turns": info.turns,
+        "events": info.events,
+        "provider": info.provider,
+        "model": info.model,
+        "agent": info.agent,
+    }
+
+
+def _rows(sessions: tuple[SessionInfo, ...]) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
+    for info in sessions:
+        model = "/".join(p for p in (info.provider, info.model) if p) or "-"
+        rows.append(
+            (
+                info.id,
+                relative_time(parse_ts(info.updated_at)),
+                str(info.turns),
+                str(info.events),
+                model,
+                " ".join(info.title.split()) if info.title else "(untitled)",
+            )
+        )
+    return rows
+
+
+_HEADINGS = ("ID", "LAST ACTIVITY", "TURNS", "EVENTS", "MODEL", "TITLE")
+
+
+async def list_command(args: argparse.Namespace, settings: Settings) -> int:
+    """``turnkeep sessions list [--json] [--limit N] [--filter TEXT] [--all]``."""
+    out = utf8_stdout()
+    limit: int | None = None if args.all else (args.limit or DEFAULT_LIMIT)
+    shown = 0
+    more = False
+    widths: list[int] | None = None
+    async with opened(settings) as memory:
+        cursor: tuple[str, str] | None = None
+        while True:
+            want = PAGE if limit is None else min(PAGE, limit - shown)
+            page = await memory.list_sessions(limit=want, after=cursor, title_filter=args.filter)
+            if args.json:
+                for info in page.sessions:
+                    prefix = "[\n  " if shown == 0 else ",\n  "
+                    out.write(prefix + json.dumps(session_json(info), ensure_ascii=False))
+                    shown += 1
+            else:
+                rows = _rows(page.sessions)
+                if rows and widths is None:
+                    widths = [
+                        max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(_HEADINGS)
+                    ]
+                    out.write(_table_line(_HEADINGS, widths) + "\n")
+                for row in rows:
+                    out.write(_table_line(row, widths or []) + "\n")
+                shown += len(rows)
+            cursor = page.cursor
+            if cursor is None:
+                break
+            if limit is not None and shown >= limit:
+                peek = await memory.list_sessions(limit=1, after=cursor, title_filter=args.filter)
+                more = bool(peek.sessions)
+                break
+    if args.json:
+        out.write("\n]\n" if shown else "[]\n")
+    elif shown == 0:
+        if args.filter:
+            out.write(f"no sessions with {args.filter!r} in the title\n")
+        else:
+            out.write("no sessions yet: start one with `turnkeep` or `turnkeep ask MESSAGE`\n")
+    elif more:
+        print(f"(showing {shown}; more with --limit N or --all)", file=sys.stderr)
+    return 0
+
+
+def _table_line(cells: tuple[str, ...], widths: list[int]) -> str:
+    right = {2, 3}
+    parts = [
+        cell.rjust(widths[i]) if i in right else cell.ljust(widths[i]) if i < 5 else cell
+        for i, cell in enumerate(cells)
+    ]
+    return "  ".join(parts).rstrip()
+
+
+async def show_command(args: argparse.Namespace, settings: Settings) -> int:
+    """``turnkeep sessions show ID [--json]``."""
+    out = utf8_stdout()
+    async with opened(settings) as memory:
+        info = await memory.get_session(args.id)
+        if not args.json:
+            out.write(transcript_header(info) + "\n")
+        after = 0
+        turn: int | None = None
+        while True:
+            events = await memory.recall(args.id, after=after, limit=EVENT_PAGE)
+            for event in events:
+                if args.json:
+                    line = {
+                        "session_id": event.session_id,
+                        "seq": event.seq,
+                        "turn": event.turn,
+                        "kind": event.kind,
+                        "created_at": event.created_at,
+                        "payload": event.payload,
+                    }
+                    out.write(json.dumps(line, ensure_ascii=False) + "\n")
+                    continue
+                if event.turn != turn:
+                    turn = event.turn
+                    out.write(f"\n── turn {turn} " + "─" * 40 + "\n")
+                out.write(
+                    transcript_event(event.seq, event.kind, event.payload, event.created_at) + "\n"
+                )
+            if len(events) < EVENT_PAGE:
+                break
+            after = events[-1].seq
+    if not args.json and info.events == 0:
+        out.write("\n(no events yet)\n")
+    return 0
+
+
+async def rename_command(args: argparse.Namespace, settings: Settings) -> int:
+    """``turnkeep sessions rename ID TITLE``."""
+    title = args.title.strip()
+    if not title:
+        raise UsageError("the title must not be empty")
+    async with opened(settings) as memory:
+        info = await memory.rename_session(args.id, title)
+    print(f"renamed {info.id}: {info.title}")
+    return 0
+
+
+async def rm_command(args: argparse.Namespace, settings: Settings) -> int:
+    """``turnkeep sessions rm ID [--yes]``."""
+    async with opened(settings) as memory:
+        info = await memory.get_session(args.id)
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise UsageError(
+                    f"refusing to delete session {info.id} without --yes: standard input is "
+                    "not a terminal",
+                    hint=f"Run `turnkeep sessions rm {info.id} --yes` to delete it.",
+                )
+            title = f" {info.title!r}" if info.title else ""
+            sys.stderr.write(
+                f"Delete session {info.id}{title} ({info.turns} turns, {info.events} events)? "
+                "This cannot be undone. [y/N] "
+            )
+            sys.stderr.flush()
+            # Read on this thread: a reader thread blocked in readline would keep Ctrl-C
+            # from ending the process until Enter is pressed.
+            answer = sys.stdin.readline()
+            if answer.strip().lower() not in ("y", "yes"):
+                print("not deleted", file=sys.stderr)
+                return 1
+        await memory.forget(info.id)
+    print(f"deleted {info.id}")
+    return 0

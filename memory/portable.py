@@ -1,0 +1,431 @@
+"""The portable session format: a versioned, deterministic, lossless JSON export.
+
+An export file is one JSON document::
+
+    {
+      "format": "turnkeep.sessions",
+      "version": 1,
+      "sessions": [
+        {
+          "id": "...", "title": ..., "agent": ..., "provider": ..., "model": ...,
+          "created_at": "...", "updated_at": "...", "metadata": {...},
+          "states": [
+            {"seq": 2, "created_at": "...", "state": {...}}
+          ],
+          "events": [
+            {"seq": 1, "turn": 1, "kind": "user", "created_at": "...", "payload": {...}}
+          ]
+        }
+      ]
+    }
+
+Sessions are ordered by id, events and states by ``seq``; every key is always present
+and always in this order; each event and state is on its own line (so a parse error's
+line number points at it). Payloads, states and metadata are written as compact JSON in
+their stored key order, so importing a file and exporting it again gives the same bytes,
+and an imported payload is stored with exactly the text it had. Counters (turns,
+events, last ``seq``) are derived from the events and not written.
+
+:func:`parse_bundle` validates a whole file before anything is written and names the
+line or field that is wrong (``sessions[2].events[5].seq``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterable, Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Any, Final, NoReturn
+
+from memory.errors import BundleFormatError, SerializationError
+from memory.records import check_text, decode_payload, encode_payload, parse_ts
+
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "ImportOutcome",
+    "PortableEvent",
+    "PortableSession",
+    "PortableState",
+    "canonical_json",
+    "dumps_bundle",
+    "parse_bundle",
+    "write_bundle",
+]
+
+#: The value of the ``format`` field of every export file.
+FORMAT_NAME: Final = "turnkeep.sessions"
+#: The version this code writes and reads.
+FORMAT_VERSION: Final = 1
+
+_MAX_INT: Final = 2**63 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class PortableEvent:
+    """One event as exported; ``payload_json`` is canonical compact JSON text."""
+
+    seq: int
+    turn: int
+    kind: str
+    created_at: str
+    payload_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class PortableState:
+    """One state snapshot as exported; ``state_json`` is canonical compact JSON text."""
+
+    seq: int
+    created_at: str
+    state_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class PortableSession:
+    """A whole session as exported: its catalog row, events and state snapshots.
+
+    Two sessions compare equal exactly when their exports are byte-identical.
+    """
+
+    id: str
+    title: str | None
+    agent: str | None
+    provider: str | None
+    model: str | None
+    created_at: str
+    updated_at: str
+    metadata_json: str
+    states: tuple[PortableState, ...]
+    events: tuple[PortableEvent, ...]
+
+    @property
+    def turns(self) -> int:
+        """The highest turn number (0 for a session without events)."""
+        return max((e.turn for e in self.events), default=0)
+
+    @property
+    def last_seq(self) -> int:
+        """The highest ``seq`` (0 for a session without events)."""
+        return self.events[-1].seq if self.events else 0
+
+    def with_id(self, session_id: str) -> PortableSession:
+        """The same session under another id (``import --as-new``)."""
+        return replace(self, id=session_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOutcome:
+    """What an import did.
+
+    Attributes:
+        imported: ``(id in the file, id stored)`` for every session written; the two
+            differ only with ``as_new``.
+        unchanged: ids already present with identical content (nothing written).
+        events: the number of events written.
+    """
+
+    imported: tuple[tuple[str, str], ...]
+    unchanged: tuple[str, ...]
+    events: int
+
+
+def canonical_json(text: str | bytes | None) -> str:
+    """Return stored JSON object text in the canonical compact form the export uses.
+
+    Text written by :func:`memory.records.encode_payload` is returned unchanged.
+
+    Raises:
+        SerializationError: the text is not a JSON object.
+    """
+    return encode_payload(decode_payload(text))
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+def _str(value: str | None) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _session_text(session: PortableSession) -> str:
+    lines = [
+        "    {",
+        f'      "id": {_str(session.id)},',
+        f'      "title": {_str(session.title)},',
+        f'      "agent": {_str(session.agent)},',
+        f'      "provider": {_str(session.provider)},',
+        f'      "model": {_str(session.model)},',
+        f'      "created_at": {_str(session.created_at)},',
+        f'      "updated_at": {_str(session.updated_at)},',
+        f'      "metadata": {session.metadata_json},',
+    ]
+    states = [
+        f'        {{"seq": {s.seq}, "created_at": {_str(s.created_at)}, "state": {s.state_json}}}'
+        for s in session.states
+    ]
+    events = [
+        f'        {{"seq": {e.seq}, "turn": {e.turn}, "kind": {_str(e.kind)}, '
+        f'"created_at": {_str(e.created_at)}, "payload": {e.payload_json}}}'
+        for e in session.events
+    ]
+    for name, items, last in (("states", states, False), ("events", events, True)):
+        comma = "" if last else ","
+        if items:
+            lines.append(f'      "{name}": [')
+            lines.append(",\n".join(items))
+            lines.append(f"      ]{comma}")
+        else:
+            lines.append(f'      "{name}": []{comma}')
+    lines.append("    }")
+    return "\n".join(lines)
+
+
+_HEADER: Final = (
+    f'{{\n  "format": "{FORMAT_NAME}",\n  "version": {FORMAT_VERSION},\n  "sessions": ['
+)
+
+
+async def write_bundle(
+    sessions: AsyncIterable[PortableSession], write: Callable[[str], object]
+) -> int:
+    """Write an export file, one session at a time, through ``write``.
+
+    Args:
+        sessions: the sessions, in the order to write them (backends yield them by id).
+        write: called with consecutive chunks of the UTF-8 text.
+
+    Returns:
+        The number of sessions written.
+
+    Raises:
+        Whatever iterating ``sessions`` or calling ``write`` raises.
+    """
+    iterator = aiter(sessions)
+    # Fetch the first session before writing anything, so that an error raised up front
+    # (an unknown id) leaves no half-written document behind.
+    session = await anext(iterator, None)
+    write(_HEADER)
+    count = 0
+    while session is not None:
+        write(("\n" if count == 0 else ",\n") + _session_text(session))
+        count += 1
+        session = await anext(iterator, None)
+    write("\n  ]\n}\n" if count else "]\n}\n")
+    return count
+
+
+def dumps_bundle(sessions: Iterable[PortableSession]) -> str:
+    """Return the export file text for ``sessions`` (in the order given)."""
+    body = ",\n".join(_session_text(s) for s in sessions)
+    return f"{_HEADER}\n{body}\n  ]\n}}\n" if body else f"{_HEADER}]\n}}\n"
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def _fail(path: str, message: str) -> NoReturn:
+    raise BundleFormatError(f"{path}: {message}", where=path)
+
+
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _object(value: Any, path: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        _fail(path, f"expected an object, got {_kind_of(value)}")
+    for key in keys:
+        if key not in value:
+            _fail(f"{path}.{key}" if path else key, "missing")
+    for key in value:
+        if key not in keys:
+            _fail(f"{path}.{key}" if path else key, "unknown field")
+    return value
+
+
+def _int(value: Any, path: str, *, minimum: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        _fail(path, f"expected an integer, got {_kind_of(value)}")
+    if not minimum <= value <= _MAX_INT:
+        _fail(path, f"{value} is out of range ({minimum} to {_MAX_INT})")
+    return value
+
+
+def _text(value: Any, path: str, *, nullable: bool = False) -> Any:
+    if value is None and nullable:
+        return None
+    if not isinstance(value, str):
+        expected = "a string or null" if nullable else "a string"
+        _fail(path, f"expected {expected}, got {_kind_of(value)}")
+    try:
+        return check_text(value, path)
+    except SerializationError:
+        _fail(path, "contains a lone surrogate")
+
+
+def _timestamp(value: Any, path: str) -> str:
+    text: str = _text(value, path)
+    try:
+        parse_ts(text)
+    except ValueError:
+        _fail(path, f"{text!r} is not an ISO 8601 timestamp")
+    return text
+
+
+def _json_object(value: Any, path: str) -> str:
+    if not isinstance(value, dict):
+        _fail(path, f"expected an object, got {_kind_of(value)}")
+    try:
+        return encode_payload(value)
+    except SerializationError as exc:
+        _fail(path, exc.message)
+
+
+_SESSION_KEYS: Final = (
+    "id",
+    "title",
+    "agent",
+    "provider",
+    "model",
+    "created_at",
+    "updated_at",
+    "metadata",
+    "states",
+    "events",
+)
+
+
+def _list(value: Any, path: str) -> list[Any]:
+    if not isinstance(value, list):
+        _fail(path, f"expected an array, got {_kind_of(value)}")
+    return value
+
+
+def _session(value: Any, path: str) -> PortableSession:
+    raw = _object(value, path, _SESSION_KEYS)
+    session_id: str = _text(raw["id"], f"{path}.id")
+    if not session_id:
+        _fail(f"{path}.id", "must not be empty")
+    events: list[PortableEvent] = []
+    for index, item in enumerate(_list(raw["events"], f"{path}.events")):
+        where = f"{path}.events[{index}]"
+        event = _object(item, where, ("seq", "turn", "kind", "created_at", "payload"))
+        seq = _int(event["seq"], f"{where}.seq", minimum=1)
+        if seq != index + 1:
+            _fail(f"{where}.seq", f"expected {index + 1} (seq is contiguous from 1), got {seq}")
+        kind: str = _text(event["kind"], f"{where}.kind")
+        if not kind:
+            _fail(f"{where}.kind", "must not be empty")
+        events.append(
+            PortableEvent(
+                seq=seq,
+                turn=_int(event["turn"], f"{where}.turn", minimum=-_MAX_INT - 1),
+                kind=kind,
+                created_at=_timestamp(event["created_at"], f"{where}.created_at"),
+                payload_json=_json_object(event["payload"], f"{where}.payload"),
+            )
+        )
+    states: list[PortableState] = []
+    for index, item in enumerate(_list(raw["states"], f"{path}.states")):
+        where = f"{path}.states[{index}]"
+        state = _object(item, where, ("seq", "created_at", "state"))
+        seq = _int(state["seq"], f"{where}.seq", minimum=0)
+        if states and seq <= states[-1].seq:
+            _fail(f"{where}.seq", f"{seq} is not greater than the previous state's")
+        if seq > len(events):
+            _fail(f"{where}.seq", f"{seq} is past the session's last event ({len(events)})")
+        states.append(
+            PortableState(
+                seq=seq,
+                created_at=_timestamp(state["created_at"], f"{where}.created_at"),
+                state_json=_json_object(state["state"], f"{where}.state"),
+            )
+        )
+    return PortableSession(
+        id=session_id,
+        title=_text(raw["title"], f"{path}.title", nullable=True),
+        agent=_text(raw["agent"], f"{path}.agent", nullable=True),
+        provider=_text(raw["provider"], f"{path}.provider", nullable=True),
+        model=_text(raw["model"], f"{path}.model", nullable=True),
+        created_at=_timestamp(raw["created_at"], f"{path}.created_at"),
+        updated_at=_timestamp(raw["updated_at"], f"{path}.updated_at"),
+        metadata_json=_json_object(raw["metadata"], f"{path}.metadata"),
+        states=tuple(states),
+        events=tuple(events),
+    )
+
+
+def _no_constants(name: str) -> NoReturn:
+    raise BundleFormatError(f"{name} is not valid JSON", where=name)
+
+
+def parse_bundle(data: str | bytes) -> tuple[PortableSession, ...]:
+    """Parse and validate a whole export file.
+
+    Args:
+        data: the file's content (bytes are decoded as UTF-8).
+
+    Returns:
+        The sessions, in file order.
+
+    Raises:
+        BundleFormatError: the file is not UTF-8, not JSON (names the line and column,
+            e.g. a truncated file), of another format or version, or a field is missing,
+            of the wrong type or inconsistent (names it, e.g.
+            ``sessions[2].events[5].seq``); or two sessions share an id.
+    """
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            raise BundleFormatError(
+                f"line {line}: the file is not UTF-8 text (byte {exc.start})", where=f"line {line}"
+            ) from exc
+    else:
+        text = data
+    if not text.strip():
+        raise BundleFormatError("the file is empty", where="line 1")
+    try:
+        doc = json.loads(text, parse_constant=_no_constants)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno} column {exc.colno}"
+        ending = text.strip()
+        truncated = ending.startswith("{") and (
+            exc.pos >= len(text.rstrip()) or not ending.endswith("}")
+        )
+        hint = " (the file looks truncated)" if truncated else ""
+        raise BundleFormatError(f"{where}: {exc.msg}{hint}", where=where) from exc
+    except RecursionError as exc:
+        raise BundleFormatError("the file is nested too deeply", where="line 1") from exc
+    if not isinstance(doc, dict):
+        _fail("(top level)", f"expected an object, got {_kind_of(doc)}")
+    if doc.get("format") != FORMAT_NAME:
+        _fail("format", f"expected {FORMAT_NAME!r}, got {doc.get('format')!r}")
+    version = doc.get("version")
+    if version != FORMAT_VERSION or isinstance(version, bool):
+        _fail(
+            "version",
+            f"unsupported version {version!r} (this turnkeep reads version {FORMAT_VERSION})",
+        )
+    raw = _object(doc, "", ("format", "version", "sessions"))
+    sessions: list[PortableSession] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(_list(raw["sessions"], "sessions")):
+        session = _session(item, f"sessions[{index}]")
+        if session.id in seen:
+            _fail(f"sessions[{index}].id", f"duplicate id (also sessions[{seen[session.id]}])")
+        seen[session.id] = index
+        sessions.append(session)
+    return tuple(sessions)

@@ -1,0 +1,141 @@
+"""Shared plumbing of the data commands: opening the store, usage errors, safe file output."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import TextIO
+
+from memory import MemoryBackend
+from runtime.errors import RuntimeLayerError, SettingsError
+from runtime.settings import Settings
+from runtime.store import open_memory
+
+__all__ = [
+    "OutputError",
+    "UsageError",
+    "atomic_text",
+    "check_output_path",
+    "opened",
+    "read_input",
+    "utf8_stdout",
+]
+
+
+class UsageError(SettingsError):
+    """The command was given something it cannot use (exit code 2, like a usage error)."""
+
+    title = "Usage error"
+    default_hint = "See the command's --help."
+
+
+class OutputError(RuntimeLayerError):
+    """A file could not be written (disk full, permissions); nothing was left behind."""
+
+    title = "Cannot write the file"
+    default_hint = "Choose a writable location with enough free space."
+
+
+@contextlib.asynccontextmanager
+async def opened(
+    settings: Settings, *, migrate: bool = True, verify: bool = True
+) -> AsyncIterator[MemoryBackend]:
+    """Open the store the settings select and close it afterwards.
+
+    Raises:
+        memory.MemoryLayerError: the store cannot be opened (typed, no fallback).
+    """
+    memory = await open_memory(settings, migrate=migrate, verify=verify)
+    try:
+        yield memory
+    finally:
+        await memory.close()
+
+
+def utf8_stdout() -> TextIO:
+    """``sys.stdout``, switched to UTF-8 when the locale chose something else."""
+    stream = sys.stdout
+    encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+    reconfigure = getattr(stream, "reconfigure", None)
+    if encoding != "utf8" and reconfigure is not None:
+        reconfigure(encoding="utf-8")
+    return stream
+
+
+def check_output_path(path: Path, *, force: bool) -> Path:
+    """Check that ``path`` can receive a new file.
+
+    Raises:
+        UsageError: the directory does not exist, the path is a directory, or the file
+            exists and ``force`` is false.
+    """
+    path = path.expanduser()
+    if not path.parent.is_dir():
+        raise UsageError(f"the directory {path.parent} does not exist")
+    if path.is_dir():
+        raise UsageError(f"{path} is a directory; give a file name")
+    if path.exists() and not force:
+        raise UsageError(f"{path} already exists", hint="Pass --force to replace it.")
+    return path
+
+
+@contextlib.contextmanager
+def atomic_text(path: Path) -> Iterator[TextIO]:
+    """Write a UTF-8 text file all at once: a private temporary file, renamed on success.
+
+    The file is owner-only (0600): it holds conversations. On any error the temporary
+    file is removed and ``path`` is left as it was.
+
+    Raises:
+        OutputError: the file cannot be created or written.
+    """
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise OutputError(f"cannot create a file in {path.parent}: {exc.strerror}") from exc
+    tmp = Path(tmp_name)
+    try:
+        with open(fd, "w", encoding="utf-8", newline="\n") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):  # some filesystems cannot sync a directory
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def read_input(name: str) -> bytes:
+    """Read a whole input file, or standard input for ``-``.
+
+    Raises:
+        UsageError: the file does not exist or cannot be read.
+    """
+    if name == "-":
+        return sys.stdin.buffer.read()
+    path = Path(name).expanduser()
+    try:
+        return path.read_bytes()
+    except FileNotFoundError as exc:
+        raise UsageError(f"{path} does not exist") from exc
+    except IsADirectoryError as exc:
+        raise UsageError(f"{path} is a directory") from exc
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from exc

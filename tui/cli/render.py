@@ -1,0 +1,198 @@
+"""Human renderings of sessions: the ``sessions show`` transcript and the Markdown export.
+
+Payloads are free-form JSON objects; these helpers read the fields the runtime writes
+(``content``, tool ``name``/``arguments``/``call_id``, ``result``/``output``, ``error``)
+and fall back to showing the whole payload, so an unexpected event is never hidden.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from memory import SessionInfo
+from memory.portable import PortableSession
+
+__all__ = ["EventView", "markdown_session", "transcript_event", "transcript_header", "view"]
+
+_LABELS = {
+    "user": "User",
+    "assistant": "Assistant",
+    "system": "System",
+    "tool_call": "Tool call",
+    "tool_result": "Tool result",
+    "error": "Error",
+    "cancelled": "Cancelled",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    """What to show for one event.
+
+    Attributes:
+        label: e.g. ``Tool call``.
+        detail: the tool name and call id, if any.
+        text: prose (user/assistant messages, error messages), or ``None``.
+        code: a block to show verbatim (tool arguments and results), or ``None``.
+        lang: the code block's language (``json`` or empty).
+    """
+
+    label: str
+    detail: str
+    text: str | None
+    code: str | None
+    lang: str
+
+
+def _pretty(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2)
+
+
+def _as_code(value: Any) -> tuple[str, str]:
+    """A tool argument/result as a code block: JSON pretty-printed, text verbatim."""
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return value, ""
+        if isinstance(parsed, dict | list):
+            return _pretty(parsed), "json"
+        return value, ""
+    return _pretty(value), "json"
+
+
+def _text(value: Any) -> str | None:
+    """Message content: a string, or OpenAI-style content parts joined."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(p, dict) and "text" in p for p in value):
+        return "\n".join(str(p["text"]) for p in value)
+    return _pretty(value)
+
+
+def _first(payload: Mapping[str, Any], *keys: str) -> Any:
+    for key in keys:
+        if payload.get(key) is not None:
+            return payload[key]
+    return None
+
+
+def view(kind: str, payload: Mapping[str, Any]) -> EventView:
+    """Decide how to show one event."""
+    label = _LABELS.get(kind, kind)
+    name = _first(payload, "name", "tool", "tool_name")
+    call_id = _first(payload, "call_id", "tool_call_id", "id")
+    detail = " ".join(
+        part for part in (str(name) if name else "", f"({call_id})" if call_id else "") if part
+    )
+    if kind == "tool_call":
+        args = _first(payload, "arguments", "args", "input")
+        call_code, call_lang = _as_code(args if args is not None else dict(payload))
+        return EventView(label, detail, None, call_code, call_lang)
+    if kind == "tool_result":
+        result = _first(payload, "result", "output", "content")
+        error = _first(payload, "error")
+        if result is None and error is None:
+            result = dict(payload)
+        code: str | None = None
+        lang = ""
+        if result is not None:
+            code, lang = _as_code(result)
+        text = f"error: {_text(error)}" if error is not None else None
+        return EventView(label, detail, text, code, lang)
+    if kind in ("error", "cancelled"):
+        message = _first(payload, "message", "error", "reason", "content")
+        return EventView(label, detail, _text(message) or "", None, "")
+    content = _text(payload.get("content"))
+    if content is None or kind not in ("user", "assistant", "system"):
+        return EventView(label, detail, content, _pretty(dict(payload)), "json")
+    return EventView(label, detail, content, None, "")
+
+
+# -- the terminal transcript --------------------------------------------------------------
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"    {line}" if line else "" for line in text.splitlines() or [""])
+
+
+def transcript_header(info: SessionInfo) -> str:
+    """The lines above a transcript: title, id, provider/model, counts, times."""
+    model = " / ".join(p for p in (info.provider, info.model) if p) or "-"
+    return (
+        f"{info.title or '(untitled)'}\n"
+        f"  id {info.id}\n"
+        f"  model {model} · {info.turns} turns · {info.events} events\n"
+        f"  created {info.created_at} · last activity {info.updated_at}"
+    )
+
+
+def transcript_event(seq: int, kind: str, payload: Mapping[str, Any], created_at: str) -> str:
+    """One event of the terminal transcript."""
+    shown = view(kind, payload)
+    head = f"#{seq} {shown.label}" + (f" {shown.detail}" if shown.detail else "")
+    lines = [f"{head}  ·  {created_at}"]
+    if shown.text is not None:
+        lines.append(_indent(shown.text))
+    if shown.code is not None:
+        lines.append(_indent(shown.code))
+    return "\n".join(lines)
+
+
+# -- Markdown -----------------------------------------------------------------------------
+
+
+def _fence(code: str, lang: str) -> str:
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}{lang}\n{code}\n{ticks}"
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" if line else ">" for line in text.splitlines() or [""])
+
+
+def _md_event(kind: str, payload: Mapping[str, Any]) -> str:
+    shown = view(kind, payload)
+    head = f"**{shown.label}**"
+    if shown.detail:
+        head += f" `{shown.detail}`"
+    parts = [head]
+    if shown.text is not None:
+        parts.append(_quote(shown.text) if kind == "user" else shown.text)
+    if shown.code is not None:
+        parts.append(_fence(shown.code, shown.lang))
+    return "\n\n".join(parts)
+
+
+def markdown_session(session: PortableSession) -> str:
+    """A session as Markdown: a heading per turn, tool calls and results in fenced blocks."""
+    model = " / ".join(p for p in (session.provider, session.model) if p) or "-"
+    lines = [
+        f"# {session.title or 'Untitled session'}",
+        "",
+        f"- Session: `{session.id}`",
+        f"- Model: {model}",
+        f"- Created: {session.created_at}",
+        f"- Last activity: {session.updated_at}",
+        f"- Turns: {session.turns} · Events: {len(session.events)}",
+    ]
+    blocks = ["\n".join(lines)]
+    turn: int | None = None
+    for event in session.events:
+        if event.turn != turn:
+            turn = event.turn
+            blocks.append(f"## Turn {turn}")
+        blocks.append(_md_event(event.kind, json.loads(event.payload_json)))
+    return "\n\n".join(blocks) + "\n"
+
+
+def markdown_document(sessions: Iterable[PortableSession]) -> str:
+    """Several sessions separated by rules."""
+    return "\n---\n\n".join(markdown_session(s) for s in sessions)

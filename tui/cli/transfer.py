@@ -1,0 +1,172 @@
+"""``turnkeep sessions export`` and ``turnkeep sessions import``.
+
+The JSON format, its validation and the all-or-nothing import live in the memory layer
+(:mod:`memory.portable`, :class:`memory.Porter`); this module only parses arguments,
+reads and writes files, and reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from memory import PortableSession, parse_bundle, write_bundle
+from memory.portable import FORMAT_NAME, FORMAT_VERSION
+from runtime.settings import Settings
+from tui.cli.output import (
+    UsageError,
+    atomic_text,
+    check_output_path,
+    opened,
+    read_input,
+    utf8_stdout,
+)
+from tui.cli.render import markdown_session
+
+__all__ = ["register"]
+
+_RAW = argparse.RawDescriptionHelpFormatter
+
+
+def register(sub: Any) -> None:
+    """Add ``export`` and ``import`` to the ``sessions`` subparsers."""
+    export = sub.add_parser(
+        "export",
+        help="write sessions to a JSON (lossless) or Markdown (readable) file",
+        description=(
+            "Export the given sessions, or every session with --all. JSON is lossless and "
+            f'versioned ({{"format": "{FORMAT_NAME}", "version": {FORMAT_VERSION}, '
+            '"sessions": [...]}): each session with its title, provider/model, metadata, '
+            "state snapshots and every event with its seq, turn, kind, time and payload. It "
+            "is deterministic (sessions by id, events by seq), so exporting, importing into "
+            "an empty database and exporting again gives the same bytes. Markdown is for "
+            "reading and sharing: a heading per turn, tool calls and results in fenced "
+            "blocks. Without -o the export goes to standard output; with -o FILE the file "
+            "appears only once complete (owner-only permissions)."
+        ),
+        epilog=(
+            "Examples:\n"
+            "  turnkeep sessions export --all -o backup.json\n"
+            "  turnkeep sessions export ID1 ID2 > two.json\n"
+            "  turnkeep sessions export ID --format markdown -o session.md"
+        ),
+        formatter_class=_RAW,
+    )
+    export.add_argument("ids", nargs="*", metavar="ID", help="sessions to export")
+    export.add_argument("--all", action="store_true", help="export every session")
+    export.add_argument(
+        "--format",
+        choices=("json", "markdown"),
+        default="json",
+        help="json (lossless, re-importable; the default) or markdown (for reading)",
+    )
+    export.add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE instead of standard output"
+    )
+    export.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    export.set_defaults(handler=export_command)
+
+    imp = sub.add_parser(
+        "import",
+        help="read sessions from a JSON export (all or nothing)",
+        description=(
+            "Import the sessions of a JSON file written by `turnkeep sessions export` "
+            "(FILE, or - for standard input). Ids, seq, turns, payloads, timestamps and "
+            "state snapshots are kept exactly. Importing the same file twice changes "
+            "nothing; a session whose id already exists with different content is a "
+            "conflict (exit 1) unless --as-new gives every imported session a fresh id. "
+            "The whole file is checked first: a malformed, truncated or unknown-version "
+            "file is rejected naming the line or field that is wrong, and nothing is "
+            "written. The import itself is one transaction: all sessions or none."
+        ),
+        epilog=(
+            "Examples:\n"
+            "  turnkeep sessions import backup.json\n"
+            "  turnkeep sessions import --as-new shared.json\n"
+            "  ssh other-host turnkeep sessions export --all | turnkeep sessions import -"
+        ),
+        formatter_class=_RAW,
+    )
+    imp.add_argument("file", metavar="FILE", help="the JSON export, or - for standard input")
+    imp.add_argument(
+        "--as-new",
+        action="store_true",
+        help="store every imported session under a fresh id (never conflicts)",
+    )
+    imp.set_defaults(handler=import_command)
+
+
+@contextlib.contextmanager
+def _destination(name: str | None, *, force: bool) -> Iterator[TextIO]:
+    if name is None or name == "-":
+        yield utf8_stdout()
+        return
+    path = check_output_path(Path(name), force=force)
+    with atomic_text(path) as handle:
+        yield handle
+
+
+async def _markdown(
+    sessions: AsyncIterator[PortableSession], write: Callable[[str], object]
+) -> int:
+    count = 0
+    async for session in sessions:
+        write(("\n---\n\n" if count else "") + markdown_session(session))
+        count += 1
+    return count
+
+
+async def export_command(args: argparse.Namespace, settings: Settings) -> int:
+    """``turnkeep sessions export (ID... | --all) [--format json|markdown] [-o FILE]``."""
+    if args.all == bool(args.ids):
+        raise UsageError("give session ids or --all (not both)")
+    async with opened(settings) as memory:
+        sessions = memory.export_sessions(None if args.all else args.ids)
+        if args.ids:
+            # Look the ids up before creating the output, so an unknown id leaves none.
+            first = await anext(sessions, None)
+            sessions = _chain(first, sessions)
+        with _destination(args.output, force=args.force) as out:
+            if args.format == "json":
+                count = await write_bundle(sessions, out.write)
+            else:
+                count = await _markdown(sessions, out.write)
+    if args.output and args.output != "-":
+        print(
+            f"exported {count} session{'s' if count != 1 else ''} to {args.output}", file=sys.stderr
+        )
+    return 0
+
+
+async def _chain(
+    first: PortableSession | None, rest: AsyncIterator[PortableSession]
+) -> AsyncIterator[PortableSession]:
+    if first is None:
+        return
+    yield first
+    async for session in rest:
+        yield session
+
+
+async def import_command(args: argparse.Namespace, settings: Settings) -> int:
+    """``turnkeep sessions import FILE [--as-new]``."""
+    if not settings.memory.enabled:
+        raise UsageError(
+            "memory is disabled (memory.enabled = false): imported sessions would not be kept"
+        )
+    sessions = parse_bundle(read_input(args.file))  # checked whole before opening the store
+    async with opened(settings) as memory:
+        outcome = await memory.import_sessions(sessions, as_new=args.as_new)
+    if args.as_new:
+        for old, new in outcome.imported:
+            print(f"imported {old} as {new}")
+    n = len(outcome.imported)
+    summary = f"imported {n} session{'s' if n != 1 else ''} ({outcome.events} events)"
+    if outcome.unchanged:
+        summary += f"; {len(outcome.unchanged)} already present and unchanged"
+    print(summary)
+    return 0
