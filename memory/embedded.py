@@ -228,6 +228,16 @@ class EmbeddedClient(libsql_client.Client):  # type: ignore[misc]
         """Execute statements in one ``BEGIN IMMEDIATE`` transaction; all or nothing."""
         return await self.run(lambda conn: self._retry_busy(lambda: _run_batch(conn, stmts)))
 
+    async def read_batch(self, stmts: list[InStatement]) -> list[ResultSet]:
+        """Run reads in one deferred transaction: one consistent snapshot, no write lock.
+
+        In WAL mode a reader never blocks a writer, so an export or backup of many
+        sessions does not stall the persistence worker of a running app.
+        """
+        return await self.run(
+            lambda conn: self._retry_busy(lambda: _run_batch(conn, stmts, begin="BEGIN"))
+        )
+
     def transaction(self) -> libsql_client.Transaction:
         """Interactive transactions are not offered: save points are single batches."""
         raise LibsqlError(
@@ -263,8 +273,10 @@ class EmbeddedClient(libsql_client.Client):  # type: ignore[misc]
         return self._closed
 
 
-def _run_batch(conn: sqlite3.Connection, stmts: list[InStatement]) -> list[ResultSet]:
-    _execute_stmt(conn, "BEGIN IMMEDIATE")
+def _run_batch(
+    conn: sqlite3.Connection, stmts: list[InStatement], *, begin: str = "BEGIN IMMEDIATE"
+) -> list[ResultSet]:
+    _execute_stmt(conn, begin)
     try:
         results = [_execute_stmt(conn, stmt) for stmt in stmts]
         _execute_stmt(conn, "COMMIT")

@@ -135,6 +135,14 @@ class LibsqlMemory(LibsqlPorter):
         result = await self._execute(sql, args)
         return [row.astuple() for row in result.rows]
 
+    async def _read_batch(self, stmts: list[tuple[str, list[Any]]]) -> list[ResultSet]:
+        """Reads in one snapshot; the embedded client takes no write lock for them."""
+        read_batch = getattr(self._client, "read_batch", None)
+        if read_batch is None:
+            return await self._batch(stmts)
+        results: list[ResultSet] = await self._call(lambda: read_batch(list(stmts)))
+        return results
+
     async def _batch(self, stmts: list[tuple[str, list[Any]]]) -> list[ResultSet]:
         return await self._call(lambda: self._client.batch(list(stmts)))
 

@@ -116,10 +116,13 @@ class LibsqlPorter:
     async def _batch(self, stmts: list[tuple[str, list[Any]]]) -> list[ResultSet]:
         raise NotImplementedError  # provided by LibsqlMemory
 
+    async def _read_batch(self, stmts: list[tuple[str, list[Any]]]) -> list[ResultSet]:
+        raise NotImplementedError  # provided by LibsqlMemory
+
     async def _read_group(self, ids: list[str]) -> dict[str, PortableSession]:
         """Read whole sessions in one batch (one consistent snapshot)."""
         marks = _marks(len(ids))
-        sessions_rs, events_rs, states_rs = await self._batch(
+        sessions_rs, events_rs, states_rs = await self._read_batch(
             [
                 (
                     "SELECT id, title, agent, provider, model, created_at, updated_at, metadata "
