@@ -1,162 +1,164 @@
 """Remote libSQL (sqld / Turso): URL policy, bounded calls, and opening.
 
-libsql-client's ws/http clients are lazy and have no client-side timeouts: a server
-that accepts and never answers hangs a call forever. :class:`BoundedClient` bounds
-every call and replaces a client whose call timed out, so the next call starts on a
-fresh connection (the old one is closed in the background).
+* **Policy before any connection.** :func:`~memory.remote_url.parse_remote_url`
+  (re-exported here) refuses unencrypted schemes to non-loopback hosts, a missing
+  token for them, and credentials in the URL, before a socket is opened.
+* **Bounded calls.** libsql-client's ws/http clients are lazy and have no client-side
+  timeouts: a server that accepts and never answers hangs a call forever.
+  :class:`BoundedClient` bounds every call and drops a client whose call timed out, so
+  the next call starts on a fresh connection (the old one is closed in the
+  background). libsql-client reconnects lazily after the server comes back.
+* **One round trip per save point.** The backend only uses ``execute`` and ``batch``
+  (one transaction, one request); interactive transactions are refused, so no write
+  lock is held across user think time (sqld aborts a write transaction after 5 s when
+  another writer waits).
+* **Migrations over WebSocket.** HTTP has no interactive transactions, so
+  :mod:`memory.yoyo_libsql` migrates over ``ws(s)://`` even when the app uses
+  ``http(s)://``. Opening checks what is pending first: a migrated database is opened
+  without a single write (a read-only token can open it).
+* **No fallback.** Every failure is a typed error naming the host; nothing is ever
+  written anywhere else.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import urllib.parse
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TypeVar
+import dataclasses
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
 
 import libsql_client
 from libsql_client import InArgs, InStatement, LibsqlError, ResultSet
 
-from memory.errors import StoreConfigError, translate
+from memory.errors import WRITE_REFUSED, MemoryLayerError, MigrationError, translate
 from memory.libsql import Clock, LibsqlMemory, utc_now
-from memory.migrate import MigrationOutcome
+from memory.migrate import (
+    MIGRATION_TABLE,
+    REQUIRED_INDEXES,
+    REQUIRED_TABLES,
+    MigrationOutcome,
+    load_migrations,
+)
+from memory.protocol import HealthReport
+from memory.remote_url import (
+    RemoteTarget,
+    is_loopback,
+    parse_remote_url,
+    redact_url,
+    token_access,
+)
 
-__all__ = ["BoundedClient", "RemoteTarget", "open_remote", "parse_remote_url", "redact_url"]
+__all__ = [
+    "BoundedClient",
+    "RemoteMemory",
+    "RemoteTarget",
+    "auth_refusal",
+    "is_loopback",
+    "is_reset",
+    "open_remote",
+    "parse_remote_url",
+    "redact_url",
+    "token_access",
+]
 
 T = TypeVar("T")
 
-_SECURE = {"libsql", "wss", "https"}
-_PLAIN = {"ws", "http"}
+_WRITE_VERBS = {"INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER", "WITH"}
 
 
-def _is_loopback(host: str) -> bool:
-    if host in ("localhost", "localhost.") or host.endswith(".localhost"):
+def _is_write(stmt: InStatement) -> bool:
+    sql = stmt[0] if isinstance(stmt, tuple) else getattr(stmt, "sql", stmt)
+    words = str(sql).split(None, 1)
+    return bool(words) and words[0].upper() in _WRITE_VERBS
+
+
+def is_reset(exc: BaseException) -> bool:
+    """Whether a call failed because the server dropped an established connection.
+
+    sqld refuses a token over ws by answering the hello with an error and closing the
+    socket; depending on timing the client sees the auth error or just the reset
+    (``Cannot write to closing transport``). An expired token can look the same.
+    """
+    import aiohttp  # deferred: only the remote mode needs it
+
+    if isinstance(exc, (ConnectionResetError, aiohttp.ServerDisconnectedError)):
         return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    return isinstance(exc, LibsqlError) and exc.code == "HRANA_WEBSOCKET_ERROR"
 
 
-def redact_url(url: str) -> str:
-    """Return ``url`` without user info, password or ``authToken`` query parameter."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-    except ValueError:
-        return "<invalid URL>"
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    netloc = host + (f":{port}" if port else "")
-    query = urllib.parse.urlencode(
-        [
-            (k, "***" if k.lower() in {"authtoken", "token", "auth_token"} else v)
-            for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-        ]
-    )
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+async def auth_refusal(
+    http_url: str,
+    auth_token: str | None,
+    timeout: float,  # noqa: ASYNC109 - bounds the request; not a deadline for the caller
+) -> LibsqlError | None:
+    """Ask the server over HTTP (where a refused token is always a 401) if it refuses us.
 
-
-@dataclass(frozen=True, slots=True)
-class RemoteTarget:
-    """A validated remote database target.
-
-    Attributes:
-        url: the URL handed to libsql-client (no credentials in it).
-        ws_url: the WebSocket URL used for migrations (HTTP has no interactive
-            transactions).
-        host: host name, for messages.
-        display: the URL with credentials redacted.
-        loopback: whether the host is on this machine.
+    Returns:
+        A ``LibsqlError`` with an ``AUTH_*`` code when the server refuses the token,
+        else ``None`` (it accepted it, or could not be asked).
     """
-
-    url: str
-    ws_url: str
-    host: str
-    display: str
-    loopback: bool
-
-
-def parse_remote_url(url: str, *, has_token: bool) -> RemoteTarget:
-    """Validate a remote URL against turnkeep's policy.
-
-    ``libsql://``, ``wss://`` and ``https://`` are accepted for any host; ``ws://`` and
-    ``http://`` only for loopback hosts. A token is required for non-loopback hosts.
-
-    Raises:
-        StoreConfigError: the URL is malformed, uses an unsupported or unencrypted scheme
-            for a non-loopback host, embeds credentials, or a token is missing.
-    """
-    display = redact_url(url)
+    client = libsql_client.create_client(http_url, auth_token=auth_token)
     try:
-        parts = urllib.parse.urlsplit(url.strip())
-        port = parts.port
-    except ValueError as exc:
-        raise StoreConfigError(f"invalid database URL {display}: {exc}") from exc
-    scheme = parts.scheme.lower()
-    host = parts.hostname or ""
-    if not host:
-        raise StoreConfigError(f"the database URL {display} has no host")
-    if parts.username or parts.password or "authToken" in parts.query:
-        raise StoreConfigError(
-            f"the database URL {display} carries credentials",
-            hint="Put the token in TURNKEEP_DB__AUTH_TOKEN (or TURSO_AUTH_TOKEN), not the URL.",
-        )
-    if parts.query or parts.fragment:
-        raise StoreConfigError(f"the database URL {display} has unsupported parameters")
-    loopback = _is_loopback(host)
-    if scheme not in _SECURE | _PLAIN:
-        raise StoreConfigError(
-            f"unsupported database URL scheme {scheme!r} in {display}",
-            hint="Use libsql://, wss:// or https:// (ws:// and http:// only on localhost).",
-        )
-    if scheme in _PLAIN and not loopback:
-        raise StoreConfigError(
-            f"refusing to use unencrypted {scheme}:// with {host}: the auth token would be "
-            "sent in clear text",
-            hint=f"Use {'wss' if scheme == 'ws' else 'https'}:// (or libsql://).",
-        )
-    if not has_token and not loopback:
-        raise StoreConfigError(
-            f"an auth token is required for {host}",
-            hint="Set TURNKEEP_DB__AUTH_TOKEN (or TURSO_AUTH_TOKEN).",
-        )
-    netloc = parts.netloc
-    path = parts.path
-    if scheme == "libsql":
-        client_url = urllib.parse.urlunsplit(("wss", netloc, path, "", ""))
-    else:
-        client_url = urllib.parse.urlunsplit((scheme, netloc, path, "", ""))
-    ws_scheme = {"libsql": "wss", "wss": "wss", "https": "wss", "ws": "ws", "http": "ws"}[scheme]
-    ws_url = urllib.parse.urlunsplit((ws_scheme, netloc, path, "", ""))
-    del port
-    return RemoteTarget(client_url, ws_url, host, redact_url(client_url), loopback)
+        await asyncio.wait_for(client.execute("SELECT 1"), timeout)
+    except LibsqlError as exc:
+        if exc.code == "SERVER_ERROR" and "HTTP status 401" in str(exc):
+            if not auth_token:
+                return LibsqlError("the server requires an auth token", "AUTH_HEADER_NOT_FOUND")
+            return LibsqlError("the server refused the auth token", "AUTH_FAILED")
+    except Exception:  # unreachable now: the original error stands
+        pass
+    finally:
+        try:
+            await asyncio.wait_for(client.close(), timeout)
+        except Exception:
+            pass
+    return None
 
 
 class BoundedClient(libsql_client.Client):  # type: ignore[misc]
     """A libsql-client ``Client`` whose every call is bounded by a timeout.
 
     Args:
-        factory: makes a fresh underlying client (called again after a timeout).
+        factory: makes a fresh underlying client (again after a timeout).
         timeout: seconds one call may take.
+        read_only_token: the token says it is read-only (see :func:`token_access`): a
+            write the server answers by closing the WebSocket is then reported as
+            refused (code :data:`WRITE_REFUSED`) rather than as a lost connection.
+        diagnose: after a call fails with a dropped connection (:func:`is_reset`),
+            returns the auth error it really was, if any (see :func:`auth_refusal`).
+
+    Attributes:
+        round_trips: calls sent to the server (one per ``execute`` or ``batch``).
     """
 
-    def __init__(self, factory: Callable[[], libsql_client.Client], timeout: float) -> None:
+    def __init__(
+        self,
+        factory: Callable[[], libsql_client.Client],
+        timeout: float,
+        *,
+        read_only_token: bool = False,
+        diagnose: Callable[[], Awaitable[BaseException | None]] | None = None,
+    ) -> None:
         self._factory = factory
         self._timeout = timeout
-        self._inner = factory()
+        self._read_only_token = read_only_token
+        self._diagnose = diagnose
+        self._inner: libsql_client.Client | None = None
         self._closed = False
         self._retired: set[asyncio.Task[None]] = set()
         self.round_trips = 0
 
+    @property
+    def timeout(self) -> float:
+        """Seconds one call may take."""
+        return self._timeout
+
     async def _bounded(self, call: Callable[[libsql_client.Client], Awaitable[T]]) -> T:
         if self._closed:
             raise LibsqlError("The client is closed", "CLIENT_CLOSED")
+        if self._inner is None:
+            self._inner = self._factory()
         inner = self._inner
         self.round_trips += 1
         try:
@@ -164,16 +166,23 @@ class BoundedClient(libsql_client.Client):  # type: ignore[misc]
         except TimeoutError:
             self._retire(inner)
             raise
+        except Exception as exc:
+            if self._diagnose is not None and is_reset(exc):
+                refusal = await self._diagnose()
+                if refusal is not None:
+                    raise refusal from exc
+            raise
 
     def _retire(self, inner: libsql_client.Client) -> None:
-        """Swap in a fresh client; close the hung one in the background, bounded."""
-        if inner is not self._inner:
+        """Drop a hung client (the next call makes a fresh one); close it in the background."""
+        if self._inner is not inner:
             return
-        self._inner = self._factory()
+        self._inner = None
+        hung: Any = inner
 
         async def close_old() -> None:
             try:
-                await asyncio.wait_for(inner.close(), self._timeout)
+                await asyncio.wait_for(hung.close(), self._timeout)
             except Exception:  # the old connection is already broken; nothing to report
                 pass
 
@@ -187,21 +196,38 @@ class BoundedClient(libsql_client.Client):  # type: ignore[misc]
 
     async def batch(self, stmts: list[InStatement]) -> list[ResultSet]:
         """Execute a batch (one transaction, one round trip) within the timeout."""
-        return await self._bounded(lambda c: c.batch(stmts))
+        try:
+            return await self._bounded(lambda c: c.batch(stmts))
+        except LibsqlError as exc:
+            # sqld answers a write with a read-only token over ws by closing the socket.
+            if (
+                self._read_only_token
+                and exc.code == "HRANA_WEBSOCKET_ERROR"
+                and any(_is_write(stmt) for stmt in stmts)
+            ):
+                raise LibsqlError(
+                    "the server closed the connection when asked to write, and the auth "
+                    "token is read-only",
+                    WRITE_REFUSED,
+                ) from exc
+            raise
 
     def transaction(self) -> libsql_client.Transaction:
         """Interactive transactions are not offered: they would hold sqld's write lock."""
-        raise LibsqlError("interactive transactions are not supported; use batch()", "NOT_SUPPORTED")
+        raise LibsqlError(
+            "interactive transactions are not supported; use batch()", "NOT_SUPPORTED"
+        )
 
     async def close(self) -> None:
         """Close the client (bounded). Safe to call twice."""
         if self._closed:
             return
         self._closed = True
-        try:
-            await asyncio.wait_for(self._inner.close(), self._timeout)
-        except Exception:
-            pass
+        if self._inner is not None:
+            try:
+                await asyncio.wait_for(self._inner.close(), self._timeout)
+            except Exception:
+                pass
         if self._retired:
             await asyncio.wait(list(self._retired), timeout=self._timeout)
 
@@ -211,65 +237,186 @@ class BoundedClient(libsql_client.Client):  # type: ignore[misc]
         return self._closed
 
 
+async def fetch_server_version(
+    http_url: str,
+    auth_token: str | None,
+    timeout: float,  # noqa: ASYNC109 - bounds the request; not a deadline for the caller
+) -> str | None:
+    """The server's own version string (sqld answers ``GET /version``), or ``None``.
+
+    Best effort: a server without that endpoint, or any failure, gives ``None``.
+    """
+    import aiohttp  # deferred: only the remote mode needs it
+
+    headers = {"Authorization": f"Bearer {auth_token}"} if auth_token else {}
+    url = http_url.rstrip("/") + "/version"
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session,
+            session.get(url, headers=headers) as response,
+        ):
+            if response.status != 200:
+                return None
+            text = (await response.text()).strip()
+    except (aiohttp.ClientError, TimeoutError, UnicodeDecodeError):
+        return None
+    line = " ".join(text.split())
+    return line if 0 < len(line) <= 120 else None
+
+
+class RemoteMemory(LibsqlMemory):
+    """:class:`~memory.libsql.LibsqlMemory` on a server; its health report names the server.
+
+    Args:
+        client: the bounded client.
+        server_version: returns the server's version string (or ``None``).
+        kwargs: as for :class:`~memory.libsql.LibsqlMemory`.
+    """
+
+    def __init__(
+        self,
+        client: BoundedClient,
+        *,
+        server_version: Callable[[], Awaitable[str | None]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(client, mode="remote", **kwargs)
+        self._bounded_client = client
+        self._server_version = server_version
+
+    @property
+    def round_trips(self) -> int:
+        """Requests sent to the server so far."""
+        return self._bounded_client.round_trips
+
+    async def health(self) -> HealthReport:
+        """See :meth:`memory.protocol.HealthProbe.health`; adds the server's version."""
+        report = await super().health()
+        if not report.reachable:
+            return report
+        version = await self._server_version()
+        if version:
+            engine = f"{report.engine_version}; server: {version}"
+            report = dataclasses.replace(report, engine_version=engine)
+        return report
+
+
+async def _schema_names(client: BoundedClient) -> set[str]:
+    result = await client.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")
+    return {str(row[0]) for row in result.rows}
+
+
+async def _pending(client: BoundedClient, migrations: Any, names: set[str]) -> list[str]:
+    applied: set[str] = set()
+    if MIGRATION_TABLE in names:
+        result = await client.execute(f"SELECT migration_hash FROM {MIGRATION_TABLE}")
+        applied = {str(row[0]) for row in result.rows}
+    return [m.id for m in migrations if m.hash not in applied]
+
+
+def _missing(names: set[str]) -> list[str]:
+    return [name for name in (*REQUIRED_TABLES, *REQUIRED_INDEXES) if name not in names]
+
+
 async def open_remote(
     url: str,
     *,
     auth_token: str | None,
-    timeout: float = 10.0,
+    timeout: float = 10.0,  # noqa: ASYNC109 - a per-call bound, passed down to every call
     migrate: bool = True,
     verify: bool = True,
+    migrations_dir: Path | None = None,
     clock: Clock = utc_now,
-) -> LibsqlMemory:
+) -> RemoteMemory:
     """Open a remote database: validate, connect, migrate over WebSocket, verify.
 
     Args:
         url: ``libsql://``, ``wss://``, ``https://`` (``ws://``/``http://`` on loopback).
         auth_token: the JWT, or ``None`` for an unauthenticated loopback server.
         timeout: seconds any single call may take.
-        migrate: apply pending migrations.
+        migrate: apply pending migrations (a migrated database gets no write).
         verify: without ``migrate``, still require a complete schema.
+        migrations_dir: migrations to use instead of the project's (tests).
         clock: timestamps source.
 
     Raises:
         StoreConfigError: the URL or token policy is violated (before connecting).
         StoreAuthError: the server refused the token.
         StoreConnectionError / StoreTimeoutError: the server is unreachable or silent.
-        MigrationError: a migration failed (the database is as it was).
+        MigrationError: a migration failed (the database is as it was), or migrations
+            are pending and the token is read-only, or the schema is incomplete.
     """
     target = parse_remote_url(url, has_token=bool(auth_token))
+    read_only = token_access(auth_token) == "ro"
+    websocket = target.url.startswith(("ws:", "wss:"))
     client = BoundedClient(
-        lambda: libsql_client.create_client(target.url, auth_token=auth_token), timeout
+        lambda: libsql_client.create_client(target.url, auth_token=auth_token),
+        timeout,
+        read_only_token=read_only,
+        diagnose=(lambda: auth_refusal(target.http_url, auth_token, timeout))
+        if websocket
+        else None,
     )
+    outcome: MigrationOutcome | None = None
     try:
         try:
             await client.execute("SELECT 1")
+            migrations = await asyncio.to_thread(load_migrations, migrations_dir)
+            names = await _schema_names(client)
+            pending = await _pending(client, migrations, names)
+        except MemoryLayerError:
+            raise
         except Exception as exc:
             raise translate(exc, where=target.display, action="open") from exc
-        from memory import yoyo_libsql  # deferred: pulls in yoyo and dbapi2
-
-        migration_ids: list[str]
-        outcome: MigrationOutcome | None = None
         if migrate:
-            migration_ids, outcome = await asyncio.to_thread(
-                yoyo_libsql.migrate_remote, target.ws_url, auth_token, timeout, target.display
-            )
-        else:
-            migration_ids = await asyncio.to_thread(
-                yoyo_libsql.verify_remote,
-                target.ws_url,
-                auth_token,
-                timeout,
-                target.display,
-                verify,
+            outcome = MigrationOutcome(applied=())
+            if pending:
+                outcome = await _migrate(
+                    target, auth_token, timeout, migrations_dir, pending, read_only
+                )
+                try:
+                    names = await _schema_names(client)
+                except Exception as exc:
+                    raise translate(exc, where=target.display, action="open") from exc
+        if (migrate or verify) and _missing(names):
+            raise MigrationError(
+                f"{target.display} is not migrated (missing {', '.join(_missing(names))})",
+                hint="Run `turnkeep db migrate`.",
             )
     except BaseException:
         await client.close()
         raise
-    return LibsqlMemory(
+    return RemoteMemory(
         client,
-        mode="remote",
+        server_version=lambda: fetch_server_version(target.http_url, auth_token, timeout),
         where=target.display,
         clock=clock,
-        migration_ids=migration_ids,
+        migration_ids=[m.id for m in migrations],
         migration_outcome=outcome,
+    )
+
+
+async def _migrate(
+    target: RemoteTarget,
+    auth_token: str | None,
+    timeout: float,  # noqa: ASYNC109 - a per-request bound for the migration thread
+    migrations_dir: Path | None,
+    pending: Sequence[str],
+    read_only: bool,
+) -> MigrationOutcome:
+    if read_only:
+        raise MigrationError(
+            f"{len(pending)} migration(s) are pending on {target.display} "
+            f"({', '.join(pending)}) but the auth token is read-only",
+            hint="Run `turnkeep db migrate` once with a read-write token.",
+        )
+    from memory import yoyo_libsql  # deferred: pulls in yoyo and dbapi2
+
+    return await asyncio.to_thread(
+        yoyo_libsql.migrate_remote,
+        target.ws_url,
+        auth_token=auth_token,
+        timeout=timeout,
+        display=target.display,
+        migrations_dir=migrations_dir,
     )

@@ -16,7 +16,10 @@ import pytest
 
 from memory import EphemeralMemory, MemoryBackend, open_embedded
 
-_SCRUB_PREFIXES = ("TURNKEEP_", "TURSO_", "OPENAI_")
+_SCRUB_PREFIXES = ("TURNKEEP_", "TURSO_", "OPENAI_", "LIBSQL_")
+
+#: The real sqld (sqld, fresh_sqld, jwt_keys) and ``remote_backend_opener`` fixtures.
+pytest_plugins = ("tests.support.sqld",)
 
 
 @pytest.fixture(autouse=True)
@@ -61,9 +64,9 @@ def db_path(tmp_path: Path) -> Path:
 
 BackendFactory = Callable[..., "AsyncIterator[MemoryBackend]"]
 
-#: Backends every contract test runs against. The remote ones are added by
-#: tests/remote/conftest.py through the ``backend_kind`` parametrisation.
-BACKEND_KINDS = ["ephemeral", "embedded"]
+#: Backends every contract test runs against. The remote ones talk to a real sqld over
+#: WebSocket and over HTTP (``remote_backend_opener`` in tests/support/sqld.py).
+BACKEND_KINDS = ["ephemeral", "embedded", "remote-ws", "remote-http"]
 
 
 @pytest.fixture(params=BACKEND_KINDS)
