@@ -204,6 +204,7 @@ class HealthReport:
     wal_size: int | None = None
     journal_mode: str | None = None
     error: str | None = None
+    server_version: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Return the report as a JSON-ready dict with stable keys."""
@@ -220,6 +221,7 @@ class HealthReport:
             "wal_size": self.wal_size,
             "journal_mode": self.journal_mode,
             "error": self.error,
+            "server_version": self.server_version,
         }
 
 

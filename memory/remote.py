@@ -295,10 +295,7 @@ class RemoteMemory(LibsqlMemory):
         if not report.reachable:
             return report
         version = await self._server_version()
-        if version:
-            engine = f"{report.engine_version}; server: {version}"
-            report = dataclasses.replace(report, engine_version=engine)
-        return report
+        return dataclasses.replace(report, server_version=version) if version else report
 
 
 async def _schema_names(client: BoundedClient) -> set[str]:

@@ -16,6 +16,7 @@ from typing import Any
 from memory.errors import (
     MemoryLayerError,
     MigrationError,
+    ReadOnlyError,
     StoreConfigError,
     StoreConnectionError,
 )
@@ -44,7 +45,8 @@ def exit_code_for(exc: BaseException) -> int:
     """Map a typed error to the documented exit code."""
     if isinstance(exc, (SettingsError, StoreConfigError)):
         return EXIT_CONFIG
-    if isinstance(exc, StoreConnectionError):
+    if isinstance(exc, (StoreConnectionError, ReadOnlyError)):
+        # A read-only file or token is an access problem, like a refused token.
         return EXIT_CONNECTION
     if isinstance(exc, MigrationError):
         return EXIT_MIGRATION

@@ -68,6 +68,8 @@ def format_report(report: HealthReport) -> str:
         ),
         ("version", f"SQLite {report.engine_version}" if report.engine_version else "-"),
     ]
+    if report.server_version:
+        rows.append(("server", report.server_version))
     if report.journal_mode:
         rows.append(("journal mode", report.journal_mode))
     rows.append(
