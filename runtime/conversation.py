@@ -1,0 +1,348 @@
+"""A conversation: live turns on a provider, saved through the persistence worker.
+
+A turn is the user's message, the model's streamed output, zero or more tool calls each
+followed by its result, and the final assistant message. :meth:`Conversation.send`
+streams :mod:`runtime.progress` values while the events go to the worker in *save
+points*: one after each completed tool result (carrying everything of the turn not yet
+saved, so a call always travels with its result) and one at the end of the turn.
+
+Endings, each leaving a well-formed history:
+
+* **finished**: the last save point holds the final ``assistant`` event;
+* **failed** (a :class:`~runtime.errors.ProviderError`, e.g. server down, bad key,
+  context overflow): an ``error`` event (title, message, hint, and any partial text)
+  ends the turn and :class:`~runtime.progress.TurnFailed` is yielded; never raised;
+* **cancelled**: either cooperatively with :meth:`Conversation.cancel` (the stream then
+  yields :class:`~runtime.progress.TurnCancelled` and ends) or by cancelling the task
+  that iterates :meth:`send` (``CancelledError`` is re-raised). The partial assistant
+  text is saved once in a ``cancelled`` event; a tool call that was running gets a
+  ``tool_result`` with ``"cancelled": true``; tool calls not started are not stored.
+
+The turn runs in its own task so that cancellation always lands at a point where the
+turn's state is known; closing the iterator early (``aclose``) cancels the turn too.
+Use ``contextlib.aclosing(conversation.send(text))`` when you may stop iterating early.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import weakref
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from memory import EventDraft, MemoryBackend, new_session_id
+from memory.records import check_text
+from runtime.context import fit_units, recall_window, to_units
+from runtime.errors import ProviderConfigError, RuntimeLayerError
+from runtime.persistence import PersistenceWorker
+from runtime.progress import Progress, TurnCancelled, TurnFailed, TurnFinished
+from runtime.providers import Provider, make_provider
+from runtime.settings import Settings
+from runtime.tools import ToolRegistry, default_tools
+from runtime.turn import TurnRunner
+
+__all__ = ["Conversation", "SavedListener"]
+
+#: Called with the drafts of a save point and the ``seq`` values they were given.
+SavedListener = Callable[[Sequence[EventDraft], list[int]], None]
+Clock = Callable[[], datetime]
+_WINDOW_SLACK = 2  # keep up to twice the budget of events in memory between turns
+
+
+class _Raised:
+    """An unexpected exception of the turn task, handed to the iterating caller."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+class Conversation:
+    """One session's live conversation. Build it with :meth:`open`.
+
+    Attributes:
+        session_id: the session's id.
+        provider_name: ``local``, ``openai`` or ``scripted``.
+        model_name: the model's name.
+        turn: the number of the last turn started (0 before the first).
+    """
+
+    def __init__(
+        self,
+        *,
+        memory: MemoryBackend,
+        worker: PersistenceWorker,
+        settings: Settings,
+        provider: Provider,
+        owns_provider: bool,
+        session_id: str,
+        turn: int,
+        window: list[Any],
+        tools: ToolRegistry,
+        clock: Clock,
+    ) -> None:
+        self.session_id = session_id
+        self.provider_name = provider.name
+        self.model_name = provider.model
+        self.turn = turn
+        self._memory = memory
+        self._worker = worker
+        self._settings = settings
+        self._provider = provider
+        self._owns_provider = owns_provider
+        self._window = window
+        self._tools = tools
+        self._clock = clock
+        self._task: asyncio.Task[None] | None = None
+        self._listeners: list[SavedListener] = []
+        self._absorbed: weakref.WeakSet[TurnRunner] = weakref.WeakSet()
+        self._unsaved = 0
+
+    @classmethod
+    async def open(
+        cls,
+        memory: MemoryBackend,
+        worker: PersistenceWorker,
+        settings: Settings,
+        session_id: str | None = None,
+        *,
+        provider: str | None = None,
+        model: str | None = None,
+        script: Path | None = None,
+        provider_instance: Provider | None = None,
+        tools: ToolRegistry | None = None,
+        clock: Clock | None = None,
+    ) -> Conversation:
+        """Start a new session, or resume one with its context rebuilt from its events.
+
+        Args:
+            memory: the memory backend (the worker must write to the same one).
+            worker: the persistence worker that saves this conversation's events.
+            settings: the settings built at start-up (``settings.agent``).
+            session_id: ``None`` creates a new session; an id resumes that session
+                with its stored provider and model unless ``provider``/``model`` say
+                otherwise.
+            provider: ``local``, ``openai`` or ``scripted``.
+            model: the model name.
+            script: the scripted provider's script file.
+            provider_instance: use this provider (the caller keeps ownership and closes
+                it); ``provider``/``model``/``script`` are then ignored.
+            tools: the tools offered (default: :func:`runtime.tools.default_tools`, or
+                none when ``settings.agent.tools`` is false).
+            clock: the current time, for tools (tests freeze it).
+
+        Raises:
+            NotFoundError: ``session_id`` is unknown.
+            ProviderConfigError: the provider cannot be set up (not installed, model
+                missing, no model name, unreadable script, unknown forced tool).
+            MemoryLayerError: the database failed.
+        """
+        agent = settings.agent
+        info = None
+        if session_id is not None:
+            info = await memory.get_session(session_id)
+        if provider_instance is None:
+            name = provider or (info.provider if info is not None else None) or agent.provider
+            same_provider = info is not None and info.provider == name
+            chosen_model = model or (info.model if same_provider and info is not None else None)
+            instance = make_provider(agent, name, model=chosen_model, script=script)
+            owns = True
+        else:
+            instance, owns = provider_instance, False
+        try:
+            registry = (
+                tools if tools is not None else (default_tools() if agent.tools else ToolRegistry())
+            )
+            forced = agent.tool_choice
+            if forced not in ("auto", "none", "required") and forced not in registry:
+                raise ProviderConfigError(
+                    f"tool_choice names the tool {forced!r}, which is not offered",
+                    hint="Set TURNKEEP_AGENT__TOOL_CHOICE to auto, none, required or one of: "
+                    + (", ".join(registry.names()) or "(no tools)"),
+                )
+            if info is None:
+                session_id = new_session_id()
+                info = await memory.create_session(
+                    session_id, agent="turnkeep", provider=instance.name, model=instance.model
+                )
+                window: list[Any] = []
+            else:
+                assert session_id is not None
+                if info.provider is None or info.model is None:
+                    await memory.create_session(
+                        session_id, provider=instance.name, model=instance.model
+                    )
+                runner_budget = TurnRunner.budget(settings, instance, registry)
+                window = await recall_window(
+                    memory,
+                    session_id,
+                    budget=max(runner_budget, 0) * _WINDOW_SLACK,
+                    count=instance.count_tokens,
+                )
+        except BaseException:
+            if owns:
+                await instance.close()
+            raise
+        return cls(
+            memory=memory,
+            worker=worker,
+            settings=settings,
+            provider=instance,
+            owns_provider=owns,
+            session_id=session_id,
+            turn=info.turns,
+            window=window,
+            tools=registry,
+            clock=clock or (lambda: datetime.now(UTC)),
+        )
+
+    # -- what callers use --------------------------------------------------------------
+
+    @property
+    def provider(self) -> Provider:
+        """The provider answering this conversation."""
+        return self._provider
+
+    @property
+    def running(self) -> bool:
+        """Whether a turn is in progress."""
+        return self._task is not None and not self._task.done()
+
+    @property
+    def unsaved_save_points(self) -> int:
+        """Save points of this conversation submitted and not (yet) confirmed saved."""
+        return self._unsaved
+
+    def add_saved_listener(self, callback: SavedListener) -> None:
+        """Call ``callback(drafts, seqs)`` when one of this conversation's save points is saved."""
+        self._listeners.append(callback)
+
+    def prompt_messages(self) -> list[dict[str, Any]]:
+        """The messages the next turn's prompt would start from (without a new message)."""
+        units = to_units(self._window, self._provider.count_tokens)
+        budget = TurnRunner.budget(self._settings, self._provider, self._tools)
+        return fit_units(units, required=0, budget=budget)
+
+    def cancel(self) -> bool:
+        """Cancel the running turn cooperatively (the stream yields TurnCancelled).
+
+        Returns:
+            True when a turn was running.
+        """
+        if not self.running:
+            return False
+        assert self._task is not None
+        self._task.cancel()
+        return True
+
+    async def send(self, text: str) -> AsyncIterator[Progress]:
+        """Run one live turn, yielding progress until it finished, failed or was cancelled.
+
+        Raises:
+            SerializationError: the message is not valid Unicode (nothing was started).
+            RuntimeLayerError: a turn is already running in this conversation.
+            WorkerStoppedError: the persistence worker was stopped.
+            asyncio.CancelledError: the iterating task was cancelled (after the partial
+                turn was handed to the worker).
+        """
+        check_text(text, "message")
+        if self.running:
+            raise RuntimeLayerError("a turn is already running in this conversation")
+        self.turn += 1
+        out: asyncio.Queue[Progress | _Raised | None] = asyncio.Queue()
+        runner = TurnRunner(
+            settings=self._settings,
+            provider=self._provider,
+            tools=self._tools,
+            memory=self._memory,
+            session_id=self.session_id,
+            clock=self._clock,
+            window=self._window,
+            save=self._save,
+            emit=out.put_nowait,
+        )
+        runner.begin(self.turn, text)
+        task = asyncio.get_running_loop().create_task(
+            self._guarded(runner, out), name=f"turnkeep-turn-{self.turn}"
+        )
+        # ``None`` tells the loop below that the task ended (it may have been cancelled
+        # before it ever ran, and then it emitted nothing).
+        task.add_done_callback(lambda _: out.put_nowait(None))
+        self._task = task
+        try:
+            while True:
+                item = await out.get()
+                if item is None:
+                    if runner.ended:  # its last item came first; nothing is left
+                        return
+                    runner.abort()
+                    yield TurnCancelled(runner.turn, "")
+                    return
+                if isinstance(item, _Raised):
+                    raise item.exc
+                yield item
+                if isinstance(item, (TurnFinished, TurnCancelled, TurnFailed)):
+                    return
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if task.cancelled() and not runner.ended:
+                runner.abort()  # cancelled before it started: record the cancellation
+            self._absorb(runner)
+
+    async def close(self) -> None:
+        """Cancel a running turn and release the provider (when this conversation made it)."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._owns_provider:
+            await self._provider.close()
+
+    # -- internals ---------------------------------------------------------------------
+
+    async def _guarded(
+        self, runner: TurnRunner, out: asyncio.Queue[Progress | _Raised | None]
+    ) -> None:
+        try:
+            await runner.run()
+        except BaseException as exc:  # a bug or a stopped worker: the caller must see it
+            out.put_nowait(_Raised(exc))
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            if runner.ended:
+                self._absorb(runner)
+
+    def _absorb(self, runner: TurnRunner) -> None:
+        """Add a turn's events to the prompt window, once (whoever gets there first)."""
+        if runner not in self._absorbed:
+            self._absorbed.add(runner)
+            self._window.extend(runner.events)
+            self._trim_window()
+
+    def _save(self, drafts: list[EventDraft]) -> None:
+        frozen = tuple(drafts)
+
+        def saved(seqs: list[int]) -> None:
+            self._unsaved -= 1
+            for listener in list(self._listeners):
+                listener(frozen, seqs)
+
+        self._worker.submit(self.session_id, frozen, on_saved=saved)
+        self._unsaved += 1
+
+    def _trim_window(self) -> None:
+        budget = TurnRunner.budget(self._settings, self._provider, self._tools) * _WINDOW_SLACK
+        count = self._provider.count_tokens
+        used = 0
+        for index in range(len(self._window) - 1, -1, -1):
+            used += count(json.dumps(dict(self._window[index].payload), ensure_ascii=False))
+            if used > budget:
+                del self._window[:index]
+                return
