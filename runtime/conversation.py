@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from memory import EventDraft, MemoryBackend, new_session_id
+from memory import EventDraft, MemoryBackend, MemoryLayerError, new_session_id
 from memory.records import check_text
 from runtime.context import fit_units, recall_window, to_units
 from runtime.errors import ProviderConfigError, RuntimeLayerError
@@ -58,6 +58,13 @@ class _Raised:
 
     def __init__(self, exc: BaseException) -> None:
         self.exc = exc
+
+
+def session_title(text: str, limit: int = 60) -> str:
+    """A session title from a first message: its first non-empty line, shortened."""
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    line = " ".join(line.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
 class Conversation:
@@ -100,6 +107,8 @@ class Conversation:
         self._listeners: list[SavedListener] = []
         self._absorbed: weakref.WeakSet[TurnRunner] = weakref.WeakSet()
         self._unsaved = 0
+
+    _needs_title = False
 
     @classmethod
     async def open(
@@ -186,7 +195,7 @@ class Conversation:
             if owns:
                 await instance.close()
             raise
-        return cls(
+        conversation = cls(
             memory=memory,
             worker=worker,
             settings=settings,
@@ -198,6 +207,8 @@ class Conversation:
             tools=registry,
             clock=clock or (lambda: datetime.now(UTC)),
         )
+        conversation._needs_title = info.title is None
+        return conversation
 
     # -- what callers use --------------------------------------------------------------
 
@@ -251,6 +262,8 @@ class Conversation:
         check_text(text, "message")
         if self.running:
             raise RuntimeLayerError("a turn is already running in this conversation")
+        if self._needs_title:
+            await self._title_from(text)
         self.turn += 1
         out: asyncio.Queue[Progress | _Raised | None] = asyncio.Queue()
         runner = TurnRunner(
@@ -294,6 +307,21 @@ class Conversation:
             if task.cancelled() and not runner.ended:
                 runner.abort()  # cancelled before it started: record the cancellation
             self._absorb(runner)
+
+    async def _title_from(self, text: str) -> None:
+        """Name an untitled session after its first message (a rename can change it).
+
+        A failure here is not worth failing the turn for: the turn's own save points
+        report database trouble through the worker.
+        """
+        title = session_title(text)
+        if not title:
+            return
+        try:
+            await self._memory.create_session(self.session_id, title=title)
+        except MemoryLayerError:
+            return
+        self._needs_title = False
 
     async def close(self) -> None:
         """Cancel a running turn and release the provider (when this conversation made it)."""

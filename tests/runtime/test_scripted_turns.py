@@ -266,3 +266,24 @@ async def test_one_turn_at_a_time(
         await anext(conversation.send("second"))
     await stream.aclose()
     assert not conversation.running
+
+
+async def test_a_new_session_is_titled_after_its_first_message(
+    embedded: MemoryBackend, worker: PersistenceWorker, clock: FrozenClock
+) -> None:
+    conversation = await Conversation.open(
+        embedded, worker, make_settings(provider="scripted"), clock=clock
+    )
+    long_line = "Plan the migration of the billing service " + "x" * 80
+    await collect(conversation.send(f"\n  {long_line}\nsecond line"))
+    await collect(conversation.send("a later message does not rename it"))
+    info = await embedded.get_session(conversation.session_id)
+    assert info.title is not None
+    assert info.title.startswith("Plan the migration of the billing service")
+    assert len(info.title) == 60 and info.title.endswith("…")
+    await embedded.rename_session(conversation.session_id, "Mine")
+    resumed = await Conversation.open(
+        embedded, worker, make_settings(provider="scripted"), conversation.session_id, clock=clock
+    )
+    await collect(resumed.send("another"))
+    assert (await embedded.get_session(conversation.session_id)).title == "Mine"
