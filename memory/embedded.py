@@ -298,6 +298,7 @@ _OWN_TABLES = frozenset(
         "sessions",
         "conversation_events",
         "session_state",
+        "save_points",
         "_yoyo_migration",
         "_yoyo_log",
         "_yoyo_version",

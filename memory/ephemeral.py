@@ -61,6 +61,7 @@ class EphemeralMemory:
     def __init__(self, *, clock: Clock = utc_now) -> None:
         self._clock = clock
         self._sessions: dict[str, _Session] = {}
+        self._save_points: dict[tuple[str, str], tuple[int, ...]] = {}
         self._lock = asyncio.Lock()
         self._closed = False
 
@@ -75,6 +76,22 @@ class EphemeralMemory:
 
     def _new_info(self, session_id: str, now: str) -> SessionInfo:
         return SessionInfo(session_id, None, None, None, None, now, now, 0, 0, 0, {})
+
+    # -- IdempotentStore -----------------------------------------------------------------
+
+    async def store_once(
+        self, session_id: str, key: str, events: Sequence[EventDraft]
+    ) -> list[int]:
+        """See :meth:`memory.protocol.IdempotentStore.store_once`."""
+        if not events:
+            return []
+        check_text(key, "save point key")
+        done = self._save_points.get((session_id, key))
+        if done is not None and session_id in self._sessions:
+            return list(done)
+        seqs = await self.store(session_id, events)
+        self._save_points[(session_id, key)] = tuple(seqs)
+        return seqs
 
     # -- Memory ------------------------------------------------------------------------
 
@@ -127,6 +144,8 @@ class EphemeralMemory:
         async with self._lock:
             self._get(session_id)
             del self._sessions[session_id]
+            for stored in [k for k in self._save_points if k[0] == session_id]:
+                del self._save_points[stored]
 
     # -- SessionCatalog ----------------------------------------------------------------
 

@@ -155,8 +155,35 @@ class LibsqlMemory(LibsqlPorter):
         """See :meth:`memory.protocol.Memory.store`."""
         if not events:
             return []
+        results = await self._batch(self._store_statements(session_id, events, None))
+        last = int(results[-1].rows[0][0])
+        return list(range(last - len(events) + 1, last + 1))
+
+    async def store_once(
+        self, session_id: str, key: str, events: Sequence[EventDraft]
+    ) -> list[int]:
+        """See :meth:`memory.protocol.IdempotentStore.store_once`."""
+        if not events:
+            return []
+        check_text(key, "save point key")
+        results = await self._batch(self._store_statements(session_id, events, key))
+        first, count = (int(v) for v in results[-1].rows[0])
+        return list(range(first, first + count))
+
+    def _store_statements(
+        self, session_id: str, events: Sequence[EventDraft], key: str | None
+    ) -> list[tuple[str, list[Any]]]:
+        """One save point as one batch: session upsert, events at ``last_seq + i``, counters.
+
+        With a ``key``, a ``save_points`` row is claimed first and every later statement
+        runs only if this batch claimed it (its ``first_seq`` is still ``last_seq + 1``);
+        a key stored by an earlier, committed attempt turns the batch into a read of the
+        seqs it got then.
+        """
         check_text(session_id, "session id")
         now = self._now()
+        count = len(events)
+        guard, guard_args = "", []
         stmts: list[tuple[str, list[Any]]] = [
             (
                 "INSERT INTO sessions (id, created_at, updated_at) VALUES (?, ?, ?) "
@@ -164,28 +191,47 @@ class LibsqlMemory(LibsqlPorter):
                 [session_id, now, now],
             )
         ]
+        if key is not None:
+            stmts.append(
+                (
+                    "INSERT OR IGNORE INTO save_points (session_id, key, first_seq, count, "
+                    "created_at) SELECT id, ?, last_seq + 1, ?, ? FROM sessions WHERE id = ?",
+                    [key, count, now, session_id],
+                )
+            )
+            guard = (
+                " AND (SELECT first_seq FROM save_points WHERE session_id = ? AND key = ?)"
+                " = last_seq + 1"
+            )
+            guard_args = [session_id, key]
         insert = (
             "INSERT INTO conversation_events (session_id, seq, turn, kind, payload, created_at) "
-            "VALUES (?, (SELECT last_seq FROM sessions WHERE id = ?) + ?, ?, ?, ?, ?)"
+            f"SELECT id, last_seq + ?, ?, ?, ?, ? FROM sessions WHERE id = ?{guard}"
         )
         max_turn = 0
         for offset, event in enumerate(events, start=1):
             payload = encode_payload(event.payload)
             kind = check_text(event.kind, "event kind")
-            stmts.append((insert, [session_id, session_id, offset, event.turn, kind, payload, now]))
+            args = [offset, event.turn, kind, payload, now, session_id, *guard_args]
+            stmts.append((insert, args))
             max_turn = max(max_turn, event.turn)
-        count = len(events)
         stmts.append(
             (
                 "UPDATE sessions SET last_seq = last_seq + ?, event_count = event_count + ?, "
-                "turn_count = max(turn_count, ?), updated_at = ? WHERE id = ?",
-                [count, count, max_turn, now, session_id],
+                f"turn_count = max(turn_count, ?), updated_at = ? WHERE id = ?{guard}",
+                [count, count, max_turn, now, session_id, *guard_args],
             )
         )
-        stmts.append(("SELECT last_seq FROM sessions WHERE id = ?", [session_id]))
-        results = await self._batch(stmts)
-        last = int(results[-1].rows[0][0])
-        return list(range(last - count + 1, last + 1))
+        if key is None:
+            stmts.append(("SELECT last_seq FROM sessions WHERE id = ?", [session_id]))
+        else:
+            stmts.append(
+                (
+                    "SELECT first_seq, count FROM save_points WHERE session_id = ? AND key = ?",
+                    [session_id, key],
+                )
+            )
+        return stmts
 
     async def recall(
         self,
@@ -220,6 +266,7 @@ class LibsqlMemory(LibsqlPorter):
             [
                 ("DELETE FROM conversation_events WHERE session_id = ?", [session_id]),
                 ("DELETE FROM session_state WHERE session_id = ?", [session_id]),
+                ("DELETE FROM save_points WHERE session_id = ?", [session_id]),
                 ("DELETE FROM sessions WHERE id = ?", [session_id]),
             ]
         )

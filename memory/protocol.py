@@ -26,6 +26,7 @@ __all__ = [
     "EventSearch",
     "HealthProbe",
     "HealthReport",
+    "IdempotentStore",
     "Memory",
     "MemoryBackend",
     "Porter",
@@ -160,6 +161,34 @@ class SessionCatalog(Protocol):
 
     async def count_sessions(self) -> int:
         """Return the number of sessions."""
+        ...
+
+
+@runtime_checkable
+class IdempotentStore(Protocol):
+    """Exactly-once save points, for writers that retry after ambiguous failures.
+
+    A timeout or a dropped connection can hide a commit: the server stored the batch
+    but the answer never arrived. Retrying with plain ``store`` would store it twice.
+    """
+
+    async def store_once(
+        self, session_id: str, key: str, events: Sequence[EventDraft]
+    ) -> list[int]:
+        """Like :meth:`Memory.store`, unless a save point with this ``key`` was stored.
+
+        In one transaction (one round trip remotely): if ``(session_id, key)`` is new,
+        the events are appended as by ``store``; if an earlier attempt already stored
+        it, nothing is written. Either way the seqs of that save point are returned.
+
+        Args:
+            session_id: the session to append to (created if unknown).
+            key: unique per save point (e.g. a UUID); reuse it on every retry.
+            events: the events, in order.
+
+        Raises:
+            Same as :meth:`Memory.store`.
+        """
         ...
 
 
@@ -312,7 +341,9 @@ class EventSearch(Protocol):
 
 
 @runtime_checkable
-class MemoryBackend(Memory, SessionCatalog, StateStore, HealthProbe, Porter, Protocol):
+class MemoryBackend(
+    Memory, IdempotentStore, SessionCatalog, StateStore, HealthProbe, Porter, Protocol
+):
     """Everything a backend of this package implements."""
 
     async def close(self) -> None:

@@ -2,8 +2,10 @@
 
 A *save point* is the list of events handed to :meth:`PersistenceWorker.submit` in one
 call. The worker keeps save points in one FIFO queue and drains it with a single task:
-one save point is one ``memory.store`` call, which is one transaction (one round trip
-remotely), and the memory layer assigns ``seq`` inside it. The caller never waits on
+one save point is one ``memory.store_once`` call, which is one transaction (one round
+trip remotely), and the memory layer assigns ``seq`` inside it. Each save point carries
+a key that every retry reuses: when a write's outcome is unknown (a timeout, a dropped
+connection after the server committed), the retry finds the key and stores nothing twice. The caller never waits on
 the database: ``submit`` only appends to the queue.
 
 Failure policy:
@@ -34,9 +36,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from memory import MemoryBackend
@@ -92,6 +95,8 @@ class _SavePoint:
     session_id: str
     drafts: tuple[EventDraft, ...]
     on_saved: SavedCallback | None
+    #: Reused on every retry, so a commit hidden by a timeout is not stored twice.
+    key: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 def describe_error(exc: BaseException) -> str:
@@ -263,7 +268,7 @@ class PersistenceWorker:
             point = self._queue[0]
             self._update(status="saving")
             try:
-                seqs = await self._memory.store(point.session_id, point.drafts)
+                seqs = await self._memory.store_once(point.session_id, point.key, point.drafts)
             except Exception as exc:
                 if isinstance(exc, MemoryLayerError) and not isinstance(exc, _PERMANENT):
                     attempts += 1

@@ -224,3 +224,19 @@ async def test_health_reports_rows(backend: MemoryBackend) -> None:
     assert report.row_counts["sessions"] == 1
     assert report.row_counts["conversation_events"] == 2
     assert await backend.integrity_check() == ["ok"]
+
+
+async def test_store_once_stores_a_key_once_and_returns_its_seqs(backend: MemoryBackend) -> None:
+    assert await backend.store_once("s1", "k1", drafts(2)) == [1, 2]
+    assert await backend.store_once("s1", "k2", drafts(1, start=2)) == [3]
+    # A retry of k1 (its first attempt committed) writes nothing and reports its seqs.
+    assert await backend.store_once("s1", "k1", drafts(2)) == [1, 2]
+    assert await backend.store("s1", drafts(1, start=3)) == [4]
+    events = await backend.recall("s1")
+    assert [e.payload["content"] for e in events] == [f"message {i}" for i in range(4)]
+    info = await backend.get_session("s1")
+    assert (info.events, info.last_seq) == (4, 4)
+    # Keys are per session, and forgetting a session forgets its keys.
+    assert await backend.store_once("s2", "k1", drafts(1)) == [1]
+    await backend.forget("s1")
+    assert await backend.store_once("s1", "k1", drafts(1)) == [1]

@@ -16,6 +16,8 @@ EXPECTED_SCHEMA = {
     ("index", "sessions_recent"),
     ("table", "conversation_events"),
     ("table", "session_state"),
+    ("table", "save_points"),
+    ("index", "sqlite_autoindex_save_points_1"),
     ("index", "sqlite_autoindex_sessions_1"),
     ("index", "sqlite_autoindex_conversation_events_1"),
     ("index", "sqlite_autoindex_session_state_1"),
@@ -85,7 +87,7 @@ async def test_blank_database_gets_exactly_the_v1_schema(db_path: Path) -> None:
 async def test_applying_twice_changes_nothing(db_path: Path) -> None:
     first = await open_embedded(db_path)
     assert first.migration_outcome is not None
-    assert first.migration_outcome.applied == ("0001.initial-schema",)
+    assert first.migration_outcome.applied == ("0001.initial-schema", "0002.save-points")
     await first.close()
     before = dump(db_path)
     second = await open_embedded(db_path)
@@ -100,7 +102,9 @@ async def test_baseline_migrates_to_head_and_keeps_data(baseline_db: Path) -> No
     try:
         report = await memory.health()
         assert report.pending_migrations == ()
-        assert "0001.initial-schema" in report.applied_migrations
+        assert report.applied_migrations == ("0001.initial-schema", "0002.save-points")
+        assert memory.migration_outcome is not None
+        assert memory.migration_outcome.applied == ("0002.save-points",)
         events = await memory.recall("keep")
         assert [e.payload["content"] for e in events] == ["kept across migrations"]
         state = await memory.load_state("keep")

@@ -25,10 +25,21 @@ def drafts(label: str, n: int, turn: int = 1) -> list[EventDraft]:
     return [EventDraft("user", {"content": f"{label} {i}"}, turn) for i in range(n)]
 
 
+HEAD = tuple(
+    sorted(
+        p.name.split(".sql")[0]
+        for p in migrations_dir().glob("*.sql")
+        if not p.name.endswith(".rollback.sql")
+    )
+)
+
+
 def project_migrations(tmp_path: Path, name: str) -> Path:
-    """A copy of the project's migrations, to add test-only ones beside them."""
+    """A copy of the project's v1 baseline migration, to add test-only ones beside it."""
     target = tmp_path / name
-    shutil.copytree(migrations_dir(), target)
+    target.mkdir()
+    for path in migrations_dir().glob(f"{BASELINE}.*"):
+        shutil.copy(path, target / path.name)
     return target
 
 
@@ -51,7 +62,7 @@ async def test_data_survives_reopen_and_server_restart(
 ) -> None:
     first = await open_remote(fresh_sqld.ws_url, auth_token=fresh_sqld.token(), clock=clock)
     assert first.migration_outcome is not None
-    assert first.migration_outcome.applied == (BASELINE,)
+    assert first.migration_outcome.applied == HEAD
     await first.store("kept", drafts("kept", 3))
     await first.save_state("kept", {"model": "m"})
     await first.close()
@@ -150,7 +161,8 @@ async def test_a_failed_migration_leaves_the_database_as_it_was(
         await query(url, token, "SELECT session_id, seq, payload FROM conversation_events")
         == rows_before
     )
-    assert await query(url, token, "SELECT migration_id FROM _yoyo_migration") == [(BASELINE,)]
+    applied = await query(url, token, "SELECT migration_id FROM _yoyo_migration ORDER BY 1")
+    assert applied == [(m,) for m in HEAD]
     assert await query(url, token, "SELECT * FROM yoyo_lock") == []  # the lock was released
     reopened = await open_remote(url, auth_token=token)  # the project's head still opens
     await reopened.close()

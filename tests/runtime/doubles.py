@@ -25,9 +25,13 @@ class FlakyMemoryDouble:
         *,
         fail_times: int,
         error: MemoryLayerError | None = None,
+        after_commit: bool = False,
     ) -> None:
         self._real = real
         self.fail_times = fail_times
+        #: Fail *after* the real write committed: the ambiguous outcome of a timeout or
+        #: a connection dropped just before the answer arrived.
+        self.after_commit = after_commit
         self.error = error or StoreConnectionError("cannot reach the test database (injected)")
         self.attempts: list[tuple[str, list[str], bool]] = []
         self.mode = getattr(real, "mode", "embedded")
@@ -39,6 +43,20 @@ class FlakyMemoryDouble:
             self.attempts.append((session_id, kinds, False))
             raise self.error
         seqs = await self._real.store(session_id, events)
+        self.attempts.append((session_id, kinds, True))
+        return seqs
+
+    async def store_once(
+        self, session_id: str, key: str, events: Sequence[EventDraft]
+    ) -> list[int]:
+        kinds = [e.kind for e in events]
+        if self.fail_times > 0:
+            self.fail_times -= 1
+            self.attempts.append((session_id, kinds, False))
+            if self.after_commit:
+                await self._real.store_once(session_id, key, events)
+            raise self.error
+        seqs = await self._real.store_once(session_id, key, events)
         self.attempts.append((session_id, kinds, True))
         return seqs
 
@@ -59,6 +77,13 @@ class GatedMemoryDouble:
         self.entered.set()
         await self.gate.wait()
         return await self._real.store(session_id, events)
+
+    async def store_once(
+        self, session_id: str, key: str, events: Sequence[EventDraft]
+    ) -> list[int]:
+        self.entered.set()
+        await self.gate.wait()
+        return await self._real.store_once(session_id, key, events)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)

@@ -91,6 +91,27 @@ async def test_failing_backend_keeps_order_loses_nothing_and_surfaces_errors(
     assert [e.turn for e in events] == [n + 1 for n in range(6) for _ in range(2)]
 
 
+async def test_a_commit_hidden_by_a_failure_is_not_stored_twice(
+    embedded: MemoryBackend,
+) -> None:
+    # Each of the first three writes commits, then reports a lost connection (what a
+    # timeout after the server committed looks like); the retries must not duplicate.
+    flaky = FlakyMemoryDouble(embedded, fail_times=3, after_commit=True)
+    worker = PersistenceWorker(cast(MemoryBackend, flaky), retry_initial=0.001, retry_max=0.004)
+    await worker.start()
+    for n in range(4):
+        worker.submit("s1", point(n, turn=n + 1))
+    assert await worker.flush(timeout=30)
+    assert await worker.stop(timeout=5) == []
+    assert worker.state.retries == 3
+    events = await embedded.recall("s1")
+    assert [e.seq for e in events] == list(range(1, 9))
+    assert [e.payload["content"] for e in events] == [
+        text for n in range(4) for text in (f"question {n}", f"answer {n}")
+    ]
+    assert worker.state.last_saved_seq == 8
+
+
 async def test_busy_is_retried_like_a_lost_connection(embedded: MemoryBackend) -> None:
     flaky = FlakyMemoryDouble(embedded, fail_times=2, error=StoreBusyError("locked (injected)"))
     worker = PersistenceWorker(cast(MemoryBackend, flaky), retry_initial=0.001, retry_max=0.002)

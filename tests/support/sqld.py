@@ -306,6 +306,7 @@ def fresh_sqld(tmp_path: Path, jwt_keys: JwtKeys) -> Iterator[SqldServer]:
 CLEAR_ROWS = [
     "DELETE FROM conversation_events",
     "DELETE FROM session_state",
+    "DELETE FROM save_points",
     "DELETE FROM sessions",
 ]
 
