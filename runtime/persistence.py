@@ -5,8 +5,8 @@ call. The worker keeps save points in one FIFO queue and drains it with a single
 one save point is one ``memory.store_once`` call, which is one transaction (one round
 trip remotely), and the memory layer assigns ``seq`` inside it. Each save point carries
 a key that every retry reuses: when a write's outcome is unknown (a timeout, a dropped
-connection after the server committed), the retry finds the key and stores nothing twice. The caller never waits on
-the database: ``submit`` only appends to the queue.
+connection after the server committed), the retry finds the key and stores nothing
+twice. The caller never waits on the database: ``submit`` only appends to the queue.
 
 Failure policy:
 
