@@ -1,13 +1,31 @@
-"""The Textual application: wiring only. Screens live in :mod:`tui.screens`."""
+"""The Textual application: wiring only.
+
+It opens the database in a worker (an error screen if that fails), starts the
+persistence worker, shows the home screen, routes "open this session" requests, relays
+the persistence worker's state to the screens, and shows every failed worker's error
+through one handler. Screens live in :mod:`tui.screens`, widgets in :mod:`tui.widgets`.
+"""
 
 from __future__ import annotations
 
+import gc
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on, work
 from textual.app import App
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
+from textual.reactive import var
 
 from memory import MemoryBackend
 from runtime.settings import Settings
-from tui.screens.home import HomeScreen
+from tui.commands import ScreenActions
+from tui.messages import OpenSession, SaveStateChanged, WorkerFailed
+from tui.services import Clock, Services, error_parts, tilde
+from tui.widgets.save_status import saving_fails
+
+if TYPE_CHECKING:
+    from runtime.persistence import WorkerState as SaveState
+    from tui.screens.startup import ErrorChoice
 
 __all__ = ["TurnkeepApp"]
 
@@ -17,26 +35,207 @@ class TurnkeepApp(App[int]):
 
     Args:
         settings: built once by the entry point.
+        memory: an already open backend (tests, benchmarks); the caller closes it.
+        clock: the current time (frozen in tests and screenshots).
         continue_last: open the most recent session after start.
         resume: open this session id after start.
+        freeze_startup_heap: once start-up is done, move every object alive then out of
+            the cyclic garbage collector's sight (``gc.freeze``). A full collection
+            then no longer walks the ~100,000 objects of imports, CSS and widgets: on a
+            busy save loop it otherwise stalls the UI for 20-90 ms. For the process's
+            own app only (``launch_tui``); apps in a test process leave it off, since
+            frozen cycles are never collected.
     """
 
     CSS_PATH = "app.tcss"
     TITLE = "turnkeep"
-    BINDINGS = [Binding("q", "quit", "Quit")]
+    COMMANDS: ClassVar = App.COMMANDS | {ScreenActions}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+    ]
+
+    #: The persistence worker's latest state; screens watch it.
+    save_state: var[SaveState | None] = var(None, init=False)
 
     def __init__(
-        self, settings: Settings, *, continue_last: bool = False, resume: str | None = None
+        self,
+        settings: Settings,
+        *,
+        memory: MemoryBackend | None = None,
+        clock: Clock | None = None,
+        continue_last: bool = False,
+        resume: str | None = None,
+        freeze_startup_heap: bool = False,
     ) -> None:
         super().__init__()
-        self.settings = settings
+        self.services = Services(settings, memory=memory, clock=clock)
         self.continue_last = continue_last
         self.resume = resume
-        self.memory: MemoryBackend | None = None
+        self.freeze_startup_heap = freeze_startup_heap
+        self.startup_error: BaseException | None = None
 
     def on_mount(self) -> None:
-        self.push_screen(HomeScreen())
+        from tui.screens.startup import OpeningScreen
+
+        self.push_screen(OpeningScreen(self.services))
+        self.open_store()
+
+    # -- start-up ----------------------------------------------------------------------
+
+    @work(exclusive=True, group="store", exit_on_error=False)
+    async def open_store(self) -> None:
+        from tui.screens.home import HomeScreen
+
+        try:
+            await self.services.open()
+            await self.services.start_saver(self._saver_listener)
+        except Exception as exc:  # every start-up failure is shown, typed, on a screen
+            self.startup_error = exc
+            self.services.note_error(exc)
+            await self._show_startup_error(exc)
+            return
+        self.startup_error = None
+        if self.services.saver is not None:
+            self.save_state = self.services.saver.state
+        await self.switch_screen(HomeScreen(self.services))
+        if self.freeze_startup_heap:
+            gc.freeze()
+        if self.resume is not None:
+            await self._open_on_start(self.resume)
+        elif self.continue_last:
+            await self._open_on_start(None)
+
+    async def _show_startup_error(self, error: BaseException) -> None:
+        from tui.screens.startup import OpeningScreen, StartupErrorScreen
+
+        if isinstance(self.screen, OpeningScreen):
+            await self.pop_screen()
+        await self.push_screen(StartupErrorScreen(self.services, error), self._startup_choice)
+
+    def _startup_choice(self, choice: ErrorChoice | None) -> None:
+        from tui.cli import exit_code_for
+        from tui.screens.startup import OpeningScreen
+
+        if choice == "retry":
+            self.push_screen(OpeningScreen(self.services))
+            self.open_store()
+            return
+        error = self.startup_error
+        self.exit(return_code=exit_code_for(error) if error is not None else 0)
+
+    async def _open_on_start(self, session_id: str | None) -> None:
+        memory = self.services.require_memory()
+        if session_id is None:
+            page = await memory.list_sessions(limit=1)
+            if not page.sessions:
+                self.notify("There is no session to continue yet.", title="Nothing to continue")
+                return
+            session_id = page.sessions[0].id
+        elif await memory.find_session(session_id) is None:
+            self.notify(
+                f"No session has the id {session_id!r}. Pick one below, or list them with "
+                "`turnkeep sessions list`.",
+                title="Session not found",
+                severity="error",
+                timeout=15,
+                markup=False,
+            )
+            return
+        self._push_session(session_id)
+
+    # -- routing -----------------------------------------------------------------------
+
+    @on(OpenSession)
+    def _open_session(self, message: OpenSession) -> None:
+        self._push_session(message.session_id)
+
+    def _push_session(self, session_id: str | None) -> None:
+        from tui.screens.session import SessionScreen
+
+        self.push_screen(SessionScreen(self.services, session_id), self._session_closed)
+
+    def _session_closed(self, session_id: str | None) -> None:
+        from tui.screens.home import HomeScreen
+
+        if session_id is not None and isinstance(self.screen, HomeScreen):
+            self.screen.select(session_id)
+
+    # -- saving ------------------------------------------------------------------------
+
+    def _saver_listener(self, state: SaveState) -> None:
+        self.post_message(SaveStateChanged(state))
+
+    @on(SaveStateChanged)
+    def _save_state_changed(self, message: SaveStateChanged) -> None:
+        previous, state = self.save_state, message.state
+        self.save_state = state
+        was_failing, failing = saving_fails(previous), saving_fails(state)
+        if failing and not was_failing:
+            note = self.services.note("Saving failed", state.last_error or "saving failed")
+            self.notify(
+                f"{note.message}\nturnkeep keeps retrying; nothing is lost.",
+                title="Saving failed",
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
+        elif was_failing and not failing and state.status != "stopped":
+            self.notify("The database is back; queued events were saved.", title="Saving works")
+        if previous is not None and state.failed > previous.failed:
+            self.notify(
+                tilde(state.last_error or "a save point could not be stored"),
+                title="Events not saved",
+                severity="error",
+                timeout=15,
+                markup=False,
+            )
+
+    # -- errors ------------------------------------------------------------------------
+
+    @on(WorkerFailed)
+    def _worker_failed(self, message: WorkerFailed) -> None:
+        """The one place a failed worker's error is shown: a notification, no traceback."""
+        self.show_error(message.error)
+
+    def show_error(self, error: BaseException) -> None:
+        """Tell the person what failed and what to do."""
+        self.services.note_error(error)
+        title, message, hint = error_parts(error)
+        self.notify(
+            f"{message}\n{hint}" if hint else message,
+            title=title,
+            severity="error",
+            timeout=10,
+            markup=False,
+        )
+
+    async def action_quit(self) -> None:
+        """Quit; while saving fails, ask first (queued events would be reported unsaved)."""
+        saver = self.services.saver
+        if saver is None or not saving_fails(saver.state):
+            self.exit()
+            return
+        from tui.screens.dialogs import ConfirmDialog
+
+        pending = saver.state.pending
+        message = (
+            f"{pending:,} event{'s' if pending != 1 else ''} could not be saved yet; "
+            "turnkeep keeps retrying while it runs.\nQuit now and they are reported as "
+            "not saved."
+        )
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self.exit()
+
+        self.push_screen(
+            ConfirmDialog("Quit while saving fails?", message, confirm="Quit anyway"), answered
+        )
 
     async def on_unmount(self) -> None:
-        if self.memory is not None:
-            await self.memory.close()
+        await self.services.close()
+
+    @property
+    def unsaved(self) -> list[Any]:
+        """Save points the persistence worker could not store before the app exited."""
+        return self.services.unsaved

@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
+import sys
+
 from runtime.settings import Settings
 
 __all__ = ["launch_tui"]
 
 
-def launch_tui(settings: Settings, *, continue_last: bool = False, resume: str | None = None) -> int:
-    """Run the Textual app until it exits; return the process exit code."""
+def launch_tui(
+    settings: Settings, *, continue_last: bool = False, resume: str | None = None
+) -> int:
+    """Run the Textual app until it exits; return the process exit code.
+
+    Events the persistence worker could not save before exit are reported on stderr
+    (never silently dropped).
+    """
     from tui.app import TurnkeepApp
 
-    app = TurnkeepApp(settings, continue_last=continue_last, resume=resume)
+    app = TurnkeepApp(
+        settings, continue_last=continue_last, resume=resume, freeze_startup_heap=True
+    )
     app.run()
+    if app.unsaved:
+        events = sum(len(drafts) for _session, drafts in app.unsaved)
+        sessions = sorted({session for session, _drafts in app.unsaved})
+        print(
+            f"turnkeep: {events} event(s) could not be saved before exit "
+            f"(sessions: {', '.join(sessions)}); check `turnkeep db status`",
+            file=sys.stderr,
+        )
+        return app.return_code or 1
     return app.return_code or 0

@@ -1,83 +1,319 @@
-"""The home screen: recent sessions, newest activity first."""
+"""The home screen: recent sessions, newest activity first, with a title filter.
+
+Sessions are read one keyset page at a time (never all of them), in workers; the filter
+re-reads the first page as you type, and a newer request cancels the older one.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+import re
+from typing import ClassVar
 
-from textual import work
+from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.events import ScreenResume, ScreenSuspend
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from memory import MemoryLayerError, SessionPage
-from runtime.store import open_memory
-from tui.cli.format import relative_time
-
-if TYPE_CHECKING:
-    from tui.app import TurnkeepApp
+from memory import Event, SessionInfo, SessionPage
+from memory.records import parse_ts
+from tui.messages import OpenSession
+from tui.screens.base import TurnkeepScreen
+from tui.screens.dialogs import ConfirmDialog, RenameDialog
+from tui.services import Services
+from tui.widgets.event_text import message_text, one_line
+from tui.widgets.inputs import StillInput
+from tui.widgets.session_table import SessionTable, session_model, session_title
 
 __all__ = ["HomeScreen"]
 
+#: Markdown emphasis and code marks, left out of the one-line excerpts.
+_MARKUP = re.compile(r"(\*\*|__|`+|^#+\s*)", re.MULTILINE)
 
-class HomeScreen(Screen[None]):
-    """Recent sessions."""
+WELCOME = """\
+[b]Welcome to turnkeep[/b]
+
+Every turn you have with an agent is kept here, in order, and survives crashes.
+
+Press [b $accent]n[/] to start a new session,
+or from a shell:  [b]turnkeep ask "hello"[/b]
+
+[dim]Your sessions are stored in {location}[/dim]
+[dim]Press [b]h[/b] to check the database, [b]ctrl+p[/b] for every command.[/dim]\
+"""
+
+
+class HomeScreen(TurnkeepScreen[None]):
+    """Browse, filter, open, rename and delete sessions."""
+
+    AUTO_FOCUS = "#sessions"
+    PAGE_SIZE: ClassVar[int] = 100
+    #: Typing in the filter waits this long for the next key before reading.
+    FILTER_DEBOUNCE: ClassVar[float] = 0.15
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Open", tooltip="Open the selected session"),
+        Binding("n", "new", "New", tooltip="Start a new session"),
+        Binding("r", "rename", "Rename", tooltip="Rename the selected session"),
+        Binding("d", "delete", "Delete", tooltip="Delete the selected session"),
+        Binding(
+            "slash", "focus_filter", "Filter", key_display="/", tooltip="Filter sessions by title"
+        ),
+        Binding("h", "health", "Health", tooltip="Check the database health"),
+        Binding("q", "app.quit", "Quit", tooltip="Quit turnkeep"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(id="home")
+        self.services = services
+        self.total: int | None = None
+        self._cursor: tuple[str, str] | None = None
+        self._loading_more: tuple[str, str] | None = None
+        self._stale = True
+        self._keep: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield DataTable(id="sessions", cursor_type="row")
-        yield Static("", id="empty")
+        with Horizontal(id="filter-bar"):
+            yield StillInput(placeholder="Filter by title  ( / )", id="filter")
+            yield Static("", id="count")
+        with Vertical(id="sessions-pane"):
+            yield SessionTable(self.services.now, id="sessions")
+            yield Static("", id="no-match", markup=False)
+            yield Static(
+                WELCOME.format(location=self.services.location.replace("[", r"\[")), id="welcome"
+            )
+        yield Static("", id="preview")
         yield Footer()
 
-    @property
-    def tk_app(self) -> TurnkeepApp:
-        from tui.app import TurnkeepApp
-
-        assert isinstance(self.app, TurnkeepApp)
-        return self.app
-
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("Title", "Last activity", "Turns", "Model")
-        self.query_one("#empty").display = False
-        self.load()
+        self.sub_title = "sessions"
+        self.query_one("#welcome").display = False
+        self.query_one("#no-match").display = False
+        self.query_one(SessionTable).loading = True
 
-    @work(exclusive=True, group="home-load", exit_on_error=False)
-    async def load(self) -> None:
-        app = self.tk_app
-        try:
-            if app.memory is None:
-                app.memory = await open_memory(app.settings)
-            page = await app.memory.list_sessions(limit=100)
-        except MemoryLayerError as exc:
-            self.show_error(exc)
+    def on_screen_resume(self, event: ScreenResume) -> None:
+        # Read on first show and after a session or another full screen was on top
+        # (sessions may have changed); not after a dialog of this screen.
+        if self._stale:
+            self._stale = False
+            self.reload()
+
+    def on_screen_suspend(self, event: ScreenSuspend) -> None:
+        self._stale = not isinstance(self.app.screen, ModalScreen)
+
+    @property
+    def filter_text(self) -> str:
+        return self.query_one("#filter", Input).value.strip()
+
+    # -- reading -----------------------------------------------------------------------
+
+    def select(self, session_id: str) -> None:
+        """Read the first page again with the cursor on this session (back from it)."""
+        self._keep = session_id
+        self.reload()
+
+    def reload(self, *, debounce: float = 0.0) -> None:
+        """Read the first page again (filter changed, or back from a session)."""
+        table = self.query_one(SessionTable)
+        keep = self._keep or (table.selected.id if table.selected else None)
+        self.workers.cancel_group(self, "sessions-more")
+        self._loading_more = None
+        self.load_first_page(self.filter_text, keep, debounce)
+
+    @work(exclusive=True, group="sessions", exit_on_error=False)
+    async def load_first_page(self, title_filter: str, keep: str | None, debounce: float) -> None:
+        if debounce:
+            await asyncio.sleep(debounce)
+        memory = self.services.require_memory()
+        page = await memory.list_sessions(limit=self.PAGE_SIZE, title_filter=title_filter or None)
+        total = None if title_filter else await memory.count_sessions()
+        self._show_first_page(page, title_filter, total, keep)
+
+    def _show_first_page(
+        self, page: SessionPage, title_filter: str, total: int | None, keep: str | None
+    ) -> None:
+        table = self.query_one(SessionTable)
+        table.loading = False
+        self._keep = None
+        self._cursor = page.cursor
+        table.show(page.sessions, more=page.cursor is not None, keep=keep)
+        self.total = total
+        empty = not page.sessions
+        welcome = empty and not title_filter
+        table.display = not empty
+        self.query_one("#welcome").display = welcome
+        no_match = self.query_one("#no-match", Static)
+        no_match.display = empty and bool(title_filter)
+        no_match.update(f"No session title contains “{title_filter}”.  Esc clears the filter.")
+        self.query_one("#filter-bar").display = not welcome
+        self.query_one("#preview").display = not empty
+        self._update_count()
+        if welcome and self.focused is not None and self.focused.id == "filter":
+            self.set_focus(None)
+        if not empty:
+            self.show_preview()
+
+    def _update_count(self) -> None:
+        table = self.query_one(SessionTable)
+        shown = len(table.sessions)
+        if self.filter_text:
+            more = "+" if table.more else ""
+            text = f"{shown:,}{more} matching"
+        elif self.total is not None:
+            text = f"{self.total:,} session{'s' if self.total != 1 else ''}"
+        else:
+            text = ""
+        self.query_one("#count", Static).update(text)
+
+    @on(SessionTable.NearEnd)
+    def _near_end(self) -> None:
+        cursor = self._cursor
+        if cursor is None or self._loading_more == cursor:
             return
-        self.show_page(page)
+        self._loading_more = cursor
+        self.load_next_page(self.filter_text, cursor)
 
-    def show_error(self, exc: MemoryLayerError) -> None:
-        self.query_one(DataTable).display = False
-        empty = self.query_one("#empty", Static)
-        empty.update(f"{exc.title}\n\n{exc.message}\n\n{exc.hint}")
-        empty.display = True
+    @work(exclusive=True, group="sessions-more", exit_on_error=False)
+    async def load_next_page(self, title_filter: str, cursor: tuple[str, str]) -> None:
+        memory = self.services.require_memory()
+        page = await memory.list_sessions(
+            limit=self.PAGE_SIZE, after=cursor, title_filter=title_filter or None
+        )
+        self._loading_more = None
+        self._cursor = page.cursor
+        self.query_one(SessionTable).extend(page.sessions, more=page.cursor is not None)
+        self._update_count()
 
-    def show_page(self, page: SessionPage) -> None:
-        from memory.records import parse_ts
+    # -- preview -----------------------------------------------------------------------
 
-        table = self.query_one(DataTable)
-        table.clear()
-        if not page.sessions:
-            table.display = False
-            empty = self.query_one("#empty", Static)
-            empty.update(
-                "No sessions yet.\n\nStart one with `turnkeep ask --new \"hello\"`, "
-                "or press n for a new session."
-            )
-            empty.display = True
+    @on(DataTable.RowHighlighted, "#sessions")
+    def show_preview(self) -> None:
+        info = self.query_one(SessionTable).selected
+        if info is not None:
+            self.query_one("#preview", Static).update(self._preview(info, []))
+            self.load_preview(info)
+
+    @work(exclusive=True, group="preview", exit_on_error=False)
+    async def load_preview(self, info: SessionInfo) -> None:
+        await asyncio.sleep(0.05)  # let the cursor settle while keys repeat
+        if info.events == 0:
             return
-        for info in page.sessions:
-            table.add_row(
-                info.title or "(untitled)",
-                relative_time(parse_ts(info.updated_at)),
-                str(info.turns),
-                "/".join(p for p in (info.provider, info.model) if p) or "-",
-                key=info.id,
-            )
+        events = await self.services.require_memory().recall(info.id, limit=8, newest=True)
+        self.query_one("#preview", Static).update(self._preview(info, events))
+
+    def _preview(self, info: SessionInfo, events: list[Event]) -> Text:
+        text = Text()
+        text.append(session_title(info), style="bold")
+        text.append(f"  {session_model(info)}", style="dim")
+        created = parse_ts(info.created_at).strftime("%Y-%m-%d %H:%M")
+        text.append(f"\n{info.id} · created {created} UTC · {info.events:,} events", style="dim")
+        last: dict[str, str] = {}
+        for event in events:
+            if event.kind in ("user", "assistant"):
+                try:
+                    last[event.kind] = message_text(event.payload)
+                except Exception:  # an unreadable payload is shown as missing, not fatal
+                    continue
+        for kind, label in (("user", "You"), ("assistant", "Assistant")):
+            if kind in last:
+                text.append(f"\n{label}: ", style="bold")
+                text.append(one_line(_MARKUP.sub("", last[kind]), 300))
+        if info.events == 0:
+            text.append("\nNo turns yet.", style="dim italic")
+        return text
+
+    # -- filter ------------------------------------------------------------------------
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self) -> None:
+        self.reload(debounce=self.FILTER_DEBOUNCE)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self.query_one(SessionTable).focus()
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#filter-bar").display = True
+        self.query_one("#filter", Input).focus()
+
+    def action_clear_filter(self) -> None:
+        filter_input = self.query_one("#filter", Input)
+        if filter_input.value:
+            filter_input.value = ""
+        self.query_one(SessionTable).focus()
+
+    def key_down(self) -> None:
+        if self.focused is self.query_one("#filter"):
+            self.query_one(SessionTable).focus()
+
+    # -- actions -----------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("open", "rename", "delete"):
+            return True if self.query_one(SessionTable).selected is not None else None
+        return True
+
+    @on(DataTable.RowSelected, "#sessions")
+    def action_open(self) -> None:
+        info = self.query_one(SessionTable).selected
+        if info is not None:
+            self.post_message(OpenSession(info.id))
+
+    def action_new(self) -> None:
+        self.post_message(OpenSession(None))
+
+    def action_health(self) -> None:
+        from tui.screens.health import HealthScreen
+
+        self.app.push_screen(HealthScreen(self.services))
+
+    def action_rename(self) -> None:
+        info = self.query_one(SessionTable).selected
+        if info is None:
+            return
+
+        def renamed(title: str | None) -> None:
+            if title is not None and title != info.title:
+                self.rename(info.id, title)
+
+        self.app.push_screen(RenameDialog(info.title or ""), renamed)
+
+    @work(group="rename", exit_on_error=False)
+    async def rename(self, session_id: str, title: str) -> None:
+        info = await self.services.require_memory().rename_session(session_id, title)
+        self.query_one(SessionTable).replace_session(info)
+        self.show_preview()
+        self.notify(f"Renamed to “{title}”.", title="Renamed", markup=False)
+
+    def action_delete(self) -> None:
+        info = self.query_one(SessionTable).selected
+        if info is None:
+            return
+        message = (
+            f"“{session_title(info)}” and its {info.events:,} events will be deleted for good."
+            "\nThis cannot be undone."
+        )
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self.delete(info)
+
+        self.app.push_screen(ConfirmDialog("Delete this session?", message), answered)
+
+    @work(group="delete", exit_on_error=False)
+    async def delete(self, info: SessionInfo) -> None:
+        await self.services.require_memory().forget(info.id)
+        table = self.query_one(SessionTable)
+        table.remove_session(info.id)
+        if self.total is not None:
+            self.total -= 1
+        self._update_count()
+        self.notify(f"Deleted “{session_title(info)}”.", title="Deleted", markup=False)
+        if not table.sessions:
+            self.reload()

@@ -1,0 +1,117 @@
+"""Fixtures for the TUI tests: real database files, real settings, the real app."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
+
+from runtime.settings import Settings, load_settings
+from tests.tui.seed import NOW, seed_demo
+from tui.app import TurnkeepApp
+
+SIZE = (120, 40)
+
+#: A turn that streams, calls a tool, then keeps streaming until cancelled.
+HANG_SCRIPT: dict[str, Any] = {
+    "turns": [
+        [
+            {
+                "text": "Let me work it out: ",
+                "tool_calls": [{"name": "calculator", "arguments": {"expression": "6 * 7"}}],
+            },
+            {"text": "The answer is **42**, and here is why", "chunk_size": 6, "hang": True},
+        ]
+    ]
+}
+
+#: A turn that calls a tool and answers.
+TOOL_SCRIPT: dict[str, Any] = {
+    "turns": [
+        [
+            {
+                "text": "Checking. ",
+                "tool_calls": [{"name": "calculator", "arguments": {"expression": "6 * 7"}}],
+            },
+            {"text": "You asked: {user}. It is **42**.", "chunk_size": 5},
+        ]
+    ]
+}
+
+
+def frozen_now() -> Any:
+    return NOW
+
+
+@pytest.fixture
+def db_file(tmp_path: Path) -> Path:
+    return tmp_path / "turnkeep.db"
+
+
+@pytest.fixture
+async def demo_db(db_file: Path) -> Path:
+    await seed_demo(db_file)
+    return db_file
+
+
+def write_script(directory: Path, script: dict[str, Any], name: str = "script.json") -> Path:
+    path = directory / name
+    path.write_text(json.dumps(script), encoding="utf-8")
+    return path
+
+
+def settings_for(path: Path, *, script: Path | None = None, **db: Any) -> Settings:
+    """Settings for a database file and the scripted provider (the test double)."""
+    agent: dict[str, Any] = {"provider": "scripted"}
+    if script is not None:
+        agent["script"] = str(script)
+    return load_settings(db={"path": str(path), **db}, agent=agent)
+
+
+def make_app(settings: Settings, **kwargs: Any) -> TurnkeepApp:
+    return TurnkeepApp(settings, clock=frozen_now, **kwargs)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Let every worker finish and the screen repaint.
+
+    A worker may be cancelled by a newer one of its group while we wait (that is how
+    stale reads are dropped); then wait for the newer one.
+    """
+    await pilot.pause()
+    while True:
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:
+            continue
+        break
+    await pilot.pause()
+
+
+async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], what: str) -> None:
+    """Process messages until ``condition`` holds (bounded; fails with ``what``).
+
+    The bound is generous (about 30 s) so a loaded CI machine does not fail it; it only
+    ends a test that would otherwise hang.
+    """
+    for _ in range(1500):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"this never happened: {what}")
+
+
+def screen_text(app: Any) -> str:
+    """What the current screen shows, as lines of text."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def run_sync(coro: Any) -> Any:
+    """Run a coroutine from a sync test (snapshot tests must be sync)."""
+    return asyncio.run(coro)

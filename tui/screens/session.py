@@ -1,0 +1,389 @@
+"""A session: its ordered replay, newest first, and a prompt that runs live turns.
+
+Every read and every model call runs in a worker. Opening reads only the newest page
+of events, so a 50,000-event session opens as fast as a short one; the event log asks
+for older pages as the reader scrolls up. A live turn streams into the log as it
+arrives; Esc cancels it (the runtime keeps a well-formed, cancelled history).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Footer, Header, Input, Static
+from textual.worker import Worker, WorkerState
+
+from memory import EventDraft, SessionInfo
+from tui.screens.base import TurnkeepScreen
+from tui.services import Services, error_parts
+from tui.widgets.event_log import EventLog
+from tui.widgets.inputs import StillInput
+from tui.widgets.live_turn import LiveTurn
+from tui.widgets.save_status import SaveBanner, StatusLine
+from tui.widgets.session_table import session_title
+
+if TYPE_CHECKING:
+    from runtime.conversation import Conversation
+
+__all__ = ["SessionScreen"]
+
+
+class SessionScreen(TurnkeepScreen[str | None]):
+    """One session: replay plus live turns. Dismisses with its session id.
+
+    Args:
+        services: the app's services.
+        session_id: the session to resume; ``None`` starts a new one.
+    """
+
+    AUTO_FOCUS = "#prompt"
+    #: Most events read when the session opens (see :attr:`first_page`).
+    FIRST_PAGE: ClassVar[int] = 30
+    #: Events read each time the reader nears the top.
+    PAGE: ClassVar[int] = 50
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "escape",
+            "cancel_turn",
+            "Cancel turn",
+            tooltip="Cancel the running turn (what was written is kept)",
+        ),
+        Binding("escape", "back", "Back", tooltip="Back to the sessions"),
+        Binding(
+            "ctrl+t",
+            "toggle_tools",
+            "Expand tools",
+            tooltip="Expand or collapse every tool call and result",
+        ),
+        Binding(
+            "ctrl+l",
+            "focus_log",
+            "Scroll history",
+            tooltip="Move between the prompt and the history",
+        ),
+        Binding("ctrl+r", "rename", "Rename", tooltip="Rename this session"),
+        Binding("pageup", "scroll_log('page_up')", "Page up", show=False),
+        Binding("pagedown", "scroll_log('page_down')", "Page down", show=False),
+        Binding("ctrl+home", "scroll_log('scroll_home')", "Oldest loaded", show=False),
+        Binding("ctrl+end", "newest", "Newest", show=False),
+    ]
+
+    running: reactive[bool] = reactive(False, bindings=True)
+
+    class Loaded(Message):
+        """The newest events are on screen (benchmarks and tests wait for it)."""
+
+        def __init__(self, session_id: str | None, shown: int) -> None:
+            super().__init__()
+            self.session_id = session_id
+            self.shown = shown
+
+    def __init__(self, services: Services, session_id: str | None) -> None:
+        super().__init__(classes="session")
+        self.services = services
+        self.session_id = session_id
+        self.info: SessionInfo | None = None
+        self.conversation: Conversation | None = None
+        self._turn_worker: Worker[None] | None = None
+        self._live: LiveTurn | None = None
+        self._live_turns: list[LiveTurn] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield SaveBanner(id="save-banner")
+        yield EventLog(id="log")
+        yield StillInput(placeholder="Starting the model…", id="prompt", disabled=True)
+        yield StatusLine(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "new session" if self.session_id is None else "loading…"
+        status = self.query_one(StatusLine)
+        status.memory_disabled = self.services.settings.mode == "disabled"
+        self.watch(self.app, "save_state", self._save_state_changed)
+        if self.session_id is None:
+            self._show_placeholder()
+            self.post_message(self.Loaded(None, 0))
+            self.open_conversation()
+        else:
+            # The conversation (which reads its own context window) starts once the
+            # newest events are on screen: what the reader sees comes first.
+            self.load_newest(self.session_id)
+
+    def _save_state_changed(self, state: Any) -> None:
+        self.query_one(StatusLine).save_state = state
+        self.query_one(SaveBanner).save_state = state
+
+    def _show_placeholder(self) -> None:
+        log = self.query_one(EventLog)
+        if not log.views and not log.query(".log--placeholder"):
+            log.mount(
+                Static(
+                    "A new session. Type a message below and press Enter.\n"
+                    "Esc cancels a running turn · Esc again goes back to your sessions.",
+                    classes="log--placeholder",
+                )
+            )
+
+    # -- reading the replay ------------------------------------------------------------
+
+    @work(exclusive=True, group="window", exit_on_error=False)
+    async def load_newest(self, session_id: str) -> None:
+        memory = self.services.require_memory()
+        info = await memory.get_session(session_id)
+        self._set_info(info)
+        events = await memory.recall(session_id, limit=self.first_page, newest=True)
+        log = self.query_one(EventLog)
+        await log.show_newest(
+            events, has_older=bool(events) and events[0].seq > 1, now=self.services.now()
+        )
+        if not events:
+            self._show_placeholder()
+        self.post_message(self.Loaded(session_id, len(events)))
+        self.open_conversation()
+
+    @property
+    def first_page(self) -> int:
+        """How many of the newest events to read first: about one screenful.
+
+        Just enough to fill the screen, so a long session's first paint costs what a
+        short one's does; the next page is read right after that paint.
+        """
+        return max(10, min(self.FIRST_PAGE, self.app.size.height // 2))
+
+    def _set_info(self, info: SessionInfo) -> None:
+        self.info = info
+        self.sub_title = session_title(info) if info.title or info.events else "new session"
+
+    @on(EventLog.NeedOlder)
+    def _need_older(self, message: EventLog.NeedOlder) -> None:
+        if self.session_id is not None:
+            self.load_older(self.session_id, message.before)
+
+    @work(exclusive=True, group="window", exit_on_error=False)
+    async def load_older(self, session_id: str, before: int) -> None:
+        log = self.query_one(EventLog)
+        try:
+            events = await self.services.require_memory().recall(
+                session_id, before=before, limit=self.PAGE, newest=True
+            )
+        except BaseException:
+            log.request_failed()
+            raise
+        await log.prepend(
+            events, has_older=bool(events) and events[0].seq > 1, now=self.services.now()
+        )
+
+    @on(EventLog.NeedNewer)
+    def _need_newer(self, message: EventLog.NeedNewer) -> None:
+        if self.session_id is not None:
+            self.load_newer(self.session_id, message.after)
+
+    @work(exclusive=True, group="window", exit_on_error=False)
+    async def load_newer(self, session_id: str, after: int) -> None:
+        log = self.query_one(EventLog)
+        try:
+            events = await self.services.require_memory().recall(
+                session_id, after=after, limit=self.PAGE
+            )
+        except BaseException:
+            log.request_failed()
+            raise
+        await log.extend(events, at_end=len(events) < self.PAGE, now=self.services.now())
+
+    # -- the conversation --------------------------------------------------------------
+
+    @work(exclusive=True, group="conversation", exit_on_error=False)
+    async def open_conversation(self) -> None:
+        from runtime.conversation import Conversation
+
+        services = self.services
+        if services.saver is None:
+            raise RuntimeError("the persistence worker is not running")
+        conversation = await Conversation.open(
+            services.require_memory(),
+            services.saver,
+            services.settings,
+            self.session_id,
+            clock=services.clock,
+        )
+        if not self.is_attached:
+            await conversation.close()
+            return
+        self.conversation = conversation
+        conversation.add_saved_listener(self._saved)
+        if self.session_id is None:
+            self.session_id = conversation.session_id
+            self._set_info(await services.require_memory().get_session(conversation.session_id))
+        status = self.query_one(StatusLine)
+        status.provider = conversation.provider_name
+        status.model = conversation.model_name
+        prompt = self.query_one("#prompt", Input)
+        prompt.disabled = False
+        prompt.placeholder = f"Message {self.model_label}   (Enter to send)"
+        prompt.focus()
+
+    @property
+    def model_label(self) -> str:
+        """``provider · model`` of the conversation."""
+        conversation = self.conversation
+        if conversation is None:
+            return ""
+        return " · ".join(p for p in (conversation.provider_name, conversation.model_name) if p)
+
+    def _conversation_failed(self, error: BaseException) -> None:
+        title, _message, _hint = error_parts(error)
+        prompt = self.query_one("#prompt", Input)
+        prompt.disabled = True
+        prompt.placeholder = f"Live turns are unavailable: {title}. The replay still works."
+        self.query_one(StatusLine).activity = "model unavailable"
+
+    def _saved(self, drafts: Sequence[EventDraft], seqs: list[int]) -> None:
+        for live in list(self._live_turns):
+            live.saved(drafts, seqs)
+
+    @on(Input.Submitted, "#prompt")
+    def _submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if not text or self.conversation is None:
+            return
+        if self.running:
+            self.notify("A turn is running. Esc cancels it.", severity="warning")
+            return
+        event.input.clear()
+        self.running = True
+        self._turn_worker = self.run_turn(text)
+
+    @work(exclusive=True, group="turn", exit_on_error=False)
+    async def run_turn(self, text: str) -> None:
+        conversation = self.conversation
+        assert conversation is not None
+        log = self.query_one(EventLog)
+        if not log.at_end:
+            self.workers.cancel_group(self, "window")  # reading older pages is moot now
+            await self._reload_newest()
+        await log.query(".log--placeholder").remove()
+        live = LiveTurn(log, conversation.turn + 1, self.model_label)
+        self._live_turns.append(live)
+        # Saved save points of older turns have matched their views by now.
+        del self._live_turns[:-2]
+        self._live = live
+        await live.start(text)
+        self.query_one(StatusLine).activity = "answering…  (Esc to cancel)"
+        async for progress in conversation.send(text):
+            await live.show(progress)
+        # The runtime names an untitled session after its first message; show it.
+        if self.session_id is not None:
+            self._set_info(await self.services.require_memory().get_session(self.session_id))
+
+    async def _reload_newest(self) -> None:
+        if self.session_id is None:
+            return
+        events = await self.services.require_memory().recall(
+            self.session_id, limit=self.first_page, newest=True
+        )
+        await self.query_one(EventLog).show_newest(
+            events, has_older=bool(events) and events[0].seq > 1, now=self.services.now()
+        )
+
+    @on(Worker.StateChanged)
+    async def _worker_changed(self, event: Worker.StateChanged) -> None:
+        group = event.worker.group
+        if group == "conversation" and event.state == WorkerState.ERROR:
+            assert event.worker.error is not None
+            self._conversation_failed(event.worker.error)
+        if group != "turn" or event.state not in (
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
+        ):
+            return
+        live = self._live
+        if live is not None and not live.ended:
+            if event.state == WorkerState.ERROR and event.worker.error is not None:
+                await live.interrupted(event.worker.error)
+            else:
+                await live.cancelled()
+        self._live = None
+        self.running = False
+        self.query_one(StatusLine).activity = ""
+        self._turn_worker = None
+
+    async def on_unmount(self) -> None:
+        if self.conversation is not None:
+            conversation, self.conversation = self.conversation, None
+            await conversation.close()
+
+    # -- actions -----------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_turn":
+            return self.running
+        if action == "back":
+            return not self.running
+        if action == "rename":
+            return True if self.session_id is not None else None
+        return True
+
+    def action_cancel_turn(self) -> None:
+        """Esc: stop the turn cooperatively; the runtime saves a cancelled history."""
+        if self.conversation is not None and self.conversation.cancel():
+            return
+        if self._turn_worker is not None:
+            self._turn_worker.cancel()
+
+    def action_back(self) -> None:
+        """Back to the sessions, saying which one this was (so it stays selected)."""
+        self.dismiss(self.session_id)
+
+    def action_toggle_tools(self) -> None:
+        log = self.query_one(EventLog)
+        log.expand_tools(not log.tools_expanded)
+
+    def action_focus_log(self) -> None:
+        log = self.query_one(EventLog)
+        if self.focused is log:
+            self.query_one("#prompt", Input).focus()
+        else:
+            log.focus()
+
+    def action_newest(self) -> None:
+        """Jump to the newest event, reading it back if the window let go of it."""
+        log = self.query_one(EventLog)
+        if log.at_end:
+            log.scroll_end(animate=False)
+        else:
+            self.jump_to_newest()
+
+    @work(exclusive=True, group="window", exit_on_error=False)
+    async def jump_to_newest(self) -> None:
+        await self._reload_newest()
+
+    def action_scroll_log(self, how: str) -> None:
+        getattr(self.query_one(EventLog), f"action_{how}")()
+
+    def action_rename(self) -> None:
+        from tui.screens.dialogs import RenameDialog
+
+        current = self.info.title if self.info is not None and self.info.title else ""
+
+        def renamed(title: str | None) -> None:
+            if title:
+                self.rename(title)
+
+        self.app.push_screen(RenameDialog(current), renamed)
+
+    @work(group="rename", exit_on_error=False)
+    async def rename(self, title: str) -> None:
+        if self.session_id is None:
+            return
+        info = await self.services.require_memory().rename_session(self.session_id, title)
+        self._set_info(info)
+        self.notify(f"Renamed to “{title}”.", title="Renamed", markup=False)

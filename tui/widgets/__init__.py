@@ -1,0 +1,1 @@
+"""The TUI's widgets (each self-contained, styled by its own DEFAULT_CSS)."""

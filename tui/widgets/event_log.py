@@ -1,0 +1,297 @@
+"""The scrolling replay of a session: a bounded window of mounted events.
+
+A session may hold tens of thousands of events; mounting them all is what makes other
+chat UIs take minutes to open a long chat. This log only ever holds a window of at most
+:attr:`EventLog.MAX_MOUNTED` event widgets. It opens at the newest events; when the
+reader scrolls near the top it asks for older ones (:class:`EventLog.NeedOlder`), and
+when the window has let go of the newest events and the reader scrolls back down, it asks
+for newer ones (:class:`EventLog.NeedNewer`). The screen reads them in a worker and hands
+them back with :meth:`EventLog.prepend` / :meth:`EventLog.extend`; widgets far from the
+viewport are removed as new ones arrive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime
+from typing import ClassVar, TypeVar
+
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widget import MountError
+
+from memory import Event
+from tui.widgets.events import EventView, view_for
+from tui.widgets.tool_views import ToolView
+
+__all__ = ["EventLog"]
+
+V = TypeVar("V", bound=EventView)
+
+
+class EventLog(VerticalScroll):
+    """A window over a session's events, newest at the bottom.
+
+    Attributes:
+        oldest_seq: ``seq`` of the oldest mounted stored event (``None`` when empty).
+        newest_seq: ``seq`` of the newest mounted stored event.
+        has_older: stored events exist before :attr:`oldest_seq`.
+        at_end: the window reaches the newest stored event (live turns append here).
+    """
+
+    #: The most event widgets mounted at once.
+    MAX_MOUNTED: ClassVar[int] = 240
+    #: Ask for more when the viewport is this many lines from either end.
+    PREFETCH_LINES: ClassVar[int] = 8
+
+    DEFAULT_CSS = """
+    EventLog { height: 1fr; padding: 1 0 0 0; }
+    EventLog > .log--placeholder { color: $text-muted; padding: 1 2; height: auto; }
+    """
+
+    class NeedOlder(Message):
+        """The reader is near the top and older events exist."""
+
+        def __init__(self, log: EventLog, before: int) -> None:
+            super().__init__()
+            self.log = log
+            self.before = before
+
+        @property
+        def control(self) -> EventLog:
+            return self.log
+
+    class NeedNewer(Message):
+        """The reader is near the bottom of a window that let go of the newest events."""
+
+        def __init__(self, log: EventLog, after: int) -> None:
+            super().__init__()
+            self.log = log
+            self.after = after
+
+        @property
+        def control(self) -> EventLog:
+            return self.log
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id)
+        self.oldest_seq: int | None = None
+        self.newest_seq: int | None = None
+        self.has_older = False
+        self.at_end = True
+        self._waiting = False
+        self._follow = True
+        #: Tool calls and results are shown expanded (the screen's "expand tools").
+        self.tools_expanded = False
+
+    # -- what the screen calls ---------------------------------------------------------
+
+    def _views_for(self, events: Sequence[Event], now: datetime) -> list[EventView]:
+        views = [view_for(event, now) for event in events]
+        if self.tools_expanded:
+            for view in views:
+                if isinstance(view, ToolView):
+                    view.expanded = True
+        return views
+
+    def expand_tools(self, expanded: bool) -> None:
+        """Expand or collapse every tool call and result, now and as more load."""
+        self.tools_expanded = expanded
+        for view in self.query(ToolView):
+            view.expanded = expanded
+
+    @property
+    def views(self) -> list[EventView]:
+        """The mounted event views, oldest first."""
+        return [child for child in self.children if isinstance(child, EventView)]
+
+    async def show_newest(self, events: Sequence[Event], *, has_older: bool, now: datetime) -> None:
+        """Replace the window with the newest events of the session and scroll to the end.
+
+        Returns once they are laid out and on screen.
+        """
+        await self.remove_children()
+        self.oldest_seq = events[0].seq if events else None
+        self.newest_seq = events[-1].seq if events else None
+        self.has_older = has_older
+        self.at_end = True
+        self._waiting = False
+        self._follow = True
+        if events:
+            await self.mount_all(self._views_for(events, now))
+        await self._refreshed()
+        # Stick to the end first, then look for more: from the end, older pages are only
+        # read when the newest events do not fill the screen.
+        self._keep_following()
+        self._check_edges()
+
+    async def prepend(self, events: Sequence[Event], *, has_older: bool, now: datetime) -> None:
+        """Add older events above the window, keeping what the reader sees in place."""
+        self.has_older = has_older
+        first = self._first_view()
+        if not events or first is None:
+            if events:
+                self.oldest_seq, self.newest_seq = events[0].seq, events[-1].seq
+                await self.mount_all(self._views_for(events, now))
+            self._waiting = False
+            return
+        self.oldest_seq = events[0].seq
+        at_bottom = self.is_vertical_scroll_end
+        # Where the first old view sits in the viewport; it must stay there.
+        offset = first.virtual_region.y - self.scroll_y
+        if not at_bottom:
+            self.release_anchor()
+        await self.mount_all(self._views_for(events, now), before=first)
+        if at_bottom:
+            await self._refreshed()
+            self.anchor()  # the reader was at the newest event: stay there
+            await self._refreshed()
+        else:
+            # Heights of the new views can take a frame or two to settle; scrolling past
+            # the old end before they do would be clamped (and re-anchor at the bottom).
+            for _ in range(3):
+                await self._refreshed()
+                if first.parent is not self:
+                    return
+                target = first.virtual_region.y - offset
+                if target <= self.max_scroll_y:
+                    self.scroll_to(y=target, animate=False, immediate=True)
+                    break
+        await self._evict()
+
+    async def extend(self, events: Sequence[Event], *, at_end: bool, now: datetime) -> None:
+        """Add newer stored events below the window (after it let go of them)."""
+        self.at_end = at_end
+        if not events:
+            self._waiting = False
+            return
+        self.newest_seq = events[-1].seq
+        if self.oldest_seq is None:
+            self.oldest_seq = events[0].seq
+        await self.mount_all(self._views_for(events, now))
+        await self._refreshed()
+        await self._evict()
+
+    async def _refreshed(self) -> None:
+        """Wait until what was just mounted is laid out and on screen."""
+        done = asyncio.Event()
+        self.call_after_refresh(done.set)
+        await done.wait()
+
+    async def add_live(self, view: V) -> V:
+        """Append a live event (a turn in progress) and follow it."""
+        if self.tools_expanded and isinstance(view, ToolView):
+            view.expanded = True
+        follow = self.is_vertical_scroll_end  # the reader is at the newest event
+        try:
+            await self.mount(view)
+        except MountError:  # the screen is closing (the app quits mid-turn)
+            return view
+        if follow:
+            self.call_after_refresh(self._stick_to_end)
+        return view
+
+    def _stick_to_end(self) -> None:
+        if self.scrollable_content_region.height > 0 and self.max_scroll_y > 0:
+            self.anchor()
+
+    def watch_virtual_size(self) -> None:
+        self._keep_following()
+
+    def _keep_following(self) -> None:
+        """Stick to the newest event once the content is taller than the viewport.
+
+        Textual's anchor also bottom-aligns content shorter than the viewport; a short
+        session reads better from the top, so the anchor is only held while it scrolls.
+        """
+        viewport = self.scrollable_content_region.height
+        if viewport <= 0:  # not laid out yet
+            return
+        overflows = self.virtual_size.height > viewport
+        if not overflows and self.is_anchored:
+            self.anchor(False)
+        elif overflows and self._follow and not self.is_anchored:
+            self.anchor()
+
+    def saved_up_to(self, seq: int) -> None:
+        """Live events were stored up to ``seq``: the window now reaches it."""
+        if self.at_end:
+            self.newest_seq = max(self.newest_seq or 0, seq)
+            if self.oldest_seq is None:
+                self.oldest_seq = min((v.seq for v in self.views if v.seq is not None), default=seq)
+
+    # -- windowing ---------------------------------------------------------------------
+
+    def _first_view(self) -> EventView | None:
+        for child in self.children:
+            if isinstance(child, EventView):
+                return child
+        return None
+
+    async def _evict(self) -> None:
+        """Remove views beyond :attr:`MAX_MOUNTED` from the side farther from the reader.
+
+        Only views at least a screen away from what is shown are removed, so reading is
+        never disturbed. Ends the current request: the log may ask for more afterwards.
+        """
+        views = self.views
+        excess = len(views) - self.MAX_MOUNTED
+        if excess > 0:
+            height = self.scrollable_content_region.height
+            top, bottom = self.scroll_y - height, self.scroll_y + 2 * height
+            above = [v for v in views if v.virtual_region.bottom <= top]
+            below = [v for v in views if v.virtual_region.y >= bottom]
+            if below and len(below) >= len(above) and not self.is_vertical_scroll_end:
+                doomed = below[-excess:]
+                remaining = views[: len(views) - len(doomed)]
+                self.newest_seq = next(
+                    (v.seq for v in reversed(remaining) if v.seq is not None), None
+                )
+                self.at_end = False
+                self.release_anchor()
+                await self.remove_children(doomed)
+                await self._refreshed()
+            elif above:
+                doomed = above[:excess]
+                kept = views[len(doomed)]
+                shift = kept.virtual_region.y - doomed[0].virtual_region.y
+                self.oldest_seq = next(
+                    (v.seq for v in views[len(doomed) :] if v.seq is not None), None
+                )
+                self.has_older = True
+                scroll_y = self.scroll_y
+                with self.app.batch_update():
+                    await self.remove_children(doomed)
+                    self.scroll_to(
+                        y=max(0, scroll_y - shift),
+                        animate=False,
+                        immediate=True,
+                        release_anchor=False,
+                    )
+                await self._refreshed()
+        self._waiting = False
+        self._check_edges()
+
+    def _check_edges(self) -> None:
+        """Ask for more events when the viewport nears an end of the window."""
+        if self._waiting or not self.is_mounted:
+            return
+        if self.has_older and self.oldest_seq is not None and self.scroll_y <= self.PREFETCH_LINES:
+            self._waiting = True
+            self.post_message(self.NeedOlder(self, self.oldest_seq))
+        elif (
+            not self.at_end
+            and self.newest_seq is not None
+            and self.scroll_y >= self.max_scroll_y - self.PREFETCH_LINES
+        ):
+            self._waiting = True
+            self.post_message(self.NeedNewer(self, self.newest_seq))
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._check_edges()
+
+    def request_failed(self) -> None:
+        """The screen could not read the events asked for; allow asking again."""
+        self._waiting = False

@@ -1,0 +1,296 @@
+"""One widget per event of a session: messages, tool calls and results, markers.
+
+Each view renders itself from its payload in ``render`` (one widget, no children), so a
+page of events costs one widget per event. Tool calls and results are in
+:mod:`tui.widgets.tool_views`; :func:`view_for` picks the view of a stored event.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.console import Group, RenderableType
+from rich.markdown import Markdown
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from memory import Event
+from memory.records import parse_ts
+from tui.cli.format import relative_time
+from tui.widgets.event_text import (
+    error_text,
+    message_text,
+    one_line,
+    tool_arguments,
+    tool_name,
+    tool_result,
+)
+
+__all__ = [
+    "AssistantMessageView",
+    "EventView",
+    "MarkerView",
+    "UserMessageView",
+    "view_for",
+]
+
+
+class EventView(Widget):
+    """Base of every event view.
+
+    Attributes:
+        seq: the stored event's ``seq``; ``None`` for a live event not yet read back.
+        turn: the turn number.
+        when: when it happened, for people ("3 min ago").
+    """
+
+    DEFAULT_CSS = """
+    EventView {
+        height: auto;
+        padding: 0 1;
+        margin: 0 1 1 1;
+    }
+    EventView > .event--heading { text-style: bold; }
+    EventView > .event--meta { color: $text-muted; }
+    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"event--heading", "event--meta"}
+
+    def __init__(self, *, seq: int | None, turn: int, when: str = "", classes: str = "") -> None:
+        super().__init__(classes=f"event {classes}".strip())
+        self.seq = seq
+        self.turn = turn
+        self.when = when
+
+    def heading(self, label: str, *details: str) -> Text:
+        """A bold label followed by muted details."""
+        text = Text(label, style=self.get_component_rich_style("event--heading"))
+        meta = " · ".join(d for d in details if d)
+        if meta:
+            text.append(f"  {meta}", style=self.get_component_rich_style("event--meta"))
+        return text
+
+
+class UserMessageView(EventView):
+    """What the person typed."""
+
+    DEFAULT_CSS = """
+    UserMessageView {
+        border-left: outer $primary;
+        background: $primary 8%;
+        padding: 0 1;
+    }
+    UserMessageView > .event--heading { color: $primary; }
+    """
+
+    def __init__(self, text: str, *, seq: int | None, turn: int, when: str = "") -> None:
+        super().__init__(seq=seq, turn=turn, when=when)
+        self.text = text
+
+    def render(self) -> RenderableType:
+        return Group(self.heading("You", f"turn {self.turn}", self.when), Text(self.text))
+
+
+class AssistantMessageView(EventView):
+    """The model's answer, rendered as Markdown; streams while a turn runs."""
+
+    DEFAULT_CSS = """
+    AssistantMessageView { border-left: outer $success; }
+    AssistantMessageView > .event--heading { color: $success; }
+    AssistantMessageView.-cancelled { border-left: outer $warning; }
+    """
+
+    streaming: reactive[bool] = reactive(False)
+
+    def __init__(
+        self,
+        text: str,
+        *,
+        seq: int | None,
+        turn: int,
+        when: str = "",
+        model: str = "",
+        streaming: bool = False,
+        note: str = "",
+    ) -> None:
+        super().__init__(seq=seq, turn=turn, when=when)
+        self.text = text
+        self.model = model
+        self.note = note
+        self.set_reactive(AssistantMessageView.streaming, streaming)
+        self._flush_pending = False
+        self._parsed: tuple[str, Markdown] | None = None
+
+    def render(self) -> RenderableType:
+        details = [self.model, self.when, self.note]
+        if self.streaming:
+            details.append("writing…")
+        heading = self.heading("Assistant", *details)
+        if not self.text:
+            body: RenderableType = Text("…" if self.streaming else "(no text)", style="dim")
+        else:
+            body = self._markdown()
+        return Group(heading, body)
+
+    def _markdown(self) -> Markdown:
+        # Parsing is the expensive part of Markdown; parse once per text, not per paint.
+        if self._parsed is None or self._parsed[0] != self.text:
+            self._parsed = (self.text, Markdown(self.text))
+        return self._parsed[1]
+
+    def append(self, delta: str) -> None:
+        """Add streamed text; repaints are coalesced to a few per second of output."""
+        self.text += delta
+        if not self._flush_pending:
+            self._flush_pending = True
+            self.set_timer(1 / 30, self._flush)
+
+    def _flush(self) -> None:
+        self._flush_pending = False
+        self.refresh(layout=True)
+
+    def finish(self, text: str | None = None, *, note: str = "") -> None:
+        """The turn ended: show the final text (when given) and stop streaming."""
+        if text is not None and text.strip():
+            self.text = text
+        self.note = note or self.note
+        if note:
+            self.add_class("-cancelled")
+        self.streaming = False
+        self.refresh(layout=True)
+
+    def watch_streaming(self) -> None:
+        self.refresh(layout=True)
+
+
+class MarkerView(EventView):
+    """How a turn ended when it did not finish: cancelled or failed; or a system note.
+
+    ``partial`` is the answer streamed before the end, shown as Markdown below the mark.
+    """
+
+    DEFAULT_CSS = """
+    MarkerView { margin: 0 1 1 3; color: $text-muted; }
+    MarkerView.-cancelled { color: $warning; }
+    MarkerView.-error { color: $error; }
+    MarkerView > .marker--partial { color: $text; }
+    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"marker--partial"}
+
+    def __init__(
+        self,
+        kind: str,
+        text: str,
+        *,
+        seq: int | None,
+        turn: int,
+        when: str = "",
+        detail: str | None = None,
+        partial: str | None = None,
+    ) -> None:
+        super().__init__(seq=seq, turn=turn, when=when, classes=f"-{kind}")
+        self.kind = kind
+        self.text = text
+        self.detail = detail
+        self.partial = partial
+
+    def render(self) -> RenderableType:
+        symbol = {"cancelled": "⊘", "error": "✗"}.get(self.kind, "•")
+        label = {"cancelled": "Cancelled", "error": "Failed"}.get(self.kind, self.kind.capitalize())
+        line = Text(f"{symbol} {label}", style="bold")
+        if self.text:
+            line.append(f"  {self.text}")
+        if self.when:
+            line.append(f"  · {self.when}", style=self.get_component_rich_style("event--meta"))
+        parts: list[RenderableType] = [line]
+        if self.detail:
+            parts.append(Text(self.detail, style=self.get_component_rich_style("event--meta")))
+        if self.partial:
+            parts.append(Text("Partial answer:", style="italic"))
+            parts.append(
+                Markdown(self.partial, style=self.get_component_rich_style("marker--partial"))
+            )
+        return Group(*parts)
+
+
+def _partial(payload: dict[str, Any]) -> str | None:
+    value = payload.get("partial_content") or payload.get("partial_text")
+    return str(value) if value else None
+
+
+def _usage_of(payload: dict[str, Any]) -> str:
+    """``57 tokens · 1.2 s`` from an assistant event's usage and timings, when known."""
+    parts = []
+    usage = payload.get("usage")
+    if isinstance(usage, dict):
+        tokens = usage.get("completion_tokens") or usage.get("total_tokens")
+        if isinstance(tokens, int) and tokens:
+            parts.append(f"{tokens:,} tokens")
+    timings = payload.get("timings")
+    if isinstance(timings, dict):
+        total = timings.get("total_ms")
+        if isinstance(total, (int, float)) and total:
+            parts.append(f"{total / 1000:.1f} s" if total >= 100 else f"{total:.0f} ms")
+    return " · ".join(parts)
+
+
+def _model_of(payload: dict[str, Any]) -> str:
+    provider = payload.get("provider")
+    model = payload.get("model")
+    return " · ".join(str(p) for p in (provider, model) if p)
+
+
+def view_for(event: Event, now: datetime) -> EventView:
+    """The view of a stored event."""
+    from tui.widgets.tool_views import ToolCallView, ToolResultView
+
+    try:
+        payload = event.payload
+    except Exception as exc:  # a stored payload that cannot be decoded is shown, not fatal
+        return MarkerView("error", f"unreadable event: {exc}", seq=event.seq, turn=event.turn)
+    when = relative_time(parse_ts(event.created_at), now)
+    common: dict[str, Any] = {"seq": event.seq, "turn": event.turn, "when": when}
+    kind = event.kind
+    if kind == "user":
+        return UserMessageView(message_text(payload), **common)
+    if kind == "assistant":
+        return AssistantMessageView(
+            message_text(payload), model=_model_of(payload), note=_usage_of(payload), **common
+        )
+    if kind == "tool_call":
+        call_id = payload.get("call_id") or payload.get("id")
+        return ToolCallView(
+            tool_name(payload),
+            tool_arguments(payload),
+            call_id=None if call_id is None else str(call_id),
+            **common,
+        )
+    if kind == "tool_result":
+        result, error = tool_result(payload)
+        call_id = payload.get("call_id") or payload.get("id")
+        return ToolResultView(
+            tool_name(payload),
+            result,
+            error,
+            call_id=None if call_id is None else str(call_id),
+            **common,
+        )
+    if kind == "cancelled":
+        reason = payload.get("reason")
+        return MarkerView(
+            "cancelled",
+            str(reason) if reason else "the turn was stopped before it finished",
+            partial=_partial(payload),
+            **common,
+        )
+    if kind == "error":
+        hint = payload.get("hint")
+        return MarkerView(
+            "error",
+            error_text(payload),
+            detail=str(hint) if hint else None,
+            partial=_partial(payload),
+            **common,
+        )
+    return MarkerView(kind, one_line(message_text(payload) or payload, 200), **common)

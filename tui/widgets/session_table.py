@@ -1,0 +1,171 @@
+"""The recent-sessions table: keyset pages appended as the reader moves down.
+
+It never holds "everything": the screen loads one page, and the next only when the
+cursor or the scroll position nears the end of what is loaded
+(:class:`SessionTable.NearEnd`). Columns are re-laid out to the table's width so long
+titles are cut with an ellipsis instead of pushing the other columns off screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.coordinate import Coordinate
+from textual.events import Resize
+from textual.message import Message
+from textual.widgets import DataTable
+
+from memory import SessionInfo
+from memory.records import parse_ts
+from tui.cli.format import relative_time
+
+__all__ = ["SessionTable", "session_title", "session_model"]
+
+
+def session_title(info: SessionInfo) -> str:
+    """The title a person sees (untitled sessions are named by their id)."""
+    return info.title or f"Untitled {info.id[-6:]}"
+
+
+def session_model(info: SessionInfo) -> str:
+    """``provider · model`` or a dash."""
+    return " · ".join(p for p in (info.provider, info.model) if p) or "—"
+
+
+class SessionTable(DataTable[Text]):
+    """Sessions, newest activity first, one row each."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Open", tooltip="Open the selected session"),
+        Binding("home", "first_row", "First", show=False),
+        Binding("end", "last_row", "Last loaded", show=False),
+    ]
+
+    #: Ask for the next page when the cursor is this close to the last loaded row.
+    PREFETCH_ROWS: ClassVar[int] = 15
+    _FIXED: ClassVar[dict[str, int]] = {"when": 13, "turns": 6, "model": 30}
+
+    class NearEnd(Message):
+        """The cursor or the viewport is near the last loaded row."""
+
+    def __init__(self, now: Callable[[], datetime], *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self._now = now
+        self.sessions: list[SessionInfo] = []
+        self.more = False
+        self._title_width = 40
+
+    def on_mount(self) -> None:
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        self.add_column("Title", width=self._title_width, key="title")
+        self.add_column("Last activity", width=self._FIXED["when"], key="when")
+        self.add_column(Text("Turns", justify="right"), width=self._FIXED["turns"], key="turns")
+        self.add_column("Provider · model", width=self._FIXED["model"], key="model")
+
+    def _fit_title_width(self, width: int) -> int:
+        # Each column has one cell of padding either side.
+        fixed = sum(self._FIXED.values()) + 2 * (len(self._FIXED) + 1)
+        return max(16, width - fixed - 1)
+
+    def on_resize(self, event: Resize) -> None:
+        wanted = self._fit_title_width(event.size.width)
+        if wanted != self._title_width:
+            self._title_width = wanted
+            row = self.cursor_row
+            self.clear(columns=True)
+            self._add_columns()
+            self._add_rows(self.sessions)
+            if self.sessions:
+                self.move_cursor(row=min(row, len(self.sessions) - 1), animate=False)
+
+    # -- what the screen calls ---------------------------------------------------------
+
+    @property
+    def selected(self) -> SessionInfo | None:
+        """The session under the cursor."""
+        if not self.sessions or not 0 <= self.cursor_row < len(self.sessions):
+            return None
+        return self.sessions[self.cursor_row]
+
+    def show(self, sessions: Iterable[SessionInfo], *, more: bool, keep: str | None = None) -> None:
+        """Replace the rows (the first page), keeping the cursor on ``keep`` if present."""
+        self.clear()
+        self.sessions = list(sessions)
+        self.more = more
+        self._add_rows(self.sessions)
+        index = next((i for i, s in enumerate(self.sessions) if s.id == keep), 0)
+        if self.sessions:
+            self.move_cursor(row=index, animate=False)
+
+    def extend(self, sessions: Iterable[SessionInfo], *, more: bool) -> None:
+        """Append the next page."""
+        known = {s.id for s in self.sessions}
+        fresh = [s for s in sessions if s.id not in known]
+        self.sessions.extend(fresh)
+        self.more = more
+        self._add_rows(fresh)
+
+    def replace_session(self, info: SessionInfo) -> None:
+        """Show a renamed session in place."""
+        for index, existing in enumerate(self.sessions):
+            if existing.id == info.id:
+                self.sessions[index] = info
+                self.update_cell(info.id, "title", self._title_cell(info), update_width=False)
+                return
+
+    def remove_session(self, session_id: str) -> None:
+        """Drop a deleted session's row."""
+        self.sessions = [s for s in self.sessions if s.id != session_id]
+        if session_id in self.rows:
+            self.remove_row(session_id)
+
+    # -- rows --------------------------------------------------------------------------
+
+    def _title_cell(self, info: SessionInfo) -> Text:
+        style = "" if info.title else "italic"
+        return Text(session_title(info), style=style, no_wrap=True, overflow="ellipsis")
+
+    def _add_rows(self, sessions: Iterable[SessionInfo]) -> None:
+        now = self._now()
+        for info in sessions:
+            self.add_row(
+                self._title_cell(info),
+                Text(relative_time(parse_ts(info.updated_at), now)),
+                Text(f"{info.turns:,}", justify="right"),
+                Text(session_model(info), no_wrap=True, overflow="ellipsis"),
+                key=info.id,
+            )
+
+    def action_first_row(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_last_row(self) -> None:
+        """Go to the last loaded row (which reads the next page, if there is one)."""
+        self.move_cursor(row=max(0, len(self.sessions) - 1))
+
+    # -- paging ------------------------------------------------------------------------
+
+    def _maybe_near_end(self) -> None:
+        if self.more and self.sessions:
+            near_cursor = self.cursor_row >= len(self.sessions) - self.PREFETCH_ROWS
+            # The last row on screen (the header takes one line); a table not laid out
+            # yet has no height and is never "near the end".
+            height = self.scrollable_content_region.height
+            last_visible = self.scroll_y + height - 1
+            near_view = height > 0 and last_visible >= len(self.sessions) - self.PREFETCH_ROWS
+            if near_cursor or near_view:
+                self.post_message(self.NearEnd())
+
+    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
+        super().watch_cursor_coordinate(old, new)
+        self._maybe_near_end()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._maybe_near_end()
