@@ -41,6 +41,8 @@ def _migrate_file(path: Path, migrations_dir: Path | None) -> MigrationOutcome:
         outcome = apply_pending(backend, migrations, local=True)
         cursor = backend.connection.cursor()
         missing = missing_schema(lambda sql: cursor.execute(sql).fetchall())
+    except sqlite3.Error as exc:  # e.g. taking or releasing yoyo's lock on a full disk
+        raise translate(exc, where=str(path), action="open") from exc
     finally:
         backend.connection.close()
     if missing:

@@ -14,7 +14,10 @@ weaknesses:
   instead of failing on lock upgrade; remaining ``SQLITE_BUSY`` is retried with bounded
   exponential backoff;
 * the file is checked before it is opened (see :func:`preflight`), so a non-database
-  file is reported and never modified.
+  file is reported and never modified;
+* a WAL file removed while the connection uses it is noticed before the next write,
+  which is refused: SQLite would go on committing into the removed file, unseen by any
+  other process and lost on a crash.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import stat
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -135,6 +139,7 @@ class EmbeddedClient(libsql_client.Client):  # type: ignore[misc]
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="turnkeep-db")
         self._conn: sqlite3.Connection | None = None
         self._closed = False
+        self._wal_id: tuple[int, int] | None = None
 
     @property
     def path(self) -> Path:
@@ -178,6 +183,8 @@ class EmbeddedClient(libsql_client.Client):  # type: ignore[misc]
             if mode is None or str(mode[0]).lower() != "wal":
                 raise LibsqlError(f"could not enable WAL (got {mode!r})", "SQLITE_READONLY")
             conn.execute(f"PRAGMA synchronous = {self._synchronous.upper()}")
+            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # opens the WAL
+            self._wal_id = _file_id(self._wal_path)
         except sqlite3.Error as exc:
             conn.close()
             raise _as_libsql(exc) from exc
@@ -225,8 +232,42 @@ class EmbeddedClient(libsql_client.Client):  # type: ignore[misc]
         return await self.run(fetch)
 
     async def batch(self, stmts: list[InStatement]) -> list[ResultSet]:
-        """Execute statements in one ``BEGIN IMMEDIATE`` transaction; all or nothing."""
-        return await self.run(lambda conn: self._retry_busy(lambda: _run_batch(conn, stmts)))
+        """Execute statements in one ``BEGIN IMMEDIATE`` transaction; all or nothing.
+
+        Raises:
+            StoreConnectionError: the WAL file was removed while this client had it open
+                (nothing is written: a commit would only reach the removed file).
+        """
+
+        def write(conn: sqlite3.Connection) -> list[ResultSet]:
+            self._check_wal()
+            results = self._retry_busy(lambda: _run_batch(conn, stmts))
+            if self._wal_id is None:
+                self._wal_id = _file_id(self._wal_path)
+            return results
+
+        return await self.run(write)
+
+    @cached_property
+    def _wal_path(self) -> Path:
+        # Resolved once: every save point checks it, and resolve() costs a system call
+        # per path component; SQLite keeps using the file it opened anyway.
+        return Path(f"{self._path.resolve()}-wal")
+
+    def _check_wal(self) -> None:
+        """Refuse to write once the WAL this connection uses is gone from the directory.
+
+        SQLite keeps writing to a WAL file that was deleted under it: the commits look
+        saved, no other process can see them, and a crash loses them. While this
+        connection is open SQLite never removes or replaces the WAL itself.
+        """
+        if self._wal_id is not None and _file_id(self._wal_path) != self._wal_id:
+            raise StoreConnectionError(
+                f"the write-ahead log {self._wal_path} was removed while turnkeep was "
+                "running; nothing more is written to the database until turnkeep restarts",
+                hint="Restart turnkeep (turns saved so far are kept; unsaved ones are "
+                "reported). Never delete the -wal file of a database in use.",
+            )
 
     async def read_batch(self, stmts: list[InStatement]) -> list[ResultSet]:
         """Run reads in one deferred transaction: one consistent snapshot, no write lock.
@@ -285,6 +326,15 @@ def _run_batch(
             conn.execute("ROLLBACK")
         raise
     return results
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of a file, or ``None`` when it does not exist."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def _as_libsql(exc: sqlite3.Error) -> LibsqlError:

@@ -223,6 +223,11 @@ def translate(exc: BaseException, *, where: str, action: str = "query") -> Memor
 
     text = str(exc)
     code = _sqlite_code(exc) or ""
+    if isinstance(exc, UnicodeEncodeError):  # sqlite3 cannot bind text with a lone surrogate
+        return SerializationError(
+            f"text that is not valid Unicode (a lone surrogate) cannot be stored in or "
+            f"looked up in {where}"
+        )
     if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
         return StoreTimeoutError(f"{where} did not answer in time")
     if isinstance(exc, aiohttp.WSServerHandshakeError) and exc.status in (401, 403):
@@ -258,6 +263,13 @@ def translate(exc: BaseException, *, where: str, action: str = "query") -> Memor
         return QueryError(
             f"{where}: the disk is full", hint="Free disk space; queued turns are kept and retried."
         )
+    if code.startswith("SQLITE_IOERR") and action != "open":
+        # What a write past a file-size limit (EFBIG) or onto a failing disk gives.
+        return QueryError(
+            f"{where}: the disk refused a read or write ({_short(text)})",
+            hint="Check free space, quotas and file-size limits, and the disk; "
+            "unsaved turns are kept and retried.",
+        )
     if code in _CANTOPEN_CODES or (action == "open" and isinstance(exc, sqlite3.Error)):
         return StoreConnectionError(f"cannot open {where}: {_short(text)}")
     if code in {"STREAM_EXPIRED", "CLIENT_CLOSED", "WEBSOCKET_CLOSED", "HRANA_WEBSOCKET_ERROR"}:
@@ -284,6 +296,11 @@ def _translate_remote(code: str, text: str, where: str) -> MemoryLayerError | No
     """
     if code == "TIMEOUT":
         return StoreTimeoutError(f"{where} did not answer in time")
+    if code == "ARGS_INVALID" and "too big" in text:
+        return SerializationError(
+            f"{where} refused a value as too large: {_short(text)}",
+            hint="Nothing was stored. The server accepts at most 5 MB per value.",
+        )
     if code == "AUTH_HEADER_NOT_FOUND":
         return StoreAuthError(
             f"the server at {where} requires an auth token and none was sent", hint=_TOKEN_HINT

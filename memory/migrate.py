@@ -209,8 +209,15 @@ def apply_pending(
     """
     notes: list[str] = []
     try:
-        backend.ensure_internal_schema_updated()
+        # Stale lock first: yoyo takes its lock to create its own tables, so a migrator
+        # killed on a fresh database would otherwise block that step.
         note = break_stale_lock(backend, local=local)
+        backend.ensure_internal_schema_updated()
+    except LockTimeout as exc:
+        raise MigrationError(
+            "another process held the migration lock while yoyo's tables were created",
+            hint="Wait for the other turnkeep to finish starting, then retry.",
+        ) from exc
     except backend.DatabaseError as exc:
         raise MigrationError(f"cannot prepare migrations: {exc}") from exc
     if note:

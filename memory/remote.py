@@ -41,6 +41,8 @@ from memory.migrate import (
     load_migrations,
 )
 from memory.protocol import HealthReport
+from memory.records import EventDraft
+from memory.remote_limits import check_encodable, check_request_size, create_client
 from memory.remote_url import (
     RemoteTarget,
     is_loopback,
@@ -64,6 +66,9 @@ __all__ = [
 
 T = TypeVar("T")
 
+#: Seconds a batch refused as busy is retried before the error is raised.
+BUSY_RETRY_BUDGET = 10.0
+_BUSY_CODES = frozenset({"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_BUSY_SNAPSHOT"})
 _WRITE_VERBS = {"INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER", "WITH"}
 
 
@@ -116,6 +121,12 @@ async def auth_refusal(
     return None
 
 
+def _discard_outcome(task: asyncio.Future[Any]) -> None:
+    """Retrieve an abandoned call's outcome, so nothing is logged about it."""
+    if not task.cancelled():
+        task.exception()
+
+
 class BoundedClient(libsql_client.Client):  # type: ignore[misc]
     """A libsql-client ``Client`` whose every call is bounded by a timeout.
 
@@ -161,10 +172,19 @@ class BoundedClient(libsql_client.Client):  # type: ignore[misc]
             self._inner = self._factory()
         inner = self._inner
         self.round_trips += 1
+        # The call is shielded, never cancelled: libsql-client completes a cancelled
+        # call's response future later anyway, and the event loop then prints an
+        # InvalidStateError traceback to the user's terminal. An abandoned call ends when
+        # its client is closed; its late outcome is discarded.
+        task = asyncio.ensure_future(call(inner))
         try:
-            return await asyncio.wait_for(call(inner), self._timeout)
+            return await asyncio.wait_for(asyncio.shield(task), self._timeout)
         except TimeoutError:
+            task.add_done_callback(_discard_outcome)
             self._retire(inner)
+            raise
+        except asyncio.CancelledError:
+            task.add_done_callback(_discard_outcome)
             raise
         except Exception as exc:
             if self._diagnose is not None and is_reset(exc):
@@ -192,10 +212,30 @@ class BoundedClient(libsql_client.Client):  # type: ignore[misc]
 
     async def execute(self, stmt: InStatement, args: InArgs = None) -> ResultSet:
         """Execute one statement within the timeout."""
+        check_encodable([(stmt, args)])
         return await self._bounded(lambda c: c.execute(stmt, args))
 
     async def batch(self, stmts: list[InStatement]) -> list[ResultSet]:
-        """Execute a batch (one transaction, one round trip) within the timeout."""
+        """Execute a batch (one transaction, one round trip) within the timeout.
+
+        A batch the server refused with "database is locked" (another writer held the
+        lock) committed nothing: it is sent again, with bounded backoff, for up to
+        :data:`BUSY_RETRY_BUDGET` seconds, as the embedded file's busy handler does.
+        """
+        check_encodable(stmts)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + BUSY_RETRY_BUDGET
+        delay = 0.01
+        while True:
+            try:
+                return await self._batch_once(stmts)
+            except LibsqlError as exc:
+                if exc.code not in _BUSY_CODES or loop.time() + delay > deadline:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.25)
+
+    async def _batch_once(self, stmts: list[InStatement]) -> list[ResultSet]:
         try:
             return await self._bounded(lambda c: c.batch(stmts))
         except LibsqlError as exc:
@@ -289,6 +329,14 @@ class RemoteMemory(LibsqlMemory):
         """Requests sent to the server so far."""
         return self._bounded_client.round_trips
 
+    def _store_statements(
+        self, session_id: str, events: Sequence[EventDraft], key: str | None
+    ) -> list[tuple[str, list[Any]]]:
+        """The save point's batch, refused up front if the server could never take it."""
+        stmts = super()._store_statements(session_id, events, key)
+        check_request_size(stmts, self.where)
+        return stmts
+
     async def health(self) -> HealthReport:
         """See :meth:`memory.protocol.HealthProbe.health`; adds the server's version."""
         report = await super().health()
@@ -347,7 +395,7 @@ async def open_remote(
     read_only = token_access(auth_token) == "ro"
     websocket = target.url.startswith(("ws:", "wss:"))
     client = BoundedClient(
-        lambda: libsql_client.create_client(target.url, auth_token=auth_token),
+        lambda: create_client(target.url, auth_token=auth_token),
         timeout,
         read_only_token=read_only,
         diagnose=(lambda: auth_refusal(target.http_url, auth_token, timeout))

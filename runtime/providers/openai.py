@@ -123,6 +123,14 @@ class OpenAIProvider:
             body["tool_choice"] = request.tool_choice or "auto"
         return body
 
+    def _redact(self, exc: ProviderError) -> None:
+        """Take the API key out of ``exc``: some servers quote the key they refused, and
+        the message is shown and stored in the turn's ``error`` event."""
+        key = self._api_key.get_secret_value() if self._api_key is not None else ""
+        if key and key in exc.message:
+            exc.message = exc.message.replace(key, "[redacted]")
+            exc.args = (exc.message,)
+
     def _http_error(self, status: int, body: str) -> ProviderError:
         message, code = _error_message(body)
         lowered = f"{message} {code}".lower()
@@ -194,7 +202,8 @@ class OpenAIProvider:
                         hint="The server may have failed (context too long, out of memory); "
                         "check its log.",
                     )
-        except ProviderError:
+        except ProviderError as exc:
+            self._redact(exc)
             raise
         except TimeoutError as exc:
             raise ProviderConnectionError(

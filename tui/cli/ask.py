@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from memory import EventDraft
+from memory.records import check_text
 from runtime.conversation import Conversation
 from runtime.errors import (
     ProviderAuthError,
@@ -166,6 +167,7 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
     message = await _read_message(args.message)
     if not message.strip():
         raise AskUsageError("the message is empty")
+    check_text(message, "message")  # refused before a session is created for it
     out = sys.stdout
     err = sys.stderr
     memory = await open_memory(settings)
