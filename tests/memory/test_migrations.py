@@ -154,19 +154,44 @@ async def test_broken_migration_leaves_database_unchanged_and_names_itself(
     assert applied == ["0001.initial-schema"]
 
 
-async def test_stale_lock_from_dead_process_is_broken_and_reported(db_path: Path) -> None:
-    memory = await open_embedded(db_path)
-    await memory.close()
-    with sqlite3.connect(db_path) as conn:
+async def test_stale_lock_from_dead_process_is_broken_and_reported(
+    baseline_db: Path, baseline_migrations: Path
+) -> None:
+    # A migrator killed while holding yoyo's lock, with a migration still pending.
+    with sqlite3.connect(baseline_db) as conn:
         # pid 2**22+1 is above the default pid_max: no such process can exist.
         conn.execute(
             "INSERT INTO yoyo_lock (locked, ctime, pid) VALUES (1, '2026-01-01', ?)", (2**22 + 1,)
         )
-    reopened = await open_embedded(db_path)
+    conn.close()
+    (baseline_migrations / "0002.add-pinned.sql").write_text(
+        "-- depends: 0001.initial-schema\n"
+        "ALTER TABLE sessions ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;\n"
+    )
+    reopened = await open_embedded(baseline_db, migrations_dir=baseline_migrations)
     try:
         assert reopened.migration_outcome is not None
+        assert reopened.migration_outcome.applied == ("0002.add-pinned",)
         assert any("stale migration lock" in note for note in reopened.migration_outcome.notes)
     finally:
         await reopened.close()
-    with sqlite3.connect(db_path) as conn:
+    with sqlite3.connect(baseline_db) as conn:
         assert conn.execute("SELECT count(*) FROM yoyo_lock").fetchone() == (0,)
+
+
+async def test_an_up_to_date_database_opens_without_writing(db_path: Path) -> None:
+    memory = await open_embedded(db_path)
+    await memory.store("s", [EventDraft("user", {"content": "x"})])
+    await memory.close()
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    before = db_path.read_bytes()
+    reopened = await open_embedded(db_path)
+    try:
+        assert reopened.migration_outcome is not None
+        assert reopened.migration_outcome.applied == ()
+        assert [e.seq for e in await reopened.recall("s")] == [1]
+    finally:
+        await reopened.close()
+    assert db_path.read_bytes() == before
