@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from bench.seed import migrated, seed_long_session, seed_sessions
-from bench.stats import Result, time_async, time_sync
-from memory import open_embedded
+from bench.stats import Result, Series, time_pairs
+from memory import LibsqlMemory, open_embedded
 
 EVENT_COLUMNS = "seq, turn, kind, payload, created_at"
 SESSION_COLUMNS = (
@@ -36,13 +38,24 @@ def restore(workdir: Path, *, events: int = 50_000, repeat: int = 15) -> list[Re
         memory = await open_embedded(path)
         try:
             await memory.recall("long", limit=10)  # warm the connection
-            full_raw = time_sync(lambda: raw.execute(full_sql, ("long", 0)).fetchall(), repeat)
-            full_tk = await time_async(lambda: memory.recall("long"), repeat)
-            page_raw = time_sync(
-                lambda: raw.execute(page_sql, ("long", 0, 200)).fetchall()[::-1], repeat * 20
+            ((full_raw, full_tk),) = await time_pairs(
+                [
+                    (
+                        lambda: raw.execute(full_sql, ("long", 0)).fetchall(),
+                        lambda: memory.recall("long"),
+                    )
+                ],
+                repeat,
+                block=1,  # each read takes ~0.1 s: alternate every call
             )
-            page_tk = await time_async(
-                lambda: memory.recall("long", limit=200, newest=True), repeat * 20
+            ((page_raw, page_tk),) = await time_pairs(
+                [
+                    (
+                        lambda: raw.execute(page_sql, ("long", 0, 200)).fetchall()[::-1],
+                        lambda: memory.recall("long", limit=200, newest=True),
+                    )
+                ],
+                repeat * 20,
             )
         finally:
             await memory.close()
@@ -83,28 +96,54 @@ def restore(workdir: Path, *, events: int = 50_000, repeat: int = 15) -> list[Re
     ]
 
 
+def _list_pair(
+    raw: sqlite3.Connection, memory: LibsqlMemory, sql: str
+) -> tuple[Callable[[], Any], Callable[[], Awaitable[Any]]]:
+    """The raw first-page query and turnkeep's, on one database."""
+
+    def baseline() -> Any:
+        return raw.execute(sql).fetchall()
+
+    async def turnkeep() -> Any:
+        return await memory.list_sessions(limit=50)
+
+    return baseline, turnkeep
+
+
 def session_list(workdir: Path, *, repeat: int = 300) -> list[Result]:
-    """4: first page of the recent list at 1k and 100k sessions vs the raw indexed query."""
-    results: list[Result] = []
-    medians: dict[int, float] = {}
-    for count in (1_000, 100_000):
+    """4: first page of the recent list at 1k and 100k sessions vs the raw indexed query.
+
+    Both database sizes are measured in the same loop, taking turns, so the growth
+    figure compares like with like.
+    """
+    counts = (1_000, 100_000)
+    paths = []
+    for count in counts:
         path = migrated(workdir / f"list-{count}.db")
         seed_sessions(path, count)
-        raw = sqlite3.connect(path)
-        sql = f"SELECT {SESSION_COLUMNS} FROM sessions ORDER BY updated_at DESC, id DESC LIMIT 50"
+        paths.append(path)
+    sql = f"SELECT {SESSION_COLUMNS} FROM sessions ORDER BY updated_at DESC, id DESC LIMIT 50"
+    raws = [sqlite3.connect(path) for path in paths]
 
-        async def measure(p: Path = path, r: sqlite3.Connection = raw, q: str = sql):
-            memory = await open_embedded(p)
-            try:
+    async def measure() -> list[tuple[Series, Series]]:
+        memories = [await open_embedded(path) for path in paths]
+        try:
+            for memory in memories:
                 await memory.list_sessions(limit=50)
-                base = time_sync(lambda: r.execute(q).fetchall(), repeat)
-                tk = await time_async(lambda: memory.list_sessions(limit=50), repeat)
-            finally:
+            pairs = [
+                _list_pair(raw, memory, sql) for raw, memory in zip(raws, memories, strict=True)
+            ]
+            return await time_pairs(pairs, repeat)
+        finally:
+            for memory in memories:
                 await memory.close()
-            return base, tk
 
-        base, tk = asyncio.run(measure())
+    series = asyncio.run(measure())
+    for raw in raws:
         raw.close()
+    results: list[Result] = []
+    medians: dict[int, float] = {}
+    for count, (base, tk) in zip(counts, series, strict=True):
         medians[count] = tk.median
         results.append(
             Result(

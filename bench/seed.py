@@ -7,6 +7,7 @@ import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from memory import open_embedded
 from memory.records import format_ts
@@ -26,7 +27,11 @@ def migrated(path: Path) -> Path:
 
 
 def seed_long_session(path: Path, session_id: str, events: int, payload_bytes: int = 600) -> None:
-    """One session with ``events`` events cycling user / tool_call / tool_result / assistant."""
+    """One session with ``events`` events cycling user / tool_call / tool_result / assistant.
+
+    Each message's text starts with ``#<seq>``; the last event is always an assistant
+    message.
+    """
     kinds = ("user", "tool_call", "tool_result", "assistant")
     text = "lorem ipsum dolor sit amet " * (payload_bytes // 27 + 1)
     conn = sqlite3.connect(path)
@@ -39,7 +44,9 @@ def seed_long_session(path: Path, session_id: str, events: int, payload_bytes: i
         )
         rows = []
         for seq in range(1, events + 1):
-            kind = kinds[(seq - 1) % 4]
+            # The newest event is an assistant message, so its text is what a reader sees.
+            kind = "assistant" if seq == events else kinds[(seq - 1) % 4]
+            payload: dict[str, Any]
             if kind == "tool_call":
                 payload = {
                     "call_id": f"c{seq}",

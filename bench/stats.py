@@ -31,6 +31,7 @@ class Series:
 
 
 def time_sync(func: Callable[[], Any], repeat: int) -> Series:
+    """Time ``func()`` ``repeat`` times."""
     series = Series()
     for _ in range(repeat):
         started = time.perf_counter()
@@ -40,12 +41,43 @@ def time_sync(func: Callable[[], Any], repeat: int) -> Series:
 
 
 async def time_async(func: Callable[[], Awaitable[Any]], repeat: int) -> Series:
+    """Time ``await func()`` ``repeat`` times."""
     series = Series()
     for _ in range(repeat):
         started = time.perf_counter()
         await func()
         series.samples.append(time.perf_counter() - started)
     return series
+
+
+async def time_pairs(
+    pairs: list[tuple[Callable[[], Any], Callable[[], Awaitable[Any]]]],
+    repeat: int,
+    *,
+    block: int = 10,
+) -> list[tuple[Series, Series]]:
+    """Time each ``(baseline, turnkeep)`` pair ``repeat`` times, taking turns in blocks.
+
+    ``block`` baseline calls, then ``block`` turnkeep calls, then the next pair's, and
+    round again: a burst of load from another process on a shared machine hits every
+    series alike instead of whichever happened to be running, while each side still
+    runs a few calls back to back, as a reader paging through a list does.
+
+    Returns:
+        ``(baseline, turnkeep)`` series for each pair, in order.
+    """
+    out = [(Series(), Series()) for _ in pairs]
+    for _ in range(0, repeat, block):
+        for (baseline, turnkeep), (base, tk) in zip(pairs, out, strict=True):
+            for _ in range(block):
+                started = time.perf_counter()
+                baseline()
+                base.samples.append(time.perf_counter() - started)
+            for _ in range(block):
+                started = time.perf_counter()
+                await turnkeep()
+                tk.samples.append(time.perf_counter() - started)
+    return out
 
 
 @dataclass
@@ -57,7 +89,8 @@ class Result:
     baseline: float
     turnkeep: float
     target: str
-    met: bool
+    #: ``None`` for a figure that is reported without a target.
+    met: bool | None
     unit: str = "ms"
     baseline_p99: float | None = None
     turnkeep_p99: float | None = None

@@ -5,7 +5,7 @@ Both are given the persistence worker's state (attributes down); neither reads a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.reactive import reactive
@@ -14,6 +14,8 @@ from textual.widgets import Static
 from tui.services import tilde
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from runtime.persistence import WorkerState
 
 __all__ = ["SaveBanner", "StatusLine", "save_label", "saving_fails"]
@@ -69,11 +71,42 @@ class StatusLine(Static):
         "status--off",
     }
 
+    #: A save must run this long before the line says "saving". Most save points take a
+    #: millisecond: without the delay the line would flicker saving/saved, and a busy
+    #: worker (two state changes per save point) would repaint the UI on every one of
+    #: them, each repaint costing the UI loop a millisecond or two. "saved" and failures
+    #: are shown at once.
+    BUSY_DELAY: ClassVar[float] = 0.2
+
     provider: reactive[str] = reactive("")
     model: reactive[str] = reactive("")
     activity: reactive[str] = reactive("")
-    save_state: reactive[Any] = reactive(None)
+    save_state: reactive[Any] = reactive(None, repaint=False)
     memory_disabled: reactive[bool] = reactive(False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._painted_label: tuple[str, str] | None = None
+        self._busy_timer: Timer | None = None
+
+    def watch_save_state(self, state: WorkerState | None) -> None:
+        label = save_label(state, disabled=self.memory_disabled)
+        if label == self._painted_label:
+            self._cancel_busy()
+        elif label[1] != "busy":
+            self._cancel_busy()
+            self.refresh()
+        elif self._busy_timer is None:
+            self._busy_timer = self.set_timer(self.BUSY_DELAY, self._show_busy)
+
+    def _show_busy(self) -> None:
+        self._busy_timer = None
+        self.refresh()
+
+    def _cancel_busy(self) -> None:
+        if self._busy_timer is not None:
+            self._busy_timer.stop()
+            self._busy_timer = None
 
     def render(self) -> Text:
         left = Text()
@@ -84,6 +117,7 @@ class StatusLine(Static):
                 f"   {self.activity}", style=self.get_component_rich_style("status--running")
             )
         label, kind = save_label(self.save_state, disabled=self.memory_disabled)
+        self._painted_label = (label, kind)
         right = Text(label, style=self.get_component_rich_style(f"status--{kind}"))
         width = self.content_region.width or 80
         gap = max(1, width - left.cell_len - right.cell_len)
@@ -108,7 +142,10 @@ class SaveBanner(Static):
     SaveBanner.-shown { display: block; }
     """
 
-    save_state: reactive[Any] = reactive(None)
+    # No repaint of its own: the banner is hidden while saving works, and while it
+    # fails the watcher updates (and so repaints) it. A busy worker changes state twice
+    # per save point; each needless repaint request costs the UI loop.
+    save_state: reactive[Any] = reactive(None, repaint=False)
 
     def watch_save_state(self, state: WorkerState | None) -> None:
         failing = saving_fails(state)

@@ -1,0 +1,57 @@
+"""Scenario 7: cold start of ``turnkeep db status`` and of the TUI vs ``import textual``.
+
+Every figure is the wall time of a whole fresh process, interpreter start-up included,
+on the same seeded database (1,000 sessions). The three commands take turns so drift on
+a shared machine hits each of them alike.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+from pathlib import Path
+
+from bench.children import wall_time
+from bench.seed import migrated, seed_sessions
+from bench.stats import Result, p99
+
+
+def cold_start(workdir: Path, *, repeat: int = 12) -> list[Result]:
+    """7: process wall time, median of ``repeat`` runs each (after one warm-up run)."""
+    path = migrated(workdir / "start.db")
+    seed_sessions(path, 1_000)
+    python = sys.executable
+    turnkeep = str(Path(python).parent / "turnkeep")
+    commands = {
+        "textual": [python, "-c", "import textual"],
+        "db status": [turnkeep, "db", "status"],
+        "tui": [python, "-m", "bench.cold_tui"],
+    }
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for attempt in range(repeat + 1):
+        for name, command in commands.items():
+            elapsed = wall_time(command, workdir, TURNKEEP_DB__PATH=str(path))
+            if attempt:
+                times[name].append(elapsed)
+    base = statistics.median(times["textual"])
+    results = []
+    for name, metric in (
+        ("db status", "`turnkeep db status`"),
+        ("tui", "TUI to first screen (home, 1k sessions)"),
+    ):
+        median = statistics.median(times[name])
+        results.append(
+            Result(
+                f"7 cold start: {name}",
+                metric,
+                base * 1e3,
+                median * 1e3,
+                "report",
+                True,
+                baseline_p99=p99(times["textual"]) * 1e3,
+                turnkeep_p99=p99(times[name]) * 1e3,
+                note='baseline = `python -c "import textual"`; whole-process wall time, '
+                f"{repeat} runs each",
+            )
+        )
+    return results
