@@ -20,6 +20,7 @@ import pytest
 
 from memory import EventDraft, MemoryBackend, open_embedded, open_remote, write_bundle
 from tests.conftest import FrozenClock
+from tui.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Where every command is run: the embedded file, and sqld over ws and over http.
@@ -149,3 +150,15 @@ async def seed(memory: MemoryBackend, clock: FrozenClock) -> None:
     await memory.rename_session("s-plain", "Lunch plans")
     clock.advance(60)
     await memory.create_session("s-empty")
+
+
+def cli(target: Target, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run ``turnkeep ARGV`` in-process; the token must never appear in what it prints."""
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse's usage errors
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    if target.token:
+        assert target.token not in out + err
+    return code, out, err

@@ -8,27 +8,8 @@ from pathlib import Path
 import pytest
 
 from memory import EventDraft, MemoryBackend
-from tests.e2e.cli_support import KINDS, SEEDED, Target, make_target
+from tests.e2e.cli_support import SEEDED, Target, cli
 from tui.cli import main
-
-
-@pytest.fixture(params=KINDS)
-def target(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Target:
-    return make_target(request.param, request, tmp_path, monkeypatch)
-
-
-def cli(target: Target, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run ``turnkeep ARGV`` in-process; the token must never appear in what it prints."""
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse's usage errors
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    if target.token:
-        assert target.token not in out + err
-    return code, out, err
 
 
 def forget_all(target: Target) -> None:

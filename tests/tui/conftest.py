@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.pilot import Pilot
-from textual.worker import WorkerCancelled
 
 from runtime.settings import Settings, load_settings
+from tests.tui.scenes import settle, wait_until
 from tests.tui.seed import NOW, seed_demo
 from tui.app import TurnkeepApp
 
@@ -74,37 +72,11 @@ def settings_for(path: Path, *, script: Path | None = None, **db: Any) -> Settin
     return load_settings(db={"path": str(path), **db}, agent=agent)
 
 
+__all__ = ["settle", "wait_until"]  # shared with scripts/screenshots.py via scenes
+
+
 def make_app(settings: Settings, **kwargs: Any) -> TurnkeepApp:
     return TurnkeepApp(settings, clock=frozen_now, **kwargs)
-
-
-async def settle(pilot: Pilot[Any]) -> None:
-    """Let every worker finish and the screen repaint.
-
-    A worker may be cancelled by a newer one of its group while we wait (that is how
-    stale reads are dropped); then wait for the newer one.
-    """
-    await pilot.pause()
-    while True:
-        try:
-            await pilot.app.workers.wait_for_complete()
-        except WorkerCancelled:
-            continue
-        break
-    await pilot.pause()
-
-
-async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], what: str) -> None:
-    """Process messages until ``condition`` holds (bounded; fails with ``what``).
-
-    The bound is generous (about 30 s) so a loaded CI machine does not fail it; it only
-    ends a test that would otherwise hang.
-    """
-    for _ in range(1500):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(f"this never happened: {what}")
 
 
 def screen_text(app: Any) -> str:

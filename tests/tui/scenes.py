@@ -81,7 +81,7 @@ def _app(path: Path | None = None, *, script: Path | None = None, **kwargs: Any)
     return TurnkeepApp(load_settings(db=db, agent=agent), clock=_now, **kwargs)
 
 
-async def _settle(pilot: Pilot[Any]) -> None:
+async def settle(pilot: Pilot[Any]) -> None:
     """Let every worker finish and the screen repaint.
 
     A worker may be cancelled by a newer one of its group while we wait (that is how
@@ -97,12 +97,17 @@ async def _settle(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
-async def _wait(pilot: Pilot[Any], condition: Callable[[], bool]) -> None:
+async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], what: str) -> None:
+    """Process messages until ``condition`` holds (bounded; fails with ``what``).
+
+    The bound is generous (about 30 s) so a loaded CI machine does not fail it; it only
+    ends a test that would otherwise hang.
+    """
     for _ in range(1500):
         if condition():
             return
         await pilot.pause(0.02)
-    raise AssertionError("the scene never reached its picture")
+    raise AssertionError(f"this never happened: {what}")
 
 
 def _live_session() -> DemoSession:
@@ -132,12 +137,12 @@ def _live_session() -> DemoSession:
 def home_populated(home: Path) -> Scene:
     path = prepare_home(home)
     asyncio.run(seed_demo(path))
-    return Scene("home", _app(), _settle)
+    return Scene("home", _app(), settle)
 
 
 def home_empty(home: Path) -> Scene:
     prepare_home(home)
-    return Scene("home-empty", _app(), _settle)
+    return Scene("home-empty", _app(), settle)
 
 
 def session_with_tools(home: Path) -> Scene:
@@ -145,13 +150,13 @@ def session_with_tools(home: Path) -> Scene:
     asyncio.run(seed_demo(path))
 
     async def drive(pilot: Pilot[Any]) -> None:
-        await _settle(pilot)
+        await settle(pilot)
         from tui.widgets.tool_views import ToolResultView
 
         result = pilot.app.screen.query(ToolResultView).first()
         result.focus()
         await pilot.press("enter")
-        await _settle(pilot)
+        await settle(pilot)
 
     return Scene("session", _app(resume=session_id(1)), drive)
 
@@ -166,7 +171,7 @@ def live_turn(home: Path) -> Scene:
         from tui.widgets.events import AssistantMessageView
 
         app = pilot.app
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press(*"Can the 20 runs finish in under a minute?", "enter")
 
         def hanging() -> bool:
@@ -179,7 +184,7 @@ def live_turn(home: Path) -> Scene:
                 and state.pending == 0
             )
 
-        await _wait(pilot, hanging)
+        await wait_until(pilot, hanging, "the live turn hangs mid-stream")
         await pilot.pause()
 
     return Scene("live-turn", _app(script=script, resume=session_id(7)), drive)
@@ -192,11 +197,11 @@ def health(home: Path) -> Scene:
     async def drive(pilot: Pilot[Any]) -> None:
         from tui.screens.health import HealthScreen
 
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("h")
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("i")
-        await _settle(pilot)
+        await settle(pilot)
         screen = pilot.app.screen
         assert isinstance(screen, HealthScreen) and screen.report is not None
         # The measured round trip differs on every run; pin it for the picture.
@@ -208,7 +213,7 @@ def health(home: Path) -> Scene:
 
 def startup_error(home: Path) -> Scene:
     prepare_home(home)
-    return Scene("error", _app(Path("/nonexistent/turnkeep/turnkeep.db")), _settle)
+    return Scene("error", _app(Path("/nonexistent/turnkeep/turnkeep.db")), settle)
 
 
 def delete_dialog(home: Path) -> Scene:
@@ -216,9 +221,9 @@ def delete_dialog(home: Path) -> Scene:
     asyncio.run(seed_demo(path))
 
     async def drive(pilot: Pilot[Any]) -> None:
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("down", "down", "d")
-        await _settle(pilot)
+        await settle(pilot)
 
     return Scene("delete-dialog", _app(), drive)
 
@@ -233,16 +238,17 @@ def saving_fails(home: Path) -> Scene:
         from tui.widgets.save_status import saving_fails as failing
 
         app = pilot.app
-        await _settle(pilot)
+        await settle(pilot)
         with sqlite3.connect(path) as conn:
             conn.execute(
                 "CREATE TRIGGER refuse BEFORE INSERT ON conversation_events "
                 "BEGIN SELECT RAISE(ABORT, 'disk I/O error: no space left on device'); END"
             )
         await pilot.press(*"Keep this answer, please.", "enter")
-        await _wait(
+        await wait_until(
             pilot,
             lambda: failing(app.save_state) and not app.screen.running,  # type: ignore[attr-defined]
+            "saving fails after the turn ended",
         )
         await pilot.pause()
 

@@ -1,0 +1,17 @@
+"""Fixtures of the CLI tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.cli_support import KINDS, Target, make_target
+
+
+@pytest.fixture(params=KINDS)
+def target(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Target:
+    """A seeded database of each kind (embedded, remote over ws and http)."""
+    return make_target(request.param, request, tmp_path, monkeypatch)
