@@ -1,0 +1,350 @@
+"""Every event kind's payload, written and read in one place.
+
+An event is ``(kind, payload)`` with a JSON object payload. The runtime writes payloads
+only through the constructors here, and every reader (the prompt builder, the TUI, the
+CLI transcripts, search, the tools, importers) reads them only through the readers
+here, so the shape of each kind is defined once. Readers are tolerant: rows written by
+older versions, imported from other tools or edited by hand still decode, and an
+unexpected shape gives an empty value rather than an exception.
+
+Kinds and their payloads (keys marked ``?`` are optional)::
+
+    user         {"role": "user", "content": str}
+    assistant    {"role": "assistant", "content": str, "provider"?, "model"?,
+                  "usage"?: {"prompt_tokens", "completion_tokens", "total_tokens",
+                             "estimated"?: bool},
+                  "timings"?: {"first_token_ms", "total_ms"}, "finish_reason"?}
+    tool_call    {"call_id": str, "name": str, "arguments": object, "raw_arguments"?: str}
+    tool_result  {"call_id": str, "name": str, "result": any}
+                 | {"call_id", "name", "error": str, "cancelled"?: true}
+    cancelled    {"role": "assistant", "reason": str, "partial_content"?: str}
+    interrupted  {"reason": str}          (a turn whose process died before it ended)
+    error        {"title", "message", "hint", "error_type", "provider", "model",
+                  "partial_content"?: str}
+    system       {"role": "system", "content": str}
+    reasoning    {"content": str}         (imported thinking / reasoning blocks)
+    summary      {"content": str}         (imported summary / compaction records)
+
+Any other kind is allowed (the schema accepts every non-empty kind) and is shown
+generically. Imported events may carry a ``"source"`` object with the rest of the
+original record; readers ignore it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+__all__ = [
+    "CANCELLED_REASON",
+    "KNOWN_KINDS",
+    "MESSAGE_KINDS",
+    "SEARCH_TEXT_LIMIT",
+    "Usage",
+    "assistant",
+    "cancelled",
+    "error",
+    "error_text",
+    "interrupted",
+    "message_text",
+    "partial_text",
+    "searchable_text",
+    "system",
+    "tool_arguments",
+    "tool_call",
+    "tool_call_id",
+    "tool_name",
+    "tool_result",
+    "tool_result_value",
+    "usage",
+    "user",
+]
+
+#: What a cancelled turn's marker says, everywhere (TUI, transcripts, exports).
+CANCELLED_REASON: Final = "cancelled by the user"
+#: Kinds whose payload is a chat message with ``content``.
+MESSAGE_KINDS: Final = frozenset({"user", "assistant", "system", "reasoning", "summary"})
+KNOWN_KINDS: Final = frozenset(
+    {*MESSAGE_KINDS, "tool_call", "tool_result", "cancelled", "interrupted", "error"}
+)
+#: Searchable text of one event is cut here (a 5 MB tool output indexes its start).
+SEARCH_TEXT_LIMIT: Final = 32_768
+
+# -- constructors ----------------------------------------------------------------------
+
+
+def user(text: str) -> dict[str, Any]:
+    """The person's message."""
+    return {"role": "user", "content": text}
+
+
+def system(text: str) -> dict[str, Any]:
+    """A system message."""
+    return {"role": "system", "content": text}
+
+
+def assistant(
+    text: str,
+    *,
+    provider: str | None = None,
+    model: str | None = None,
+    usage: Mapping[str, Any] | None = None,
+    timings: Mapping[str, float | None] | None = None,
+    finish_reason: str | None = None,
+) -> dict[str, Any]:
+    """The model's answer (one model call's text)."""
+    payload: dict[str, Any] = {"role": "assistant", "content": text}
+    if provider is not None:
+        payload["provider"] = provider
+    if model is not None:
+        payload["model"] = model
+    payload["usage"] = dict(usage or {})
+    if timings is not None:
+        payload["timings"] = dict(timings)
+    payload["finish_reason"] = finish_reason
+    return payload
+
+
+def tool_call(
+    call_id: str, name: str, arguments: Any, *, raw_arguments: str | None = None
+) -> dict[str, Any]:
+    """The model asked for a tool call."""
+    payload: dict[str, Any] = {"call_id": call_id, "name": name, "arguments": arguments}
+    if raw_arguments is not None:
+        payload["raw_arguments"] = raw_arguments
+    return payload
+
+
+def tool_result(
+    call_id: str,
+    name: str,
+    *,
+    result: Any = None,
+    error: str | None = None,
+    cancelled: bool = False,
+) -> dict[str, Any]:
+    """What a tool returned (``result``) or why it failed (``error``)."""
+    payload: dict[str, Any] = {"call_id": call_id, "name": name}
+    if error is None:
+        payload["result"] = result
+    else:
+        payload["error"] = error
+    if cancelled:
+        payload["cancelled"] = True
+    return payload
+
+
+def cancelled(partial: str = "", *, reason: str = CANCELLED_REASON) -> dict[str, Any]:
+    """A turn the person cancelled, with what had streamed so far."""
+    payload: dict[str, Any] = {"role": "assistant", "reason": reason}
+    if partial:
+        payload["partial_content"] = partial
+    return payload
+
+
+def interrupted(reason: str) -> dict[str, Any]:
+    """A turn that never ended: its process died (found on the next open)."""
+    return {"reason": reason}
+
+
+def error(
+    *,
+    title: str,
+    message: str,
+    hint: str,
+    error_type: str,
+    provider: str | None,
+    model: str | None,
+    partial: str = "",
+) -> dict[str, Any]:
+    """A turn that failed with a typed error."""
+    payload: dict[str, Any] = {
+        "title": title,
+        "message": message,
+        "hint": hint,
+        "error_type": error_type,
+        "provider": provider,
+        "model": model,
+    }
+    if partial:
+        payload["partial_content"] = partial
+    return payload
+
+
+# -- readers ---------------------------------------------------------------------------
+
+
+def _as_text(value: Any) -> str | None:
+    """Message content as text: a string, or OpenAI/Anthropic-style content parts."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        parts: list[str] = []
+        for part in value:
+            if isinstance(part, str):
+                parts.append(part)
+            elif isinstance(part, Mapping):
+                text = part.get("text")
+                if isinstance(text, str):
+                    parts.append(text)
+        return "\n".join(parts) if any("\n" in p for p in parts) else "".join(parts)
+    return None
+
+
+def message_text(payload: Mapping[str, Any]) -> str:
+    """The text of a message-like event (``content`` as text or parts); ``""`` if none."""
+    for key in ("content", "text", "partial_content", "partial_text", "message"):
+        text = _as_text(payload.get(key))
+        if text is not None:
+            return text
+    return ""
+
+
+def partial_text(payload: Mapping[str, Any]) -> str | None:
+    """The answer streamed before a turn was cancelled or failed, if any."""
+    value = payload.get("partial_content") or payload.get("partial_text")
+    return value if isinstance(value, str) and value else None
+
+
+def tool_name(payload: Mapping[str, Any]) -> str:
+    """A tool event's tool name (``"tool"`` when missing)."""
+    for key in ("name", "tool", "tool_name"):
+        value = payload.get(key)
+        if isinstance(value, str) and value:
+            return value
+    function = payload.get("function")
+    if isinstance(function, Mapping) and isinstance(function.get("name"), str):
+        return str(function["name"])
+    return "tool"
+
+
+def tool_call_id(payload: Mapping[str, Any]) -> str | None:
+    """The id pairing a tool call with its result."""
+    for key in ("call_id", "tool_call_id", "id"):
+        value = payload.get(key)
+        if value is not None and value != "":
+            return str(value)
+    return None
+
+
+def _maybe_json(value: Any) -> Any:
+    if isinstance(value, str):
+        stripped = value.strip()
+        if stripped[:1] in ("{", "["):
+            try:
+                return json.loads(stripped)
+            except ValueError:
+                return value
+    return value
+
+
+def tool_arguments(payload: Mapping[str, Any]) -> Any:
+    """A tool call's arguments (decoded when they were stored as JSON text)."""
+    for key in ("arguments", "args", "input"):
+        if key in payload:
+            return _maybe_json(payload[key])
+    function = payload.get("function")
+    if isinstance(function, Mapping) and "arguments" in function:
+        return _maybe_json(function["arguments"])
+    return {}
+
+
+def tool_result_value(payload: Mapping[str, Any]) -> tuple[Any, str | None]:
+    """``(result, error)`` of a tool result; ``error`` is ``None`` when it worked."""
+    raw_error = payload.get("error")
+    error_message: str | None = None
+    if raw_error:
+        error_message = raw_error if isinstance(raw_error, str) else _compact(raw_error)
+    for key in ("result", "output", "content"):
+        if key in payload:
+            return _maybe_json(payload[key]), error_message
+    return None, error_message
+
+
+def error_text(payload: Mapping[str, Any]) -> str:
+    """What went wrong, for an ``error`` event: ``title: message`` when both are known."""
+    source: Any = payload.get("error", payload)
+    if isinstance(source, str):
+        return source
+    if isinstance(source, Mapping):
+        title = source.get("title")
+        message = source.get("message") or source.get("detail") or source.get("error")
+        if title and message:
+            return f"{title}: {message}"
+        if message or title:
+            return str(message or title)
+    return _compact(source)
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Tokens of one assistant event, as the provider reported them.
+
+    Attributes:
+        prompt: prompt tokens (0 when unknown).
+        completion: generated tokens (0 when unknown).
+        estimated: the figures are turnkeep's estimate, not the provider's.
+    """
+
+    prompt: int = 0
+    completion: int = 0
+    estimated: bool = False
+
+    @property
+    def total(self) -> int:
+        """Prompt plus completion tokens."""
+        return self.prompt + self.completion
+
+
+def usage(payload: Mapping[str, Any]) -> Usage:
+    """The token usage recorded with an assistant event (zeros when none)."""
+    raw = payload.get("usage")
+    if not isinstance(raw, Mapping):
+        return Usage()
+
+    def number(key: str) -> int:
+        value = raw.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+    prompt, completion = number("prompt_tokens"), number("completion_tokens")
+    if not prompt and not completion:
+        completion = number("total_tokens")
+    return Usage(prompt, completion, bool(raw.get("estimated", False)))
+
+
+def searchable_text(kind: str, payload: Mapping[str, Any], limit: int = SEARCH_TEXT_LIMIT) -> str:
+    """The text of one event a person may search for, cut to ``limit`` characters.
+
+    Messages give their content; tool calls their name and arguments; tool results
+    their name and result or error; cancelled and failed turns their partial answer and
+    reason. Unknown kinds give their message text, or nothing.
+    """
+    parts: list[str]
+    if kind in MESSAGE_KINDS:
+        parts = [message_text(payload)]
+    elif kind == "tool_call":
+        parts = [tool_name(payload), _compact(tool_arguments(payload), limit)]
+    elif kind == "tool_result":
+        result, failure = tool_result_value(payload)
+        parts = [tool_name(payload), failure or "", _compact(result, limit)]
+    elif kind in ("cancelled", "error", "interrupted"):
+        parts = [partial_text(payload) or "", error_text(payload) if kind == "error" else ""]
+    else:
+        parts = [message_text(payload)]
+    text = "\n".join(part for part in parts if part)
+    return text[:limit]
+
+
+def _compact(value: Any, limit: int | None = None) -> str:
+    """Any JSON value as compact text (strings as they are)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value if limit is None else value[:limit]
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if limit is None else text[:limit]
