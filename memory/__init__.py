@@ -36,18 +36,28 @@ from memory.protocol import (
     Porter,
     SessionCatalog,
     StateStore,
+    TurnStore,
 )
 from memory.records import (
     Event,
     EventDraft,
+    NewTurn,
+    SaveResult,
     SessionInfo,
     SessionPage,
     StateSnapshot,
+    TurnOf,
+    TurnRef,
     new_session_id,
 )
 from memory.remote import open_remote, redact_url
 
 __all__ = [
+    "TurnStore",
+    "TurnRef",
+    "TurnOf",
+    "SaveResult",
+    "NewTurn",
     "BundleFormatError",
     "EphemeralMemory",
     "Event",

@@ -26,9 +26,12 @@ from memory.protocol import HealthReport
 from memory.records import (
     Event,
     EventDraft,
+    NewTurn,
+    SaveResult,
     SessionInfo,
     SessionPage,
     StateSnapshot,
+    TurnRef,
     check_text,
     decode_payload,
     encode_payload,
@@ -92,6 +95,50 @@ class EphemeralMemory:
         seqs = await self.store(session_id, events)
         self._save_points[(session_id, key)] = tuple(seqs)
         return seqs
+
+    async def store_turn(
+        self,
+        session_id: str,
+        key: str,
+        events: Sequence[EventDraft],
+        *,
+        turn: TurnRef,
+        state: Mapping[str, Any] | None = None,
+    ) -> SaveResult:
+        """See :meth:`memory.protocol.TurnStore.store_turn`."""
+        check_text(key, "save point key")
+        if not events:
+            raise ValueError("a save point needs at least one event")
+        decoded_state = None if state is None else decode_payload(encode_payload(state))
+        done = self._save_points.get((session_id, key))
+        session = self._sessions.get(session_id)
+        if done is not None and session is not None:
+            return SaveResult(done, self._turn_of_seq(session, done[0]))
+        number = 1
+        if session is not None:
+            if isinstance(turn, NewTurn):
+                number = session.info.turns + 1
+            else:
+                check_text(turn.key, "save point key")
+                earlier = self._save_points.get((session_id, turn.key))
+                found = None if earlier is None else self._turn_of_seq(session, earlier[0])
+                number = found if found else max(session.info.turns, 1)
+        drafts = [replace(event, turn=number) for event in events]
+        seqs = await self.store(session_id, drafts)
+        self._save_points[(session_id, key)] = tuple(seqs)
+        if decoded_state is not None:
+            stored = self._sessions[session_id]
+            stored.states = {
+                seqs[-1]: StateSnapshot(session_id, seqs[-1], decoded_state, self._now())
+            }
+        return SaveResult(tuple(seqs), number)
+
+    @staticmethod
+    def _turn_of_seq(session: _Session, seq: int) -> int:
+        for event in session.events:
+            if event.seq == seq:
+                return event.turn
+        return 0
 
     # -- Memory ------------------------------------------------------------------------
 

@@ -28,9 +28,13 @@ from memory.protocol import HealthReport
 from memory.records import (
     Event,
     EventDraft,
+    NewTurn,
+    SaveResult,
     SessionInfo,
     SessionPage,
     StateSnapshot,
+    TurnOf,
+    TurnRef,
     check_text,
     decode_payload,
     encode_payload,
@@ -167,18 +171,44 @@ class LibsqlMemory(LibsqlPorter):
             return []
         check_text(key, "save point key")
         results = await self._batch(self._store_statements(session_id, events, key))
-        first, count = (int(v) for v in results[-1].rows[0])
+        first, count = (int(v) for v in results[-1].rows[0][:2])
         return list(range(first, first + count))
 
+    async def store_turn(
+        self,
+        session_id: str,
+        key: str,
+        events: Sequence[EventDraft],
+        *,
+        turn: TurnRef,
+        state: Mapping[str, Any] | None = None,
+    ) -> SaveResult:
+        """See :meth:`memory.protocol.TurnStore.store_turn`."""
+        check_text(key, "save point key")
+        if not events:
+            raise ValueError("a save point needs at least one event")
+        stmts = self._store_statements(session_id, events, key, turn=turn, state=state)
+        results = await self._batch(stmts)
+        first, count, stored_turn = (int(v) for v in results[-1].rows[0])
+        return SaveResult(tuple(range(first, first + count)), stored_turn)
+
     def _store_statements(
-        self, session_id: str, events: Sequence[EventDraft], key: str | None
+        self,
+        session_id: str,
+        events: Sequence[EventDraft],
+        key: str | None,
+        *,
+        turn: TurnRef | None = None,
+        state: Mapping[str, Any] | None = None,
     ) -> list[tuple[str, list[Any]]]:
         """One save point as one batch: session upsert, events at ``last_seq + i``, counters.
 
         With a ``key``, a ``save_points`` row is claimed first and every later statement
         runs only if this batch claimed it (its ``first_seq`` is still ``last_seq + 1``);
         a key stored by an earlier, committed attempt turns the batch into a read of the
-        seqs it got then.
+        seqs it got then. With a ``turn`` reference the turn number is computed in the
+        transaction (``turn_count + 1``, or the turn of the save point referenced), and a
+        ``state`` checkpoint replaces the session's previous one in the same batch.
         """
         check_text(session_id, "session id")
         now = self._now()
@@ -204,30 +234,75 @@ class LibsqlMemory(LibsqlPorter):
                 " = last_seq + 1"
             )
             guard_args = [session_id, key]
+        # The turn as an SQL expression over the session row (read before the UPDATE).
+        turn_sql, turn_args = "?", None
+        if isinstance(turn, NewTurn):
+            turn_sql, turn_args = "turn_count + 1", []
+        elif isinstance(turn, TurnOf):
+            check_text(turn.key, "save point key")
+            turn_sql = (
+                "coalesce((SELECT e.turn FROM save_points p JOIN conversation_events e "
+                "ON e.session_id = p.session_id AND e.seq = p.first_seq "
+                "WHERE p.session_id = sessions.id AND p.key = ?), max(turn_count, 1))"
+            )
+            turn_args = [turn.key]
         insert = (
             "INSERT INTO conversation_events (session_id, seq, turn, kind, payload, created_at) "
-            f"SELECT id, last_seq + ?, ?, ?, ?, ? FROM sessions WHERE id = ?{guard}"
+            f"SELECT id, last_seq + ?, {turn_sql}, ?, ?, ? FROM sessions WHERE id = ?{guard}"
         )
         max_turn = 0
         for offset, event in enumerate(events, start=1):
             payload = encode_payload(event.payload)
             kind = check_text(event.kind, "event kind")
-            args = [offset, event.turn, kind, payload, now, session_id, *guard_args]
+            turn_values = [event.turn] if turn_args is None else turn_args
+            args = [offset, *turn_values, kind, payload, now, session_id, *guard_args]
             stmts.append((insert, args))
             max_turn = max(max_turn, event.turn)
+        if turn is None:
+            turn_update, turn_update_args = "max(turn_count, ?)", [max_turn]
+        else:  # the turn of the events just inserted (the first of them)
+            turn_update = (
+                "max(turn_count, (SELECT turn FROM conversation_events "
+                "WHERE session_id = sessions.id AND seq = sessions.last_seq + 1))"
+            )
+            turn_update_args = []
         stmts.append(
             (
                 "UPDATE sessions SET last_seq = last_seq + ?, event_count = event_count + ?, "
-                f"turn_count = max(turn_count, ?), updated_at = ? WHERE id = ?{guard}",
-                [count, count, max_turn, now, session_id, *guard_args],
+                f"turn_count = {turn_update}, updated_at = ? WHERE id = ?{guard}",
+                [count, count, *turn_update_args, now, session_id, *guard_args],
             )
         )
+        if state is not None:
+            encoded = encode_payload(state)
+            state_guard = (
+                ""
+                if key is None
+                else " AND (SELECT first_seq + count - 1 FROM save_points "
+                "WHERE session_id = ? AND key = ?) = last_seq"
+            )
+            stmts.append(
+                (
+                    "DELETE FROM session_state WHERE session_id = ? AND EXISTS (SELECT 1 FROM "
+                    f"sessions WHERE id = ?{state_guard})",
+                    [session_id, session_id, *guard_args],
+                )
+            )
+            stmts.append(
+                (
+                    "INSERT INTO session_state (session_id, seq, state, created_at) "
+                    f"SELECT id, last_seq, ?, ? FROM sessions WHERE id = ?{state_guard}",
+                    [encoded, now, session_id, *guard_args],
+                )
+            )
         if key is None:
             stmts.append(("SELECT last_seq FROM sessions WHERE id = ?", [session_id]))
         else:
             stmts.append(
                 (
-                    "SELECT first_seq, count FROM save_points WHERE session_id = ? AND key = ?",
+                    "SELECT p.first_seq, p.count, coalesce(e.turn, 0) FROM save_points p "
+                    "LEFT JOIN conversation_events e ON e.session_id = p.session_id "
+                    "AND e.seq = p.first_seq WHERE p.session_id = ? AND p.key = ?",
                     [session_id, key],
                 )
             )

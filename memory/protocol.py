@@ -20,7 +20,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from memory.portable import ImportOutcome, PortableSession
-from memory.records import Event, EventDraft, SessionInfo, SessionPage, StateSnapshot
+from memory.records import (
+    Event,
+    EventDraft,
+    SaveResult,
+    SessionInfo,
+    SessionPage,
+    StateSnapshot,
+    TurnRef,
+)
 
 __all__ = [
     "EventSearch",
@@ -32,6 +40,7 @@ __all__ = [
     "Porter",
     "SessionCatalog",
     "StateStore",
+    "TurnStore",
 ]
 
 
@@ -193,6 +202,39 @@ class IdempotentStore(Protocol):
 
 
 @runtime_checkable
+class TurnStore(Protocol):
+    """Save points of live turns: turn numbers and checkpoints assigned in the transaction.
+
+    Two writers on one session (a TUI and ``turnkeep ask --session``) each compute turn
+    numbers from their own view; only the database sees both. A save point therefore
+    says *which* turn it belongs to (:class:`~memory.records.NewTurn` or
+    :class:`~memory.records.TurnOf`) and the number is assigned where ``seq`` is.
+    """
+
+    async def store_turn(
+        self,
+        session_id: str,
+        key: str,
+        events: Sequence[EventDraft],
+        *,
+        turn: TurnRef,
+        state: Mapping[str, Any] | None = None,
+    ) -> SaveResult:
+        """Like :meth:`IdempotentStore.store_once`, with the turn assigned inside it.
+
+        The ``turn`` of each draft is ignored: a :class:`~memory.records.NewTurn` save
+        point gets the session's ``turn_count + 1``; a :class:`~memory.records.TurnOf`
+        save point gets the turn of the save point it names (stored earlier). When
+        ``state`` is given it replaces the session's checkpoint (``session_state``) in
+        the same transaction, at the save point's last ``seq``.
+
+        Raises:
+            Same as :meth:`Memory.store`.
+        """
+        ...
+
+
+@runtime_checkable
 class StateStore(Protocol):
     """Lightweight per-session snapshots (checkpoints) of runtime state."""
 
@@ -342,7 +384,14 @@ class EventSearch(Protocol):
 
 @runtime_checkable
 class MemoryBackend(
-    Memory, IdempotentStore, SessionCatalog, StateStore, HealthProbe, Porter, Protocol
+    Memory,
+    IdempotentStore,
+    TurnStore,
+    SessionCatalog,
+    StateStore,
+    HealthProbe,
+    Porter,
+    Protocol,
 ):
     """Everything a backend of this package implements."""
 

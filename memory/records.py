@@ -17,9 +17,13 @@ __all__ = [
     "EVENT_KINDS",
     "Event",
     "EventDraft",
+    "NewTurn",
+    "SaveResult",
     "SessionInfo",
     "SessionPage",
     "StateSnapshot",
+    "TurnOf",
+    "TurnRef",
     "decode_payload",
     "encode_payload",
     "format_ts",
@@ -57,6 +61,43 @@ class EventDraft:
     kind: str
     payload: Mapping[str, Any]
     turn: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class NewTurn:
+    """A save point that starts a new turn: its number is assigned inside the transaction.
+
+    The turn gets ``turn_count + 1`` of its session as read by the transaction that
+    stores it, so two writers on one session never both write "turn 2".
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class TurnOf:
+    """A save point that continues the turn started by an earlier save point.
+
+    Attributes:
+        key: the key of that earlier save point (stored before this one, same session).
+    """
+
+    key: str
+
+
+#: How a save point says which turn its events belong to.
+TurnRef = NewTurn | TurnOf
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    """What storing a save point gave its events.
+
+    Attributes:
+        seqs: the ``seq`` of each event, in order.
+        turn: the turn number they were stored under.
+    """
+
+    seqs: tuple[int, ...]
+    turn: int
 
 
 @dataclass

@@ -330,10 +330,14 @@ class RemoteMemory(LibsqlMemory):
         return self._bounded_client.round_trips
 
     def _store_statements(
-        self, session_id: str, events: Sequence[EventDraft], key: str | None
+        self,
+        session_id: str,
+        events: Sequence[EventDraft],
+        key: str | None,
+        **options: Any,
     ) -> list[tuple[str, list[Any]]]:
         """The save point's batch, refused up front if the server could never take it."""
-        stmts = super()._store_statements(session_id, events, key)
+        stmts = super()._store_statements(session_id, events, key, **options)
         check_request_size(stmts, self.where)
         return stmts
 

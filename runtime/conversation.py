@@ -28,14 +28,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import socket
+import uuid
 import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from memory import EventDraft, MemoryBackend, MemoryLayerError, new_session_id
+from memory import (
+    EventDraft,
+    MemoryBackend,
+    MemoryLayerError,
+    SaveResult,
+    StateSnapshot,
+    TurnOf,
+    TurnRef,
+    new_session_id,
+)
 from memory.records import check_text
+from runtime import payloads
 from runtime.context import fit_units, recall_window, to_units
 from runtime.errors import ProviderConfigError, RuntimeLayerError
 from runtime.persistence import PersistenceWorker
@@ -43,7 +56,7 @@ from runtime.progress import Progress, TurnCancelled, TurnFailed, TurnFinished
 from runtime.providers import Provider, make_provider
 from runtime.settings import Settings
 from runtime.tools import ToolRegistry, default_tools
-from runtime.turn import TurnRunner
+from runtime.turn import Outcome, TurnRunner
 
 __all__ = ["Conversation", "SavedListener"]
 
@@ -51,6 +64,55 @@ __all__ = ["Conversation", "SavedListener"]
 SavedListener = Callable[[Sequence[EventDraft], list[int]], None]
 Clock = Callable[[], datetime]
 _WINDOW_SLACK = 2  # keep up to twice the budget of events in memory between turns
+#: A checkpoint says a turn is running in a process of another host: after this long
+#: without a save point, it is taken to have died.
+_REMOTE_WRITER_STALE_SECONDS = 3600
+#: Most events read back from a checkpoint's window start (the rest pages as before).
+_CHECKPOINT_READ_LIMIT = 2000
+#: Longest wait for a turn's question to be stored before the model is asked anyway.
+QUESTION_SAVE_WAIT = 2.0
+
+
+def _process_started() -> str:
+    """This process's start time in clock ticks since boot (``/proc``), or ``""``."""
+    return _started_of(os.getpid())
+
+
+def _started_of(pid: int) -> str:
+    """A running process's start time (``""`` when it is gone or a zombie)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat = handle.read().decode("ascii", "replace")
+    except OSError:
+        return ""
+    fields = stat.rsplit(")", 1)[-1].split()
+    if not fields or fields[0] in ("Z", "X"):  # exited, not yet reaped by its parent
+        return ""
+    return fields[19] if len(fields) > 19 else ""
+
+
+def writer_identity() -> dict[str, Any]:
+    """Who writes a checkpoint: host, pid and process start (to tell a dead writer)."""
+    return {"host": socket.gethostname(), "pid": os.getpid(), "started": _process_started()}
+
+
+def writer_gone(writer: Any, saved_at: str, now: datetime) -> bool:
+    """Whether the process that recorded a running turn can no longer be running it."""
+    if not isinstance(writer, dict):
+        return True
+    if writer.get("host") != socket.gethostname():
+        try:
+            age = (now - datetime.fromisoformat(saved_at.replace("Z", "+00:00"))).total_seconds()
+        except ValueError:
+            return False
+        return age > _REMOTE_WRITER_STALE_SECONDS
+    pid = writer.get("pid")
+    if not isinstance(pid, int) or pid <= 0:
+        return True
+    if pid == os.getpid():
+        return writer.get("started") != _process_started()
+    started = _started_of(pid)
+    return not started or started != writer.get("started")
 
 
 class _Raised:
@@ -90,6 +152,7 @@ class Conversation:
         window: list[Any],
         tools: ToolRegistry,
         clock: Clock,
+        last_seq: int = 0,
     ) -> None:
         self.session_id = session_id
         self.provider_name = provider.name
@@ -107,6 +170,11 @@ class Conversation:
         self._listeners: list[SavedListener] = []
         self._absorbed: weakref.WeakSet[TurnRunner] = weakref.WeakSet()
         self._unsaved = 0
+        #: The highest seq of the session this conversation has accounted for.
+        self._last_seq = last_seq
+        #: Seqs this conversation stored above ``_last_seq`` (not to be read back).
+        self._own_seqs: set[int] = set()
+        self._runner: TurnRunner | None = None
 
     _needs_title = False
 
@@ -172,6 +240,7 @@ class Conversation:
                     hint="Set TURNKEEP_AGENT__TOOL_CHOICE to auto, none, required or one of: "
                     + (", ".join(registry.names()) or "(no tools)"),
                 )
+            checkpoint = None
             if info is None:
                 session_id = new_session_id()
                 info = await memory.create_session(
@@ -185,9 +254,11 @@ class Conversation:
                         session_id, provider=instance.name, model=instance.model
                     )
                 runner_budget = TurnRunner.budget(settings, instance, registry)
-                window = await recall_window(
+                checkpoint = await memory.load_state(session_id)
+                window = await _resume_window(
                     memory,
                     session_id,
+                    checkpoint,
                     budget=max(runner_budget, 0) * _WINDOW_SLACK,
                     count=instance.count_tokens,
                 )
@@ -206,8 +277,11 @@ class Conversation:
             window=window,
             tools=registry,
             clock=clock or (lambda: datetime.now(UTC)),
+            last_seq=max([info.last_seq, *(int(getattr(e, "seq", 0)) for e in window[-1:])]),
         )
         conversation._needs_title = info.title is None
+        if checkpoint is not None:
+            conversation._mark_interrupted(checkpoint)
         return conversation
 
     # -- what callers use --------------------------------------------------------------
@@ -264,6 +338,7 @@ class Conversation:
             raise RuntimeLayerError("a turn is already running in this conversation")
         if self._needs_title:
             await self._title_from(text)
+        await self._catch_up()
         self.turn += 1
         out: asyncio.Queue[Progress | _Raised | None] = asyncio.Queue()
         runner = TurnRunner(
@@ -277,6 +352,7 @@ class Conversation:
             save=self._save,
             emit=out.put_nowait,
         )
+        self._runner = runner
         runner.begin(self.turn, text)
         task = asyncio.get_running_loop().create_task(
             self._guarded(runner, out), name=f"turnkeep-turn-{self.turn}"
@@ -338,6 +414,7 @@ class Conversation:
         self, runner: TurnRunner, out: asyncio.Queue[Progress | _Raised | None]
     ) -> None:
         try:
+            await self._question_durable()
             await runner.run()
         except BaseException as exc:  # a bug or a stopped worker: the caller must see it
             out.put_nowait(_Raised(exc))
@@ -354,16 +431,115 @@ class Conversation:
             self._window.extend(runner.events)
             self._trim_window()
 
-    def _save(self, drafts: list[EventDraft]) -> None:
+    def _save(self, drafts: list[EventDraft], turn: TurnRef, outcome: Outcome) -> str:
         frozen = tuple(drafts)
+        callbacks: list[Callable[[], None]] = []
 
-        def saved(seqs: list[int]) -> None:
+        def saved(result: SaveResult) -> None:
+            for callback in callbacks:
+                callback()
             self._unsaved -= 1
+            if result.seqs and result.seqs[0] == self._last_seq + 1:
+                self._last_seq = result.seqs[-1]  # nobody else wrote in between
+            elif result.seqs and result.seqs[-1] > self._last_seq:
+                self._own_seqs.update(result.seqs)
+            if not isinstance(turn, TurnOf):
+                self.turn = max(self.turn, result.turn)
             for listener in list(self._listeners):
-                listener(frozen, seqs)
+                listener(frozen, list(result.seqs))
 
-        self._worker.submit(self.session_id, frozen, on_saved=saved)
+        if not isinstance(turn, TurnOf):
+            self._turn_key = uuid.uuid4().hex
+            self._question_saved = question_saved = asyncio.Event()
+            callbacks.append(question_saved.set)
+        key = self._worker.submit(
+            self.session_id,
+            frozen,
+            turn=turn,
+            state=self._checkpoint(outcome),
+            on_result=saved,
+            key=None if isinstance(turn, TurnOf) else self._turn_key,
+        )
         self._unsaved += 1
+        return key
+
+    _turn_key: str | None = None
+    _question_saved: asyncio.Event | None = None
+
+    async def _question_durable(self) -> None:
+        """Wait (bounded) until the turn's question is stored before asking the model.
+
+        The question is the one event a crash could not regenerate; waiting for its
+        commit costs one save point (well under a millisecond on a local file). When
+        the database is failing, the turn goes on after :data:`QUESTION_SAVE_WAIT` and
+        the question stays queued with everything else.
+        """
+        saved = self._question_saved
+        if saved is None or saved.is_set():
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(saved.wait(), QUESTION_SAVE_WAIT)
+
+    def _checkpoint(self, outcome: Outcome) -> dict[str, Any]:
+        """The session's checkpoint, saved with a save point in its transaction.
+
+        ``window_events`` counts the newest events the prompt window holds once this
+        save point is stored: resuming reads them back in one call from the
+        checkpoint's ``seq`` instead of paging backwards through the session.
+        """
+        runner = self._runner
+        in_turn = len(runner.events) if runner is not None and runner not in self._absorbed else 0
+        return {
+            "provider": self._provider.name,
+            "model": self._provider.model,
+            "turn": self.turn,
+            "turn_key": self._turn_key,
+            "outcome": outcome,
+            "window_events": len(self._window) + in_turn,
+            "budget_tokens": TurnRunner.budget(self._settings, self._provider, self._tools),
+            "writer": writer_identity(),
+        }
+
+    async def _catch_up(self) -> None:
+        """Add events other writers stored since this conversation last looked.
+
+        Another process (``turnkeep ask --session``, a second TUI) may append turns to
+        this session; the next prompt must include them. Skipped while a save point of
+        this conversation is in flight (its events could not yet be told from theirs).
+        """
+        if self._unsaved:
+            return
+        try:
+            newer = await self._memory.recall(self.session_id, after=self._last_seq)
+        except MemoryLayerError:
+            return  # the turn's own save points will report database trouble
+        for event in newer:
+            if event.seq not in self._own_seqs:
+                self._window.append(event)
+                self.turn = max(self.turn, event.turn)
+        if newer:
+            self._last_seq = newer[-1].seq
+            self._trim_window()
+        self._own_seqs = {seq for seq in self._own_seqs if seq > self._last_seq}
+
+    def _mark_interrupted(self, checkpoint: StateSnapshot) -> None:
+        """Record an ``interrupted`` event after a turn whose process died mid-turn.
+
+        The checkpoint says a turn was running; if the process that ran it is gone, the
+        turn will never end by itself: mark it, so its question is followed by a
+        visible marker and the prompt stays well-formed.
+        """
+        state = checkpoint.state
+        key = state.get("turn_key")
+        if state.get("outcome") != "running" or not isinstance(key, str):
+            return
+        if not writer_gone(state.get("writer"), checkpoint.created_at, self._clock()):
+            return
+        reason = "the turn stopped when its process ended; nothing more was saved"
+        draft = EventDraft("interrupted", payloads.interrupted(reason), int(state.get("turn") or 1))
+        self._turn_key = key
+        self._window.append(draft)
+        self._save([draft], TurnOf(key), "interrupted")
 
     def _trim_window(self) -> None:
         budget = TurnRunner.budget(self._settings, self._provider, self._tools) * _WINDOW_SLACK
@@ -374,3 +550,27 @@ class Conversation:
             if used > budget:
                 del self._window[:index]
                 return
+
+
+async def _resume_window(
+    memory: MemoryBackend,
+    session_id: str,
+    checkpoint: StateSnapshot | None,
+    *,
+    budget: int,
+    count: Callable[[str], int],
+) -> list[Any]:
+    """The events a resumed conversation's prompt window starts from.
+
+    With a checkpoint, one read from where its window started; without one (older
+    sessions, imports), pages back from the end until the budget is covered.
+    """
+    window_events = None if checkpoint is None else checkpoint.state.get("window_events")
+    if isinstance(window_events, int) and window_events >= 0:
+        start = max(1, checkpoint.seq - window_events + 1) if checkpoint else 1
+        events = await memory.recall(
+            session_id, after=start - 1, limit=_CHECKPOINT_READ_LIMIT, newest=True
+        )
+        if not events or events[0].seq <= start:
+            return events
+    return await recall_window(memory, session_id, budget=budget, count=count)

@@ -38,7 +38,7 @@ import contextlib
 import logging
 import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -50,14 +50,21 @@ from memory.errors import (
     SerializationError,
     StoreConfigError,
 )
-from memory.records import EventDraft, encode_payload
+from memory.records import EventDraft, SaveResult, TurnRef, encode_payload
 from runtime.errors import WorkerStoppedError
 
-__all__ = ["PersistenceWorker", "SavedCallback", "WorkerState", "describe_error"]
+__all__ = [
+    "PersistenceWorker",
+    "ResultCallback",
+    "SavedCallback",
+    "WorkerState",
+    "describe_error",
+]
 
 log = logging.getLogger(__name__)
 
 SavedCallback = Callable[[list[int]], None]
+ResultCallback = Callable[[SaveResult], None]
 Listener = Callable[["WorkerState"], None]
 
 _PERMANENT = (SerializationError, StoreConfigError, MigrationError, NotFoundError)
@@ -97,6 +104,11 @@ class _SavePoint:
     on_saved: SavedCallback | None
     #: Reused on every retry, so a commit hidden by a timeout is not stored twice.
     key: str = field(default_factory=lambda: uuid.uuid4().hex)
+    #: Which turn the events belong to, assigned in the transaction (``None``: as given).
+    turn: TurnRef | None = None
+    #: The session's checkpoint, replaced in the same transaction.
+    state: Mapping[str, object] | None = None
+    on_result: ResultCallback | None = None
 
 
 def describe_error(exc: BaseException) -> str:
@@ -185,7 +197,11 @@ class PersistenceWorker:
         drafts: Sequence[EventDraft],
         *,
         on_saved: SavedCallback | None = None,
-    ) -> None:
+        turn: TurnRef | None = None,
+        state: Mapping[str, object] | None = None,
+        on_result: ResultCallback | None = None,
+        key: str | None = None,
+    ) -> str:
         """Queue one save point; never blocks and never waits on the database.
 
         Args:
@@ -194,6 +210,14 @@ class PersistenceWorker:
                 An empty sequence is ignored.
             on_saved: called on the worker's loop with the assigned ``seq`` values once
                 the save point is committed.
+            turn: number the events' turn in the transaction: a new turn, or the turn of
+                an earlier save point (by the key this method returned for it).
+            state: the session's checkpoint, saved in the same transaction (with ``turn``).
+            on_result: like ``on_saved``, with the seqs and the turn they were stored under.
+            key: the save point's key (default: a new random one); unique per save point.
+
+        Returns:
+            The save point's key (``TurnOf(key)`` lets a later save point join its turn).
 
         Raises:
             SerializationError: a payload cannot be encoded; nothing was queued.
@@ -203,14 +227,26 @@ class PersistenceWorker:
             raise WorkerStoppedError(
                 f"cannot save {len(drafts)} event(s) of session {session_id}: the worker stopped"
             )
+        point = _SavePoint(
+            session_id,
+            tuple(drafts),
+            on_saved,
+            key=key or uuid.uuid4().hex,
+            turn=turn,
+            state=state,
+            on_result=on_result,
+        )
         if not drafts:
-            return
+            return point.key
         for draft in drafts:
             encode_payload(draft.payload)  # refuse now rather than park it later
-        self._queue.append(_SavePoint(session_id, tuple(drafts), on_saved))
+        if state is not None:
+            encode_payload(state)
+        self._queue.append(point)
         self._drained.clear()
         self._wake.set()
         self._update(pending=self._state.pending + len(drafts))
+        return point.key
 
     # A bounded wait is this API's contract (the TUI and CLI pass their own bounds).
     async def flush(self, timeout: float) -> bool:  # noqa: ASYNC109
@@ -268,7 +304,18 @@ class PersistenceWorker:
             point = self._queue[0]
             self._update(status="saving")
             try:
-                seqs = await self._memory.store_once(point.session_id, point.key, point.drafts)
+                result: SaveResult | None = None
+                if point.turn is None:
+                    seqs = await self._memory.store_once(point.session_id, point.key, point.drafts)
+                else:
+                    result = await self._memory.store_turn(
+                        point.session_id,
+                        point.key,
+                        point.drafts,
+                        turn=point.turn,
+                        state=point.state,
+                    )
+                    seqs = list(result.seqs)
             except Exception as exc:
                 if isinstance(exc, MemoryLayerError) and not isinstance(exc, _PERMANENT):
                     attempts += 1
@@ -301,11 +348,14 @@ class PersistenceWorker:
                 last_error=None,
                 saved=self._state.saved + 1,
             )
-            if point.on_saved is not None:
-                try:
+            try:
+                if point.on_saved is not None:
                     point.on_saved(list(seqs))
-                except Exception:
-                    log.exception("an on_saved callback failed")
+                if point.on_result is not None:
+                    turn = result.turn if result is not None else point.drafts[0].turn
+                    point.on_result(SaveResult(tuple(seqs), turn))
+            except Exception:
+                log.exception("an on_saved callback failed")
 
     def _update(self, **changes: object) -> None:
         new = replace(self._state, **changes)  # type: ignore[arg-type]

@@ -16,7 +16,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from memory import EventDraft, MemoryBackend
+from memory import EventDraft, MemoryBackend, NewTurn, TurnOf, TurnRef
+from runtime import payloads
 from runtime.context import MESSAGE_OVERHEAD, fit_units, to_units
 from runtime.errors import ProviderError, ProviderResponseError, ToolError
 from runtime.progress import (
@@ -32,9 +33,14 @@ from runtime.providers.base import ChatRequest, Provider, StreamEnd, TextChunk, 
 from runtime.settings import Settings
 from runtime.tools import ToolContext, ToolRegistry
 
-__all__ = ["TurnRunner", "clean_text", "jsonable"]
+__all__ = ["Outcome", "SaveFn", "TurnRunner", "clean_text", "jsonable"]
 
 _MAX_DEPTH = 100
+
+#: How a turn stands, as recorded in the session's checkpoint.
+Outcome = str  # "running" | "finished" | "cancelled" | "failed"
+#: Hands one save point to the persistence worker (never blocks); returns its key.
+SaveFn = Callable[[list[EventDraft], TurnRef, Outcome], str]
 
 
 def clean_text(text: str) -> str:
@@ -74,7 +80,8 @@ class TurnRunner:
         session_id: the session.
         clock: given to tools (``current_time``).
         window: earlier events of the session (for the prompt), oldest first.
-        save: hands one save point to the persistence worker (never blocks).
+        save: hands one save point to the persistence worker (never blocks), with the
+            turn it belongs to and how the turn stands; returns the save point's key.
         emit: hands one progress value to the caller (never blocks).
     """
 
@@ -88,7 +95,7 @@ class TurnRunner:
         session_id: str,
         clock: Callable[[], datetime],
         window: list[Any],
-        save: Callable[[list[EventDraft]], None],
+        save: SaveFn,
         emit: Callable[[Progress], None],
     ) -> None:
         self._settings = settings
@@ -107,6 +114,8 @@ class TurnRunner:
         self._streamed: list[str] = []
         self._open_call: ToolCallChunk | None = None
         self._ended = False
+        #: The key of the save point holding the question (the turn's first).
+        self._turn_key: str | None = None
 
     @staticmethod
     def budget(settings: Settings, provider: Provider, tools: ToolRegistry) -> int:
@@ -132,9 +141,14 @@ class TurnRunner:
         return self._ended
 
     def begin(self, turn: int, text: str) -> None:
-        """Record the user's message (handed to the worker with the first save point)."""
+        """Record the user's message and hand it to the worker at once, as its own save point.
+
+        The question is the one event of a turn that cannot be regenerated: it is made
+        durable before the model starts, so a crash mid-generation keeps it.
+        """
         self._turn = turn
-        self._add(EventDraft("user", {"role": "user", "content": text}, turn))
+        self._add(EventDraft("user", payloads.user(text), turn))
+        self._flush("running")
 
     async def run(self) -> None:
         """Run the turn to its end: finished, failed (error event) or cancelled."""
@@ -187,15 +201,14 @@ class TurnRunner:
             )
             text, calls, end, timings = await self._stream(request)
             if text or not calls:
-                payload: dict[str, Any] = {
-                    "role": "assistant",
-                    "content": text,
-                    "provider": self._provider.name,
-                    "model": self._provider.model,
-                    "usage": dict(end.usage),
-                    "timings": timings,
-                    "finish_reason": end.finish_reason,
-                }
+                payload = payloads.assistant(
+                    text,
+                    provider=self._provider.name,
+                    model=self._provider.model,
+                    usage=end.usage,
+                    timings=timings,
+                    finish_reason=end.finish_reason,
+                )
                 self._add(EventDraft("assistant", payload, self._turn))
             self._partial = ""
             for call in calls:
@@ -203,7 +216,7 @@ class TurnRunner:
             if not calls or not offer:
                 break
             step += 1
-        self._flush()
+        self._flush("finished")
         self._end(TurnFinished(self._turn, "".join(self._streamed)))
 
     def _prompt(self) -> list[dict[str, Any]]:
@@ -251,13 +264,8 @@ class TurnRunner:
 
     async def _call_tool(self, call: ToolCallChunk, *, allowed: bool) -> None:
         arguments = jsonable(call.arguments)
-        payload: dict[str, Any] = {
-            "call_id": call.call_id,
-            "name": call.name,
-            "arguments": arguments,
-        }
-        if call.arguments_error is not None:
-            payload["raw_arguments"] = clean_text(call.raw_arguments)
+        raw = clean_text(call.raw_arguments) if call.arguments_error is not None else None
+        payload = payloads.tool_call(call.call_id, call.name, arguments, raw_arguments=raw)
         self._add(EventDraft("tool_call", payload, self._turn))
         self._open_call = call
         self._emit(ToolStarted(call.call_id, call.name, arguments))
@@ -275,14 +283,10 @@ class TurnRunner:
                 result = jsonable(await self._tools.call(call.name, arguments, self._context))
             except ToolError as exc:
                 error = clean_text(exc.message)
-        outcome: dict[str, Any] = {"call_id": call.call_id, "name": call.name}
-        if error is None:
-            outcome["result"] = result
-        else:
-            outcome["error"] = error
+        outcome = payloads.tool_result(call.call_id, call.name, result=result, error=error)
         self._add(EventDraft("tool_result", outcome, self._turn))
         self._open_call = None
-        self._flush()  # save point: the call travels with its result
+        self._flush("running")  # save point: the call travels with its result
         self._emit(ToolFinished(call.call_id, call.name, result, error))
 
     # -- endings -----------------------------------------------------------------------
@@ -290,38 +294,29 @@ class TurnRunner:
     def _finish_cancelled(self) -> None:
         call = self._open_call
         if call is not None:
-            self._add(
-                EventDraft(
-                    "tool_result",
-                    {
-                        "call_id": call.call_id,
-                        "name": call.name,
-                        "error": "cancelled before the tool finished",
-                        "cancelled": True,
-                    },
-                    self._turn,
-                )
+            result = payloads.tool_result(
+                call.call_id,
+                call.name,
+                error="cancelled before the tool finished",
+                cancelled=True,
             )
+            self._add(EventDraft("tool_result", result, self._turn))
             self._open_call = None
-        payload: dict[str, Any] = {"role": "assistant", "reason": "cancelled by the user"}
-        if self._partial:
-            payload["partial_content"] = self._partial
-        self._add(EventDraft("cancelled", payload, self._turn))
-        self._flush()
+        self._add(EventDraft("cancelled", payloads.cancelled(self._partial), self._turn))
+        self._flush("cancelled")
 
     def _finish_failed(self, exc: ProviderError) -> None:
-        payload: dict[str, Any] = {
-            "title": exc.title,
-            "message": clean_text(exc.message),
-            "hint": clean_text(exc.hint),
-            "error_type": type(exc).__name__,
-            "provider": self._provider.name,
-            "model": self._provider.model,
-        }
-        if self._partial:
-            payload["partial_content"] = self._partial
+        payload = payloads.error(
+            title=exc.title,
+            message=clean_text(exc.message),
+            hint=clean_text(exc.hint),
+            error_type=type(exc).__name__,
+            provider=self._provider.name,
+            model=self._provider.model,
+            partial=self._partial,
+        )
         self._add(EventDraft("error", payload, self._turn))
-        self._flush()
+        self._flush("failed")
 
     # -- bookkeeping -------------------------------------------------------------------
 
@@ -329,7 +324,10 @@ class TurnRunner:
         self.events.append(draft)
         self._pending.append(draft)
 
-    def _flush(self) -> None:
+    def _flush(self, outcome: Outcome) -> None:
         if self._pending:
             pending, self._pending = self._pending, []
-            self._save(pending)
+            turn: TurnRef = NewTurn() if self._turn_key is None else TurnOf(self._turn_key)
+            key = self._save(pending, turn, outcome)
+            if self._turn_key is None:
+                self._turn_key = key

@@ -122,7 +122,8 @@ def test_sigkill_mid_turn_keeps_every_saved_turn_intact(db: Path, tmp_path: Path
         (3, "tool_result"),
     ]
 
-    # Killed while streaming, before the turn's first save point: the turn is lost whole.
+    # Killed while streaming, before the model's first save point: the question was saved
+    # the moment it was sent, and is kept (the answer being written is lost).
     script = tmp_path / "stream.json"
     script.write_text(json.dumps(HANG_WHILE_STREAMING))
     process = start_ask("--session", session, "--script", str(script), "four")
@@ -130,13 +131,23 @@ def test_sigkill_mid_turn_keeps_every_saved_turn_intact(db: Path, tmp_path: Path
     kill(process)
     after, integrity = read_session(db, session)
     assert integrity == ["ok"]
-    assert [e.payload_json for e in after] == [e.payload_json for e in events]
+    assert [e.payload_json for e in after[:18]] == [e.payload_json for e in events]
+    # Opening the session again marked turn 3 (whose process was killed) interrupted.
+    assert [(e.turn, e.kind) for e in after[18:]] == [(3, "interrupted"), (4, "user")]
+    assert after[19].payload == {"role": "user", "content": "four"}
 
-    # The session goes on with no gap in seq.
+    # The next run sees that turn's process is gone and marks the turn interrupted; the
+    # session goes on with no gap in seq.
     fifth = ask("--session", session, "five")
     assert fifth.returncode == 0, fifth.stderr
     final, integrity = read_session(db, session)
     assert integrity == ["ok"]
     assert_well_formed(final)
-    assert len(final) == 18 + 7
-    assert final[18].payload == {"role": "user", "content": "five"}
+    assert len(final) == 18 + 3 + 7
+    assert [(e.turn, e.kind) for e in final[18:21]] == [
+        (3, "interrupted"),
+        (4, "user"),
+        (4, "interrupted"),
+    ]
+    assert final[21].payload == {"role": "user", "content": "five"}
+    assert final[21].turn == 5

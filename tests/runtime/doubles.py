@@ -6,10 +6,10 @@ whose writes wait until the test opens a gate.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from memory import EventDraft, MemoryBackend
+from memory import EventDraft, MemoryBackend, SaveResult, TurnRef
 from memory.errors import MemoryLayerError, StoreConnectionError
 
 
@@ -60,6 +60,26 @@ class FlakyMemoryDouble:
         self.attempts.append((session_id, kinds, True))
         return seqs
 
+    async def store_turn(
+        self,
+        session_id: str,
+        key: str,
+        events: Sequence[EventDraft],
+        *,
+        turn: TurnRef,
+        state: Mapping[str, Any] | None = None,
+    ) -> SaveResult:
+        kinds = [e.kind for e in events]
+        if self.fail_times > 0:
+            self.fail_times -= 1
+            self.attempts.append((session_id, kinds, False))
+            if self.after_commit:
+                await self._real.store_turn(session_id, key, events, turn=turn, state=state)
+            raise self.error
+        result = await self._real.store_turn(session_id, key, events, turn=turn, state=state)
+        self.attempts.append((session_id, kinds, True))
+        return result
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
 
@@ -84,6 +104,19 @@ class GatedMemoryDouble:
         self.entered.set()
         await self.gate.wait()
         return await self._real.store_once(session_id, key, events)
+
+    async def store_turn(
+        self,
+        session_id: str,
+        key: str,
+        events: Sequence[EventDraft],
+        *,
+        turn: TurnRef,
+        state: Mapping[str, Any] | None = None,
+    ) -> SaveResult:
+        self.entered.set()
+        await self.gate.wait()
+        return await self._real.store_turn(session_id, key, events, turn=turn, state=state)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)

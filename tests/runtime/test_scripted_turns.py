@@ -98,8 +98,10 @@ async def test_each_tool_result_is_its_own_save_point(
     conversation.add_saved_listener(lambda drafts, seqs: saved.append([d.kind for d in drafts]))
     await collect(conversation.send("hi"))
     assert await worker.flush(timeout=10)
+    # The question is its own save point, made the moment it is sent (issue 12).
     assert saved == [
-        ["user", "assistant", "tool_call", "tool_result"],
+        ["user"],
+        ["assistant", "tool_call", "tool_result"],
         ["tool_call", "tool_result"],
         ["assistant"],
     ]
