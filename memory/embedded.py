@@ -15,14 +15,19 @@ weaknesses:
   exponential backoff;
 * the file is checked before it is opened (see :func:`preflight`), so a non-database
   file is reported and never modified;
-* a WAL file removed while the connection uses it is noticed before the next write,
-  which is refused: SQLite would go on committing into the removed file, unseen by any
-  other process and lost on a crash.
+* a database file replaced or removed while the connection uses it (a backup restored
+  with ``mv``, a sync tool's atomic write, an ``rm``) and a WAL file removed under it
+  are noticed before the next write, which is refused: SQLite would go on committing
+  into the old inode or into a WAL that then sits beside a file it does not belong to
+  (corrupting it for every later open). The connection is closed at once (SQLite
+  checkpoints into the old inode and removes its own WAL), nothing more is written,
+  and every later call says why until turnkeep is restarted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
 import stat
@@ -144,6 +149,11 @@ class EmbeddedClient(libsql_client.Client):  # type: ignore[misc]
         self._closed = False
         self._wal_id: tuple[int, int] | None = None
         self._wal_dir_mtime: int | None = None
+        self._db_id: tuple[int, int] | None = None
+        self._db_dir_mtime: int | None = None
+        self._shm_id: tuple[int, int] | None = None
+        #: Why this client refuses every call (the database file went away under it).
+        self._lost: StoreConnectionError | None = None
 
     @property
     def path(self) -> Path:
@@ -160,6 +170,10 @@ class EmbeddedClient(libsql_client.Client):  # type: ignore[misc]
         return await loop.run_in_executor(self._executor, self._call, func)
 
     def _call(self, func: Callable[[sqlite3.Connection], T]) -> T:
+        if self._lost is not None:
+            raise self._lost
+        if self._conn is not None:
+            self._check_database()
         return func(self._connection())
 
     def _connection(self) -> sqlite3.Connection:
@@ -189,6 +203,8 @@ class EmbeddedClient(libsql_client.Client):  # type: ignore[misc]
             conn.execute(f"PRAGMA synchronous = {self._synchronous.upper()}")
             conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # opens the WAL
             self._wal_id = _file_id(self._wal_path)
+            self._db_id = _file_id(self._db_path)
+            self._shm_id = _file_id(Path(f"{self._db_path}-shm"))
         except sqlite3.Error as exc:
             conn.close()
             raise _as_libsql(exc) from exc
@@ -244,7 +260,7 @@ class EmbeddedClient(libsql_client.Client):  # type: ignore[misc]
         """
 
         def write(conn: sqlite3.Connection) -> list[ResultSet]:
-            self._check_wal()
+            self._check_files()
             results = self._retry_busy(lambda: _run_batch(conn, stmts))
             if self._wal_id is None:
                 self._wal_id = _file_id(self._wal_path)
@@ -253,17 +269,50 @@ class EmbeddedClient(libsql_client.Client):  # type: ignore[misc]
         return await self.run(write)
 
     @cached_property
-    def _wal_path(self) -> Path:
+    def _db_path(self) -> Path:
         # Resolved once: every save point checks it, and resolve() costs a system call
         # per path component; SQLite keeps using the file it opened anyway.
-        return Path(f"{self._path.resolve()}-wal")
+        return self._path.resolve()
 
-    def _check_wal(self) -> None:
-        """Refuse to write once the WAL this connection uses is gone from the directory.
+    @cached_property
+    def _wal_path(self) -> Path:
+        return Path(f"{self._db_path}-wal")
 
-        SQLite keeps writing to a WAL file that was deleted under it: the commits look
-        saved, no other process can see them, and a crash loses them. While this
-        connection is open SQLite never removes or replaces the WAL itself.
+    def _check_database(self) -> None:
+        """Refuse every call once the path no longer names the file this connection opened.
+
+        Checked before each call, reads included, so an idle app that polls notices a
+        restored backup within one poll and removes its WAL from beside the new file.
+        Costs one ``stat`` of the directory unless its entries changed.
+        """
+        if self._db_id is None:
+            return
+        changed = os.stat(self._db_path.parent).st_mtime_ns
+        if changed == self._db_dir_mtime and time.time_ns() - changed > _RECENT_NS:
+            return
+        if _file_id(self._db_path) == self._db_id:
+            self._db_dir_mtime = changed
+            return
+        gone = not self._db_path.exists()
+        self._lost = StoreConnectionError(
+            f"the database file {self._path} was "
+            + ("deleted" if gone else "replaced by another file")
+            + " while turnkeep was running; nothing more is written to it, and "
+            "unsaved turns stay queued",
+            hint="Quit and start turnkeep again to use the file now at that path "
+            "(unsaved turns are reported when you quit). Replace or delete a "
+            "database only while turnkeep is not running.",
+        )
+        self._release()
+        raise self._lost
+
+    def _check_files(self) -> None:
+        """Refuse to write once the database or WAL this connection uses left its path.
+
+        SQLite keeps writing to a file that was deleted or replaced under it: the
+        commits look saved, no other process can see them, and a crash loses them; a
+        replaced database gets this connection's WAL beside it, which corrupts it. While
+        this connection is open SQLite never removes or replaces these files itself.
 
         The WAL itself is stat'ed only when its directory changed: querying a file's
         timestamps makes the next write to it take a fine-grained time (Linux multigrain
@@ -316,6 +365,35 @@ class EmbeddedClient(libsql_client.Client):  # type: ignore[misc]
             self._closed = True
             self._executor.submit(self._close_conn).result()
             self._executor.shutdown(wait=True)
+
+    def _release(self) -> None:
+        """Close the connection (on the database thread) after its file went away.
+
+        SQLite does not remove the WAL of a database file that was moved or unlinked
+        (it sees ``SQLITE_READONLY_DBMOVED``), and a WAL left at ``<path>-wal`` would be
+        replayed into whatever file is now at the path, corrupting it. So the WAL and
+        shared-memory files *this connection opened* (same device and inode) are
+        checkpointed into the old file where SQLite allows it, then removed; files
+        another process created at those paths are left alone.
+        """
+        wal_ours = self._wal_id is not None and _file_id(self._wal_path) == self._wal_id
+        shm_path = Path(f"{self._db_path}-shm")
+        shm_ours = self._shm_id is not None and _file_id(shm_path) == self._shm_id
+        conn = self._conn
+        if conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        try:
+            self._close_conn()
+        except sqlite3.Error:
+            self._conn = None
+        for path, ours, expected in (
+            (self._wal_path, wal_ours, self._wal_id),
+            (shm_path, shm_ours, self._shm_id),
+        ):
+            if ours and _file_id(path) == expected:
+                with contextlib.suppress(OSError):
+                    path.unlink()
 
     def _close_conn(self) -> None:
         if self._conn is not None:

@@ -71,6 +71,7 @@ class Tally:
     kills: int = 0
     finished: int = 0
     phases: Counter[str] = field(default_factory=Counter)
+    questions_checked: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -170,6 +171,19 @@ def _one_run(
         elif event.kind != item["kind"] or event.data != item["payload"]:
             outcome.corrupted += 1
             outcome.problem(f"run {marker}: seq {seq} differs from what was reported")
+    if _returned(running) > 0:
+        # The model was answering, so the question had been saved before it started
+        # (issue 12): a turn killed mid-generation keeps its question.
+        asked = [
+            e
+            for e in events
+            if e.kind == "user" and str(e.data.get("content", "")).startswith(f"{marker} ")
+        ]
+        with tally.lock:
+            tally.questions_checked += 1
+        if len(asked) != 1:
+            outcome.lost += 1
+            outcome.problem(f"run {marker}: its question is stored {len(asked)}x, not once")
     if code == 0:
         turns_done = [
             e for e in events if e.kind == "assistant" and f"Done: {marker} " in e.data["content"]
@@ -285,5 +299,8 @@ def run(scale: Scale, workdir: Path) -> Outcome:
         )
         outcome.expect(in_save > 0, "no kill landed while a save was in progress")
         phases = ", ".join(f"{name} {count}" for name, count in sorted(tally.phases.items()))
-        outcome.notes.append(f"kills by phase: {phases}; {tally.finished} runs finished first")
+        outcome.notes.append(
+            f"kills by phase: {phases}; {tally.finished} runs finished first; "
+            f"{tally.questions_checked} runs killed after the model started kept their question"
+        )
     return outcome

@@ -18,7 +18,7 @@ from tests.reliability.report import Scale, format_table
 pytestmark = [pytest.mark.slow, pytest.mark.remote]
 
 #: Scenarios whose load is contention or input rather than injected faults.
-NO_FAULTS = {"writers", "hostile"}
+NO_FAULTS = {"writers", "hostile", "shared_session"}
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
