@@ -32,7 +32,9 @@ from memory.records import (
     SessionPage,
     StateSnapshot,
     TurnRef,
+    check_session_id,
     check_text,
+    check_title,
     decode_payload,
     encode_payload,
     format_ts,
@@ -146,7 +148,7 @@ class EphemeralMemory:
         """See :meth:`memory.protocol.Memory.store`."""
         if not events:
             return []
-        check_text(session_id, "session id")
+        check_session_id(session_id)
         encoded = [(e, encode_payload(e.payload), check_text(e.kind, "event kind")) for e in events]
         async with self._lock:
             now = self._now()
@@ -207,7 +209,10 @@ class EphemeralMemory:
         metadata: Mapping[str, Any] | None = None,
     ) -> SessionInfo:
         """See :meth:`memory.protocol.SessionCatalog.create_session`."""
-        for value, what in ((session_id, "session id"), (title, "title"), (agent, "agent")):
+        check_session_id(session_id)
+        if title is not None:
+            check_title(title)
+        for value, what in ((agent, "agent"),):
             if value is not None:
                 check_text(value, what)
         meta = None if metadata is None else decode_payload(encode_payload(metadata))
@@ -261,7 +266,7 @@ class EphemeralMemory:
 
     async def rename_session(self, session_id: str, title: str) -> SessionInfo:
         """See :meth:`memory.protocol.SessionCatalog.rename_session`."""
-        check_text(title, "title")
+        check_title(title)
         async with self._lock:
             session = self._get(session_id)
             session.info = replace(session.info, title=title)

@@ -35,7 +35,9 @@ from memory.records import (
     StateSnapshot,
     TurnOf,
     TurnRef,
+    check_session_id,
     check_text,
+    check_title,
     decode_payload,
     encode_payload,
     format_ts,
@@ -210,7 +212,7 @@ class LibsqlMemory(LibsqlPorter):
         transaction (``turn_count + 1``, or the turn of the save point referenced), and a
         ``state`` checkpoint replaces the session's previous one in the same batch.
         """
-        check_text(session_id, "session id")
+        check_session_id(session_id)
         now = self._now()
         count = len(events)
         guard, guard_args = "", []
@@ -361,7 +363,10 @@ class LibsqlMemory(LibsqlPorter):
         metadata: Mapping[str, Any] | None = None,
     ) -> SessionInfo:
         """See :meth:`memory.protocol.SessionCatalog.create_session`."""
-        for value, what in ((session_id, "session id"), (title, "title"), (agent, "agent")):
+        check_session_id(session_id)
+        if title is not None:
+            check_title(title)
+        for value, what in ((agent, "agent"),):
             if value is not None:
                 check_text(value, what)
         meta = None if metadata is None else encode_payload(metadata)
@@ -427,7 +432,7 @@ class LibsqlMemory(LibsqlPorter):
 
     async def rename_session(self, session_id: str, title: str) -> SessionInfo:
         """See :meth:`memory.protocol.SessionCatalog.rename_session`."""
-        check_text(title, "title")
+        check_title(title)
         results = await self._batch(
             [
                 ("UPDATE sessions SET title = ? WHERE id = ?", [title, session_id]),

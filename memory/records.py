@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ __all__ = [
     "SessionPage",
     "StateSnapshot",
     "TurnOf",
+    "check_session_id",
+    "check_title",
     "TurnRef",
     "decode_payload",
     "encode_payload",
@@ -42,6 +45,12 @@ EVENT_KINDS: Final = (
     "error",
     "system",
 )
+
+#: The longest session id accepted for new data (ids are shown in tables and typed).
+MAX_ID_CHARS: Final = 256
+#: The longest title accepted (a title is one line in a list, not a document).
+MAX_TITLE_CHARS: Final = 1000
+_ID_FORBIDDEN: Final = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 #: Nesting deeper than this is refused: SQLite's JSON functions stop at 1000 levels and
 #: deeper documents cannot be read back by ``json_extract``.
@@ -290,3 +299,44 @@ def check_text(value: str, what: str) -> str:
     except UnicodeEncodeError as exc:
         raise SerializationError(f"{what} contains a lone surrogate and cannot be stored") from exc
     return value
+
+
+def check_session_id(session_id: str) -> str:
+    """Refuse a session id that could not be shown or typed safely.
+
+    Ids are 1 to :data:`MAX_ID_CHARS` characters of valid Unicode, without control
+    characters, line breaks or bidirectional overrides (they are printed in tables and
+    passed on command lines).
+
+    Raises:
+        SerializationError: the id is empty, too long or holds such characters.
+    """
+    check_text(session_id, "session id")
+    if not session_id or session_id.strip() != session_id:
+        raise SerializationError(
+            f"a session id must be non-empty without surrounding spaces, not {session_id!r}"
+        )
+    if len(session_id) > MAX_ID_CHARS:
+        raise SerializationError(
+            f"a session id may have at most {MAX_ID_CHARS} characters, not {len(session_id):,}"
+        )
+    if _ID_FORBIDDEN.search(session_id):
+        raise SerializationError(
+            "a session id must not contain control characters, line breaks or "
+            f"bidirectional overrides: {session_id.encode('unicode_escape').decode()[:80]!r}"
+        )
+    return session_id
+
+
+def check_title(title: str) -> str:
+    """Refuse a title that is not valid Unicode or longer than :data:`MAX_TITLE_CHARS`.
+
+    Raises:
+        SerializationError: the title cannot be stored as a title.
+    """
+    check_text(title, "title")
+    if len(title) > MAX_TITLE_CHARS:
+        raise SerializationError(
+            f"a title may have at most {MAX_TITLE_CHARS:,} characters, not {len(title):,}"
+        )
+    return title

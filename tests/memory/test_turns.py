@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from memory import EventDraft, MemoryBackend, NewTurn, TurnOf
+from memory import EventDraft, MemoryBackend, NewTurn, SerializationError, TurnOf
 
 
 def user(text: str) -> EventDraft:
@@ -78,3 +78,23 @@ async def test_a_checkpoint_is_saved_with_the_save_point(backend: MemoryBackend)
 async def test_an_empty_turn_save_point_is_refused(backend: MemoryBackend) -> None:
     with pytest.raises(ValueError):
         await backend.store_turn("s1", "q1", [], turn=NewTurn())
+
+
+@pytest.mark.parametrize(
+    "bad_id", ["", " padded", "two\nlines", "esc\x1b[2J", "c1\x9b", "bidi\u202e", "x" * 257]
+)
+async def test_session_ids_that_cannot_be_shown_safely_are_refused(
+    backend: MemoryBackend, bad_id: str
+) -> None:
+    with pytest.raises(SerializationError):
+        await backend.store(bad_id, [user("hello")])
+    with pytest.raises(SerializationError):
+        await backend.create_session(bad_id)
+    assert await backend.count_sessions() == 0
+
+
+async def test_titles_are_bounded(backend: MemoryBackend) -> None:
+    await backend.store("s1", [user("hello")])
+    with pytest.raises(SerializationError, match="at most 1,000 characters"):
+        await backend.rename_session("s1", "t" * 1001)
+    assert (await backend.rename_session("s1", "t" * 1000)).title == "t" * 1000

@@ -88,6 +88,23 @@ def has_surrogate(text: str) -> bool:
     return any(0xD800 <= ord(ch) <= 0xDFFF for ch in text)
 
 
+def bad_id(sid: str) -> bool:
+    """The id policy (issue 11): refused when it could not be shown or typed safely."""
+    controls = any(
+        ord(ch) < 0x20
+        or 0x7F <= ord(ch) <= 0x9F
+        or ch in "\u2028\u2029"
+        or 0x202A <= ord(ch) <= 0x202E
+        or 0x2066 <= ord(ch) <= 0x2069
+        for ch in sid
+    )
+    return has_surrogate(sid) or controls or not sid or sid != sid.strip() or len(sid) > 256
+
+
+def bad_title(title: str) -> bool:
+    return has_surrogate(title) or len(title) > 1000
+
+
 def unstorable(value: Any) -> bool:
     """Whether JSON text of valid Unicode cannot hold ``value`` (the oracle)."""
     stack = [value]
@@ -203,7 +220,7 @@ async def _ids_and_titles(
     try:
         await memory.store(sid, [EventDraft("user", {"content": "hello"})])
     except SerializationError:
-        if not has_surrogate(sid):
+        if not bad_id(sid):
             probe.problem(f"{name}: refused the session id {sid!r}")
         else:  # looking such an id up is refused just as clearly (it cannot exist)
             try:
@@ -214,8 +231,8 @@ async def _ids_and_titles(
             except Exception as exc:
                 probe.problem(f"{name}: recall({sid!r}) raised {type(exc).__name__}: {exc}")
         return
-    if has_surrogate(sid):
-        probe.problem(f"{name}: accepted a session id with a lone surrogate")
+    if bad_id(sid):
+        probe.problem(f"{name}: accepted the session id {sid!r} the id policy refuses")
         return
     info = await memory.get_session(sid)
     if info.id != sid or len(await memory.recall(sid)) < 1:
@@ -225,13 +242,13 @@ async def _ids_and_titles(
     try:
         renamed = await memory.rename_session(sid, marked)
     except SerializationError:
-        if not has_surrogate(title):
+        if not bad_title(marked):
             probe.problem(f"{name}: refused the title {title!r}")
         elif (await memory.get_session(sid)).title == marked:
             probe.problem(f"{name}: a refused title was stored")
         return
-    if has_surrogate(title):
-        probe.problem(f"{name}: accepted a title with a lone surrogate")
+    if bad_title(marked):
+        probe.problem(f"{name}: accepted the title {title!r} the title policy refuses")
         return
     if renamed.title != marked or (await memory.get_session(sid)).title != marked:
         probe.outcome.corrupted += 1
