@@ -52,10 +52,14 @@ def hostile_bundle(session_id: str = "s-hostile") -> dict[str, Any]:
         {"kind": "tool_result", "payload": {"name": "search", "call_id": "c1", "result": HOSTILE}},
         {"kind": "assistant", "payload": {"role": "assistant", "content": HOSTILE}},
         {"kind": "note\x1b]0;KIND\x07", "payload": {"text": HOSTILE}},
-        {"kind": "cancelled", "payload": {"reason": "cancelled by the user",
-                                          "partial_content": HOSTILE}},  # fmt: skip
-        {"kind": "error", "payload": {"title": "Boom", "message": HOSTILE,
-                                      "partial_content": HOSTILE}},  # fmt: skip
+        {
+            "kind": "cancelled",
+            "payload": {"reason": "cancelled by the user", "partial_content": HOSTILE},
+        },  # fmt: skip
+        {
+            "kind": "error",
+            "payload": {"title": "Boom", "message": HOSTILE, "partial_content": HOSTILE},
+        },  # fmt: skip
     ]
     return {
         "format": "turnkeep.sessions",

@@ -85,11 +85,23 @@ def test_show_and_markdown_keep_the_partial_answer(
         "s-partial",
         [
             ("user", {"role": "user", "content": "explain"}),
-            ("cancelled", {"role": "assistant", "reason": "cancelled by the user",
-                           "partial_content": PARTIAL}),  # fmt: skip
+            (
+                "cancelled",
+                {
+                    "role": "assistant",
+                    "reason": "cancelled by the user",
+                    "partial_content": PARTIAL,
+                },
+            ),  # fmt: skip
             ("cancelled", {"reason": "cancelled by the user", "partial_text": OLD_PARTIAL}),
-            ("error", {"title": "Model server unreachable", "message": "connection reset",
-                       "partial_content": PARTIAL + " cut"}),  # fmt: skip
+            (
+                "error",
+                {
+                    "title": "Model server unreachable",
+                    "message": "connection reset",
+                    "partial_content": PARTIAL + " cut",
+                },
+            ),  # fmt: skip
         ],
     )
     path = write_bundle_file(tmp_path / "partial.json", doc)

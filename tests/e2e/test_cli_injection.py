@@ -52,7 +52,9 @@ def turnkeep(*args: str, stdin: str | None = None) -> subprocess.CompletedProces
 
 def clean(result: subprocess.CompletedProcess[str], what: str) -> None:
     found = raw_controls(result.stdout) + raw_controls(result.stderr)
-    assert not found, f"{what} printed raw controls {found[:8]}:\n{result.stdout!r}\n{result.stderr!r}"
+    assert not found, (
+        f"{what} printed raw controls {found[:8]}:\n{result.stdout!r}\n{result.stderr!r}"
+    )
 
 
 def session_of(stderr: str) -> str:
