@@ -42,6 +42,7 @@ SCENARIOS: dict[str, str] = {
     "diskfull": "6 full disk",
     "hostile": "7 hostile input",
     "secrets": "8 secrets",
+    "injection": "9 escape injection",
 }
 _SCRUB = ("TURNKEEP_", "TURSO_", "OPENAI_", "LIBSQL_", "SQLD_")
 
