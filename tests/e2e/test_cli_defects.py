@@ -289,5 +289,9 @@ def test_db_status_creates_nothing_on_a_fresh_machine(isolated_env: Path) -> Non
     result = turnkeep("db", "status", env={"TURNKEEP_DB__PATH": str(configured)})
     assert result.returncode == 0 and "not created yet" in result.stdout
     assert not configured.exists()
+    missing_dir = isolated_env / "no-such-dir" / "x.db"
+    result = turnkeep("db", "status", env={"TURNKEEP_DB__PATH": str(missing_dir)})
+    assert result.returncode == 3 and "does not exist" in result.stdout
+    assert not missing_dir.parent.exists()
     help_text = turnkeep("db", "status", "--help").stdout
     assert "not created yet" in help_text and "creates nothing" in help_text
