@@ -33,6 +33,7 @@ line or field that is wrong (``sessions[2].events[5].seq``).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterable, Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any, Final, NoReturn
@@ -43,6 +44,7 @@ from memory.records import check_text, decode_payload, encode_payload, parse_ts
 __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
+    "MAX_ID_LENGTH",
     "ImportOutcome",
     "PortableEvent",
     "PortableSession",
@@ -59,6 +61,11 @@ FORMAT_NAME: Final = "turnkeep.sessions"
 FORMAT_VERSION: Final = 1
 
 _MAX_INT: Final = 2**63 - 1
+#: The longest session id an import accepts.
+MAX_ID_LENGTH: Final = 128
+#: What a session id in an export file may be made of: every id turnkeep makes (UUIDs)
+#: fits, and nothing that could steer a terminal or break a table does.
+_ID_PATTERN: Final = re.compile(r"[A-Za-z0-9._:-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +324,14 @@ def _session(value: Any, path: str) -> PortableSession:
     session_id: str = _text(raw["id"], f"{path}.id")
     if not session_id:
         _fail(f"{path}.id", "must not be empty")
+    if len(session_id) > MAX_ID_LENGTH:
+        _fail(f"{path}.id", f"is {len(session_id)} characters long; at most {MAX_ID_LENGTH}")
+    if not _ID_PATTERN.fullmatch(session_id):
+        _fail(
+            f"{path}.id",
+            "may only contain letters, digits and . _ : - "
+            "(no spaces, newlines or control characters)",
+        )
     events: list[PortableEvent] = []
     for index, item in enumerate(_list(raw["events"], f"{path}.events")):
         where = f"{path}.events[{index}]"
@@ -383,7 +398,9 @@ def parse_bundle(data: str | bytes) -> tuple[PortableSession, ...]:
         BundleFormatError: the file is not UTF-8, not JSON (names the line and column,
             e.g. a truncated file), of another format or version, or a field is missing,
             of the wrong type or inconsistent (names it, e.g.
-            ``sessions[2].events[5].seq``); or two sessions share an id.
+            ``sessions[2].events[5].seq``); a session id is longer than
+            :data:`MAX_ID_LENGTH` or has characters other than ASCII letters, digits and
+            ``. _ : -``; or two sessions share an id.
     """
     if isinstance(data, bytes):
         try:

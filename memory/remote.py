@@ -432,8 +432,11 @@ async def open_remote(
                 f"{target.display} is not migrated (missing {', '.join(_missing(names))})",
                 hint="Run `turnkeep db migrate`.",
             )
-    except BaseException:
+    except BaseException as exc:
         await client.close()
+        clearer = target.explain(exc)  # a TLS handshake with a local sqld: say what works
+        if clearer is not None:
+            raise clearer from exc
         raise
     return RemoteMemory(
         client,

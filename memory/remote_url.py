@@ -4,6 +4,12 @@
 ``http://`` only for loopback hosts (a token is never sent in clear text over a
 network); a non-loopback host needs a token; credentials never belong in the URL.
 Violations are :class:`~memory.errors.StoreConfigError`.
+
+``libsql://HOST:PORT?tls=0`` (the form the yoyo backend and the README use) means plain
+``ws://`` and is accepted for loopback hosts only; ``?tls=1`` is the default (``wss://``).
+A local sqld speaks no TLS, so a plain ``libsql://127.0.0.1:PORT`` (what sqld prints)
+fails its TLS handshake: :meth:`RemoteTarget.explain` turns that failure into an error
+naming the URLs that work.
 """
 
 from __future__ import annotations
@@ -12,10 +18,11 @@ import base64
 import binascii
 import ipaddress
 import json
+import ssl
 import urllib.parse
 from dataclasses import dataclass
 
-from memory.errors import StoreConfigError
+from memory.errors import StoreConfigError, StoreConnectionError
 
 __all__ = ["RemoteTarget", "is_loopback", "parse_remote_url", "redact_url", "token_access"]
 
@@ -87,6 +94,8 @@ class RemoteTarget:
         host: host name, for messages.
         display: the URL with credentials redacted.
         loopback: whether the host is on this machine.
+        plain_alternative: for a loopback ``libsql://`` URL using TLS, the ``host:port``
+            (and path) to suggest with ``ws://`` when the TLS handshake fails.
     """
 
     url: str
@@ -95,17 +104,77 @@ class RemoteTarget:
     host: str
     display: str
     loopback: bool
+    plain_alternative: str | None = None
+
+    def explain(self, exc: BaseException) -> StoreConnectionError | None:
+        """A clearer error for a failed TLS handshake with a local server, else ``None``.
+
+        A local sqld speaks no TLS; ``libsql://`` means TLS, so the handshake fails with
+        an SSL error that says nothing useful. This names the URLs that work.
+        """
+        if self.plain_alternative is None or not _tls_failure(exc):
+            return None
+        plain = self.plain_alternative
+        return StoreConnectionError(
+            f"cannot reach {self.display}: the server does not speak TLS",
+            hint=f"For a local sqld use ws://{plain} or libsql://{plain}?tls=0.",
+        )
+
+
+def _tls_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` or any exception it was raised from is a TLS/SSL error."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLError) or "SSL" in type(current).__name__:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _tls_setting(parts: urllib.parse.SplitResult, scheme: str, display: str) -> bool | None:
+    """The ``?tls=0|1`` of a ``libsql://`` URL (``None`` when absent).
+
+    Raises:
+        StoreConfigError: any other parameter, a fragment, a repeated or invalid ``tls``,
+            or ``tls`` on another scheme.
+    """
+    if parts.fragment:
+        raise StoreConfigError(f"the database URL {display} has unsupported parameters")
+    if not parts.query:
+        return None
+    try:
+        params = urllib.parse.parse_qsl(parts.query, keep_blank_values=True, strict_parsing=True)
+    except ValueError as exc:
+        raise StoreConfigError(f"the database URL {display} has unsupported parameters") from exc
+    if [name for name, _ in params] != ["tls"]:
+        raise StoreConfigError(
+            f"the database URL {display} has unsupported parameters",
+            hint="Only ?tls=0 (plain ws:// to a local server) or ?tls=1 is understood.",
+        )
+    if scheme != "libsql":
+        raise StoreConfigError(
+            f"?tls= in {display} is only for libsql:// URLs",
+            hint="Use ws:// or wss:// (http:// or https://) to choose directly.",
+        )
+    value = params[0][1]
+    if value not in ("0", "1"):
+        raise StoreConfigError(f"the database URL {display} has tls={value!r}; use tls=0 or tls=1")
+    return value == "1"
 
 
 def parse_remote_url(url: str, *, has_token: bool) -> RemoteTarget:
     """Validate a remote URL against turnkeep's policy.
 
     ``libsql://``, ``wss://`` and ``https://`` are accepted for any host; ``ws://`` and
-    ``http://`` only for loopback hosts. A token is required for non-loopback hosts.
+    ``http://`` (and ``libsql://…?tls=0``) only for loopback hosts. A token is required
+    for non-loopback hosts.
 
     Raises:
         StoreConfigError: the URL is malformed, uses an unsupported or unencrypted scheme
-            for a non-loopback host, embeds credentials, or a token is missing.
+            for a non-loopback host, embeds credentials, has parameters other than
+            ``tls=0|1`` on ``libsql://``, or a token is missing.
     """
     display = redact_url(url)
     try:
@@ -122,13 +191,17 @@ def parse_remote_url(url: str, *, has_token: bool) -> RemoteTarget:
             f"the database URL {display} carries credentials",
             hint="Put the token in TURNKEEP_DB__AUTH_TOKEN (or TURSO_AUTH_TOKEN), not the URL.",
         )
-    if parts.query or parts.fragment:
-        raise StoreConfigError(f"the database URL {display} has unsupported parameters")
     loopback = is_loopback(host)
     if scheme not in _SECURE | _PLAIN:
         raise StoreConfigError(
             f"unsupported database URL scheme {scheme!r} in {display}",
             hint="Use libsql://, wss:// or https:// (ws:// and http:// only on localhost).",
+        )
+    tls = _tls_setting(parts, scheme, display)
+    if tls is False and not loopback:
+        raise StoreConfigError(
+            f"refusing tls=0 with {host}: the auth token would be sent in clear text",
+            hint="Remove ?tls=0: plain connections are only for a server on this machine.",
         )
     if scheme in _PLAIN and not loopback:
         raise StoreConfigError(
@@ -142,9 +215,10 @@ def parse_remote_url(url: str, *, has_token: bool) -> RemoteTarget:
             hint="Set TURNKEEP_DB__AUTH_TOKEN (or TURSO_AUTH_TOKEN).",
         )
     netloc, path = parts.netloc, parts.path
-    secure = scheme in _SECURE
-    client_scheme = "wss" if scheme == "libsql" else scheme
+    secure = scheme in _SECURE and tls is not False
+    client_scheme = ("wss" if secure else "ws") if scheme == "libsql" else scheme
     client_url = urllib.parse.urlunsplit((client_scheme, netloc, path, "", ""))
     ws_url = urllib.parse.urlunsplit(("wss" if secure else "ws", netloc, path, "", ""))
     http_url = urllib.parse.urlunsplit(("https" if secure else "http", netloc, path, "", ""))
-    return RemoteTarget(client_url, ws_url, http_url, host, redact_url(client_url), loopback)
+    plain = netloc + path if scheme == "libsql" and secure and loopback else None
+    return RemoteTarget(client_url, ws_url, http_url, host, redact_url(client_url), loopback, plain)

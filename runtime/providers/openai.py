@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import aiohttp
 from pydantic import SecretStr
 
+from memory.remote_url import is_loopback
 from runtime.errors import (
     ContextOverflowError,
     ModelNotFoundError,
@@ -57,6 +58,23 @@ def _error_message(body: str) -> tuple[str, str]:
     return " ".join(str(error).split())[:300], ""
 
 
+def _refuse_clear_text_key(url: str, api_key: SecretStr | None) -> None:
+    """Refuse to send an API key in clear text over the network (loopback is fine).
+
+    Raises:
+        ProviderConfigError: ``url`` is ``http://`` to a non-loopback host and a key is set.
+    """
+    parts = urlsplit(url)
+    if api_key is None or parts.scheme.lower() != "http" or is_loopback(parts.hostname or ""):
+        return
+    raise ProviderConfigError(
+        f"refusing to send the API key to {redact_base_url(url)} over plain http://: it "
+        "would travel in clear text",
+        hint="Use an https:// base URL (TURNKEEP_AGENT__BASE_URL or OPENAI_BASE_URL); "
+        "http:// is only for a server on this machine (localhost, 127.0.0.1, ::1).",
+    )
+
+
 class OpenAIProvider:
     """An OpenAI-compatible Chat Completions server.
 
@@ -68,7 +86,8 @@ class OpenAIProvider:
         timeout: seconds to wait for the connection and between two stream chunks.
 
     Raises:
-        ProviderConfigError: no model name, or the base URL is not http(s).
+        ProviderConfigError: no model name, the base URL is not http(s), or an API key
+            would be sent over plain ``http://`` to a host that is not this machine.
     """
 
     name = "openai"
@@ -86,7 +105,8 @@ class OpenAIProvider:
         if not model:
             raise ProviderConfigError(
                 "the openai provider needs a model name",
-                hint="Pass --model NAME or set TURNKEEP_AGENT__MODEL.",
+                hint="Set TURNKEEP_AGENT__MODEL=NAME (or agent.model in the config file); "
+                "`turnkeep ask --model NAME` also works for one command.",
             )
         url = (base_url or DEFAULT_BASE_URL).rstrip("/")
         if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
@@ -95,6 +115,7 @@ class OpenAIProvider:
                 hint="Set TURNKEEP_AGENT__BASE_URL or OPENAI_BASE_URL, e.g. "
                 "http://127.0.0.1:8080/v1.",
             )
+        _refuse_clear_text_key(url, api_key)
         self.model = model
         self.base_url = url
         self.where = redact_base_url(url)
@@ -143,8 +164,8 @@ class OpenAIProvider:
         if status == 404 or code == "model_not_found":
             return ModelNotFoundError(
                 f"{self.where} has no model {self.model!r} (HTTP {status}): {message}",
-                hint="Pass --model with a model the server serves, or check "
-                "TURNKEEP_AGENT__BASE_URL (it usually ends in /v1).",
+                hint="Set TURNKEEP_AGENT__MODEL (or `turnkeep ask --model`) to a model the "
+                "server serves, or check TURNKEEP_AGENT__BASE_URL (it usually ends in /v1).",
             )
         if status == 429:
             return ProviderConnectionError(

@@ -44,8 +44,10 @@ def test_status_on_a_fresh_machine_reports_pending_then_migrate_applies(
     }
     assert report["mode"] == "embedded"
     assert report["location"] == str(isolated_env / "data" / "turnkeep" / "turnkeep.db")
-    assert report["reachable"] is True
+    # Issue 11: status creates nothing; it says what the first use will do.
+    assert (report["reachable"], report["exists"]) == (False, False)
     assert report["pending_migrations"] == ["0001.initial-schema", "0002.save-points"]
+    assert not (isolated_env / "data" / "turnkeep").exists()
 
     migrate = turnkeep("db", "migrate")
     assert migrate.returncode == 0, migrate.stderr
@@ -56,9 +58,10 @@ def test_status_on_a_fresh_machine_reports_pending_then_migrate_applies(
 
     human = turnkeep("db", "status")
     assert human.returncode == 0
-    assert "0 pending" in human.stdout
+    assert "0 pending" in human.stdout and "reachable     yes" in human.stdout
     assert "journal mode  wal" in human.stdout
     report = json.loads(turnkeep("db", "status", "--json").stdout)
+    assert (report["reachable"], report["exists"]) == (True, True)
     assert report["applied_migrations"] == ["0001.initial-schema", "0002.save-points"]
     assert report["row_counts"] == {"sessions": 0, "conversation_events": 0, "session_state": 0}
 

@@ -209,7 +209,7 @@ def test_rm_asks_for_confirmation_on_a_terminal(target: Target):
 
     declined = _rm_at_a_terminal(target, b"n\n")
     assert declined.returncode == 1
-    assert "Delete session s-plain 'Lunch plans' (1 turns, 1 events)?" in declined.stderr
+    assert "Delete session s-plain 'Lunch plans' (1 turn, 1 event)?" in declined.stderr
     assert "[y/N]" in declined.stderr and "not deleted" in declined.stderr
     assert target.using(exists)
 

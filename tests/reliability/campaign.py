@@ -42,8 +42,9 @@ SCENARIOS: dict[str, str] = {
     "diskfull": "6 full disk",
     "hostile": "7 hostile input",
     "secrets": "8 secrets",
-    "replaced": "9 replaced/deleted file",
-    "shared_session": "10 two writers, one session",
+    "injection": "9 escape injection",
+    "replaced": "10 replaced/deleted file",
+    "shared_session": "11 two writers, one session",
 }
 _SCRUB = ("TURNKEEP_", "TURSO_", "OPENAI_", "LIBSQL_", "SQLD_")
 

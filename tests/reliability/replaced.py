@@ -1,4 +1,4 @@
-"""Scenario 9: the database file replaced or deleted under a running writer.
+"""Scenario 10: the database file replaced or deleted under a running writer.
 
 People restore a backup with ``cp backup.db new.db && mv new.db turnkeep.db`` and sync
 tools write files the same way; an ``rm`` happens too. A writer (the app's persistence
@@ -93,7 +93,7 @@ async def _round(
 
 
 def run(scale: Scale, workdir: Path) -> Outcome:
-    outcome = Outcome("9 replaced/deleted file")
+    outcome = Outcome("10 replaced/deleted file")
     rounds = max(2, scale.corrupt_rounds * 2)
     env = child_env(workdir / "home")
     with outcome.timed():

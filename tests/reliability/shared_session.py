@@ -1,4 +1,4 @@
-"""Scenario 10: two writers on one session at once (a TUI and ``turnkeep ask --session``).
+"""Scenario 11: two writers on one session at once (a TUI and ``turnkeep ask --session``).
 
 Two lanes run ``turnkeep ask --session ID`` back to back on the same session and the
 same file, so their turns interleave. Expected: every run exits 0; every question is
@@ -21,7 +21,7 @@ __all__ = ["run"]
 
 
 def run(scale: Scale, workdir: Path) -> Outcome:
-    outcome = Outcome("10 two writers, one session")
+    outcome = Outcome("11 two writers, one session")
     workdir.mkdir(parents=True, exist_ok=True)
     db = workdir / "shared.db"
     env = {**child_env(workdir / "home"), "TURNKEEP_DB__PATH": str(db)}

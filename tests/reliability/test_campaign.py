@@ -18,7 +18,7 @@ from tests.reliability.report import Scale, format_table
 pytestmark = [pytest.mark.slow, pytest.mark.remote]
 
 #: Scenarios whose load is contention or input rather than injected faults.
-NO_FAULTS = {"writers", "hostile", "shared_session"}
+NO_FAULTS = {"writers", "hostile", "injection", "shared_session"}
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
@@ -30,5 +30,8 @@ def test_scenario_holds(name: str, tmp_path: Path) -> None:
         assert outcome.faults > 0, f"{name} injected no fault"
     if name == "hostile":
         assert outcome.bad_inputs > 100
+    if name == "injection":
+        assert outcome.bad_inputs >= 10
+        assert "0 raw controls shown" in outcome.load
     if name == "writers":
         assert "4 writer processes" in outcome.load

@@ -22,6 +22,7 @@ from memory.errors import (
 )
 from runtime.errors import RuntimeLayerError, SettingsError
 from runtime.settings import Settings, load_settings
+from tui.safe_text import safe_line
 
 __all__ = [
     "EXIT_CONFIG",
@@ -54,18 +55,23 @@ def exit_code_for(exc: BaseException) -> int:
 
 
 def error_line(exc: BaseException) -> str:
-    """One line for stderr: title, message and what to do."""
-    title = getattr(exc, "title", type(exc).__name__)
-    message = " ".join(str(getattr(exc, "message", exc)).split())
+    """One line for stderr: title, message and what to do.
+
+    A message may quote stored text (a session id, a title), so every part goes through
+    :func:`~tui.safe_text.safe_line`: nothing in it can steer the terminal.
+    """
+    title = safe_line(str(getattr(exc, "title", type(exc).__name__)))
+    message = safe_line(str(getattr(exc, "message", exc)))
     hint = getattr(exc, "hint", None)
-    return f"turnkeep: {title}: {message}" + (f" ({hint})" if hint else "")
+    return f"turnkeep: {title}: {message}" + (f" ({safe_line(str(hint))})" if hint else "")
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse that exits with code 2 and one line on usage errors."""
 
     def error(self, message: str) -> Any:
-        self.exit(EXIT_CONFIG, f"turnkeep: usage error: {message} (see {self.prog} --help)\n")
+        line = f"turnkeep: usage error: {safe_line(message)} (see {safe_line(self.prog)} --help)"
+        self.exit(EXIT_CONFIG, line + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,7 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             raise
         print(
-            f"turnkeep: internal error: {type(exc).__name__}: {exc} (run with --debug)",
+            f"turnkeep: internal error: {type(exc).__name__}: {safe_line(str(exc))} "
+            "(run with --debug)",
             file=sys.stderr,
         )
         return EXIT_OTHER

@@ -43,6 +43,7 @@ from runtime.progress import (
 from runtime.providers import PROVIDER_NAMES
 from runtime.settings import Settings
 from runtime.store import open_memory
+from tui.safe_text import safe_line, safe_text, terminal_json
 
 __all__ = ["ask_command", "register"]
 
@@ -58,7 +59,7 @@ STOP_GRACE = 2.0
 class AskUsageError(SettingsError):
     """``turnkeep ask`` was given arguments it cannot use (exit code 2)."""
 
-    title = "Usage error"
+    title = "usage error"  # lower case, like argparse's own "turnkeep: usage error: ..."
     default_hint = "See turnkeep ask --help."
 
 
@@ -127,16 +128,38 @@ def _exit_code(error: BaseException) -> int:
 
 
 def _event_line(session_id: str, draft: EventDraft, seq: int) -> str:
-    return json.dumps(
+    return terminal_json(
         {
             "session_id": session_id,
             "seq": seq,
             "turn": draft.turn,
             "kind": draft.kind,
             "payload": dict(draft.payload),
-        },
-        ensure_ascii=False,
+        }
     )
+
+
+class _SafeStream:
+    """Neutralises streamed text chunk by chunk (see :mod:`tui.safe_text`).
+
+    Every control character is replaced on its own, so a sequence split across chunks is
+    neutralised too; only a trailing carriage return waits for the next chunk, so that a
+    ``\\r\\n`` line end split in two still becomes a plain newline.
+    """
+
+    def __init__(self) -> None:
+        self._held = ""
+
+    def feed(self, text: str) -> str:
+        text = self._held + text
+        self._held = ""
+        if text.endswith("\r"):
+            text, self._held = text[:-1], "\r"
+        return safe_text(text)
+
+    def finish(self) -> str:
+        held, self._held = self._held, ""
+        return safe_text(held)
 
 
 def _uncancel() -> None:
@@ -188,7 +211,7 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
             script=args.script,
         )
         session_id = conversation.session_id
-        print(f"session: {session_id}", file=err, flush=True)
+        print(f"session: {safe_line(session_id)}", file=err, flush=True)
         if args.json:
 
             def print_saved(drafts: Sequence[EventDraft], seqs: list[int]) -> None:
@@ -197,20 +220,27 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
 
             conversation.add_saved_listener(print_saved)
         line_open = False  # stdout has text without its final newline
+        stream = _SafeStream()
         try:
             async for item in conversation.send(message):
                 if isinstance(item, TextDelta):
                     if not args.json:
-                        out.write(item.text)
-                        out.flush()
-                        line_open = not item.text.endswith("\n")
+                        shown = stream.feed(item.text)
+                        if shown:
+                            out.write(shown)
+                            out.flush()
+                            line_open = not shown.endswith("\n")
                 elif isinstance(item, ToolStarted):
+                    rest = stream.finish()
+                    if rest:
+                        out.write(rest)
+                        line_open = True
                     if line_open:
                         out.write("\n")
                         out.flush()
                         line_open = False
                     arguments = json.dumps(item.arguments, ensure_ascii=False)
-                    print(f"[tool] {item.name} {_clip(arguments)}", file=err, flush=True)
+                    print(f"[tool] {safe_line(item.name)} {_clip(arguments)}", file=err, flush=True)
                 elif isinstance(item, ToolFinished):
                     shown = (
                         item.error
@@ -218,12 +248,20 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
                         else json.dumps(item.result, ensure_ascii=False)
                     )
                     status = "failed" if item.error is not None else "returned"
-                    print(f"[tool] {item.name} {status}: {_clip(shown)}", file=err, flush=True)
+                    print(
+                        f"[tool] {safe_line(item.name)} {status}: {_clip(shown)}",
+                        file=err,
+                        flush=True,
+                    )
                 elif isinstance(item, (TurnFinished, TurnFailed, TurnCancelled)):
                     outcome = item
         except asyncio.CancelledError:
             interrupted = True
             _uncancel()
+        rest = stream.finish()
+        if rest:
+            out.write(rest)
+            line_open = True
         if line_open:
             out.write("\n")
             out.flush()
@@ -237,9 +275,10 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
             _uncancel()
         if not drained or conversation.unsaved_save_points:
             state = worker.state
+            reason = safe_line(state.last_error or "the save did not finish in time")
             print(
-                f"turnkeep: Not saved: {state.pending} event(s) of session {session_id} are "
-                f"not saved yet ({state.last_error or 'the save did not finish in time'}) "
+                f"turnkeep: Not saved: {state.pending} event(s) of session "
+                f"{safe_line(session_id)} are not saved yet ({reason}) "
                 "(check `turnkeep db status`; nothing else was written)",
                 file=err,
                 flush=True,
@@ -258,7 +297,11 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
         await memory.close()
     for session, drafts in unsaved:
         kinds = ", ".join(d.kind for d in drafts)
-        print(f"turnkeep: not saved: session {session}: {kinds}", file=err, flush=True)
+        print(
+            f"turnkeep: not saved: session {safe_line(session)}: {safe_line(kinds)}",
+            file=err,
+            flush=True,
+        )
     if interrupted:
         print(
             "turnkeep: interrupted; the partial turn was saved as cancelled"
@@ -274,10 +317,9 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _clip(text: str, limit: int = 300) -> str:
-    """One line, bounded: tool results can be large (the full result is saved)."""
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    """One line, bounded and neutralised: tool results can be large (all of it is saved)."""
+    return safe_line(text, limit)
 
 
 def _error_line(exc: RuntimeLayerError) -> str:
-    return f"turnkeep: {describe_error(exc)} ({exc.hint})"
+    return safe_line(f"turnkeep: {describe_error(exc)} ({exc.hint})")

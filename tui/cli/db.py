@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from memory import HealthReport
-from runtime.settings import Settings
+from memory.migrate import load_migrations
+from runtime.settings import Settings, default_db_path
 from runtime.store import open_memory
 from tui.cli import backup
 from tui.cli.format import human_size
+from tui.safe_text import safe_line, terminal_json
 
 __all__ = ["register"]
 
@@ -35,7 +37,12 @@ def register(commands: Any) -> None:
         description=(
             "Show where the database is (credentials redacted), whether it is reachable "
             "and how fast, the SQLite/libSQL version, applied and pending migrations, row "
-            "counts, and file and WAL sizes for a local file. Does not apply migrations."
+            "counts, and file and WAL sizes for a local file. Does not apply migrations, "
+            "and creates nothing: when the database file does not exist yet (a fresh "
+            'machine), it says "not created yet" with the location and the migrations '
+            'the first use will apply, and exits 0 (--json: "exists": false, '
+            '"reachable": false). Exit codes: 0 reachable or not created yet, 3 the '
+            "database cannot be reached or opened (or the configured directory is missing)."
         ),
         epilog=(
             "Examples:\n  turnkeep db status\n  turnkeep db status --json | jq .pending_migrations"
@@ -55,17 +62,19 @@ def register(commands: Any) -> None:
     backup.register(sub)
 
 
-def format_report(report: HealthReport) -> str:
-    """The human form of a health report."""
+def format_report(report: HealthReport, *, exists: bool = True) -> str:
+    """The human form of a health report (``exists=False``: the file is not created yet)."""
+    if report.reachable:
+        latency = f" ({report.latency_ms:.2f} ms)" if report.latency_ms is not None else ""
+        reachable = "yes" + latency
+    elif not exists:
+        reachable = NOT_CREATED
+    else:
+        reachable = "no"
     rows: list[tuple[str, str]] = [
         ("mode", report.mode),
         ("location", report.location),
-        (
-            "reachable",
-            ("yes" + (f" ({report.latency_ms:.2f} ms)" if report.latency_ms is not None else ""))
-            if report.reachable
-            else "no",
-        ),
+        ("reachable", reachable),
         ("version", f"SQLite {report.engine_version}" if report.engine_version else "-"),
     ]
     if report.server_version:
@@ -90,21 +99,57 @@ def format_report(report: HealthReport) -> str:
     if report.error:
         rows.append(("error", report.error))
     width = max(len(label) for label, _ in rows)
-    return "\n".join(f"{label.ljust(width)}  {value}" for label, value in rows)
+    return "\n".join(f"{label.ljust(width)}  {safe_line(value)}" for label, value in rows)
+
+
+NOT_CREATED = "not created yet (the first session creates it; `turnkeep db migrate` creates it now)"
+
+
+def _missing_file(settings: Settings) -> Path | None:
+    """The embedded database path when that file does not exist yet, else ``None``."""
+    if not settings.memory.enabled or settings.db.url:
+        return None
+    path = settings.db.resolved_path()
+    return None if path.exists() or path.is_symlink() else path
+
+
+def _fresh_report(path: Path, settings: Settings) -> HealthReport:
+    """What ``db status`` says about a database file that does not exist (nothing opened)."""
+    ids = tuple(m.id for m in load_migrations())
+    error = None
+    if path != default_db_path() and not path.parent.is_dir():
+        error = f"the directory {path.parent} does not exist"
+    return HealthReport(
+        mode=settings.mode,
+        location=str(path),
+        reachable=False,
+        latency_ms=None,
+        engine_version=None,
+        pending_migrations=ids,
+        error=error,
+    )
 
 
 async def status_command(args: argparse.Namespace, settings: Settings) -> int:
-    """``turnkeep db status [--json]``."""
-    memory = await open_memory(settings, migrate=False, verify=False)
-    try:
-        report = await memory.health()
-    finally:
-        await memory.close()
-    if args.json:
-        print(json.dumps(report.as_dict(), indent=2))
+    """``turnkeep db status [--json]``: never creates the database (see its --help)."""
+    missing = _missing_file(settings)
+    if missing is not None:
+        report = _fresh_report(missing, settings)
+        code = 3 if report.error else 0
     else:
-        print(format_report(report))
-    return 0 if report.reachable else 3
+        memory = await open_memory(settings, migrate=False, verify=False)
+        try:
+            report = await memory.health()
+        finally:
+            await memory.close()
+        code = 0 if report.reachable else 3
+    if args.json:
+        doc = report.as_dict()
+        doc["exists"] = missing is None
+        print(terminal_json(doc, indent=2))
+    else:
+        print(format_report(report, exists=missing is None))
+    return code
 
 
 async def migrate_command(args: argparse.Namespace, settings: Settings) -> int:

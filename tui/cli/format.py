@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-__all__ = ["human_size", "relative_time"]
+__all__ = ["human_size", "plural", "relative_time"]
 
 
 def human_size(size: int | None) -> str:
@@ -32,3 +32,8 @@ def relative_time(moment: datetime, now: datetime | None = None) -> str:
     if seconds < 7 * 86400:
         return f"{round(seconds / 86400)} d ago"
     return moment.strftime("%Y-%m-%d")
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``1 turn``, ``2 turns``, ``0 sessions`` (``many`` for irregular plurals)."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"

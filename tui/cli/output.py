@@ -10,12 +10,14 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TextIO
 
-from memory import MemoryBackend
+from memory import BundleFormatError, MemoryBackend
 from runtime.errors import RuntimeLayerError, SettingsError
 from runtime.settings import Settings
 from runtime.store import open_memory
+from tui.cli.format import human_size
 
 __all__ = [
+    "MAX_IMPORT_BYTES",
     "OutputError",
     "UsageError",
     "atomic_text",
@@ -26,10 +28,18 @@ __all__ = [
 ]
 
 
+#: The largest input ``read_input`` accepts (1 GiB): an export of that size is far past
+#: anything turnkeep writes in practice, and reading stops there instead of exhausting
+#: memory on an endless stream (``/dev/zero``, a FIFO that never closes).
+MAX_IMPORT_BYTES = 1 << 30
+#: Bytes read per chunk.
+_CHUNK = 1 << 20
+
+
 class UsageError(SettingsError):
     """The command was given something it cannot use (exit code 2, like a usage error)."""
 
-    title = "Usage error"
+    title = "usage error"  # lower case, like argparse's own "turnkeep: usage error: ..."
     default_hint = "See the command's --help."
 
 
@@ -123,19 +133,67 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def read_input(name: str) -> bytes:
-    """Read a whole input file, or standard input for ``-``.
+    """Read a whole export file, or standard input for ``-``, bounded in size.
+
+    Reads in chunks, so a FIFO, a pipe or a device is handled like a file: what cannot
+    be the start of a JSON document (``/dev/zero``'s NUL bytes, random data) is refused
+    at the first chunk, and nothing past :data:`MAX_IMPORT_BYTES` is ever held.
 
     Raises:
-        UsageError: the file does not exist or cannot be read.
+        UsageError: the file does not exist or cannot be read, or is larger than
+            :data:`MAX_IMPORT_BYTES`.
+        BundleFormatError: it does not start like a JSON document.
     """
-    if name == "-":
-        return sys.stdin.buffer.read()
-    path = Path(name).expanduser()
+    path = None if name == "-" else Path(name).expanduser()
+    shown = "standard input" if path is None else str(path)
     try:
-        return path.read_bytes()
+        handle = sys.stdin.buffer if path is None else open(path, "rb")  # noqa: SIM115
     except FileNotFoundError as exc:
-        raise UsageError(f"{path} does not exist") from exc
+        raise UsageError(f"{shown} does not exist") from exc
     except IsADirectoryError as exc:
-        raise UsageError(f"{path} is a directory") from exc
+        raise UsageError(f"{shown} is a directory") from exc
     except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
+        raise UsageError(f"cannot read {shown}: {exc.strerror}") from exc
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        while True:
+            chunk = handle.read(_CHUNK)
+            if not chunk:
+                break
+            if not chunks:
+                _check_start(chunk, shown)
+            total += len(chunk)
+            if total > MAX_IMPORT_BYTES:
+                raise UsageError(
+                    f"{shown} is larger than the import limit of {human_size(MAX_IMPORT_BYTES)}",
+                    hint="Export and import fewer sessions at a time.",
+                )
+            chunks.append(chunk)
+    except OSError as exc:
+        raise UsageError(f"cannot read {shown}: {exc.strerror or exc}") from exc
+    finally:
+        if path is not None:
+            handle.close()
+    return b"".join(chunks)
+
+
+def _check_start(chunk: bytes, shown: str) -> None:
+    """Refuse input whose first bytes cannot begin a JSON export (after a BOM/whitespace).
+
+    Raises:
+        BundleFormatError: naming the line and column, like any other malformed file.
+    """
+    body = chunk.removeprefix(b"\xef\xbb\xbf")
+    head = body.lstrip(b" \t\r\n")
+    if not head or head[:1] == b"{":
+        return
+    skipped = body[: len(body) - len(head)]
+    line = skipped.count(b"\n") + 1
+    column = len(skipped) - (skipped.rfind(b"\n") + 1) + 1
+    where = f"line {line} column {column}"
+    raise BundleFormatError(
+        f"{where}: {shown} is not a turnkeep export: it starts with byte 0x{head[0]:02x}, "
+        "not a JSON object",
+        where=where,
+    )

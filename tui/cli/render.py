@@ -1,8 +1,14 @@
 """Human renderings of sessions: the ``sessions show`` transcript and the Markdown export.
 
 Payloads are free-form JSON objects; these helpers read the fields the runtime writes
-(``content``, tool ``name``/``arguments``/``call_id``, ``result``/``output``, ``error``)
-and fall back to showing the whole payload, so an unexpected event is never hidden.
+(``content``, tool ``name``/``arguments``/``call_id``, ``result``/``output``, ``error``,
+and the ``partial_content`` of a cancelled or failed turn: older rows call it
+``partial_text``) and fall back to showing the whole payload, so an unexpected event is
+never hidden.
+
+Everything stored is untrusted: the terminal transcript and the Markdown pass it through
+:func:`~tui.safe_text.safe_text` (bodies) and :func:`~tui.safe_text.safe_line` (titles,
+ids, labels), so no escape sequence, C1 control or bidi override is ever written raw.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from typing import Any
 
 from memory import SessionInfo
 from memory.portable import PortableSession
+from tui.cli.format import plural
+from tui.safe_text import safe_line, safe_text
 
 __all__ = ["EventView", "markdown_session", "transcript_event", "transcript_header", "view"]
 
@@ -37,6 +45,7 @@ class EventView:
         label: e.g. ``Tool call``.
         detail: the tool name and call id, if any.
         text: prose (user/assistant messages, error messages), or ``None``.
+        partial: what the model had written before the turn was cancelled or failed.
         code: a block to show verbatim (tool arguments and results), or ``None``.
         lang: the code block's language (``json`` or empty).
     """
@@ -46,6 +55,11 @@ class EventView:
     text: str | None
     code: str | None
     lang: str
+    partial: str | None = None
+
+
+#: Titles and ids in a transcript's header are cut to this many characters.
+HEADER_LIMIT = 200
 
 
 def _pretty(value: Any) -> str:
@@ -108,7 +122,8 @@ def view(kind: str, payload: Mapping[str, Any]) -> EventView:
         return EventView(label, detail, text, code, lang)
     if kind in ("error", "cancelled"):
         message = _first(payload, "message", "error", "reason", "content")
-        return EventView(label, detail, _text(message) or "", None, "")
+        partial = _text(_first(payload, "partial_content", "partial_text"))
+        return EventView(label, detail, _text(message) or "", None, "", partial or None)
     content = _text(payload.get("content"))
     if content is None or kind not in ("user", "assistant", "system"):
         return EventView(label, detail, content, _pretty(dict(payload)), "json")
@@ -124,24 +139,31 @@ def _indent(text: str) -> str:
 
 def transcript_header(info: SessionInfo) -> str:
     """The lines above a transcript: title, id, provider/model, counts, times."""
-    model = " / ".join(p for p in (info.provider, info.model) if p) or "-"
+    model = safe_line(" / ".join(p for p in (info.provider, info.model) if p) or "-")
+    title = safe_line(info.title, HEADER_LIMIT) if info.title else "(untitled)"
+    counts = f"{plural(info.turns, 'turn')} · {plural(info.events, 'event')}"
     return (
-        f"{info.title or '(untitled)'}\n"
-        f"  id {info.id}\n"
-        f"  model {model} · {info.turns} turns · {info.events} events\n"
-        f"  created {info.created_at} · last activity {info.updated_at}"
+        f"{title}\n"
+        f"  id {safe_line(info.id, HEADER_LIMIT)}\n"
+        f"  model {model} · {counts}\n"
+        f"  created {safe_line(info.created_at)} · last activity {safe_line(info.updated_at)}"
     )
 
 
 def transcript_event(seq: int, kind: str, payload: Mapping[str, Any], created_at: str) -> str:
     """One event of the terminal transcript."""
     shown = view(kind, payload)
-    head = f"#{seq} {shown.label}" + (f" {shown.detail}" if shown.detail else "")
-    lines = [f"{head}  ·  {created_at}"]
+    head = f"#{seq} {safe_line(shown.label)}" + (
+        f" {safe_line(shown.detail)}" if shown.detail else ""
+    )
+    lines = [f"{head}  ·  {safe_line(created_at)}"]
     if shown.text is not None:
-        lines.append(_indent(shown.text))
+        lines.append(_indent(safe_text(shown.text)))
+    if shown.partial is not None:
+        lines.append("    partial answer:")
+        lines.append(_indent(_indent(safe_text(shown.partial))))
     if shown.code is not None:
-        lines.append(_indent(shown.code))
+        lines.append(_indent(safe_text(shown.code)))
     return "\n".join(lines)
 
 
@@ -160,27 +182,31 @@ def _quote(text: str) -> str:
 
 def _md_event(kind: str, payload: Mapping[str, Any]) -> str:
     shown = view(kind, payload)
-    head = f"**{shown.label}**"
+    head = f"**{safe_line(shown.label)}**"
     if shown.detail:
-        head += f" `{shown.detail}`"
+        head += f" `{safe_line(shown.detail)}`"
     parts = [head]
     if shown.text is not None:
-        parts.append(_quote(shown.text) if kind == "user" else shown.text)
+        text = safe_text(shown.text)
+        parts.append(_quote(text) if kind == "user" else text)
+    if shown.partial is not None:
+        parts.append("Partial answer:")
+        parts.append(_quote(safe_text(shown.partial)))
     if shown.code is not None:
-        parts.append(_fence(shown.code, shown.lang))
+        parts.append(_fence(safe_text(shown.code), shown.lang))
     return "\n\n".join(parts)
 
 
 def markdown_session(session: PortableSession) -> str:
     """A session as Markdown: a heading per turn, tool calls and results in fenced blocks."""
-    model = " / ".join(p for p in (session.provider, session.model) if p) or "-"
+    model = safe_line(" / ".join(p for p in (session.provider, session.model) if p) or "-")
     lines = [
-        f"# {session.title or 'Untitled session'}",
+        f"# {safe_line(session.title) if session.title else 'Untitled session'}",
         "",
-        f"- Session: `{session.id}`",
+        f"- Session: `{safe_line(session.id)}`",
         f"- Model: {model}",
-        f"- Created: {session.created_at}",
-        f"- Last activity: {session.updated_at}",
+        f"- Created: {safe_line(session.created_at)}",
+        f"- Last activity: {safe_line(session.updated_at)}",
         f"- Turns: {session.turns} · Events: {len(session.events)}",
     ]
     blocks = ["\n".join(lines)]

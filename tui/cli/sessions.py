@@ -8,7 +8,6 @@ session does not exist, 2 on a usage error, 3 when the database cannot be reache
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
@@ -16,9 +15,10 @@ from memory import SessionInfo
 from memory.records import parse_ts
 from runtime.settings import Settings
 from tui.cli import transfer
-from tui.cli.format import relative_time
+from tui.cli.format import plural, relative_time
 from tui.cli.output import UsageError, opened, utf8_stdout
 from tui.cli.render import transcript_event, transcript_header
+from tui.safe_text import safe_line, terminal_json
 
 __all__ = ["register", "session_json"]
 
@@ -28,6 +28,12 @@ DEFAULT_LIMIT = 20
 PAGE = 200
 #: Events fetched per page by ``sessions show``.
 EVENT_PAGE = 500
+#: ``sessions list`` cuts ids, models and titles to these widths (ending in ``…``).
+ID_WIDTH = 40
+MODEL_WIDTH = 32
+TITLE_WIDTH = 80
+#: The longest title ``sessions rename`` accepts.
+MAX_TITLE = 500
 
 _RAW = argparse.RawDescriptionHelpFormatter
 
@@ -68,7 +74,10 @@ def register(commands: Any) -> None:
         description=(
             "List sessions, newest activity first: id, last activity, turns, events, "
             f"provider/model and title. Shows {DEFAULT_LIMIT} unless --limit or --all is "
-            "given; reads page by page, so it stays fast on large databases. With --json, "
+            "given; reads page by page, so it stays fast on large databases. Long ids, "
+            f"models and titles are cut to {ID_WIDTH}, {MODEL_WIDTH} and {TITLE_WIDTH} "
+            "characters (ending in …) and control characters are shown as visible "
+            "symbols; --json prints them whole. With --json, "
             "prints one JSON array of objects with the keys id, title, created_at, "
             "updated_at, turns, events, provider, model (and agent)."
         ),
@@ -119,7 +128,7 @@ def register(commands: Any) -> None:
     rename = sub.add_parser(
         "rename",
         help="set a session's title",
-        description="Set the title of session ID to TITLE.",
+        description=f"Set the title of session ID to TITLE (at most {MAX_TITLE} characters).",
         epilog='Example:\n  turnkeep sessions rename ID "Refactor the parser"',
         formatter_class=_RAW,
     )
@@ -171,12 +180,12 @@ def _rows(sessions: tuple[SessionInfo, ...]) -> list[tuple[str, ...]]:
         model = "/".join(p for p in (info.provider, info.model) if p) or "-"
         rows.append(
             (
-                info.id,
+                safe_line(info.id, ID_WIDTH),
                 relative_time(parse_ts(info.updated_at)),
                 str(info.turns),
                 str(info.events),
-                model,
-                " ".join(info.title.split()) if info.title else "(untitled)",
+                safe_line(model, MODEL_WIDTH),
+                safe_line(info.title, TITLE_WIDTH) if info.title else "(untitled)",
             )
         )
     return rows
@@ -200,7 +209,7 @@ async def list_command(args: argparse.Namespace, settings: Settings) -> int:
             if args.json:
                 for info in page.sessions:
                     prefix = "[\n  " if shown == 0 else ",\n  "
-                    out.write(prefix + json.dumps(session_json(info), ensure_ascii=False))
+                    out.write(prefix + terminal_json(session_json(info)))
                     shown += 1
             else:
                 rows = _rows(page.sessions)
@@ -223,7 +232,7 @@ async def list_command(args: argparse.Namespace, settings: Settings) -> int:
         out.write("\n]\n" if shown else "[]\n")
     elif shown == 0:
         if args.filter:
-            out.write(f"no sessions with {args.filter!r} in the title\n")
+            out.write(f"no sessions with {safe_line(repr(args.filter))} in the title\n")
         else:
             out.write("no sessions yet: start one with `turnkeep` or `turnkeep ask MESSAGE`\n")
     elif more:
@@ -261,7 +270,7 @@ async def show_command(args: argparse.Namespace, settings: Settings) -> int:
                         "created_at": event.created_at,
                         "payload": event.payload,
                     }
-                    out.write(json.dumps(line, ensure_ascii=False) + "\n")
+                    out.write(terminal_json(line) + "\n")
                     continue
                 if event.turn != turn:
                     turn = event.turn
@@ -282,9 +291,13 @@ async def rename_command(args: argparse.Namespace, settings: Settings) -> int:
     title = args.title.strip()
     if not title:
         raise UsageError("the title must not be empty")
+    if len(title) > MAX_TITLE:
+        raise UsageError(
+            f"the title is {len(title)} characters long; it may be at most {MAX_TITLE} characters"
+        )
     async with opened(settings) as memory:
         info = await memory.rename_session(args.id, title)
-    print(f"renamed {info.id}: {info.title}")
+    print(f"renamed {safe_line(info.id)}: {safe_line(info.title or '')}")
     return 0
 
 
@@ -292,17 +305,18 @@ async def rm_command(args: argparse.Namespace, settings: Settings) -> int:
     """``turnkeep sessions rm ID [--yes]``."""
     async with opened(settings) as memory:
         info = await memory.get_session(args.id)
+        shown = safe_line(info.id)
         if not args.yes:
             if not sys.stdin.isatty():
                 raise UsageError(
-                    f"refusing to delete session {info.id} without --yes: standard input is "
+                    f"refusing to delete session {shown} without --yes: standard input is "
                     "not a terminal",
-                    hint=f"Run `turnkeep sessions rm {info.id} --yes` to delete it.",
+                    hint=f"Run `turnkeep sessions rm {shown} --yes` to delete it.",
                 )
-            title = f" {info.title!r}" if info.title else ""
+            title = f" {safe_line(repr(info.title), TITLE_WIDTH)}" if info.title else ""
+            counts = f"{plural(info.turns, 'turn')}, {plural(info.events, 'event')}"
             sys.stderr.write(
-                f"Delete session {info.id}{title} ({info.turns} turns, {info.events} events)? "
-                "This cannot be undone. [y/N] "
+                f"Delete session {shown}{title} ({counts})? This cannot be undone. [y/N] "
             )
             sys.stderr.flush()
             # Read on this thread: a reader thread blocked in readline would keep Ctrl-C
@@ -312,5 +326,5 @@ async def rm_command(args: argparse.Namespace, settings: Settings) -> int:
                 print("not deleted", file=sys.stderr)
                 return 1
         await memory.forget(info.id)
-    print(f"deleted {info.id}")
+    print(f"deleted {shown}")
     return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import re
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any, TextIO
 from memory import PortableSession, parse_bundle, write_bundle
 from memory.portable import FORMAT_NAME, FORMAT_VERSION
 from runtime.settings import Settings
+from tui.cli.format import plural
 from tui.cli.output import (
     UsageError,
     atomic_text,
@@ -26,6 +28,7 @@ from tui.cli.output import (
     utf8_stdout,
 )
 from tui.cli.render import markdown_session
+from tui.safe_text import safe_line
 
 __all__ = ["register"]
 
@@ -46,7 +49,10 @@ def register(sub: Any) -> None:
             "an empty database and exporting again gives the same bytes. Markdown is for "
             "reading and sharing: a heading per turn, tool calls and results in fenced "
             "blocks. Without -o the export goes to standard output; with -o FILE the file "
-            "appears only once complete (owner-only permissions)."
+            "appears only once complete (owner-only permissions) and holds the text exactly "
+            "as stored. On standard output, characters a terminal could act on (C1 controls, "
+            "bidi overrides) are written as JSON \\u escapes: the same data, safe to show. "
+            "Markdown shows control characters as visible symbols."
         ),
         epilog=(
             "Examples:\n"
@@ -81,7 +87,10 @@ def register(sub: Any) -> None:
             "conflict (exit 1) unless --as-new gives every imported session a fresh id. "
             "The whole file is checked first: a malformed, truncated or unknown-version "
             "file is rejected naming the line or field that is wrong, and nothing is "
-            "written. The import itself is one transaction: all sessions or none."
+            "written. The import itself is one transaction: all sessions or none. Files "
+            "larger than 1 GiB are refused (reading stops there), and session ids must be "
+            "1 to 128 characters of letters, digits and . _ : - (ids turnkeep makes always "
+            "are)."
         ),
         epilog=(
             "Examples:\n"
@@ -98,6 +107,29 @@ def register(sub: Any) -> None:
         help="store every imported session under a fresh id (never conflicts)",
     )
     imp.set_defaults(handler=import_command)
+
+
+#: What JSON leaves raw but a terminal may act on: DEL, C1 controls, bidi controls,
+#: line/paragraph separators (as :func:`tui.safe_text.terminal_json` escapes them).
+_TERMINAL_RAW = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+class _TerminalSafe:
+    """Standard output for the JSON export: the same JSON values, nothing raw.
+
+    The export's structure is ASCII, so the characters escaped here can only be inside
+    JSON strings: the output decodes to exactly the same data (and imports identically).
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(_TERMINAL_RAW.sub(_escape, text))
 
 
 @contextlib.contextmanager
@@ -131,14 +163,14 @@ async def export_command(args: argparse.Namespace, settings: Settings) -> int:
             first = await anext(sessions, None)
             sessions = _chain(first, sessions)
         with _destination(args.output, force=args.force) as out:
+            to_stdout = args.output is None or args.output == "-"
+            write = _TerminalSafe(out).write if to_stdout else out.write
             if args.format == "json":
-                count = await write_bundle(sessions, out.write)
+                count = await write_bundle(sessions, write)
             else:
                 count = await _markdown(sessions, out.write)
     if args.output and args.output != "-":
-        print(
-            f"exported {count} session{'s' if count != 1 else ''} to {args.output}", file=sys.stderr
-        )
+        print(f"exported {plural(count, 'session')} to {safe_line(args.output)}", file=sys.stderr)
     return 0
 
 
@@ -163,9 +195,10 @@ async def import_command(args: argparse.Namespace, settings: Settings) -> int:
         outcome = await memory.import_sessions(sessions, as_new=args.as_new)
     if args.as_new:
         for old, new in outcome.imported:
-            print(f"imported {old} as {new}")
-    n = len(outcome.imported)
-    summary = f"imported {n} session{'s' if n != 1 else ''} ({outcome.events} events)"
+            print(f"imported {safe_line(old)} as {safe_line(new)}")
+    summary = (
+        f"imported {plural(len(outcome.imported), 'session')} ({plural(outcome.events, 'event')})"
+    )
     if outcome.unchanged:
         summary += f"; {len(outcome.unchanged)} already present and unchanged"
     print(summary)
