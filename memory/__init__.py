@@ -9,6 +9,7 @@ from memory.connect import open_embedded
 from memory.ephemeral import EphemeralMemory
 from memory.errors import (
     BundleFormatError,
+    ConnectionLostError,
     ImportConflictError,
     MemoryLayerError,
     MigrationError,
@@ -53,6 +54,7 @@ from memory.records import (
 from memory.remote import open_remote, redact_url
 
 __all__ = [
+    "ConnectionLostError",
     "TurnStore",
     "TurnRef",
     "TurnOf",

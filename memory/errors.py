@@ -5,6 +5,7 @@
     MemoryLayerError                  base of everything the memory layer raises
     ├── StoreConfigError              the target itself is invalid (bad URL, token over plain text)
     ├── StoreConnectionError          cannot open / reach / initialise the database
+    │   ├── ConnectionLostError       an open connection broke during a call (retried)
     │   ├── StoreAuthError            the server refused the credentials
     │   ├── NotADatabaseError         the file exists but is not a SQLite database (or is corrupt)
     │   └── StoreTimeoutError         a call got no answer within the configured timeout
@@ -32,6 +33,7 @@ from typing import ClassVar
 
 __all__ = [
     "BundleFormatError",
+    "ConnectionLostError",
     "ImportConflictError",
     "MemoryLayerError",
     "MigrationError",
@@ -73,6 +75,16 @@ class StoreConnectionError(MemoryLayerError):
 
     title = "Cannot open the database"
     default_hint = "Check the database location and that the server is running."
+
+
+class ConnectionLostError(StoreConnectionError):
+    """A connection that was working broke during a call (dropped, closed, expired)."""
+
+    title = "Lost the database connection"
+    default_hint = (
+        "turnkeep reconnects and retries; unsaved turns stay queued. Check the server if "
+        "this goes on."
+    )
 
 
 class StoreAuthError(StoreConnectionError):
@@ -243,7 +255,10 @@ def translate(exc: BaseException, *, where: str, action: str = "query") -> Memor
     if isinstance(exc, (aiohttp.ClientError, ConnectionError, OSError)) and not isinstance(
         exc, sqlite3.Error
     ):
-        return StoreConnectionError(f"cannot reach {where}: {_short(text) or type(exc).__name__}")
+        reason = _short(text) or type(exc).__name__
+        if action == "open":
+            return StoreConnectionError(f"cannot reach {where}: {reason}")
+        return ConnectionLostError(f"cannot reach {where}: {reason}")
     remote = _translate_remote(code, text, where)
     if remote is not None:
         return remote
@@ -263,6 +278,13 @@ def translate(exc: BaseException, *, where: str, action: str = "query") -> Memor
         return QueryError(
             f"{where}: the disk is full", hint="Free disk space; queued turns are kept and retried."
         )
+    if code.startswith(("SQLITE_IOERR", "SQLITE_FULL")) and action == "open":
+        return StoreConnectionError(
+            f"cannot open {where}: the disk refused a read or write ({_short(text)}); "
+            "the disk may be full",
+            hint="Free disk space (or raise the quota or file-size limit), then start "
+            "turnkeep again; nothing was changed.",
+        )
     if code.startswith("SQLITE_IOERR") and action != "open":
         # What a write past a file-size limit (EFBIG) or onto a failing disk gives.
         return QueryError(
@@ -271,12 +293,28 @@ def translate(exc: BaseException, *, where: str, action: str = "query") -> Memor
             "unsaved turns are kept and retried.",
         )
     if code in _CANTOPEN_CODES or (action == "open" and isinstance(exc, sqlite3.Error)):
-        return StoreConnectionError(f"cannot open {where}: {_short(text)}")
-    if code in {"STREAM_EXPIRED", "CLIENT_CLOSED", "WEBSOCKET_CLOSED", "HRANA_WEBSOCKET_ERROR"}:
-        return StoreConnectionError(f"lost the connection to {where}: {_short(text)}")
+        return StoreConnectionError(f"cannot open {where}: {_short(text)}", hint=_hint_for(where))
+    if code == "CLIENT_CLOSED":
+        if action == "open":
+            return StoreConnectionError(f"the connection to {where} closed while opening it")
+        return ConnectionLostError(
+            f"the connection to {where} was closed while a call waited on it (an earlier "
+            "call got no answer, so the connection was replaced)"
+        )
+    if code in {"STREAM_EXPIRED", "WEBSOCKET_CLOSED", "HRANA_WEBSOCKET_ERROR"}:
+        if action == "open":
+            return StoreConnectionError(f"lost the connection to {where}: {_short(text)}")
+        return ConnectionLostError(f"lost the connection to {where}: {_short(text)}")
     if action == "open":
-        return StoreConnectionError(f"cannot open {where}: {_short(text)}")
+        return StoreConnectionError(f"cannot open {where}: {_short(text)}", hint=_hint_for(where))
     return QueryError(f"{where}: {_short(text)}")
+
+
+def _hint_for(where: str) -> str:
+    """What to check when a database cannot be opened: a file's disk, or a server."""
+    if "://" in where:
+        return StoreConnectionError.default_hint
+    return "Check the database path, its permissions and that its disk has free space."
 
 
 #: The code :class:`memory.remote.BoundedClient` gives a write that sqld answered by

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from memory import Memory
+from runtime import payloads
 from runtime.errors import ContextOverflowError
 
 __all__ = [
@@ -66,8 +67,9 @@ def to_units(events: Sequence[EventLike], count: TokenCounter) -> list[ContextUn
 
     ``user``/``assistant``/``system`` become messages; ``tool_call`` events join the
     assistant message before them (or start one); ``tool_result`` becomes a ``tool``
-    message in the unit of its call; a ``cancelled`` event contributes its partial text;
-    ``error`` events and unknown kinds are left out. A call whose result is missing gets
+    message in the unit of its call; a ``cancelled`` or ``error`` event contributes its
+    partial text; other kinds (markers, imported reasoning) are left out. Payloads are
+    read through :mod:`runtime.payloads`. A call whose result is missing gets
     a placeholder result so the prompt stays well-formed.
     """
     units: list[ContextUnit] = []
@@ -76,25 +78,21 @@ def to_units(events: Sequence[EventLike], count: TokenCounter) -> list[ContextUn
         payload = event.payload
         kind = event.kind
         if kind in ("user", "system"):
-            units.append(
-                ContextUnit([{"role": kind, "content": _text(payload.get("content", ""))}])
-            )
+            units.append(ContextUnit([{"role": kind, "content": payloads.message_text(payload)}]))
         elif kind == "assistant":
-            units.append(
-                ContextUnit([{"role": "assistant", "content": _text(payload.get("content", ""))}])
-            )
-        elif kind == "cancelled" and payload.get("partial_content"):
-            units.append(
-                ContextUnit([{"role": "assistant", "content": _text(payload["partial_content"])}])
-            )
+            text = payloads.message_text(payload)
+            units.append(ContextUnit([{"role": "assistant", "content": text}]))
+        elif kind in ("cancelled", "error") and payloads.partial_text(payload):
+            partial = payloads.partial_text(payload) or ""
+            units.append(ContextUnit([{"role": "assistant", "content": partial}]))
         elif kind == "tool_call":
-            call_id = str(payload.get("call_id", ""))
+            call_id = payloads.tool_call_id(payload) or ""
             call = {
                 "id": call_id,
                 "type": "function",
                 "function": {
-                    "name": str(payload.get("name", "")),
-                    "arguments": json.dumps(payload.get("arguments", {}), ensure_ascii=False),
+                    "name": payloads.tool_name(payload),
+                    "arguments": json.dumps(payloads.tool_arguments(payload), ensure_ascii=False),
                 },
             }
             last = units[-1] if units else None
@@ -113,16 +111,17 @@ def to_units(events: Sequence[EventLike], count: TokenCounter) -> list[ContextUn
             unit.open_calls.add(call_id)
             by_call[call_id] = unit
         elif kind == "tool_result":
-            call_id = str(payload.get("call_id", ""))
+            call_id = payloads.tool_call_id(payload) or ""
             owner = by_call.get(call_id)
             if owner is None or call_id not in owner.open_calls:
                 continue  # its call is outside the window (or was never stored)
-            content = payload["result"] if "result" in payload else {"error": payload.get("error")}
+            result, failure = payloads.tool_result_value(payload)
+            content = {"error": failure} if failure is not None else result
             owner.messages.append(
                 {
                     "role": "tool",
                     "tool_call_id": call_id,
-                    "name": str(payload.get("name", "")),
+                    "name": payloads.tool_name(payload),
                     "content": _text(content),
                 }
             )
@@ -167,11 +166,8 @@ def fit_units(units: Sequence[ContextUnit], *, required: int, budget: int) -> li
 
 def event_tokens(event: EventLike, count: TokenCounter) -> int:
     """What one event roughly costs in a prompt."""
-    payload = event.payload
-    for key in ("content", "partial_content", "result"):
-        if key in payload:
-            return MESSAGE_OVERHEAD + count(_text(payload[key]))
-    return MESSAGE_OVERHEAD + count(json.dumps(dict(payload), ensure_ascii=False))
+    text = payloads.searchable_text(event.kind, event.payload, limit=1_000_000)
+    return MESSAGE_OVERHEAD + count(text)
 
 
 async def recall_window(

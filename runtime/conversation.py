@@ -47,7 +47,8 @@ from memory import (
     TurnRef,
     new_session_id,
 )
-from memory.records import check_text
+from memory.errors import SerializationError
+from memory.records import check_session_id, check_text
 from runtime import payloads
 from runtime.context import fit_units, recall_window, to_units
 from runtime.errors import ProviderConfigError, RuntimeLayerError
@@ -221,6 +222,15 @@ class Conversation:
         info = None
         if session_id is not None:
             info = await memory.get_session(session_id)
+            try:
+                check_session_id(session_id)
+            except SerializationError as exc:
+                raise SerializationError(
+                    "this session's id holds characters turnkeep no longer accepts (it was "
+                    f"made by an older version), so it cannot take new turns: {exc}",
+                    hint="Its history stays readable: `turnkeep sessions show` and "
+                    "`turnkeep sessions export` work; continue in a new session.",
+                ) from exc
         if provider_instance is None:
             name = provider or (info.provider if info is not None else None) or agent.provider
             same_provider = info is not None and info.provider == name

@@ -330,7 +330,7 @@ class PersistenceWorker:
                 attempts = 0
                 self._queue.popleft()
                 error = describe_error(exc)
-                log.error("giving up on a save point of session %s: %s", point.session_id, error)
+                log.error("giving up on a save point of session %r: %s", point.session_id, error)
                 self._failed.append((point, error))
                 self._update(
                     status="saving" if self._queue else "idle",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from runtime.settings import Settings
+from tui.safe_text import safe_line
 
 __all__ = ["launch_tui"]
 
@@ -28,7 +29,7 @@ def launch_tui(
         sessions = sorted({session for session, _drafts in app.unsaved})
         print(
             f"turnkeep: {events} event(s) could not be saved before exit "
-            f"(sessions: {', '.join(sessions)}); check `turnkeep db status`",
+            f"(sessions: {safe_line(', '.join(sessions), 400)}); check `turnkeep db status`",
             file=sys.stderr,
         )
         return app.return_code or 1
