@@ -2,7 +2,8 @@
 
 ::
 
-    MemoryLayerError                  base of everything the memory layer raises
+    TitledError                       title + message + hint (also the runtime's base)
+    └── MemoryLayerError              base of everything the memory layer raises
     ├── StoreConfigError              the target itself is invalid (bad URL, token over plain text)
     ├── StoreConnectionError          cannot open / reach / initialise the database
     │   ├── ConnectionLostError       an open connection broke during a call (retried)
@@ -29,11 +30,13 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+from dataclasses import dataclass
 from typing import ClassVar
 
 __all__ = [
     "BundleFormatError",
     "ConnectionLostError",
+    "Explained",
     "ImportConflictError",
     "MemoryLayerError",
     "MigrationError",
@@ -47,20 +50,60 @@ __all__ = [
     "StoreConfigError",
     "StoreConnectionError",
     "StoreTimeoutError",
+    "TitledError",
+    "explain",
     "translate",
 ]
 
 
-class MemoryLayerError(Exception):
-    """Base class of every error the memory layer raises."""
+class TitledError(Exception):
+    """An error a person reads: a short ``title``, the ``message`` and a ``hint``.
 
-    title: ClassVar[str] = "Memory error"
-    default_hint: ClassVar[str] = "Run `turnkeep db status` for details."
+    The one implementation of that shape: :class:`MemoryLayerError` and the runtime's
+    ``RuntimeLayerError`` both derive from it, and :func:`explain` reads any exception
+    into those three parts for every front end.
+    """
+
+    title: ClassVar[str] = "turnkeep error"
+    default_hint: ClassVar[str] = "Run with --debug for details."
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint if hint is not None else self.default_hint
+
+
+@dataclass(frozen=True, slots=True)
+class Explained:
+    """What to tell a person about an error (each part on one line)."""
+
+    title: str
+    message: str
+    hint: str | None
+
+    def line(self) -> str:
+        """``title: message`` on one line."""
+        return f"{self.title}: {self.message}"
+
+
+def explain(error: BaseException) -> Explained:
+    """The title, message and hint of any error; typed errors carry all three.
+
+    Unexpected errors get a generic title and their type name, never a traceback.
+    """
+    if isinstance(error, TitledError):
+        return Explained(error.title, " ".join(error.message.split()), error.hint)
+    text = " ".join(str(error).split()) or type(error).__name__
+    return Explained(
+        "Unexpected error", f"{type(error).__name__}: {text}", "Run with --debug for details."
+    )
+
+
+class MemoryLayerError(TitledError):
+    """Base class of every error the memory layer raises."""
+
+    title: ClassVar[str] = "Memory error"
+    default_hint: ClassVar[str] = "Run `turnkeep db status` for details."
 
 
 class StoreConfigError(MemoryLayerError):

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from memory.errors import TitledError
+
 __all__ = [
     "ContextOverflowError",
     "ModelNotFoundError",
@@ -48,16 +50,11 @@ __all__ = [
 ]
 
 
-class RuntimeLayerError(Exception):
+class RuntimeLayerError(TitledError):
     """Base class of every error the runtime raises."""
 
     title: ClassVar[str] = "turnkeep error"
     default_hint: ClassVar[str] = "Run with --debug for details."
-
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint if hint is not None else self.default_hint
 
 
 class SettingsError(RuntimeLayerError):

@@ -49,6 +49,7 @@ from memory.errors import (
     NotFoundError,
     SerializationError,
     StoreConfigError,
+    explain,
 )
 from memory.records import EventDraft, SaveResult, TurnRef, encode_payload
 from runtime.errors import WorkerStoppedError
@@ -112,10 +113,8 @@ class _SavePoint:
 
 
 def describe_error(exc: BaseException) -> str:
-    """``title: message`` for a typed error, ``TypeName: text`` otherwise (one line)."""
-    title = getattr(exc, "title", type(exc).__name__)
-    message = " ".join(str(getattr(exc, "message", exc)).split())
-    return f"{title}: {message}"
+    """``title: message`` of any error, on one line (see :func:`memory.errors.explain`)."""
+    return explain(exc).line()
 
 
 class PersistenceWorker:

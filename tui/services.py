@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from memory import HealthReport, MemoryBackend
+from memory.errors import explain
 from runtime.settings import Settings
 
 if TYPE_CHECKING:
@@ -38,21 +39,10 @@ def tilde(text: str) -> str:
 
 
 def error_parts(error: BaseException) -> tuple[str, str, str | None]:
-    """Title, message and hint of any error; typed errors carry all three.
-
-    Unexpected errors get a generic title and their type name, never a traceback.
-    """
-    title = getattr(error, "title", None)
-    message = getattr(error, "message", None)
-    hint = getattr(error, "hint", None)
-    if isinstance(title, str) and isinstance(message, str):
-        return title, tilde(message), tilde(hint) if isinstance(hint, str) else None
-    text = str(error) or type(error).__name__
-    return (
-        "Unexpected error",
-        f"{type(error).__name__}: {tilde(text)}",
-        "Run with --debug for details.",
-    )
+    """Title, message and hint of any error, paths written with ``~``, for display."""
+    explained = explain(error)
+    hint = explained.hint
+    return explained.title, tilde(explained.message), tilde(hint) if hint else None
 
 
 @dataclass(frozen=True, slots=True)

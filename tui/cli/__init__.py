@@ -19,6 +19,7 @@ from memory.errors import (
     ReadOnlyError,
     StoreConfigError,
     StoreConnectionError,
+    explain,
 )
 from runtime.errors import RuntimeLayerError, SettingsError
 from runtime.settings import Settings, load_settings
@@ -60,10 +61,9 @@ def error_line(exc: BaseException) -> str:
     A message may quote stored text (a session id, a title), so every part goes through
     :func:`~tui.safe_text.safe_line`: nothing in it can steer the terminal.
     """
-    title = safe_line(str(getattr(exc, "title", type(exc).__name__)))
-    message = safe_line(str(getattr(exc, "message", exc)))
-    hint = getattr(exc, "hint", None)
-    return f"turnkeep: {title}: {message}" + (f" ({safe_line(str(hint))})" if hint else "")
+    explained = explain(exc)
+    line = f"turnkeep: {safe_line(explained.title)}: {safe_line(explained.message)}"
+    return line + (f" ({safe_line(explained.hint)})" if explained.hint else "")
 
 
 class _Parser(argparse.ArgumentParser):
