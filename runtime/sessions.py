@@ -1,0 +1,289 @@
+"""The runtime's door to sessions: what the TUI and the CLI ask for, in their words.
+
+Front ends never call the memory layer: they import its records (``SessionInfo``,
+``Event``, ...) and ask this facade, which owns the backend, the persistence worker
+and the model provider of the process. That keeps one place that knows how a session
+is listed, opened (its newest window and its conversation), renamed, forgotten,
+exported, imported and probed, and one place where later capabilities (search,
+organizing, imports) plug in.
+
+Built once per process from the settings (``await Sessions.open(settings)``) or around
+an already open backend (tests, benchmarks).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from memory import (
+    Event,
+    HealthReport,
+    ImportOutcome,
+    MemoryBackend,
+    NotFoundError,
+    PortableSession,
+    SessionInfo,
+    SessionPage,
+)
+from runtime.settings import Settings
+
+if TYPE_CHECKING:
+    from runtime.conversation import Conversation
+    from runtime.persistence import PersistenceWorker, WorkerState
+    from runtime.providers import Provider
+
+__all__ = ["OpenedSession", "Sessions"]
+
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedSession:
+    """A session as it opens: its catalog row and its newest events (oldest first)."""
+
+    info: SessionInfo
+    events: list[Event]
+
+    @property
+    def has_older(self) -> bool:
+        """Events exist before the first one returned."""
+        return bool(self.events) and self.events[0].seq > 1
+
+
+class Sessions:
+    """Listing, opening, changing and moving sessions, for every front end.
+
+    Args:
+        settings: built once at start-up.
+        memory: the open backend.
+        owns_memory: close ``memory`` in :meth:`close`.
+        clock: the current time (frozen in tests and screenshots).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        memory: MemoryBackend,
+        *,
+        owns_memory: bool = True,
+        clock: Clock | None = None,
+    ) -> None:
+        self.settings = settings
+        self.memory = memory
+        self.clock: Clock = clock or _utc_now
+        self._owns_memory = owns_memory
+        self.worker: PersistenceWorker | None = None
+        self._provider: Provider | None = None
+        self._retired: list[Provider] = []
+
+    @classmethod
+    async def open(
+        cls,
+        settings: Settings,
+        *,
+        migrate: bool = True,
+        verify: bool = True,
+        clock: Clock | None = None,
+    ) -> Sessions:
+        """Open the backend the settings select (no fallback between modes).
+
+        Raises:
+            memory.MemoryLayerError: typed, with a title, message and hint.
+        """
+        from runtime.store import open_memory
+
+        memory = await open_memory(settings, migrate=migrate, verify=verify)
+        return cls(settings, memory, clock=clock)
+
+    # -- reading -----------------------------------------------------------------------
+
+    async def page(
+        self,
+        *,
+        limit: int,
+        after: tuple[str, str] | None = None,
+        title_filter: str | None = None,
+    ) -> SessionPage:
+        """One keyset page of recent sessions, newest activity first."""
+        return await self.memory.list_sessions(
+            limit=limit, after=after, title_filter=title_filter or None
+        )
+
+    async def count(self) -> int:
+        """How many sessions there are."""
+        return await self.memory.count_sessions()
+
+    async def find(self, session_id: str) -> SessionInfo | None:
+        """One session, or ``None``."""
+        return await self.memory.find_session(session_id)
+
+    async def get(self, session_id: str) -> SessionInfo:
+        """One session.
+
+        Raises:
+            NotFoundError: it does not exist.
+        """
+        return await self.memory.get_session(session_id)
+
+    async def latest(self) -> SessionInfo | None:
+        """The session with the most recent activity (``--continue``), or ``None``."""
+        page = await self.memory.list_sessions(limit=1)
+        return page.sessions[0] if page.sessions else None
+
+    async def open_newest(self, session_id: str, limit: int) -> OpenedSession:
+        """A session's row and its newest ``limit`` events: what a screen shows first.
+
+        Raises:
+            NotFoundError: it does not exist.
+        """
+        info = await self.memory.get_session(session_id)
+        events = await self.memory.recall(session_id, limit=limit, newest=True)
+        return OpenedSession(info, events)
+
+    async def older(self, session_id: str, before: int, limit: int) -> list[Event]:
+        """Up to ``limit`` events just before ``before`` (oldest first)."""
+        return await self.memory.recall(session_id, before=before, limit=limit, newest=True)
+
+    async def newer(self, session_id: str, after: int, limit: int | None = None) -> list[Event]:
+        """Up to ``limit`` events just after ``after`` (oldest first)."""
+        return await self.memory.recall(session_id, after=after, limit=limit)
+
+    async def events(
+        self, session_id: str, *, after: int = 0, limit: int | None = None
+    ) -> list[Event]:
+        """A session's events in order, a page at a time."""
+        return await self.memory.recall(session_id, after=after, limit=limit)
+
+    async def health(self) -> HealthReport:
+        """Database health (never raises for an unreachable database)."""
+        return await self.memory.health()
+
+    async def integrity_check(self) -> list[str]:
+        """SQLite's integrity check; ``["ok"]`` when healthy."""
+        return await self.memory.integrity_check()
+
+    # -- changing ----------------------------------------------------------------------
+
+    async def rename(self, session_id: str, title: str) -> SessionInfo:
+        """Set a session's title.
+
+        Raises:
+            NotFoundError: it does not exist.
+            SerializationError: the title cannot be stored (too long, invalid text).
+        """
+        return await self.memory.rename_session(session_id, title)
+
+    async def forget(self, session_id: str) -> None:
+        """Delete a session with its events and state, for good.
+
+        Raises:
+            NotFoundError: it does not exist.
+        """
+        await self.memory.forget(session_id)
+
+    def export(self, session_ids: Sequence[str] | None = None) -> AsyncIterator[PortableSession]:
+        """Whole sessions, for export files (``None``: every session)."""
+        return self.memory.export_sessions(session_ids)
+
+    async def import_(
+        self, sessions: Sequence[PortableSession], *, as_new: bool = False
+    ) -> ImportOutcome:
+        """Write sessions exactly as given, all or nothing."""
+        return await self.memory.import_sessions(sessions, as_new=as_new)
+
+    # -- live turns --------------------------------------------------------------------
+
+    async def start_worker(self, listener: Callable[[WorkerState], None] | None = None) -> None:
+        """Start the persistence worker that stores live turns in the background."""
+        if self.worker is not None:
+            return
+        from runtime.persistence import PersistenceWorker
+
+        worker = PersistenceWorker(self.memory)
+        if listener is not None:
+            worker.add_listener(listener)
+        await worker.start()
+        self.worker = worker
+
+    def provider_for(self, info: SessionInfo | None, *, script: Path | None = None) -> Provider:
+        """The model provider a session's turns run on, made once per process.
+
+        A local GGUF model takes a moment and memory to load; every session of the
+        process shares one instance per (provider, model) as long as it is the one in
+        use, instead of loading it again on every open.
+        """
+        from runtime.providers import make_provider
+
+        agent = self.settings.agent
+        name = (info.provider if info is not None else None) or agent.provider
+        same = info is not None and info.provider == name
+        model = (info.model if same and info is not None else None) or agent.model
+        current = self._provider
+        if (
+            current is not None
+            and script is None
+            and current.name == name
+            and (model is None or current.model == model)
+        ):
+            return current
+        provider = make_provider(agent, name, model=model, script=script)
+        if script is None:
+            self._provider = provider
+            if current is not None:
+                self._retired.append(current)
+        return provider
+
+    async def conversation(self, session_id: str | None) -> Conversation:
+        """Open a session's live conversation (``None`` starts a new session).
+
+        Raises:
+            NotFoundError: ``session_id`` is unknown.
+            ProviderConfigError: the provider cannot be set up.
+            RuntimeError: :meth:`start_worker` was not called.
+        """
+        from runtime.conversation import Conversation
+
+        if self.worker is None:
+            raise RuntimeError("the persistence worker is not running")
+        info = None if session_id is None else await self.memory.get_session(session_id)
+        if session_id is not None and info is None:
+            raise NotFoundError(session_id)
+        return await Conversation.open(
+            self.memory,
+            self.worker,
+            self.settings,
+            session_id,
+            provider_instance=self.provider_for(info),
+            clock=self.clock,
+        )
+
+    async def close(self, save_for: float = 10.0) -> list[tuple[str, list[object]]]:
+        """Save what is queued (for at most ``save_for`` s), then release everything.
+
+        Returns:
+            Save points that could not be stored, ``(session_id, drafts)``.
+        """
+        unsaved: list[tuple[str, list[object]]] = []
+        if self.worker is not None:
+            state = self.worker.state
+            if state.last_error is not None and state.pending:
+                save_for = min(save_for, 2.0)  # the database is failing: do not hang the exit
+            unsaved = [(sid, list(drafts)) for sid, drafts in await self.worker.stop(save_for)]
+            self.worker = None
+        for provider in [*self._retired, *([self._provider] if self._provider else [])]:
+            with contextlib.suppress(Exception):
+                await provider.close()
+        self._retired = []
+        self._provider = None
+        if self._owns_memory:
+            await self.memory.close()
+        return unsaved
