@@ -60,7 +60,8 @@ from memory.migrate import (
     load_migrations,
     missing_schema,
 )
-from memory.remote import auth_refusal, is_loopback, is_reset
+from memory.remote_diagnose import auth_refusal, is_reset
+from memory.remote_url import is_loopback
 
 __all__ = [
     "TOKEN_ENV_VARS",
