@@ -113,7 +113,7 @@ class TurnkeepApp(App[int]):
         await self.push_screen(StartupErrorScreen(self.services, error), self._startup_choice)
 
     def _startup_choice(self, choice: ErrorChoice | None) -> None:
-        from tui.cli import exit_code_for
+        from tui.exit_codes import exit_code_for
         from tui.screens.startup import OpeningScreen
 
         if choice == "retry":

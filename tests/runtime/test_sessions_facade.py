@@ -11,9 +11,7 @@ from tests.conftest import FrozenClock
 from tests.runtime.conftest import make_settings
 
 
-async def test_sessions_open_list_and_share_one_provider(
-    db_path: Path, clock: FrozenClock
-) -> None:
+async def test_sessions_open_list_and_share_one_provider(db_path: Path, clock: FrozenClock) -> None:
     settings = make_settings(provider="scripted", tools=False)
     sessions = Sessions(settings, await open_embedded(db_path, clock=clock), clock=clock)
     await sessions.start_worker()

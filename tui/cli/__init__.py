@@ -13,16 +13,17 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from memory.errors import (
-    MemoryLayerError,
-    MigrationError,
-    ReadOnlyError,
-    StoreConfigError,
-    StoreConnectionError,
-    explain,
-)
-from runtime.errors import RuntimeLayerError, SettingsError
+from memory.errors import MemoryLayerError, explain
+from runtime.errors import RuntimeLayerError
 from runtime.settings import Settings, load_settings
+from tui.exit_codes import (
+    EXIT_CONFIG,
+    EXIT_CONNECTION,
+    EXIT_INTERRUPTED,
+    EXIT_MIGRATION,
+    EXIT_OTHER,
+    exit_code_for,
+)
 from tui.safe_text import safe_line
 
 __all__ = [
@@ -34,25 +35,7 @@ __all__ = [
     "main",
 ]
 
-EXIT_OTHER = 1
-EXIT_CONFIG = 2
-EXIT_CONNECTION = 3
-EXIT_MIGRATION = 4
-EXIT_INTERRUPTED = 130
-
 Handler = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
-
-
-def exit_code_for(exc: BaseException) -> int:
-    """Map a typed error to the documented exit code."""
-    if isinstance(exc, (SettingsError, StoreConfigError)):
-        return EXIT_CONFIG
-    if isinstance(exc, (StoreConnectionError, ReadOnlyError)):
-        # A read-only file or token is an access problem, like a refused token.
-        return EXIT_CONNECTION
-    if isinstance(exc, MigrationError):
-        return EXIT_MIGRATION
-    return EXIT_OTHER
 
 
 def error_line(exc: BaseException) -> str:

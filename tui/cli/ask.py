@@ -43,15 +43,14 @@ from runtime.progress import (
 from runtime.providers import PROVIDER_NAMES
 from runtime.settings import Settings
 from runtime.store import open_memory
+from tui.exit_codes import EXIT_CONFIG, EXIT_CONNECTION, EXIT_INTERRUPTED, EXIT_OTHER
 from tui.safe_text import safe_line, safe_text, terminal_json
 
 __all__ = ["ask_command", "register"]
 
 EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_CONFIG = 2
-EXIT_CONNECTION = 3
-EXIT_INTERRUPTED = 130
+#: The turn failed or was not saved (the same code as any other error).
+EXIT_FAILED = EXIT_OTHER
 #: Seconds the worker may keep draining after the turn's own save deadline.
 STOP_GRACE = 2.0
 

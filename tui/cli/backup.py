@@ -10,8 +10,8 @@ from typing import Any
 from memory import LibsqlMemory, write_bundle
 from memory.backup import backup_embedded
 from runtime.settings import Settings
-from tui.cli.format import human_size
 from tui.cli.output import UsageError, atomic_text, check_output_path, opened
+from tui.format import human_size
 
 __all__ = ["register"]
 

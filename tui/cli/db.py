@@ -12,7 +12,7 @@ from memory.migrate import load_migrations
 from runtime.settings import Settings, default_db_path
 from runtime.store import open_memory
 from tui.cli import backup
-from tui.cli.format import human_size
+from tui.format import human_size
 from tui.safe_text import safe_line, terminal_json
 
 __all__ = ["register"]

@@ -14,7 +14,7 @@ from memory import BundleFormatError, MemoryBackend
 from runtime.errors import RuntimeLayerError, SettingsError
 from runtime.settings import Settings
 from runtime.store import open_memory
-from tui.cli.format import human_size
+from tui.format import human_size
 
 __all__ = [
     "MAX_IMPORT_BYTES",

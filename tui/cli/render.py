@@ -21,7 +21,7 @@ from typing import Any
 
 from memory import SessionInfo
 from memory.portable import PortableSession
-from tui.cli.format import plural
+from tui.format import plural
 from tui.safe_text import safe_line, safe_text
 
 __all__ = ["EventView", "markdown_session", "transcript_event", "transcript_header", "view"]

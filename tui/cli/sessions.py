@@ -15,9 +15,9 @@ from memory import SessionInfo
 from memory.records import parse_ts
 from runtime.settings import Settings
 from tui.cli import transfer
-from tui.cli.format import plural, relative_time
 from tui.cli.output import UsageError, opened, utf8_stdout
 from tui.cli.render import transcript_event, transcript_header
+from tui.format import plural, relative_time
 from tui.safe_text import safe_line, terminal_json
 
 __all__ = ["register", "session_json"]

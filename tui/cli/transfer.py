@@ -18,7 +18,6 @@ from typing import Any, TextIO
 from memory import PortableSession, parse_bundle, write_bundle
 from memory.portable import FORMAT_NAME, FORMAT_VERSION
 from runtime.settings import Settings
-from tui.cli.format import plural
 from tui.cli.output import (
     UsageError,
     atomic_text,
@@ -28,6 +27,7 @@ from tui.cli.output import (
     utf8_stdout,
 )
 from tui.cli.render import markdown_session
+from tui.format import plural
 from tui.safe_text import safe_line
 
 __all__ = ["register"]

@@ -18,7 +18,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
 from memory import HealthReport
-from tui.cli.format import human_size, relative_time
+from tui.format import human_size, relative_time
 from tui.screens.base import TurnkeepScreen
 from tui.services import Services
 from tui.widgets.save_status import save_label

@@ -18,7 +18,7 @@ from textual.widget import Widget
 
 from memory import Event
 from memory.records import parse_ts
-from tui.cli.format import relative_time
+from tui.format import relative_time
 from tui.widgets.event_text import (
     error_text,
     message_text,

@@ -21,7 +21,7 @@ from textual.widgets import DataTable
 
 from memory import SessionInfo
 from memory.records import parse_ts
-from tui.cli.format import relative_time
+from tui.format import relative_time
 
 __all__ = ["SessionTable", "session_title", "session_model"]
 

@@ -1,4 +1,7 @@
-"""Small formatting helpers shared by the CLI and the TUI (no Textual imports)."""
+"""Small formatting helpers shared by the CLI and the TUI (no Textual imports).
+
+It sits beside both so the widgets never import the command line (an import contract
+checks it)."""
 
 from __future__ import annotations
 
