@@ -42,6 +42,7 @@ import libsql_client
 from libsql_client import InArgs, InStatement, LibsqlError, ResultSet
 from libsql_client.sqlite3_utils import _execute_stmt
 
+from memory.busy import BUSY_RETRY_BUDGET, busy_pauses, is_busy_code
 from memory.errors import (
     NotADatabaseError,
     ReadOnlyError,
@@ -53,7 +54,6 @@ __all__ = ["SQLITE_HEADER", "EmbeddedClient", "Synchronous", "preflight"]
 T = TypeVar("T")
 Synchronous = Literal["off", "normal", "full", "extra"]
 SQLITE_HEADER = b"SQLite format 3\x00"
-_BUSY = {"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_BUSY_SNAPSHOT", "SQLITE_BUSY_RECOVERY"}
 #: A directory changed this recently is checked in full: a coarse file timestamp (one
 #: clock tick) could hide a second change made in the same tick.
 _RECENT_NS = 100_000_000
@@ -138,7 +138,7 @@ class EmbeddedClient(libsql_client.Client):  # type: ignore[misc]
         *,
         synchronous: Synchronous = "full",
         busy_timeout: float = 5.0,
-        retry_budget: float = 30.0,
+        retry_budget: float = BUSY_RETRY_BUDGET,
     ) -> None:
         self._path = path
         self._synchronous = synchronous
@@ -214,20 +214,19 @@ class EmbeddedClient(libsql_client.Client):  # type: ignore[misc]
         return conn
 
     def _retry_busy(self, func: Callable[[], T]) -> T:
-        """Call ``func``, retrying SQLITE_BUSY with bounded exponential backoff."""
-        deadline = time.monotonic() + self._retry_budget
-        delay = 0.005
+        """Call ``func``, retrying SQLITE_BUSY with the shared backoff (:mod:`memory.busy`)."""
+        pauses = busy_pauses(self._retry_budget)
         while True:
             try:
                 return func()
             except sqlite3.OperationalError as exc:
-                if getattr(exc, "sqlite_errorname", "") not in _BUSY or time.monotonic() > deadline:
+                code = getattr(exc, "sqlite_errorname", "")
+                if not is_busy_code(code) or (pause := next(pauses, None)) is None:
                     raise
             except LibsqlError as exc:
-                if exc.code not in _BUSY or time.monotonic() > deadline:
+                if not is_busy_code(exc.code) or (pause := next(pauses, None)) is None:
                     raise
-            time.sleep(delay)
-            delay = min(delay * 2, 0.25)
+            time.sleep(pause)
 
     # -- libsql_client.Client ----------------------------------------------------------
 
@@ -359,13 +358,6 @@ class EmbeddedClient(libsql_client.Client):  # type: ignore[misc]
         await loop.run_in_executor(self._executor, self._close_conn)
         self._executor.shutdown(wait=False)
 
-    def close_sync(self) -> None:
-        """Close from synchronous code (e.g. at interpreter exit)."""
-        if not self._closed:
-            self._closed = True
-            self._executor.submit(self._close_conn).result()
-            self._executor.shutdown(wait=True)
-
     def _release(self) -> None:
         """Close the connection (on the database thread) after its file went away.
 
@@ -474,10 +466,3 @@ def inspect_foreign(conn: sqlite3.Connection) -> None:
             f"the file is a SQLite database of another application (tables: {shown})",
             "FOREIGN_DATABASE",
         )
-
-
-def version_info(conn: sqlite3.Connection) -> dict[str, Any]:
-    """Engine details for health reports (runs on the database thread)."""
-    row = conn.execute("SELECT sqlite_version()").fetchone()
-    mode = conn.execute("PRAGMA journal_mode").fetchone()
-    return {"version": row[0], "journal_mode": mode[0]}

@@ -33,6 +33,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import ClassVar
 
+from memory.busy import is_busy_code
+
 __all__ = [
     "BundleFormatError",
     "ConnectionLostError",
@@ -235,7 +237,6 @@ class NotFoundError(MemoryLayerError):
 
 
 _AUTH_CODES = {"AUTH_HEADER_NOT_FOUND", "AUTH_JWT_INVALID", "AUTH_JWT_EXPIRED", "AUTH_FAILED"}
-_BUSY_CODES = {"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_BUSY_SNAPSHOT", "SQLITE_BUSY_RECOVERY"}
 _READONLY_CODES = {
     "SQLITE_READONLY",
     "SQLITE_READONLY_DBMOVED",
@@ -309,7 +310,7 @@ def translate(exc: BaseException, *, where: str, action: str = "query") -> Memor
         return StoreAuthError(
             f"the server refused the auth token for {where}; check TURNKEEP_DB__AUTH_TOKEN"
         )
-    if code in _BUSY_CODES or "database is locked" in text:
+    if is_busy_code(code) or "database is locked" in text:
         return StoreBusyError(f"{where} stayed busy: {_short(text)}")
     if code in _READONLY_CODES or "readonly" in text.replace("-", "").lower():
         return ReadOnlyError(f"{where} does not allow writes: {_short(text)}")

@@ -41,7 +41,6 @@ __all__ = [
     "MigrationOutcome",
     "apply_pending",
     "load_migrations",
-    "migration_status",
     "migrations_dir",
     "sqlite_backend",
 ]
@@ -126,14 +125,6 @@ class MigrationOutcome:
 
     applied: tuple[str, ...]
     notes: tuple[str, ...] = field(default_factory=tuple)
-
-
-def migration_status(backend: Any, migrations: Any) -> tuple[list[str], list[str]]:
-    """Return ``(applied, pending)`` migration ids."""
-    applied_hashes = set(backend.get_applied_migration_hashes())
-    applied = [m.id for m in migrations if m.hash in applied_hashes]
-    pending = [m.id for m in migrations if m.hash not in applied_hashes]
-    return applied, pending
 
 
 def _lock_pid_alive(pid: int) -> bool:

@@ -15,7 +15,6 @@ from typing import Any, Final
 from memory.errors import SerializationError
 
 __all__ = [
-    "EVENT_KINDS",
     "Event",
     "EventDraft",
     "NewTurn",
@@ -34,18 +33,6 @@ __all__ = [
     "parse_ts",
 ]
 
-#: Kinds the runtime writes. The schema accepts any non-empty kind so that later
-#: versions can add markers without a migration.
-EVENT_KINDS: Final = (
-    "user",
-    "assistant",
-    "tool_call",
-    "tool_result",
-    "cancelled",
-    "error",
-    "system",
-)
-
 #: The longest session id accepted for new data (ids are shown in tables and typed).
 MAX_ID_CHARS: Final = 256
 #: The longest title accepted (a title is one line in a list, not a document).
@@ -62,7 +49,7 @@ class EventDraft:
     """An event to be stored; the memory layer assigns its ``seq``.
 
     Attributes:
-        kind: what happened (see :data:`EVENT_KINDS`).
+        kind: what happened (see :mod:`runtime.payloads` for the kinds the runtime writes).
         payload: a JSON object (role, content, tool name/arguments, usage, ...).
         turn: the turn number this event belongs to (1-based).
     """

@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 import libsql_client
 from libsql_client import InArgs, InStatement, LibsqlError, ResultSet
 
+from memory.busy import busy_pauses, is_busy_code
 from memory.errors import WRITE_REFUSED, MemoryLayerError, MigrationError, translate
 from memory.libsql import Clock, LibsqlMemory, utc_now
 from memory.migrate import (
@@ -67,9 +68,6 @@ __all__ = [
 
 T = TypeVar("T")
 
-#: Seconds a batch refused as busy is retried before the error is raised.
-BUSY_RETRY_BUDGET = 10.0
-_BUSY_CODES = frozenset({"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_BUSY_SNAPSHOT"})
 _WRITE_VERBS = {"INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER", "WITH"}
 
 
@@ -178,20 +176,17 @@ class BoundedClient(libsql_client.Client):  # type: ignore[misc]
 
         A batch the server refused with "database is locked" (another writer held the
         lock) committed nothing: it is sent again, with bounded backoff, for up to
-        :data:`BUSY_RETRY_BUDGET` seconds, as the embedded file's busy handler does.
+        :data:`memory.busy.BUSY_RETRY_BUDGET` seconds, as the embedded file's busy handler does.
         """
         check_encodable(stmts)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + BUSY_RETRY_BUDGET
-        delay = 0.01
+        pauses = busy_pauses()
         while True:
             try:
                 return await self._batch_once(stmts)
             except LibsqlError as exc:
-                if exc.code not in _BUSY_CODES or loop.time() + delay > deadline:
+                if not is_busy_code(exc.code) or (pause := next(pauses, None)) is None:
                     raise
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.25)
+            await asyncio.sleep(pause)
 
     async def _batch_once(self, stmts: list[InStatement]) -> list[ResultSet]:
         try:

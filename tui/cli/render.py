@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -217,8 +217,3 @@ def markdown_session(session: PortableSession) -> str:
             blocks.append(f"## Turn {turn}")
         blocks.append(_md_event(event.kind, json.loads(event.payload_json)))
     return "\n\n".join(blocks) + "\n"
-
-
-def markdown_document(sessions: Iterable[PortableSession]) -> str:
-    """Several sessions separated by rules."""
-    return "\n---\n\n".join(markdown_session(s) for s in sessions)
