@@ -12,17 +12,16 @@ import asyncio
 import os
 import sqlite3
 from pathlib import Path
-from typing import Any
 
 from memory.embedded import EmbeddedClient, Synchronous, preflight
 from memory.errors import MemoryLayerError, MigrationError, translate
 from memory.libsql import Clock, LibsqlMemory, utc_now
 from memory.migrate import (
-    MIGRATION_TABLE,
     MigrationOutcome,
     apply_pending,
     load_migrations,
     missing_schema,
+    read_schema_state,
     sqlite_backend,
 )
 
@@ -53,17 +52,6 @@ def _migrate_file(path: Path, migrations_dir: Path | None) -> MigrationOutcome:
             hint="The database may have been edited by hand; restore it from a backup.",
         )
     return outcome
-
-
-def _needs_yoyo(conn: sqlite3.Connection, migrations: Any) -> bool:
-    """Whether a migration is pending or a migrator's lock is left, read without writing."""
-    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if MIGRATION_TABLE not in tables:
-        return True
-    if "yoyo_lock" in tables and conn.execute("SELECT 1 FROM yoyo_lock LIMIT 1").fetchone():
-        return True  # a migrator died holding the lock: break it (and say so) now
-    applied = {row[0] for row in conn.execute(f"SELECT migration_hash FROM {MIGRATION_TABLE}")}
-    return any(m.hash not in applied for m in migrations)
 
 
 def _quick_check(conn: sqlite3.Connection) -> list[str]:
@@ -126,15 +114,20 @@ async def open_embedded(
         # Only a database with pending migrations (or a dead migrator's lock) goes through
         # yoyo, which writes: its lock row, its bookkeeping tables. An up-to-date one opens
         # without a write, so reading still works on a full disk and start-up stays cheap.
-        pending = await client.run(lambda conn: _needs_yoyo(conn, migrations))
+        state = await client.run(
+            lambda conn: read_schema_state(lambda sql: conn.execute(sql).fetchall())
+        )
+        pending = state.needs_migrator(migrations)
         if migrate and pending:
             outcome = await client.run(lambda _conn: _migrate_file(path, migrations_dir))
         elif migrate:
             outcome = MigrationOutcome(applied=())
         if verify or (migrate and not pending):
-            missing = await client.run(
-                lambda conn: missing_schema(lambda sql: conn.execute(sql).fetchall())
-            )
+            if pending:  # migrated just now: read the schema again
+                state = await client.run(
+                    lambda conn: read_schema_state(lambda sql: conn.execute(sql).fetchall())
+                )
+            missing = state.missing
             if missing:
                 raise MigrationError(
                     f"{where} is not migrated (missing {', '.join(missing)})",

@@ -37,11 +37,13 @@ __all__ = [
     "MIGRATION_TABLE",
     "REQUIRED_INDEXES",
     "REQUIRED_TABLES",
+    "SchemaState",
     "AtomicApplyMixin",
     "MigrationOutcome",
     "apply_pending",
     "load_migrations",
     "migrations_dir",
+    "read_schema_state",
     "sqlite_backend",
 ]
 
@@ -231,12 +233,72 @@ def apply_pending(
     return MigrationOutcome(applied=tuple(applied), notes=tuple(notes))
 
 
+#: The names of every table and index (what "missing" is judged from).
+SCHEMA_NAMES_SQL = "SELECT name FROM sqlite_master WHERE type IN ('table', 'index')"
+#: The migrations recorded as applied (only when yoyo's table exists).
+APPLIED_SQL = f"SELECT migration_hash FROM {MIGRATION_TABLE}"
+#: Whether a migrator's lock row is left (only when yoyo's lock table exists).
+LOCK_LEFT_SQL = "SELECT 1 FROM yoyo_lock LIMIT 1"
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaState:
+    """What a database's schema says about migrations: the one "pending or missing" rule.
+
+    Both openers (the file and the server) read the three queries above their own way
+    and ask this.
+
+    Attributes:
+        names: every table and index name.
+        applied: hashes of the migrations recorded as applied.
+        lock_left: a migrator's lock row is present.
+    """
+
+    names: frozenset[str]
+    applied: frozenset[str] = frozenset()
+    lock_left: bool = False
+
+    @property
+    def has_bookkeeping(self) -> bool:
+        """yoyo's migration table exists."""
+        return MIGRATION_TABLE in self.names
+
+    @property
+    def has_lock_table(self) -> bool:
+        """yoyo's lock table exists."""
+        return "yoyo_lock" in self.names
+
+    def pending(self, migrations: Any) -> list[str]:
+        """Ids of the migrations not recorded as applied, in order."""
+        return [m.id for m in migrations if m.hash not in self.applied]
+
+    @property
+    def missing(self) -> list[str]:
+        """Required tables and indexes that do not exist."""
+        return [name for name in (*REQUIRED_TABLES, *REQUIRED_INDEXES) if name not in self.names]
+
+    def needs_migrator(self, migrations: Any) -> bool:
+        """Whether yoyo must run: no bookkeeping yet, a lock left, or a migration pending."""
+        return not self.has_bookkeeping or self.lock_left or bool(self.pending(migrations))
+
+
+def read_schema_state(conn_execute: Any) -> SchemaState:
+    """Read a :class:`SchemaState` with a synchronous ``(sql) -> rows`` callable."""
+    names = frozenset(str(row[0]) for row in conn_execute(SCHEMA_NAMES_SQL))
+    state = SchemaState(names)
+    applied = (
+        frozenset(str(row[0]) for row in conn_execute(APPLIED_SQL))
+        if state.has_bookkeeping
+        else frozenset()
+    )
+    lock_left = state.has_lock_table and bool(conn_execute(LOCK_LEFT_SQL))
+    return SchemaState(names, applied, lock_left)
+
+
 def missing_schema(conn_execute: Any) -> list[str]:
     """Return the required tables and indexes that are missing.
 
     Args:
         conn_execute: a callable ``(sql) -> rows`` (works for sqlite3 and DB-API cursors).
     """
-    rows = conn_execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")
-    present = {row[0] for row in rows}
-    return [name for name in (*REQUIRED_TABLES, *REQUIRED_INDEXES) if name not in present]
+    return SchemaState(frozenset(str(row[0]) for row in conn_execute(SCHEMA_NAMES_SQL))).missing

@@ -35,10 +35,10 @@ from memory.busy import busy_pauses, is_busy_code
 from memory.errors import WRITE_REFUSED, MemoryLayerError, MigrationError, translate
 from memory.libsql import Clock, LibsqlMemory, utc_now
 from memory.migrate import (
-    MIGRATION_TABLE,
-    REQUIRED_INDEXES,
-    REQUIRED_TABLES,
+    APPLIED_SQL,
+    SCHEMA_NAMES_SQL,
     MigrationOutcome,
+    SchemaState,
     load_migrations,
 )
 from memory.protocol import HealthReport
@@ -303,21 +303,14 @@ class RemoteMemory(LibsqlMemory):
         return dataclasses.replace(report, server_version=version) if version else report
 
 
-async def _schema_names(client: BoundedClient) -> set[str]:
-    result = await client.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")
-    return {str(row[0]) for row in result.rows}
-
-
-async def _pending(client: BoundedClient, migrations: Any, names: set[str]) -> list[str]:
-    applied: set[str] = set()
-    if MIGRATION_TABLE in names:
-        result = await client.execute(f"SELECT migration_hash FROM {MIGRATION_TABLE}")
-        applied = {str(row[0]) for row in result.rows}
-    return [m.id for m in migrations if m.hash not in applied]
-
-
-def _missing(names: set[str]) -> list[str]:
-    return [name for name in (*REQUIRED_TABLES, *REQUIRED_INDEXES) if name not in names]
+async def _schema_state(client: BoundedClient) -> SchemaState:
+    """The schema's migration state, read without a write (see :class:`SchemaState`)."""
+    result = await client.execute(SCHEMA_NAMES_SQL)
+    state = SchemaState(frozenset(str(row[0]) for row in result.rows))
+    if not state.has_bookkeeping:
+        return state
+    applied = await client.execute(APPLIED_SQL)
+    return SchemaState(state.names, frozenset(str(row[0]) for row in applied.rows))
 
 
 async def open_remote(
@@ -364,8 +357,8 @@ async def open_remote(
         try:
             await client.execute("SELECT 1")
             migrations = await asyncio.to_thread(load_migrations, migrations_dir)
-            names = await _schema_names(client)
-            pending = await _pending(client, migrations, names)
+            state = await _schema_state(client)
+            pending = state.pending(migrations)
         except MemoryLayerError:
             raise
         except Exception as exc:
@@ -377,12 +370,12 @@ async def open_remote(
                     target, auth_token, timeout, migrations_dir, pending, read_only
                 )
                 try:
-                    names = await _schema_names(client)
+                    state = await _schema_state(client)
                 except Exception as exc:
                     raise translate(exc, where=target.display, action="open") from exc
-        if (migrate or verify) and _missing(names):
+        if (migrate or verify) and state.missing:
             raise MigrationError(
-                f"{target.display} is not migrated (missing {', '.join(_missing(names))})",
+                f"{target.display} is not migrated (missing {', '.join(state.missing)})",
                 hint="Run `turnkeep db migrate`.",
             )
     except BaseException as exc:
