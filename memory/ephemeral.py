@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from memory.errors import BundleFormatError, ImportConflictError, NotFoundError
+from memory.imported import check_contiguous
 from memory.libsql import Clock, utc_now
 from memory.portable import (
     ImportOutcome,
@@ -365,6 +366,42 @@ class EphemeralMemory:
             unchanged=tuple(unchanged),
             events=sum(len(new.events) for _, new in to_write),
         )
+
+    async def append_imported(
+        self,
+        session_id: str,
+        events: Sequence[PortableEvent],
+        *,
+        expect_last_seq: int,
+        metadata_json: str | None = None,
+        updated_at: str | None = None,
+    ) -> int:
+        """See :meth:`memory.protocol.Porter.append_imported`."""
+        check_contiguous(events, expect_last_seq)
+        payloads = [canonical_json(e.payload_json) for e in events]
+        for e in events:
+            check_text(e.kind, "event kind")
+        meta = None if metadata_json is None else decode_payload(canonical_json(metadata_json))
+        async with self._lock:
+            session = self._get(session_id)
+            info = session.info
+            if info.last_seq != expect_last_seq:
+                raise ImportConflictError(
+                    (session_id,), message=f"session {session_id!r} changed while it was imported"
+                )
+            session.events.extend(
+                Event(session_id, e.seq, e.turn, e.kind, text, e.created_at)
+                for e, text in zip(events, payloads, strict=True)
+            )
+            session.info = replace(
+                info,
+                last_seq=info.last_seq + len(events),
+                events=info.events + len(events),
+                turns=max([info.turns, *(e.turn for e in events)]),
+                updated_at=updated_at if updated_at is not None else info.updated_at,
+                metadata=meta if meta is not None else info.metadata,
+            )
+            return session.info.last_seq
 
     # -- HealthProbe -------------------------------------------------------------------
 

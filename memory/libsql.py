@@ -21,9 +21,11 @@ from typing import Any, Literal, TypeVar
 import libsql_client
 from libsql_client import ResultSet, Row
 
-from memory.errors import NotFoundError, translate
+from memory.errors import ImportConflictError, NotFoundError, translate
+from memory.imported import append_statements, check_contiguous
 from memory.libsql_porter import LibsqlPorter
 from memory.migrate import MigrationOutcome
+from memory.portable import PortableEvent
 from memory.protocol import HealthReport
 from memory.records import (
     Event,
@@ -428,6 +430,36 @@ class LibsqlMemory(LibsqlPorter):
             return None
         row = result.rows[0]
         return StateSnapshot(session_id, int(row[0]), decode_payload(row[1]), str(row[2]))
+
+    # -- Porter (imports) --------------------------------------------------------------
+
+    async def append_imported(
+        self,
+        session_id: str,
+        events: Sequence[PortableEvent],
+        *,
+        expect_last_seq: int,
+        metadata_json: str | None = None,
+        updated_at: str | None = None,
+    ) -> int:
+        """See :meth:`memory.protocol.Porter.append_imported` (SQL in :mod:`memory.imported`)."""
+        check_contiguous(events, expect_last_seq)
+        results = await self._batch(
+            append_statements(
+                session_id,
+                events,
+                expect_last_seq=expect_last_seq,
+                metadata_json=metadata_json,
+                updated_at=updated_at,
+            )
+        )
+        if not results[-1].rows:
+            raise NotFoundError(session_id)
+        if results[-2].rows_affected != 1:
+            raise ImportConflictError(
+                (session_id,), message=f"session {session_id!r} changed while it was imported"
+            )
+        return int(results[-1].rows[0][0])
 
     # -- HealthProbe -------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from memory.portable import ImportOutcome, PortableSession
+from memory.portable import ImportOutcome, PortableEvent, PortableSession
 from memory.records import Event, EventDraft, SessionInfo, SessionPage, StateSnapshot
 
 __all__ = [
@@ -316,6 +316,42 @@ class Porter(Protocol):
         """
         ...
 
+
+    async def append_imported(
+        self,
+        session_id: str,
+        events: Sequence[PortableEvent],
+        *,
+        expect_last_seq: int,
+        metadata_json: str | None = None,
+        updated_at: str | None = None,
+    ) -> int:
+        """Append events with explicit ``seq``, turn and ``created_at``, in one transaction.
+
+        For importers that re-read another tool's history and add what is new to a
+        session they imported earlier. Nothing is written unless the session's
+        ``last_seq`` is still ``expect_last_seq`` (no other writer appended meanwhile).
+        Each event's ``created_at`` is kept as given; ``metadata_json`` (a JSON object),
+        when given, replaces the session's metadata and ``updated_at`` its last
+        activity, in the same transaction. An empty ``events`` only updates those.
+
+        Args:
+            session_id: an existing session.
+            events: seqs ``expect_last_seq + 1, + 2, ...`` in order.
+            expect_last_seq: the ``last_seq`` the caller read.
+            metadata_json: the session's new metadata, or ``None`` to keep it.
+            updated_at: the session's new last activity, or ``None`` to keep it.
+
+        Returns:
+            The session's new ``last_seq``.
+
+        Raises:
+            NotFoundError: the session does not exist.
+            ImportConflictError: its ``last_seq`` moved; nothing was written.
+            BundleFormatError: the seqs do not continue ``expect_last_seq``.
+            StoreConnectionError / QueryError: the database failed; nothing was written.
+        """
+        ...
 
 @runtime_checkable
 class EventSearch(Protocol):
