@@ -1,0 +1,226 @@
+"""Running an import: find what each source session adds, write it, count what happened.
+
+A *reader* (one per source tool) lists *units* (a transcript file, a conversation);
+each unit, told what was imported from it before (:class:`~runtime.importers.base.Existing`),
+yields :class:`~runtime.importers.base.Chunk` objects. A new session's first chunk is
+written with :meth:`memory.Porter.import_sessions`, everything after that with
+:meth:`memory.Porter.append_imported`, each in one transaction; with ``dry_run``
+nothing is written and the same counts are reported.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Final, Protocol
+
+from memory import MemoryBackend, SessionInfo
+from memory.portable import PortableEvent, PortableSession
+from memory.records import encode_payload
+from runtime.importers.base import Chunk, Existing, Malformed
+
+__all__ = ["ImportReport", "Reader", "Unit", "existing_of", "run_import"]
+
+#: Malformed records listed in the report (all are counted).
+MAX_LISTED: Final = 200
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, with ``dry_run``, would do)."""
+
+    tool: str
+    dry_run: bool = False
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    not_updated: int = 0
+    events_added: int = 0
+    events_appended: int = 0
+    malformed_count: int = 0
+    malformed: list[Malformed] = field(default_factory=list)
+    ignored: Counter[str] = field(default_factory=Counter)
+    unknown: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+    sessions: list[tuple[str, str, int]] = field(default_factory=list)
+    on_progress: Callable[[int], None] | None = None
+
+    def bad(self, file: str, line: int | None, reason: str) -> None:
+        """Count (and list the first :data:`MAX_LISTED`) skipped records."""
+        self.malformed_count += 1
+        if len(self.malformed) < MAX_LISTED:
+            self.malformed.append(Malformed(file, line, reason))
+
+    def advance(self, amount: int) -> None:
+        """Tell the progress display that ``amount`` more units of work are done."""
+        if self.on_progress is not None:
+            self.on_progress(amount)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data with stable keys."""
+        return {
+            "tool": self.tool,
+            "dry_run": self.dry_run,
+            "sessions": {
+                "added": self.added,
+                "updated": self.updated,
+                "skipped": self.unchanged + self.not_updated,
+                "unchanged": self.unchanged,
+                "not_updated": self.not_updated,
+            },
+            "events": {"added": self.events_added, "appended": self.events_appended},
+            "malformed": {
+                "count": self.malformed_count,
+                "records": [
+                    {"file": m.file, "line": m.line, "reason": m.reason} for m in self.malformed
+                ],
+            },
+            "ignored_record_types": dict(sorted(self.ignored.items())),
+            "unknown_record_types": dict(sorted(self.unknown.items())),
+            "notes": list(self.notes),
+        }
+
+
+class Unit(Protocol):
+    """One source session (a transcript file, a conversation)."""
+
+    session_id: str
+
+    def chunks(self, existing: Existing | None, report: ImportReport) -> Iterator[Chunk]:
+        """Yield what this source session adds beyond ``existing``."""
+        ...
+
+
+class Reader(Protocol):
+    """One source: its tool name, the amount of work for a progress bar, its units."""
+
+    tool: str
+    #: Total work in the unit the reader advances by (bytes, or conversations).
+    total: int
+    #: What ``total`` counts, for the progress display.
+    unit_name: str
+
+    def units(self, report: ImportReport) -> Iterator[Unit]:
+        """Yield the source sessions; a malformed one is reported and skipped."""
+        ...
+
+
+def existing_of(info: SessionInfo | None) -> Existing | None:
+    """What the catalog says about a session imported earlier (``None``: not there)."""
+    if info is None:
+        return None
+    source = info.metadata.get("source")
+    return Existing(
+        session_id=info.id,
+        last_seq=info.last_seq,
+        turns=info.turns,
+        source=source if isinstance(source, dict) else {},
+        metadata=dict(info.metadata),
+        updated_at=info.updated_at,
+    )
+
+
+def _metadata(chunk: Chunk, existing: Existing | None) -> str:
+    meta: dict[str, Any] = dict(existing.metadata) if existing is not None else {}
+    meta.update(chunk.extra)
+    meta["source"] = chunk.source
+    return encode_payload(meta)
+
+
+def _events(chunk: Chunk, first_seq: int) -> tuple[PortableEvent, ...]:
+    return tuple(
+        PortableEvent(first_seq + i, d.turn, d.kind, d.created_at, encode_payload(d.payload))
+        for i, d in enumerate(chunk.events)
+    )
+
+
+async def _write(memory: MemoryBackend | None, chunk: Chunk, existing: Existing | None) -> Existing:
+    """Write one chunk (or, without ``memory``, pretend to) and return the new state."""
+    metadata_json = _metadata(chunk, existing)
+    last_seq = existing.last_seq if existing is not None else 0
+    events = _events(chunk, last_seq + 1)
+    if memory is not None:
+        if existing is None:
+            session = PortableSession(
+                id=chunk.session_id,
+                title=chunk.title,
+                agent=str(chunk.source.get("tool")),
+                provider=None,
+                model=chunk.model,
+                created_at=chunk.created_at,
+                updated_at=chunk.updated_at,
+                metadata_json=metadata_json,
+                states=(),
+                events=events,
+            )
+            await memory.import_sessions([session])
+        else:
+            await memory.append_imported(
+                chunk.session_id,
+                events,
+                expect_last_seq=last_seq,
+                metadata_json=metadata_json,
+                updated_at=max(chunk.updated_at, existing.updated_at),
+            )
+    turns = max([existing.turns if existing else 0, *(e.turn for e in events)])
+    meta = dict(existing.metadata) if existing is not None else {}
+    meta.update(chunk.extra)
+    meta["source"] = chunk.source
+    return Existing(
+        chunk.session_id, last_seq + len(events), turns, chunk.source, meta, chunk.updated_at
+    )
+
+
+async def run_import(
+    memory: MemoryBackend, reader: Reader, *, dry_run: bool = False, report: ImportReport | None = None
+) -> ImportReport:
+    """Import everything new from ``reader`` into ``memory``.
+
+    Each chunk is one transaction; a failure leaves the sessions written before it
+    (each whole, with its resume point) and raises.
+
+    Raises:
+        SourceFormatError: the source is not of the reader's format.
+        MemoryLayerError: the store failed (or ``ImportConflictError``: something else
+            wrote to an imported session meanwhile).
+    """
+    report = report or ImportReport(reader.tool, dry_run=dry_run)
+    report.dry_run = dry_run
+    for unit in reader.units(report):
+        info = await memory.find_session(unit.session_id)
+        existing = existing_of(info)
+        if existing is not None and existing.source.get("tool") != reader.tool:
+            report.not_updated += 1
+            report.notes.append(
+                f"session {unit.session_id} exists and was not imported from {reader.tool}; "
+                "left alone"
+            )
+            continue
+        outcome = "unchanged" if existing is not None else None
+        written = 0
+        for chunk in unit.chunks(existing, report):
+            if chunk.status in ("unchanged", "rewritten"):
+                if chunk.status == "rewritten":
+                    outcome = "rewritten"
+                    report.notes.append(f"{chunk.session_id}: {chunk.note}")
+                continue
+            if existing is None and not chunk.events:
+                continue  # nothing of a conversation in it (yet)
+            if chunk.events or existing is None:
+                outcome = outcome if outcome == "added" else ("added" if existing is None else "updated")
+            existing = await _write(None if dry_run else memory, chunk, existing)
+            written += len(chunk.events)
+        if outcome == "added":
+            report.added += 1
+            report.events_added += written
+        elif outcome == "updated":
+            report.updated += 1
+            report.events_appended += written
+        elif outcome == "rewritten":
+            report.not_updated += 1
+        elif outcome == "unchanged":
+            report.unchanged += 1
+        if outcome is not None:
+            report.sessions.append((unit.session_id, outcome, written))
+    return report
