@@ -316,7 +316,6 @@ class Porter(Protocol):
         """
         ...
 
-
     async def append_imported(
         self,
         session_id: str,
@@ -352,6 +351,7 @@ class Porter(Protocol):
             StoreConnectionError / QueryError: the database failed; nothing was written.
         """
         ...
+
 
 @runtime_checkable
 class EventSearch(Protocol):

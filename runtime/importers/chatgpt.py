@@ -129,9 +129,16 @@ class Conversation:
             done = int(existing.source.get("records", 0))
             last = existing.source.get("last_node")
             if done > len(branch) or (done and branch[done - 1] != last):
-                yield self._chunk(existing, branch, [], status="rewritten", note=(
-                    "the conversation's current branch changed (a message was edited or "
-                    "regenerated) since it was imported; it was not updated"))
+                yield self._chunk(
+                    existing,
+                    branch,
+                    [],
+                    status="rewritten",
+                    note=(
+                        "the conversation's current branch changed (a message was edited or "
+                        "regenerated) since it was imported; it was not updated"
+                    ),
+                )
                 return
             if done == len(branch):
                 yield self._chunk(existing, branch, [], status="unchanged")
@@ -139,15 +146,22 @@ class Conversation:
             start = done
         builder = EventBuilder(
             turn=existing.turns if existing is not None else 0,
-            last_time=existing.updated_at if existing is not None else to_ts(conv.get("create_time")),
+            last_time=existing.updated_at
+            if existing is not None
+            else to_ts(conv.get("create_time")),
         )
         last_call: dict[str, str] = {}
         for node_id in branch[start:]:
             message = mapping[node_id].get("message")
             if isinstance(message, dict):
                 self._message(message, builder, last_call, report)
-        yield self._chunk(existing, branch, builder.take(), status="new" if existing is None else "grown",
-                          builder=builder)
+        yield self._chunk(
+            existing,
+            branch,
+            builder.take(),
+            status="new" if existing is None else "grown",
+            builder=builder,
+        )
 
     def _chunk(
         self,
@@ -164,7 +178,9 @@ class Conversation:
         alternatives = [
             _alternative(node_id, node)
             for node_id, node in conv["mapping"].items()
-            if node_id not in on_branch and isinstance(node, dict) and isinstance(node.get("message"), dict)
+            if node_id not in on_branch
+            and isinstance(node, dict)
+            and isinstance(node.get("message"), dict)
         ]
         source = {
             "tool": TOOL,
@@ -183,10 +199,14 @@ class Conversation:
         return Chunk(
             session_id=self.session_id,
             title=conv.get("title") if isinstance(conv.get("title"), str) else None,
-            model=conv.get("default_model_slug") if isinstance(conv.get("default_model_slug"), str) else None,
+            model=conv.get("default_model_slug")
+            if isinstance(conv.get("default_model_slug"), str)
+            else None,
             created_at=created or updated or stamp,
             updated_at=updated or created or stamp,
-            source=source if existing is None or status in ("new", "grown") else dict(existing.source),
+            source=source
+            if existing is None or status in ("new", "grown")
+            else dict(existing.source),
             events=events,
             extra={"branches": alternatives} if alternatives else {},
             status=status,
@@ -210,7 +230,11 @@ class Conversation:
         meta = message.get("metadata") or {}
         rest = {k: v for k, v in message.items() if k not in ("author", "content", "create_time")}
         rest["author"] = author
-        rest["content"] = {k: v for k, v in content.items() if k not in ("parts", "text")} if isinstance(content, dict) else content
+        rest["content"] = (
+            {k: v for k, v in content.items() if k not in ("parts", "text")}
+            if isinstance(content, dict)
+            else content
+        )
         if isinstance(content, dict) and isinstance(content.get("parts"), list):
             rich = [p for p in content["parts"] if not isinstance(p, str)]
             if rich:
@@ -305,6 +329,9 @@ class ChatGPTReader:
         archive = stack.enter_context(zipfile.ZipFile(self.path))
         for member in self.members:
             yield f"{self.path}!{member}", stack.enter_context(archive.open(member))
+
+    def close(self) -> None:
+        """Nothing to release (files are opened per unit)."""
 
     def units(self, report: ImportReport) -> Iterator[Unit]:
         with ExitStack() as stack:

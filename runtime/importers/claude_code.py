@@ -139,7 +139,9 @@ class ClaudeSession(JsonlSession):
             if not isinstance(message, dict) or "content" not in message:
                 report.bad(str(self.path), line, f"{kind} record without message.content")
                 return
-            rest.update({f"message.{k}": v for k, v in message.items() if k not in ("content", "role")})
+            rest.update(
+                {f"message.{k}": v for k, v in message.items() if k not in ("content", "role")}
+            )
             content = message["content"]
             blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content
             if not isinstance(blocks, list):
@@ -171,7 +173,9 @@ class ClaudeSession(JsonlSession):
             elif btype == "tool_result":
                 call_id = str(block.get("tool_use_id", ""))
                 result = block_text(block.get("content"))
-                others = {k: v for k, v in block.items() if k not in ("type", "tool_use_id", "content")}
+                others = {
+                    k: v for k, v in block.items() if k not in ("type", "tool_use_id", "content")
+                }
                 src = {**(source or {"uuid": value.get("uuid")}), "block": index, **others}
                 source = None
                 if block.get("is_error"):
@@ -217,14 +221,19 @@ class ClaudeSession(JsonlSession):
             btype = block.get("type")
             others = {k: v for k, v in block.items() if k not in ("type", "text", "thinking")}
             if btype == "text":
-                payload: dict[str, Any] = {"role": "assistant", "content": str(block.get("text", ""))}
+                payload: dict[str, Any] = {
+                    "role": "assistant",
+                    "content": str(block.get("text", "")),
+                }
                 if isinstance(model, str):
                     payload["model"] = model
                 if isinstance(usage, dict):
                     payload["usage"] = usage
                 builder.add("assistant", payload, at, source={**src, **others})
             elif btype in ("thinking", "redacted_thinking"):
-                text = str(block.get("thinking", "")) if btype == "thinking" else "[redacted thinking]"
+                text = (
+                    str(block.get("thinking", "")) if btype == "thinking" else "[redacted thinking]"
+                )
                 builder.add("reasoning", {"content": text}, at, source={**src, **others})
             elif btype in ("tool_use", "server_tool_use"):
                 others = {k: v for k, v in others.items() if k not in ("id", "name", "input")}
@@ -276,6 +285,9 @@ class ClaudeCodeReader:
             if not self.files:
                 raise SourceFormatError(f"no Claude Code transcripts (*.jsonl) under {path}")
         self.total = sum(p.stat().st_size for p in self.files)
+
+    def close(self) -> None:
+        """Nothing to release (files are opened per unit)."""
 
     def units(self, report: ImportReport) -> Iterator[Unit]:
         for path in self.files:

@@ -42,7 +42,9 @@ from runtime.importers.run import ImportReport, Unit
 __all__ = ["CodexReader", "default_dir"]
 
 TOOL: Final = "codex"
-_TYPES: Final = frozenset({"session_meta", "turn_context", "response_item", "event_msg", "compacted"})
+_TYPES: Final = frozenset(
+    {"session_meta", "turn_context", "response_item", "event_msg", "compacted"}
+)
 _ITEM_TYPES: Final = frozenset(
     {
         "message",
@@ -110,7 +112,9 @@ class CodexSession(JsonlSession):
     def check(self, value: Any) -> bool:
         if isinstance(value.get("type"), str) and "payload" in value:
             return True  # a record type of a newer version is kept as an ``unknown`` event
-        return _looks_like_codex(value) or value.get("type") in _ITEM_TYPES or "record_type" in value
+        return (
+            _looks_like_codex(value) or value.get("type") in _ITEM_TYPES or "record_type" in value
+        )
 
     def record(
         self, value: dict[str, Any], line: int, builder: EventBuilder, report: ImportReport
@@ -141,7 +145,9 @@ class CodexSession(JsonlSession):
             report.ignored[f"event_msg:{payload.get('type')}"] += 1
         elif kind == "compacted":
             rest = {k: v for k, v in payload.items() if k != "message"}
-            builder.add("summary", {"content": text_of(payload.get("message", ""))}, at, source=rest)
+            builder.add(
+                "summary", {"content": text_of(payload.get("message", ""))}, at, source=rest
+            )
         elif kind == "response_item":
             self._item(payload, at, builder, report)
         else:
@@ -165,7 +171,11 @@ class CodexSession(JsonlSession):
             role = item.get("role")
             text = _content_text(item.get("content"))
             rest = {k: v for k, v in item.items() if k not in ("type", "role", "content")}
-            images = [c for c in item.get("content") or [] if isinstance(c, dict) and c.get("type") == "input_image"]
+            images = [
+                c
+                for c in item.get("content") or []
+                if isinstance(c, dict) and c.get("type") == "input_image"
+            ]
             if images:
                 rest["images"] = images
             if role == "assistant":
@@ -174,7 +184,9 @@ class CodexSession(JsonlSession):
                     payload["model"] = self.model
                 builder.add("assistant", payload, at, source=rest)
             elif role == "user" and not text.lstrip().startswith(_INJECTED):
-                builder.add("user", {"role": "user", "content": text}, at, source=rest, new_turn=True)
+                builder.add(
+                    "user", {"role": "user", "content": text}, at, source=rest, new_turn=True
+                )
                 if self.title is None:
                     self.title = short_title(text)
             else:
@@ -245,6 +257,9 @@ class CodexReader:
             if not self.files:
                 raise SourceFormatError(f"no Codex rollouts (rollout-*.jsonl) under {path}")
         self.total = sum(p.stat().st_size for p in self.files)
+
+    def close(self) -> None:
+        """Nothing to release (files are opened per unit)."""
 
     def units(self, report: ImportReport) -> Iterator[Unit]:
         for path in self.files:

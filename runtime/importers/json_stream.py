@@ -83,7 +83,9 @@ def iter_array(
     expect_value = True
     while True:
         if not skip_ws():
-            yield ArrayItem(index, line + buf.count("\n", 0, pos), None, "the file ends early (truncated)")
+            yield ArrayItem(
+                index, line + buf.count("\n", 0, pos), None, "the file ends early (truncated)"
+            )
             return
         char = buf[pos]
         if char == "]":

@@ -51,7 +51,9 @@ class JsonlSession:
         self.model: str | None = None
         self.info: dict[str, Any] = {}
 
-    def record(self, value: dict[str, Any], line: int, builder: EventBuilder, report: ImportReport) -> None:
+    def record(
+        self, value: dict[str, Any], line: int, builder: EventBuilder, report: ImportReport
+    ) -> None:
         """Map one record to events (subclasses)."""
         raise NotImplementedError
 
@@ -70,8 +72,12 @@ class JsonlSession:
             self.title = None
             if size < offset or tail_digest(self.path, offset) != src.get("tail"):
                 report.advance(size)
-                yield self._mark(existing, "rewritten", "the source file changed in place since "
-                                 "it was imported (not only appended to); it was not updated")
+                yield self._mark(
+                    existing,
+                    "rewritten",
+                    "the source file changed in place since "
+                    "it was imported (not only appended to); it was not updated",
+                )
                 return
             if size == offset:
                 report.advance(size)
@@ -107,7 +113,9 @@ class JsonlSession:
                 pending = 0
         yield self._chunk(builder, offset, lines, records, existing, created)
 
-    def _source(self, offset: int, lines: int, records: int, open_calls: dict[str, str]) -> dict[str, Any]:
+    def _source(
+        self, offset: int, lines: int, records: int, open_calls: dict[str, str]
+    ) -> dict[str, Any]:
         return {
             "tool": self.tool,
             "id": self.original_id,

@@ -105,6 +105,10 @@ class Reader(Protocol):
         """Yield the source sessions; a malformed one is reported and skipped."""
         ...
 
+    def close(self) -> None:
+        """Release what the reader holds open."""
+        ...
+
 
 def existing_of(info: SessionInfo | None) -> Existing | None:
     """What the catalog says about a session imported earlier (``None``: not there)."""
@@ -173,7 +177,11 @@ async def _write(memory: MemoryBackend | None, chunk: Chunk, existing: Existing 
 
 
 async def run_import(
-    memory: MemoryBackend, reader: Reader, *, dry_run: bool = False, report: ImportReport | None = None
+    memory: MemoryBackend,
+    reader: Reader,
+    *,
+    dry_run: bool = False,
+    report: ImportReport | None = None,
 ) -> ImportReport:
     """Import everything new from ``reader`` into ``memory``.
 
@@ -208,7 +216,9 @@ async def run_import(
             if existing is None and not chunk.events:
                 continue  # nothing of a conversation in it (yet)
             if chunk.events or existing is None:
-                outcome = outcome if outcome == "added" else ("added" if existing is None else "updated")
+                outcome = (
+                    outcome if outcome == "added" else ("added" if existing is None else "updated")
+                )
             existing = await _write(None if dry_run else memory, chunk, existing)
             written += len(chunk.events)
         if outcome == "added":

@@ -37,8 +37,7 @@ def register(commands: Any) -> None:
     parser = commands.add_parser(
         "import",
         help="import sessions from Claude Code, Codex, ChatGPT or llm",
-        description="Import another tool's conversation history as turnkeep sessions. "
-        + _COMMON,
+        description="Import another tool's conversation history as turnkeep sessions. " + _COMMON,
         epilog=(
             "Examples:\n"
             "  turnkeep import claude-code\n"
@@ -51,7 +50,12 @@ def register(commands: Any) -> None:
     sources = parser.add_subparsers(dest="source", metavar="SOURCE", required=True)
     specs = (
         ("claude-code", "DIR", "?", "Claude Code transcripts (default ~/.claude/projects)"),
-        ("codex", "DIR", "?", "Codex CLI rollouts (default $CODEX_HOME/sessions or ~/.codex/sessions)"),
+        (
+            "codex",
+            "DIR",
+            "?",
+            "Codex CLI rollouts (default $CODEX_HOME/sessions or ~/.codex/sessions)",
+        ),
         ("chatgpt", "FILE", None, "a ChatGPT data export: conversations.json or the export .zip"),
         ("llm", "PATH", "?", "simonw/llm's logs.db (default: llm's own location)"),
     )
@@ -187,6 +191,7 @@ async def import_command(args: argparse.Namespace, settings: Settings) -> int:
         async with opened(settings) as memory:
             await run_import(memory, reader, dry_run=args.dry_run, report=report)
     finally:
+        reader.close()
         if bar is not None:
             bar.close()
     if args.json:
