@@ -248,7 +248,7 @@ class Conversation:
             builder.call(call_id, str(recipient), arguments, at, source=rest)
         elif role == "tool":
             name = str(author.get("name") or "")
-            call_id = last_call.pop(name, None) or str(message.get("id", ""))
+            call_id = last_call.pop(name, "") or str(message.get("id", ""))
             if kind == "system_error":
                 builder.result(call_id, None, at, error=text, name=name, source=rest)
             else:
@@ -277,7 +277,7 @@ class Conversation:
 def _alternative(node_id: str, node: dict[str, Any]) -> dict[str, Any]:
     message = node["message"]
     author = message.get("author") or {}
-    return scrub(
+    alternative: dict[str, Any] = scrub(
         {
             "node": node_id,
             "parent": node.get("parent"),
@@ -286,6 +286,7 @@ def _alternative(node_id: str, node: dict[str, Any]) -> dict[str, Any]:
             "created_at": to_ts(message.get("create_time")),
         }
     )
+    return alternative
 
 
 class ChatGPTReader:

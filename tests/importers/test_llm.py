@@ -62,7 +62,8 @@ async def test_released_layout(store: MemoryBackend, tmp_path: Path) -> None:
     assert p[2]["model"] == "gpt-4o-mini-2024-07-18"
     assert p[2]["source"]["prompt_json"] == {"messages": [{"role": "user", "content": "..."}]}
     assert p[6]["content"] == (
-        "What is in this photo?\n[attachment image/jpeg /home/ana/cat.jpg, 2,048 bytes - not imported]"
+        "What is in this photo?\n"
+        "[attachment image/jpeg /home/ana/cat.jpg, 2,048 bytes - not imported]"
     )
     assert p[9]["error"] == "ValueError: unknown city"
     assert events[0].created_at == "2025-05-01T10:00:00.100000Z"
