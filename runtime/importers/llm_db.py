@@ -62,7 +62,10 @@ class LlmDb:
         self.columns = {t: self._cols(t) for t in ("responses", "tool_results") if t in tables}
 
     def _connect(self, mode: str) -> sqlite3.Connection:
-        conn = sqlite3.connect(f"file:{quote(str(self.path))}?{mode}", uri=True)
+        # Parsing runs in worker threads, one at a time.
+        conn = sqlite3.connect(
+            f"file:{quote(str(self.path))}?{mode}", uri=True, check_same_thread=False
+        )
         conn.row_factory = sqlite3.Row
         return conn
 

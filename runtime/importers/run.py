@@ -10,10 +10,11 @@ nothing is written and the same counts are reported.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeVar, runtime_checkable
 
 from memory import MemoryBackend, SessionInfo
 from memory.portable import PortableEvent, PortableSession
@@ -21,6 +22,8 @@ from memory.records import encode_payload
 from runtime.importers.base import Chunk, Existing, Malformed
 
 __all__ = ["ImportReport", "Reader", "Unit", "existing_of", "run_import"]
+
+T = TypeVar("T")
 
 #: Malformed records listed in the report (all are counted).
 MAX_LISTED: Final = 200
@@ -82,6 +85,7 @@ class ImportReport:
         }
 
 
+@runtime_checkable
 class Unit(Protocol):
     """One source session (a transcript file, a conversation)."""
 
@@ -139,41 +143,75 @@ def _events(chunk: Chunk, first_seq: int) -> tuple[PortableEvent, ...]:
     )
 
 
-async def _write(memory: MemoryBackend | None, chunk: Chunk, existing: Existing | None) -> Existing:
-    """Write one chunk (or, without ``memory``, pretend to) and return the new state."""
-    metadata_json = _metadata(chunk, existing)
+def _after(chunk: Chunk, existing: Existing | None) -> Existing:
+    """What the catalog says about the session once ``chunk`` is written."""
     last_seq = existing.last_seq if existing is not None else 0
-    events = _events(chunk, last_seq + 1)
-    if memory is not None:
-        if existing is None:
-            session = PortableSession(
-                id=chunk.session_id,
-                title=chunk.title,
-                agent=str(chunk.source.get("tool")),
-                provider=None,
-                model=chunk.model,
-                created_at=chunk.created_at,
-                updated_at=chunk.updated_at,
-                metadata_json=metadata_json,
-                states=(),
-                events=events,
-            )
-            await memory.import_sessions([session])
-        else:
-            await memory.append_imported(
-                chunk.session_id,
-                events,
-                expect_last_seq=last_seq,
-                metadata_json=metadata_json,
-                updated_at=max(chunk.updated_at, existing.updated_at),
-            )
-    turns = max([existing.turns if existing else 0, *(e.turn for e in events)])
+    turns = max([existing.turns if existing else 0, *(e.turn for e in chunk.events)])
     meta = dict(existing.metadata) if existing is not None else {}
     meta.update(chunk.extra)
     meta["source"] = chunk.source
     return Existing(
-        chunk.session_id, last_seq + len(events), turns, chunk.source, meta, chunk.updated_at
+        chunk.session_id, last_seq + len(chunk.events), turns, chunk.source, meta, chunk.updated_at
     )
+
+
+async def _write(memory: MemoryBackend, chunk: Chunk, existing: Existing | None) -> None:
+    """Write one chunk: a new session whole, or an append guarded by ``last_seq``."""
+    metadata_json = _metadata(chunk, existing)
+    last_seq = existing.last_seq if existing is not None else 0
+    events = _events(chunk, last_seq + 1)
+    if existing is None:
+        session = PortableSession(
+            id=chunk.session_id,
+            title=chunk.title,
+            agent=str(chunk.source.get("tool")),
+            provider=None,
+            model=chunk.model,
+            created_at=chunk.created_at,
+            updated_at=chunk.updated_at,
+            metadata_json=metadata_json,
+            states=(),
+            events=events,
+        )
+        await memory.import_sessions([session])
+    else:
+        await memory.append_imported(
+            chunk.session_id,
+            events,
+            expect_last_seq=last_seq,
+            metadata_json=metadata_json,
+            updated_at=max(chunk.updated_at, existing.updated_at),
+        )
+
+
+class _Writer:
+    """At most one write in flight, so parsing the next chunk overlaps writing this one.
+
+    The parse runs in a worker thread and SQLite releases the GIL while it writes, so the
+    two proceed together; memory holds at most two chunks.
+    """
+
+    def __init__(self, memory: MemoryBackend) -> None:
+        self.memory = memory
+        self.task: asyncio.Task[None] | None = None
+        self.session_id: str | None = None
+
+    async def drain(self) -> None:
+        task, self.task = self.task, None
+        if task is not None:
+            await task
+
+    async def submit(self, chunk: Chunk, existing: Existing | None) -> None:
+        await self.drain()
+        self.session_id = chunk.session_id
+        self.task = asyncio.create_task(_write(self.memory, chunk, existing))
+
+
+_DONE: Final = object()
+
+
+def _next(iterator: Iterator[T]) -> T | object:
+    return next(iterator, _DONE)
 
 
 async def run_import(
@@ -186,7 +224,8 @@ async def run_import(
     """Import everything new from ``reader`` into ``memory``.
 
     Each chunk is one transaction; a failure leaves the sessions written before it
-    (each whole, with its resume point) and raises.
+    (each whole, with its resume point) and raises. Sources are parsed in a worker
+    thread while the previous chunk is being written.
 
     Raises:
         SourceFormatError: the source is not of the reader's format.
@@ -195,42 +234,56 @@ async def run_import(
     """
     report = report or ImportReport(reader.tool, dry_run=dry_run)
     report.dry_run = dry_run
-    for unit in reader.units(report):
-        info = await memory.find_session(unit.session_id)
-        existing = existing_of(info)
-        if existing is not None and existing.source.get("tool") != reader.tool:
-            report.not_updated += 1
-            report.notes.append(
-                f"session {unit.session_id} exists and was not imported from {reader.tool}; "
-                "left alone"
-            )
-            continue
-        outcome = "unchanged" if existing is not None else None
-        written = 0
-        for chunk in unit.chunks(existing, report):
-            if chunk.status in ("unchanged", "rewritten"):
-                if chunk.status == "rewritten":
-                    outcome = "rewritten"
-                    report.notes.append(f"{chunk.session_id}: {chunk.note}")
-                continue
-            if existing is None and not chunk.events:
-                continue  # nothing of a conversation in it (yet)
-            if chunk.events or existing is None:
-                outcome = (
-                    outcome if outcome == "added" else ("added" if existing is None else "updated")
-                )
-            existing = await _write(None if dry_run else memory, chunk, existing)
-            written += len(chunk.events)
-        if outcome == "added":
-            report.added += 1
-            report.events_added += written
-        elif outcome == "updated":
-            report.updated += 1
-            report.events_appended += written
-        elif outcome == "rewritten":
-            report.not_updated += 1
-        elif outcome == "unchanged":
-            report.unchanged += 1
-        if outcome is not None:
-            report.sessions.append((unit.session_id, outcome, written))
+    writer = _Writer(memory)
+    units = iter(reader.units(report))
+    try:
+        while (unit := await asyncio.to_thread(_next, units)) is not _DONE:
+            assert isinstance(unit, Unit)
+            if writer.session_id == unit.session_id:
+                await writer.drain()  # the same session again: read what was written
+            await _import_unit(memory, reader.tool, unit, writer, report)
+    finally:
+        await writer.drain()
     return report
+
+
+async def _import_unit(
+    memory: MemoryBackend, tool: str, unit: Unit, writer: _Writer, report: ImportReport
+) -> None:
+    existing = existing_of(await memory.find_session(unit.session_id))
+    if existing is not None and existing.source.get("tool") != tool:
+        report.not_updated += 1
+        report.notes.append(
+            f"session {unit.session_id} exists and was not imported from {tool}; left alone"
+        )
+        return
+    outcome = "unchanged" if existing is not None else None
+    written = 0
+    chunks = unit.chunks(existing, report)
+    while (chunk := await asyncio.to_thread(_next, chunks)) is not _DONE:
+        assert isinstance(chunk, Chunk)
+        if chunk.status in ("unchanged", "rewritten"):
+            if chunk.status == "rewritten":
+                outcome = "rewritten"
+                report.notes.append(f"{chunk.session_id}: {chunk.note}")
+            continue
+        if existing is None and not chunk.events:
+            continue  # nothing of a conversation in it (yet)
+        if outcome != "added":
+            outcome = "added" if existing is None else ("updated" if chunk.events else outcome)
+        if not report.dry_run:
+            await writer.submit(chunk, existing)
+        existing = _after(chunk, existing)
+        written += len(chunk.events)
+    if outcome == "added":
+        report.added += 1
+        report.events_added += written
+    elif outcome == "updated":
+        report.updated += 1
+        report.events_appended += written
+    elif outcome == "rewritten":
+        report.not_updated += 1
+    elif outcome == "unchanged":
+        report.unchanged += 1
+    if outcome is not None:
+        report.sessions.append((unit.session_id, outcome, written))
