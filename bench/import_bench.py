@@ -30,13 +30,13 @@ from bench.stats import Result
 
 #: Lines like those of real tool output: code, paths, quotes, tabs, a little non-ASCII.
 _LINES = (
-    'def parse_weekday(text: str) -> int:',
+    "def parse_weekday(text: str) -> int:",
     '    """Return 0 for "Mon" and 6 for "Sun"."""',
     "    return WEEKDAYS.index(text[:3].title())",
     "tests/test_dates.py::test_monday FAILED\t[ 42%]",
     "E       AssertionError: assert 1 == 0",
     '  File "/home/ana/proj/src/dates.py", line 42, in parse_weekday',
-    "{\"level\": \"info\", \"msg\": \"build ok\", \"took_ms\": 1234}",
+    '{"level": "info", "msg": "build ok", "took_ms": 1234}',
     "Résumé → naïve café: 3 files changed, 14 insertions(+), 2 deletions(-)",
     "drwxr-xr-x  5 ana ana  4096 Jun  1 09:00 src/",
 )

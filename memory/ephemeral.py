@@ -42,6 +42,11 @@ __all__ = ["EphemeralMemory"]
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
+def _source_tool(metadata: Mapping[str, Any]) -> Any:
+    source = metadata.get("source")
+    return source.get("tool") if isinstance(source, Mapping) else None
+
+
 @dataclass
 class _Session:
     info: SessionInfo
@@ -197,6 +202,7 @@ class EphemeralMemory:
         limit: int = 50,
         after: tuple[str, str] | None = None,
         title_filter: str | None = None,
+        source: str | None = None,
     ) -> SessionPage:
         """See :meth:`memory.protocol.SessionCatalog.list_sessions`."""
         infos = sorted(
@@ -206,6 +212,8 @@ class EphemeralMemory:
         )
         if after is not None:
             infos = [i for i in infos if (i.updated_at, i.id) < after]
+        if source is not None:
+            infos = [i for i in infos if _source_tool(i.metadata) == source]
         if title_filter:
             needle = title_filter.casefold()
             infos = [i for i in infos if i.title is not None and needle in i.title.casefold()]

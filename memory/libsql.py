@@ -330,10 +330,14 @@ class LibsqlMemory(LibsqlPorter):
         limit: int = 50,
         after: tuple[str, str] | None = None,
         title_filter: str | None = None,
+        source: str | None = None,
     ) -> SessionPage:
         """See :meth:`memory.protocol.SessionCatalog.list_sessions`."""
         clauses: list[str] = []
         args: list[Any] = []
+        if source is not None:
+            clauses.append("json_extract(metadata, '$.source.tool') = ?")
+            args.append(source)
         if after is not None:
             clauses.append("(updated_at, id) < (?, ?)")
             args.extend(after)

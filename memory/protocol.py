@@ -140,6 +140,7 @@ class SessionCatalog(Protocol):
         limit: int = 50,
         after: tuple[str, str] | None = None,
         title_filter: str | None = None,
+        source: str | None = None,
     ) -> SessionPage:
         """Return recent sessions, newest activity first, by keyset paging.
 
@@ -147,6 +148,8 @@ class SessionCatalog(Protocol):
             limit: page size.
             after: the ``cursor`` of the previous page.
             title_filter: case-insensitive substring the title must contain.
+            source: only sessions imported from this tool (``metadata.source.tool``,
+                e.g. ``claude-code``).
         """
         ...
 

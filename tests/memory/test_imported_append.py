@@ -99,3 +99,15 @@ async def test_append_nothing_updates_metadata_only(backend: MemoryBackend) -> N
         == 1
     )
     assert (await backend.get_session("claude-code-abc")).metadata == {"n": 1}
+
+
+async def test_list_sessions_filters_by_source_tool(backend: MemoryBackend) -> None:
+    await backend.import_sessions([_session((_event(1, 1, "one", "2025-01-01T00:00:00Z"),))])
+    await backend.create_session("native", title="imported? no", metadata={"source": "notes"})
+    await backend.create_session("other", title="imported", metadata={"source": {"tool": "codex"}})
+    page = await backend.list_sessions(source="claude-code")
+    assert [s.id for s in page.sessions] == ["claude-code-abc"]
+    page = await backend.list_sessions(source="codex", title_filter="IMPORT")
+    assert [s.id for s in page.sessions] == ["other"]
+    assert (await backend.list_sessions(source="chatgpt")).sessions == ()
+    assert len((await backend.list_sessions()).sessions) == 3
