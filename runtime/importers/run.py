@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol, TypeVar, runtime_checkable
 
@@ -236,19 +237,34 @@ async def run_import(
     report.dry_run = dry_run
     writer = _Writer(memory)
     units = iter(reader.units(report))
+    # One parsing thread for the whole import: a thread pool would spread the big,
+    # short-lived strings of the records over several malloc arenas and the peak
+    # memory would then grow with the number of sessions.
+    parser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="turnkeep-import")
+    loop = asyncio.get_running_loop()
+
+    async def step(iterator: Iterator[T]) -> T | object:
+        return await loop.run_in_executor(parser, _next, iterator)
+
     try:
-        while (unit := await asyncio.to_thread(_next, units)) is not _DONE:
+        while (unit := await step(units)) is not _DONE:
             assert isinstance(unit, Unit)
             if writer.session_id == unit.session_id:
                 await writer.drain()  # the same session again: read what was written
-            await _import_unit(memory, reader.tool, unit, writer, report)
+            await _import_unit(memory, reader.tool, unit, writer, report, step)
     finally:
         await writer.drain()
+        parser.shutdown(wait=True)
     return report
 
 
 async def _import_unit(
-    memory: MemoryBackend, tool: str, unit: Unit, writer: _Writer, report: ImportReport
+    memory: MemoryBackend,
+    tool: str,
+    unit: Unit,
+    writer: _Writer,
+    report: ImportReport,
+    step: Callable[[Iterator[Chunk]], Awaitable[Chunk | object]],
 ) -> None:
     existing = existing_of(await memory.find_session(unit.session_id))
     if existing is not None and existing.source.get("tool") != tool:
@@ -260,7 +276,7 @@ async def _import_unit(
     outcome = "unchanged" if existing is not None else None
     written = 0
     chunks = unit.chunks(existing, report)
-    while (chunk := await asyncio.to_thread(_next, chunks)) is not _DONE:
+    while (chunk := await step(chunks)) is not _DONE:
         assert isinstance(chunk, Chunk)
         if chunk.status in ("unchanged", "rewritten"):
             if chunk.status == "rewritten":
