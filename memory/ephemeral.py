@@ -383,6 +383,7 @@ class EphemeralMemory:
         expect_last_seq: int,
         metadata_json: str | None = None,
         updated_at: str | None = None,
+        create: PortableSession | None = None,
     ) -> int:
         """See :meth:`memory.protocol.Porter.append_imported`."""
         check_contiguous(events, expect_last_seq)
@@ -391,6 +392,11 @@ class EphemeralMemory:
             check_text(e.kind, "event kind")
         meta = None if metadata_json is None else decode_payload(canonical_json(metadata_json))
         async with self._lock:
+            if create is not None:
+                if session_id in self._sessions:
+                    raise ImportConflictError((session_id,))
+                header = create.with_id(session_id)
+                self._sessions[session_id] = self._restore(replace(header, events=(), states=()))
             session = self._get(session_id)
             info = session.info
             if info.last_seq != expect_last_seq:

@@ -10,15 +10,12 @@ no row is written and the caller gets :class:`~memory.errors.ImportConflictError
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any
 
 from memory.errors import BundleFormatError
-from memory.portable import PortableEvent
+from memory.portable import PortableEvent, PortableSession
 
 __all__ = ["append_statements", "check_contiguous"]
-
-#: Rows per multi-row INSERT (6 parameters each, plus the guard's two).
-_ROWS_PER_INSERT: Final = 100
 
 
 def check_contiguous(events: Sequence[PortableEvent], expect_last_seq: int) -> None:
@@ -43,28 +40,58 @@ def append_statements(
     expect_last_seq: int,
     metadata_json: str | None,
     updated_at: str | None,
+    create: PortableSession | None = None,
 ) -> list[tuple[str, list[Any]]]:
     """The batch that appends ``events`` if the session's ``last_seq`` is still the one expected.
 
-    Every INSERT carries the guard, and the UPDATE of the counters comes last (it moves
-    ``last_seq``, which would fail the guard of any later INSERT). The caller checks the
-    UPDATE's ``rows_affected``: 0 means the guard failed and nothing was written.
-    The batch ends with a read of the session's ``last_seq`` (no row: no such session).
+    With ``create``, the batch first inserts that session's catalog row (it fails, and
+    nothing is written, if the id exists). Every event INSERT carries the guard, and the
+    UPDATE of the counters comes last (it moves ``last_seq``, which would fail the guard
+    of any later INSERT). The caller checks the UPDATE's ``rows_affected``: 0 means the
+    guard failed and nothing was written. The batch ends with a read of ``last_seq``.
+
+    Each event is its own single-row INSERT of one fixed text: the embedded driver
+    caches prepared statements and SQLite keeps the values last bound to each, so
+    multi-row INSERTs of varying sizes would keep up to a whole batch of payloads alive
+    per cached statement; one fixed statement keeps one payload at most.
     """
     guard = "EXISTS (SELECT 1 FROM sessions WHERE id = ? AND last_seq = ?)"
     stmts: list[tuple[str, list[Any]]] = []
-    for start in range(0, len(events), _ROWS_PER_INSERT):
-        chunk = events[start : start + _ROWS_PER_INSERT]
-        args: list[Any] = []
-        for e in chunk:
-            args.extend((session_id, e.seq, e.turn, e.kind, e.payload_json, e.created_at))
-        args.extend((session_id, expect_last_seq))
-        rows = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(chunk))
+    if create is not None:
         stmts.append(
             (
-                "INSERT INTO conversation_events (session_id, seq, turn, kind, payload, "
-                f"created_at) SELECT * FROM (VALUES {rows}) WHERE {guard}",
-                args,
+                "INSERT INTO sessions (id, title, agent, provider, model, created_at, "
+                "updated_at, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    session_id,
+                    create.title,
+                    create.agent,
+                    create.provider,
+                    create.model,
+                    create.created_at,
+                    create.updated_at,
+                    create.metadata_json,
+                ],
+            )
+        )
+    insert = (
+        "INSERT INTO conversation_events (session_id, seq, turn, kind, payload, created_at) "
+        f"SELECT ?, ?, ?, ?, ?, ? WHERE {guard}"
+    )
+    for e in events:
+        stmts.append(
+            (
+                insert,
+                [
+                    session_id,
+                    e.seq,
+                    e.turn,
+                    e.kind,
+                    e.payload_json,
+                    e.created_at,
+                    session_id,
+                    expect_last_seq,
+                ],
             )
         )
     count = len(events)

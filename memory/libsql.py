@@ -21,11 +21,11 @@ from typing import Any, Literal, TypeVar
 import libsql_client
 from libsql_client import ResultSet, Row
 
-from memory.errors import ImportConflictError, NotFoundError, translate
+from memory.errors import ImportConflictError, NotFoundError, QueryError, translate
 from memory.imported import append_statements, check_contiguous
 from memory.libsql_porter import LibsqlPorter
 from memory.migrate import MigrationOutcome
-from memory.portable import PortableEvent
+from memory.portable import PortableEvent, PortableSession
 from memory.protocol import HealthReport
 from memory.records import (
     Event,
@@ -445,18 +445,24 @@ class LibsqlMemory(LibsqlPorter):
         expect_last_seq: int,
         metadata_json: str | None = None,
         updated_at: str | None = None,
+        create: PortableSession | None = None,
     ) -> int:
         """See :meth:`memory.protocol.Porter.append_imported` (SQL in :mod:`memory.imported`)."""
         check_contiguous(events, expect_last_seq)
-        results = await self._batch(
-            append_statements(
-                session_id,
-                events,
-                expect_last_seq=expect_last_seq,
-                metadata_json=metadata_json,
-                updated_at=updated_at,
-            )
+        stmts = append_statements(
+            session_id,
+            events,
+            expect_last_seq=expect_last_seq,
+            metadata_json=metadata_json,
+            updated_at=updated_at,
+            create=create,
         )
+        try:
+            results = await self._batch(stmts)
+        except QueryError as exc:
+            if create is None or "UNIQUE constraint failed" not in str(exc.__cause__):
+                raise
+            raise ImportConflictError((session_id,)) from exc
         if not results[-1].rows:
             raise NotFoundError(session_id)
         if results[-2].rows_affected != 1:

@@ -327,6 +327,7 @@ class Porter(Protocol):
         expect_last_seq: int,
         metadata_json: str | None = None,
         updated_at: str | None = None,
+        create: PortableSession | None = None,
     ) -> int:
         """Append events with explicit ``seq``, turn and ``created_at``, in one transaction.
 
@@ -343,13 +344,17 @@ class Porter(Protocol):
             expect_last_seq: the ``last_seq`` the caller read.
             metadata_json: the session's new metadata, or ``None`` to keep it.
             updated_at: the session's new last activity, or ``None`` to keep it.
+            create: a new session to create first, in the same transaction: its title,
+                agent, provider, model, created/updated times and metadata (its events
+                and states are not used); ``expect_last_seq`` is then 0.
 
         Returns:
             The session's new ``last_seq``.
 
         Raises:
-            NotFoundError: the session does not exist.
-            ImportConflictError: its ``last_seq`` moved; nothing was written.
+            NotFoundError: the session does not exist (and ``create`` was not given).
+            ImportConflictError: its ``last_seq`` moved, or ``create`` names a session
+                that exists; nothing was written.
             BundleFormatError: the seqs do not continue ``expect_last_seq``.
             StoreConnectionError / QueryError: the database failed; nothing was written.
         """

@@ -27,7 +27,7 @@ from runtime.importers.run import ImportReport
 __all__ = ["CHUNK_BYTES", "JsonlSession", "first_record"]
 
 #: A session whose new records exceed this many bytes is written in several chunks.
-CHUNK_BYTES: Final = 8 * 1024 * 1024
+CHUNK_BYTES: Final = 4 * 1024 * 1024
 #: ... or this many events.
 CHUNK_EVENTS: Final = 20_000
 

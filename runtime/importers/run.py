@@ -2,9 +2,9 @@
 
 A *reader* (one per source tool) lists *units* (a transcript file, a conversation);
 each unit, told what was imported from it before (:class:`~runtime.importers.base.Existing`),
-yields :class:`~runtime.importers.base.Chunk` objects. A new session's first chunk is
-written with :meth:`memory.Porter.import_sessions`, everything after that with
-:meth:`memory.Porter.append_imported`, each in one transaction; with ``dry_run``
+yields :class:`~runtime.importers.base.Chunk` objects, each written with
+:meth:`memory.Porter.append_imported` in one transaction (a new session's first chunk
+creates it in that same transaction); with ``dry_run``
 nothing is written and the same counts are reported.
 """
 
@@ -172,9 +172,16 @@ async def _write(memory: MemoryBackend, chunk: Chunk, existing: Existing | None)
             updated_at=chunk.updated_at,
             metadata_json=metadata_json,
             states=(),
-            events=events,
+            events=(),
         )
-        await memory.import_sessions([session])
+        await memory.append_imported(
+            chunk.session_id,
+            events,
+            expect_last_seq=0,
+            metadata_json=metadata_json,
+            updated_at=chunk.updated_at,
+            create=session,
+        )
     else:
         await memory.append_imported(
             chunk.session_id,

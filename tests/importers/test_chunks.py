@@ -20,7 +20,9 @@ MAIN = "claude-code-7f2c1a9e-4b1d-4e0a-9c3e-1f2a3b4c5d6e"
 
 
 async def _events(memory: MemoryBackend, session_id: str) -> list[tuple[Any, ...]]:
-    return [(e.seq, e.turn, e.kind, e.created_at, e.payload) for e in await memory.recall(session_id)]
+    return [
+        (e.seq, e.turn, e.kind, e.created_at, e.payload) for e in await memory.recall(session_id)
+    ]
 
 
 async def test_chunked_import_equals_whole_import(
@@ -41,19 +43,19 @@ async def test_chunked_import_equals_whole_import(
 
 
 class FailingAppend:
-    """Test double: a real backend whose first ``append_imported`` fails (a lost
+    """Test double: a real backend whose third ``append_imported`` fails (a lost
     connection mid-import); everything else goes to the real backend."""
 
     def __init__(self, inner: MemoryBackend) -> None:
         self.inner = inner
-        self.failed = False
+        self.calls = 0
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
     async def append_imported(self, *args: Any, **kwargs: Any) -> int:
-        if not self.failed:
-            self.failed = True
+        self.calls += 1
+        if self.calls == 3:
             raise StoreConnectionError("connection lost")
         return await self.inner.append_imported(*args, **kwargs)
 

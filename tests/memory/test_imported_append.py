@@ -111,3 +111,31 @@ async def test_list_sessions_filters_by_source_tool(backend: MemoryBackend) -> N
     assert [s.id for s in page.sessions] == ["other"]
     assert (await backend.list_sessions(source="chatgpt")).sessions == ()
     assert len((await backend.list_sessions()).sessions) == 3
+
+
+async def test_append_can_create_the_session_in_the_same_transaction(
+    backend: MemoryBackend,
+) -> None:
+    header = _session(())
+    events = [_event(1, 1, "one", "2025-01-01T00:00:00.000000Z")]
+    last = await backend.append_imported(
+        "claude-code-abc",
+        events,
+        expect_last_seq=0,
+        metadata_json=header.metadata_json,
+        updated_at="2025-01-01T00:00:00.000000Z",
+        create=header,
+    )
+    assert last == 1
+    info = await backend.get_session("claude-code-abc")
+    assert (info.title, info.agent, info.events, info.turns) == ("imported", None, 1, 1)
+    assert info.created_at == "2025-01-01T00:00:00.000000Z"
+    assert info.metadata == {"source": {"tool": "claude-code", "records": 2}}
+    with pytest.raises(ImportConflictError):
+        await backend.append_imported(
+            "claude-code-abc",
+            [_event(1, 1, "dup", "2025-01-01T00:00:00Z")],
+            expect_last_seq=0,
+            create=header,
+        )
+    assert [e.payload["content"] for e in await backend.recall("claude-code-abc")] == ["one"]
