@@ -136,16 +136,28 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_s() -> float:
+    """CPU seconds of this process, all threads (steadier than wall time on a busy box)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def child_json(root: Path) -> dict[str, Any]:
     """Baseline: ``json.loads`` over every line of every transcript."""
     started = time.perf_counter()
+    cpu = _cpu_s()
     lines = 0
     for path in sorted(root.rglob("*.jsonl")):
         with path.open("rb") as handle:
             for raw in handle:
                 json.loads(raw)
                 lines += 1
-    return {"seconds": time.perf_counter() - started, "peak_rss_mb": _peak_mb(), "lines": lines}
+    return {
+        "seconds": time.perf_counter() - started,
+        "cpu_s": _cpu_s() - cpu,
+        "peak_rss_mb": _peak_mb(),
+        "lines": lines,
+    }
 
 
 def child_import(root: Path, db: Path) -> dict[str, Any]:
@@ -158,12 +170,15 @@ def child_import(root: Path, db: Path) -> dict[str, Any]:
         memory = await open_embedded(db)
         try:
             started = time.perf_counter()
+            cpu = _cpu_s()
             report = await run_import(memory, ClaudeCodeReader(root))
             seconds = time.perf_counter() - started
+            cpu = _cpu_s() - cpu
         finally:
             await memory.close()
         return {
             "seconds": seconds,
+            "cpu_s": cpu,
             "peak_rss_mb": _peak_mb(),
             "sessions": report.added,
             "events": report.events_added,
@@ -205,6 +220,9 @@ def measure(workdir: Path, sizes: list[int], keep: bool = False) -> dict[str, An
             "json_loads_s": round(baseline["seconds"], 2),
             "import_s": round(imported["seconds"], 2),
             "ratio": round(imported["seconds"] / baseline["seconds"], 2),
+            "json_loads_cpu_s": round(baseline["cpu_s"], 2),
+            "import_cpu_s": round(imported["cpu_s"], 2),
+            "cpu_ratio": round(imported["cpu_s"] / baseline["cpu_s"], 2),
             "json_loads_peak_rss_mb": round(baseline["peak_rss_mb"], 1),
             "import_peak_rss_mb": round(imported["peak_rss_mb"], 1),
             "sessions": imported["sessions"],

@@ -86,6 +86,10 @@ class Draft:
     payload: dict[str, Any]
     created_at: str
     turn: int
+    #: Where the record is (``file:line``), for reporting a payload that cannot be stored.
+    where: str | None = None
+    #: The payload as stored (compact JSON), once encoded.
+    encoded: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +233,8 @@ class EventBuilder:
         self.first_time: str | None = None
         self.events: list[Draft] = []
         self._undated: list[Draft] = []
+        #: Where the record being mapped is (``file:line``); parsers set it.
+        self.where: str | None = None
 
     def add(
         self,
@@ -245,7 +251,7 @@ class EventBuilder:
         stamp = to_ts(at) or self.last_time
         if source:
             payload["source"] = scrub(dict(source))
-        draft = Draft(kind, payload, stamp or "", max(self.turn, 1))
+        draft = Draft(kind, payload, stamp or "", max(self.turn, 1), self.where)
         self.events.append(draft)
         if stamp is None:
             # Nothing dated yet (a summary line heads the file): it takes the time of the

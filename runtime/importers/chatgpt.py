@@ -152,6 +152,7 @@ class Conversation:
         )
         last_call: dict[str, str] = {}
         for node_id in branch[start:]:
+            builder.where = f"{self.file}:{self.line} (message {node_id})"
             message = mapping[node_id].get("message")
             if isinstance(message, dict):
                 self._message(message, builder, last_call, report)

@@ -100,6 +100,7 @@ class JsonlSession:
                     break  # leave it for the next import
             elif ln.value is not None:
                 if isinstance(ln.value, dict) and self.check(ln.value):
+                    builder.where = f"{self.path}:{ln.number}"
                     self.record(ln.value, ln.number, builder, report)
                     records += 1
                 else:

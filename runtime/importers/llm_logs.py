@@ -98,6 +98,7 @@ class LlmConversation:
         title = self.name
         for row in responses[start:]:
             data = dict(row)
+            builder.where = f"{self.db.path} (response {data['id']})"
             at = data.get("datetime_utc")
             rest = {
                 k: from_json(v)

@@ -94,6 +94,7 @@ class LlmThread:
             if position < start:
                 continue
             at = turn.get("datetime_utc") if turn is not None else None
+            builder.where = f"{self.db.path} (message {message['hash']})"
             parts = self.db.rows(
                 "SELECT * FROM parts WHERE message_hash = ? ORDER BY position", (message["hash"],)
             )

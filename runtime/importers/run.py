@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Protocol, TypeVar, runtime_checkable
 
 from memory import MemoryBackend, SessionInfo
+from memory.errors import SerializationError
 from memory.portable import PortableEvent, PortableSession
 from memory.records import encode_payload
-from runtime.importers.base import Chunk, Existing, Malformed
+from runtime.importers.base import Chunk, Draft, Existing, Malformed
 
 __all__ = ["ImportReport", "Reader", "Unit", "existing_of", "run_import"]
 
@@ -139,9 +140,26 @@ def _metadata(chunk: Chunk, existing: Existing | None) -> str:
 
 def _events(chunk: Chunk, first_seq: int) -> tuple[PortableEvent, ...]:
     return tuple(
-        PortableEvent(first_seq + i, d.turn, d.kind, d.created_at, encode_payload(d.payload))
+        PortableEvent(
+            first_seq + i, d.turn, d.kind, d.created_at, d.encoded or encode_payload(d.payload)
+        )
         for i, d in enumerate(chunk.events)
     )
+
+
+def _encoded(chunk: Chunk, report: ImportReport) -> Chunk:
+    """Encode the chunk's payloads (in the parsing thread); a payload that cannot be
+    stored (a lone surrogate, nesting deeper than SQLite reads) is reported and left out."""
+    kept: list[Draft] = []
+    for draft in chunk.events:
+        try:
+            draft.encoded = encode_payload(draft.payload)
+        except SerializationError as exc:
+            report.bad(draft.where or chunk.session_id, None, f"not imported: {exc}")
+            continue
+        kept.append(draft)
+    chunk.events = kept
+    return chunk
 
 
 def _after(chunk: Chunk, existing: Existing | None) -> Existing:
@@ -222,6 +240,11 @@ def _next(iterator: Iterator[T]) -> T | object:
     return next(iterator, _DONE)
 
 
+def _next_chunk(chunks: Iterator[Chunk], report: ImportReport) -> Chunk | object:
+    chunk = next(chunks, _DONE)
+    return _encoded(chunk, report) if isinstance(chunk, Chunk) else chunk
+
+
 async def run_import(
     memory: MemoryBackend,
     reader: Reader,
@@ -253,12 +276,15 @@ async def run_import(
     async def step(iterator: Iterator[T]) -> T | object:
         return await loop.run_in_executor(parser, _next, iterator)
 
+    async def step_chunk(chunks: Iterator[Chunk]) -> Chunk | object:
+        return await loop.run_in_executor(parser, _next_chunk, chunks, report)
+
     try:
         while (unit := await step(units)) is not _DONE:
             assert isinstance(unit, Unit)
             if writer.session_id == unit.session_id:
                 await writer.drain()  # the same session again: read what was written
-            await _import_unit(memory, reader.tool, unit, writer, report, step)
+            await _import_unit(memory, reader.tool, unit, writer, report, step_chunk)
     finally:
         await writer.drain()
         parser.shutdown(wait=True)

@@ -201,3 +201,20 @@ def test_not_a_transcript_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(SourceFormatError, match="no Claude Code transcripts"):
         ClaudeCodeReader(tmp_path / "empty")
+
+
+async def test_unstorable_payload_is_reported_and_the_rest_imports(
+    store: MemoryBackend, tmp_path: Path
+) -> None:
+    path = tmp_path / "proj" / "s1.jsonl"
+    path.parent.mkdir()
+    good = _line(type="user", uuid="a", timestamp="2025-01-01T00:00:00Z", message={"content": "hi"})
+    # A lone surrogate (valid JSON escape, not storable Unicode).
+    bad = '{"type": "user", "uuid": "b", "message": {"content": "x\\ud800y"}}\n'
+    path.write_text(good + bad + good.replace('"a"', '"c"'))
+    report = await run_import(store, ClaudeCodeReader(path.parent))
+    assert report.events_added == 2
+    assert [str(m) for m in report.malformed] == [
+        f"{path}:2: not imported: payload contains text that is not valid Unicode "
+        "(a lone surrogate?)"
+    ]
