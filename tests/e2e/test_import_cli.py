@@ -43,6 +43,7 @@ def test_claude_code(target: Target) -> None:
     assert "2 sessions added (22 events)" in dry.stdout
     assert "dry run: nothing was written" in dry.stdout
     assert "7f2c1a9e-4b1d-4e0a-9c3e-1f2a3b4c5d6e.jsonl:6: not valid JSON" in dry.stdout
+    assert target.db_path is not None and not target.db_path.exists()  # not even created
     assert _exported(target) == {}
     report = _import(target, "claude-code", str(src))
     assert report["sessions"] == {

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from memory import EphemeralMemory
 from runtime.importers.base import Malformed
 from runtime.importers.run import ImportReport, Reader, run_import
 from runtime.settings import Settings
@@ -188,8 +189,12 @@ async def import_command(args: argparse.Namespace, settings: Settings) -> int:
     if bar is not None:
         report.on_progress = bar.advance
     try:
-        async with opened(settings) as memory:
-            await run_import(memory, reader, dry_run=args.dry_run, report=report)
+        if args.dry_run and not settings.db.url and not settings.db.resolved_path().exists():
+            # Nothing imported yet, and a dry run must not even create the database.
+            await run_import(EphemeralMemory(), reader, dry_run=True, report=report)
+        else:
+            async with opened(settings) as memory:
+                await run_import(memory, reader, dry_run=args.dry_run, report=report)
     finally:
         reader.close()
         if bar is not None:
