@@ -29,7 +29,8 @@ _COMMON = (
     "transcript that grew has its new events appended), unchanged ones are skipped. "
     "Sources are opened read-only and never changed. A malformed line or record is "
     "skipped and reported with its file and line; the rest is imported. Each session is "
-    "written in one transaction."
+    "written in one transaction (a very large one in chunks of a few megabytes, each "
+    "recording where the next import resumes)."
 )
 
 
