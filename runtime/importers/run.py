@@ -21,6 +21,7 @@ from memory import MemoryBackend, SessionInfo
 from memory.errors import SerializationError
 from memory.portable import PortableEvent, PortableSession
 from memory.records import encode_payload
+from memory.remote_limits import MAX_VALUE_BYTES
 from runtime.importers.base import Chunk, Draft, Existing, Malformed
 
 __all__ = ["ImportReport", "Reader", "Unit", "existing_of", "run_import"]
@@ -147,9 +148,10 @@ def _events(chunk: Chunk, first_seq: int) -> tuple[PortableEvent, ...]:
     )
 
 
-def _encoded(chunk: Chunk, report: ImportReport) -> Chunk:
+def _encoded(chunk: Chunk, report: ImportReport, max_bytes: int | None = None) -> Chunk:
     """Encode the chunk's payloads (in the parsing thread); a payload that cannot be
-    stored (a lone surrogate, nesting deeper than SQLite reads) is reported and left out."""
+    stored (a lone surrogate, nesting deeper than SQLite reads, larger than a remote
+    server takes: ``max_bytes``) is reported and left out."""
     kept: list[Draft] = []
     for draft in chunk.events:
         try:
@@ -157,6 +159,16 @@ def _encoded(chunk: Chunk, report: ImportReport) -> Chunk:
         except SerializationError as exc:
             report.bad(draft.where or chunk.session_id, None, f"not imported: {exc}")
             continue
+        if max_bytes is not None and len(draft.encoded) > max_bytes // 4:
+            size = len(draft.encoded.encode("utf-8"))
+            if size > max_bytes:
+                report.bad(
+                    draft.where or chunk.session_id,
+                    None,
+                    f"not imported: a {draft.kind} event of {size:,} bytes is larger than "
+                    f"the remote server accepts ({max_bytes:,} bytes per value)",
+                )
+                continue
         kept.append(draft)
     chunk.events = kept
     return chunk
@@ -240,9 +252,11 @@ def _next(iterator: Iterator[T]) -> T | object:
     return next(iterator, _DONE)
 
 
-def _next_chunk(chunks: Iterator[Chunk], report: ImportReport) -> Chunk | object:
+def _next_chunk(
+    chunks: Iterator[Chunk], report: ImportReport, max_bytes: int | None
+) -> Chunk | object:
     chunk = next(chunks, _DONE)
-    return _encoded(chunk, report) if isinstance(chunk, Chunk) else chunk
+    return _encoded(chunk, report, max_bytes) if isinstance(chunk, Chunk) else chunk
 
 
 async def run_import(
@@ -276,8 +290,11 @@ async def run_import(
     async def step(iterator: Iterator[T]) -> T | object:
         return await loop.run_in_executor(parser, _next, iterator)
 
+    # A remote server refuses values over its limit; the file backends take any size.
+    max_bytes = MAX_VALUE_BYTES if getattr(memory, "mode", None) == "remote" else None
+
     async def step_chunk(chunks: Iterator[Chunk]) -> Chunk | object:
-        return await loop.run_in_executor(parser, _next_chunk, chunks, report)
+        return await loop.run_in_executor(parser, _next_chunk, chunks, report, max_bytes)
 
     try:
         while (unit := await step(units)) is not _DONE:

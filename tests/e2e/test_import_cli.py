@@ -121,3 +121,16 @@ def test_wrong_format_is_one_line_and_exit_2(target: Target, tmp_path: Path) -> 
     assert missing.returncode == 2 and "does not exist" in missing.stderr
     usage = target.run("import", "chatgpt")
     assert usage.returncode == 2 and "usage error" in usage.stderr
+
+
+@pytest.mark.remote
+@pytest.mark.parametrize("kind", ["remote-ws", "remote-http"])
+def test_claude_code_into_a_remote_server(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    remote = make_target(kind, request, tmp_path, monkeypatch)
+    report = _import(remote, "claude-code", str(FIXTURES / "claude-code"))
+    assert report["events"] == {"added": 22, "appended": 0}
+    again = _import(remote, "claude-code", str(FIXTURES / "claude-code"))
+    assert again["sessions"]["unchanged"] == 2  # type: ignore[index]
+    assert len(_exported(remote)["claude-code-agent-a1b2c3d4"]) == 4

@@ -87,3 +87,21 @@ def test_progress_bar_draws_a_line() -> None:
     bar.close()
     text = out.getvalue()
     assert text.startswith("\r[") and " 50%" in text and text.endswith("\n")
+
+
+def test_events_too_large_for_a_remote_server_are_reported() -> None:
+    from runtime.importers.base import Chunk, Draft
+    from runtime.importers.run import ImportReport, _encoded
+
+    small = Draft("user", {"content": "hi"}, "2025-01-01T00:00:00.000000Z", 1, "f.jsonl:1")
+    huge = Draft(
+        "tool_result", {"result": "é" * 600}, "2025-01-01T00:00:00.000000Z", 1, "f.jsonl:2"
+    )
+    chunk = Chunk("s", None, None, "x", "x", {}, events=[small, huge])
+    report = ImportReport("claude-code")
+    kept = _encoded(chunk, report, max_bytes=1000)
+    assert kept.events == [small] and small.encoded == '{"content":"hi"}'
+    assert [str(m) for m in report.malformed] == [
+        "f.jsonl:2: not imported: a tool_result event of 1,213 bytes is larger than the "
+        "remote server accepts (1,000 bytes per value)"
+    ]
