@@ -141,7 +141,11 @@ class Conversation:
                 )
                 return
             if done == len(branch):
-                yield self._chunk(existing, branch, [], status="unchanged")
+                # Same branch; a regenerated alternative only updates the metadata.
+                chunk = self._chunk(existing, branch, [], status="grown")
+                if chunk.extra.get("branches") == existing.metadata.get("branches"):
+                    chunk.status = "unchanged"
+                yield chunk
                 return
             start = done
         builder = EventBuilder(

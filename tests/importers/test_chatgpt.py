@@ -112,6 +112,23 @@ async def test_conversation_that_went_on_is_appended(store: MemoryBackend, tmp_p
     assert (report.updated, report.events_appended, report.unchanged) == (1, 1, 1)
     last = (await store.recall(SECOND))[-1]
     assert (last.seq, last.turn, last.payload["content"]) == (4, 2, "And 'merci'?")
+    # A new alternative answer on another branch: the metadata follows, no events.
+    convs[0]["mapping"]["u2a"]["children"].append("a2b")
+    convs[0]["mapping"]["a2b"] = {
+        "id": "a2b",
+        "parent": "u2a",
+        "children": [],
+        "message": {
+            "id": "a2b",
+            "author": {"role": "assistant"},
+            "content": {"content_type": "text", "parts": ["Median: 5"]},
+        },
+    }
+    path.write_text(json.dumps(convs))
+    report = await run_import(store, ChatGPTReader(path))
+    assert (report.updated, report.unchanged, report.events_appended) == (0, 2, 0)
+    branches = (await store.get_session(FIRST)).metadata["branches"]
+    assert [b["node"] for b in branches] == ["u2a", "a2a", "a2b"]
     # Switching the first conversation to its other branch cannot be appended.
     convs[0]["current_node"] = "a2a"
     path.write_text(json.dumps(convs))
