@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from memory.errors import BundleFormatError, ImportConflictError, NotFoundError
+from memory.imported import check_contiguous
 from memory.libsql import Clock, utc_now
 from memory.portable import (
     ImportOutcome,
@@ -44,6 +45,11 @@ from memory.records import (
 __all__ = ["EphemeralMemory"]
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _source_tool(metadata: Mapping[str, Any]) -> Any:
+    source = metadata.get("source")
+    return source.get("tool") if isinstance(source, Mapping) else None
 
 
 @dataclass
@@ -248,6 +254,7 @@ class EphemeralMemory:
         limit: int = 50,
         after: tuple[str, str] | None = None,
         title_filter: str | None = None,
+        source: str | None = None,
     ) -> SessionPage:
         """See :meth:`memory.protocol.SessionCatalog.list_sessions`."""
         infos = sorted(
@@ -257,6 +264,8 @@ class EphemeralMemory:
         )
         if after is not None:
             infos = [i for i in infos if (i.updated_at, i.id) < after]
+        if source is not None:
+            infos = [i for i in infos if _source_tool(i.metadata) == source]
         if title_filter:
             needle = title_filter.casefold()
             infos = [i for i in infos if i.title is not None and needle in i.title.casefold()]
@@ -417,6 +426,48 @@ class EphemeralMemory:
             unchanged=tuple(unchanged),
             events=sum(len(new.events) for _, new in to_write),
         )
+
+    async def append_imported(
+        self,
+        session_id: str,
+        events: Sequence[PortableEvent],
+        *,
+        expect_last_seq: int,
+        metadata_json: str | None = None,
+        updated_at: str | None = None,
+        create: PortableSession | None = None,
+    ) -> int:
+        """See :meth:`memory.protocol.Porter.append_imported`."""
+        check_contiguous(events, expect_last_seq)
+        payloads = [canonical_json(e.payload_json) for e in events]
+        for e in events:
+            check_text(e.kind, "event kind")
+        meta = None if metadata_json is None else decode_payload(canonical_json(metadata_json))
+        async with self._lock:
+            if create is not None:
+                if session_id in self._sessions:
+                    raise ImportConflictError((session_id,))
+                header = create.with_id(session_id)
+                self._sessions[session_id] = self._restore(replace(header, events=(), states=()))
+            session = self._get(session_id)
+            info = session.info
+            if info.last_seq != expect_last_seq:
+                raise ImportConflictError(
+                    (session_id,), message=f"session {session_id!r} changed while it was imported"
+                )
+            session.events.extend(
+                Event(session_id, e.seq, e.turn, e.kind, text, e.created_at)
+                for e, text in zip(events, payloads, strict=True)
+            )
+            session.info = replace(
+                info,
+                last_seq=info.last_seq + len(events),
+                events=info.events + len(events),
+                turns=max([info.turns, *(e.turn for e in events)]),
+                updated_at=updated_at if updated_at is not None else info.updated_at,
+                metadata=meta if meta is not None else info.metadata,
+            )
+            return session.info.last_seq
 
     # -- HealthProbe -------------------------------------------------------------------
 

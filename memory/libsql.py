@@ -21,9 +21,11 @@ from typing import Any, Literal, TypeVar
 import libsql_client
 from libsql_client import ResultSet, Row
 
-from memory.errors import NotFoundError, translate
+from memory.errors import ImportConflictError, NotFoundError, QueryError, translate
+from memory.imported import append_statements, check_contiguous
 from memory.libsql_porter import LibsqlPorter
 from memory.migrate import MigrationOutcome
+from memory.portable import PortableEvent, PortableSession
 from memory.protocol import HealthReport
 from memory.records import (
     Event,
@@ -408,10 +410,14 @@ class LibsqlMemory(LibsqlPorter):
         limit: int = 50,
         after: tuple[str, str] | None = None,
         title_filter: str | None = None,
+        source: str | None = None,
     ) -> SessionPage:
         """See :meth:`memory.protocol.SessionCatalog.list_sessions`."""
         clauses: list[str] = []
         args: list[Any] = []
+        if source is not None:
+            clauses.append("json_extract(metadata, '$.source.tool') = ?")
+            args.append(source)
         if after is not None:
             clauses.append("(updated_at, id) < (?, ?)")
             args.extend(after)
@@ -508,6 +514,42 @@ class LibsqlMemory(LibsqlPorter):
             return None
         row = result.rows[0]
         return StateSnapshot(session_id, int(row[0]), decode_payload(row[1]), str(row[2]))
+
+    # -- Porter (imports) --------------------------------------------------------------
+
+    async def append_imported(
+        self,
+        session_id: str,
+        events: Sequence[PortableEvent],
+        *,
+        expect_last_seq: int,
+        metadata_json: str | None = None,
+        updated_at: str | None = None,
+        create: PortableSession | None = None,
+    ) -> int:
+        """See :meth:`memory.protocol.Porter.append_imported` (SQL in :mod:`memory.imported`)."""
+        check_contiguous(events, expect_last_seq)
+        stmts = append_statements(
+            session_id,
+            events,
+            expect_last_seq=expect_last_seq,
+            metadata_json=metadata_json,
+            updated_at=updated_at,
+            create=create,
+        )
+        try:
+            results = await self._batch(stmts)
+        except QueryError as exc:
+            if create is None or "UNIQUE constraint failed" not in str(exc.__cause__):
+                raise
+            raise ImportConflictError((session_id,)) from exc
+        if not results[-1].rows:
+            raise NotFoundError(session_id)
+        if results[-2].rows_affected != 1:
+            raise ImportConflictError(
+                (session_id,), message=f"session {session_id!r} changed while it was imported"
+            )
+        return int(results[-1].rows[0][0])
 
     # -- HealthProbe -------------------------------------------------------------------
 

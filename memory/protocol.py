@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from memory.portable import ImportOutcome, PortableSession
+from memory.portable import ImportOutcome, PortableEvent, PortableSession
 from memory.records import (
     Event,
     EventDraft,
@@ -149,6 +149,7 @@ class SessionCatalog(Protocol):
         limit: int = 50,
         after: tuple[str, str] | None = None,
         title_filter: str | None = None,
+        source: str | None = None,
     ) -> SessionPage:
         """Return recent sessions, newest activity first, by keyset paging.
 
@@ -156,6 +157,8 @@ class SessionCatalog(Protocol):
             limit: page size.
             after: the ``cursor`` of the previous page.
             title_filter: case-insensitive substring the title must contain.
+            source: only sessions imported from this tool (``metadata.source.tool``,
+                e.g. ``claude-code``).
         """
         ...
 
@@ -354,6 +357,47 @@ class Porter(Protocol):
             ImportConflictError: a session id exists with different content; nothing
                 was written.
             BundleFormatError: two sessions share an id.
+            StoreConnectionError / QueryError: the database failed; nothing was written.
+        """
+        ...
+
+    async def append_imported(
+        self,
+        session_id: str,
+        events: Sequence[PortableEvent],
+        *,
+        expect_last_seq: int,
+        metadata_json: str | None = None,
+        updated_at: str | None = None,
+        create: PortableSession | None = None,
+    ) -> int:
+        """Append events with explicit ``seq``, turn and ``created_at``, in one transaction.
+
+        For importers that re-read another tool's history and add what is new to a
+        session they imported earlier. Nothing is written unless the session's
+        ``last_seq`` is still ``expect_last_seq`` (no other writer appended meanwhile).
+        Each event's ``created_at`` is kept as given; ``metadata_json`` (a JSON object),
+        when given, replaces the session's metadata and ``updated_at`` its last
+        activity, in the same transaction. An empty ``events`` only updates those.
+
+        Args:
+            session_id: an existing session.
+            events: seqs ``expect_last_seq + 1, + 2, ...`` in order.
+            expect_last_seq: the ``last_seq`` the caller read.
+            metadata_json: the session's new metadata, or ``None`` to keep it.
+            updated_at: the session's new last activity, or ``None`` to keep it.
+            create: a new session to create first, in the same transaction: its title,
+                agent, provider, model, created/updated times and metadata (its events
+                and states are not used); ``expect_last_seq`` is then 0.
+
+        Returns:
+            The session's new ``last_seq``.
+
+        Raises:
+            NotFoundError: the session does not exist (and ``create`` was not given).
+            ImportConflictError: its ``last_seq`` moved, or ``create`` names a session
+                that exists; nothing was written.
+            BundleFormatError: the seqs do not continue ``expect_last_seq``.
             StoreConnectionError / QueryError: the database failed; nothing was written.
         """
         ...

@@ -59,7 +59,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the full argument parser (subcommands register themselves)."""
-    from tui.cli import ask, db, sessions
+    from tui.cli import ask, db, importing, sessions
 
     parser = _Parser(
         prog="turnkeep",
@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     db.register(commands)
     sessions.register(commands)
     ask.register(commands)
+    importing.register(commands)
     return parser
 
 

@@ -27,7 +27,7 @@ from tui.screens.dialogs import ConfirmDialog, RenameDialog
 from tui.services import Services
 from tui.widgets.event_text import message_text, one_line
 from tui.widgets.inputs import StillInput
-from tui.widgets.session_table import SessionTable, session_model, session_title
+from tui.widgets.session_table import SessionTable, list_filters, session_model, session_title
 
 __all__ = ["HomeScreen"]
 
@@ -131,7 +131,7 @@ class HomeScreen(TurnkeepScreen[None]):
         if debounce:
             await asyncio.sleep(debounce)
         memory = self.services.require_memory()
-        page = await memory.list_sessions(limit=self.PAGE_SIZE, title_filter=title_filter or None)
+        page = await memory.list_sessions(limit=self.PAGE_SIZE, **list_filters(title_filter))
         total = None if title_filter else await memory.count_sessions()
         self._show_first_page(page, title_filter, total, keep)
 
@@ -183,7 +183,7 @@ class HomeScreen(TurnkeepScreen[None]):
     async def load_next_page(self, title_filter: str, cursor: tuple[str, str]) -> None:
         memory = self.services.require_memory()
         page = await memory.list_sessions(
-            limit=self.PAGE_SIZE, after=cursor, title_filter=title_filter or None
+            limit=self.PAGE_SIZE, after=cursor, **list_filters(title_filter)
         )
         self._loading_more = None
         self._cursor = page.cursor

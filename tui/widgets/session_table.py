@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, TypedDict
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -22,8 +22,9 @@ from textual.widgets import DataTable
 from memory import SessionInfo
 from memory.records import parse_ts
 from tui.format import relative_time
+from tui.safe_text import safe_line
 
-__all__ = ["SessionTable", "session_title", "session_model"]
+__all__ = ["SessionTable", "list_filters", "session_model", "session_title"]
 
 
 def session_title(info: SessionInfo) -> str:
@@ -32,8 +33,26 @@ def session_title(info: SessionInfo) -> str:
 
 
 def session_model(info: SessionInfo) -> str:
-    """``provider · model`` or a dash."""
-    return " · ".join(p for p in (info.provider, info.model) if p) or "—"
+    """``provider · model`` or a dash; an imported session shows its source first (``⇣codex``)."""
+    source = info.metadata.get("source")
+    tool = source.get("tool") if isinstance(source, dict) else None
+    marker = f"⇣{safe_line(tool, 20)}" if isinstance(tool, str) else None
+    return " · ".join(p for p in (marker, info.provider, info.model) if p) or "—"
+
+
+class ListFilters(TypedDict):
+    """``list_sessions`` keyword arguments from the home filter."""
+
+    title_filter: str | None
+    source: str | None
+
+
+def list_filters(text: str) -> ListFilters:
+    """The home filter's text as ``list_sessions`` arguments: ``source:TOOL rest``."""
+    if text.startswith("source:"):
+        tool, _, rest = text[len("source:") :].partition(" ")
+        return {"source": tool or None, "title_filter": rest.strip() or None}
+    return {"source": None, "title_filter": text or None}
 
 
 class SessionTable(DataTable[Text]):

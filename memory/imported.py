@@ -1,0 +1,108 @@
+"""Appending to an imported session: events with explicit seq, turn and timestamps.
+
+``turnkeep import`` re-reads other tools' histories; a session that grew in its source
+since the last import gets only its new events, written by :func:`append_statements`
+as one batch (one transaction, one round trip remotely). The batch is guarded by the
+session's ``last_seq``: if anything appended to the session since the importer looked,
+no row is written and the caller gets :class:`~memory.errors.ImportConflictError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from memory.errors import BundleFormatError
+from memory.portable import PortableEvent, PortableSession
+
+__all__ = ["append_statements", "check_contiguous"]
+
+
+def check_contiguous(events: Sequence[PortableEvent], expect_last_seq: int) -> None:
+    """Refuse events whose seqs do not continue ``expect_last_seq`` without a gap.
+
+    Raises:
+        BundleFormatError: names the first event that is out of place.
+    """
+    for index, event in enumerate(events):
+        wanted = expect_last_seq + index + 1
+        if event.seq != wanted:
+            raise BundleFormatError(
+                f"events[{index}].seq: expected {wanted}, got {event.seq}",
+                where=f"events[{index}].seq",
+            )
+
+
+def append_statements(
+    session_id: str,
+    events: Sequence[PortableEvent],
+    *,
+    expect_last_seq: int,
+    metadata_json: str | None,
+    updated_at: str | None,
+    create: PortableSession | None = None,
+) -> list[tuple[str, list[Any]]]:
+    """The batch that appends ``events`` if the session's ``last_seq`` is still the one expected.
+
+    With ``create``, the batch first inserts that session's catalog row (it fails, and
+    nothing is written, if the id exists). Every event INSERT carries the guard, and the
+    UPDATE of the counters comes last (it moves ``last_seq``, which would fail the guard
+    of any later INSERT). The caller checks the UPDATE's ``rows_affected``: 0 means the
+    guard failed and nothing was written. The batch ends with a read of ``last_seq``.
+
+    Each event is its own single-row INSERT of one fixed text: the embedded driver
+    caches prepared statements and SQLite keeps the values last bound to each, so
+    multi-row INSERTs of varying sizes would keep up to a whole batch of payloads alive
+    per cached statement; one fixed statement keeps one payload at most.
+    """
+    guard = "EXISTS (SELECT 1 FROM sessions WHERE id = ? AND last_seq = ?)"
+    stmts: list[tuple[str, list[Any]]] = []
+    if create is not None:
+        stmts.append(
+            (
+                "INSERT INTO sessions (id, title, agent, provider, model, created_at, "
+                "updated_at, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    session_id,
+                    create.title,
+                    create.agent,
+                    create.provider,
+                    create.model,
+                    create.created_at,
+                    create.updated_at,
+                    create.metadata_json,
+                ],
+            )
+        )
+    insert = (
+        "INSERT INTO conversation_events (session_id, seq, turn, kind, payload, created_at) "
+        f"SELECT ?, ?, ?, ?, ?, ? WHERE {guard}"
+    )
+    for e in events:
+        stmts.append(
+            (
+                insert,
+                [
+                    session_id,
+                    e.seq,
+                    e.turn,
+                    e.kind,
+                    e.payload_json,
+                    e.created_at,
+                    session_id,
+                    expect_last_seq,
+                ],
+            )
+        )
+    count = len(events)
+    max_turn = max((e.turn for e in events), default=0)
+    stmts.append(
+        (
+            "UPDATE sessions SET last_seq = last_seq + ?, event_count = event_count + ?, "
+            "turn_count = max(turn_count, ?), updated_at = coalesce(?, updated_at), "
+            "metadata = coalesce(?, metadata) WHERE id = ? AND last_seq = ?",
+            [count, count, max_turn, updated_at, metadata_json, session_id, expect_last_seq],
+        )
+    )
+    stmts.append(("SELECT last_seq FROM sessions WHERE id = ?", [session_id]))
+    return stmts

@@ -1,0 +1,355 @@
+"""Running an import: find what each source session adds, write it, count what happened.
+
+A *reader* (one per source tool) lists *units* (a transcript file, a conversation);
+each unit, told what was imported from it before (:class:`~runtime.importers.base.Existing`),
+yields :class:`~runtime.importers.base.Chunk` objects, each written with
+:meth:`memory.Porter.append_imported` in one transaction (a new session's first chunk
+creates it in that same transaction); with ``dry_run``
+nothing is written and the same counts are reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Final, Protocol, TypeVar, runtime_checkable
+
+from memory import MemoryBackend, SessionInfo
+from memory.errors import SerializationError
+from memory.portable import PortableEvent, PortableSession
+from memory.records import encode_payload
+from memory.remote_limits import MAX_VALUE_BYTES
+from runtime.importers.base import Chunk, Draft, Existing, Malformed
+
+__all__ = ["ImportReport", "Reader", "Unit", "existing_of", "run_import"]
+
+T = TypeVar("T")
+
+#: Malformed records listed in the report (all are counted).
+MAX_LISTED: Final = 200
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, with ``dry_run``, would do)."""
+
+    tool: str
+    dry_run: bool = False
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    not_updated: int = 0
+    events_added: int = 0
+    events_appended: int = 0
+    malformed_count: int = 0
+    malformed: list[Malformed] = field(default_factory=list)
+    ignored: Counter[str] = field(default_factory=Counter)
+    unknown: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+    sessions: list[tuple[str, str, int]] = field(default_factory=list)
+    on_progress: Callable[[int], None] | None = None
+
+    def bad(self, file: str, line: int | None, reason: str) -> None:
+        """Count (and list the first :data:`MAX_LISTED`) skipped records."""
+        self.malformed_count += 1
+        if len(self.malformed) < MAX_LISTED:
+            self.malformed.append(Malformed(file, line, reason))
+
+    def advance(self, amount: int) -> None:
+        """Tell the progress display that ``amount`` more units of work are done."""
+        if self.on_progress is not None:
+            self.on_progress(amount)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data with stable keys."""
+        return {
+            "tool": self.tool,
+            "dry_run": self.dry_run,
+            "sessions": {
+                "added": self.added,
+                "updated": self.updated,
+                "skipped": self.unchanged + self.not_updated,
+                "unchanged": self.unchanged,
+                "not_updated": self.not_updated,
+            },
+            "events": {"added": self.events_added, "appended": self.events_appended},
+            "malformed": {
+                "count": self.malformed_count,
+                "records": [
+                    {"file": m.file, "line": m.line, "reason": m.reason} for m in self.malformed
+                ],
+            },
+            "ignored_record_types": dict(sorted(self.ignored.items())),
+            "unknown_record_types": dict(sorted(self.unknown.items())),
+            "notes": list(self.notes),
+        }
+
+
+@runtime_checkable
+class Unit(Protocol):
+    """One source session (a transcript file, a conversation)."""
+
+    session_id: str
+
+    def chunks(self, existing: Existing | None, report: ImportReport) -> Iterator[Chunk]:
+        """Yield what this source session adds beyond ``existing``."""
+        ...
+
+
+class Reader(Protocol):
+    """One source: its tool name, the amount of work for a progress bar, its units."""
+
+    tool: str
+    #: Total work in the unit the reader advances by (bytes, or conversations).
+    total: int
+    #: What ``total`` counts, for the progress display.
+    unit_name: str
+
+    def units(self, report: ImportReport) -> Iterator[Unit]:
+        """Yield the source sessions; a malformed one is reported and skipped."""
+        ...
+
+    def close(self) -> None:
+        """Release what the reader holds open."""
+        ...
+
+
+def existing_of(info: SessionInfo | None) -> Existing | None:
+    """What the catalog says about a session imported earlier (``None``: not there)."""
+    if info is None:
+        return None
+    source = info.metadata.get("source")
+    return Existing(
+        session_id=info.id,
+        last_seq=info.last_seq,
+        turns=info.turns,
+        source=source if isinstance(source, dict) else {},
+        metadata=dict(info.metadata),
+        updated_at=info.updated_at,
+    )
+
+
+def _metadata(chunk: Chunk, existing: Existing | None) -> str:
+    meta: dict[str, Any] = dict(existing.metadata) if existing is not None else {}
+    meta.update(chunk.extra)
+    meta["source"] = chunk.source
+    return encode_payload(meta)
+
+
+def _events(chunk: Chunk, first_seq: int) -> tuple[PortableEvent, ...]:
+    return tuple(
+        PortableEvent(
+            first_seq + i, d.turn, d.kind, d.created_at, d.encoded or encode_payload(d.payload)
+        )
+        for i, d in enumerate(chunk.events)
+    )
+
+
+def _encoded(chunk: Chunk, report: ImportReport, max_bytes: int | None = None) -> Chunk:
+    """Encode the chunk's payloads (in the parsing thread); a payload that cannot be
+    stored (a lone surrogate, nesting deeper than SQLite reads, larger than a remote
+    server takes: ``max_bytes``) is reported and left out."""
+    kept: list[Draft] = []
+    for draft in chunk.events:
+        try:
+            draft.encoded = encode_payload(draft.payload)
+        except SerializationError as exc:
+            report.bad(draft.where or chunk.session_id, None, f"not imported: {exc}")
+            continue
+        if max_bytes is not None and len(draft.encoded) > max_bytes // 4:
+            size = len(draft.encoded.encode("utf-8"))
+            if size > max_bytes:
+                report.bad(
+                    draft.where or chunk.session_id,
+                    None,
+                    f"not imported: a {draft.kind} event of {size:,} bytes is larger than "
+                    f"the remote server accepts ({max_bytes:,} bytes per value)",
+                )
+                continue
+        kept.append(draft)
+    chunk.events = kept
+    return chunk
+
+
+def _after(chunk: Chunk, existing: Existing | None) -> Existing:
+    """What the catalog says about the session once ``chunk`` is written."""
+    last_seq = existing.last_seq if existing is not None else 0
+    turns = max([existing.turns if existing else 0, *(e.turn for e in chunk.events)])
+    meta = dict(existing.metadata) if existing is not None else {}
+    meta.update(chunk.extra)
+    meta["source"] = chunk.source
+    return Existing(
+        chunk.session_id, last_seq + len(chunk.events), turns, chunk.source, meta, chunk.updated_at
+    )
+
+
+async def _write(memory: MemoryBackend, chunk: Chunk, existing: Existing | None) -> None:
+    """Write one chunk: a new session whole, or an append guarded by ``last_seq``."""
+    metadata_json = _metadata(chunk, existing)
+    last_seq = existing.last_seq if existing is not None else 0
+    events = _events(chunk, last_seq + 1)
+    if existing is None:
+        session = PortableSession(
+            id=chunk.session_id,
+            title=chunk.title,
+            agent=str(chunk.source.get("tool")),
+            provider=None,
+            model=chunk.model,
+            created_at=chunk.created_at,
+            updated_at=chunk.updated_at,
+            metadata_json=metadata_json,
+            states=(),
+            events=(),
+        )
+        await memory.append_imported(
+            chunk.session_id,
+            events,
+            expect_last_seq=0,
+            metadata_json=metadata_json,
+            updated_at=chunk.updated_at,
+            create=session,
+        )
+    else:
+        await memory.append_imported(
+            chunk.session_id,
+            events,
+            expect_last_seq=last_seq,
+            metadata_json=metadata_json,
+            updated_at=max(chunk.updated_at, existing.updated_at),
+        )
+
+
+class _Writer:
+    """At most one write in flight, so parsing the next chunk overlaps writing this one.
+
+    The parse runs in a worker thread and SQLite releases the GIL while it writes, so the
+    two proceed together; memory holds at most two chunks.
+    """
+
+    def __init__(self, memory: MemoryBackend) -> None:
+        self.memory = memory
+        self.task: asyncio.Task[None] | None = None
+        self.session_id: str | None = None
+
+    async def drain(self) -> None:
+        task, self.task = self.task, None
+        if task is not None:
+            await task
+
+    async def submit(self, chunk: Chunk, existing: Existing | None) -> None:
+        await self.drain()
+        self.session_id = chunk.session_id
+        self.task = asyncio.create_task(_write(self.memory, chunk, existing))
+
+
+_DONE: Final = object()
+
+
+def _next(iterator: Iterator[T]) -> T | object:
+    return next(iterator, _DONE)
+
+
+def _next_chunk(
+    chunks: Iterator[Chunk], report: ImportReport, max_bytes: int | None
+) -> Chunk | object:
+    chunk = next(chunks, _DONE)
+    return _encoded(chunk, report, max_bytes) if isinstance(chunk, Chunk) else chunk
+
+
+async def run_import(
+    memory: MemoryBackend,
+    reader: Reader,
+    *,
+    dry_run: bool = False,
+    report: ImportReport | None = None,
+) -> ImportReport:
+    """Import everything new from ``reader`` into ``memory``.
+
+    Each chunk is one transaction; a failure leaves the sessions written before it
+    (each whole, with its resume point) and raises. Sources are parsed in a worker
+    thread while the previous chunk is being written.
+
+    Raises:
+        SourceFormatError: the source is not of the reader's format.
+        MemoryLayerError: the store failed (or ``ImportConflictError``: something else
+            wrote to an imported session meanwhile).
+    """
+    report = report or ImportReport(reader.tool, dry_run=dry_run)
+    report.dry_run = dry_run
+    writer = _Writer(memory)
+    units = iter(reader.units(report))
+    # One parsing thread for the whole import: a thread pool would spread the big,
+    # short-lived strings of the records over several malloc arenas and the peak
+    # memory would then grow with the number of sessions.
+    parser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="turnkeep-import")
+    loop = asyncio.get_running_loop()
+
+    async def step(iterator: Iterator[T]) -> T | object:
+        return await loop.run_in_executor(parser, _next, iterator)
+
+    # A remote server refuses values over its limit; the file backends take any size.
+    max_bytes = MAX_VALUE_BYTES if getattr(memory, "mode", None) == "remote" else None
+
+    async def step_chunk(chunks: Iterator[Chunk]) -> Chunk | object:
+        return await loop.run_in_executor(parser, _next_chunk, chunks, report, max_bytes)
+
+    try:
+        while (unit := await step(units)) is not _DONE:
+            assert isinstance(unit, Unit)
+            if writer.session_id == unit.session_id:
+                await writer.drain()  # the same session again: read what was written
+            await _import_unit(memory, reader.tool, unit, writer, report, step_chunk)
+    finally:
+        await writer.drain()
+        parser.shutdown(wait=True)
+    return report
+
+
+async def _import_unit(
+    memory: MemoryBackend,
+    tool: str,
+    unit: Unit,
+    writer: _Writer,
+    report: ImportReport,
+    step: Callable[[Iterator[Chunk]], Awaitable[Chunk | object]],
+) -> None:
+    existing = existing_of(await memory.find_session(unit.session_id))
+    if existing is not None and existing.source.get("tool") != tool:
+        report.not_updated += 1
+        report.notes.append(
+            f"session {unit.session_id} exists and was not imported from {tool}; left alone"
+        )
+        return
+    outcome = "unchanged" if existing is not None else None
+    written = 0
+    chunks = unit.chunks(existing, report)
+    while (chunk := await step(chunks)) is not _DONE:
+        assert isinstance(chunk, Chunk)
+        if chunk.status in ("unchanged", "rewritten"):
+            if chunk.status == "rewritten":
+                outcome = "rewritten"
+                report.notes.append(f"{chunk.session_id}: {chunk.note}")
+            continue
+        if existing is None and not chunk.events:
+            continue  # nothing of a conversation in it (yet)
+        if outcome != "added":
+            outcome = "added" if existing is None else ("updated" if chunk.events else outcome)
+        if not report.dry_run:
+            await writer.submit(chunk, existing)
+        existing = _after(chunk, existing)
+        written += len(chunk.events)
+    if outcome == "added":
+        report.added += 1
+        report.events_added += written
+    elif outcome == "updated":
+        report.updated += 1
+        report.events_appended += written
+    elif outcome == "rewritten":
+        report.not_updated += 1
+    elif outcome == "unchanged":
+        report.unchanged += 1
+    if outcome is not None:
+        report.sessions.append((unit.session_id, outcome, written))

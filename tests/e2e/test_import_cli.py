@@ -1,0 +1,136 @@
+"""``turnkeep import ...`` as a user runs it: a separate process against a real database file."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from memory import parse_bundle
+from tests.e2e.cli_support import Target, make_target
+from tests.importers.conftest import FIXTURES, digests
+from tests.importers.llm_fixture import build_message_store, build_released
+
+
+@pytest.fixture
+def target(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Target:
+    return make_target("embedded", request, tmp_path, monkeypatch)
+
+
+def _exported(target: Target) -> dict[str, list[tuple[int, int, str]]]:
+    done = target.run("sessions", "export", "--all")
+    assert done.returncode == 0, done.stderr
+    return {s.id: [(e.seq, e.turn, e.kind) for e in s.events] for s in parse_bundle(done.stdout)}
+
+
+def _import(target: Target, *args: str) -> dict[str, object]:
+    done = target.run("import", *args, "--json")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # no progress bar when stderr is not a terminal
+    result: dict[str, object] = json.loads(done.stdout)
+    return result
+
+
+def test_claude_code(target: Target) -> None:
+    src = FIXTURES / "claude-code"
+    before = digests(src)
+    dry = target.run("import", "claude-code", str(src), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "2 sessions added (22 events)" in dry.stdout
+    assert "dry run: nothing was written" in dry.stdout
+    assert "7f2c1a9e-4b1d-4e0a-9c3e-1f2a3b4c5d6e.jsonl:6: not valid JSON" in dry.stdout
+    assert target.db_path is not None and not target.db_path.exists()  # not even created
+    assert _exported(target) == {}
+    report = _import(target, "claude-code", str(src))
+    assert report["sessions"] == {
+        "added": 2,
+        "updated": 0,
+        "skipped": 0,
+        "unchanged": 0,
+        "not_updated": 0,
+    }
+    assert report["events"] == {"added": 22, "appended": 0}
+    assert report["malformed"]["count"] == 2  # type: ignore[index]
+    sessions = _exported(target)
+    main = sessions["claude-code-7f2c1a9e-4b1d-4e0a-9c3e-1f2a3b4c5d6e"]
+    assert len(main) == 18 and main[1] == (2, 1, "user") and main[-1] == (18, 2, "assistant")
+    again = target.run("import", "claude-code", str(src))
+    assert again.returncode == 0
+    assert again.stdout.startswith(
+        "claude-code: 0 sessions added (0 events), 0 updated (0 events appended), 2 skipped "
+        "(2 unchanged, 0 not updated)"
+    )
+    assert _exported(target) == sessions
+    assert digests(src) == before
+
+
+def test_codex(target: Target) -> None:
+    report = _import(target, "codex", str(FIXTURES / "codex"))
+    assert report["events"] == {"added": 15, "appended": 0}
+    kinds = [k for _, _, k in _exported(target)["codex-5973b6c0-94b8-487b-a530-2aeb6098ae0e"]]
+    assert kinds == ["user", "assistant"]
+
+
+def test_codex_default_location(target: Target, tmp_path: Path) -> None:
+    home = tmp_path / "codex-home"
+    (home / "sessions").mkdir(parents=True)
+    target.env["CODEX_HOME"] = str(home)
+    import shutil
+
+    shutil.copytree(FIXTURES / "codex" / "2025", home / "sessions" / "2025")
+    report = _import(target, "codex")
+    assert report["sessions"]["added"] == 2  # type: ignore[index]
+
+
+def test_chatgpt_zip(target: Target, tmp_path: Path) -> None:
+    archive = tmp_path / "chatgpt-export.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(FIXTURES / "chatgpt" / "conversations.json", "conversations.json")
+    before = digests(archive)
+    report = _import(target, "chatgpt", str(archive))
+    assert report["events"] == {"added": 14, "appended": 0}
+    assert digests(archive) == before
+    assert len(_exported(target)["chatgpt-6650f1c2-aaaa-4bbb-8ccc-000000000001"]) == 11
+
+
+def test_llm(target: Target, tmp_path: Path) -> None:
+    (tmp_path / "llm").mkdir()
+    db = tmp_path / "llm" / "logs.db"
+    build_released(db)
+    build_message_store(db)
+    before = digests(db.parent)
+    target.env["LLM_USER_PATH"] = str(db.parent)
+    report = _import(target, "llm")
+    assert report["sessions"]["added"] == 3  # type: ignore[index]
+    assert digests(db.parent) == before
+    assert "llm-thread:th-1" in _exported(target)
+
+
+def test_wrong_format_is_one_line_and_exit_2(target: Target, tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.json"
+    bogus.write_text('{"hello": 1}')
+    done = target.run("import", "chatgpt", str(bogus))
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1
+    assert "is not a ChatGPT export" in done.stderr
+    missing = target.run("import", "claude-code", str(tmp_path / "nope"))
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+    usage = target.run("import", "chatgpt")
+    assert usage.returncode == 2 and "usage error" in usage.stderr
+
+
+@pytest.mark.remote
+@pytest.mark.parametrize("kind", ["remote-ws", "remote-http"])
+def test_claude_code_into_a_remote_server(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    remote = make_target(kind, request, tmp_path, monkeypatch)
+    report = _import(remote, "claude-code", str(FIXTURES / "claude-code"))
+    assert report["events"] == {"added": 22, "appended": 0}
+    again = _import(remote, "claude-code", str(FIXTURES / "claude-code"))
+    assert again["sessions"]["unchanged"] == 2  # type: ignore[index]
+    assert len(_exported(remote)["claude-code-agent-a1b2c3d4"]) == 4

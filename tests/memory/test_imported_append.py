@@ -1,0 +1,141 @@
+"""``Porter.append_imported``: the importers' append, run against every backend."""
+
+from __future__ import annotations
+
+import pytest
+
+from memory import ImportConflictError, MemoryBackend, NotFoundError
+from memory.errors import BundleFormatError
+from memory.portable import PortableEvent, PortableSession
+from memory.records import encode_payload
+
+
+def _event(seq: int, turn: int, text: str, at: str) -> PortableEvent:
+    return PortableEvent(seq, turn, "user", at, encode_payload({"role": "user", "content": text}))
+
+
+def _session(events: tuple[PortableEvent, ...]) -> PortableSession:
+    return PortableSession(
+        id="claude-code-abc",
+        title="imported",
+        agent=None,
+        provider=None,
+        model=None,
+        created_at="2025-01-01T00:00:00.000000Z",
+        updated_at="2025-01-01T00:00:05.000000Z",
+        metadata_json=encode_payload({"source": {"tool": "claude-code", "records": 2}}),
+        states=(),
+        events=events,
+    )
+
+
+async def test_append_keeps_seq_turn_time_and_updates_metadata(backend: MemoryBackend) -> None:
+    first = (
+        _event(1, 1, "one", "2025-01-01T00:00:00.000000Z"),
+        _event(2, 1, "two", "2025-01-01T00:00:05.000000Z"),
+    )
+    await backend.import_sessions([_session(first)])
+    more = [
+        _event(3, 2, "three", "2025-01-02T00:00:00.000000Z"),
+        _event(4, 3, "four", "2025-01-02T00:00:09.000000Z"),
+    ]
+    last = await backend.append_imported(
+        "claude-code-abc",
+        more,
+        expect_last_seq=2,
+        metadata_json=encode_payload({"source": {"tool": "claude-code", "records": 4}}),
+        updated_at="2025-01-02T00:00:09.000000Z",
+    )
+    assert last == 4
+    events = await backend.recall("claude-code-abc")
+    assert [(e.seq, e.turn, e.created_at, e.payload["content"]) for e in events] == [
+        (1, 1, "2025-01-01T00:00:00.000000Z", "one"),
+        (2, 1, "2025-01-01T00:00:05.000000Z", "two"),
+        (3, 2, "2025-01-02T00:00:00.000000Z", "three"),
+        (4, 3, "2025-01-02T00:00:09.000000Z", "four"),
+    ]
+    info = await backend.get_session("claude-code-abc")
+    assert (info.last_seq, info.events, info.turns) == (4, 4, 3)
+    assert info.updated_at == "2025-01-02T00:00:09.000000Z"
+    assert info.created_at == "2025-01-01T00:00:00.000000Z"
+    assert info.metadata == {"source": {"tool": "claude-code", "records": 4}}
+
+
+async def test_append_refuses_when_last_seq_moved(backend: MemoryBackend) -> None:
+    await backend.import_sessions([_session((_event(1, 1, "one", "2025-01-01T00:00:00Z"),))])
+    with pytest.raises(ImportConflictError):
+        await backend.append_imported(
+            "claude-code-abc",
+            [_event(1, 1, "again", "2025-01-01T00:00:00Z")],
+            expect_last_seq=0,
+            metadata_json=encode_payload({"changed": True}),
+        )
+    events = await backend.recall("claude-code-abc")
+    assert [e.payload["content"] for e in events] == ["one"]
+    info = await backend.get_session("claude-code-abc")
+    assert info.metadata == {"source": {"tool": "claude-code", "records": 2}}
+    assert info.last_seq == 1
+
+
+async def test_append_checks_seqs_and_session(backend: MemoryBackend) -> None:
+    with pytest.raises(NotFoundError):
+        await backend.append_imported(
+            "nope", [_event(1, 1, "x", "2025-01-01T00:00:00Z")], expect_last_seq=0
+        )
+    await backend.import_sessions([_session((_event(1, 1, "one", "2025-01-01T00:00:00Z"),))])
+    with pytest.raises(BundleFormatError):
+        await backend.append_imported(
+            "claude-code-abc", [_event(3, 1, "gap", "2025-01-01T00:00:00Z")], expect_last_seq=1
+        )
+    assert len(await backend.recall("claude-code-abc")) == 1
+
+
+async def test_append_nothing_updates_metadata_only(backend: MemoryBackend) -> None:
+    await backend.import_sessions([_session((_event(1, 1, "one", "2025-01-01T00:00:00Z"),))])
+    assert (
+        await backend.append_imported(
+            "claude-code-abc", [], expect_last_seq=1, metadata_json=encode_payload({"n": 1})
+        )
+        == 1
+    )
+    assert (await backend.get_session("claude-code-abc")).metadata == {"n": 1}
+
+
+async def test_list_sessions_filters_by_source_tool(backend: MemoryBackend) -> None:
+    await backend.import_sessions([_session((_event(1, 1, "one", "2025-01-01T00:00:00Z"),))])
+    await backend.create_session("native", title="imported? no", metadata={"source": "notes"})
+    await backend.create_session("other", title="imported", metadata={"source": {"tool": "codex"}})
+    page = await backend.list_sessions(source="claude-code")
+    assert [s.id for s in page.sessions] == ["claude-code-abc"]
+    page = await backend.list_sessions(source="codex", title_filter="IMPORT")
+    assert [s.id for s in page.sessions] == ["other"]
+    assert (await backend.list_sessions(source="chatgpt")).sessions == ()
+    assert len((await backend.list_sessions()).sessions) == 3
+
+
+async def test_append_can_create_the_session_in_the_same_transaction(
+    backend: MemoryBackend,
+) -> None:
+    header = _session(())
+    events = [_event(1, 1, "one", "2025-01-01T00:00:00.000000Z")]
+    last = await backend.append_imported(
+        "claude-code-abc",
+        events,
+        expect_last_seq=0,
+        metadata_json=header.metadata_json,
+        updated_at="2025-01-01T00:00:00.000000Z",
+        create=header,
+    )
+    assert last == 1
+    info = await backend.get_session("claude-code-abc")
+    assert (info.title, info.agent, info.events, info.turns) == ("imported", None, 1, 1)
+    assert info.created_at == "2025-01-01T00:00:00.000000Z"
+    assert info.metadata == {"source": {"tool": "claude-code", "records": 2}}
+    with pytest.raises(ImportConflictError):
+        await backend.append_imported(
+            "claude-code-abc",
+            [_event(1, 1, "dup", "2025-01-01T00:00:00Z")],
+            expect_last_seq=0,
+            create=header,
+        )
+    assert [e.payload["content"] for e in await backend.recall("claude-code-abc")] == ["one"]
