@@ -15,6 +15,7 @@ from typing import Any
 
 from memory.errors import BundleFormatError, ImportConflictError, NotFoundError
 from memory.libsql import Clock, utc_now
+from memory.organize_ephemeral import EphemeralOrganizer
 from memory.portable import (
     ImportOutcome,
     PortableEvent,
@@ -27,7 +28,6 @@ from memory.records import (
     Event,
     EventDraft,
     SessionInfo,
-    SessionPage,
     StateSnapshot,
     check_text,
     decode_payload,
@@ -48,7 +48,7 @@ class _Session:
     states: dict[int, StateSnapshot] = field(default_factory=dict)
 
 
-class EphemeralMemory:
+class EphemeralMemory(EphemeralOrganizer):
     """Memory that lives only as long as the process.
 
     Args:
@@ -76,6 +76,9 @@ class EphemeralMemory:
 
     def _new_info(self, session_id: str, now: str) -> SessionInfo:
         return SessionInfo(session_id, None, None, None, None, now, now, 0, 0, 0, {})
+
+    def _new_session(self, info: SessionInfo) -> _Session:
+        return _Session(info)
 
     # -- IdempotentStore -----------------------------------------------------------------
 
@@ -113,12 +116,16 @@ class EphemeralMemory:
             ]
             session.events.extend(new)
             info = session.info
+            counted = [e.tokens for e in events if e.tokens is not None]
             session.info = replace(
                 info,
                 last_seq=info.last_seq + len(new),
                 events=info.events + len(new),
                 turns=max(info.turns, max(e.turn for e in events)),
                 updated_at=now,
+                prompt_tokens=info.prompt_tokens + sum(t.prompt for t in counted),
+                completion_tokens=info.completion_tokens + sum(t.completion for t in counted),
+                tokens_estimated=info.tokens_estimated or any(t.estimated for t in counted),
             )
             return [e.seq for e in new]
 
@@ -189,28 +196,6 @@ class EphemeralMemory:
     async def get_session(self, session_id: str) -> SessionInfo:
         """See :meth:`memory.protocol.SessionCatalog.get_session`."""
         return self._get(session_id).info
-
-    async def list_sessions(
-        self,
-        *,
-        limit: int = 50,
-        after: tuple[str, str] | None = None,
-        title_filter: str | None = None,
-    ) -> SessionPage:
-        """See :meth:`memory.protocol.SessionCatalog.list_sessions`."""
-        infos = sorted(
-            (s.info for s in self._sessions.values()),
-            key=lambda i: (i.updated_at, i.id),
-            reverse=True,
-        )
-        if after is not None:
-            infos = [i for i in infos if (i.updated_at, i.id) < after]
-        if title_filter:
-            needle = title_filter.casefold()
-            infos = [i for i in infos if i.title is not None and needle in i.title.casefold()]
-        page = tuple(infos[: max(0, limit)])
-        cursor = (page[-1].updated_at, page[-1].id) if page and len(page) == limit else None
-        return SessionPage(sessions=page, cursor=cursor)
 
     async def rename_session(self, session_id: str, title: str) -> SessionInfo:
         """See :meth:`memory.protocol.SessionCatalog.rename_session`."""
@@ -290,6 +275,14 @@ class EphemeralMemory:
                 PortableEvent(e.seq, e.turn, e.kind, e.created_at, canonical_json(e.payload_json))
                 for e in session.events
             ),
+            pinned_at=info.pinned_at,
+            archived_at=info.archived_at,
+            tags=info.tags,
+            forked_from=info.forked_from,
+            forked_at_seq=info.forked_at_seq,
+            prompt_tokens=info.prompt_tokens,
+            completion_tokens=info.completion_tokens,
+            tokens_estimated=info.tokens_estimated,
         )
 
     async def export_sessions(
@@ -322,6 +315,14 @@ class EphemeralMemory:
             events=len(portable.events),
             last_seq=portable.last_seq,
             metadata=decode_payload(portable.metadata_json),
+            pinned_at=portable.pinned_at,
+            archived_at=portable.archived_at,
+            tags=portable.tags,
+            forked_from=portable.forked_from,
+            forked_at_seq=portable.forked_at_seq,
+            prompt_tokens=portable.prompt_tokens,
+            completion_tokens=portable.completion_tokens,
+            tokens_estimated=portable.tokens_estimated,
         )
         return _Session(
             info,

@@ -17,6 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from memory import EventDraft, MemoryBackend
+from memory.records import TokenCount
+from runtime import payloads
 from runtime.context import MESSAGE_OVERHEAD, fit_units, to_units
 from runtime.errors import ProviderError, ProviderResponseError, ToolError
 from runtime.progress import (
@@ -192,11 +194,13 @@ class TurnRunner:
                     "content": text,
                     "provider": self._provider.name,
                     "model": self._provider.model,
-                    "usage": dict(end.usage),
+                    "usage": self._usage(request, text, end),
                     "timings": timings,
                     "finish_reason": end.finish_reason,
                 }
-                self._add(EventDraft("assistant", payload, self._turn))
+                counted = payloads.usage(payload)
+                tokens = TokenCount(counted.prompt, counted.completion, counted.estimated)
+                self._add(EventDraft("assistant", payload, self._turn, tokens))
             self._partial = ""
             for call in calls:
                 await self._call_tool(call, allowed=offer)
@@ -205,6 +209,24 @@ class TurnRunner:
             step += 1
         self._flush()
         self._end(TurnFinished(self._turn, "".join(self._streamed)))
+
+    def _usage(self, request: ChatRequest, text: str, end: StreamEnd) -> dict[str, Any]:
+        """The provider's usage report, or turnkeep's estimate marked ``"estimated"``."""
+        reported = dict(end.usage)
+        if reported.get("prompt_tokens") or reported.get("completion_tokens"):
+            return reported
+        count = self._provider.count_tokens
+        prompt = sum(
+            count(str(m.get("content") or "")) + MESSAGE_OVERHEAD for m in request.messages
+        )
+        completion = count(text) if text else 0
+        return {
+            **reported,
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+            "estimated": True,
+        }
 
     def _prompt(self) -> list[dict[str, Any]]:
         count = self._provider.count_tokens

@@ -100,7 +100,7 @@ async def test_round_trip_into_an_empty_database_is_byte_identical(
     before = await snapshot(backend, IDS)
     first = await export_text(backend)
     assert json.loads(first)["format"] == "turnkeep.sessions"
-    assert json.loads(first)["version"] == 1
+    assert json.loads(first)["version"] == 2
     assert len(first.encode()) > ONE_MB
     for session_id in IDS:
         await backend.forget(session_id)
@@ -300,7 +300,7 @@ _DELETE = object()
         ("sessions.0.states.0.seq", 3, "sessions[0].states[0].seq"),
         ("sessions.0.states", {}, "sessions[0].states"),
         ("sessions", {}, "sessions"),
-        ("version", 2, "version"),
+        ("version", 3, "version"),
         ("version", "1", "version"),
         ("format", "llm.logs", "format"),
     ],
