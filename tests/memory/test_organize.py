@@ -230,9 +230,7 @@ async def test_export_v2_round_trips_organizing_fields(
     assert sorted(outcome.unchanged) == ["a", "b", "f"]
 
 
-async def test_prune_candidates_and_forget_many(
-    backend: MemoryBackend, clock: FrozenClock
-) -> None:
+async def test_prune_candidates_and_forget_many(backend: MemoryBackend, clock: FrozenClock) -> None:
     await backend.create_session("empty-old")
     await backend.create_session("empty-pinned")
     await backend.set_pinned("empty-pinned", True)
@@ -262,7 +260,8 @@ async def test_assistant_events_page_by_time(backend: MemoryBackend, clock: Froz
     rows = await backend.assistant_events(limit=2)
     assert [(e.session_id, e.seq, model) for e, _, model in rows] == [("a", 2, "m"), ("b", 2, None)]
     last = rows[-1][0]
-    rest = await backend.assistant_events(after=(last.created_at, last.session_id, last.seq), limit=5)
+    mark = (last.created_at, last.session_id, last.seq)
+    rest = await backend.assistant_events(after=mark, limit=5)
     assert [(e.session_id, e.seq) for e, _, _ in rest] == [("a", 4)]
     since = await backend.assistant_events(since=rest[0][0].created_at, limit=5)
     assert [(e.session_id, e.seq) for e, _, _ in since] == [("a", 4)]
