@@ -135,7 +135,7 @@ async def usage_command(args: argparse.Namespace, settings: Settings) -> int:
     if not ordered:
         out.write("no answers recorded" + (f" since {since}" if since else "") + "\n")
         return 0
-    headings = (args.by.upper(), "ANSWERS", "PROMPT", "COMPLETION", "TOTAL")
+    headings: tuple[str, ...] = (args.by.upper(), "ANSWERS", "PROMPT", "COMPLETION", "TOTAL")
     if priced_any:
         headings += ("COST",)
     lines = [_cells(b, priced_any) for b in [*ordered, total]]
@@ -151,7 +151,7 @@ async def usage_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cells(bucket: Bucket, priced: bool) -> tuple[str, ...]:
     mark = "~" if bucket.estimated else ""
-    cells = (
+    cells: tuple[str, ...] = (
         safe_line(bucket.key, 40),
         str(bucket.turns),
         f"{mark}{bucket.prompt:,}",
