@@ -39,6 +39,10 @@ __all__ = [
 
 #: Marks a list cursor that is still inside the pinned phase.
 PINNED_CURSOR: Final = "pinned:"
+#: Below this many sessions a tag filter reads the tag's sessions and sorts them; above
+#: it, walking the recent index finds a page of matches sooner (at 100,000 sessions the
+#: two cost about the same at ~2,000).
+RARE_TAG: Final = 2000
 #: Separates tags in the ``group_concat`` of a row (tags never hold control characters).
 _TAG_SEP: Final = "\x1f"
 
@@ -98,12 +102,15 @@ def list_query(
     after: tuple[str, str] | None,
     title_filter: str | None,
     tags: Sequence[str],
+    driving_tag: str | None = None,
 ) -> tuple[str, list[Any]]:
     """One keyset query of the recent list.
 
     Args:
         phase: ``"pinned"`` (pinned, not archived), ``"rest"`` (neither), ``"active"``
             (not archived, pins not first), or ``"archived"``.
+        driving_tag: one of ``tags`` carried by few sessions: the query starts from its
+            sessions instead of walking the whole recent index.
     """
     clauses = {
         "pinned": ["pinned_at IS NOT NULL", "archived_at IS NULL"],
@@ -119,7 +126,15 @@ def list_query(
         clauses.append("title LIKE ? ESCAPE '\\'")
         args.append(_like(title_filter))
     for tag in tags:
-        clauses.append("id IN (SELECT session_id FROM session_tags WHERE tag = ?)")
+        if tag == driving_tag:
+            # A rare tag: read its few sessions through the tag index, then sort them.
+            clauses.append("id IN (SELECT session_id FROM session_tags WHERE tag = ?)")
+        else:
+            # A common tag: walk the recent index and probe each row (stops at the page).
+            clauses.append(
+                "EXISTS (SELECT 1 FROM session_tags t WHERE t.session_id = sessions.id "
+                "AND t.tag = ?)"
+            )
         args.append(tag)
     args.append(max(0, limit))
     sql = (
@@ -166,13 +181,21 @@ class LibsqlOrganizer:
         pinned_first: bool = False,
     ) -> SessionPage:
         """See :meth:`memory.protocol.SessionCatalog.list_sessions`."""
-        wanted = [t.strip() for t in tags]
+        wanted = list(dict.fromkeys(t.strip() for t in tags))
+        driving = await self._rare_tag(wanted)
         found: list[SessionInfo] = []
         limit = max(0, limit)
         if archived or not pinned_first:
             phase = "archived" if archived else "active"
             rows = await self._rows(
-                *list_query(phase, limit=limit, after=after, title_filter=title_filter, tags=wanted)
+                *list_query(
+                    phase,
+                    limit=limit,
+                    after=after,
+                    title_filter=title_filter,
+                    tags=wanted,
+                    driving_tag=driving,
+                )
             )
             found = [session_from_row(r) for r in rows]
             cursor = (found[-1].updated_at, found[-1].id) if found and len(found) == limit else None
@@ -182,7 +205,12 @@ class LibsqlOrganizer:
             pin_after = None if after is None else (after[0][len(PINNED_CURSOR) :], after[1])
             rows = await self._rows(
                 *list_query(
-                    "pinned", limit=limit, after=pin_after, title_filter=title_filter, tags=wanted
+                    "pinned",
+                    limit=limit,
+                    after=pin_after,
+                    title_filter=title_filter,
+                    tags=wanted,
+                    driving_tag=driving,
                 )
             )
             found = [session_from_row(r) for r in rows]
@@ -197,6 +225,7 @@ class LibsqlOrganizer:
                 after=after,
                 title_filter=title_filter,
                 tags=wanted,
+                driving_tag=driving,
             )
         )
         found.extend(session_from_row(r) for r in rows)
@@ -205,6 +234,23 @@ class LibsqlOrganizer:
         if cursor is not None and found[-1].pinned:
             cursor = (PINNED_CURSOR + cursor[0], cursor[1])
         return SessionPage(tuple(found), cursor)
+
+    async def _rare_tag(self, tags: list[str]) -> str | None:
+        """The rarest of ``tags`` if fewer than :data:`RARE_TAG` sessions carry it.
+
+        Counting stops at the threshold, so this costs at most that many index entries.
+        """
+        if not tags:
+            return None
+        counts = []
+        for tag in tags:
+            rows = await self._rows(
+                "SELECT count(*) FROM (SELECT 1 FROM session_tags WHERE tag = ? LIMIT ?)",
+                [tag, RARE_TAG],
+            )
+            counts.append((int(rows[0][0]), tag))
+        count, tag = min(counts)
+        return tag if count < RARE_TAG else None
 
     # -- pin, archive, tags ------------------------------------------------------------
 

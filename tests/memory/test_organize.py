@@ -265,3 +265,32 @@ async def test_assistant_events_page_by_time(backend: MemoryBackend, clock: Froz
     assert [(e.session_id, e.seq) for e, _, _ in rest] == [("a", 4)]
     since = await backend.assistant_events(since=rest[0][0].created_at, limit=5)
     assert [(e.session_id, e.seq) for e, _, _ in since] == [("a", 4)]
+
+
+@pytest.mark.parametrize("rare_below", [1, 1000])
+async def test_tag_filter_is_the_same_whichever_way_it_is_read(
+    backend: MemoryBackend,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+    rare_below: int,
+) -> None:
+    # Below the threshold a tag's sessions are read through the tag index; above it the
+    # recent index is walked. Both must give the same pages.
+    monkeypatch.setattr("memory.organize_sql.RARE_TAG", rare_below)
+    names = [f"s{i}" for i in range(8)]
+    await make(backend, clock, *names)
+    for name in names[::2]:
+        await backend.add_tags(name, ["even"])
+    await backend.add_tags("s4", ["four"])
+    await backend.set_pinned("s2", True)
+    assert await ids(backend, tags=["even"]) == ["s6", "s4", "s2", "s0"]
+    assert await ids(backend, tags=["even"], pinned_first=True) == ["s2", "s6", "s4", "s0"]
+    assert await ids(backend, tags=["four", "even"]) == ["s4"]
+    page = await backend.list_sessions(limit=1, tags=["even"], pinned_first=True)
+    seen = [i.id for i in page.sessions]
+    while page.cursor is not None:
+        page = await backend.list_sessions(
+            limit=1, after=page.cursor, tags=["even"], pinned_first=True
+        )
+        seen.extend(i.id for i in page.sessions)
+    assert seen == ["s2", "s6", "s4", "s0"]
