@@ -200,35 +200,25 @@ class LibsqlOrganizer:
             found = [session_from_row(r) for r in rows]
             cursor = (found[-1].updated_at, found[-1].id) if found and len(found) == limit else None
             return SessionPage(tuple(found), cursor)
-        in_pins = after is None or after[0].startswith(PINNED_CURSOR)
-        if in_pins:
+        common: dict[str, Any] = {
+            "title_filter": title_filter,
+            "tags": wanted,
+            "driving_tag": driving,
+        }
+        if after is None or after[0].startswith(PINNED_CURSOR):
+            # Still among the pins: this page's pins and, if they run out, the first of
+            # the rest, in one statement (one round trip).
             pin_after = None if after is None else (after[0][len(PINNED_CURSOR) :], after[1])
+            pin_sql, pin_args = list_query("pinned", limit=limit, after=pin_after, **common)
+            rest_sql, rest_args = list_query("rest", limit=limit, after=None, **common)
             rows = await self._rows(
-                *list_query(
-                    "pinned",
-                    limit=limit,
-                    after=pin_after,
-                    title_filter=title_filter,
-                    tags=wanted,
-                    driving_tag=driving,
-                )
+                f"SELECT * FROM ({pin_sql}) UNION ALL SELECT * FROM ({rest_sql})",
+                pin_args + rest_args,
             )
-            found = [session_from_row(r) for r in rows]
-            if len(found) == limit and found:
-                last = found[-1]
-                return SessionPage(tuple(found), (PINNED_CURSOR + last.updated_at, last.id))
-            after = None
-        rows = await self._rows(
-            *list_query(
-                "rest",
-                limit=limit - len(found),
-                after=after,
-                title_filter=title_filter,
-                tags=wanted,
-                driving_tag=driving,
-            )
-        )
-        found.extend(session_from_row(r) for r in rows)
+            rows.sort(key=lambda r: r[11] is None)  # pins first (stable: keeps activity order)
+        else:
+            rows = await self._rows(*list_query("rest", limit=limit, after=after, **common))
+        found = [session_from_row(r) for r in rows[:limit]]
         full = bool(found) and len(found) == limit
         cursor = (found[-1].updated_at, found[-1].id) if full else None
         if cursor is not None and found[-1].pinned:
@@ -242,14 +232,12 @@ class LibsqlOrganizer:
         """
         if not tags:
             return None
-        counts = []
-        for tag in tags:
-            rows = await self._rows(
-                "SELECT count(*) FROM (SELECT 1 FROM session_tags WHERE tag = ? LIMIT ?)",
-                [tag, RARE_TAG],
-            )
-            counts.append((int(rows[0][0]), tag))
-        count, tag = min(counts)
+        probe = "(SELECT count(*) FROM (SELECT 1 FROM session_tags WHERE tag = ? LIMIT ?))"
+        rows = await self._rows(
+            "SELECT " + ", ".join([probe] * len(tags)),
+            [value for tag in tags for value in (tag, RARE_TAG)],
+        )
+        count, tag = min(zip((int(v) for v in rows[0]), tags, strict=True))
         return tag if count < RARE_TAG else None
 
     # -- pin, archive, tags ------------------------------------------------------------
