@@ -87,6 +87,7 @@ class LibsqlMemory(LibsqlPorter, LibsqlOrganizer):
         self._path = path
         #: What opening this backend migrated (``None`` when it did not migrate).
         self.migration_outcome = migration_outcome
+        self._tag_sizes: dict[str, tuple[float, int]] = {}
 
     @property
     def client(self) -> libsql_client.Client:

@@ -12,6 +12,7 @@ cursor stays an opaque ``(text, id)`` pair; a cursor inside the pinned phase car
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -43,6 +44,8 @@ PINNED_CURSOR: Final = "pinned:"
 #: it, walking the recent index finds a page of matches sooner (at 100,000 sessions the
 #: two cost about the same at ~2,000).
 RARE_TAG: Final = 2000
+#: Seconds a tag's counted size is reused (paging or typing a filter re-reads it often).
+TAG_SIZE_TTL: Final = 30.0
 #: Separates tags in the ``group_concat`` of a row (tags never hold control characters).
 _TAG_SEP: Final = "\x1f"
 
@@ -158,6 +161,9 @@ class LibsqlOrganizer:
     """The :class:`~memory.protocol.SessionOrganizer` capability for both libSQL modes."""
 
     where: str
+    #: ``tag -> (when counted, sessions up to RARE_TAG)``: how to read a tag filter
+    #: (only speed depends on it, never the result), re-counted after TAG_SIZE_TTL.
+    _tag_sizes: dict[str, tuple[float, int]]
 
     def _now(self) -> str:
         raise NotImplementedError  # provided by LibsqlMemory
@@ -211,9 +217,10 @@ class LibsqlOrganizer:
             pin_after = None if after is None else (after[0][len(PINNED_CURSOR) :], after[1])
             pin_sql, pin_args = list_query("pinned", limit=limit, after=pin_after, **common)
             rest_sql, rest_args = list_query("rest", limit=limit, after=None, **common)
+            # The outer LIMIT stops the compound as soon as the page is full.
             rows = await self._rows(
-                f"SELECT * FROM ({pin_sql}) UNION ALL SELECT * FROM ({rest_sql})",
-                pin_args + rest_args,
+                f"SELECT * FROM ({pin_sql}) UNION ALL SELECT * FROM ({rest_sql}) LIMIT ?",
+                [*pin_args, *rest_args, limit],
             )
             rows.sort(key=lambda r: r[11] is None)  # pins first (stable: keeps activity order)
         else:
@@ -232,12 +239,21 @@ class LibsqlOrganizer:
         """
         if not tags:
             return None
+        now = time.monotonic()
+        known = [self._tag_sizes.get(tag) for tag in tags]
+        if all(k is not None and now - k[0] < TAG_SIZE_TTL for k in known):
+            sizes = [k[1] for k in known if k is not None]
+            count, tag = min(zip(sizes, tags, strict=True))
+            return tag if count < RARE_TAG else None
         probe = "(SELECT count(*) FROM (SELECT 1 FROM session_tags WHERE tag = ? LIMIT ?))"
         rows = await self._rows(
             "SELECT " + ", ".join([probe] * len(tags)),
             [value for tag in tags for value in (tag, RARE_TAG)],
         )
-        count, tag = min(zip((int(v) for v in rows[0]), tags, strict=True))
+        sizes = [int(v) for v in rows[0]]
+        for tag, size in zip(tags, sizes, strict=True):
+            self._tag_sizes[tag] = (now, size)
+        count, tag = min(zip(sizes, tags, strict=True))
         return tag if count < RARE_TAG else None
 
     # -- pin, archive, tags ------------------------------------------------------------
