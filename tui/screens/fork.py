@@ -40,7 +40,9 @@ class ForkScreen(TurnkeepScreen[None]):
 
     LIMIT: ClassVar[int] = 1000
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "fork", "Fork here", tooltip="Fork the session at this event"),
+        Binding(
+            "enter", "fork", "Fork here", tooltip="Fork the session at this event", priority=True
+        ),
         Binding("escape", "app.pop_screen", "Back", tooltip="Back without forking"),
     ]
 
