@@ -240,3 +240,16 @@ class EphemeralOrganizer:
                 for stored in [k for k in self._save_points if k[0] == session_id]:
                     del self._save_points[stored]
         return removed
+
+    async def prune_sessions(self, plan: Sequence[SessionInfo]) -> list[str]:
+        """See :meth:`memory.protocol.SessionOrganizer.prune_sessions`."""
+        async with self._lock:
+            unchanged = [
+                info.id
+                for info in {i.id: i for i in plan}.values()
+                if (held := self._sessions.get(info.id)) is not None
+                and not held.info.pinned
+                and (held.info.updated_at, held.info.last_seq) == (info.updated_at, info.last_seq)
+            ]
+        await self.forget_many(unchanged)
+        return unchanged

@@ -487,3 +487,25 @@ class LibsqlOrganizer:
                 stmts.append((f"DELETE FROM {table} WHERE {column} IN ({marks})", list(chunk)))
         results = await self._batch(stmts)
         return sum(r.rows_affected for i, r in enumerate(results) if i % 5 == 4)
+
+    async def prune_sessions(self, plan: Sequence[SessionInfo]) -> list[str]:
+        """See :meth:`memory.protocol.SessionOrganizer.prune_sessions`."""
+        chosen = list({info.id: info for info in plan}.values())
+        if not chosen:
+            return []
+        deleted: list[str] = []
+        for start in range(0, len(chosen), 100):
+            chunk = chosen[start : start + 100]
+            values = ", ".join(["(?, ?, ?)"] * len(chunk))
+            args = [v for info in chunk for v in (info.id, info.updated_at, info.last_seq)]
+            still = (
+                "SELECT id FROM sessions WHERE pinned_at IS NULL AND "
+                f"(id, updated_at, last_seq) IN (VALUES {values})"
+            )
+            stmts: list[tuple[str, list[Any]]] = [(still, args)]
+            for table in ("conversation_events", "session_state", "save_points", "session_tags"):
+                stmts.append((f"DELETE FROM {table} WHERE session_id IN ({still})", args))
+            stmts.append((f"DELETE FROM sessions WHERE id IN ({still})", args))
+            results = await self._batch(stmts)
+            deleted.extend(str(row[0]) for row in results[0].rows)
+        return deleted

@@ -441,6 +441,18 @@ class SessionOrganizer(Protocol):
         """Remove these sessions in one transaction; returns how many existed."""
         ...
 
+    async def prune_sessions(self, plan: Sequence[SessionInfo]) -> list[str]:
+        """Remove the planned sessions that did not change since the plan was read.
+
+        In one transaction per 100 sessions: a session that got new activity or events
+        (``updated_at``/``last_seq`` differ) or was pinned meanwhile is kept, so nothing
+        is deleted that the plan (and the backup taken after it) did not show.
+
+        Returns:
+            The ids deleted.
+        """
+        ...
+
 
 @runtime_checkable
 class MemoryBackend(

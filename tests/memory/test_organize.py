@@ -294,3 +294,31 @@ async def test_tag_filter_is_the_same_whichever_way_it_is_read(
         )
         seen.extend(i.id for i in page.sessions)
     assert seen == ["s2", "s6", "s4", "s0"]
+
+
+async def test_prune_deletes_only_what_did_not_change_since_the_plan(
+    backend: MemoryBackend, clock: FrozenClock
+) -> None:
+    await backend.create_session("quiet")
+    await backend.create_session("woken")
+    await backend.create_session("pinned-later")
+    await backend.store("keep", turn(1))
+    plan = await backend.prune_candidates(empty=True)
+    assert sorted(i.id for i in plan) == ["pinned-later", "quiet", "woken"]
+    clock.advance(5)
+    await backend.store("woken", turn(1))  # activity after the plan was read
+    await backend.set_pinned("pinned-later", True)
+    assert await backend.prune_sessions(plan) == ["quiet"]
+    assert await backend.find_session("quiet") is None
+    assert (await backend.get_session("woken")).events == 2
+    assert await backend.find_session("pinned-later") is not None
+    assert await backend.prune_sessions([]) == []
+
+
+async def test_forked_events_are_found_by_search(
+    backend: MemoryBackend, clock: FrozenClock
+) -> None:
+    await backend.store("src", turn(1))
+    fork = await backend.fork_session("src", at=2)
+    found = await backend.search_events("answer 1")
+    assert sorted((e.session_id, e.seq) for e in found) == sorted([("src", 2), (fork.id, 2)])

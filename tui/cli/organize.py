@@ -286,6 +286,14 @@ async def prune_command(args: argparse.Namespace, settings: Settings) -> int:
             with atomic_text(target) as handle:
                 await write_bundle(memory.export_sessions([i.id for i in plan]), handle.write)
             out.write(f"backup: {target}; restore with `turnkeep sessions import {target}`\n")
-        removed = await memory.forget_many([i.id for i in plan])
-    out.write(f"deleted {removed} {'session' if removed == 1 else 'sessions'} ({events} events)\n")
+        deleted = set(await memory.prune_sessions(plan))
+    gone = [i for i in plan if i.id in deleted]
+    kept = [i for i in plan if i.id not in deleted]
+    removed = len(gone)
+    out.write(
+        f"deleted {removed} {'session' if removed == 1 else 'sessions'} "
+        f"({sum(i.events for i in gone)} events)\n"
+    )
+    for info in kept:
+        out.write(f"kept {safe_line(info.id)}: it changed since the plan was made\n")
     return 0
