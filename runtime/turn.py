@@ -211,22 +211,20 @@ class TurnRunner:
         self._end(TurnFinished(self._turn, "".join(self._streamed)))
 
     def _usage(self, request: ChatRequest, text: str, end: StreamEnd) -> dict[str, Any]:
-        """The provider's usage report, or turnkeep's estimate marked ``"estimated"``."""
-        reported = dict(end.usage)
-        if reported.get("prompt_tokens") or reported.get("completion_tokens"):
-            return reported
+        """The provider's usage report; figures it left out are estimated and marked so."""
+        usage = dict(end.usage)
         count = self._provider.count_tokens
-        prompt = sum(
-            count(str(m.get("content") or "")) + MESSAGE_OVERHEAD for m in request.messages
-        )
-        completion = count(text) if text else 0
-        return {
-            **reported,
-            "prompt_tokens": prompt,
-            "completion_tokens": completion,
-            "total_tokens": prompt + completion,
-            "estimated": True,
-        }
+        if not isinstance(usage.get("prompt_tokens"), int):
+            usage["prompt_tokens"] = sum(
+                count(str(m.get("content") or "")) + MESSAGE_OVERHEAD for m in request.messages
+            )
+            usage["estimated"] = True
+        if not isinstance(usage.get("completion_tokens"), int):
+            usage["completion_tokens"] = count(text) if text else 0
+            usage["estimated"] = True
+        if usage.get("estimated"):
+            usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        return usage
 
     def _prompt(self) -> list[dict[str, Any]]:
         count = self._provider.count_tokens
