@@ -220,3 +220,31 @@ async def test_an_up_to_date_database_opens_without_writing(db_path: Path) -> No
     finally:
         await reopened.close()
     assert db_path.read_bytes() == before
+
+
+def test_0005_rolls_back_to_exactly_the_previous_schema() -> None:
+    """0005 is additive: its rollback returns the schema of 0001+0002, column for column."""
+    folder = migrations_dir()
+
+    def schema(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+        rows = conn.execute("SELECT type, name, coalesce(sql, '') FROM sqlite_master")
+        return sorted((str(t), str(n), str(q)) for t, n, q in rows)
+
+    before = sqlite3.connect(":memory:")
+    after = sqlite3.connect(":memory:")
+    for conn in (before, after):
+        for name in ("0001.initial-schema.sql", "0002.save-points.sql"):
+            conn.executescript((folder / name).read_text())
+    after.executescript((folder / "0005.organize.sql").read_text())
+    after.execute(
+        "INSERT INTO sessions (id, created_at, updated_at, pinned_at) VALUES ('s', 't', 't', 't')"
+    )
+    after.execute("INSERT INTO session_tags VALUES ('s', 'work')")
+    after.execute("DELETE FROM session_tags")
+    after.executescript((folder / "0005.organize.rollback.sql").read_text())
+    try:
+        assert schema(after) == schema(before)
+        assert after.execute("SELECT id FROM sessions").fetchall() == [("s",)]
+    finally:
+        before.close()
+        after.close()
