@@ -35,6 +35,12 @@ def _organise(path: Path) -> None:
         conn.execute(
             "INSERT INTO session_tags SELECT id, 'rare' FROM sessions WHERE rowid % 1000 = 1"
         )
+        # The display copy the memory layer keeps beside session_tags.
+        conn.execute(
+            "UPDATE sessions SET tags = (SELECT group_concat(tag, char(31)) FROM "
+            "(SELECT tag FROM session_tags t WHERE t.session_id = sessions.id ORDER BY tag)) "
+            "WHERE id IN (SELECT session_id FROM session_tags)"
+        )
     conn.close()
 
 

@@ -61,8 +61,8 @@ def _insert_statements(session: PortableSession) -> list[tuple[str, list[Any]]]:
         (
             "INSERT INTO sessions (id, title, agent, provider, model, created_at, updated_at, "
             "last_seq, event_count, turn_count, metadata, pinned_at, archived_at, forked_from, "
-            "forked_at_seq, prompt_tokens, completion_tokens, tokens_estimated) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "forked_at_seq, prompt_tokens, completion_tokens, tokens_estimated, tags) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 session.id,
                 session.title,
@@ -82,6 +82,7 @@ def _insert_statements(session: PortableSession) -> list[tuple[str, list[Any]]]:
                 session.prompt_tokens,
                 session.completion_tokens,
                 int(session.tokens_estimated),
+                "\x1f".join(session.tags) or None,
             ],
         )
     ]
@@ -143,8 +144,7 @@ class LibsqlPorter:
                 (
                     "SELECT id, title, agent, provider, model, created_at, updated_at, metadata, "
                     "pinned_at, archived_at, forked_from, forked_at_seq, prompt_tokens, "
-                    "completion_tokens, tokens_estimated, (SELECT group_concat(tag, char(31)) "
-                    "FROM session_tags t WHERE t.session_id = sessions.id) "
+                    "completion_tokens, tokens_estimated, tags "
                     f"FROM sessions WHERE id IN ({marks})",
                     list(ids),
                 ),

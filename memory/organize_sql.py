@@ -71,8 +71,24 @@ class LibsqlOrganizer(LibsqlSessionList):
 
     # -- pin, archive, tags ------------------------------------------------------------
 
-    async def _update(self, session_id: str, stmts: list[tuple[str, list[Any]]]) -> SessionInfo:
-        """Run ``stmts`` then read the session back, in one batch; unknown id: nothing done."""
+    async def _update(
+        self, session_id: str, stmts: list[tuple[str, list[Any]]], *, retag: bool = False
+    ) -> SessionInfo:
+        """Run ``stmts`` then read the session back, in one batch; unknown id: nothing done.
+
+        With ``retag``, the row's display copy of its tags is rewritten from
+        ``session_tags`` in the same transaction.
+        """
+        if retag:
+            stmts = [
+                *stmts,
+                (
+                    "UPDATE sessions SET tags = (SELECT group_concat(tag, char(31)) FROM "
+                    "(SELECT tag FROM session_tags WHERE session_id = ? ORDER BY tag)) "
+                    "WHERE id = ?",
+                    [session_id, session_id],
+                ),
+            ]
         guarded = [
             ("SELECT 1 FROM sessions WHERE id = ?", [session_id]),
             *stmts,
@@ -122,6 +138,7 @@ class LibsqlOrganizer(LibsqlSessionList):
                 )
                 for tag in clean
             ],
+            retag=True,
         )
 
     async def remove_tags(self, session_id: str, tags: Sequence[str]) -> SessionInfo:
@@ -133,6 +150,7 @@ class LibsqlOrganizer(LibsqlSessionList):
                 ("DELETE FROM session_tags WHERE session_id = ? AND tag = ?", [session_id, tag])
                 for tag in clean
             ],
+            retag=True,
         )
 
     async def all_tags(self) -> list[tuple[str, int]]:

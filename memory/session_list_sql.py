@@ -40,8 +40,7 @@ _TAG_SEP: Final = "\x1f"
 SESSION_COLUMNS: Final = (
     "id, title, agent, provider, model, created_at, updated_at, "
     "turn_count, event_count, last_seq, metadata, pinned_at, archived_at, forked_from, "
-    "forked_at_seq, prompt_tokens, completion_tokens, tokens_estimated, "
-    "(SELECT group_concat(tag, char(31)) FROM session_tags t WHERE t.session_id = sessions.id)"
+    "forked_at_seq, prompt_tokens, completion_tokens, tokens_estimated, tags"
 )
 
 

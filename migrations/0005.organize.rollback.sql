@@ -3,6 +3,7 @@ DROP TABLE session_tags;
 DROP INDEX sessions_recent_archived;
 DROP INDEX sessions_recent_active;
 DROP INDEX sessions_recent_pinned;
+ALTER TABLE sessions DROP COLUMN tags;
 ALTER TABLE sessions DROP COLUMN tokens_estimated;
 ALTER TABLE sessions DROP COLUMN completion_tokens;
 ALTER TABLE sessions DROP COLUMN prompt_tokens;

@@ -12,6 +12,10 @@ ALTER TABLE sessions ADD COLUMN prompt_tokens INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sessions ADD COLUMN completion_tokens INTEGER NOT NULL DEFAULT 0;
 -- 1 when any of those figures was estimated rather than reported by the provider.
 ALTER TABLE sessions ADD COLUMN tokens_estimated INTEGER NOT NULL DEFAULT 0;
+-- The session's tags for display (sorted, joined by U+001F; NULL when none), rewritten
+-- from session_tags by the same transaction that changes them, so listing a page
+-- reads no other table. session_tags is what filters use.
+ALTER TABLE sessions ADD COLUMN tags TEXT;
 
 -- The recent list is read in two keyset phases: pinned sessions first, then the rest;
 -- archived sessions have their own list. Each phase walks its own partial index.
