@@ -20,7 +20,13 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import scenarios_memory, scenarios_save, scenarios_start, scenarios_tui
+from bench import (
+    scenarios_memory,
+    scenarios_organize,
+    scenarios_save,
+    scenarios_start,
+    scenarios_tui,
+)
 from bench.stats import Result
 
 SCENARIOS: dict[str, Callable[[Path], list[Result]]] = {
@@ -28,6 +34,7 @@ SCENARIOS: dict[str, Callable[[Path], list[Result]]] = {
     "save-remote": scenarios_save.save_remote,
     "restore": scenarios_memory.restore,
     "list": scenarios_memory.session_list,
+    "list-organize": scenarios_organize.session_list_organized,
     "tui-open": scenarios_tui.open_long_session,
     "ui-stall": scenarios_tui.stall_while_saving,
     "cold-start": scenarios_start.cold_start,

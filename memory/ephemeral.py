@@ -16,6 +16,7 @@ from typing import Any
 from memory.errors import BundleFormatError, ImportConflictError, NotFoundError
 from memory.imported import check_contiguous
 from memory.libsql import Clock, utc_now
+from memory.organize_ephemeral import EphemeralOrganizer
 from memory.portable import (
     ImportOutcome,
     PortableEvent,
@@ -30,7 +31,6 @@ from memory.records import (
     NewTurn,
     SaveResult,
     SessionInfo,
-    SessionPage,
     StateSnapshot,
     TurnRef,
     check_session_id,
@@ -47,11 +47,6 @@ __all__ = ["EphemeralMemory"]
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
-def _source_tool(metadata: Mapping[str, Any]) -> Any:
-    source = metadata.get("source")
-    return source.get("tool") if isinstance(source, Mapping) else None
-
-
 @dataclass
 class _Session:
     info: SessionInfo
@@ -59,7 +54,7 @@ class _Session:
     states: dict[int, StateSnapshot] = field(default_factory=dict)
 
 
-class EphemeralMemory:
+class EphemeralMemory(EphemeralOrganizer):
     """Memory that lives only as long as the process.
 
     Args:
@@ -87,6 +82,9 @@ class EphemeralMemory:
 
     def _new_info(self, session_id: str, now: str) -> SessionInfo:
         return SessionInfo(session_id, None, None, None, None, now, now, 0, 0, 0, {})
+
+    def _new_session(self, info: SessionInfo) -> _Session:
+        return _Session(info)
 
     # -- IdempotentStore -----------------------------------------------------------------
 
@@ -168,12 +166,16 @@ class EphemeralMemory:
             ]
             session.events.extend(new)
             info = session.info
+            counted = [e.tokens for e in events if e.tokens is not None]
             session.info = replace(
                 info,
                 last_seq=info.last_seq + len(new),
                 events=info.events + len(new),
                 turns=max(info.turns, max(e.turn for e in events)),
                 updated_at=now,
+                prompt_tokens=info.prompt_tokens + sum(t.prompt for t in counted),
+                completion_tokens=info.completion_tokens + sum(t.completion for t in counted),
+                tokens_estimated=info.tokens_estimated or any(t.estimated for t in counted),
             )
             return [e.seq for e in new]
 
@@ -247,31 +249,6 @@ class EphemeralMemory:
     async def get_session(self, session_id: str) -> SessionInfo:
         """See :meth:`memory.protocol.SessionCatalog.get_session`."""
         return self._get(session_id).info
-
-    async def list_sessions(
-        self,
-        *,
-        limit: int = 50,
-        after: tuple[str, str] | None = None,
-        title_filter: str | None = None,
-        source: str | None = None,
-    ) -> SessionPage:
-        """See :meth:`memory.protocol.SessionCatalog.list_sessions`."""
-        infos = sorted(
-            (s.info for s in self._sessions.values()),
-            key=lambda i: (i.updated_at, i.id),
-            reverse=True,
-        )
-        if after is not None:
-            infos = [i for i in infos if (i.updated_at, i.id) < after]
-        if source is not None:
-            infos = [i for i in infos if _source_tool(i.metadata) == source]
-        if title_filter:
-            needle = title_filter.casefold()
-            infos = [i for i in infos if i.title is not None and needle in i.title.casefold()]
-        page = tuple(infos[: max(0, limit)])
-        cursor = (page[-1].updated_at, page[-1].id) if page and len(page) == limit else None
-        return SessionPage(sessions=page, cursor=cursor)
 
     async def rename_session(self, session_id: str, title: str) -> SessionInfo:
         """See :meth:`memory.protocol.SessionCatalog.rename_session`."""
@@ -351,6 +328,14 @@ class EphemeralMemory:
                 PortableEvent(e.seq, e.turn, e.kind, e.created_at, canonical_json(e.payload_json))
                 for e in session.events
             ),
+            pinned_at=info.pinned_at,
+            archived_at=info.archived_at,
+            tags=info.tags,
+            forked_from=info.forked_from,
+            forked_at_seq=info.forked_at_seq,
+            prompt_tokens=info.prompt_tokens,
+            completion_tokens=info.completion_tokens,
+            tokens_estimated=info.tokens_estimated,
         )
 
     async def export_sessions(
@@ -383,6 +368,14 @@ class EphemeralMemory:
             events=len(portable.events),
             last_seq=portable.last_seq,
             metadata=decode_payload(portable.metadata_json),
+            pinned_at=portable.pinned_at,
+            archived_at=portable.archived_at,
+            tags=portable.tags,
+            forked_from=portable.forked_from,
+            forked_at_seq=portable.forked_at_seq,
+            prompt_tokens=portable.prompt_tokens,
+            completion_tokens=portable.completion_tokens,
+            tokens_estimated=portable.tokens_estimated,
         )
         return _Session(
             info,

@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import libsql_client
-from libsql_client import ResultSet, Row
+from libsql_client import ResultSet
 
 from memory.errors import ImportConflictError, NotFoundError, QueryError, translate
 from memory.imported import append_statements, check_contiguous
 from memory.libsql_porter import LibsqlPorter
 from memory.migrate import MigrationOutcome
+from memory.organize_sql import SESSION_COLUMNS, LibsqlOrganizer, session_from_row
 from memory.portable import PortableEvent, PortableSession
 from memory.protocol import HealthReport
 from memory.records import (
@@ -33,7 +34,6 @@ from memory.records import (
     NewTurn,
     SaveResult,
     SessionInfo,
-    SessionPage,
     StateSnapshot,
     TurnOf,
     TurnRef,
@@ -50,10 +50,7 @@ __all__ = ["Clock", "LibsqlMemory"]
 T = TypeVar("T")
 Clock = Callable[[], datetime]
 
-_SESSION_COLUMNS = (
-    "id, title, agent, provider, model, created_at, updated_at, "
-    "turn_count, event_count, last_seq, metadata"
-)
+_SESSION_COLUMNS = SESSION_COLUMNS
 _EVENT_COLUMNS = "seq, turn, kind, payload, created_at"
 
 
@@ -62,25 +59,10 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _session_from_row(row: Row | tuple[Any, ...]) -> SessionInfo:
-    values = row.astuple() if isinstance(row, Row) else row
-    sid, title, agent, provider, model, created, updated, turns, events, last_seq, meta = values
-    return SessionInfo(
-        sid,
-        title,
-        agent,
-        provider,
-        model,
-        created,
-        updated,
-        turns or 0,
-        events or 0,
-        last_seq or 0,
-        {} if meta == "{}" else decode_payload(meta),
-    )
+_session_from_row = session_from_row
 
 
-class LibsqlMemory(LibsqlPorter):
+class LibsqlMemory(LibsqlPorter, LibsqlOrganizer):
     """The memory backend over libsql-client (embedded file or remote server).
 
     Args:
@@ -113,6 +95,7 @@ class LibsqlMemory(LibsqlPorter):
         self._path = path
         #: What opening this backend migrated (``None`` when it did not migrate).
         self.migration_outcome = migration_outcome
+        self._tag_sizes: dict[str, tuple[float, int]] = {}
 
     @property
     def client(self) -> libsql_client.Client:
@@ -255,6 +238,7 @@ class LibsqlMemory(LibsqlPorter):
             f"SELECT id, last_seq + ?, {turn_sql}, ?, ?, ? FROM sessions WHERE id = ?{guard}"
         )
         max_turn = 0
+        prompt = completion = estimated = 0
         for offset, event in enumerate(events, start=1):
             payload = encode_payload(event.payload)
             kind = check_text(event.kind, "event kind")
@@ -262,6 +246,10 @@ class LibsqlMemory(LibsqlPorter):
             args = [offset, *turn_values, kind, payload, now, session_id, *guard_args]
             stmts.append((insert, args))
             max_turn = max(max_turn, event.turn)
+            if event.tokens is not None:
+                prompt += event.tokens.prompt
+                completion += event.tokens.completion
+                estimated |= event.tokens.estimated
         if turn is None:
             turn_update, turn_update_args = "max(turn_count, ?)", [max_turn]
         else:  # the turn of the events just inserted (the first of them)
@@ -273,8 +261,11 @@ class LibsqlMemory(LibsqlPorter):
         stmts.append(
             (
                 "UPDATE sessions SET last_seq = last_seq + ?, event_count = event_count + ?, "
-                f"turn_count = {turn_update}, updated_at = ? WHERE id = ?{guard}",
-                [count, count, *turn_update_args, now, session_id, *guard_args],
+                f"turn_count = {turn_update}, updated_at = ?, "
+                "prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ?, "
+                f"tokens_estimated = max(tokens_estimated, ?) WHERE id = ?{guard}",
+                [count, count, *turn_update_args, now, prompt, completion, estimated, session_id]
+                + guard_args,
             )
         )
         if state is not None:
@@ -346,6 +337,7 @@ class LibsqlMemory(LibsqlPorter):
                 ("DELETE FROM conversation_events WHERE session_id = ?", [session_id]),
                 ("DELETE FROM session_state WHERE session_id = ?", [session_id]),
                 ("DELETE FROM save_points WHERE session_id = ?", [session_id]),
+                ("DELETE FROM session_tags WHERE session_id = ?", [session_id]),
                 ("DELETE FROM sessions WHERE id = ?", [session_id]),
             ]
         )
@@ -403,38 +395,6 @@ class LibsqlMemory(LibsqlPorter):
         if info is None:
             raise NotFoundError(session_id)
         return info
-
-    async def list_sessions(
-        self,
-        *,
-        limit: int = 50,
-        after: tuple[str, str] | None = None,
-        title_filter: str | None = None,
-        source: str | None = None,
-    ) -> SessionPage:
-        """See :meth:`memory.protocol.SessionCatalog.list_sessions`."""
-        clauses: list[str] = []
-        args: list[Any] = []
-        if source is not None:
-            clauses.append("json_extract(metadata, '$.source.tool') = ?")
-            args.append(source)
-        if after is not None:
-            clauses.append("(updated_at, id) < (?, ?)")
-            args.extend(after)
-        if title_filter:
-            escaped = title_filter.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            clauses.append("title LIKE ? ESCAPE '\\'")
-            args.append(f"%{escaped}%")
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        args.append(max(0, limit))
-        rows = await self._rows(
-            f"SELECT {_SESSION_COLUMNS} FROM sessions{where} "
-            "ORDER BY updated_at DESC, id DESC LIMIT ?",
-            args,
-        )
-        sessions = tuple(_session_from_row(row) for row in rows)
-        cursor = (sessions[-1].updated_at, sessions[-1].id) if len(sessions) == limit else None
-        return SessionPage(sessions=sessions, cursor=cursor)
 
     async def rename_session(self, session_id: str, title: str) -> SessionInfo:
         """See :meth:`memory.protocol.SessionCatalog.rename_session`."""

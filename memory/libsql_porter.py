@@ -60,8 +60,9 @@ def _insert_statements(session: PortableSession) -> list[tuple[str, list[Any]]]:
     stmts: list[tuple[str, list[Any]]] = [
         (
             "INSERT INTO sessions (id, title, agent, provider, model, created_at, updated_at, "
-            "last_seq, event_count, turn_count, metadata) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "last_seq, event_count, turn_count, metadata, pinned_at, archived_at, forked_from, "
+            "forked_at_seq, prompt_tokens, completion_tokens, tokens_estimated, tags) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 session.id,
                 session.title,
@@ -74,9 +75,25 @@ def _insert_statements(session: PortableSession) -> list[tuple[str, list[Any]]]:
                 len(session.events),
                 session.turns,
                 session.metadata_json,
+                session.pinned_at,
+                session.archived_at,
+                session.forked_from,
+                session.forked_at_seq,
+                session.prompt_tokens,
+                session.completion_tokens,
+                int(session.tokens_estimated),
+                "\x1f".join(session.tags) or None,
             ],
         )
     ]
+    if session.tags:
+        stmts.append(
+            (
+                "INSERT INTO session_tags (session_id, tag) VALUES "
+                + ", ".join(["(?, ?)"] * len(session.tags)),
+                [value for tag in session.tags for value in (session.id, tag)],
+            )
+        )
     events = session.events
     for start in range(0, len(events), _ROWS_PER_INSERT):
         chunk = events[start : start + _ROWS_PER_INSERT]
@@ -125,7 +142,9 @@ class LibsqlPorter:
         sessions_rs, events_rs, states_rs = await self._read_batch(
             [
                 (
-                    "SELECT id, title, agent, provider, model, created_at, updated_at, metadata "
+                    "SELECT id, title, agent, provider, model, created_at, updated_at, metadata, "
+                    "pinned_at, archived_at, forked_from, forked_at_seq, prompt_tokens, "
+                    "completion_tokens, tokens_estimated, tags "
                     f"FROM sessions WHERE id IN ({marks})",
                     list(ids),
                 ),
@@ -176,6 +195,14 @@ class LibsqlPorter:
                 metadata_json=canonical_json(r[7]),
                 states=tuple(states.get(session_id, ())),
                 events=tuple(events.get(session_id, ())),
+                pinned_at=None if r[8] is None else str(r[8]),
+                archived_at=None if r[9] is None else str(r[9]),
+                tags=tuple(sorted(str(r[15]).split("\x1f"))) if r[15] else (),
+                forked_from=None if r[10] is None else str(r[10]),
+                forked_at_seq=None if r[11] is None else int(r[11]),
+                prompt_tokens=int(r[12] or 0),
+                completion_tokens=int(r[13] or 0),
+                tokens_estimated=bool(r[14]),
             )
         return found
 

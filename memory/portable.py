@@ -4,11 +4,14 @@ An export file is one JSON document::
 
     {
       "format": "turnkeep.sessions",
-      "version": 1,
+      "version": 2,
       "sessions": [
         {
           "id": "...", "title": ..., "agent": ..., "provider": ..., "model": ...,
           "created_at": "...", "updated_at": "...", "metadata": {...},
+          "pinned_at": null, "archived_at": null, "tags": ["..."],
+          "forked_from": null, "forked_at_seq": null,
+          "prompt_tokens": 0, "completion_tokens": 0, "tokens_estimated": false,
           "states": [
             {"seq": 2, "created_at": "...", "state": {...}}
           ],
@@ -28,6 +31,10 @@ events, last ``seq``) are derived from the events and not written.
 
 :func:`parse_bundle` validates a whole file before anything is written and names the
 line or field that is wrong (``sessions[2].events[5].seq``).
+
+Version 2 added the organizing fields (pins, archive, tags, fork lineage, token
+totals). Version 1 files (without them) still import, as sessions neither pinned,
+archived, tagged nor forked, with no recorded tokens.
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Final, NoReturn
 
 from memory.errors import BundleFormatError, SerializationError
-from memory.records import check_text, decode_payload, encode_payload, parse_ts
+from memory.records import check_text, decode_payload, encode_payload, normalize_tag, parse_ts
 
 __all__ = [
     "FORMAT_NAME",
@@ -57,8 +64,10 @@ __all__ = [
 
 #: The value of the ``format`` field of every export file.
 FORMAT_NAME: Final = "turnkeep.sessions"
-#: The version this code writes and reads.
-FORMAT_VERSION: Final = 1
+#: The version this code writes.
+FORMAT_VERSION: Final = 2
+#: Every version this code reads.
+READABLE_VERSIONS: Final = (1, 2)
 
 _MAX_INT: Final = 2**63 - 1
 #: The longest session id an import accepts.
@@ -105,6 +114,14 @@ class PortableSession:
     metadata_json: str
     states: tuple[PortableState, ...]
     events: tuple[PortableEvent, ...]
+    pinned_at: str | None = None
+    archived_at: str | None = None
+    tags: tuple[str, ...] = ()
+    forked_from: str | None = None
+    forked_at_seq: int | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    tokens_estimated: bool = False
 
     @property
     def turns(self) -> int:
@@ -166,6 +183,14 @@ def _session_text(session: PortableSession) -> str:
         f'      "created_at": {_str(session.created_at)},',
         f'      "updated_at": {_str(session.updated_at)},',
         f'      "metadata": {session.metadata_json},',
+        f'      "pinned_at": {_str(session.pinned_at)},',
+        f'      "archived_at": {_str(session.archived_at)},',
+        f'      "tags": {json.dumps(list(session.tags), ensure_ascii=False)},',
+        f'      "forked_from": {_str(session.forked_from)},',
+        f'      "forked_at_seq": {json.dumps(session.forked_at_seq)},',
+        f'      "prompt_tokens": {session.prompt_tokens},',
+        f'      "completion_tokens": {session.completion_tokens},',
+        f'      "tokens_estimated": {json.dumps(session.tokens_estimated)},',
     ]
     states = [
         f'        {{"seq": {s.seq}, "created_at": {_str(s.created_at)}, "state": {s.state_json}}}'
@@ -311,6 +336,17 @@ _SESSION_KEYS: Final = (
     "states",
     "events",
 )
+#: Keys a version 2 session adds to :data:`_SESSION_KEYS`.
+_ORGANIZE_KEYS: Final = (
+    "pinned_at",
+    "archived_at",
+    "tags",
+    "forked_from",
+    "forked_at_seq",
+    "prompt_tokens",
+    "completion_tokens",
+    "tokens_estimated",
+)
 
 
 def _list(value: Any, path: str) -> list[Any]:
@@ -319,8 +355,43 @@ def _list(value: Any, path: str) -> list[Any]:
     return value
 
 
-def _session(value: Any, path: str) -> PortableSession:
-    raw = _object(value, path, _SESSION_KEYS)
+def _organize_fields(raw: dict[str, Any], path: str) -> dict[str, Any]:
+    """The version 2 fields of a session, validated."""
+    tags: list[str] = []
+    for index, item in enumerate(_list(raw["tags"], f"{path}.tags")):
+        tag: str = _text(item, f"{path}.tags[{index}]")
+        try:
+            clean = normalize_tag(tag)
+        except SerializationError as exc:
+            _fail(f"{path}.tags[{index}]", exc.message)
+        if clean != tag or (tags and tag <= tags[-1]):
+            _fail(f"{path}.tags[{index}]", "tags must be normalised, sorted and distinct")
+        tags.append(tag)
+    forked_at = raw["forked_at_seq"]
+    estimated = raw["tokens_estimated"]
+    if not isinstance(estimated, bool):
+        _fail(f"{path}.tokens_estimated", f"expected a boolean, got {_kind_of(estimated)}")
+    for key in ("pinned_at", "archived_at"):
+        if raw[key] is not None:
+            _timestamp(raw[key], f"{path}.{key}")
+    return {
+        "pinned_at": raw["pinned_at"],
+        "archived_at": raw["archived_at"],
+        "tags": tuple(tags),
+        "forked_from": _text(raw["forked_from"], f"{path}.forked_from", nullable=True),
+        "forked_at_seq": None
+        if forked_at is None
+        else _int(forked_at, f"{path}.forked_at_seq", minimum=0),
+        "prompt_tokens": _int(raw["prompt_tokens"], f"{path}.prompt_tokens", minimum=0),
+        "completion_tokens": _int(raw["completion_tokens"], f"{path}.completion_tokens", minimum=0),
+        "tokens_estimated": estimated,
+    }
+
+
+def _session(value: Any, path: str, version: int = FORMAT_VERSION) -> PortableSession:
+    keys = _SESSION_KEYS if version == 1 else (*_SESSION_KEYS, *_ORGANIZE_KEYS)
+    raw = _object(value, path, keys)
+    organize = _organize_fields(raw, path) if version >= 2 else {}
     session_id: str = _text(raw["id"], f"{path}.id")
     if not session_id:
         _fail(f"{path}.id", "must not be empty")
@@ -378,6 +449,7 @@ def _session(value: Any, path: str) -> PortableSession:
         metadata_json=_json_object(raw["metadata"], f"{path}.metadata"),
         states=tuple(states),
         events=tuple(events),
+        **organize,
     )
 
 
@@ -431,16 +503,17 @@ def parse_bundle(data: str | bytes) -> tuple[PortableSession, ...]:
     if doc.get("format") != FORMAT_NAME:
         _fail("format", f"expected {FORMAT_NAME!r}, got {doc.get('format')!r}")
     version = doc.get("version")
-    if version != FORMAT_VERSION or isinstance(version, bool):
+    if version not in READABLE_VERSIONS or isinstance(version, bool):
+        readable = " and ".join(str(v) for v in READABLE_VERSIONS)
         _fail(
             "version",
-            f"unsupported version {version!r} (this turnkeep reads version {FORMAT_VERSION})",
+            f"unsupported version {version!r} (this turnkeep reads versions {readable})",
         )
     raw = _object(doc, "", ("format", "version", "sessions"))
     sessions: list[PortableSession] = []
     seen: dict[str, int] = {}
     for index, item in enumerate(_list(raw["sessions"], "sessions")):
-        session = _session(item, f"sessions[{index}]")
+        session = _session(item, f"sessions[{index}]", version)
         if session.id in seen:
             _fail(f"sessions[{index}].id", f"duplicate id (also sessions[{seen[session.id]}])")
         seen[session.id] = index

@@ -27,6 +27,7 @@ from memory.records import (
     SessionInfo,
     SessionPage,
     StateSnapshot,
+    TokenCount,
     TurnRef,
 )
 
@@ -39,6 +40,7 @@ __all__ = [
     "MemoryBackend",
     "Porter",
     "SessionCatalog",
+    "SessionOrganizer",
     "StateStore",
     "TurnStore",
 ]
@@ -150,15 +152,22 @@ class SessionCatalog(Protocol):
         after: tuple[str, str] | None = None,
         title_filter: str | None = None,
         source: str | None = None,
+        archived: bool = False,
+        tags: Sequence[str] = (),
+        pinned_first: bool = False,
     ) -> SessionPage:
         """Return recent sessions, newest activity first, by keyset paging.
 
         Args:
             limit: page size.
-            after: the ``cursor`` of the previous page.
+            after: the ``cursor`` of the previous page (opaque).
             title_filter: case-insensitive substring the title must contain.
             source: only sessions imported from this tool (``metadata.source.tool``,
                 e.g. ``claude-code``).
+            archived: list only archived sessions (by activity) instead of the others.
+            tags: only sessions carrying every one of these tags.
+            pinned_first: pinned sessions first (in their own order of activity), then
+                the rest (the home list and ``sessions list``); ignored with ``archived``.
         """
         ...
 
@@ -427,6 +436,105 @@ class EventSearch(Protocol):
 
 
 @runtime_checkable
+class SessionOrganizer(Protocol):
+    """Pins, archive, tags, forks, token usage rows and pruning (issue 16).
+
+    Every write is one transaction (one round trip remotely); an unknown session raises
+    :class:`~memory.errors.NotFoundError` and changes nothing. None of these changes a
+    session's events or its ``updated_at`` (pinning does not reorder activity).
+    """
+
+    async def fork_session(
+        self,
+        session_id: str,
+        *,
+        at: int | None = None,
+        title: str | None = None,
+        tokens: TokenCount | None = None,
+        new_id: str | None = None,
+    ) -> SessionInfo:
+        """Copy events ``1..at`` (default: all) and their state snapshots into a new session.
+
+        Events keep their seq, turn, kind, payload text and ``created_at``; the counters
+        are derived from the copy; ``forked_from``/``forked_at_seq`` record the lineage;
+        the title defaults to ``"Fork of <title>"``. The original never changes.
+
+        Args:
+            tokens: the token totals of events ``1..at`` (the runtime counts them; the
+                memory layer never reads payload keys). ``None``: the source's totals,
+                exact when the fork takes every event.
+            new_id: the new session's id (default: a fresh one).
+
+        Raises:
+            NotFoundError: the session does not exist.
+            ForkPointError: ``at`` is below 1 or past the last event.
+        """
+        ...
+
+    async def set_pinned(self, session_id: str, pinned: bool) -> SessionInfo:
+        """Pin or unpin a session (idempotent; a re-pin keeps the first ``pinned_at``)."""
+        ...
+
+    async def set_archived(self, session_id: str, archived: bool) -> SessionInfo:
+        """Archive or restore a session (idempotent). Archiving deletes nothing."""
+        ...
+
+    async def add_tags(self, session_id: str, tags: Sequence[str]) -> SessionInfo:
+        """Add tags (normalised by :func:`memory.records.normalize_tag`).
+
+        Raises:
+            SerializationError: a tag is invalid; no tag was added.
+        """
+        ...
+
+    async def remove_tags(self, session_id: str, tags: Sequence[str]) -> SessionInfo:
+        """Remove tags (absent ones are ignored; invalid ones refused before any write)."""
+        ...
+
+    async def all_tags(self) -> list[tuple[str, int]]:
+        """Every tag in use with its number of sessions, by tag."""
+        ...
+
+    async def assistant_events(
+        self, *, since: str | None = None, after: tuple[str, str, int] | None = None, limit: int
+    ) -> list[tuple[Event, str | None, str | None]]:
+        """Assistant events with their session's provider and model, oldest first.
+
+        Keyset-paged on ``(created_at, session_id, seq)`` (pass the last event's); for
+        ``turnkeep usage``, which reads the token figures with :mod:`runtime.payloads`.
+        """
+        ...
+
+    async def prune_candidates(
+        self, *, empty: bool = False, older_than: str | None = None, archived: bool = False
+    ) -> list[SessionInfo]:
+        """Unpinned sessions matching every given criterion, oldest activity first.
+
+        Args:
+            empty: only sessions without events.
+            older_than: only sessions whose last activity is before this timestamp.
+            archived: only archived sessions.
+        """
+        ...
+
+    async def forget_many(self, session_ids: Sequence[str]) -> int:
+        """Remove these sessions in one transaction; returns how many existed."""
+        ...
+
+    async def prune_sessions(self, plan: Sequence[SessionInfo]) -> list[str]:
+        """Remove the planned sessions that did not change since the plan was read.
+
+        In one transaction per 100 sessions: a session that got new activity or events
+        (``updated_at``/``last_seq`` differ) or was pinned meanwhile is kept, so nothing
+        is deleted that the plan (and the backup taken after it) did not show.
+
+        Returns:
+            The ids deleted.
+        """
+        ...
+
+
+@runtime_checkable
 class MemoryBackend(
     Memory,
     IdempotentStore,
@@ -435,6 +543,7 @@ class MemoryBackend(
     StateStore,
     HealthProbe,
     Porter,
+    SessionOrganizer,
     Protocol,
 ):
     """Everything a backend of this package implements."""

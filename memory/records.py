@@ -6,6 +6,7 @@ import json
 import os
 import re
 import time
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from typing import Any, Final
 from memory.errors import SerializationError
 
 __all__ = [
+    "MAX_TAG_LENGTH",
     "Event",
     "EventDraft",
     "NewTurn",
@@ -26,10 +28,12 @@ __all__ = [
     "check_session_id",
     "check_title",
     "TurnRef",
+    "TokenCount",
     "decode_payload",
     "encode_payload",
     "format_ts",
     "new_session_id",
+    "normalize_tag",
     "parse_ts",
 ]
 
@@ -42,6 +46,27 @@ _ID_FORBIDDEN: Final = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\
 #: Nesting deeper than this is refused: SQLite's JSON functions stop at 1000 levels and
 #: deeper documents cannot be read back by ``json_extract``.
 MAX_JSON_DEPTH: Final = 500
+#: Longest tag accepted, in characters.
+MAX_TAG_LENGTH: Final = 64
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCount:
+    """Tokens of one assistant answer (or a session's totals), as the runtime counted them.
+
+    The memory layer never reads payload keys: the runtime passes these figures down
+    with the draft (:attr:`EventDraft.tokens`) and the save point's transaction adds
+    them to the session's totals.
+
+    Attributes:
+        prompt: prompt tokens.
+        completion: generated tokens.
+        estimated: the figures are an estimate, not the provider's report.
+    """
+
+    prompt: int = 0
+    completion: int = 0
+    estimated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +77,14 @@ class EventDraft:
         kind: what happened (see :mod:`runtime.payloads` for the kinds the runtime writes).
         payload: a JSON object (role, content, tool name/arguments, usage, ...).
         turn: the turn number this event belongs to (1-based).
+        tokens: for an assistant answer, its token usage (added to the session's
+            totals in the same transaction); ``None`` for everything else.
     """
 
     kind: str
     payload: Mapping[str, Any]
     turn: int = 1
+    tokens: TokenCount | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +177,14 @@ class SessionInfo:
         events: number of events.
         last_seq: the highest ``seq`` assigned.
         metadata: free-form JSON object.
+        pinned_at: when it was pinned (pinned sessions head the list), else ``None``.
+        archived_at: when it was archived (left out of the default list), else ``None``.
+        tags: its tags, sorted.
+        forked_from: the session it was forked from, else ``None``.
+        forked_at_seq: the last ``seq`` copied from ``forked_from``.
+        prompt_tokens: prompt tokens of its assistant answers.
+        completion_tokens: completion tokens of its assistant answers.
+        tokens_estimated: some of those figures are estimates.
     """
 
     id: str
@@ -162,6 +198,24 @@ class SessionInfo:
     events: int
     last_seq: int
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    pinned_at: str | None = None
+    archived_at: str | None = None
+    tags: tuple[str, ...] = ()
+    forked_from: str | None = None
+    forked_at_seq: int | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    tokens_estimated: bool = False
+
+    @property
+    def pinned(self) -> bool:
+        """Whether the session is pinned."""
+        return self.pinned_at is not None
+
+    @property
+    def archived(self) -> bool:
+        """Whether the session is archived."""
+        return self.archived_at is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,3 +381,27 @@ def check_title(title: str) -> str:
             f"a title may have at most {MAX_TITLE_CHARS:,} characters, not {len(title):,}"
         )
     return title
+
+
+def normalize_tag(text: str) -> str:
+    """Return a tag trimmed of surrounding whitespace, or refuse it.
+
+    Raises:
+        SerializationError: the tag is empty, longer than :data:`MAX_TAG_LENGTH`,
+            contains whitespace, a control character, or ``[``/``]`` (markup-looking).
+    """
+    tag = text.strip()
+    shown = repr(text)
+    if not tag:
+        raise SerializationError("a tag must not be empty")
+    if len(tag) > MAX_TAG_LENGTH:
+        raise SerializationError(f"tag {shown[:40]}... is longer than {MAX_TAG_LENGTH} characters")
+    check_text(tag, "tag")
+    for char in tag:
+        if char.isspace():
+            raise SerializationError(f"tag {shown} contains whitespace; use - or _ instead")
+        if char in "[]":
+            raise SerializationError(f"tag {shown} contains {char!r}, which looks like markup")
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            raise SerializationError(f"tag {shown} contains a control character")
+    return tag

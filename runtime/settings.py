@@ -35,6 +35,7 @@ __all__ = [
     "AgentSettings",
     "DbSettings",
     "MemorySettings",
+    "PriceSettings",
     "Settings",
     "config_path",
     "default_db_path",
@@ -223,6 +224,18 @@ class _TursoSource(PydanticBaseSettingsSource):
         return {"db": db} if db else {}
 
 
+class PriceSettings(BaseModel):
+    """What one model costs, per million tokens (``[prices."MODEL"]`` in the config file)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: float = Field(default=0.0, ge=0)
+    """Price of a million prompt tokens."""
+
+    completion: float = Field(default=0.0, ge=0)
+    """Price of a million completion tokens."""
+
+
 class Settings(BaseSettings):
     """All of turnkeep's settings."""
 
@@ -243,6 +256,9 @@ class Settings(BaseSettings):
 
     agent: AgentSettings = Field(default_factory=AgentSettings)
     """The model provider and how turns run."""
+
+    prices: dict[str, PriceSettings] = Field(default_factory=dict)
+    """Optional per-model prices for ``turnkeep usage`` (keyed by model name)."""
 
     @classmethod
     def settings_customise_sources(

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from memory import EventDraft, MemoryBackend, NewTurn, TurnOf, TurnRef
+from memory.records import TokenCount
 from runtime import payloads
 from runtime.context import MESSAGE_OVERHEAD, fit_units, to_units
 from runtime.errors import ProviderError, ProviderResponseError, ToolError
@@ -205,11 +206,13 @@ class TurnRunner:
                     text,
                     provider=self._provider.name,
                     model=self._provider.model,
-                    usage=end.usage,
+                    usage=self._usage(request, text, end),
                     timings=timings,
                     finish_reason=end.finish_reason,
                 )
-                self._add(EventDraft("assistant", payload, self._turn))
+                counted = payloads.usage(payload)
+                tokens = TokenCount(counted.prompt, counted.completion, counted.estimated)
+                self._add(EventDraft("assistant", payload, self._turn, tokens))
             self._partial = ""
             for call in calls:
                 await self._call_tool(call, allowed=offer)
@@ -218,6 +221,22 @@ class TurnRunner:
             step += 1
         self._flush("finished")
         self._end(TurnFinished(self._turn, "".join(self._streamed)))
+
+    def _usage(self, request: ChatRequest, text: str, end: StreamEnd) -> dict[str, Any]:
+        """The provider's usage report; figures it left out are estimated and marked so."""
+        usage = dict(end.usage)
+        count = self._provider.count_tokens
+        if not isinstance(usage.get("prompt_tokens"), int):
+            usage["prompt_tokens"] = sum(
+                count(str(m.get("content") or "")) + MESSAGE_OVERHEAD for m in request.messages
+            )
+            usage["estimated"] = True
+        if not isinstance(usage.get("completion_tokens"), int):
+            usage["completion_tokens"] = count(text) if text else 0
+            usage["estimated"] = True
+        if usage.get("estimated"):
+            usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        return usage
 
     def _prompt(self) -> list[dict[str, Any]]:
         count = self._provider.count_tokens

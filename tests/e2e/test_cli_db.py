@@ -9,6 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from memory.migrate import load_migrations
+
+#: Every migration of the project, in order.
+ALL_MIGRATIONS = [m.id for m in load_migrations()]
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -46,12 +51,15 @@ def test_status_on_a_fresh_machine_reports_pending_then_migrate_applies(
     assert report["location"] == str(isolated_env / "data" / "turnkeep" / "turnkeep.db")
     # Issue 11: status creates nothing; it says what the first use will do.
     assert (report["reachable"], report["exists"]) == (False, False)
-    assert report["pending_migrations"] == ["0001.initial-schema", "0002.save-points"]
+    assert report["pending_migrations"] == ALL_MIGRATIONS
     assert not (isolated_env / "data" / "turnkeep").exists()
 
     migrate = turnkeep("db", "migrate")
     assert migrate.returncode == 0, migrate.stderr
-    assert "applied 0001.initial-schema\napplied 0002.save-points" in migrate.stdout
+    assert (
+        "applied 0001.initial-schema\napplied 0002.save-points\napplied 0005.organize"
+        in migrate.stdout
+    )
     again = turnkeep("db", "migrate")
     assert again.returncode == 0
     assert "nothing to apply" in again.stdout
@@ -62,7 +70,7 @@ def test_status_on_a_fresh_machine_reports_pending_then_migrate_applies(
     assert "journal mode  wal" in human.stdout
     report = json.loads(turnkeep("db", "status", "--json").stdout)
     assert (report["reachable"], report["exists"]) == (True, True)
-    assert report["applied_migrations"] == ["0001.initial-schema", "0002.save-points"]
+    assert report["applied_migrations"] == ALL_MIGRATIONS
     assert report["row_counts"] == {"sessions": 0, "conversation_events": 0, "session_state": 0}
 
 

@@ -30,7 +30,7 @@ def test_export_import_export_is_byte_identical(
     assert (code, out, err) == (0, "", f"exported 3 sessions to {first}\n")
     assert first.stat().st_mode & 0o777 == 0o600
     doc = json.loads(first.read_text(encoding="utf-8"))
-    assert (doc["format"], doc["version"]) == ("turnkeep.sessions", 1)
+    assert (doc["format"], doc["version"]) == ("turnkeep.sessions", 2)
     assert [s["id"] for s in doc["sessions"]] == sorted(SEEDED)
     tools = doc["sessions"][2]
     assert [e["seq"] for e in tools["events"]] == [1, 2, 3, 4, 5, 6]
@@ -114,7 +114,7 @@ def test_malformed_files_are_rejected_naming_the_problem_and_nothing_is_written(
             "sessions[2].events[3].kind: expected a string, got a number",
         ),
         "bad-version": (
-            _break(fresh, '"version": 1', '"version": 99'),
+            _break(fresh, '"version": 2', '"version": 99'),
             "version: unsupported version 99",
         ),
         "not-json": ("this is not an export\n", "line 1 column 1"),

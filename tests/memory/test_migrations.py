@@ -21,7 +21,16 @@ EXPECTED_SCHEMA = {
     ("index", "sqlite_autoindex_sessions_1"),
     ("index", "sqlite_autoindex_conversation_events_1"),
     ("index", "sqlite_autoindex_session_state_1"),
+    # 0005.organize
+    ("index", "sessions_recent_pinned"),
+    ("index", "sessions_recent_active"),
+    ("index", "sessions_recent_archived"),
+    ("table", "session_tags"),
+    ("index", "sqlite_autoindex_session_tags_1"),
+    ("index", "session_tags_by_tag"),
 }
+#: Every migration of the project, in order.
+ALL_MIGRATIONS = ("0001.initial-schema", "0002.save-points", "0005.organize")
 
 
 def schema_of(path: Path) -> set[tuple[str, str]]:
@@ -58,11 +67,21 @@ async def baseline_db(tmp_path: Path, baseline_migrations: Path) -> Path:
     """A database created at the v1 baseline by applying only 0001, with some data."""
     path = tmp_path / "baseline.db"
     memory = await open_embedded(path, migrations_dir=baseline_migrations)
-    try:
-        await memory.store("keep", [EventDraft("user", {"content": "kept across migrations"})])
-        await memory.save_state("keep", {"n": 1})
-    finally:
-        await memory.close()
+    await memory.close()
+    # Rows as a v1 turnkeep wrote them (today's code writes columns v1 does not have).
+    with sqlite3.connect(path) as conn:
+        stamp = "2026-11-25T12:00:00.000000Z"
+        conn.execute(
+            "INSERT INTO sessions (id, created_at, updated_at, last_seq, event_count, "
+            "turn_count) VALUES ('keep', ?, ?, 1, 1, 1)",
+            [stamp, stamp],
+        )
+        conn.execute(
+            "INSERT INTO conversation_events VALUES ('keep', 1, 1, 'user', ?, ?)",
+            ['{"content":"kept across migrations"}', stamp],
+        )
+        conn.execute("INSERT INTO session_state VALUES ('keep', 1, '{\"n\":1}', ?)", [stamp])
+    conn.close()
     return path
 
 
@@ -87,7 +106,7 @@ async def test_blank_database_gets_exactly_the_v1_schema(db_path: Path) -> None:
 async def test_applying_twice_changes_nothing(db_path: Path) -> None:
     first = await open_embedded(db_path)
     assert first.migration_outcome is not None
-    assert first.migration_outcome.applied == ("0001.initial-schema", "0002.save-points")
+    assert first.migration_outcome.applied == ALL_MIGRATIONS
     await first.close()
     before = dump(db_path)
     second = await open_embedded(db_path)
@@ -102,13 +121,19 @@ async def test_baseline_migrates_to_head_and_keeps_data(baseline_db: Path) -> No
     try:
         report = await memory.health()
         assert report.pending_migrations == ()
-        assert report.applied_migrations == ("0001.initial-schema", "0002.save-points")
+        assert report.applied_migrations == ALL_MIGRATIONS
         assert memory.migration_outcome is not None
-        assert memory.migration_outcome.applied == ("0002.save-points",)
+        assert memory.migration_outcome.applied == ALL_MIGRATIONS[1:]
         events = await memory.recall("keep")
         assert [e.payload["content"] for e in events] == ["kept across migrations"]
         state = await memory.load_state("keep")
         assert state is not None and state.state == {"n": 1}
+        # 0005 is additive: an existing session is not pinned, archived, tagged or forked.
+        info = await memory.get_session("keep")
+        assert (info.pinned, info.archived, info.tags, info.forked_from) == (False, False, (), None)
+        assert (info.prompt_tokens, info.completion_tokens, info.events) == (0, 0, 1)
+        page = await memory.list_sessions(pinned_first=True)
+        assert [i.id for i in page.sessions] == ["keep"]
     finally:
         await memory.close()
 
@@ -195,3 +220,31 @@ async def test_an_up_to_date_database_opens_without_writing(db_path: Path) -> No
     finally:
         await reopened.close()
     assert db_path.read_bytes() == before
+
+
+def test_0005_rolls_back_to_exactly_the_previous_schema() -> None:
+    """0005 is additive: its rollback returns the schema of 0001+0002, column for column."""
+    folder = migrations_dir()
+
+    def schema(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+        rows = conn.execute("SELECT type, name, coalesce(sql, '') FROM sqlite_master")
+        return sorted((str(t), str(n), str(q)) for t, n, q in rows)
+
+    before = sqlite3.connect(":memory:")
+    after = sqlite3.connect(":memory:")
+    for conn in (before, after):
+        for name in ("0001.initial-schema.sql", "0002.save-points.sql"):
+            conn.executescript((folder / name).read_text())
+    after.executescript((folder / "0005.organize.sql").read_text())
+    after.execute(
+        "INSERT INTO sessions (id, created_at, updated_at, pinned_at) VALUES ('s', 't', 't', 't')"
+    )
+    after.execute("INSERT INTO session_tags VALUES ('s', 'work')")
+    after.execute("DELETE FROM session_tags")
+    after.executescript((folder / "0005.organize.rollback.sql").read_text())
+    try:
+        assert schema(after) == schema(before)
+        assert after.execute("SELECT id FROM sessions").fetchall() == [("s",)]
+    finally:
+        before.close()
+        after.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -100,7 +101,7 @@ async def test_round_trip_into_an_empty_database_is_byte_identical(
     before = await snapshot(backend, IDS)
     first = await export_text(backend)
     assert json.loads(first)["format"] == "turnkeep.sessions"
-    assert json.loads(first)["version"] == 1
+    assert json.loads(first)["version"] == 2
     assert len(first.encode()) > ONE_MB
     for session_id in IDS:
         await backend.forget(session_id)
@@ -300,7 +301,7 @@ _DELETE = object()
         ("sessions.0.states.0.seq", 3, "sessions[0].states[0].seq"),
         ("sessions.0.states", {}, "sessions[0].states"),
         ("sessions", {}, "sessions"),
-        ("version", 2, "version"),
+        ("version", 3, "version"),
         ("version", "1", "version"),
         ("format", "llm.logs", "format"),
     ],
@@ -345,3 +346,82 @@ def test_duplicate_ids_and_lone_surrogates_are_refused() -> None:
     text = json.dumps(_set("sessions.0.events.0.payload", {"content": "\ud800"}))
     with pytest.raises(BundleFormatError, match=r"sessions\[0\]\.events\[0\]\.payload"):
         parse_bundle(text)
+
+
+def _v2_doc() -> dict[str, Any]:
+    doc: dict[str, Any] = _valid_doc()  # type: ignore[assignment]
+    doc["version"] = 2
+    doc["sessions"][0].update(
+        {
+            "pinned_at": "2026-11-25T12:00:02.000000Z",
+            "archived_at": None,
+            "tags": ["alpha", "work"],
+            "forked_from": "s0",
+            "forked_at_seq": 7,
+            "prompt_tokens": 120,
+            "completion_tokens": 30,
+            "tokens_estimated": True,
+        }
+    )
+    return doc
+
+
+def test_version_1_files_import_without_organizing_fields() -> None:
+    (session,) = parse_bundle(json.dumps(_valid_doc()))
+    assert (session.pinned_at, session.archived_at, session.tags) == (None, None, ())
+    assert (session.forked_from, session.forked_at_seq) == (None, None)
+    assert (session.prompt_tokens, session.completion_tokens, session.tokens_estimated) == (
+        0,
+        0,
+        False,
+    )
+    # Written back out it is a version 2 file that reads back the same.
+    text = dumps_bundle([session])
+    assert json.loads(text)["version"] == 2
+    assert parse_bundle(text) == (session,)
+
+
+def test_version_2_fields_round_trip_byte_identical() -> None:
+    (session,) = parse_bundle(json.dumps(_v2_doc()))
+    assert session.tags == ("alpha", "work")
+    assert (session.forked_from, session.forked_at_seq, session.prompt_tokens) == ("s0", 7, 120)
+    assert session.tokens_estimated is True
+    text = dumps_bundle([session])
+    assert dumps_bundle(parse_bundle(text)) == text
+    assert '"tags": ["alpha", "work"],' in text
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("tags", ["two words"], "whitespace"),
+        ("tags", ["[b]"], "markup"),
+        ("tags", ["work", "alpha"], "sorted"),
+        ("tags", [" work"], "normalised"),
+        ("tags", "work", "expected an array"),
+        ("prompt_tokens", -1, "out of range"),
+        ("completion_tokens", 1.5, "expected an integer"),
+        ("tokens_estimated", "yes", "expected a boolean"),
+        ("pinned_at", "soon", "not an ISO 8601"),
+        ("forked_at_seq", "7", "expected an integer"),
+        ("forked_from", 3, "expected a string or null"),
+    ],
+)
+def test_malformed_version_2_fields_are_named(field: str, value: object, message: str) -> None:
+    doc = _v2_doc()
+    doc["sessions"][0][field] = value
+    with pytest.raises(BundleFormatError) as info:
+        parse_bundle(json.dumps(doc))
+    assert f"sessions[0].{field}" in str(info.value)
+    assert message in str(info.value)
+
+
+def test_version_fields_must_match_the_version() -> None:
+    doc = _v2_doc()
+    del doc["sessions"][0]["tags"]
+    with pytest.raises(BundleFormatError, match=r"sessions\[0\]\.tags: missing"):
+        parse_bundle(json.dumps(doc))
+    old = _valid_doc()
+    old["sessions"][0]["tags"] = []
+    with pytest.raises(BundleFormatError, match=r"sessions\[0\]\.tags: unknown field"):
+        parse_bundle(json.dumps(old))

@@ -242,7 +242,7 @@ def _import_cli(base: str, workdir: Path, outcome: Outcome) -> int:
     cases = {
         "truncated": (base[: len(base) // 2].encode(), 1),
         "not UTF-8": (base.encode()[:40] + b"\xff\xfe" + base.encode()[42:], 1),
-        "wrong version": (base.replace('"version": 1', '"version": 99', 1).encode(), 1),
+        "wrong version": (base.replace('"version": 2', '"version": 99', 1).encode(), 1),
         "a bad seq": (base.replace('{"seq": 2,', '{"seq": -2,', 1).encode(), 1),
         "empty": (b"", 1),
     }

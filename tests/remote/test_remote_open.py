@@ -92,7 +92,24 @@ async def test_migrations_go_forward_from_the_baseline_to_head_once(
     url, token = fresh_sqld.ws_url, fresh_sqld.token()
     baseline = project_migrations(tmp_path, "baseline")
     memory = await open_remote(url, auth_token=token, migrations_dir=baseline)
-    await memory.store("s1", drafts("before", 2))
+    # Rows as a baseline turnkeep wrote them (today's code writes columns it lacks).
+    stamp = "2026-11-25T12:00:00.000000Z"
+    await memory.client.batch(
+        [
+            (
+                "INSERT INTO sessions (id, created_at, updated_at, last_seq, event_count, "
+                "turn_count) VALUES ('s1', ?, ?, 2, 2, 1)",
+                [stamp, stamp],
+            ),
+            *(
+                (
+                    "INSERT INTO conversation_events VALUES ('s1', ?, 1, 'user', ?, ?)",
+                    [seq, f'{{"content":"before {seq - 1}"}}', stamp],
+                )
+                for seq in (1, 2)
+            ),
+        ]
+    )
     await memory.close()
 
     head = project_migrations(tmp_path, "head")

@@ -307,6 +307,7 @@ CLEAR_ROWS = [
     "DELETE FROM conversation_events",
     "DELETE FROM session_state",
     "DELETE FROM save_points",
+    "DELETE FROM session_tags",
     "DELETE FROM sessions",
 ]
 

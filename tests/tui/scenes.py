@@ -23,6 +23,7 @@ from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
 from runtime.settings import load_settings
+from tests.tui.scenes_organize import ORGANIZE_SCENES
 from tests.tui.seed import NOW, DemoSession, demo_sessions, seed_demo, session_id
 from tui.app import TurnkeepApp
 
@@ -265,4 +266,5 @@ SCENES: dict[str, Callable[[Path], Scene]] = {
     "error": startup_error,
     "delete-dialog": delete_dialog,
     "saving-failed": saving_fails,
+    **ORGANIZE_SCENES,
 }

@@ -59,7 +59,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the full argument parser (subcommands register themselves)."""
-    from tui.cli import ask, db, importing, sessions
+    from tui.cli import ask, db, importing, sessions, usage
 
     parser = _Parser(
         prog="turnkeep",
@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     sessions.register(commands)
     ask.register(commands)
     importing.register(commands)
+    usage.register(commands)
     return parser
 
 

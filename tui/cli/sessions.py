@@ -14,7 +14,7 @@ from typing import Any
 from memory import SessionInfo
 from memory.records import parse_ts
 from runtime.settings import Settings
-from tui.cli import transfer
+from tui.cli import organize, transfer
 from tui.cli.output import UsageError, opened, utf8_stdout
 from tui.cli.render import transcript_event, transcript_header
 from tui.format import plural, relative_time
@@ -104,6 +104,16 @@ def register(commands: Any) -> None:
         metavar="TEXT",
         help="only sessions whose title contains TEXT (case-insensitive)",
     )
+    ls.add_argument(
+        "--archived", action="store_true", help="list only archived sessions (by activity)"
+    )
+    ls.add_argument(
+        "--tag",
+        action="append",
+        default=[],
+        metavar="TAG",
+        help="only sessions tagged TAG (repeat: all must match)",
+    )
     ls.set_defaults(handler=list_command)
 
     show = sub.add_parser(
@@ -157,6 +167,7 @@ def register(commands: Any) -> None:
     rm.set_defaults(handler=rm_command)
 
     transfer.register(sub)
+    organize.register(sub)
 
 
 def session_json(info: SessionInfo) -> dict[str, Any]:
@@ -171,6 +182,15 @@ def session_json(info: SessionInfo) -> dict[str, Any]:
         "provider": info.provider,
         "model": info.model,
         "agent": info.agent,
+        "pinned": info.pinned,
+        "archived": info.archived,
+        "tags": list(info.tags),
+        "forked_from": info.forked_from,
+        "forked_at_seq": info.forked_at_seq,
+        "prompt_tokens": info.prompt_tokens,
+        "completion_tokens": info.completion_tokens,
+        "total_tokens": info.prompt_tokens + info.completion_tokens,
+        "tokens_estimated": info.tokens_estimated,
     }
 
 
@@ -185,10 +205,23 @@ def _rows(sessions: tuple[SessionInfo, ...]) -> list[tuple[str, ...]]:
                 str(info.turns),
                 str(info.events),
                 safe_line(model, MODEL_WIDTH),
-                safe_line(info.title, TITLE_WIDTH) if info.title else "(untitled)",
+                safe_line(_title_cell(info), TITLE_WIDTH),
             )
         )
     return rows
+
+
+def _title_cell(info: SessionInfo) -> str:
+    """The title with the organizing marks: pin, archive, tags and lineage."""
+    title = safe_line(info.title) if info.title else "(untitled)"
+    marks = ("[pinned] " if info.pinned else "") + ("[archived] " if info.archived else "")
+    tags = " ".join(f"#{safe_line(t)}" for t in info.tags)
+    lineage = (
+        f" (fork of {safe_line(info.forked_from)} @{info.forked_at_seq})"
+        if info.forked_from
+        else ""
+    )
+    return f"{marks}{title}{lineage}" + (f"  {tags}" if tags else "")
 
 
 _HEADINGS = ("ID", "LAST ACTIVITY", "TURNS", "EVENTS", "MODEL", "TITLE")
@@ -201,11 +234,15 @@ async def list_command(args: argparse.Namespace, settings: Settings) -> int:
     shown = 0
     more = False
     widths: list[int] | None = None
+    tags = organize.valid_tags(args.tag)
+    filters: dict[str, Any] = {"archived": args.archived, "tags": tags, "pinned_first": True}
     async with opened(settings) as memory:
         cursor: tuple[str, str] | None = None
         while True:
             want = PAGE if limit is None else min(PAGE, limit - shown)
-            page = await memory.list_sessions(limit=want, after=cursor, title_filter=args.filter)
+            page = await memory.list_sessions(
+                limit=want, after=cursor, title_filter=args.filter, **filters
+            )
             if args.json:
                 for info in page.sessions:
                     prefix = "[\n  " if shown == 0 else ",\n  "
@@ -225,14 +262,20 @@ async def list_command(args: argparse.Namespace, settings: Settings) -> int:
             if cursor is None:
                 break
             if limit is not None and shown >= limit:
-                peek = await memory.list_sessions(limit=1, after=cursor, title_filter=args.filter)
+                peek = await memory.list_sessions(
+                    limit=1, after=cursor, title_filter=args.filter, **filters
+                )
                 more = bool(peek.sessions)
                 break
     if args.json:
         out.write("\n]\n" if shown else "[]\n")
     elif shown == 0:
-        if args.filter:
-            out.write(f"no sessions with {safe_line(repr(args.filter))} in the title\n")
+        if args.filter or tags or args.archived:
+            what = "archived sessions" if args.archived else "sessions"
+            conditions = [f"{safe_line(args.filter)!r} in the title"] if args.filter else []
+            conditions += [f"tag {safe_line(t)!r}" for t in tags]
+            suffix = f" with {' and '.join(conditions)}" if conditions else ""
+            out.write(f"no {what}{suffix}\n")
         else:
             out.write("no sessions yet: start one with `turnkeep` or `turnkeep ask MESSAGE`\n")
     elif more:
@@ -256,6 +299,10 @@ async def show_command(args: argparse.Namespace, settings: Settings) -> int:
         info = await memory.get_session(args.id)
         if not args.json:
             out.write(transcript_header(info) + "\n")
+            if info.forked_from:
+                out.write(
+                    f"forked from {safe_line(info.forked_from)} at seq {info.forked_at_seq}\n"
+                )
         after = 0
         turn: int | None = None
         while True:

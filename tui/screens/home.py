@@ -22,8 +22,9 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from memory import Event, SessionInfo, SessionPage
 from memory.records import parse_ts
 from tui.messages import OpenSession
-from tui.screens.base import TurnkeepScreen
 from tui.screens.dialogs import ConfirmDialog, RenameDialog
+from tui.screens.home_organize import SESSION_ACTIONS, HomeOrganizeMixin, organize_preview
+from tui.screens.tags import split_filter
 from tui.services import Services
 from tui.widgets.event_text import message_text, one_line
 from tui.widgets.inputs import StillInput
@@ -47,7 +48,7 @@ or from a shell:  [b]turnkeep ask "hello"[/b]
 """
 
 
-class HomeScreen(TurnkeepScreen[None]):
+class HomeScreen(HomeOrganizeMixin):
     """Browse, filter, open, rename and delete sessions."""
 
     AUTO_FOCUS = "#sessions"
@@ -63,6 +64,11 @@ class HomeScreen(TurnkeepScreen[None]):
         Binding(
             "slash", "focus_filter", "Filter", key_display="/", tooltip="Filter sessions by title"
         ),
+        Binding("p", "pin", "Pin", tooltip="Pin or unpin the selected session"),
+        Binding("a", "archive", "Archive", tooltip="Archive the selected session"),
+        Binding("t", "tags", "Tags", tooltip="Edit the selected session's tags"),
+        Binding("f", "fork", "Fork", tooltip="Fork the selected session at an event"),
+        Binding("v", "archive_view", "Archived", tooltip="Browse and restore archived sessions"),
         Binding("h", "health", "Health", tooltip="Check the database health"),
         Binding("q", "app.quit", "Quit", tooltip="Quit turnkeep"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
@@ -80,7 +86,7 @@ class HomeScreen(TurnkeepScreen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="filter-bar"):
-            yield StillInput(placeholder="Filter by title  ( / )", id="filter")
+            yield StillInput(placeholder="Filter by title or #tag  ( / )", id="filter")
             yield Static("", id="count")
         with Vertical(id="sessions-pane"):
             yield SessionTable(self.services.now, id="sessions")
@@ -131,7 +137,15 @@ class HomeScreen(TurnkeepScreen[None]):
         if debounce:
             await asyncio.sleep(debounce)
         memory = self.services.require_memory()
-        page = await memory.list_sessions(limit=self.PAGE_SIZE, **list_filters(title_filter))
+        filters = list_filters(title_filter)
+        title, tags = split_filter(filters["title_filter"] or "")
+        page = await memory.list_sessions(
+            limit=self.PAGE_SIZE,
+            title_filter=title or None,
+            tags=tags,
+            pinned_first=True,
+            source=filters["source"],
+        )
         total = None if title_filter else await memory.count_sessions()
         self._show_first_page(page, title_filter, total, keep)
 
@@ -182,8 +196,15 @@ class HomeScreen(TurnkeepScreen[None]):
     @work(exclusive=True, group="sessions-more", exit_on_error=False)
     async def load_next_page(self, title_filter: str, cursor: tuple[str, str]) -> None:
         memory = self.services.require_memory()
+        filters = list_filters(title_filter)
+        title, tags = split_filter(filters["title_filter"] or "")
         page = await memory.list_sessions(
-            limit=self.PAGE_SIZE, after=cursor, **list_filters(title_filter)
+            limit=self.PAGE_SIZE,
+            after=cursor,
+            title_filter=title or None,
+            tags=tags,
+            pinned_first=True,
+            source=filters["source"],
         )
         self._loading_more = None
         self._cursor = page.cursor
@@ -226,6 +247,7 @@ class HomeScreen(TurnkeepScreen[None]):
                 text.append(one_line(_MARKUP.sub("", last[kind]), 300))
         if info.events == 0:
             text.append("\nNo turns yet.", style="dim italic")
+        organize_preview(info, text)
         return text
 
     # -- filter ------------------------------------------------------------------------
@@ -255,7 +277,7 @@ class HomeScreen(TurnkeepScreen[None]):
     # -- actions -----------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("open", "rename", "delete"):
+        if action in ("open", "rename", "delete", *SESSION_ACTIONS):
             return True if self.query_one(SessionTable).selected is not None else None
         return True
 

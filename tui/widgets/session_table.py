@@ -148,7 +148,15 @@ class SessionTable(DataTable[Text]):
 
     def _title_cell(self, info: SessionInfo) -> Text:
         style = "" if info.title else "italic"
-        return Text(session_title(info), style=style, no_wrap=True, overflow="ellipsis")
+        cell = Text(no_wrap=True, overflow="ellipsis")
+        if info.pinned:
+            cell.append("📌 ")
+        cell.append(session_title(info), style=style)
+        if info.forked_from:
+            cell.append(" ⑂", style="dim")
+        for tag in info.tags:
+            cell.append(f" #{safe_line(tag)}", style="dim")
+        return cell
 
     def _add_rows(self, sessions: Iterable[SessionInfo]) -> None:
         now = self._now()

@@ -1,0 +1,342 @@
+"""Organizing sessions on the libSQL backend (mixed into :class:`~memory.libsql.LibsqlMemory`).
+
+Pins, archive, tags, forks, usage rows and pruning, written once for the embedded file
+and the remote server (the filtered recent list is in :mod:`memory.session_list_sql`).
+Every write is one batch: one transaction, one round trip remotely, and nothing changes
+when it fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from libsql_client import ResultSet
+
+from memory.errors import MemoryLayerError, NotFoundError
+from memory.records import (
+    Event,
+    SessionInfo,
+    TokenCount,
+    check_text,
+    new_session_id,
+    normalize_tag,
+)
+from memory.session_list_sql import (
+    PINNED_CURSOR,
+    SESSION_COLUMNS,
+    LibsqlSessionList,
+    session_from_row,
+)
+
+__all__ = [
+    "PINNED_CURSOR",
+    "SESSION_COLUMNS",
+    "ForkPointError",
+    "LibsqlOrganizer",
+    "check_tags",
+    "session_from_row",
+]
+
+
+class ForkPointError(MemoryLayerError):
+    """A fork point outside the session's events (``--at`` zero, negative or past the end)."""
+
+    title = "Invalid fork point"
+
+
+def check_tags(tags: Sequence[str]) -> list[str]:
+    """Normalise tags (duplicates dropped, order kept); refuse any bad one before writing."""
+    out: list[str] = []
+    for tag in tags:
+        clean = normalize_tag(tag)
+        if clean not in out:
+            out.append(clean)
+    return out
+
+
+class LibsqlOrganizer(LibsqlSessionList):
+    """The :class:`~memory.protocol.SessionOrganizer` capability for both libSQL modes."""
+
+    where: str
+
+    def _now(self) -> str:
+        raise NotImplementedError  # provided by LibsqlMemory
+
+    async def _rows(self, sql: str, args: list[Any]) -> list[tuple[Any, ...]]:
+        raise NotImplementedError  # provided by LibsqlMemory
+
+    async def _batch(self, stmts: list[tuple[str, list[Any]]]) -> list[ResultSet]:
+        raise NotImplementedError  # provided by LibsqlMemory
+
+    # -- pin, archive, tags ------------------------------------------------------------
+
+    async def _update(
+        self, session_id: str, stmts: list[tuple[str, list[Any]]], *, retag: bool = False
+    ) -> SessionInfo:
+        """Run ``stmts`` then read the session back, in one batch; unknown id: nothing done.
+
+        With ``retag``, the row's display copy of its tags is rewritten from
+        ``session_tags`` in the same transaction.
+        """
+        if retag:
+            stmts = [
+                *stmts,
+                (
+                    "UPDATE sessions SET tags = (SELECT group_concat(tag, char(31)) FROM "
+                    "(SELECT tag FROM session_tags WHERE session_id = ? ORDER BY tag)) "
+                    "WHERE id = ?",
+                    [session_id, session_id],
+                ),
+            ]
+        guarded = [
+            ("SELECT 1 FROM sessions WHERE id = ?", [session_id]),
+            *stmts,
+            (f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?", [session_id]),
+        ]
+        results = await self._batch(guarded)
+        if not results[-1].rows:
+            raise NotFoundError(session_id)
+        return session_from_row(results[-1].rows[0])
+
+    async def set_pinned(self, session_id: str, pinned: bool) -> SessionInfo:
+        """See :meth:`memory.protocol.SessionOrganizer.set_pinned`."""
+        return await self._update(
+            session_id,
+            [
+                (
+                    "UPDATE sessions SET pinned_at = CASE WHEN ? THEN coalesce(pinned_at, ?) "
+                    "ELSE NULL END WHERE id = ?",
+                    [int(pinned), self._now(), session_id],
+                )
+            ],
+        )
+
+    async def set_archived(self, session_id: str, archived: bool) -> SessionInfo:
+        """See :meth:`memory.protocol.SessionOrganizer.set_archived`."""
+        return await self._update(
+            session_id,
+            [
+                (
+                    "UPDATE sessions SET archived_at = CASE WHEN ? THEN coalesce(archived_at, ?) "
+                    "ELSE NULL END WHERE id = ?",
+                    [int(archived), self._now(), session_id],
+                )
+            ],
+        )
+
+    async def add_tags(self, session_id: str, tags: Sequence[str]) -> SessionInfo:
+        """See :meth:`memory.protocol.SessionOrganizer.add_tags`."""
+        clean = check_tags(tags)
+        return await self._update(
+            session_id,
+            [
+                (
+                    "INSERT OR IGNORE INTO session_tags (session_id, tag) "
+                    "SELECT id, ? FROM sessions WHERE id = ?",
+                    [tag, session_id],
+                )
+                for tag in clean
+            ],
+            retag=True,
+        )
+
+    async def remove_tags(self, session_id: str, tags: Sequence[str]) -> SessionInfo:
+        """See :meth:`memory.protocol.SessionOrganizer.remove_tags`."""
+        clean = check_tags(tags)
+        return await self._update(
+            session_id,
+            [
+                ("DELETE FROM session_tags WHERE session_id = ? AND tag = ?", [session_id, tag])
+                for tag in clean
+            ],
+            retag=True,
+        )
+
+    async def all_tags(self) -> list[tuple[str, int]]:
+        """See :meth:`memory.protocol.SessionOrganizer.all_tags`."""
+        rows = await self._rows(
+            "SELECT tag, count(*) FROM session_tags GROUP BY tag ORDER BY tag", []
+        )
+        return [(str(r[0]), int(r[1])) for r in rows]
+
+    # -- fork --------------------------------------------------------------------------
+
+    async def fork_session(
+        self,
+        session_id: str,
+        *,
+        at: int | None = None,
+        title: str | None = None,
+        tokens: TokenCount | None = None,
+        new_id: str | None = None,
+    ) -> SessionInfo:
+        """See :meth:`memory.protocol.SessionOrganizer.fork_session`."""
+        if at is not None and at < 1:
+            raise ForkPointError(
+                f"cannot fork at seq {at}: the first event is seq 1",
+                hint="Give --at a seq shown by `turnkeep sessions show ID`.",
+            )
+        if title is not None:
+            check_text(title, "title")
+        fork_id = new_id or new_session_id()
+        check_text(fork_id, "session id")
+        now = self._now()
+        has_tokens = tokens is not None
+        counted = tokens or TokenCount()
+        results = await self._batch(
+            [
+                # The new row exists only when the source exists and the point is in range;
+                # every later write is conditioned on it, so a refusal writes nothing.
+                (
+                    "INSERT INTO sessions (id, title, agent, provider, model, created_at, "
+                    "updated_at, metadata, forked_from, forked_at_seq, prompt_tokens, "
+                    "completion_tokens, tokens_estimated) "
+                    "SELECT ?, coalesce(?, 'Fork of ' || coalesce(title, id)), agent, provider, "
+                    "model, ?, ?, metadata, id, coalesce(?, last_seq), "
+                    "CASE WHEN ? THEN ? ELSE prompt_tokens END, "
+                    "CASE WHEN ? THEN ? ELSE completion_tokens END, "
+                    "CASE WHEN ? THEN ? ELSE tokens_estimated END "
+                    "FROM sessions WHERE id = ? AND coalesce(?, last_seq) <= last_seq",
+                    [
+                        fork_id,
+                        title,
+                        now,
+                        now,
+                        at,
+                        int(has_tokens),
+                        counted.prompt,
+                        int(has_tokens),
+                        counted.completion,
+                        int(has_tokens),
+                        int(counted.estimated),
+                        session_id,
+                        at,
+                    ],
+                ),
+                (
+                    "INSERT INTO conversation_events (session_id, seq, turn, kind, payload, "
+                    "created_at) SELECT f.id, e.seq, e.turn, e.kind, e.payload, e.created_at "
+                    "FROM sessions f JOIN conversation_events e ON e.session_id = f.forked_from "
+                    "AND e.seq <= f.forked_at_seq WHERE f.id = ? ORDER BY e.seq",
+                    [fork_id],
+                ),
+                (
+                    "INSERT INTO session_state (session_id, seq, state, created_at) "
+                    "SELECT f.id, s.seq, s.state, s.created_at FROM sessions f "
+                    "JOIN session_state s ON s.session_id = f.forked_from "
+                    "AND s.seq <= f.forked_at_seq WHERE f.id = ?",
+                    [fork_id],
+                ),
+                (
+                    "UPDATE sessions SET "
+                    "last_seq = (SELECT coalesce(max(seq), 0) FROM conversation_events "
+                    "WHERE session_id = ?), "
+                    "event_count = (SELECT count(*) FROM conversation_events "
+                    "WHERE session_id = ?), "
+                    "turn_count = (SELECT coalesce(max(turn), 0) FROM conversation_events "
+                    "WHERE session_id = ?) WHERE id = ?",
+                    [fork_id, fork_id, fork_id, fork_id],
+                ),
+                (f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?", [fork_id]),
+                ("SELECT last_seq FROM sessions WHERE id = ?", [session_id]),
+            ]
+        )
+        if results[-2].rows:
+            return session_from_row(results[-2].rows[0])
+        if not results[-1].rows:
+            raise NotFoundError(session_id)
+        last = int(results[-1].rows[0][0])
+        raise ForkPointError(
+            f"cannot fork session {session_id} at seq {at}: it has {last} event"
+            f"{'s' if last != 1 else ''}",
+            hint=f"Give --at a seq from 1 to {last}." if last else "It has no events yet.",
+        )
+
+    # -- usage and pruning -------------------------------------------------------------
+
+    async def assistant_events(
+        self, *, since: str | None = None, after: tuple[str, str, int] | None = None, limit: int
+    ) -> list[tuple[Event, str | None, str | None]]:
+        """See :meth:`memory.protocol.SessionOrganizer.assistant_events`."""
+        clauses = ["e.kind = 'assistant'"]
+        args: list[Any] = []
+        if since is not None:
+            clauses.append("e.created_at >= ?")
+            args.append(since)
+        if after is not None:
+            clauses.append("(e.created_at, e.session_id, e.seq) > (?, ?, ?)")
+            args.extend(after)
+        args.append(max(0, limit))
+        rows = await self._rows(
+            "SELECT e.session_id, e.seq, e.turn, e.kind, e.payload, e.created_at, s.provider, "
+            "s.model FROM conversation_events e JOIN sessions s ON s.id = e.session_id "
+            f"WHERE {' AND '.join(clauses)} ORDER BY e.created_at, e.session_id, e.seq LIMIT ?",
+            args,
+        )
+        return [
+            (Event(str(r[0]), int(r[1]), int(r[2]), str(r[3]), str(r[4]), str(r[5])), r[6], r[7])
+            for r in rows
+        ]
+
+    async def prune_candidates(
+        self, *, empty: bool = False, older_than: str | None = None, archived: bool = False
+    ) -> list[SessionInfo]:
+        """See :meth:`memory.protocol.SessionOrganizer.prune_candidates`."""
+        clauses = ["pinned_at IS NULL"]
+        args: list[Any] = []
+        if empty:
+            clauses.append("event_count = 0")
+        if older_than is not None:
+            clauses.append("updated_at < ?")
+            args.append(older_than)
+        if archived:
+            clauses.append("archived_at IS NOT NULL")
+        rows = await self._rows(
+            f"SELECT {SESSION_COLUMNS} FROM sessions WHERE {' AND '.join(clauses)} "
+            "ORDER BY updated_at, id",
+            args,
+        )
+        return [session_from_row(r) for r in rows]
+
+    async def forget_many(self, session_ids: Sequence[str]) -> int:
+        """See :meth:`memory.protocol.SessionOrganizer.forget_many`."""
+        ids = list(dict.fromkeys(session_ids))
+        if not ids:
+            return 0
+        stmts: list[tuple[str, list[Any]]] = []
+        for start in range(0, len(ids), 200):
+            chunk = ids[start : start + 200]
+            marks = ", ".join("?" * len(chunk))
+            for table, column in (
+                ("conversation_events", "session_id"),
+                ("session_state", "session_id"),
+                ("save_points", "session_id"),
+                ("session_tags", "session_id"),
+                ("sessions", "id"),
+            ):
+                stmts.append((f"DELETE FROM {table} WHERE {column} IN ({marks})", list(chunk)))
+        results = await self._batch(stmts)
+        return sum(r.rows_affected for i, r in enumerate(results) if i % 5 == 4)
+
+    async def prune_sessions(self, plan: Sequence[SessionInfo]) -> list[str]:
+        """See :meth:`memory.protocol.SessionOrganizer.prune_sessions`."""
+        chosen = list({info.id: info for info in plan}.values())
+        if not chosen:
+            return []
+        deleted: list[str] = []
+        for start in range(0, len(chosen), 100):
+            chunk = chosen[start : start + 100]
+            values = ", ".join(["(?, ?, ?)"] * len(chunk))
+            args = [v for info in chunk for v in (info.id, info.updated_at, info.last_seq)]
+            still = (
+                "SELECT id FROM sessions WHERE pinned_at IS NULL AND "
+                f"(id, updated_at, last_seq) IN (VALUES {values})"
+            )
+            stmts: list[tuple[str, list[Any]]] = [(still, args)]
+            for table in ("conversation_events", "session_state", "save_points", "session_tags"):
+                stmts.append((f"DELETE FROM {table} WHERE session_id IN ({still})", args))
+            stmts.append((f"DELETE FROM sessions WHERE id IN ({still})", args))
+            results = await self._batch(stmts)
+            deleted.extend(str(row[0]) for row in results[0].rows)
+        return deleted

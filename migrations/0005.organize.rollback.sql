@@ -1,0 +1,13 @@
+DROP INDEX session_tags_by_tag;
+DROP TABLE session_tags;
+DROP INDEX sessions_recent_archived;
+DROP INDEX sessions_recent_active;
+DROP INDEX sessions_recent_pinned;
+ALTER TABLE sessions DROP COLUMN tags;
+ALTER TABLE sessions DROP COLUMN tokens_estimated;
+ALTER TABLE sessions DROP COLUMN completion_tokens;
+ALTER TABLE sessions DROP COLUMN prompt_tokens;
+ALTER TABLE sessions DROP COLUMN forked_at_seq;
+ALTER TABLE sessions DROP COLUMN forked_from;
+ALTER TABLE sessions DROP COLUMN archived_at;
+ALTER TABLE sessions DROP COLUMN pinned_at;

@@ -1,0 +1,66 @@
+"""Token usage of each answer: the provider's report, or an estimate marked as one, and
+the session totals the save point's transaction keeps (issue 16)."""
+
+from __future__ import annotations
+
+from memory import MemoryBackend
+from runtime import Conversation, PersistenceWorker, payloads
+from runtime.providers.base import StreamEnd
+from runtime.providers.scripted import ScriptedProvider, parse_script
+from tests.conftest import FrozenClock
+from tests.runtime.conftest import make_settings
+from tests.runtime.history import collect
+
+
+class ReportingProvider(ScriptedProvider):
+    """The scripted provider, ending each answer with a usage report like a real server."""
+
+    async def stream(self, request):  # type: ignore[no-untyped-def,override]
+        async for chunk in super().stream(request):
+            if isinstance(chunk, StreamEnd):
+                chunk = StreamEnd(
+                    chunk.finish_reason,
+                    {"prompt_tokens": 120, "completion_tokens": 7, "total_tokens": 127},
+                )
+            yield chunk
+
+
+async def _turns(
+    memory: MemoryBackend, worker: PersistenceWorker, clock: FrozenClock, provider: ScriptedProvider
+) -> str:
+    settings = make_settings(provider="scripted")
+    conversation = await Conversation.open(
+        memory, worker, settings, provider_instance=provider, clock=clock
+    )
+    await collect(conversation.send("first"))
+    await collect(conversation.send("second"))
+    assert await worker.flush(timeout=10)
+    return conversation.session_id
+
+
+async def test_estimated_usage_is_marked_and_totalled(
+    embedded: MemoryBackend, worker: PersistenceWorker, clock: FrozenClock
+) -> None:
+    script = parse_script({"turns": [[{"text": "one two three"}], [{"text": "four"}]]})
+    session_id = await _turns(embedded, worker, clock, ScriptedProvider(script))
+    answers = [e for e in await embedded.recall(session_id) if e.kind == "assistant"]
+    used = [payloads.usage(e.payload) for e in answers]
+    assert all(u.estimated and u.prompt > 0 and u.completion > 0 for u in used)
+    assert answers[0].payload["usage"]["total_tokens"] == used[0].total
+    info = await embedded.get_session(session_id)
+    assert info.prompt_tokens == sum(u.prompt for u in used)
+    assert info.completion_tokens == sum(u.completion for u in used)
+    assert info.tokens_estimated
+
+
+async def test_reported_usage_is_kept_as_reported(
+    embedded: MemoryBackend, worker: PersistenceWorker, clock: FrozenClock
+) -> None:
+    script = parse_script({"turns": [[{"text": "one"}], [{"text": "two"}]]})
+    session_id = await _turns(embedded, worker, clock, ReportingProvider(script))
+    answers = [e for e in await embedded.recall(session_id) if e.kind == "assistant"]
+    assert [e.payload["usage"] for e in answers] == [
+        {"prompt_tokens": 120, "completion_tokens": 7, "total_tokens": 127}
+    ] * 2
+    info = await embedded.get_session(session_id)
+    assert (info.prompt_tokens, info.completion_tokens, info.tokens_estimated) == (240, 14, False)

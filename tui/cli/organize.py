@@ -1,0 +1,299 @@
+"""``turnkeep sessions fork|pin|unpin|archive|unarchive|tag|untag|prune`` (issue 16).
+
+Every command writes through the memory layer in one transaction; bad input (a fork
+point outside the session, a malformed tag) is refused with a usage error (exit 2)
+before anything changes, an unknown session exits 1. ``prune`` only prints its plan
+unless ``--yes`` is given, and then writes a backup first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from memory import LibsqlMemory, MemoryBackend, SessionInfo, write_bundle
+from memory.backup import backup_embedded
+from memory.errors import SerializationError
+from memory.organize_sql import ForkPointError
+from memory.records import TokenCount, format_ts, normalize_tag, parse_ts
+from runtime import payloads
+from runtime.settings import Settings
+from tui.cli.output import UsageError, atomic_text, opened, utf8_stdout
+from tui.format import human_size, relative_time
+from tui.safe_text import safe_line
+
+__all__ = ["count_tokens_until", "parse_moment", "register", "valid_tags"]
+
+_RAW = argparse.RawDescriptionHelpFormatter
+_SPAN = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
+#: Events read per page while counting a fork's tokens.
+_PAGE = 500
+
+
+def parse_moment(text: str, what: str, *, now: datetime | None = None) -> str:
+    """``7d``/``12h``/``2w`` before now, or a date (``2026-11-01``), as a stored timestamp.
+
+    Raises:
+        UsageError: neither a span nor a date.
+    """
+    now = now or datetime.now(UTC)
+    match = _SPAN.match(text)
+    if match:
+        amount, unit = int(match.group(1)), match.group(2)
+        hours = {"h": 1, "d": 24, "w": 24 * 7}[unit] * amount
+        return format_ts(now - timedelta(hours=hours))
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"{what} expects a span like 7d, 12h or 2w, or a date like 2026-11-01; "
+            f"got {safe_line(text, 40)!r}"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return format_ts(moment)
+
+
+def valid_tags(tags: list[str]) -> list[str]:
+    """The tags normalised, or a :class:`UsageError` naming the bad one (nothing written)."""
+    out: list[str] = []
+    for tag in tags:
+        try:
+            out.append(normalize_tag(tag))
+        except SerializationError as exc:
+            raise UsageError(
+                safe_line(exc.message),
+                hint="A tag is one word of up to 64 characters, without [ ] or spaces.",
+            ) from None
+    return out
+
+
+async def count_tokens_until(memory: MemoryBackend, session_id: str, at: int) -> TokenCount:
+    """The token totals of a session's assistant events ``1..at``, read with the runtime's
+    payload reader (the memory layer never reads payload keys)."""
+    prompt = completion = 0
+    estimated = False
+    after = 0
+    while after < at:
+        events = await memory.recall(session_id, after=after, before=at + 1, limit=_PAGE)
+        if not events:
+            break
+        for event in events:
+            if event.kind == "assistant":
+                used = payloads.usage(event.payload)
+                prompt += used.prompt
+                completion += used.completion
+                estimated |= used.estimated
+        after = events[-1].seq
+    return TokenCount(prompt, completion, estimated)
+
+
+def register(sub: Any) -> None:
+    """Add the organizing commands to the ``sessions`` subparsers."""
+    fork = sub.add_parser(
+        "fork",
+        help="copy a session up to an event into a new session",
+        description=(
+            "Create a new session holding the events of ID up to and including seq SEQ "
+            "(default: all of them) and print its id. The original never changes; the new "
+            "session records where it came from (forked_from, forked_at_seq)."
+        ),
+        epilog=(
+            "Examples:\n"
+            "  turnkeep sessions fork ID\n"
+            '  turnkeep sessions fork ID --at 4 --title "Try another approach"'
+        ),
+        formatter_class=_RAW,
+    )
+    fork.add_argument("id", metavar="ID", help="the session to fork")
+    fork.add_argument("--at", type=int, metavar="SEQ", help="the last event to copy (a seq)")
+    fork.add_argument("--title", metavar="TEXT", help='the new title (default "Fork of …")')
+    fork.set_defaults(handler=fork_command)
+
+    for name, helptext, handler in (
+        ("pin", "keep a session at the top of the lists", pin_command),
+        ("unpin", "stop keeping a session at the top", pin_command),
+        ("archive", "move a session out of the default lists (deletes nothing)", archive_command),
+        ("unarchive", "bring an archived session back into the lists", archive_command),
+    ):
+        parser = sub.add_parser(
+            name, help=helptext, description=helptext[0].upper() + helptext[1:] + "."
+        )
+        parser.add_argument("id", metavar="ID", help="the session id")
+        parser.set_defaults(handler=handler, organize_action=name)
+
+    for name, helptext in (
+        ("tag", "add tags to a session"),
+        ("untag", "remove tags from a session"),
+    ):
+        parser = sub.add_parser(
+            name,
+            help=helptext,
+            description=(
+                f"{helptext[0].upper() + helptext[1:]}. A tag is one word of up to 64 "
+                "characters (no spaces, no [ or ]); surrounding spaces are trimmed."
+            ),
+            epilog=f"Example:\n  turnkeep sessions {name} ID work parser",
+            formatter_class=_RAW,
+        )
+        parser.add_argument("id", metavar="ID", help="the session id")
+        parser.add_argument("tags", metavar="TAG", nargs="+", help="the tags")
+        parser.set_defaults(handler=tag_command, organize_action=name)
+
+    prune = sub.add_parser(
+        "prune",
+        help="plan (and with --yes, carry out) deleting old, empty or archived sessions",
+        description=(
+            "Show which sessions match every given criterion (never pinned ones), with "
+            "their events, and change nothing. With --yes, first write a backup next to "
+            "the database (an embedded file is copied like `turnkeep db backup`; a remote "
+            "database gets an export of the pruned sessions, restorable with "
+            "`turnkeep sessions import`), say where it is, then delete them in one "
+            "transaction. turnkeep never deletes anything on its own."
+        ),
+        epilog=(
+            "Examples:\n"
+            "  turnkeep sessions prune --empty\n"
+            "  turnkeep sessions prune --archived --older-than 90d\n"
+            "  turnkeep sessions prune --older-than 2026-01-01 --yes"
+        ),
+        formatter_class=_RAW,
+    )
+    prune.add_argument("--empty", action="store_true", help="sessions without events")
+    prune.add_argument(
+        "--older-than", metavar="SPAN|DATE", help="last activity before 90d/12h/2w ago or DATE"
+    )
+    prune.add_argument("--archived", action="store_true", help="archived sessions")
+    prune.add_argument("-y", "--yes", action="store_true", help="back up, then delete")
+    prune.set_defaults(handler=prune_command)
+
+
+async def fork_command(args: argparse.Namespace, settings: Settings) -> int:
+    """``turnkeep sessions fork ID [--at SEQ] [--title TEXT]``: prints the new id."""
+    if args.at is not None and args.at < 1:
+        raise UsageError(
+            f"--at must be a seq of the session (1 or more), got {args.at}",
+            hint="See the seqs with `turnkeep sessions show ID`.",
+        )
+    title = None if args.title is None else " ".join(args.title.split())
+    if title == "":
+        raise UsageError("the title must not be empty")
+    async with opened(settings) as memory:
+        source = await memory.get_session(args.id)
+        tokens = None
+        if args.at is not None and args.at < source.last_seq:
+            tokens = await count_tokens_until(memory, source.id, args.at)
+        try:
+            fork = await memory.fork_session(source.id, at=args.at, title=title, tokens=tokens)
+        except ForkPointError as exc:
+            raise UsageError(safe_line(exc.message), hint=exc.hint) from None
+    print(fork.id)
+    print(
+        f"forked {safe_line(source.id)} at seq {fork.forked_at_seq} into {fork.id} "
+        f"({fork.events} events): {safe_line(fork.title or '', 80)}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+async def pin_command(args: argparse.Namespace, settings: Settings) -> int:
+    """``turnkeep sessions pin ID`` / ``unpin ID``."""
+    async with opened(settings) as memory:
+        info = await memory.set_pinned(args.id, args.organize_action == "pin")
+    print(f"{'pinned' if info.pinned else 'unpinned'} {safe_line(info.id)}")
+    return 0
+
+
+async def archive_command(args: argparse.Namespace, settings: Settings) -> int:
+    """``turnkeep sessions archive ID`` / ``unarchive ID``."""
+    async with opened(settings) as memory:
+        info = await memory.set_archived(args.id, args.organize_action == "archive")
+    if info.archived:
+        print(f"archived {safe_line(info.id)} (list it with `turnkeep sessions list --archived`)")
+    else:
+        print(f"restored {safe_line(info.id)}")
+    return 0
+
+
+async def tag_command(args: argparse.Namespace, settings: Settings) -> int:
+    """``turnkeep sessions tag ID TAG...`` / ``untag ID TAG...``."""
+    tags = valid_tags(args.tags)
+    async with opened(settings) as memory:
+        if args.organize_action == "tag":
+            info = await memory.add_tags(args.id, tags)
+        else:
+            info = await memory.remove_tags(args.id, tags)
+    shown = ", ".join(safe_line(t) for t in info.tags) or "(none)"
+    print(f"tags of {safe_line(info.id)}: {shown}")
+    return 0
+
+
+def _plan_line(info: SessionInfo) -> str:
+    when = relative_time(parse_ts(info.updated_at))
+    title = safe_line(info.title, 60) if info.title else "(untitled)"
+    flags = " archived" if info.archived else ""
+    return f"  {safe_line(info.id)}  {when}  {info.events} events{flags}  {title}"
+
+
+def _backup_path(settings: Settings, memory: MemoryBackend) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    if isinstance(memory, LibsqlMemory) and memory.path is not None:
+        return memory.path.with_name(f"{memory.path.name}.before-prune-{stamp}.bak")
+    folder = settings.db.resolved_path().parent
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"turnkeep-before-prune-{stamp}.json"
+
+
+async def prune_command(args: argparse.Namespace, settings: Settings) -> int:
+    """``turnkeep sessions prune [--empty] [--older-than 90d] [--archived] [--yes]``."""
+    if not (args.empty or args.older_than or args.archived):
+        raise UsageError(
+            "say what to prune: --empty, --older-than SPAN|DATE and/or --archived",
+            hint="Each criterion narrows the plan; pinned sessions are never pruned.",
+        )
+    older = None if args.older_than is None else parse_moment(args.older_than, "--older-than")
+    out = utf8_stdout()
+    async with opened(settings) as memory:
+        plan = await memory.prune_candidates(
+            empty=args.empty, older_than=older, archived=args.archived
+        )
+        events = sum(i.events for i in plan)
+        noun = "session" if len(plan) == 1 else "sessions"
+        if not plan:
+            out.write("nothing to prune: no unpinned session matches\n")
+            return 0
+        out.write(f"{len(plan)} {noun} ({events} events) match:\n")
+        for info in plan:
+            out.write(_plan_line(info) + "\n")
+        if not args.yes:
+            out.write(
+                "nothing was changed; run again with --yes to delete them "
+                "(a backup is written first)\n"
+            )
+            return 0
+        target = _backup_path(settings, memory)
+        if isinstance(memory, LibsqlMemory) and memory.path is not None:
+            result = await backup_embedded(memory, target)
+            out.write(
+                f"backup: {result.path} ({human_size(result.size)}); restore it by copying "
+                "it over the database while turnkeep is closed\n"
+            )
+        else:
+            with atomic_text(target) as handle:
+                await write_bundle(memory.export_sessions([i.id for i in plan]), handle.write)
+            out.write(f"backup: {target}; restore with `turnkeep sessions import {target}`\n")
+        deleted = set(await memory.prune_sessions(plan))
+    gone = [i for i in plan if i.id in deleted]
+    kept = [i for i in plan if i.id not in deleted]
+    removed = len(gone)
+    out.write(
+        f"deleted {removed} {'session' if removed == 1 else 'sessions'} "
+        f"({sum(i.events for i in gone)} events)\n"
+    )
+    for info in kept:
+        out.write(f"kept {safe_line(info.id)}: it changed since the plan was made\n")
+    return 0

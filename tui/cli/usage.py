@@ -1,0 +1,168 @@
+"""``turnkeep usage``: token totals (and cost, with prices) by day, model or session.
+
+The figures are read from the stored assistant events with the runtime's payload
+reader (:func:`runtime.payloads.usage`), page by page; turns whose figures were only
+estimated are counted and flagged. Prices come from the config file::
+
+    [prices."gpt-4o-mini"]
+    prompt = 0.15       # per million prompt tokens
+    completion = 0.6    # per million completion tokens
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import Any
+
+from runtime import payloads
+from runtime.settings import Settings
+from tui.cli.organize import parse_moment
+from tui.cli.output import opened, utf8_stdout
+from tui.safe_text import safe_line, terminal_json
+
+__all__ = ["Bucket", "register", "usage_command"]
+
+#: Assistant events read per page.
+PAGE = 1000
+
+
+@dataclass
+class Bucket:
+    """The totals of one row (a day, a model or a session)."""
+
+    key: str
+    turns: int = 0
+    prompt: int = 0
+    completion: int = 0
+    estimated: int = 0
+    cost: float | None = None
+
+    def as_dict(self, by: str) -> dict[str, Any]:
+        """The JSON form of the row."""
+        return {
+            by: self.key,
+            "answers": self.turns,
+            "prompt_tokens": self.prompt,
+            "completion_tokens": self.completion,
+            "total_tokens": self.prompt + self.completion,
+            "estimated_answers": self.estimated,
+            "cost": None if self.cost is None else round(self.cost, 6),
+        }
+
+
+def register(commands: Any) -> None:
+    """Add ``turnkeep usage`` to the top-level subparsers."""
+    usage = commands.add_parser(
+        "usage",
+        help="token usage (and cost) by day, model or session",
+        description=(
+            "Add up the prompt and completion tokens of every answer, as reported by the "
+            "provider (answers with only estimated figures are counted and flagged), by "
+            "day (UTC), model or session. With prices in the config file "
+            '([prices."MODEL"] prompt = ..., completion = ... per million tokens), shows '
+            "the cost. With --json, prints one object with the keys by, since, rows and "
+            "total."
+        ),
+        epilog=(
+            "Examples:\n"
+            "  turnkeep usage\n"
+            "  turnkeep usage --by model --since 7d\n"
+            "  turnkeep usage --by session --since 2026-11-01 --json"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    usage.add_argument(
+        "--by", choices=("day", "model", "session"), default="day", help="group by (default day)"
+    )
+    usage.add_argument("--since", metavar="SPAN|DATE", help="only answers since 7d/12h/2w or DATE")
+    usage.add_argument("--json", action="store_true", help="print one JSON object")
+    usage.set_defaults(handler=usage_command)
+
+
+def _price_of(settings: Settings, model: str | None) -> tuple[float, float] | None:
+    if model is None:
+        return None
+    price = settings.prices.get(model)
+    return None if price is None else (price.prompt, price.completion)
+
+
+async def usage_command(args: argparse.Namespace, settings: Settings) -> int:
+    """``turnkeep usage [--by day|model|session] [--since 7d|DATE] [--json]``."""
+    since = None if args.since is None else parse_moment(args.since, "--since")
+    buckets: dict[str, Bucket] = {}
+    total = Bucket("total")
+    priced_any = False
+    async with opened(settings) as memory:
+        after: tuple[str, str, int] | None = None
+        while True:
+            rows = await memory.assistant_events(since=since, after=after, limit=PAGE)
+            for event, provider, session_model in rows:
+                used = payloads.usage(event.payload)
+                model = session_model
+                if args.by == "day":
+                    key = event.created_at[:10]
+                elif args.by == "model":
+                    key = "/".join(p for p in (provider, model) if p) or "(unknown)"
+                else:
+                    key = event.session_id
+                for bucket in (buckets.setdefault(key, Bucket(key)), total):
+                    bucket.turns += 1
+                    bucket.prompt += used.prompt
+                    bucket.completion += used.completion
+                    bucket.estimated += int(used.estimated)
+                price = _price_of(settings, model)
+                if price is not None:
+                    priced_any = True
+                    cost = (used.prompt * price[0] + used.completion * price[1]) / 1_000_000
+                    for bucket in (buckets[key], total):
+                        bucket.cost = (bucket.cost or 0.0) + cost
+            if len(rows) < PAGE:
+                break
+            last = rows[-1][0]
+            after = (last.created_at, last.session_id, last.seq)
+    ordered = [buckets[k] for k in sorted(buckets)]
+    out = utf8_stdout()
+    if args.json:
+        document = {
+            "by": args.by,
+            "since": since,
+            "rows": [b.as_dict(args.by) for b in ordered],
+            "total": total.as_dict("key"),
+        }
+        out.write(terminal_json(document, indent=2) + "\n")
+        return 0
+    if not ordered:
+        out.write("no answers recorded" + (f" since {since}" if since else "") + "\n")
+        return 0
+    headings: tuple[str, ...] = (args.by.upper(), "ANSWERS", "PROMPT", "COMPLETION", "TOTAL")
+    if priced_any:
+        headings += ("COST",)
+    lines = [_cells(b, priced_any) for b in [*ordered, total]]
+    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(headings)]
+    out.write(_line(headings, widths) + "\n")
+    for cells in lines[:-1]:
+        out.write(_line(cells, widths) + "\n")
+    out.write(_line(lines[-1], widths) + "\n")
+    if total.estimated:
+        out.write(f"~ {total.estimated} answers have estimated figures (no provider report)\n")
+    return 0
+
+
+def _cells(bucket: Bucket, priced: bool) -> tuple[str, ...]:
+    mark = "~" if bucket.estimated else ""
+    cells: tuple[str, ...] = (
+        safe_line(bucket.key, 40),
+        str(bucket.turns),
+        f"{mark}{bucket.prompt:,}",
+        f"{mark}{bucket.completion:,}",
+        f"{mark}{bucket.prompt + bucket.completion:,}",
+    )
+    if priced:
+        cells += ("-" if bucket.cost is None else f"{bucket.cost:.4f}",)
+    return cells
+
+
+def _line(cells: tuple[str, ...], widths: list[int]) -> str:
+    parts = [c.ljust(widths[i]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(cells)]
+    return "  ".join(parts).rstrip()
