@@ -18,6 +18,7 @@ import pytest
 from pydantic import SecretStr
 
 from memory import BundleFormatError, parse_bundle
+from memory.migrate import load_migrations
 from runtime.errors import ProviderConfigError
 from runtime.providers.openai import OpenAIProvider
 from tests.e2e.hostile import hostile_bundle, write_bundle_file
@@ -282,7 +283,7 @@ def test_db_status_creates_nothing_on_a_fresh_machine(isolated_env: Path) -> Non
     assert as_json.returncode == 0
     report = json.loads(as_json.stdout)
     assert report["exists"] is False and report["mode"] == "embedded"
-    assert report["pending_migrations"] == ["0001.initial-schema", "0002.save-points"]
+    assert report["pending_migrations"] == [m.id for m in load_migrations()]
     assert report["applied_migrations"] == [] and report["file_size"] is None
     assert sorted(data.rglob("*")) == before  # no file, no directory
     configured = isolated_env / "elsewhere.db"
