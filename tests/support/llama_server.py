@@ -42,16 +42,22 @@ def free_port() -> int:
 
 
 def forcing_template() -> str:
-    """turnkeep's ChatML tool template, with the answer opening a tool call when tools
-    are offered (the server's stand-in for a forced ``tool_choice``)."""
-    from runtime.providers.chatml_tools import CHATML_TOOLS_TEMPLATE, TOOL_CALL_OPEN
+    """turnkeep's ChatML tool template with a worked example of a tool call before the
+    conversation whenever tools are offered, so that with ``tool_choice: required`` the
+    135M model opens its answer with a call (llama.cpp's grammar then holds the call's
+    JSON to the tool's schema)."""
+    from runtime.providers.chatml_tools import CHATML_TOOLS_TEMPLATE
 
-    prompt = "<|im_start|>assistant\n{% endif -%}\n"
-    assert CHATML_TOOLS_TEMPLATE.endswith(prompt)
-    forced = (
-        "<|im_start|>assistant\n{% if tools %}" + TOOL_CALL_OPEN + "{% endif %}{% endif -%}\n"
+    marker = "{%- for message in messages -%}"
+    assert marker in CHATML_TOOLS_TEMPLATE
+    example = (
+        "{%- if tools -%}\n"
+        "<|im_start|>user\nPlease use a tool.<|im_end|>\n"
+        "<|im_start|>assistant\n<tool_call>{\"name\": \"{{ tools[0].function.name }}\", "
+        "\"arguments\": {}}</tool_call>\n<|im_end|>\n"
+        "{% endif -%}\n"
     )
-    return CHATML_TOOLS_TEMPLATE[: -len(prompt)] + forced
+    return CHATML_TOOLS_TEMPLATE.replace(marker, example + marker, 1)
 
 
 @dataclass
@@ -173,7 +179,7 @@ def serve(argv: list[str] | None = None) -> None:
     params.api_keys = [args.api_key] if args.api_key else []
     params.use_jinja = True
     params.chat_template = forcing_template()
-    params.verbosity = 2
+    params.verbosity = int(os.environ.get("TURNKEEP_TEST_SERVER_VERBOSITY", "2"))
     done = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: done.set())
