@@ -216,7 +216,7 @@ class OpenAIProvider:
             yield final
 
     async def _post(
-        self, session: aiohttp.ClientSession, request: ChatRequest, timeout: aiohttp.ClientTimeout
+        self, session: aiohttp.ClientSession, request: ChatRequest, limits: aiohttp.ClientTimeout
     ) -> aiohttp.ClientResponse:
         """Send the request; once more on a fresh connection if the pooled one was dead.
 
@@ -229,7 +229,7 @@ class OpenAIProvider:
                     f"{self.base_url}/chat/completions",
                     json=self._body(request),
                     headers=self._headers(),
-                    timeout=timeout,
+                    timeout=limits,
                 )
             except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
                 if attempt == 2:

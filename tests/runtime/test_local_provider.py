@@ -40,8 +40,8 @@ from runtime.providers.local import (
     LocalProvider,
     plain_messages,
 )
-from runtime.tools import default_tools
 from runtime.settings import AgentSettings
+from runtime.tools import default_tools
 from tests.runtime.conftest import make_settings
 from tests.runtime.history import assert_well_formed, collect, kinds
 

@@ -53,8 +53,8 @@ def forcing_template() -> str:
     example = (
         "{%- if tools -%}\n"
         "<|im_start|>user\nPlease use a tool.<|im_end|>\n"
-        "<|im_start|>assistant\n<tool_call>{\"name\": \"{{ tools[0].function.name }}\", "
-        "\"arguments\": {}}</tool_call>\n<|im_end|>\n"
+        '<|im_start|>assistant\n<tool_call>{"name": "{{ tools[0].function.name }}", '
+        '"arguments": {}}</tool_call>\n<|im_end|>\n'
         "{% endif -%}\n"
     )
     return CHATML_TOOLS_TEMPLATE.replace(marker, example + marker, 1)
