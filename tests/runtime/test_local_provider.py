@@ -40,7 +40,7 @@ from runtime.providers.local import (
     LocalProvider,
     plain_messages,
 )
-from runtime.settings import AgentSettings
+from runtime.settings import AgentSettings, load_settings
 from runtime.tools import default_tools
 from tests.runtime.conftest import make_settings
 from tests.runtime.history import assert_well_formed, collect, kinds
@@ -165,7 +165,7 @@ def test_missing_xllamacpp_says_how_to_install_it() -> None:
         sys.modules["xllamacpp"] = None
         from runtime.errors import ProviderNotInstalledError
         from runtime.providers import make_provider
-        from runtime.settings import AgentSettings
+        from runtime.settings import AgentSettings, load_settings
         try:
             make_provider(AgentSettings(provider="local"))
         except ProviderNotInstalledError as exc:
@@ -350,6 +350,24 @@ async def test_a_corrupt_gguf_fails_the_turn_with_a_typed_error(
     assert isinstance(failed.error, ModelNotFoundError)
     assert "cannot load" in failed.error.message
     assert "TURNKEEP_AGENT__MODEL_PATH" in failed.error.hint
+
+
+async def test_the_model_path_setting_runs_any_other_gguf(
+    smollm2_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = tmp_path / "other-model.gguf"
+    other.symlink_to(smollm2_path)
+    monkeypatch.setenv("TURNKEEP_AGENT__MODEL_PATH", str(other))
+    provider = make_provider(load_settings().agent)
+    assert isinstance(provider, LocalProvider)
+    try:
+        assert (provider.model_path, provider.model) == (other, "other-model")
+        request = ChatRequest(messages=[{"role": "user", "content": "Say hi"}], max_tokens=4)
+        chunks = [chunk async for chunk in provider.stream(request)]
+    finally:
+        await provider.close()
+    assert isinstance(chunks[-1], StreamEnd) and chunks[-1].usage["completion_tokens"] > 0
+    assert any(isinstance(c, TextChunk) for c in chunks)
 
 
 def test_an_unknown_chat_format_is_a_config_error(smollm2_path: Path) -> None:
