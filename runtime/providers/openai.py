@@ -185,12 +185,7 @@ class OpenAIProvider:
         )
         assembler = ChunkAssembler()
         try:
-            async with self._session.post(
-                f"{self.base_url}/chat/completions",
-                json=self._body(request),
-                headers=self._headers(),
-                timeout=timeout,
-            ) as response:
+            async with await self._post(self._session, request, timeout) as response:
                 if response.status >= 400:
                     raw = await response.content.read(_MAX_ERROR_BODY)
                     raise self._http_error(response.status, raw.decode("utf-8", "replace"))
@@ -240,6 +235,27 @@ class OpenAIProvider:
             ) from exc
         for final in assembler.finish():
             yield final
+
+    async def _post(
+        self, session: aiohttp.ClientSession, request: ChatRequest, limits: aiohttp.ClientTimeout
+    ) -> aiohttp.ClientResponse:
+        """Send the request; once more on a fresh connection if the pooled one was dead.
+
+        llama.cpp's server announces keep-alive after a streamed answer, then closes the
+        connection: the next request on it fails before any answer (nothing ran).
+        """
+        for attempt in (1, 2):
+            try:
+                return await session.post(
+                    f"{self.base_url}/chat/completions",
+                    json=self._body(request),
+                    headers=self._headers(),
+                    timeout=limits,
+                )
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def count_tokens(self, text: str) -> int:
         """A conservative estimate (no tokenizer for arbitrary servers)."""

@@ -1,7 +1,8 @@
 """Fixtures of the runtime tests: real backends, a started worker, real model providers.
 
-The local model (SmolLM2 through llama-cpp-python) is loaded once per test session and
-llama-cpp-python's OpenAI-compatible server is started once per test session; both are
+The local model (SmolLM2 through xllamacpp) is loaded once per test session and
+llama.cpp's OpenAI-compatible server (xllamacpp's, as a subprocess) is started once per
+test session; both are
 real, neither is replaced by a stand-in. They are part of the ``dev`` extra, so a
 missing one fails loudly rather than skipping.
 """
@@ -9,7 +10,6 @@ missing one fails loudly rather than skipping.
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -69,21 +69,9 @@ def local_provider(smollm2_path: Path) -> Iterator[LocalProvider]:
 def llama_server(
     smollm2_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LlamaServer]:
-    """llama-cpp-python's OpenAI-compatible server on loopback, serving SmolLM2."""
+    """llama.cpp's OpenAI-compatible server (xllamacpp) on loopback, serving SmolLM2."""
     server = start_llama_server(smollm2_path, log_dir=tmp_path_factory.mktemp("llama-server"))
     try:
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _close_llama_cpp_devnull() -> Iterator[None]:
-    """llama-cpp-python opens two /dev/null files at import and never closes them, which
-    shows up as a ResourceWarning at interpreter exit; close them after the session."""
-    yield
-    utils = sys.modules.get("llama_cpp._utils")
-    for name in ("outnull_file", "errnull_file"):
-        handle = getattr(utils, name, None)
-        if handle is not None:
-            handle.close()

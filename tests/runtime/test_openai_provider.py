@@ -1,15 +1,18 @@
 """The ``openai`` provider against a real OpenAI-compatible server on loopback.
 
-The server is llama-cpp-python's own (``python -m llama_cpp.server``) serving SmolLM2
-with the ``chatml-function-calling`` format and an API key (see
-``tests/support/llama_server.py``); it is started once per test session.
+The server is llama.cpp's own HTTP server from the prebuilt ``xllamacpp`` wheel, serving
+SmolLM2 with a ChatML tool template and an API key (see ``tests/support/llama_server.py``);
+it is started once per test session.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,7 +37,7 @@ from runtime.providers.openai import OpenAIProvider
 from runtime.tools import default_tools
 from tests.runtime.conftest import make_settings
 from tests.runtime.history import assert_well_formed, collect, kinds
-from tests.support.llama_server import LlamaServer, free_port
+from tests.support.llama_server import LlamaServer, free_port, start_llama_server
 
 
 def server_settings(server: LlamaServer, **agent: Any) -> Any:
@@ -80,7 +83,10 @@ async def test_streams_text_and_persists_the_turn(
 async def test_a_forced_tool_call_round_trips_through_the_wire_format(
     embedded: MemoryBackend, worker: PersistenceWorker, llama_server: LlamaServer
 ) -> None:
-    settings = server_settings(llama_server, tool_choice="calculator", max_tokens=24)
+    # "required" with the calculator as the only tool: llama.cpp's server ignores a
+    # tool_choice that names a function (llama-cpp-python's honoured it), and its
+    # tool-call JSON takes more tokens than the 24 llama-cpp-python needed.
+    settings = server_settings(llama_server, tool_choice="required", max_tokens=48)
     calculator_only = default_tools().only("calculator")  # a shorter prompt for the tiny model
     conversation = await Conversation.open(embedded, worker, settings, tools=calculator_only)
     try:
@@ -127,6 +133,25 @@ async def test_raw_stream_yields_text_then_end(llama_server: LlamaServer) -> Non
     assert not any(isinstance(c, ToolCallChunk) for c in chunks)
 
 
+async def test_consecutive_calls_survive_the_servers_closed_keep_alive(
+    llama_server: LlamaServer,
+) -> None:
+    # llama.cpp's server announces keep-alive after a streamed answer, then closes the
+    # connection: the provider must not fail every second call (a tool round-trip).
+    provider = OpenAIProvider(
+        model=llama_server.model,
+        base_url=llama_server.base_url,
+        api_key=SecretStr(llama_server.api_key),
+    )
+    request = ChatRequest(messages=[{"role": "user", "content": "Say hi"}], max_tokens=4)
+    try:
+        for _ in range(3):
+            chunks = [chunk async for chunk in provider.stream(request)]
+            assert isinstance(chunks[-1], StreamEnd)
+    finally:
+        await provider.close()
+
+
 async def test_a_wrong_api_key_is_refused_with_a_typed_error_event(
     embedded: MemoryBackend, worker: PersistenceWorker, llama_server: LlamaServer
 ) -> None:
@@ -149,11 +174,11 @@ async def test_a_wrong_api_key_is_refused_with_a_typed_error_event(
     assert secret not in str(failed.error)
 
 
-async def test_a_stream_the_server_abandons_is_a_typed_error_event(
+async def test_a_prompt_beyond_the_servers_context_is_a_typed_error_event(
     embedded: MemoryBackend, worker: PersistenceWorker, llama_server: LlamaServer
 ) -> None:
     # Claiming a larger window than the server's 2048 lets the prompt through to the
-    # server, which fails after it has started the event stream and just closes it.
+    # server, which refuses it (HTTP 400, exceed_context_size_error).
     settings = server_settings(llama_server, context_window=100_000)
     conversation = await Conversation.open(embedded, worker, settings)
     try:
@@ -162,10 +187,40 @@ async def test_a_stream_the_server_abandons_is_a_typed_error_event(
         await conversation.close()
     failed = progress[-1]
     assert isinstance(failed, TurnFailed)
-    assert isinstance(failed.error, ProviderResponseError)
-    assert "closed the stream before the answer was complete" in failed.error.message
+    assert isinstance(failed.error, ContextOverflowError)
+    assert failed.error.title == "Message too long for the model"
     assert await worker.flush(timeout=30)
     assert kinds(await embedded.recall(conversation.session_id)) == ["user", "error"]
+
+
+async def test_a_stream_the_server_abandons_is_a_typed_error_event(
+    embedded: MemoryBackend,
+    worker: PersistenceWorker,
+    smollm2_path: Path,
+    tmp_path: Path,
+) -> None:
+    # A server of its own, killed while it streams the answer.
+    server = start_llama_server(smollm2_path, log_dir=tmp_path)
+    try:
+        settings = server_settings(server, tools=False, max_tokens=400)
+        conversation = await Conversation.open(embedded, worker, settings)
+        progress = []
+        try:
+            async for item in conversation.send("Count from 1 to 500, one number per line."):
+                progress.append(item)
+                if sum(isinstance(p, TextDelta) for p in progress) == 2:
+                    os.killpg(server.process.pid, signal.SIGKILL)
+        finally:
+            await conversation.close()
+    finally:
+        server.stop()
+    failed = progress[-1]
+    assert isinstance(failed, TurnFailed)
+    assert isinstance(failed.error, ProviderConnectionError)
+    assert "lost the connection" in failed.error.message
+    assert await worker.flush(timeout=30)
+    events = await embedded.recall(conversation.session_id)
+    assert kinds(events)[0] == "user" and kinds(events)[-1] == "error"
 
 
 def test_the_servers_own_error_answers_map_to_typed_errors(llama_server: LlamaServer) -> None:
@@ -188,7 +243,7 @@ def test_the_servers_own_error_answers_map_to_typed_errors(llama_server: LlamaSe
     status, body = post(too_long, llama_server.api_key)
     overflow = provider._http_error(status, body)
     assert isinstance(overflow, ContextOverflowError)
-    assert "maximum context length is 2048 tokens" in overflow.message
+    assert "available context size (2048 tokens)" in overflow.message
     status, body = post(too_long, "wrong")
     assert isinstance(provider._http_error(status, body), ProviderAuthError)
 
