@@ -95,8 +95,13 @@ def _insert_statements(session: PortableSession) -> list[tuple[str, list[Any]]]:
             )
         )
     events = session.events
-    for start in range(0, len(events), _ROWS_PER_INSERT):
-        chunk = events[start : start + _ROWS_PER_INSERT]
+    # Only two statement shapes: full chunks of _ROWS_PER_INSERT rows, then single rows.
+    # sqlite3 caches each distinct statement and SQLite keeps the values last bound to
+    # it, so chunks of every size would keep a payload batch alive per size.
+    full = len(events) - len(events) % _ROWS_PER_INSERT
+    chunks = [events[i : i + _ROWS_PER_INSERT] for i in range(0, full, _ROWS_PER_INSERT)]
+    chunks += [events[i : i + 1] for i in range(full, len(events))]
+    for chunk in chunks:
         args: list[Any] = []
         for e in chunk:
             args.extend((session.id, e.seq, e.turn, e.kind, e.payload_json, e.created_at))
