@@ -23,6 +23,7 @@ from libsql_client import ResultSet, Row
 
 from memory.errors import NotFoundError, translate
 from memory.libsql_porter import LibsqlPorter
+from memory.libsql_search import LibsqlSearch
 from memory.migrate import MigrationOutcome
 from memory.protocol import HealthReport
 from memory.records import (
@@ -36,6 +37,7 @@ from memory.records import (
     encode_payload,
     format_ts,
 )
+from memory.search_sql import INSERT_EVENT_ROW, import_statements, index_values, title_statement
 
 __all__ = ["Clock", "LibsqlMemory"]
 
@@ -72,7 +74,7 @@ def _session_from_row(row: Row | tuple[Any, ...]) -> SessionInfo:
     )
 
 
-class LibsqlMemory(LibsqlPorter):
+class LibsqlMemory(LibsqlSearch, LibsqlPorter):
     """The memory backend over libsql-client (embedded file or remote server).
 
     Args:
@@ -208,12 +210,16 @@ class LibsqlMemory(LibsqlPorter):
             "INSERT INTO conversation_events (session_id, seq, turn, kind, payload, created_at) "
             f"SELECT id, last_seq + ?, ?, ?, ?, ? FROM sessions WHERE id = ?{guard}"
         )
+        index = INSERT_EVENT_ROW.format(guard=guard.replace("last_seq", "s.last_seq"))
+        text_of = self.search_text_of
         max_turn = 0
         for offset, event in enumerate(events, start=1):
             payload = encode_payload(event.payload)
             kind = check_text(event.kind, "event kind")
             args = [offset, event.turn, kind, payload, now, session_id, *guard_args]
             stmts.append((insert, args))
+            values = index_values(text_of, kind, payload)
+            stmts.append((index, [*values, session_id, offset, *guard_args]))
             max_turn = max(max_turn, event.turn)
         stmts.append(
             (
@@ -303,6 +309,7 @@ class LibsqlMemory(LibsqlPorter):
                     "metadata = CASE WHEN ? IS NULL THEN metadata ELSE excluded.metadata END",
                     [session_id, title, agent, provider, model, now, now, meta, meta],
                 ),
+                *([title_statement(session_id, title)] if title is not None else []),
                 (f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", [session_id]),
             ]
         )
@@ -356,6 +363,7 @@ class LibsqlMemory(LibsqlPorter):
         results = await self._batch(
             [
                 ("UPDATE sessions SET title = ? WHERE id = ?", [title, session_id]),
+                title_statement(session_id, title),
                 (f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", [session_id]),
             ]
         )
@@ -394,6 +402,11 @@ class LibsqlMemory(LibsqlPorter):
             Event(str(r[0]), int(r[1]), int(r[2]), str(r[3]), str(r[4]), str(r[5]))
             for r in result.rows
         ]
+
+    def _search_index_statements(self, session: Any) -> list[tuple[str, list[Any]]]:
+        """Index rows of an imported session, for the import's batch."""
+        events = [(e.seq, e.kind, e.payload_json) for e in session.events]
+        return import_statements(self.search_text_of, session.id, session.title, events)
 
     # -- StateStore --------------------------------------------------------------------
 

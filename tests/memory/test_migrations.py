@@ -21,7 +21,30 @@ EXPECTED_SCHEMA = {
     ("index", "sqlite_autoindex_sessions_1"),
     ("index", "sqlite_autoindex_conversation_events_1"),
     ("index", "sqlite_autoindex_session_state_1"),
+    ("table", "search_events"),
+    ("table", "search_events_config"),
+    ("table", "search_events_content"),
+    ("table", "search_events_data"),
+    ("table", "search_events_docsize"),
+    ("table", "search_events_idx"),
+    ("table", "search_titles"),
+    ("table", "search_titles_config"),
+    ("table", "search_titles_content"),
+    ("table", "search_titles_data"),
+    ("table", "search_titles_docsize"),
+    ("table", "search_titles_idx"),
+    ("table", "search_progress"),
+    ("trigger", "search_events_deleted"),
+    ("trigger", "search_titles_deleted"),
+    ("trigger", "search_titles_changed"),
 }
+
+HEAD_MIGRATIONS = (
+    "0001.initial-schema",
+    "0002.save-points",
+    "0003.event-keys",
+    "0004.search",
+)
 
 
 def schema_of(path: Path) -> set[tuple[str, str]]:
@@ -73,21 +96,21 @@ async def test_blank_database_gets_exactly_the_v1_schema(db_path: Path) -> None:
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         columns = [r[1] for r in conn.execute("PRAGMA table_info(conversation_events)")]
-        assert columns == ["session_id", "seq", "turn", "kind", "payload", "created_at"]
-        pk = [
-            r[1]
-            for r in sorted(
-                conn.execute("PRAGMA table_info(conversation_events)"), key=lambda r: r[5]
-            )
-            if r[5]
+        assert columns == ["id", "session_id", "seq", "turn", "kind", "payload", "created_at"]
+        pk = [r[1] for r in conn.execute("PRAGMA table_info(conversation_events)") if r[5]]
+        assert pk == ["id"]
+        unique = [
+            [c[2] for c in conn.execute(f"PRAGMA index_info('{r[1]}')")]
+            for r in conn.execute("PRAGMA index_list(conversation_events)")
+            if r[2]
         ]
-        assert pk == ["session_id", "seq"]
+        assert unique == [["session_id", "seq"]]
 
 
 async def test_applying_twice_changes_nothing(db_path: Path) -> None:
     first = await open_embedded(db_path)
     assert first.migration_outcome is not None
-    assert first.migration_outcome.applied == ("0001.initial-schema", "0002.save-points")
+    assert first.migration_outcome.applied == HEAD_MIGRATIONS
     await first.close()
     before = dump(db_path)
     second = await open_embedded(db_path)
@@ -102,9 +125,9 @@ async def test_baseline_migrates_to_head_and_keeps_data(baseline_db: Path) -> No
     try:
         report = await memory.health()
         assert report.pending_migrations == ()
-        assert report.applied_migrations == ("0001.initial-schema", "0002.save-points")
+        assert report.applied_migrations == HEAD_MIGRATIONS
         assert memory.migration_outcome is not None
-        assert memory.migration_outcome.applied == ("0002.save-points",)
+        assert memory.migration_outcome.applied == HEAD_MIGRATIONS[1:]
         events = await memory.recall("keep")
         assert [e.payload["content"] for e in events] == ["kept across migrations"]
         state = await memory.load_state("keep")

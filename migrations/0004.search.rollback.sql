@@ -1,0 +1,6 @@
+DROP TRIGGER search_titles_changed;
+DROP TRIGGER search_titles_deleted;
+DROP TRIGGER search_events_deleted;
+DROP TABLE search_progress;
+DROP TABLE search_titles;
+DROP TABLE search_events;
