@@ -88,13 +88,11 @@ class SearchMirror:
         since: str | None,
     ) -> list[SearchHit]:
         """Run the database's search statement on the mirror."""
-        statement = search_statement(
-            query, limit=limit, session_id=session_id, kinds=kinds, since=since
-        )
-        if statement is None:
+        plan = search_statement(query, limit=limit, session_id=session_id, kinds=kinds, since=since)
+        if plan is None:
             return []
-        sql, args = statement
-        return [hit_from_row(tuple(row)) for row in self._db.execute(sql, args).fetchall()]
+        rows = self._db.execute(plan.sql, plan.args).fetchall()
+        return [hit_from_row(tuple(row), plan.scan_terms) for row in rows]
 
     def close(self) -> None:
         """Release the in-memory database."""

@@ -64,13 +64,11 @@ class LibsqlSearch:
         since: str | None = None,
     ) -> list[SearchHit]:
         """See :meth:`memory.protocol.EventSearch.search`."""
-        statement = search_statement(
-            query, limit=limit, session_id=session_id, kinds=kinds, since=since
-        )
-        if statement is None:
+        plan = search_statement(query, limit=limit, session_id=session_id, kinds=kinds, since=since)
+        if plan is None:
             return []
-        rows = await self._rows(*statement)
-        return [hit_from_row(row) for row in rows]
+        rows = await self._rows(plan.sql, plan.args)
+        return [hit_from_row(row, plan.scan_terms) for row in rows]
 
     async def search_progress(self) -> SearchProgress:
         """See :meth:`memory.protocol.EventSearch.search_progress`."""

@@ -18,6 +18,7 @@ diacritics folded. This module turns any string into an expression that FTS5 acc
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ __all__ = [
     "MIN_TERM_CHARS",
     "ParsedQuery",
     "fold",
+    "like_pattern",
     "match_expression",
     "parse_query",
 ]
@@ -44,6 +46,8 @@ MARK_OPEN: Final = "\x02"
 MARK_CLOSE: Final = "\x03"
 _EDGE_PUNCTUATION: Final = "()[]{}<>,;:!?'\"`"
 _STRIP_MARKS: Final = str.maketrans({MARK_OPEN: " ", MARK_CLOSE: " "})
+#: Control characters (NUL ends an SQL string) are spaces in a query.
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def fold(text: str) -> str:
@@ -65,12 +69,18 @@ class ParsedQuery:
     """The terms of one query, folded.
 
     Attributes:
-        include: terms that must all occur.
+        include: terms that must all occur (three characters or more).
         exclude: terms that must not occur.
+        short: terms of one or two characters that must occur (a two-character CJK
+            word, say): the trigram index cannot look them up, so they are checked
+            with ``LIKE`` on the rows the other terms match, or by a scan.
+        short_exclude: excluded terms of one or two characters (checked the same way).
     """
 
     include: tuple[str, ...]
     exclude: tuple[str, ...]
+    short: tuple[str, ...] = ()
+    short_exclude: tuple[str, ...] = ()
 
 
 def _raw_terms(text: str) -> Iterator[tuple[bool, str]]:
@@ -97,31 +107,47 @@ def _raw_terms(text: str) -> Iterator[tuple[bool, str]]:
 
 
 def parse_query(text: str) -> ParsedQuery:
-    """Split what a person typed into folded include and exclude terms (never fails)."""
+    """Split what a person typed into folded include and exclude terms (never fails).
+
+    Control characters count as spaces; text that is not valid Unicode (a lone
+    surrogate from an undecodable command-line byte) has it replaced.
+    """
+    text = _CONTROL.sub(" ", text.encode("utf-8", "replace").decode("utf-8"))
     include: list[str] = []
     exclude: list[str] = []
+    short: list[str] = []
+    short_exclude: list[str] = []
     for negated, raw in _raw_terms(text):
         term = " ".join(fold(raw).split())[:MAX_TERM_CHARS]
-        if len(term) < MIN_TERM_CHARS:
+        if not term:
             continue
-        target = exclude if negated else include
+        if len(term) >= MIN_TERM_CHARS:
+            target = exclude if negated else include
+        else:
+            target = short_exclude if negated else short
         if len(target) < MAX_TERMS and term not in target:
             target.append(term)
-    return ParsedQuery(tuple(include), tuple(exclude))
+    return ParsedQuery(tuple(include), tuple(exclude), tuple(short), tuple(short_exclude))
 
 
 def _string(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def match_expression(text: str, columns: tuple[str, ...] = ()) -> str | None:
-    """The FTS5 MATCH expression for ``text``, or ``None`` when it can find nothing.
+def like_pattern(term: str) -> str:
+    """A ``LIKE ... ESCAPE '\\'`` pattern finding ``term`` anywhere."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def match_expression(text: str | ParsedQuery, columns: tuple[str, ...] = ()) -> str | None:
+    """The FTS5 MATCH expression for ``text``, or ``None`` when it has no long term.
 
     Args:
-        text: what the person typed, any string.
+        text: what the person typed (any string), or its parse.
         columns: restrict matches to these index columns (``()``: all).
     """
-    parsed = parse_query(text)
+    parsed = parse_query(text) if isinstance(text, str) else text
     if not parsed.include:
         return None
     expression = "(" + " AND ".join(_string(term) for term in parsed.include) + ")"

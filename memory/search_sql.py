@@ -19,7 +19,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from memory.search_query import MARK_CLOSE, MARK_OPEN, fold, match_expression
+from memory.search_query import (
+    MARK_CLOSE,
+    MARK_OPEN,
+    fold,
+    like_pattern,
+    match_expression,
+    parse_query,
+)
 
 __all__ = [
     "KIND_COLUMNS",
@@ -32,6 +39,7 @@ __all__ = [
     "generic_text",
     "hit_from_row",
     "index_values",
+    "SearchPlan",
     "search_statement",
 ]
 
@@ -186,10 +194,41 @@ def _split_marks(raw: str) -> tuple[str, tuple[tuple[int, int], ...]]:
     return "".join(text), tuple(marks)
 
 
-def hit_from_row(row: tuple[Any, ...]) -> SearchHit:
-    """A :class:`SearchHit` from one row of :func:`search_statement`."""
+def _window(text: str, terms: tuple[str, ...], width: int = 96) -> str:
+    """A snippet of ``text`` around the first of ``terms``, with FTS5-style marks."""
+    folded = text.casefold()
+    found = [(at, len(t)) for t in terms if (at := folded.find(t.casefold())) >= 0]
+    if not found:
+        return text[:width]
+    first = min(at for at, _ in found)
+    start = max(0, first - width // 3)
+    piece = text[start : start + width]
+    spans = sorted(
+        (at - start, at - start + size) for at, size in found if at - start + size <= len(piece)
+    )
+    out, last = [], 0
+    for begin, end in spans:
+        if begin < last:
+            continue
+        out += [piece[last:begin], MARK_OPEN, piece[begin:end], MARK_CLOSE]
+        last = end
+    out.append(piece[last:])
+    prefix = "…" if start else ""
+    suffix = "…" if start + width < len(text) else ""
+    return prefix + "".join(out) + suffix
+
+
+def hit_from_row(row: tuple[Any, ...], scan_terms: tuple[str, ...] = ()) -> SearchHit:
+    """A :class:`SearchHit` from one row of :func:`search_statement`.
+
+    Args:
+        scan_terms: the query's short terms when it ran as a scan (no FTS5 snippet).
+    """
     session_id, seq, kind, title, raw, at, score = row
-    snippet, marks = _split_marks(str(raw or ""))
+    text = str(raw or "")
+    if scan_terms and MARK_OPEN not in text:
+        text = _window(text, scan_terms)
+    snippet, marks = _split_marks(text)
     return SearchHit(
         str(session_id),
         int(seq),
@@ -202,6 +241,21 @@ def hit_from_row(row: tuple[Any, ...]) -> SearchHit:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class SearchPlan:
+    """One search as SQL: the statement, its arguments, and how to read its rows.
+
+    Attributes:
+        sql: the statement (one round trip).
+        args: its arguments.
+        scan_terms: short terms checked by ``LIKE`` (snippets are cut in Python).
+    """
+
+    sql: str
+    args: list[Any]
+    scan_terms: tuple[str, ...] = ()
+
+
 def search_statement(
     query: str,
     *,
@@ -209,68 +263,95 @@ def search_statement(
     session_id: str | None = None,
     kinds: tuple[str, ...] = (),
     since: str | None = None,
-) -> tuple[str, list[Any]] | None:
+) -> SearchPlan | None:
     """One statement returning the ranked hits (``None`` when the query finds nothing).
 
     Event hits come from ``search_events`` in bm25 order (the person's words weigh
     most), newest first among equal scores; title hits are added unless the search is
-    limited to one session or to some kinds.
+    limited to one session or to some kinds. Terms of one or two characters cannot use
+    the trigram index: non-ASCII ones (a two-character CJK word) are checked with
+    ``LIKE`` on the rows the other terms match; a query of only short terms is a scan
+    of the index's text, newest first.
     """
+    parsed = parse_query(query)
     columns = tuple(KIND_COLUMNS[k] for k in kinds)
-    expression = match_expression(query, columns)
-    if expression is None or limit <= 0:
+    expression = match_expression(parsed, columns)
+    short = (
+        parsed.short if expression is None else tuple(t for t in parsed.short if not t.isascii())
+    )
+    if (expression is None and not short) or limit <= 0:
         return None
-    marks = [MARK_OPEN, MARK_CLOSE]
-    filters, args = "", [*marks, expression]
+    text_of_row = " || ".join(f"search_events.{c}" for c in (columns or ("mine", "reply", "tool")))
+    unless = parsed.short_exclude
+    likes = "".join(f" AND ({text_of_row}) LIKE ? ESCAPE '\\'" for _ in short)
+    likes += "".join(f" AND ({text_of_row}) NOT LIKE ? ESCAPE '\\'" for _ in unless)
+    like_args = [like_pattern(t) for t in (*short, *unless)]
+    filters, filter_args = likes, list(like_args)
     if session_id is not None:
         filters += " AND e.session_id = ?"
-        args.append(session_id)
+        filter_args.append(session_id)
     if since is not None:
         filters += " AND e.created_at >= ?"
-        args.append(since)
-    if filters:
-        # Filtered: join inside so the limit applies to what the filters keep.
+        filter_args.append(since)
+    marks = [MARK_OPEN, MARK_CLOSE]
+    snippet = f"snippet(search_events, -1, ?, ?, '…', {SNIPPET_TOKENS})"
+    joined = (
+        "FROM search_events JOIN conversation_events e ON e.id = search_events.rowid "
+        "JOIN sessions s ON s.id = e.session_id"
+    )
+    if expression is None:
         events = (
             "SELECT e.session_id, e.seq, e.kind, s.title, "
-            f"snippet(search_events, -1, ?, ?, '…', {SNIPPET_TOKENS}) AS snip, "
-            "e.created_at AS at, search_events.rank AS score "
-            "FROM search_events JOIN conversation_events e ON e.id = search_events.rowid "
-            "JOIN sessions s ON s.id = e.session_id "
+            f"substr({text_of_row}, 1, 4096) AS snip, e.created_at AS at, 0.0 AS score "
+            f"{joined} WHERE 1{filters} ORDER BY at DESC LIMIT ?"
+        )
+        args: list[Any] = [*filter_args, limit]
+    elif filters:
+        # Filtered: join inside so the limit applies to what the filters keep.
+        events = (
+            f"SELECT e.session_id, e.seq, e.kind, s.title, {snippet} AS snip, "
+            f"e.created_at AS at, search_events.rank AS score {joined} "
             f"WHERE search_events MATCH ?{filters} ORDER BY score, at DESC LIMIT ?"
         )
+        args = [*marks, expression, *filter_args, limit]
     else:
         # Unfiltered: FTS5 yields rows in rank order itself and stops at the limit,
         # so snippets are made for the returned rows only.
         events = (
             "SELECT e.session_id, e.seq, e.kind, s.title, h.snip, e.created_at AS at, "
-            "h.score FROM (SELECT rowid AS id, "
-            f"snippet(search_events, -1, ?, ?, '…', {SNIPPET_TOKENS}) AS snip, "
-            "rank AS score FROM search_events WHERE search_events MATCH ? "
-            "ORDER BY rank LIMIT ?) AS h "
+            f"h.score FROM (SELECT rowid AS id, {snippet} AS snip, rank AS score "
+            "FROM search_events AS f WHERE search_events MATCH ? ORDER BY rank LIMIT ?) AS h "
             "JOIN conversation_events e ON e.id = h.id JOIN sessions s ON s.id = e.session_id"
         )
-    args.append(limit)
+        args = [*marks, expression, limit]
     if session_id is not None or kinds:
-        return f"SELECT * FROM ({events}) ORDER BY score, at DESC", args
-    title_expression = match_expression(query)
-    titles = (
-        "SELECT s.id, 0, 'title', s.title, "
-        "snippet(search_titles, 0, ?, ?, '…', 32), s.updated_at AS at, "
-        f"search_titles.rank * {_TITLE_WEIGHT} AS score "
-        "FROM search_titles JOIN sessions s ON s.id = search_titles.session_id "
-        "WHERE search_titles MATCH ?"
-        + (" AND s.updated_at >= ?" if since is not None else "")
-        + " ORDER BY score LIMIT ?"
-    )
-    args += [*marks, title_expression]
+        return SearchPlan(f"SELECT * FROM ({events}) ORDER BY score, at DESC", args, short)
+    title_likes = "".join(" AND search_titles.title LIKE ? ESCAPE '\\'" for _ in short)
+    title_likes += "".join(" AND search_titles.title NOT LIKE ? ESCAPE '\\'" for _ in unless)
+    title_since = " AND s.updated_at >= ?" if since is not None else ""
+    if expression is None:
+        titles = (
+            "SELECT s.id, 0, 'title', s.title, search_titles.title, s.updated_at AS at, 0.0 AS score "
+            "FROM search_titles JOIN sessions s ON s.id = search_titles.session_id "
+            f"WHERE 1{title_likes}{title_since} ORDER BY at DESC LIMIT ?"
+        )
+        title_args: list[Any] = [*like_args]
+    else:
+        titles = (
+            "SELECT s.id, 0, 'title', s.title, snippet(search_titles, 0, ?, ?, '…', 32), "
+            f"s.updated_at AS at, search_titles.rank * {_TITLE_WEIGHT} AS score "
+            "FROM search_titles JOIN sessions s ON s.id = search_titles.session_id "
+            f"WHERE search_titles MATCH ?{title_likes}{title_since} ORDER BY score LIMIT ?"
+        )
+        title_args = [*marks, match_expression(parsed), *like_args]
     if since is not None:
-        args.append(since)
-    args.append(limit)
+        title_args.append(since)
+    title_args.append(limit)
     sql = (
         f"SELECT * FROM (SELECT * FROM ({events}) UNION ALL SELECT * FROM ({titles})) "
         "ORDER BY score, at DESC LIMIT ?"
     )
-    return sql, [*args, limit]
+    return SearchPlan(sql, [*args, *title_args, limit], short)
 
 
 @dataclass(frozen=True, slots=True)
