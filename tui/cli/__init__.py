@@ -70,7 +70,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the full argument parser (subcommands register themselves)."""
-    from tui.cli import ask, db, sessions
+    from tui.cli import ask, db, search, sessions
 
     parser = _Parser(
         prog="turnkeep",
@@ -94,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     db.register(commands)
     sessions.register(commands)
     ask.register(commands)
+    search.register(commands)
     return parser
 
 

@@ -1,0 +1,95 @@
+"""``turnkeep search`` on each database kind (embedded, sqld over ws and http)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from memory import EventDraft, MemoryBackend
+from runtime import payloads
+from runtime.payloads import searchable_text
+from tests.conftest import FrozenClock
+from tests.e2e.cli_support import Target, cli
+
+HIT_KEYS = {"session_id", "seq", "kind", "title", "snippet", "at"}
+
+
+async def plant(memory: MemoryBackend) -> None:
+    """Two sessions; ``zanzibar`` said by the person in one, by the model in the other."""
+    memory.use_search_text(searchable_text)
+    clock = FrozenClock()
+    await memory.create_session("s-one", title="Trip \x1b[31mplans")
+    await memory.store(
+        "s-one",
+        [
+            EventDraft("user", payloads.user("book zanzibar flights \x1b]0;x\x07 now")),
+            EventDraft("tool_call", payloads.tool_call("c", "web_search", {"q": "ferry"})),
+        ],
+    )
+    clock.advance(60)
+    await memory.store("s-two", [EventDraft("assistant", payloads.assistant("Zanzibar is warm"))])
+
+
+@pytest.fixture
+def planted(target: Target) -> Target:
+    target.using(plant)
+    return target
+
+
+def test_plain_output_marks_matches_and_neutralises_stored_text(
+    planted: Target, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = cli(planted, capsys, "search", "zanzibar")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 4
+    assert lines[0].startswith("Trip ␛[31mplans  ·  ") and lines[0].endswith("user  ·  s-one#1")
+    assert "«zanzibar»" in lines[1] and "\x1b" not in out and "\x07" not in out
+    assert lines[2].endswith("assistant  ·  s-two#1") and "«Zanzibar»" in lines[3]
+
+
+def test_json_hits_and_filters(planted: Target, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(planted, capsys, "search", "zanzibar", "--json")
+    hits = json.loads(out)
+    assert code == 0 and [(h["session_id"], h["seq"], h["kind"]) for h in hits] == [
+        ("s-one", 1, "user"),
+        ("s-two", 1, "assistant"),
+    ]
+    assert all(set(h) >= HIT_KEYS for h in hits)
+    assert hits[0]["title"] == "Trip \x1b[31mplans" and "\\u001b" in out
+    assert hits[0]["snippet"].startswith("book «zanzibar»")
+    only = json.loads(
+        cli(planted, capsys, "search", "zanzibar", "--json", "--kind", "assistant")[1]
+    )
+    assert [h["session_id"] for h in only] == ["s-two"]
+    tool = json.loads(cli(planted, capsys, "search", "ferry", "--json", "--kind", "tool")[1])
+    assert [(h["kind"], h["snippet"]) for h in tool] == [
+        ("tool_call", 'web_search {"q": "«ferry»"}')
+    ]
+    one = json.loads(cli(planted, capsys, "search", "zanzibar", "--json", "--session", "s-two")[1])
+    assert [h["session_id"] for h in one] == ["s-two"]
+    limited = json.loads(cli(planted, capsys, "search", "zanzibar", "--json", "--limit", "1")[1])
+    assert len(limited) == 1
+    assert (
+        json.loads(cli(planted, capsys, "search", "zanzibar", "--json", "--since", "2099-01-01")[1])
+        == []
+    )
+    titles = json.loads(cli(planted, capsys, "search", "plans", "--json")[1])
+    assert [(h["kind"], h["seq"]) for h in titles] == [("title", 0)]
+
+
+def test_no_match_exits_0(planted: Target, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(planted, capsys, "search", "nothing-like-this") == (0, "", "")
+    assert cli(planted, capsys, "search", '"(( AND NEAR', "--json") == (0, "[]\n", "")
+
+
+def test_bad_since_is_a_usage_error(planted: Target, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = cli(planted, capsys, "search", "x", "--since", "yesterday")
+    assert code == 2 and "--since" in err
+
+
+def test_whole_process(planted: Target) -> None:
+    result = planted.run("search", "zanzibar", "--json")
+    assert result.returncode == 0, result.stderr
+    assert [h["session_id"] for h in json.loads(result.stdout)] == ["s-one", "s-two"]
