@@ -331,7 +331,8 @@ def search_statement(
     title_since = " AND s.updated_at >= ?" if since is not None else ""
     if expression is None:
         titles = (
-            "SELECT s.id, 0, 'title', s.title, search_titles.title, s.updated_at AS at, 0.0 AS score "
+            "SELECT s.id, 0, 'title', s.title, search_titles.title, s.updated_at AS at, "
+            "0.0 AS score "
             "FROM search_titles JOIN sessions s ON s.id = search_titles.session_id "
             f"WHERE 1{title_likes}{title_since} ORDER BY at DESC LIMIT ?"
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -50,33 +51,30 @@ def test_plain_output_marks_matches_and_neutralises_stored_text(
 
 
 def test_json_hits_and_filters(planted: Target, capsys: pytest.CaptureFixture[str]) -> None:
+    def found(*argv: str) -> list[dict[str, Any]]:
+        code, out, err = cli(planted, capsys, "search", *argv, "--json")
+        assert code == 0, err
+        hits: list[dict[str, Any]] = json.loads(out)
+        return hits
+
     code, out, _ = cli(planted, capsys, "search", "zanzibar", "--json")
     hits = json.loads(out)
     assert code == 0 and [(h["session_id"], h["seq"], h["kind"]) for h in hits] == [
         ("s-one", 1, "user"),
         ("s-two", 1, "assistant"),
     ]
-    assert all(set(h) >= HIT_KEYS for h in hits)
+    assert all(HIT_KEYS <= set(h) for h in hits)
     assert hits[0]["title"] == "Trip \x1b[31mplans" and "\\u001b" in out
     assert hits[0]["snippet"].startswith("book «zanzibar»")
-    only = json.loads(
-        cli(planted, capsys, "search", "zanzibar", "--json", "--kind", "assistant")[1]
-    )
-    assert [h["session_id"] for h in only] == ["s-two"]
-    tool = json.loads(cli(planted, capsys, "search", "ferry", "--json", "--kind", "tool")[1])
+    assert [h["session_id"] for h in found("zanzibar", "--kind", "assistant")] == ["s-two"]
+    tool = found("ferry", "--kind", "tool")
     assert [(h["kind"], h["snippet"]) for h in tool] == [
         ("tool_call", 'web_search {"q": "«ferry»"}')
     ]
-    one = json.loads(cli(planted, capsys, "search", "zanzibar", "--json", "--session", "s-two")[1])
-    assert [h["session_id"] for h in one] == ["s-two"]
-    limited = json.loads(cli(planted, capsys, "search", "zanzibar", "--json", "--limit", "1")[1])
-    assert len(limited) == 1
-    assert (
-        json.loads(cli(planted, capsys, "search", "zanzibar", "--json", "--since", "2099-01-01")[1])
-        == []
-    )
-    titles = json.loads(cli(planted, capsys, "search", "plans", "--json")[1])
-    assert [(h["kind"], h["seq"]) for h in titles] == [("title", 0)]
+    assert [h["session_id"] for h in found("zanzibar", "--session", "s-two")] == ["s-two"]
+    assert len(found("zanzibar", "--limit", "1")) == 1
+    assert found("zanzibar", "--since", "2099-01-01") == []
+    assert [(h["kind"], h["seq"]) for h in found("plans")] == [("title", 0)]
 
 
 def test_no_match_exits_0(planted: Target, capsys: pytest.CaptureFixture[str]) -> None:

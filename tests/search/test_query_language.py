@@ -7,6 +7,7 @@ here.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -52,7 +53,7 @@ def mirror() -> Iterator[SearchMirror]:
             i,
             1,
             "user",
-            f'{{"content": "{t.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"}}',
+            json.dumps({"content": t}),
             "2026-11-25T12:00:00.000000Z",
         )
         for i, t in enumerate(texts, start=1)

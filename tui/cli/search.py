@@ -103,9 +103,8 @@ def _plain(hit: SearchHit, now: datetime) -> str:
     title = safe_line(hit.title, 80) if hit.title else "(untitled)"
     when = relative_time(parse_ts(hit.at), now)
     where = safe_line(hit.session_id) + (f"#{hit.seq}" if hit.seq else "")
-    return (
-        f"{title}  ·  {when}  ·  {hit.kind}  ·  {where}\n  {safe_line(hit.marked(), SNIPPET_WIDTH)}"
-    )
+    snippet = safe_line(hit.marked(), SNIPPET_WIDTH)
+    return f"{title}  ·  {when}  ·  {hit.kind}  ·  {where}\n  {snippet}"
 
 
 async def _search(args: argparse.Namespace, settings: Settings) -> int:
