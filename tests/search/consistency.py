@@ -12,7 +12,7 @@ from typing import Any
 from memory import EphemeralMemory, MemoryBackend
 from memory.libsql import LibsqlMemory
 from memory.search_query import fold
-from memory.search_sql import index_values
+from memory.search_sql import TextOf, index_values
 from runtime.payloads import searchable_text
 
 
@@ -21,8 +21,12 @@ async def _rows(memory: LibsqlMemory, sql: str) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in result.rows]
 
 
-async def index_mismatches(memory: MemoryBackend) -> list[str]:
-    """What differs between the index and the events (``[]`` when exact)."""
+async def index_mismatches(memory: MemoryBackend, text_of: TextOf = searchable_text) -> list[str]:
+    """What differs between the index and the events (``[]`` when exact).
+
+    Args:
+        text_of: the reader the writers indexed with.
+    """
     if isinstance(memory, EphemeralMemory):
         db = memory._search._db  # the mirror is private; this check is its only reader
         events = {
@@ -67,7 +71,7 @@ async def index_mismatches(memory: MemoryBackend) -> list[str]:
             problems.append(f"event {key} indexed twice")
         seen.add(key)
         kind, payload = events[key]
-        if tuple(values) != index_values(searchable_text, kind, payload):
+        if tuple(values) != index_values(text_of, kind, payload):
             problems.append(f"event {key} indexed with other text")
     problems += [f"event {key} not indexed" for key in sorted(set(events) - seen)]
     if sorted(titles) != sorted(wanted_titles):
