@@ -147,12 +147,13 @@ class TurnkeepApp(App[int]):
 
     @on(OpenSession)
     def _open_session(self, message: OpenSession) -> None:
-        self._push_session(message.session_id)
+        self._push_session(message.session_id, at_seq=message.at_seq)
 
-    def _push_session(self, session_id: str | None) -> None:
+    def _push_session(self, session_id: str | None, *, at_seq: int | None = None) -> None:
         from tui.screens.session import SessionScreen
 
-        self.push_screen(SessionScreen(self.services, session_id), self._session_closed)
+        screen = SessionScreen(self.services, session_id, at_seq=at_seq)
+        self.push_screen(screen, self._session_closed)
 
     def _session_closed(self, session_id: str | None) -> None:
         from tui.screens.home import HomeScreen

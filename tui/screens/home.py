@@ -63,6 +63,7 @@ class HomeScreen(TurnkeepScreen[None]):
         Binding(
             "slash", "focus_filter", "Filter", key_display="/", tooltip="Filter sessions by title"
         ),
+        Binding("s", "search", "Search", tooltip="Search every conversation"),
         Binding("h", "health", "Health", tooltip="Check the database health"),
         Binding("q", "app.quit", "Quit", tooltip="Quit turnkeep"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
@@ -267,6 +268,12 @@ class HomeScreen(TurnkeepScreen[None]):
 
     def action_new(self) -> None:
         self.post_message(OpenSession(None))
+
+    def action_search(self) -> None:
+        """Search titles and content of every session (tui.screens.search)."""
+        from tui.screens.search import SearchScreen
+
+        self.app.push_screen(SearchScreen(self.services, self.filter_text))
 
     def action_health(self) -> None:
         from tui.screens.health import HealthScreen
