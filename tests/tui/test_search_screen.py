@@ -7,7 +7,8 @@ from pathlib import Path
 from memory import EventDraft, open_embedded
 from runtime import payloads
 from tests.tui.conftest import SIZE, make_app, screen_text, settings_for, settle, wait_until
-from tests.tui.seed import NOW, seed_demo, seed_long_session
+from tests.tui.seed import seed_demo, seed_long_session
+from tui.messages import OpenSession
 from tui.screens.home import HomeScreen
 from tui.screens.search import FindDialog, SearchScreen
 from tui.screens.session import SessionScreen
@@ -103,7 +104,7 @@ async def test_find_in_session_reaches_events_not_loaded(db_file: Path) -> None:
     app = make_app(settings_for(db_file))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        app.post_message(__import__("tui.messages", fromlist=["OpenSession"]).OpenSession(sid))
+        app.post_message(OpenSession(sid))
         await wait_until(pilot, lambda: isinstance(app.screen, SessionScreen), "session")
         session = app.screen
         assert isinstance(session, SessionScreen)
@@ -123,4 +124,3 @@ async def test_find_in_session_reaches_events_not_loaded(db_file: Path) -> None:
         await pilot.press("shift+f3")
         await wait_until(pilot, lambda: highlighted() == 401, "previous match")
         assert session.sub_title == "match 1 of 2"
-        _ = NOW
