@@ -161,9 +161,7 @@ class SearchScreen(TurnkeepScreen[None]):
             status.update(f"{len(hits)}{more} hit{'s' if len(hits) != 1 else ''}, best first")
         else:
             status.update(
-                Text(
-                    f"No match for “{safe_line(query, 60)}” (words of 3+ letters match inside words)"
-                )
+                Text(f"No match for “{safe_line(query, 60)}” (words of 3+ letters match inside)")
             )
 
     @on(OptionList.OptionSelected, "#search-results")
