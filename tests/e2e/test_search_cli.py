@@ -91,3 +91,14 @@ def test_whole_process(planted: Target) -> None:
     result = planted.run("search", "zanzibar", "--json")
     assert result.returncode == 0, result.stderr
     assert [h["session_id"] for h in json.loads(result.stdout)] == ["s-one", "s-two"]
+
+
+def test_db_status_reports_the_search_index(
+    planted: Target, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = cli(planted, capsys, "db", "status", "--json")
+    assert code == 0
+    index = json.loads(out)["search_index"]
+    assert index["complete"] is True and index["pending_events"] == 0
+    code, out, _ = cli(planted, capsys, "db", "status")
+    assert code == 0 and "search index  complete" in out

@@ -124,3 +124,13 @@ async def test_find_in_session_reaches_events_not_loaded(db_file: Path) -> None:
         await pilot.press("shift+f3")
         await wait_until(pilot, lambda: highlighted() == 401, "previous match")
         assert session.sub_title == "match 1 of 2"
+
+
+async def test_health_shows_the_search_index(db_file: Path) -> None:
+    await seed_demo(db_file)
+    app = make_app(settings_for(db_file))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("h")
+        await wait_until(pilot, lambda: "Search index" in screen_text(app), "health")
+        await wait_until(pilot, lambda: "complete" in screen_text(app), "index state")

@@ -7,7 +7,9 @@ import json
 import sys
 from typing import Any
 
-from memory import HealthReport
+from memory import HealthReport, MemoryLayerError
+from memory.search_sql import SearchProgress
+from runtime.search_index import describe_progress
 from runtime.settings import Settings
 from runtime.store import open_memory
 from tui.cli import backup
@@ -55,8 +57,8 @@ def register(commands: Any) -> None:
     backup.register(sub)
 
 
-def format_report(report: HealthReport) -> str:
-    """The human form of a health report."""
+def format_report(report: HealthReport, extra: tuple[tuple[str, str], ...] = ()) -> str:
+    """The human form of a health report (plus ``extra`` label/value rows)."""
     rows: list[tuple[str, str]] = [
         ("mode", report.mode),
         ("location", report.location),
@@ -87,10 +89,20 @@ def format_report(report: HealthReport) -> str:
     if report.file_size is not None:
         rows.append(("file size", human_size(report.file_size)))
         rows.append(("WAL size", human_size(report.wal_size)))
+    rows.extend(extra)
     if report.error:
         rows.append(("error", report.error))
     width = max(len(label) for label, _ in rows)
     return "\n".join(f"{label.ljust(width)}  {value}" for label, value in rows)
+
+
+async def _search_progress(memory: Any) -> SearchProgress | None:
+    """The search index backfill progress; ``None`` before migration 0004."""
+    try:
+        progress: SearchProgress = await memory.search_progress()
+    except MemoryLayerError:
+        return None
+    return progress
 
 
 async def status_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -98,12 +110,16 @@ async def status_command(args: argparse.Namespace, settings: Settings) -> int:
     memory = await open_memory(settings, migrate=False, verify=False)
     try:
         report = await memory.health()
+        progress = await _search_progress(memory) if report.reachable else None
     finally:
         await memory.close()
     if args.json:
-        print(json.dumps(report.as_dict(), indent=2))
+        data = report.as_dict()
+        data["search_index"] = None if progress is None else progress.as_dict()
+        print(json.dumps(data, indent=2))
     else:
-        print(format_report(report))
+        extra = (("search index", describe_progress(progress)),) if report.reachable else ()
+        print(format_report(report, extra))
     return 0 if report.reachable else 3
 
 

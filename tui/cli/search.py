@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -115,6 +116,13 @@ async def _search(args: argparse.Namespace, settings: Settings) -> int:
             session_id=args.session,
             kinds=tuple(sorted(set(args.kind or ()))),
             since=args.since,
+        )
+        progress = await memory.search_progress()
+    if not progress.complete:
+        print(
+            f"turnkeep: note: {progress.pending_events:,} older events are not indexed yet, "
+            "so they are not searched (open turnkeep to finish indexing)",
+            file=sys.stderr,
         )
     out = utf8_stdout()
     if args.json:
