@@ -20,7 +20,13 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import scenarios_memory, scenarios_save, scenarios_start, scenarios_tui
+from bench import (
+    scenarios_memory,
+    scenarios_save,
+    scenarios_search,
+    scenarios_start,
+    scenarios_tui,
+)
 from bench.stats import Result
 
 SCENARIOS: dict[str, Callable[[Path], list[Result]]] = {
@@ -31,6 +37,7 @@ SCENARIOS: dict[str, Callable[[Path], list[Result]]] = {
     "tui-open": scenarios_tui.open_long_session,
     "ui-stall": scenarios_tui.stall_while_saving,
     "cold-start": scenarios_start.cold_start,
+    "search": scenarios_search.search,
 }
 
 

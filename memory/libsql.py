@@ -37,7 +37,12 @@ from memory.records import (
     encode_payload,
     format_ts,
 )
-from memory.search_sql import INSERT_EVENT_ROW, import_statements, index_values, title_statement
+from memory.search_sql import (
+    event_rows_statements,
+    import_statements,
+    index_values,
+    title_statement,
+)
 
 __all__ = ["Clock", "LibsqlMemory"]
 
@@ -210,17 +215,20 @@ class LibsqlMemory(LibsqlSearch, LibsqlPorter):
             "INSERT INTO conversation_events (session_id, seq, turn, kind, payload, created_at) "
             f"SELECT id, last_seq + ?, ?, ?, ?, ? FROM sessions WHERE id = ?{guard}"
         )
-        index = INSERT_EVENT_ROW.format(guard=guard.replace("last_seq", "s.last_seq"))
         text_of = self.search_text_of
+        index_rows: list[tuple[int, tuple[str, str, str]]] = []
         max_turn = 0
         for offset, event in enumerate(events, start=1):
             payload = encode_payload(event.payload)
             kind = check_text(event.kind, "event kind")
             args = [offset, event.turn, kind, payload, now, session_id, *guard_args]
             stmts.append((insert, args))
-            values = index_values(text_of, kind, payload)
-            stmts.append((index, [*values, session_id, offset, *guard_args]))
+            index_rows.append((offset, index_values(text_of, kind, payload)))
             max_turn = max(max_turn, event.turn)
+        # The index rows, in the same transaction (the search index, memory.search_sql).
+        stmts += event_rows_statements(
+            session_id, index_rows, guard.replace("last_seq", "s.last_seq"), tuple(guard_args)
+        )
         stmts.append(
             (
                 "UPDATE sessions SET last_seq = last_seq + ?, event_count = event_count + ?, "

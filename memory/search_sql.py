@@ -99,13 +99,42 @@ def index_values(text_of: TextOf, kind: str, payload: str) -> tuple[str, str, st
     )
 
 
-#: Index one stored event, found by ``(session_id, seq = last_seq + offset)`` while its
-#: batch runs (before the counters move); ``guard`` is the save point's claim check.
-INSERT_EVENT_ROW: Final = (
-    "INSERT INTO search_events (rowid, mine, reply, tool) "
-    "SELECT e.id, ?, ?, ? FROM conversation_events e JOIN sessions s ON s.id = e.session_id "
-    "WHERE s.id = ? AND e.seq = s.last_seq + ?{guard}"
-)
+def event_rows_statements(
+    session_id: str,
+    rows: list[tuple[int, tuple[str, str, str]]],
+    guard: str = "",
+    guard_args: tuple[Any, ...] = (),
+    *,
+    rows_per_insert: int = 500,
+) -> list[tuple[str, list[Any]]]:
+    """Index rows for events a save point just inserted, for the same batch.
+
+    Each event is found at ``seq = last_seq + offset`` (the batch runs this before the
+    counters move); ``guard`` (on ``s.last_seq``) is the save point's claim check.
+
+    Args:
+        rows: ``(offset, (mine, reply, tool))`` per event.
+    """
+    stmts: list[tuple[str, list[Any]]] = []
+    for start in range(0, len(rows), rows_per_insert):
+        chunk = rows[start : start + rows_per_insert]
+        args: list[Any] = []
+        for offset, values in chunk:
+            args.extend((offset, *values))
+        marks = ", ".join(["(?, ?, ?, ?)"] * len(chunk))
+        stmts.append(
+            (
+                "INSERT INTO search_events (rowid, mine, reply, tool) "
+                f"SELECT e.id, v.column2, v.column3, v.column4 FROM (VALUES {marks}) AS v "
+                "JOIN sessions s ON s.id = ? "
+                "JOIN conversation_events e ON e.session_id = s.id "
+                f"AND e.seq = s.last_seq + v.column1 WHERE 1{guard}",
+                [*args, session_id, *guard_args],
+            )
+        )
+    return stmts
+
+
 #: Index one event by its id if it still exists (backfill, import).
 INSERT_EVENT_BY_ID: Final = (
     "INSERT INTO search_events (rowid, mine, reply, tool) "

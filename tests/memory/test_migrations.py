@@ -82,8 +82,29 @@ async def baseline_db(tmp_path: Path, baseline_migrations: Path) -> Path:
     path = tmp_path / "baseline.db"
     memory = await open_embedded(path, migrations_dir=baseline_migrations)
     try:
-        await memory.store("keep", [EventDraft("user", {"content": "kept across migrations"})])
-        await memory.save_state("keep", {"n": 1})
+        # Written as the v1 code wrote it (today's code also writes the search index).
+        await memory.client.batch(
+            [
+                (
+                    "INSERT INTO sessions (id, created_at, updated_at, last_seq, event_count) "
+                    "VALUES ('keep', '2026-01-01T00:00:00.000000Z', "
+                    "'2026-01-01T00:00:00.000000Z', 1, 1)",
+                    [],
+                ),
+                (
+                    "INSERT INTO conversation_events (session_id, seq, kind, payload, "
+                    "created_at) VALUES ('keep', 1, 'user', "
+                    "'{\"content\":\"kept across migrations\"}', "
+                    "'2026-01-01T00:00:00.000000Z')",
+                    [],
+                ),
+                (
+                    "INSERT INTO session_state (session_id, seq, state, created_at) "
+                    "VALUES ('keep', 1, '{\"n\":1}', '2026-01-01T00:00:00.000000Z')",
+                    [],
+                ),
+            ]
+        )
     finally:
         await memory.close()
     return path

@@ -1,0 +1,481 @@
+"""Full-text search at scale: a corpus of a million events in 10,000 sessions.
+
+The corpus is prose, code and tool output drawn from a fixed vocabulary (seeded, so
+every run searches the same text), written with raw sqlite3 into a migrated database,
+with rare words planted at known places. The index is then built by the runtime's own
+backfill (which measures its rate). Figures:
+
+* query latency, top 20 with snippets, for a rare word, a common word, a phrase and a
+  prefix: ``memory.search`` against the very same SQL on a raw sqlite3 connection
+  (target <= 1.5x), and the speed-up over the old ``LIKE`` scan (``search_events``);
+* a save point with the index against the same save point without its index rows
+  (target <= 1.3x);
+* backfill rate (events/s) and index size against the database size;
+* ``turnkeep search`` as a whole process against a bare Python start.
+
+The corpus size comes from ``TURNKEEP_BENCH_SEARCH_EVENTS`` (default 1,000,000).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from bench.seed import BASE, migrated
+from bench.stats import Result, Series, time_pairs
+from memory import EventDraft, open_embedded
+from memory.records import format_ts
+from memory.search_sql import search_statement
+from runtime import payloads
+from runtime.payloads import searchable_text
+from runtime.search_index import backfill_index
+
+EVENTS = int(os.environ.get("TURNKEEP_BENCH_SEARCH_EVENTS", "1000000"))
+SESSIONS = max(1, EVENTS // 100)
+#: Planted words and where: (word, kind, every Nth session gets one).
+RARE = "zanzibarite"
+PHRASE = '"connection reset by peer"'
+COMMON = "function"
+PREFIX = "refact*"
+
+_WORDS = [
+    "the",
+    "a",
+    "to",
+    "of",
+    "and",
+    "in",
+    "is",
+    "it",
+    "that",
+    "for",
+    "on",
+    "with",
+    "as",
+    "this",
+    "be",
+    "are",
+    "was",
+    "you",
+    "we",
+    "can",
+    "not",
+    "or",
+    "by",
+    "at",
+    "from",
+    "have",
+    "but",
+    "if",
+    "will",
+    "should",
+    "would",
+    "could",
+    "then",
+    "when",
+    "what",
+    "which",
+    "how",
+    "why",
+    "where",
+    "there",
+    "test",
+    "tests",
+    "file",
+    "files",
+    "error",
+    "errors",
+    "value",
+    "values",
+    "function",
+    "functions",
+    "class",
+    "method",
+    "request",
+    "response",
+    "server",
+    "client",
+    "database",
+    "query",
+    "index",
+    "table",
+    "column",
+    "row",
+    "rows",
+    "session",
+    "upload",
+    "download",
+    "retry",
+    "timeout",
+    "connection",
+    "network",
+    "socket",
+    "buffer",
+    "cache",
+    "memory",
+    "thread",
+    "process",
+    "worker",
+    "queue",
+    "event",
+    "events",
+    "message",
+    "messages",
+    "payload",
+    "config",
+    "setting",
+    "settings",
+    "build",
+    "deploy",
+    "release",
+    "branch",
+    "commit",
+    "merge",
+    "review",
+    "change",
+    "changes",
+    "fix",
+    "fixed",
+    "bug",
+    "issue",
+    "flaky",
+    "slow",
+    "fast",
+    "latency",
+    "throughput",
+    "benchmark",
+    "profile",
+    "trace",
+    "log",
+    "logs",
+    "output",
+    "input",
+    "parser",
+    "lexer",
+    "token",
+    "tokens",
+    "syntax",
+    "tree",
+    "node",
+    "graph",
+    "path",
+    "route",
+    "handler",
+    "middleware",
+    "auth",
+    "refactor",
+    "rename",
+    "extract",
+    "inline",
+    "module",
+    "package",
+    "import",
+    "export",
+    "interface",
+    "protocol",
+    "type",
+    "café",
+    "naïve",
+    "résumé",
+    "über",
+    "straße",
+    "東京",
+    "数据库",
+    "测试",
+    "搜索",
+    "会话",
+]
+_IDENTIFIERS = [
+    "refactorAuthMiddleware",
+    "snake_case_name",
+    "parseConfigFile",
+    "upload_chunk",
+    "retryWithBackoff",
+    "SessionCatalog",
+    "store_once",
+    "search_events",
+    "open_embedded",
+    "flakyUploadTest",
+    "build_index",
+]
+
+
+def _sentence(rng: random.Random, words: int) -> str:
+    picked = rng.choices(_WORDS, k=words)
+    if rng.random() < 0.3:
+        picked[rng.randrange(words)] = rng.choice(_IDENTIFIERS)
+    return " ".join(picked).capitalize() + "."
+
+
+def _event(rng: random.Random, kind: str, turn: int) -> dict[str, Any]:
+    if kind == "user":
+        return payloads.user(_sentence(rng, rng.randint(8, 30)))
+    if kind == "assistant":
+        return payloads.assistant(
+            " ".join(_sentence(rng, rng.randint(8, 20)) for _ in range(rng.randint(2, 5))),
+            provider="local",
+            model="m",
+        )
+    if kind == "tool_call":
+        return payloads.tool_call(
+            f"c{turn}", "run_shell", {"cmd": f"pytest -k {rng.choice(_IDENTIFIERS)} -x"}
+        )
+    lines = [
+        f"{rng.choice(_IDENTIFIERS)}.py:{rng.randint(1, 900)}: {_sentence(rng, rng.randint(4, 10))}"
+        for _ in range(rng.randint(1, 4))
+    ]
+    if rng.random() < 0.01:
+        lines.append("ConnectionResetError: connection reset by peer")
+    return payloads.tool_result(f"c{turn}", "run_shell", result="\n".join(lines))
+
+
+_KINDS = ("user", "tool_call", "tool_result", "assistant")
+
+
+def _rows(events: int, sessions: int) -> Iterator[tuple[Any, ...]]:
+    rng = random.Random(14)
+    per = events // sessions
+    for s in range(sessions):
+        sid = f"s{s:05d}"
+        for seq in range(1, per + 1):
+            kind = _KINDS[(seq - 1) % 4]
+            turn = (seq - 1) // 4 + 1
+            payload = _event(rng, kind, turn)
+            if kind == "user" and seq == 1 and s % 1000 == 7:
+                payload = payloads.user(f"where did the {RARE} crystal go?")
+            moment = format_ts(BASE.replace(microsecond=0) + _delta(s, seq))
+            yield sid, seq, turn, kind, json.dumps(payload, separators=(",", ":")), moment
+
+
+def _delta(session: int, seq: int) -> timedelta:
+    return timedelta(minutes=session, seconds=seq)
+
+
+def build_corpus(path: Path, events: int = EVENTS, sessions: int = SESSIONS) -> dict[str, float]:
+    """Write the corpus with raw sqlite3 into a migrated database (index left empty).
+
+    The index's progress row is set as migration 0004 sets it on a database that had
+    these events: all of them wait for the backfill.
+    """
+    migrated(path)
+    conn = sqlite3.connect(path)
+    started = time.perf_counter()
+    per = events // sessions
+    with conn:
+        conn.executemany(
+            "INSERT INTO sessions (id, title, created_at, updated_at, last_seq, event_count, "
+            "turn_count) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    f"s{s:05d}",
+                    f"Session {s} about {_WORDS[s % len(_WORDS)]} {_IDENTIFIERS[s % 10]}",
+                    format_ts(BASE),
+                    format_ts(BASE + _delta(s, per)),
+                    per,
+                    per,
+                    per // 4,
+                )
+                for s in range(sessions)
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO conversation_events (session_id, seq, turn, kind, payload, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            _rows(events, sessions),
+        )
+        conn.execute(
+            "UPDATE search_progress SET backfill_until = (SELECT max(id) FROM "
+            "conversation_events), backfill_done = 0, titles_done = 0"
+        )
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    return {"seconds": time.perf_counter() - started, "bytes": path.stat().st_size}
+
+
+def _size_of(conn: sqlite3.Connection, pattern: str) -> int:
+    row = conn.execute("SELECT sum(pgsize) FROM dbstat WHERE name LIKE ?", (pattern,)).fetchone()
+    return int(row[0] or 0)
+
+
+async def _backfill(path: Path) -> tuple[float, int]:
+    memory = await open_embedded(path)
+    memory.use_search_text(searchable_text)
+    try:
+        pending = (await memory.search_progress()).pending_events
+        started = time.perf_counter()
+        await backfill_index(memory, batch=2000, pause=0)
+        return time.perf_counter() - started, pending
+    finally:
+        await memory.close()
+
+
+async def _queries(path: Path, repeat: int) -> list[tuple[str, Series, Series, float]]:
+    raw = sqlite3.connect(path)
+    memory = await open_embedded(path)
+    memory.use_search_text(searchable_text)
+    out: list[tuple[str, Series, Series, float]] = []
+    try:
+        for label, query in (
+            ("rare word", RARE),
+            ("common word", COMMON),
+            ("phrase", PHRASE),
+            ("prefix", PREFIX),
+        ):
+            plan = search_statement(query, limit=20)
+            assert plan is not None
+            sql, args = plan.sql, plan.args
+            hits = await memory.search(query, limit=20)
+            assert hits, f"no hit for {query}"
+
+            def run_raw(sql: str = sql, args: list[Any] = args) -> list[Any]:
+                return raw.execute(sql, args).fetchall()
+
+            def run_tk(query: str = query) -> Any:
+                return memory.search(query, limit=20)
+
+            ((base, tk),) = await time_pairs([(run_raw, run_tk)], repeat, block=2)
+            word = query.strip('"*').split()[0]
+            like_started = time.perf_counter()
+            await memory.search_events(word, limit=20)
+            out.append((label, base, tk, time.perf_counter() - like_started))
+    finally:
+        await memory.close()
+        raw.close()
+    return out
+
+
+async def _saves(path: Path, turns: int) -> tuple[Series, Series]:
+    """Save points with their index rows against the same batches without them."""
+    memory = await open_embedded(path)
+    memory.use_search_text(searchable_text)
+    indexed = memory._store_statements
+
+    def without_index(*args: Any) -> list[tuple[str, list[Any]]]:
+        return [s for s in indexed(*args) if not s[0].startswith("INSERT INTO search_events")]
+
+    with_index, no_index = Series(), Series()
+
+    async def save(target: Series, session: str, turn: int) -> None:
+        drafts = [
+            EventDraft("user", payloads.user(f"turn {turn}: {_WORDS[turn % 50]} question")),
+            EventDraft("assistant", payloads.assistant("An answer of some length. " * 40)),
+        ]
+        started = time.perf_counter()
+        await memory.store(session, drafts)
+        target.samples.append(time.perf_counter() - started)
+
+    try:
+        for block in range(turns // 10):
+            memory._store_statements = indexed  # type: ignore[method-assign]
+            for turn in range(10):
+                await save(with_index, "bench-indexed", block * 10 + turn)
+            memory._store_statements = without_index  # type: ignore[method-assign]
+            for turn in range(10):
+                await save(no_index, "bench-plain", block * 10 + turn)
+    finally:
+        await memory.close()
+    return no_index, with_index
+
+
+def _process_times(path: Path, repeat: int) -> tuple[Series, Series]:
+    env = {**os.environ, "TURNKEEP_DB__PATH": str(path)}
+    bare, cli = Series(), Series()
+    for _ in range(repeat):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        bare.samples.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "tui", "search", RARE, "--json"],
+            env=env,
+            capture_output=True,
+            check=True,
+        )
+        cli.samples.append(time.perf_counter() - started)
+        assert json.loads(done.stdout), "turnkeep search found nothing"
+    return bare, cli
+
+
+def search(workdir: Path, *, repeat: int = 20) -> list[Result]:
+    """Every search figure on one corpus (see the module docstring)."""
+    path = workdir / "search.db"
+    corpus = build_corpus(path)
+    seconds, pending = asyncio.run(_backfill(path))
+    rate = pending / seconds
+    with sqlite3.connect(path) as conn:
+        index_bytes = _size_of(conn, "search_%")
+        total = int(conn.execute("PRAGMA page_count").fetchone()[0]) * int(
+            conn.execute("PRAGMA page_size").fetchone()[0]
+        )
+    conn.close()
+    size = f"{EVENTS:,} events in {SESSIONS:,} sessions"
+    results = [
+        Result(
+            "search corpus",
+            "build s (raw inserts) / backfill s",
+            corpus["seconds"],
+            seconds,
+            "report",
+            None,
+            unit="s",
+            note=f"{size}; backfill {rate:,.0f} events/s",
+        ),
+        Result(
+            "search index size",
+            "MiB (db without index / index)",
+            (total - index_bytes) / 2**20,
+            index_bytes / 2**20,
+            "report",
+            None,
+            unit="MiB",
+        ),
+    ]
+    for label, base, tk, like in asyncio.run(_queries(path, repeat)):
+        results.append(
+            Result(
+                f"search {label}",
+                "top 20 with snippets (raw sqlite3 / turnkeep)",
+                base.median * 1000,
+                tk.median * 1000,
+                "<= 1.5x",
+                tk.median <= 1.5 * base.median,
+                baseline_p99=base.p99 * 1000,
+                turnkeep_p99=tk.p99 * 1000,
+                note=f"old LIKE scan {like * 1000:,.0f} ms: {like / tk.median:,.0f}x slower",
+            )
+        )
+    plain, indexed = asyncio.run(_saves(path, 100))
+    results.append(
+        Result(
+            "save point with index",
+            "save point (without / with index rows)",
+            plain.median * 1000,
+            indexed.median * 1000,
+            "<= 1.3x",
+            indexed.median <= 1.3 * plain.median,
+            baseline_p99=plain.p99 * 1000,
+            turnkeep_p99=indexed.p99 * 1000,
+        )
+    )
+    bare, cli = _process_times(path, 5)
+    results.append(
+        Result(
+            "turnkeep search process",
+            "whole process (python -c pass / turnkeep search)",
+            bare.median * 1000,
+            cli.median * 1000,
+            "< 410 ms (ctk)",
+            cli.median < 0.41,
+        )
+    )
+    return results
