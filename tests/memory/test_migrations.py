@@ -94,7 +94,7 @@ async def baseline_db(tmp_path: Path, baseline_migrations: Path) -> Path:
                 (
                     "INSERT INTO conversation_events (session_id, seq, kind, payload, "
                     "created_at) VALUES ('keep', 1, 'user', "
-                    "'{\"content\":\"kept across migrations\"}', "
+                    '\'{"content":"kept across migrations"}\', '
                     "'2026-01-01T00:00:00.000000Z')",
                     [],
                 ),

@@ -86,7 +86,7 @@ def test_db_status_shows_the_server_and_migrations_but_never_the_token(
     assert report["engine_version"]  # the SQLite version libSQL reports
     assert (report["applied_migrations"], report["pending_migrations"]) == (
         [],
-        ["0001.initial-schema", "0002.save-points"],
+        ["0001.initial-schema", "0002.save-points", "0003.event-keys", "0004.search"],
     )
 
     migrate = turnkeep("db", "migrate", env=env)
@@ -97,7 +97,7 @@ def test_db_status_shows_the_server_and_migrations_but_never_the_token(
     assert after.returncode == 0, after.stderr
     report = json.loads(after.stdout)
     assert (report["applied_migrations"], report["pending_migrations"]) == (
-        ["0001.initial-schema", "0002.save-points"],
+        ["0001.initial-schema", "0002.save-points", "0003.event-keys", "0004.search"],
         [],
     )
     assert report["row_counts"] == {"sessions": 0, "conversation_events": 0, "session_state": 0}
@@ -109,7 +109,7 @@ def test_db_status_shows_the_server_and_migrations_but_never_the_token(
     assert rows["reachable"].startswith("yes (")
     assert rows["server"].startswith("sqld 0.24")
     assert rows["version"].startswith("SQLite ")
-    assert rows["migrations"] == "2 applied, 0 pending"
+    assert rows["migrations"] == "4 applied, 0 pending"
     assert_never_shown(token, before, migrate, after, human)
     assert data_home_files() == []
 
@@ -197,7 +197,12 @@ def test_yoyo_apply_from_the_command_line_applies_the_project_migrations(
     log = asyncio.run(
         query(url, token, "SELECT migration_id, operation FROM _yoyo_log ORDER BY migration_id")
     )
-    assert log == [("0001.initial-schema", "apply"), ("0002.save-points", "apply")]
+    assert log == [
+        ("0001.initial-schema", "apply"),
+        ("0002.save-points", "apply"),
+        ("0003.event-keys", "apply"),
+        ("0004.search", "apply"),
+    ]
 
     async def open_it() -> tuple[str, ...]:
         memory = await open_remote(fresh_sqld.http_url, auth_token=token)

@@ -92,7 +92,24 @@ async def test_migrations_go_forward_from_the_baseline_to_head_once(
     url, token = fresh_sqld.ws_url, fresh_sqld.token()
     baseline = project_migrations(tmp_path, "baseline")
     memory = await open_remote(url, auth_token=token, migrations_dir=baseline)
-    await memory.store("s1", drafts("before", 2))
+    # Written as the baseline's code wrote it (today's also writes the search index).
+    await memory.client.batch(
+        [
+            (
+                "INSERT INTO sessions (id, created_at, updated_at, last_seq, event_count) "
+                "VALUES ('s1', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 2, 2)",
+                [],
+            ),
+            *(
+                (
+                    "INSERT INTO conversation_events (session_id, seq, kind, payload, "
+                    "created_at) VALUES ('s1', ?, 'user', ?, '2026-01-01T00:00:00Z')",
+                    [i + 1, json.dumps({"content": f"before {i}"})],
+                )
+                for i in range(2)
+            ),
+        ]
+    )
     await memory.close()
 
     head = project_migrations(tmp_path, "head")
