@@ -45,11 +45,19 @@ def test_status_on_a_fresh_machine_reports_pending_then_migrate_applies(
     assert report["mode"] == "embedded"
     assert report["location"] == str(isolated_env / "data" / "turnkeep" / "turnkeep.db")
     assert report["reachable"] is True
-    assert report["pending_migrations"] == ["0001.initial-schema", "0002.save-points"]
+    assert report["pending_migrations"] == [
+        "0001.initial-schema",
+        "0002.save-points",
+        "0003.event-keys",
+        "0004.search",
+    ]
 
     migrate = turnkeep("db", "migrate")
     assert migrate.returncode == 0, migrate.stderr
-    assert "applied 0001.initial-schema\napplied 0002.save-points" in migrate.stdout
+    assert (
+        "applied 0001.initial-schema\napplied 0002.save-points\n"
+        "applied 0003.event-keys\napplied 0004.search"
+    ) in migrate.stdout
     again = turnkeep("db", "migrate")
     assert again.returncode == 0
     assert "nothing to apply" in again.stdout
@@ -59,7 +67,12 @@ def test_status_on_a_fresh_machine_reports_pending_then_migrate_applies(
     assert "0 pending" in human.stdout
     assert "journal mode  wal" in human.stdout
     report = json.loads(turnkeep("db", "status", "--json").stdout)
-    assert report["applied_migrations"] == ["0001.initial-schema", "0002.save-points"]
+    assert report["applied_migrations"] == [
+        "0001.initial-schema",
+        "0002.save-points",
+        "0003.event-keys",
+        "0004.search",
+    ]
     assert report["row_counts"] == {"sessions": 0, "conversation_events": 0, "session_state": 0}
 
 
