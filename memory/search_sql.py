@@ -52,7 +52,7 @@ KIND_COLUMNS: Final[dict[str, str]] = {"user": "mine", "assistant": "reply", "to
 #: Title matches rank this many times their bm25 score (titles are short and chosen).
 _TITLE_WEIGHT: Final = 2.0
 #: Approximate snippet length in trigram tokens (about as many characters).
-SNIPPET_TOKENS: Final = 48
+SNIPPET_TOKENS: Final = 64
 _GENERIC_LIMIT: Final = 32_768
 
 

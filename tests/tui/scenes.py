@@ -256,6 +256,40 @@ def saving_fails(home: Path) -> Scene:
 
 
 #: name -> builder, in the order the README shows them.
+def search_results(home: Path) -> Scene:
+    """The search screen with ranked hits for a word typed on the home screen."""
+    path = prepare_home(home)
+    asyncio.run(seed_demo(path))
+
+    async def drive(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("s", *"flush")
+        screen: Any = pilot.app.screen
+        await wait_until(pilot, lambda: screen.shown_query == "flush", "search results")
+        await settle(pilot)
+
+    return Scene("search", _app(), drive)
+
+
+def session_at_hit(home: Path) -> Scene:
+    """A session opened from a search hit: a window around it, the hit highlighted."""
+    path = prepare_home(home)
+    asyncio.run(seed_demo(path))
+
+    async def drive(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("s", *"flush")
+        screen: Any = pilot.app.screen
+        await wait_until(pilot, lambda: screen.shown_query == "flush", "search results")
+        await pilot.press("enter")
+        await wait_until(
+            pilot, lambda: bool(pilot.app.screen.query(".-search-hit")), "session at the hit"
+        )
+        await settle(pilot)
+
+    return Scene("session-at-hit", _app(), drive)
+
+
 SCENES: dict[str, Callable[[Path], Scene]] = {
     "home": home_populated,
     "home-empty": home_empty,
@@ -265,4 +299,6 @@ SCENES: dict[str, Callable[[Path], Scene]] = {
     "error": startup_error,
     "delete-dialog": delete_dialog,
     "saving-failed": saving_fails,
+    "search": search_results,
+    "session-at-hit": session_at_hit,
 }
