@@ -146,3 +146,16 @@ async def test_forget_rename_and_import_keep_the_index_exact(
     assert found == {"s-reply", "s-tool", new_id}
     assert {h.session_id for h in await memory.search("marsupial")} == {"s-reply", new_id}
     assert await index_mismatches(memory) == []
+
+
+async def test_a_search_is_one_round_trip_remotely(
+    memory: MemoryBackend, clock: FrozenClock, backend_kind: str
+) -> None:
+    await seed(memory, clock)
+    if not backend_kind.startswith("remote"):
+        pytest.skip("round trips are counted by the remote client")
+    trips: Any = memory
+    for query, kwargs in (("quokka", {}), ("quokka", {"kinds": ("user",)}), ("京都", {})):
+        before = trips.round_trips
+        assert await memory.search(query, **kwargs)
+        assert trips.round_trips - before == 1
