@@ -379,7 +379,7 @@ async def _saves(path: Path, turns: int) -> tuple[Series, Series]:
             memory._store_statements = indexed  # type: ignore[method-assign]
             for turn in range(10):
                 await save(with_index, "bench-indexed", block * 10 + turn)
-            memory._store_statements = without_index  # type: ignore[method-assign]
+            memory._store_statements = without_index  # type: ignore[method-assign,assignment]
             for turn in range(10):
                 await save(no_index, "bench-plain", block * 10 + turn)
     finally:
