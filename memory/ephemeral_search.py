@@ -20,7 +20,7 @@ from memory.search_sql import (
     hit_from_row,
     index_values,
     search_statement,
-    title_statement,
+    title_statements,
 )
 
 __all__ = ["SearchMirror"]
@@ -55,7 +55,8 @@ class SearchMirror:
                 (session_id, title, updated_at),
             )
             if title is not None:
-                self._db.execute(*title_statement(session_id, title))
+                for sql, args in title_statements(session_id, title):
+                    self._db.execute(sql, args)
 
     def add_events(self, events: Iterable[Event]) -> None:
         """Index stored events (their session must be recorded)."""

@@ -41,7 +41,7 @@ from memory.search_sql import (
     event_rows_statements,
     import_statements,
     index_values,
-    title_statement,
+    title_statements,
 )
 
 __all__ = ["Clock", "LibsqlMemory"]
@@ -317,7 +317,7 @@ class LibsqlMemory(LibsqlSearch, LibsqlPorter):
                     "metadata = CASE WHEN ? IS NULL THEN metadata ELSE excluded.metadata END",
                     [session_id, title, agent, provider, model, now, now, meta, meta],
                 ),
-                *([title_statement(session_id, title)] if title is not None else []),
+                *(title_statements(session_id, title) if title is not None else []),
                 (f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", [session_id]),
             ]
         )
@@ -371,7 +371,7 @@ class LibsqlMemory(LibsqlSearch, LibsqlPorter):
         results = await self._batch(
             [
                 ("UPDATE sessions SET title = ? WHERE id = ?", [title, session_id]),
-                title_statement(session_id, title),
+                *title_statements(session_id, title),
                 (f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", [session_id]),
             ]
         )

@@ -20,7 +20,7 @@ from memory.search_sql import (
     hit_from_row,
     index_values,
     search_statement,
-    title_statement,
+    title_statements,
 )
 
 __all__ = ["LibsqlSearch"]
@@ -86,7 +86,8 @@ class LibsqlSearch:
         stmts: list[tuple[str, list[Any]]] = []
         if progress.titles_pending:
             titles = await self._rows("SELECT id, title FROM sessions WHERE title IS NOT NULL", [])
-            stmts += [title_statement(str(sid), str(title)) for sid, title in titles]
+            for sid, title in titles:
+                stmts += title_statements(str(sid), str(title))
             stmts.append(("UPDATE search_progress SET titles_done = 1 WHERE id = 1", []))
         if progress.pending_events:
             rows = await self._rows(

@@ -141,17 +141,26 @@ INSERT_EVENT_BY_ID: Final = (
     "SELECT id, ?, ?, ? FROM conversation_events WHERE id = ? "
     "AND NOT EXISTS (SELECT 1 FROM search_events WHERE rowid = ?)"
 )
+#: Give a session its title key (once).
+INSERT_TITLE_KEY: Final = (
+    "INSERT INTO search_title_keys (session_id) SELECT id FROM sessions "
+    "WHERE id = ? AND title = ? ON CONFLICT (session_id) DO NOTHING"
+)
 #: Index a session's title unless its current title is already indexed.
 INSERT_TITLE: Final = (
-    "INSERT INTO search_titles (title, session_id) SELECT ?, id FROM sessions "
-    "WHERE id = ? AND title = ? "
-    "AND NOT EXISTS (SELECT 1 FROM search_titles WHERE session_id = ?)"
+    "INSERT INTO search_titles (rowid, title, session_id) "
+    "SELECT k.id, ?, k.session_id FROM search_title_keys k JOIN sessions s "
+    "ON s.id = k.session_id WHERE k.session_id = ? AND s.title = ? "
+    "AND NOT EXISTS (SELECT 1 FROM search_titles WHERE rowid = k.id)"
 )
 
 
-def title_statement(session_id: str, title: str) -> tuple[str, list[Any]]:
-    """Index ``title`` as the session's title (after the UPDATE that set it)."""
-    return INSERT_TITLE, [fold(title), session_id, title, session_id]
+def title_statements(session_id: str, title: str) -> list[tuple[str, list[Any]]]:
+    """Index ``title`` as the session's title (after the statement that set it)."""
+    return [
+        (INSERT_TITLE_KEY, [session_id, title]),
+        (INSERT_TITLE, [fold(title), session_id, title]),
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -449,5 +458,5 @@ def import_statements(
             )
         )
     if title is not None:
-        stmts.append(title_statement(session_id, title))
+        stmts += title_statements(session_id, title)
     return stmts

@@ -25,6 +25,14 @@ CREATE VIRTUAL TABLE search_events USING fts5 (mine, reply, tool, tokenize = 'tr
 
 INSERT INTO search_events (search_events, rank) VALUES ('rank', 'bm25(4.0, 1.0, 0.5)');
 
+-- Session ids are text, and the implicit rowid of a table is not stable across VACUUM, so a
+-- title row is keyed by an explicit integer key per session (found by the session id
+-- through the unique index), never by a scan of the FTS table.
+CREATE TABLE search_title_keys (
+    id          INTEGER PRIMARY KEY,
+    session_id  TEXT NOT NULL UNIQUE
+);
+
 CREATE VIRTUAL TABLE search_titles USING fts5 (title, session_id UNINDEXED, tokenize = 'trigram');
 
 -- One row: events with id <= backfill_until existed before the index and are indexed
@@ -46,11 +54,17 @@ CREATE TRIGGER search_events_deleted AFTER DELETE ON conversation_events BEGIN
     DELETE FROM search_events WHERE rowid = old.id;
 END;
 
+-- (One statement per trigger: the remote driver refuses a statement holding several.)
 CREATE TRIGGER search_titles_deleted AFTER DELETE ON sessions BEGIN
-    DELETE FROM search_titles WHERE session_id = old.id;
+    DELETE FROM search_title_keys WHERE session_id = old.id;
+END;
+
+CREATE TRIGGER search_title_keys_deleted AFTER DELETE ON search_title_keys BEGIN
+    DELETE FROM search_titles WHERE rowid = old.id;
 END;
 
 CREATE TRIGGER search_titles_changed AFTER UPDATE OF title ON sessions
 WHEN old.title IS NOT new.title BEGIN
-    DELETE FROM search_titles WHERE session_id = old.id;
+    DELETE FROM search_titles
+    WHERE rowid = (SELECT id FROM search_title_keys WHERE session_id = old.id);
 END;

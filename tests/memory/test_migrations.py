@@ -34,8 +34,11 @@ EXPECTED_SCHEMA = {
     ("table", "search_titles_docsize"),
     ("table", "search_titles_idx"),
     ("table", "search_progress"),
+    ("table", "search_title_keys"),
+    ("index", "sqlite_autoindex_search_title_keys_1"),
     ("trigger", "search_events_deleted"),
     ("trigger", "search_titles_deleted"),
+    ("trigger", "search_title_keys_deleted"),
     ("trigger", "search_titles_changed"),
 }
 

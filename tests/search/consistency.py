@@ -59,6 +59,13 @@ async def index_mismatches(memory: MemoryBackend, text_of: TextOf = searchable_t
         )
         titles = await _rows(memory, "SELECT session_id, title FROM search_titles")
         sessions = await _rows(memory, "SELECT id, title FROM sessions WHERE title IS NOT NULL")
+        orphans = await _rows(
+            memory,
+            "SELECT session_id FROM search_title_keys "
+            "WHERE session_id NOT IN (SELECT id FROM sessions)",
+        )
+        if orphans:
+            return [f"title keys of sessions that are gone: {orphans}"]
         wanted_titles = {(sid, fold(title)) for sid, title in sessions}
     problems: list[str] = []
     seen: set[tuple[str, int]] = set()
