@@ -111,7 +111,7 @@ async def test_find_in_session_reaches_events_not_loaded(db_file: Path) -> None:
         log = session.query_one(EventLog)
         await wait_until(pilot, lambda: log.newest_seq == 1000, "newest page")
         await pilot.press("ctrl+f")
-        assert isinstance(app.screen, FindDialog)
+        await wait_until(pilot, lambda: isinstance(app.screen, FindDialog), "find dialog")
         await pilot.press(*"xylophone", "enter")
 
         def highlighted() -> int | None:
