@@ -377,7 +377,7 @@ def search_statement(
         title_args: list[Any] = [*like_args]
     else:
         titles = (
-            "SELECT s.id, 0, 'title', s.title, snippet(search_titles, 0, ?, ?, '…', 32), "
+            "SELECT s.id, 0, 'title', s.title, snippet(search_titles, 0, ?, ?, '…', 64), "
             f"s.updated_at AS at, search_titles.rank * {_TITLE_WEIGHT} AS score "
             "FROM search_titles JOIN sessions s ON s.id = search_titles.session_id "
             f"WHERE search_titles MATCH ?{title_likes}{title_since} ORDER BY score LIMIT ?"

@@ -92,7 +92,13 @@ class SearchScreen(TurnkeepScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", tooltip="Back to the sessions"),
-        Binding("enter", "open_hit", "Open at hit", tooltip="Open the session at the hit"),
+        Binding(
+            "enter",
+            "open_hit",
+            "Open at hit",
+            tooltip="Open the session at the selected hit",
+            priority=True,  # from the search box too: Enter opens the best hit
+        ),
         Binding("down", "focus_results", "Results", show=False),
         Binding("ctrl+f", "focus_input", "Edit search", tooltip="Edit the search text"),
     ]
