@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.widgets import Input
+
 from memory import EventDraft, open_embedded
 from runtime import payloads
 from tests.tui.conftest import SIZE, make_app, screen_text, settings_for, settle, wait_until
@@ -88,6 +90,10 @@ async def test_no_match_and_odd_input_never_error(db_file: Path) -> None:
         await pilot.press("s")
         screen = app.screen
         assert isinstance(screen, SearchScreen)
+        await pilot.press("g", "o")
+        await wait_until(pilot, lambda: screen.shown_query == "go", "short query")
+        assert screen.hits == [] and "Type 3 or more letters" in screen_text(app)
+        await pilot.press("backspace", "backspace")
         await pilot.press(*'"(( NEAR AND zzqq')
         await wait_until(pilot, lambda: screen.shown_query == '"(( NEAR AND zzqq', "results")
         assert screen.hits == []
@@ -111,8 +117,20 @@ async def test_find_in_session_reaches_events_not_loaded(db_file: Path) -> None:
         log = session.query_one(EventLog)
         await wait_until(pilot, lambda: log.newest_seq == 1000, "newest page")
         await pilot.press("ctrl+f")
-        await wait_until(pilot, lambda: isinstance(app.screen, FindDialog), "find dialog")
-        await pilot.press(*"xylophone", "enter")
+        await wait_until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, FindDialog)
+                and getattr(app.screen.focused, "id", None) == "find-input"
+            ),
+            "find dialog",
+        )
+        await pilot.press(*"xylophone")
+        await wait_until(
+            pilot, lambda: app.screen.query_one("#find-input", Input).value == "xylophone", "typed"
+        )
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: session.find_seqs == [401, 700], "matches found")
 
         def highlighted() -> int | None:
             hits = log.query(".-search-hit")

@@ -30,6 +30,7 @@ from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from memory.records import parse_ts
+from memory.search_query import parse_query
 from memory.search_sql import SearchHit
 from tui.cli.format import relative_time
 from tui.messages import OpenSession
@@ -72,6 +73,15 @@ def hit_text(hit: SearchHit, now: datetime) -> Text:
     role = ROLES.get(hit.kind, safe_line(hit.kind, 20))
     head.append(f"  ·  {relative_time(parse_ts(hit.at), now)}  ·  {role}", style="dim")
     return Text("\n").join([head, Text("  ").append_text(snippet_text(hit))])
+
+
+def _too_short(query: str) -> bool:
+    """Only 1-2 letter Latin terms: as you type, they would scan every event for nothing.
+
+    (``turnkeep search`` still runs them; a 2-character CJK word is searched.)
+    """
+    parsed = parse_query(query)
+    return not parsed.include and all(term.isascii() for term in parsed.short)
 
 
 class SearchScreen(TurnkeepScreen[None]):
@@ -141,7 +151,7 @@ class SearchScreen(TurnkeepScreen[None]):
         """Wait for the next key (a newer search cancels this one), then search."""
         if debounce:
             await asyncio.sleep(debounce)
-        if not query.strip():
+        if not query.strip() or _too_short(query):
             self._show(query, [])
             return
         self.query_one("#search-status", Static).update("Searching…")
@@ -162,6 +172,8 @@ class SearchScreen(TurnkeepScreen[None]):
         status = self.query_one("#search-status", Static)
         if not query.strip():
             status.update("Type to search titles, messages and tool output.")
+        elif _too_short(query):
+            status.update("Type 3 or more letters (a word of 1-2 letters matches everywhere).")
         elif hits:
             more = "+" if len(hits) == self.LIMIT else ""
             status.update(f"{len(hits)}{more} hit{'s' if len(hits) != 1 else ''}, best first")
@@ -248,13 +260,18 @@ class SessionFind:
     async def load_around(self, session_id: str, seq: int, *, first: bool = False) -> None:
         """Show a window of events around ``seq`` with it highlighted."""
         screen: Any = self
-        memory = self.services.require_memory()
-        if first:
-            screen._set_info(await memory.get_session(session_id))
-        before = await memory.recall(session_id, before=seq + 1, limit=self.AROUND, newest=True)
-        after = await memory.recall(session_id, after=seq, limit=self.AROUND)
-        events = [*before, *after]
         log = screen.query_one(EventLog)
+        log.hold_paging()  # the window is about to be replaced: no page requests meanwhile
+        memory = self.services.require_memory()
+        try:
+            if first:
+                screen._set_info(await memory.get_session(session_id))
+            before = await memory.recall(session_id, before=seq + 1, limit=self.AROUND, newest=True)
+            after = await memory.recall(session_id, after=seq, limit=self.AROUND)
+        except Exception:
+            log.request_failed()  # paging may ask again; the error is shown by the app
+            raise
+        events = [*before, *after]
         await log.show_around(
             events,
             focus=seq,

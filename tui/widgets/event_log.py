@@ -152,6 +152,10 @@ class EventLog(VerticalScroll):
         self._check_edges()
         return target
 
+    def hold_paging(self) -> None:
+        """Ask for no more pages until the window is replaced (:meth:`show_around`)."""
+        self._waiting = True
+
     def highlight(self, seq: int) -> EventView | None:
         """Mark the mounted event ``seq`` as the current search hit and scroll to it."""
         target = None
