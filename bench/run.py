@@ -24,6 +24,7 @@ from bench import (
     scenarios_memory,
     scenarios_organize,
     scenarios_save,
+    scenarios_search,
     scenarios_start,
     scenarios_tui,
 )
@@ -38,6 +39,7 @@ SCENARIOS: dict[str, Callable[[Path], list[Result]]] = {
     "tui-open": scenarios_tui.open_long_session,
     "ui-stall": scenarios_tui.stall_while_saving,
     "cold-start": scenarios_start.cold_start,
+    "search": scenarios_search.search,
 }
 
 

@@ -435,6 +435,14 @@ _OWN_TABLES = frozenset(
         "conversation_events",
         "session_state",
         "save_points",
+        # the search index (migration 0004) and its FTS5 shadow tables
+        "search_progress",
+        "search_title_keys",
+        *(
+            f"search_{t}{s}"
+            for t in ("events", "titles")
+            for s in ("", "_config", "_content", "_data", "_docsize", "_idx")
+        ),
         "_yoyo_migration",
         "_yoyo_log",
         "_yoyo_version",

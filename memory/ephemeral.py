@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from memory.ephemeral_search import SearchMirror
 from memory.errors import BundleFormatError, ImportConflictError, NotFoundError
 from memory.imported import check_contiguous
 from memory.libsql import Clock, utc_now
@@ -41,6 +42,7 @@ from memory.records import (
     format_ts,
     new_session_id,
 )
+from memory.search_sql import COMPLETE, SearchHit, SearchProgress, TextOf
 
 __all__ = ["EphemeralMemory"]
 
@@ -70,6 +72,7 @@ class EphemeralMemory(EphemeralOrganizer):
         self._save_points: dict[tuple[str, str], tuple[int, ...]] = {}
         self._lock = asyncio.Lock()
         self._closed = False
+        self._search = SearchMirror()
 
     def _now(self) -> str:
         return format_ts(self._clock())
@@ -177,6 +180,8 @@ class EphemeralMemory(EphemeralOrganizer):
                 completion_tokens=info.completion_tokens + sum(t.completion for t in counted),
                 tokens_estimated=info.tokens_estimated or any(t.estimated for t in counted),
             )
+            self._search.upsert_session(session_id, info.title, now)
+            self._search.add_events(new)
             return [e.seq for e in new]
 
     async def recall(
@@ -201,6 +206,7 @@ class EphemeralMemory(EphemeralOrganizer):
         async with self._lock:
             self._get(session_id)
             del self._sessions[session_id]
+            self._search.forget(session_id)
             for stored in [k for k in self._save_points if k[0] == session_id]:
                 del self._save_points[stored]
 
@@ -239,6 +245,7 @@ class EphemeralMemory(EphemeralOrganizer):
                 model=model if model is not None else info.model,
                 metadata=meta if meta is not None else info.metadata,
             )
+            self._search.upsert_session(session_id, session.info.title, session.info.updated_at)
             return session.info
 
     async def find_session(self, session_id: str) -> SessionInfo | None:
@@ -256,6 +263,7 @@ class EphemeralMemory(EphemeralOrganizer):
         async with self._lock:
             session = self._get(session_id)
             session.info = replace(session.info, title=title)
+            self._search.upsert_session(session_id, title, session.info.updated_at)
             return session.info
 
     async def count_sessions(self) -> int:
@@ -288,6 +296,34 @@ class EphemeralMemory(EphemeralOrganizer):
         ]
         found.sort(key=lambda e: (e.created_at, e.seq, e.session_id), reverse=True)
         return found[:limit]
+
+    async def search(
+        self,
+        query: str,
+        *,
+        limit: int = 20,
+        session_id: str | None = None,
+        kinds: tuple[str, ...] = (),
+        since: str | None = None,
+    ) -> list[SearchHit]:
+        """See :meth:`memory.protocol.EventSearch.search`."""
+        async with self._lock:
+            return self._search.search(
+                query, limit=limit, session_id=session_id, kinds=kinds, since=since
+            )
+
+    async def search_progress(self) -> SearchProgress:
+        """Everything is indexed as it is stored."""
+        return COMPLETE
+
+    async def backfill_search(self, batch: int = 500) -> SearchProgress:
+        """Nothing predates the index here."""
+        del batch
+        return COMPLETE
+
+    def use_search_text(self, text_of: TextOf) -> None:
+        """See :meth:`memory.protocol.EventSearch.use_search_text`."""
+        self._search.text_of = text_of
 
     # -- StateStore --------------------------------------------------------------------
 
@@ -414,6 +450,9 @@ class EphemeralMemory(EphemeralOrganizer):
             restored = [self._restore(new) for _, new in to_write]
             for session in restored:
                 self._sessions[session.info.id] = session
+                info = session.info
+                self._search.upsert_session(info.id, info.title, info.updated_at)
+                self._search.add_events(session.events)
         return ImportOutcome(
             imported=tuple((old, new.id) for old, new in to_write),
             unchanged=tuple(unchanged),
@@ -484,5 +523,7 @@ class EphemeralMemory(EphemeralOrganizer):
         return ["ok"]
 
     async def close(self) -> None:
-        """Nothing to release."""
+        """Release the search mirror."""
+        if not self._closed:
+            self._search.close()
         self._closed = True

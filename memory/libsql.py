@@ -24,6 +24,7 @@ from libsql_client import ResultSet
 from memory.errors import ImportConflictError, NotFoundError, QueryError, translate
 from memory.imported import append_statements, check_contiguous
 from memory.libsql_porter import LibsqlPorter
+from memory.libsql_search import LibsqlSearch
 from memory.migrate import MigrationOutcome
 from memory.organize_sql import SESSION_COLUMNS, LibsqlOrganizer, session_from_row
 from memory.portable import PortableEvent, PortableSession
@@ -44,6 +45,12 @@ from memory.records import (
     encode_payload,
     format_ts,
 )
+from memory.search_sql import (
+    event_rows_statements,
+    import_statements,
+    index_values,
+    title_statements,
+)
 
 __all__ = ["Clock", "LibsqlMemory"]
 
@@ -62,7 +69,7 @@ def utc_now() -> datetime:
 _session_from_row = session_from_row
 
 
-class LibsqlMemory(LibsqlPorter, LibsqlOrganizer):
+class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer):
     """The memory backend over libsql-client (embedded file or remote server).
 
     Args:
@@ -237,6 +244,8 @@ class LibsqlMemory(LibsqlPorter, LibsqlOrganizer):
             "INSERT INTO conversation_events (session_id, seq, turn, kind, payload, created_at) "
             f"SELECT id, last_seq + ?, {turn_sql}, ?, ?, ? FROM sessions WHERE id = ?{guard}"
         )
+        text_of = self.search_text_of
+        index_rows: list[tuple[int, tuple[str, str, str]]] = []
         max_turn = 0
         prompt = completion = estimated = 0
         for offset, event in enumerate(events, start=1):
@@ -245,6 +254,7 @@ class LibsqlMemory(LibsqlPorter, LibsqlOrganizer):
             turn_values = [event.turn] if turn_args is None else turn_args
             args = [offset, *turn_values, kind, payload, now, session_id, *guard_args]
             stmts.append((insert, args))
+            index_rows.append((offset, index_values(text_of, kind, payload)))
             max_turn = max(max_turn, event.turn)
             if event.tokens is not None:
                 prompt += event.tokens.prompt
@@ -258,6 +268,10 @@ class LibsqlMemory(LibsqlPorter, LibsqlOrganizer):
                 "WHERE session_id = sessions.id AND seq = sessions.last_seq + 1))"
             )
             turn_update_args = []
+        # The index rows, in the same transaction (the search index, memory.search_sql).
+        stmts += event_rows_statements(
+            session_id, index_rows, guard.replace("last_seq", "s.last_seq"), tuple(guard_args)
+        )
         stmts.append(
             (
                 "UPDATE sessions SET last_seq = last_seq + ?, event_count = event_count + ?, "
@@ -377,6 +391,7 @@ class LibsqlMemory(LibsqlPorter, LibsqlOrganizer):
                     "metadata = CASE WHEN ? IS NULL THEN metadata ELSE excluded.metadata END",
                     [session_id, title, agent, provider, model, now, now, meta, meta],
                 ),
+                *(title_statements(session_id, title) if title is not None else []),
                 (f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", [session_id]),
             ]
         )
@@ -402,6 +417,7 @@ class LibsqlMemory(LibsqlPorter, LibsqlOrganizer):
         results = await self._batch(
             [
                 ("UPDATE sessions SET title = ? WHERE id = ?", [title, session_id]),
+                *title_statements(session_id, title),
                 (f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", [session_id]),
             ]
         )
@@ -440,6 +456,11 @@ class LibsqlMemory(LibsqlPorter, LibsqlOrganizer):
             Event(str(r[0]), int(r[1]), int(r[2]), str(r[3]), str(r[4]), str(r[5]))
             for r in result.rows
         ]
+
+    def _search_index_statements(self, session: Any) -> list[tuple[str, list[Any]]]:
+        """Index rows of an imported session, for the import's batch."""
+        events = [(e.seq, e.kind, e.payload_json) for e in session.events]
+        return import_statements(self.search_text_of, session.id, session.title, events)
 
     # -- StateStore --------------------------------------------------------------------
 

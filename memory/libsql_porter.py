@@ -141,6 +141,11 @@ class LibsqlPorter:
     async def _read_batch(self, stmts: list[tuple[str, list[Any]]]) -> list[ResultSet]:
         raise NotImplementedError  # provided by LibsqlMemory
 
+    def _search_index_statements(self, session: PortableSession) -> list[tuple[str, list[Any]]]:
+        """Statements that index an imported session (the search index adds them)."""
+        del session
+        return []
+
     async def _read_group(self, ids: list[str]) -> dict[str, PortableSession]:
         """Read whole sessions in one batch (one consistent snapshot)."""
         marks = _marks(len(ids))
@@ -284,7 +289,11 @@ class LibsqlPorter:
                     unchanged.append(session.id)
                 else:
                     to_write.append((session.id, session))
-        stmts = [stmt for _, session in to_write for stmt in _insert_statements(session)]
+        stmts = [
+            stmt
+            for _, session in to_write
+            for stmt in (*_insert_statements(session), *self._search_index_statements(session))
+        ]
         if stmts:
             try:
                 await self._batch(stmts)

@@ -30,6 +30,7 @@ from memory.records import (
     TokenCount,
     TurnRef,
 )
+from memory.search_sql import SearchHit, SearchProgress, TextOf
 
 __all__ = [
     "EventSearch",
@@ -434,6 +435,53 @@ class EventSearch(Protocol):
         """
         ...
 
+    async def search(
+        self,
+        query: str,
+        *,
+        limit: int = 20,
+        session_id: str | None = None,
+        kinds: tuple[str, ...] = (),
+        since: str | None = None,
+    ) -> list[SearchHit]:
+        """Ranked full-text search over event text and session titles.
+
+        Any string is a valid query (see :mod:`memory.search_query`): words must all
+        occur, ``"phrases"`` as written, ``-word`` must not; every term is a
+        case-insensitive substring with diacritics folded; terms shorter than three
+        characters are ignored. Hits are ranked by bm25 with the person's own messages
+        weighted above replies and tool traffic, newest first among equal scores; one
+        hit per event, plus title hits (``kind == "title"``, ``seq == 0``) when neither
+        ``session_id`` nor ``kinds`` is given.
+
+        Args:
+            query: what the person typed.
+            limit: at most this many hits.
+            session_id: only this session's events.
+            kinds: only these of ``"user"``, ``"assistant"``, ``"tool"`` (``()``: all).
+            since: only events saved at or after this timestamp (``format_ts`` form).
+
+        Raises:
+            StoreConnectionError / QueryError: the database failed.
+        """
+        ...
+
+    async def search_progress(self) -> SearchProgress:
+        """How much of what predates the index is still to be indexed."""
+        ...
+
+    async def backfill_search(self, batch: int = 500) -> SearchProgress:
+        """Index up to ``batch`` more events saved before the index existed.
+
+        Safe to run from several processes at once and to kill at any point: progress
+        is stored with the rows it covers, in one transaction.
+        """
+        ...
+
+    def use_search_text(self, text_of: TextOf) -> None:
+        """Index events with ``text_of(kind, payload)`` (given by the runtime at open)."""
+        ...
+
 
 @runtime_checkable
 class SessionOrganizer(Protocol):
@@ -544,6 +592,7 @@ class MemoryBackend(
     HealthProbe,
     Porter,
     SessionOrganizer,
+    EventSearch,
     Protocol,
 ):
     """Everything a backend of this package implements."""

@@ -1,4 +1,4 @@
--- depends: 0002.save-points
+-- depends: 0004.search
 -- Organizing sessions: pins, archive, fork lineage, token totals and tags.
 -- Additive only: every new column is NULL or 0 for existing rows, which means "not
 -- pinned, not archived, not a fork, no recorded tokens"; no existing row changes meaning.

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from memory import EphemeralMemory, MemoryBackend, open_embedded, open_remote
 from memory.libsql import Clock, utc_now
+from runtime.payloads import searchable_text
 from runtime.settings import Settings, default_db_path
 
 __all__ = ["open_memory"]
@@ -34,6 +35,13 @@ async def open_memory(
         memory.MemoryLayerError: any typed error of the memory layer; never falls back
             to another mode.
     """
+    backend = await _open(settings, migrate=migrate, verify=verify, clock=clock)
+    # Search indexes what runtime.payloads says a person may look for.
+    backend.use_search_text(searchable_text)
+    return backend
+
+
+async def _open(settings: Settings, *, migrate: bool, verify: bool, clock: Clock) -> MemoryBackend:
     if not settings.memory.enabled:
         return EphemeralMemory(clock=clock)
     db = settings.db

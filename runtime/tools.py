@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from memory import EventSearch, MemoryBackend
+from memory import MemoryBackend
 from runtime.calculator import evaluate
 from runtime.errors import ToolArgumentsError, ToolError, UnknownToolError
 
@@ -205,37 +205,30 @@ async def _calculator(arguments: dict[str, Any], context: ToolContext) -> dict[s
     return {"expression": expression, "value": evaluate(expression)}
 
 
-def _snippet(text: str, needle: str, width: int = 160) -> str:
-    at = text.lower().find(needle.lower())
-    start = max(0, at - width // 3) if at >= 0 else 0
-    piece = " ".join(text[start : start + width].split())
-    return ("…" if start else "") + piece + ("…" if start + width < len(text) else "")
-
-
 async def _search_sessions(arguments: dict[str, Any], context: ToolContext) -> dict[str, Any]:
+    """Ranked full-text search: the same index and ranking as ``turnkeep search``."""
     query = str(arguments["query"]).strip()
     limit = max(1, min(int(arguments.get("limit") or 5), 20))
     if not query:
         raise ToolArgumentsError("search_sessions: the query is empty")
-    memory = context.memory
-    page = await memory.list_sessions(limit=limit, title_filter=query)
+    hits = await context.memory.search(query, limit=2 * limit)
     sessions = [
-        {"session_id": s.id, "title": s.title, "updated_at": s.updated_at, "turns": s.turns}
-        for s in page.sessions
-    ]
-    events: list[dict[str, Any]] = []
-    if isinstance(memory, EventSearch):
-        for event in await memory.search_events(query, limit=limit):
-            content = str(event.payload.get("content", ""))
-            events.append(
-                {
-                    "session_id": event.session_id,
-                    "seq": event.seq,
-                    "kind": event.kind,
-                    "created_at": event.created_at,
-                    "snippet": _snippet(content, query),
-                }
-            )
+        {"session_id": h.session_id, "title": h.title, "updated_at": h.at, "score": h.score}
+        for h in hits
+        if h.kind == "title"
+    ][:limit]
+    events = [
+        {
+            "session_id": h.session_id,
+            "seq": h.seq,
+            "kind": h.kind,
+            "title": h.title,
+            "created_at": h.at,
+            "snippet": h.marked(),
+        }
+        for h in hits
+        if h.kind != "title"
+    ][:limit]
     return {"query": query, "sessions": sessions, "events": events}
 
 
@@ -274,7 +267,10 @@ def default_tools() -> ToolRegistry:
             ),
             Tool(
                 name="search_sessions",
-                description="Search past conversations by title and message text.",
+                description=(
+                    "Search past conversations (titles, messages, tool calls and results), "
+                    "best matches first."
+                ),
                 parameters={
                     "type": "object",
                     "properties": {

@@ -98,12 +98,23 @@ class TurnkeepApp(App[int]):
         if self.services.saver is not None:
             self.save_state = self.services.saver.state
         await self.switch_screen(HomeScreen(self.services))
+        self.index_backfill()
         if self.freeze_startup_heap:
             gc.freeze()
         if self.resume is not None:
             await self._open_on_start(self.resume)
         elif self.continue_last:
             await self._open_on_start(None)
+
+    @work(exclusive=True, group="search-backfill", exit_on_error=False)
+    async def index_backfill(self) -> None:
+        """Index events saved before the search index existed (runtime.search_index)."""
+        from runtime.search_index import backfill_index
+
+        def progress(state: Any) -> None:
+            self.services.search_progress = state
+
+        await backfill_index(self.services.require_memory(), on_progress=progress)
 
     async def _show_startup_error(self, error: BaseException) -> None:
         from tui.screens.startup import OpeningScreen, StartupErrorScreen
@@ -147,12 +158,13 @@ class TurnkeepApp(App[int]):
 
     @on(OpenSession)
     def _open_session(self, message: OpenSession) -> None:
-        self._push_session(message.session_id)
+        self._push_session(message.session_id, at_seq=message.at_seq)
 
-    def _push_session(self, session_id: str | None) -> None:
+    def _push_session(self, session_id: str | None, *, at_seq: int | None = None) -> None:
         from tui.screens.session import SessionScreen
 
-        self.push_screen(SessionScreen(self.services, session_id), self._session_closed)
+        screen = SessionScreen(self.services, session_id, at_seq=at_seq)
+        self.push_screen(screen, self._session_closed)
 
     def _session_closed(self, session_id: str | None) -> None:
         from tui.screens.home import HomeScreen

@@ -28,11 +28,15 @@ class SaveStateChanged(Message):
 
 
 class OpenSession(Message):
-    """A screen asks the app to open a session (``None``: a new one)."""
+    """A screen asks the app to open a session (``None``: a new one).
 
-    def __init__(self, session_id: str | None) -> None:
+    ``at_seq`` opens it at that event (a search hit) instead of at the newest.
+    """
+
+    def __init__(self, session_id: str | None, *, at_seq: int | None = None) -> None:
         super().__init__()
         self.session_id = session_id
+        self.at_seq = at_seq
 
 
 class WorkerFailed(Message):

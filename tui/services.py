@@ -89,6 +89,8 @@ class Services:
         self.last_error: ErrorNote | None = None
         self.unsaved: list[Any] = []
         self._owns_memory = memory is None
+        #: How far the search index backfill is (set by the app's backfill worker).
+        self.search_progress: Any = None
 
     @property
     def location(self) -> str:

@@ -21,6 +21,25 @@ EXPECTED_SCHEMA = {
     ("index", "sqlite_autoindex_sessions_1"),
     ("index", "sqlite_autoindex_conversation_events_1"),
     ("index", "sqlite_autoindex_session_state_1"),
+    ("table", "search_events"),
+    ("table", "search_events_config"),
+    ("table", "search_events_content"),
+    ("table", "search_events_data"),
+    ("table", "search_events_docsize"),
+    ("table", "search_events_idx"),
+    ("table", "search_titles"),
+    ("table", "search_titles_config"),
+    ("table", "search_titles_content"),
+    ("table", "search_titles_data"),
+    ("table", "search_titles_docsize"),
+    ("table", "search_titles_idx"),
+    ("table", "search_progress"),
+    ("table", "search_title_keys"),
+    ("index", "sqlite_autoindex_search_title_keys_1"),
+    ("trigger", "search_events_deleted"),
+    ("trigger", "search_titles_deleted"),
+    ("trigger", "search_title_keys_deleted"),
+    ("trigger", "search_titles_changed"),
     # 0005.organize
     ("index", "sessions_recent_pinned"),
     ("index", "sessions_recent_active"),
@@ -30,7 +49,13 @@ EXPECTED_SCHEMA = {
     ("index", "session_tags_by_tag"),
 }
 #: Every migration of the project, in order.
-ALL_MIGRATIONS = ("0001.initial-schema", "0002.save-points", "0005.organize")
+ALL_MIGRATIONS = (
+    "0001.initial-schema",
+    "0002.save-points",
+    "0003.event-keys",
+    "0004.search",
+    "0005.organize",
+)
 
 
 def schema_of(path: Path) -> set[tuple[str, str]]:
@@ -92,15 +117,15 @@ async def test_blank_database_gets_exactly_the_v1_schema(db_path: Path) -> None:
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         columns = [r[1] for r in conn.execute("PRAGMA table_info(conversation_events)")]
-        assert columns == ["session_id", "seq", "turn", "kind", "payload", "created_at"]
-        pk = [
-            r[1]
-            for r in sorted(
-                conn.execute("PRAGMA table_info(conversation_events)"), key=lambda r: r[5]
-            )
-            if r[5]
+        assert columns == ["id", "session_id", "seq", "turn", "kind", "payload", "created_at"]
+        pk = [r[1] for r in conn.execute("PRAGMA table_info(conversation_events)") if r[5]]
+        assert pk == ["id"]
+        unique = [
+            [c[2] for c in conn.execute(f"PRAGMA index_info('{r[1]}')")]
+            for r in conn.execute("PRAGMA index_list(conversation_events)")
+            if r[2]
         ]
-        assert pk == ["session_id", "seq"]
+        assert unique == [["session_id", "seq"]]
 
 
 async def test_applying_twice_changes_nothing(db_path: Path) -> None:

@@ -86,7 +86,13 @@ def test_db_status_shows_the_server_and_migrations_but_never_the_token(
     assert report["engine_version"]  # the SQLite version libSQL reports
     assert (report["applied_migrations"], report["pending_migrations"]) == (
         [],
-        ["0001.initial-schema", "0002.save-points", "0005.organize"],
+        [
+            "0001.initial-schema",
+            "0002.save-points",
+            "0003.event-keys",
+            "0004.search",
+            "0005.organize",
+        ],
     )
 
     migrate = turnkeep("db", "migrate", env=env)
@@ -97,7 +103,13 @@ def test_db_status_shows_the_server_and_migrations_but_never_the_token(
     assert after.returncode == 0, after.stderr
     report = json.loads(after.stdout)
     assert (report["applied_migrations"], report["pending_migrations"]) == (
-        ["0001.initial-schema", "0002.save-points", "0005.organize"],
+        [
+            "0001.initial-schema",
+            "0002.save-points",
+            "0003.event-keys",
+            "0004.search",
+            "0005.organize",
+        ],
         [],
     )
     assert report["row_counts"] == {"sessions": 0, "conversation_events": 0, "session_state": 0}
@@ -109,7 +121,7 @@ def test_db_status_shows_the_server_and_migrations_but_never_the_token(
     assert rows["reachable"].startswith("yes (")
     assert rows["server"].startswith("sqld 0.24")
     assert rows["version"].startswith("SQLite ")
-    assert rows["migrations"] == "3 applied, 0 pending"
+    assert rows["migrations"] == "5 applied, 0 pending"
     assert_never_shown(token, before, migrate, after, human)
     assert data_home_files() == []
 
@@ -200,6 +212,8 @@ def test_yoyo_apply_from_the_command_line_applies_the_project_migrations(
     assert log == [
         ("0001.initial-schema", "apply"),
         ("0002.save-points", "apply"),
+        ("0003.event-keys", "apply"),
+        ("0004.search", "apply"),
         ("0005.organize", "apply"),
     ]
 

@@ -165,7 +165,12 @@ async def test_search_sessions_tool_finds_titles_and_messages(
         "search_sessions", {"query": "parser", "limit": 5}, context(backend, clock)
     )
     assert [s["session_id"] for s in result["sessions"]] == ["s-old"]
-    assert [(e["session_id"], e["seq"]) for e in result["events"]] == [("s-new", 2), ("s-old", 1)]
-    assert "parser" in result["events"][0]["snippet"]
+    # The same index and ranking as `turnkeep search`: the person's own words first;
+    # replies and tool output are found too.
+    found = [(e["session_id"], e["seq"], e["kind"]) for e in result["events"]]
+    assert found[0] == ("s-old", 1, "user")
+    assert sorted(found[1:]) == [("s-new", 2, "assistant"), ("s-old", 3, "tool_result")]
+    assert "«PARSER»" in result["events"][0]["snippet"]
+    assert result["events"][0]["title"] == "Parser refactor"
     with pytest.raises(ToolArgumentsError, match="empty"):
         await default_tools().call("search_sessions", {"query": " "}, context(backend, clock))

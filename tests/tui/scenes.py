@@ -257,6 +257,74 @@ def saving_fails(home: Path) -> Scene:
 
 
 #: name -> builder, in the order the README shows them.
+def index_as_the_app_does(path: Path) -> None:
+    """Re-index seeded events with the runtime's reader, as the app's backfill would.
+
+    The demo data is stored through the memory layer alone, which indexes every string
+    of a payload (role names included); the app indexes what runtime.payloads reads.
+    """
+    import sqlite3
+
+    from memory import open_embedded
+    from runtime.payloads import searchable_text
+    from runtime.search_index import backfill_index
+
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("DELETE FROM search_events")
+        conn.execute(
+            "UPDATE search_progress SET backfill_done = 0, "
+            "backfill_until = (SELECT max(id) FROM conversation_events)"
+        )
+    conn.close()
+
+    async def backfill() -> None:
+        memory = await open_embedded(path)
+        memory.use_search_text(searchable_text)
+        try:
+            await backfill_index(memory, pause=0)
+        finally:
+            await memory.close()
+
+    asyncio.run(backfill())
+
+
+def search_results(home: Path) -> Scene:
+    """The search screen with ranked hits for a word typed on the home screen."""
+    path = prepare_home(home)
+    asyncio.run(seed_demo(path))
+    index_as_the_app_does(path)
+
+    async def drive(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("s", *"upload test")
+        screen: Any = pilot.app.screen
+        await wait_until(pilot, lambda: screen.shown_query == "upload test", "search results")
+        await settle(pilot)
+
+    return Scene("search", _app(), drive)
+
+
+def session_at_hit(home: Path) -> Scene:
+    """A session opened from a search hit: a window around it, the hit highlighted."""
+    path = prepare_home(home)
+    asyncio.run(seed_demo(path))
+    index_as_the_app_does(path)
+
+    async def drive(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("s", *"flush")
+        screen: Any = pilot.app.screen
+        await wait_until(pilot, lambda: screen.shown_query == "flush", "search results")
+        await pilot.press("enter")
+        await wait_until(
+            pilot, lambda: bool(pilot.app.screen.query(".-search-hit")), "session at the hit"
+        )
+        await settle(pilot)
+
+    return Scene("session-at-hit", _app(), drive)
+
+
 SCENES: dict[str, Callable[[Path], Scene]] = {
     "home": home_populated,
     "home-empty": home_empty,
@@ -267,4 +335,6 @@ SCENES: dict[str, Callable[[Path], Scene]] = {
     "delete-dialog": delete_dialog,
     "saving-failed": saving_fails,
     **ORGANIZE_SCENES,
+    "search": search_results,
+    "session-at-hit": session_at_hit,
 }

@@ -59,7 +59,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the full argument parser (subcommands register themselves)."""
-    from tui.cli import ask, db, importing, sessions, usage
+    from tui.cli import ask, db, importing, search, sessions, usage
 
     parser = _Parser(
         prog="turnkeep",
@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.register(commands)
     importing.register(commands)
     usage.register(commands)
+    search.register(commands)
     return parser
 
 

@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from memory import HealthReport
+from memory import HealthReport, MemoryLayerError
 from memory.migrate import load_migrations
+from memory.search_sql import SearchProgress
+from runtime.search_index import describe_progress
 from runtime.settings import Settings, default_db_path
 from runtime.store import open_memory
 from tui.cli import backup
@@ -62,8 +64,13 @@ def register(commands: Any) -> None:
     backup.register(sub)
 
 
-def format_report(report: HealthReport, *, exists: bool = True) -> str:
-    """The human form of a health report (``exists=False``: the file is not created yet)."""
+def format_report(
+    report: HealthReport, *, exists: bool = True, extra: tuple[tuple[str, str], ...] = ()
+) -> str:
+    """The human form of a health report (plus ``extra`` label/value rows).
+
+    ``exists=False``: the database file is not created yet.
+    """
     if report.reachable:
         latency = f" ({report.latency_ms:.2f} ms)" if report.latency_ms is not None else ""
         reachable = "yes" + latency
@@ -96,6 +103,7 @@ def format_report(report: HealthReport, *, exists: bool = True) -> str:
     if report.file_size is not None:
         rows.append(("file size", human_size(report.file_size)))
         rows.append(("WAL size", human_size(report.wal_size)))
+    rows.extend(extra)
     if report.error:
         rows.append(("error", report.error))
     width = max(len(label) for label, _ in rows)
@@ -130,9 +138,19 @@ def _fresh_report(path: Path, settings: Settings) -> HealthReport:
     )
 
 
+async def _search_progress(memory: Any) -> SearchProgress | None:
+    """The search index backfill progress; ``None`` before migration 0004."""
+    try:
+        progress: SearchProgress = await memory.search_progress()
+    except MemoryLayerError:
+        return None
+    return progress
+
+
 async def status_command(args: argparse.Namespace, settings: Settings) -> int:
     """``turnkeep db status [--json]``: never creates the database (see its --help)."""
     missing = _missing_file(settings)
+    progress: SearchProgress | None = None
     if missing is not None:
         report = _fresh_report(missing, settings)
         code = 3 if report.error else 0
@@ -140,15 +158,18 @@ async def status_command(args: argparse.Namespace, settings: Settings) -> int:
         memory = await open_memory(settings, migrate=False, verify=False)
         try:
             report = await memory.health()
+            progress = await _search_progress(memory) if report.reachable else None
         finally:
             await memory.close()
         code = 0 if report.reachable else 3
     if args.json:
         doc = report.as_dict()
         doc["exists"] = missing is None
+        doc["search_index"] = None if progress is None else progress.as_dict()
         print(terminal_json(doc, indent=2))
     else:
-        print(format_report(report, exists=missing is None))
+        extra = (("search index", describe_progress(progress)),) if report.reachable else ()
+        print(format_report(report, exists=missing is None, extra=extra))
     return code
 
 

@@ -7,6 +7,7 @@ what the settings point at and the error that stopped the app from opening it.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, ClassVar
 
 from rich.table import Table
@@ -17,7 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
-from memory import HealthReport
+from memory import HealthReport, MemoryLayerError
 from tui.format import human_size, relative_time
 from tui.screens.base import TurnkeepScreen
 from tui.services import Services
@@ -99,7 +100,10 @@ class HealthScreen(TurnkeepScreen[None]):
 
     @work(exclusive=True, group="health", exit_on_error=False)
     async def probe(self) -> None:
-        report = await self.services.require_memory().health()
+        memory = self.services.require_memory()
+        report = await memory.health()
+        with contextlib.suppress(MemoryLayerError):  # a database not yet migrated
+            self.services.search_progress = await memory.search_progress()
         self.show_report(report)
 
     def action_integrity_check(self) -> None:
@@ -176,7 +180,19 @@ class HealthScreen(TurnkeepScreen[None]):
             grid.add_row("WAL", _size(report.wal_size))
         grid.add_row("Journal mode", report.journal_mode or "—")
         grid.add_row("Integrity", self._integrity_text())
+        grid.add_row("Search index", self._search_index_text())
         self.query_one("#health-storage", Static).update(grid)
+
+    def _search_index_text(self) -> Text:
+        from runtime.search_index import describe_progress
+
+        if self.services.memory is None:
+            return Text("— (the database is not open)", style="dim")
+        progress = self.services.search_progress
+        if progress is None:
+            return Text("checking…", style="dim")
+        line = describe_progress(progress)
+        return Text(line, style="green" if progress.complete else "yellow")
 
     def _integrity_text(self) -> Text:
         if self.services.memory is None:

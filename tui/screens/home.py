@@ -69,6 +69,7 @@ class HomeScreen(HomeOrganizeMixin):
         Binding("t", "tags", "Tags", tooltip="Edit the selected session's tags"),
         Binding("f", "fork", "Fork", tooltip="Fork the selected session at an event"),
         Binding("v", "archive_view", "Archived", tooltip="Browse and restore archived sessions"),
+        Binding("s", "search", "Search", tooltip="Search every conversation"),
         Binding("h", "health", "Health", tooltip="Check the database health"),
         Binding("q", "app.quit", "Quit", tooltip="Quit turnkeep"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
@@ -289,6 +290,12 @@ class HomeScreen(HomeOrganizeMixin):
 
     def action_new(self) -> None:
         self.post_message(OpenSession(None))
+
+    def action_search(self) -> None:
+        """Search titles and content of every session (tui.screens.search)."""
+        from tui.screens.search import SearchScreen
+
+        self.app.push_screen(SearchScreen(self.services, self.filter_text))
 
     def action_health(self) -> None:
         from tui.screens.health import HealthScreen

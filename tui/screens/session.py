@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from memory import EventDraft, SessionInfo
 from tui.screens.base import TurnkeepScreen
+from tui.screens.search import SessionFind
 from tui.services import Services, error_parts
 from tui.widgets.event_log import EventLog
 from tui.widgets.inputs import StillInput
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["SessionScreen"]
 
 
-class SessionScreen(TurnkeepScreen[str | None]):
+class SessionScreen(SessionFind, TurnkeepScreen[str | None]):
     """One session: replay plus live turns. Dismisses with its session id.
 
     Args:
@@ -73,6 +74,7 @@ class SessionScreen(TurnkeepScreen[str | None]):
         Binding("pagedown", "scroll_log('page_down')", "Page down", show=False),
         Binding("ctrl+home", "scroll_log('scroll_home')", "Oldest loaded", show=False),
         Binding("ctrl+end", "newest", "Newest", show=False),
+        *SessionFind.FIND_BINDINGS,
     ]
 
     running: reactive[bool] = reactive(False, bindings=True)
@@ -85,10 +87,15 @@ class SessionScreen(TurnkeepScreen[str | None]):
             self.session_id = session_id
             self.shown = shown
 
-    def __init__(self, services: Services, session_id: str | None) -> None:
+    def __init__(
+        self, services: Services, session_id: str | None, *, at_seq: int | None = None
+    ) -> None:
         super().__init__(classes="session")
         self.services = services
         self.session_id = session_id
+        #: Open at this event (a search hit) instead of at the newest.
+        self.at_seq = at_seq
+        self.find_seqs: list[int] = []
         self.info: SessionInfo | None = None
         self.conversation: Conversation | None = None
         self._turn_worker: Worker[None] | None = None
@@ -112,6 +119,8 @@ class SessionScreen(TurnkeepScreen[str | None]):
             self._show_placeholder()
             self.post_message(self.Loaded(None, 0))
             self.open_conversation()
+        elif self.at_seq is not None:
+            self.load_around(self.session_id, self.at_seq, first=True)
         else:
             # The conversation (which reads its own context window) starts once the
             # newest events are on screen: what the reader sees comes first.

@@ -48,6 +48,7 @@ class EventLog(VerticalScroll):
     DEFAULT_CSS = """
     EventLog { height: 1fr; padding: 1 0 0 0; }
     EventLog > .log--placeholder { color: $text-muted; padding: 1 2; height: auto; }
+    EventLog > .-search-hit { background: $accent 25%; }
     """
 
     class NeedOlder(Message):
@@ -125,6 +126,50 @@ class EventLog(VerticalScroll):
         # read when the newest events do not fill the screen.
         self._keep_following()
         self._check_edges()
+
+    async def show_around(
+        self, events: Sequence[Event], *, focus: int, has_older: bool, at_end: bool, now: datetime
+    ) -> EventView | None:
+        """Replace the window with ``events`` (a window around ``focus``) and show that one.
+
+        The focused event is highlighted and scrolled to the middle of the viewport;
+        older and newer events load as the reader scrolls either way.
+        """
+        await self.remove_children()
+        self.oldest_seq = events[0].seq if events else None
+        self.newest_seq = events[-1].seq if events else None
+        self.has_older = has_older
+        self.at_end = at_end
+        self._waiting = True  # no paging until the hit is in view
+        self._follow = False
+        self.release_anchor()
+        if events:
+            await self.mount_all(self._views_for(events, now))
+        await self._refreshed()
+        target = self.highlight(focus)
+        await self._refreshed()
+        self._waiting = False
+        self._check_edges()
+        return target
+
+    def hold_paging(self) -> None:
+        """Ask for no more pages until the window is replaced (:meth:`show_around`)."""
+        self._waiting = True
+
+    def highlight(self, seq: int) -> EventView | None:
+        """Mark the mounted event ``seq`` as the current search hit and scroll to it."""
+        target = None
+        for view in self.views:
+            if view.seq == seq:
+                view.add_class("-search-hit")
+                target = view
+            else:
+                view.remove_class("-search-hit")
+        if target is not None:
+            self._follow = False
+            self.release_anchor()
+            self.scroll_to_center(target, animate=False, immediate=True)
+        return target
 
     async def prepend(self, events: Sequence[Event], *, has_older: bool, now: datetime) -> None:
         """Add older events above the window, keeping what the reader sees in place."""

@@ -1,0 +1,109 @@
+"""Search and the index backfill for :class:`~memory.libsql.LibsqlMemory` (both modes).
+
+The SQL is in :mod:`memory.search_sql`; this mixin runs it: a search is one statement
+(one round trip remotely), a backfill step is one read and one write batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from libsql_client import ResultSet
+
+from memory.search_sql import (
+    COMPLETE,
+    INSERT_EVENT_BY_ID,
+    SearchHit,
+    SearchProgress,
+    TextOf,
+    generic_text,
+    hit_from_row,
+    index_values,
+    search_statement,
+    title_statements,
+)
+
+__all__ = ["LibsqlSearch"]
+
+
+_PROGRESS = (
+    "SELECT p.backfill_until, p.backfill_done, p.titles_done, "
+    "(SELECT count(*) FROM conversation_events "
+    " WHERE id > p.backfill_done AND id <= p.backfill_until) "
+    "FROM search_progress p WHERE p.id = 1"
+)
+
+
+class LibsqlSearch:
+    """The search capability, written once for both modes."""
+
+    _search_text_of: TextOf | None = None
+
+    async def _rows(self, sql: str, args: list[Any]) -> list[tuple[Any, ...]]:
+        raise NotImplementedError  # provided by LibsqlMemory
+
+    async def _batch(self, stmts: list[tuple[str, list[Any]]]) -> list[ResultSet]:
+        raise NotImplementedError  # provided by LibsqlMemory
+
+    def use_search_text(self, text_of: TextOf) -> None:
+        """Index events with ``text_of`` (the runtime gives its payload reader)."""
+        self._search_text_of = text_of
+
+    @property
+    def search_text_of(self) -> TextOf:
+        """The function giving an event's searchable text."""
+        return self._search_text_of or generic_text
+
+    async def search(
+        self,
+        query: str,
+        *,
+        limit: int = 20,
+        session_id: str | None = None,
+        kinds: tuple[str, ...] = (),
+        since: str | None = None,
+    ) -> list[SearchHit]:
+        """See :meth:`memory.protocol.EventSearch.search`."""
+        plan = search_statement(query, limit=limit, session_id=session_id, kinds=kinds, since=since)
+        if plan is None:
+            return []
+        rows = await self._rows(plan.sql, plan.args)
+        return [hit_from_row(row, plan.scan_terms) for row in rows]
+
+    async def search_progress(self) -> SearchProgress:
+        """See :meth:`memory.protocol.EventSearch.search_progress`."""
+        rows = await self._rows(_PROGRESS, [])
+        if not rows:
+            return COMPLETE
+        until, done, titles_done, pending = (int(v) for v in rows[0])
+        return SearchProgress(pending, not titles_done, done, until)
+
+    async def backfill_search(self, batch: int = 500) -> SearchProgress:
+        """See :meth:`memory.protocol.EventSearch.backfill_search`."""
+        progress = await self.search_progress()
+        if progress.complete:
+            return progress
+        stmts: list[tuple[str, list[Any]]] = []
+        if progress.titles_pending:
+            titles = await self._rows("SELECT id, title FROM sessions WHERE title IS NOT NULL", [])
+            for sid, title in titles:
+                stmts += title_statements(str(sid), str(title))
+            stmts.append(("UPDATE search_progress SET titles_done = 1 WHERE id = 1", []))
+        if progress.pending_events:
+            rows = await self._rows(
+                "SELECT id, kind, payload FROM conversation_events WHERE id > ? AND id <= ? "
+                "ORDER BY id LIMIT ?",
+                [progress.indexed_upto, progress.backfill_until, max(1, batch)],
+            )
+            for event_id, kind, payload in rows:
+                values = index_values(self.search_text_of, str(kind), str(payload))
+                stmts.append((INSERT_EVENT_BY_ID, [*values, event_id, event_id]))
+            upto = int(rows[-1][0]) if len(rows) >= batch else progress.backfill_until
+            stmts.append(
+                (
+                    "UPDATE search_progress SET backfill_done = max(backfill_done, ?) WHERE id = 1",
+                    [upto],
+                )
+            )
+        await self._batch(stmts)
+        return await self.search_progress()

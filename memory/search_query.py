@@ -1,0 +1,158 @@
+"""What a person types into search, made into a safe FTS5 MATCH expression.
+
+The index (migration ``0004.search``) uses FTS5's ``trigram`` tokenizer over text folded
+by :func:`fold`, so every search term is a substring match, case-insensitive, with
+diacritics folded. This module turns any string into an expression that FTS5 accepts:
+
+* plain words must all occur (AND); ``"quoted phrases"`` occur as written (an
+  unbalanced quote runs to the end); ``-word`` / ``-"a phrase"`` excludes;
+* ``prefix*`` is the prefix (a substring match already finds every continuation);
+* every term is written as an FTS5 string (``"..."`` with ``"`` doubled), so ``AND``,
+  ``NEAR``, parentheses, colons, ``^`` and ``*`` typed by a person are plain text;
+* terms shorter than three characters cannot be looked up in a trigram index and are
+  left out (a query of only such terms finds nothing); at most :data:`MAX_TERMS` terms
+  of at most :data:`MAX_TERM_CHARS` characters are used, so a pasted page stays a
+  bounded query (a cut term is a substring of the typed one, so nothing is lost that
+  the longer term would have found).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Final
+
+__all__ = [
+    "MAX_TERMS",
+    "MAX_TERM_CHARS",
+    "MIN_TERM_CHARS",
+    "ParsedQuery",
+    "fold",
+    "like_pattern",
+    "match_expression",
+    "parse_query",
+]
+
+#: A trigram index cannot look up shorter terms.
+MIN_TERM_CHARS: Final = 3
+#: Terms used from one query (positive and excluded each).
+MAX_TERMS: Final = 16
+#: Characters used from one term.
+MAX_TERM_CHARS: Final = 128
+#: Marks snippets use around a match; :func:`fold` removes them from indexed text.
+MARK_OPEN: Final = "\x02"
+MARK_CLOSE: Final = "\x03"
+_EDGE_PUNCTUATION: Final = "()[]{}<>,;:!?'\"`"
+_STRIP_MARKS: Final = str.maketrans({MARK_OPEN: " ", MARK_CLOSE: " "})
+#: Control characters (NUL ends an SQL string) are spaces in a query.
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def fold(text: str) -> str:
+    """``text`` as the index stores and the query looks it up.
+
+    Compatibility forms are unified (NFKC: full-width letters, ligatures) and
+    diacritics removed (``café`` -> ``cafe``); case is folded by the tokenizer. The
+    snippet marks are replaced by spaces so a stored text cannot fake a highlight.
+    """
+    if text.isascii():
+        return text.translate(_STRIP_MARKS) if MARK_OPEN in text or MARK_CLOSE in text else text
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFKC", stripped).translate(_STRIP_MARKS)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedQuery:
+    """The terms of one query, folded.
+
+    Attributes:
+        include: terms that must all occur (three characters or more).
+        exclude: terms that must not occur.
+        short: terms of one or two characters that must occur (a two-character CJK
+            word, say): the trigram index cannot look them up, so they are checked
+            with ``LIKE`` on the rows the other terms match, or by a scan.
+        short_exclude: excluded terms of one or two characters (checked the same way).
+    """
+
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    short: tuple[str, ...] = ()
+    short_exclude: tuple[str, ...] = ()
+
+
+def _raw_terms(text: str) -> Iterator[tuple[bool, str]]:
+    """``(excluded, term)`` pairs: quoted phrases whole, other words split on spaces."""
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        negated = text[i] == "-" and i + 1 < n and not text[i + 1].isspace()
+        if negated:
+            i += 1
+        if text[i] == '"':
+            end = text.find('"', i + 1)
+            end = n if end < 0 else end
+            yield negated, text[i + 1 : end]
+            i = end + 1
+            continue
+        start = i
+        while i < n and not text[i].isspace() and text[i] != '"':
+            i += 1
+        word = text[start:i].strip(_EDGE_PUNCTUATION).rstrip("*").strip(_EDGE_PUNCTUATION)
+        yield negated, word
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Split what a person typed into folded include and exclude terms (never fails).
+
+    Control characters count as spaces; text that is not valid Unicode (a lone
+    surrogate from an undecodable command-line byte) has it replaced.
+    """
+    text = _CONTROL.sub(" ", text.encode("utf-8", "replace").decode("utf-8"))
+    include: list[str] = []
+    exclude: list[str] = []
+    short: list[str] = []
+    short_exclude: list[str] = []
+    for negated, raw in _raw_terms(text):
+        term = " ".join(fold(raw).split())[:MAX_TERM_CHARS]
+        if not term:
+            continue
+        if len(term) >= MIN_TERM_CHARS:
+            target = exclude if negated else include
+        else:
+            target = short_exclude if negated else short
+        if len(target) < MAX_TERMS and term not in target:
+            target.append(term)
+    return ParsedQuery(tuple(include), tuple(exclude), tuple(short), tuple(short_exclude))
+
+
+def _string(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def like_pattern(term: str) -> str:
+    """A ``LIKE ... ESCAPE '\\'`` pattern finding ``term`` anywhere."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def match_expression(text: str | ParsedQuery, columns: tuple[str, ...] = ()) -> str | None:
+    """The FTS5 MATCH expression for ``text``, or ``None`` when it has no long term.
+
+    Args:
+        text: what the person typed (any string), or its parse.
+        columns: restrict matches to these index columns (``()``: all).
+    """
+    parsed = parse_query(text) if isinstance(text, str) else text
+    if not parsed.include:
+        return None
+    expression = "(" + " AND ".join(_string(term) for term in parsed.include) + ")"
+    for term in parsed.exclude:
+        expression = f"({expression} NOT {_string(term)})"
+    if columns:
+        expression = "{" + " ".join(columns) + "} : " + expression
+    return expression

@@ -1,0 +1,379 @@
+"""The full-text index's SQL: writing index rows, searching, and the backfill.
+
+The schema is migration ``0004.search``: ``search_events`` (FTS5, trigram, rowid = the
+event's stable ``id``, columns ``mine``/``reply``/``tool`` by who wrote the text),
+``search_titles`` (session titles), ``search_progress`` (the backfill of events older
+than the index) and triggers that delete index rows with their events and sessions.
+
+The memory layer does not know payload shapes: the text of an event comes from a
+:data:`TextOf` function the runtime gives the backend at open time
+(``runtime.payloads.searchable_text``); without one, :func:`generic_text` indexes every
+string in the payload. Index rows are written by statements added to the same batch
+as the events (one transaction, one round trip remotely).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from memory.search_query import (
+    MARK_CLOSE,
+    MARK_OPEN,
+    fold,
+    like_pattern,
+    match_expression,
+    parse_query,
+)
+from memory.search_records import COMPLETE, SearchHit, SearchProgress
+
+__all__ = [
+    "KIND_COLUMNS",
+    "COMPLETE",
+    "SearchHit",
+    "SearchProgress",
+    "SearchKind",
+    "TextOf",
+    "column_of",
+    "generic_text",
+    "hit_from_row",
+    "index_values",
+    "SearchPlan",
+    "search_statement",
+]
+
+#: ``(kind, payload) -> text`` a person may search for.
+TextOf = Callable[[str, Mapping[str, Any]], str]
+#: What ``--kind`` selects: the person's messages, the model's replies, tool traffic.
+SearchKind = Literal["user", "assistant", "tool"]
+#: Index column per search kind.
+KIND_COLUMNS: Final[dict[str, str]] = {"user": "mine", "assistant": "reply", "tool": "tool"}
+#: Title matches rank this many times their bm25 score (titles are short and chosen).
+_TITLE_WEIGHT: Final = 2.0
+#: Approximate snippet length in trigram tokens (about as many characters).
+SNIPPET_TOKENS: Final = 64
+_GENERIC_LIMIT: Final = 32_768
+
+
+def column_of(kind: str) -> str:
+    """The index column an event of ``kind`` fills."""
+    if kind == "user":
+        return "mine"
+    if kind.startswith("tool"):
+        return "tool"
+    return "reply"
+
+
+def generic_text(kind: str, payload: Mapping[str, Any]) -> str:
+    """Every string value in ``payload`` (keys excluded), for backends with no TextOf."""
+    del kind
+    parts: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            parts.append(value)
+        elif isinstance(value, Mapping):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(payload)
+    return "\n".join(parts)[:_GENERIC_LIMIT]
+
+
+def index_values(text_of: TextOf, kind: str, payload: str) -> tuple[str, str, str]:
+    """The ``(mine, reply, tool)`` column values of one event's index row."""
+    try:
+        decoded = json.loads(payload)
+    except ValueError:
+        decoded = {}
+    text = fold(text_of(kind, decoded if isinstance(decoded, dict) else {}))
+    column = column_of(kind)
+    return (
+        text if column == "mine" else "",
+        text if column == "reply" else "",
+        text if column == "tool" else "",
+    )
+
+
+def event_rows_statements(
+    session_id: str,
+    rows: list[tuple[int, tuple[str, str, str]]],
+    guard: str = "",
+    guard_args: tuple[Any, ...] = (),
+    *,
+    rows_per_insert: int = 500,
+) -> list[tuple[str, list[Any]]]:
+    """Index rows for events a save point just inserted, for the same batch.
+
+    Each event is found at ``seq = last_seq + offset`` (the batch runs this before the
+    counters move); ``guard`` (on ``s.last_seq``) is the save point's claim check.
+
+    Args:
+        rows: ``(offset, (mine, reply, tool))`` per event.
+    """
+    stmts: list[tuple[str, list[Any]]] = []
+    for start in range(0, len(rows), rows_per_insert):
+        chunk = rows[start : start + rows_per_insert]
+        args: list[Any] = []
+        for offset, values in chunk:
+            args.extend((offset, *values))
+        marks = ", ".join(["(?, ?, ?, ?)"] * len(chunk))
+        stmts.append(
+            (
+                "INSERT INTO search_events (rowid, mine, reply, tool) "
+                f"SELECT e.id, v.column2, v.column3, v.column4 FROM (VALUES {marks}) AS v "
+                "JOIN sessions s ON s.id = ? "
+                "JOIN conversation_events e ON e.session_id = s.id "
+                f"AND e.seq = s.last_seq + v.column1 WHERE 1{guard}",
+                [*args, session_id, *guard_args],
+            )
+        )
+    return stmts
+
+
+#: Index one event by its id if it still exists (backfill, import).
+INSERT_EVENT_BY_ID: Final = (
+    "INSERT INTO search_events (rowid, mine, reply, tool) "
+    "SELECT id, ?, ?, ? FROM conversation_events WHERE id = ? "
+    "AND NOT EXISTS (SELECT 1 FROM search_events WHERE rowid = ?)"
+)
+#: Give a session its title key (once).
+INSERT_TITLE_KEY: Final = (
+    "INSERT INTO search_title_keys (session_id) SELECT id FROM sessions "
+    "WHERE id = ? AND title = ? ON CONFLICT (session_id) DO NOTHING"
+)
+#: Index a session's title unless its current title is already indexed.
+INSERT_TITLE: Final = (
+    "INSERT INTO search_titles (rowid, title, session_id) "
+    "SELECT k.id, ?, k.session_id FROM search_title_keys k JOIN sessions s "
+    "ON s.id = k.session_id WHERE k.session_id = ? AND s.title = ? "
+    "AND NOT EXISTS (SELECT 1 FROM search_titles WHERE rowid = k.id)"
+)
+
+
+def title_statements(session_id: str, title: str) -> list[tuple[str, list[Any]]]:
+    """Index ``title`` as the session's title (after the statement that set it)."""
+    return [
+        (INSERT_TITLE_KEY, [session_id, title]),
+        (INSERT_TITLE, [fold(title), session_id, title]),
+    ]
+
+
+def _split_marks(raw: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """A snippet with FTS5 marks as one line of text plus the match offsets."""
+    text: list[str] = []
+    marks: list[tuple[int, int]] = []
+    length = 0
+    start: int | None = None
+    for char in raw:
+        if char == MARK_OPEN:
+            start = length
+        elif char == MARK_CLOSE:
+            if start is not None and length > start:
+                marks.append((start, length))
+            start = None
+        else:
+            char = " " if char in "\r\n\t" else char
+            text.append(char)
+            length += 1
+    return "".join(text), tuple(marks)
+
+
+def _window(text: str, terms: tuple[str, ...], width: int = 96) -> str:
+    """A snippet of ``text`` around the first of ``terms``, with FTS5-style marks."""
+    folded = text.casefold()
+    found = [(at, len(t)) for t in terms if (at := folded.find(t.casefold())) >= 0]
+    if not found:
+        return text[:width]
+    first = min(at for at, _ in found)
+    start = max(0, first - width // 3)
+    piece = text[start : start + width]
+    spans = sorted(
+        (at - start, at - start + size) for at, size in found if at - start + size <= len(piece)
+    )
+    out, last = [], 0
+    for begin, end in spans:
+        if begin < last:
+            continue
+        out += [piece[last:begin], MARK_OPEN, piece[begin:end], MARK_CLOSE]
+        last = end
+    out.append(piece[last:])
+    prefix = "…" if start else ""
+    suffix = "…" if start + width < len(text) else ""
+    return prefix + "".join(out) + suffix
+
+
+def hit_from_row(row: tuple[Any, ...], scan_terms: tuple[str, ...] = ()) -> SearchHit:
+    """A :class:`SearchHit` from one row of :func:`search_statement`.
+
+    Args:
+        scan_terms: the query's short terms when it ran as a scan (no FTS5 snippet).
+    """
+    session_id, seq, kind, title, raw, at, score = row
+    text = str(raw or "")
+    if scan_terms and MARK_OPEN not in text:
+        text = _window(text, scan_terms)
+    snippet, marks = _split_marks(text)
+    return SearchHit(
+        str(session_id),
+        int(seq),
+        str(kind),
+        None if title is None else str(title),
+        snippet,
+        marks,
+        str(at),
+        float(score),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPlan:
+    """One search as SQL: the statement, its arguments, and how to read its rows.
+
+    Attributes:
+        sql: the statement (one round trip).
+        args: its arguments.
+        scan_terms: short terms checked by ``LIKE`` (snippets are cut in Python).
+    """
+
+    sql: str
+    args: list[Any]
+    scan_terms: tuple[str, ...] = ()
+
+
+def search_statement(
+    query: str,
+    *,
+    limit: int,
+    session_id: str | None = None,
+    kinds: tuple[str, ...] = (),
+    since: str | None = None,
+) -> SearchPlan | None:
+    """One statement returning the ranked hits (``None`` when the query finds nothing).
+
+    Event hits come from ``search_events`` in bm25 order (the person's words weigh
+    most), newest first among equal scores; title hits are added unless the search is
+    limited to one session or to some kinds. Terms of one or two characters cannot use
+    the trigram index: non-ASCII ones (a two-character CJK word) are checked with
+    ``LIKE`` on the rows the other terms match; a query of only short terms is a scan
+    of the index's text, newest first.
+    """
+    parsed = parse_query(query)
+    columns = tuple(KIND_COLUMNS[k] for k in kinds)
+    expression = match_expression(parsed, columns)
+    short = (
+        parsed.short if expression is None else tuple(t for t in parsed.short if not t.isascii())
+    )
+    if (expression is None and not short) or limit <= 0:
+        return None
+    text_of_row = " || ".join(f"search_events.{c}" for c in (columns or ("mine", "reply", "tool")))
+    unless = parsed.short_exclude
+    likes = "".join(f" AND ({text_of_row}) LIKE ? ESCAPE '\\'" for _ in short)
+    likes += "".join(f" AND ({text_of_row}) NOT LIKE ? ESCAPE '\\'" for _ in unless)
+    like_args = [like_pattern(t) for t in (*short, *unless)]
+    filters, filter_args = likes, list(like_args)
+    if session_id is not None:
+        filters += " AND e.session_id = ?"
+        filter_args.append(session_id)
+    if since is not None:
+        filters += " AND e.created_at >= ?"
+        filter_args.append(since)
+    marks = [MARK_OPEN, MARK_CLOSE]
+    snippet = f"snippet(search_events, -1, ?, ?, '…', {SNIPPET_TOKENS})"
+    joined = (
+        "FROM search_events JOIN conversation_events e ON e.id = search_events.rowid "
+        "JOIN sessions s ON s.id = e.session_id"
+    )
+    if expression is None:
+        events = (
+            "SELECT e.session_id, e.seq, e.kind, s.title, "
+            f"substr({text_of_row}, 1, 4096) AS snip, e.created_at AS at, 0.0 AS score "
+            f"{joined} WHERE 1{filters} ORDER BY at DESC LIMIT ?"
+        )
+        args: list[Any] = [*filter_args, limit]
+    elif filters:
+        # Filtered: join inside so the limit applies to what the filters keep.
+        events = (
+            f"SELECT e.session_id, e.seq, e.kind, s.title, {snippet} AS snip, "
+            f"e.created_at AS at, search_events.rank AS score {joined} "
+            f"WHERE search_events MATCH ?{filters} ORDER BY score, at DESC LIMIT ?"
+        )
+        args = [*marks, expression, *filter_args, limit]
+    else:
+        # Unfiltered: FTS5 yields rows in rank order itself and stops at the limit,
+        # so snippets are made for the returned rows only.
+        events = (
+            "SELECT e.session_id, e.seq, e.kind, s.title, h.snip, e.created_at AS at, "
+            f"h.score FROM (SELECT rowid AS id, {snippet} AS snip, rank AS score "
+            "FROM search_events AS f WHERE search_events MATCH ? ORDER BY rank LIMIT ?) AS h "
+            "JOIN conversation_events e ON e.id = h.id JOIN sessions s ON s.id = e.session_id"
+        )
+        args = [*marks, expression, limit]
+    if session_id is not None or kinds:
+        return SearchPlan(f"SELECT * FROM ({events}) ORDER BY score, at DESC", args, short)
+    title_likes = "".join(" AND search_titles.title LIKE ? ESCAPE '\\'" for _ in short)
+    title_likes += "".join(" AND search_titles.title NOT LIKE ? ESCAPE '\\'" for _ in unless)
+    title_since = " AND s.updated_at >= ?" if since is not None else ""
+    if expression is None:
+        titles = (
+            "SELECT s.id, 0, 'title', s.title, search_titles.title, s.updated_at AS at, "
+            "0.0 AS score "
+            "FROM search_titles JOIN sessions s ON s.id = search_titles.session_id "
+            f"WHERE 1{title_likes}{title_since} ORDER BY at DESC LIMIT ?"
+        )
+        title_args: list[Any] = [*like_args]
+    else:
+        titles = (
+            "SELECT s.id, 0, 'title', s.title, snippet(search_titles, 0, ?, ?, '…', 64), "
+            f"s.updated_at AS at, search_titles.rank * {_TITLE_WEIGHT} AS score "
+            "FROM search_titles JOIN sessions s ON s.id = search_titles.session_id "
+            f"WHERE search_titles MATCH ?{title_likes}{title_since} ORDER BY score LIMIT ?"
+        )
+        title_args = [*marks, match_expression(parsed), *like_args]
+    if since is not None:
+        title_args.append(since)
+    title_args.append(limit)
+    sql = (
+        f"SELECT * FROM (SELECT * FROM ({events}) UNION ALL SELECT * FROM ({titles})) "
+        "ORDER BY score, at DESC LIMIT ?"
+    )
+    return SearchPlan(sql, [*args, *title_args, limit], short)
+
+
+def import_statements(
+    text_of: TextOf,
+    session_id: str,
+    title: str | None,
+    events: list[tuple[int, str, str]],
+    *,
+    rows_per_insert: int = 100,
+) -> list[tuple[str, list[Any]]]:
+    """Index rows for a session written by an import, for the import's own batch.
+
+    Args:
+        events: ``(seq, kind, payload_json)`` of the session's events.
+    """
+    stmts: list[tuple[str, list[Any]]] = []
+    for start in range(0, len(events), rows_per_insert):
+        chunk = events[start : start + rows_per_insert]
+        args: list[Any] = []
+        for seq, kind, payload in chunk:
+            args.extend((seq, *index_values(text_of, kind, payload)))
+        values = ", ".join(["(?, ?, ?, ?)"] * len(chunk))
+        stmts.append(
+            (
+                "INSERT INTO search_events (rowid, mine, reply, tool) "
+                "SELECT e.id, v.column2, v.column3, v.column4 "
+                f"FROM (VALUES {values}) AS v "
+                "JOIN conversation_events e ON e.session_id = ? AND e.seq = v.column1",
+                [*args, session_id],
+            )
+        )
+    if title is not None:
+        stmts += title_statements(session_id, title)
+    return stmts

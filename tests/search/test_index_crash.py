@@ -1,0 +1,40 @@
+"""The index stays exact when a writer is killed with SIGKILL in the middle of saving."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from memory import open_embedded
+from memory.search_sql import generic_text
+from tests.search.consistency import index_mismatches
+
+
+async def test_kill_9_mid_save_leaves_index_and_events_equal(db_path: Path) -> None:
+    memory = await open_embedded(db_path)  # migrated before the writer starts
+    await memory.close()
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.writer", str(db_path), "crash", "100000", "20"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert writer.stdout is not None
+    for _ in range(30):  # let it commit some save points, then kill it mid-stream
+        assert writer.stdout.readline()
+    writer.send_signal(signal.SIGKILL)
+    writer.communicate(timeout=60)  # reaps it and closes the pipes
+    assert writer.returncode == -signal.SIGKILL
+    reopened = await open_embedded(db_path)
+    try:
+        events = await reopened.recall("crash")
+        assert len(events) >= 30 * 20
+        # The writer indexed with the memory layer's own reader (no runtime given).
+        assert await index_mismatches(reopened, generic_text) == []
+        last = events[-1].payload["content"]
+        hits = await reopened.search(f'"{last}"', session_id="crash")
+        assert [h.seq for h in hits] == [events[-1].seq]
+    finally:
+        await reopened.close()

@@ -1,0 +1,134 @@
+"""``turnkeep search QUERY``: ranked full-text search over every saved conversation.
+
+Plain output is two lines per hit: the session title, when, the kind and
+``SESSION#SEQ``; then a one-line snippet with each match in «». ``--json`` prints one
+JSON array of hits with the keys ``session_id``, ``seq``, ``kind``, ``title``,
+``snippet`` (matches in «»), ``text`` (the snippet unmarked), ``marks`` (match offsets
+in ``text``), ``at`` and ``score``. No match exits 0 with no hits (``[]`` with --json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from memory.records import format_ts, parse_ts
+from memory.search_sql import KIND_COLUMNS, SearchHit
+from runtime.settings import Settings
+from tui.cli.format import relative_time
+from tui.cli.output import opened, utf8_stdout
+from tui.safe_text import safe_line, terminal_json
+
+__all__ = ["parse_since", "register"]
+
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_RELATIVE = re.compile(r"^\s*(\d{1,6})\s*([smhdw])\s*$")
+SNIPPET_WIDTH = 160
+
+
+def parse_since(text: str, now: datetime | None = None) -> str:
+    """``7d``/``12h``/``30m``/``2w`` ago, or a date/time (``2026-11-01``), as a timestamp.
+
+    Raises:
+        argparse.ArgumentTypeError: neither form.
+    """
+    now = now or datetime.now(UTC)
+    match = _RELATIVE.match(text)
+    if match:
+        amount, unit = int(match.group(1)), _UNITS[match.group(2)]
+        return format_ts(now - timedelta(**{unit: amount}))
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a duration like 7d, 12h, 30m, 2w or a date like 2026-11-01, got {text!r}"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return format_ts(moment)
+
+
+def _limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= 1000:
+        raise argparse.ArgumentTypeError("must be between 1 and 1000")
+    return value
+
+
+def register(commands: Any) -> None:
+    """Add the ``search`` command to the top-level subparsers."""
+    parser = commands.add_parser(
+        "search",
+        help="full-text search across all sessions",
+        description=(
+            "Search every saved conversation: messages, replies, tool calls and results, "
+            "and session titles, best matches first (your own words rank above replies "
+            "and tool output; newer first among equals). Words must all occur, "
+            '"quoted phrases" as written, -word must not; every word matches inside '
+            "longer words and identifiers, without regard to case or accents."
+        ),
+        epilog=(
+            "Examples:\n"
+            "  turnkeep search 'flaky upload test'\n"
+            "  turnkeep search AuthMiddleware --kind tool --since 7d\n"
+            "  turnkeep search '\"connection reset\" -retry' --json | jq '.[0]'"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("query", metavar="QUERY", help="what to look for")
+    parser.add_argument("--json", action="store_true", help="print a JSON array of hits")
+    parser.add_argument("--limit", type=_limit, default=20, help="at most N hits (20)")
+    parser.add_argument("--session", metavar="ID", help="only this session")
+    parser.add_argument(
+        "--kind",
+        choices=sorted(KIND_COLUMNS),
+        action="append",
+        help="only your messages (user), replies (assistant) or tool traffic (tool); repeatable",
+    )
+    parser.add_argument(
+        "--since",
+        type=parse_since,
+        metavar="WHEN",
+        help="only events since a duration ago (7d, 12h) or a date (2026-11-01)",
+    )
+    parser.set_defaults(handler=_search)
+
+
+def _plain(hit: SearchHit, now: datetime) -> str:
+    title = safe_line(hit.title, 80) if hit.title else "(untitled)"
+    when = relative_time(parse_ts(hit.at), now)
+    where = safe_line(hit.session_id) + (f"#{hit.seq}" if hit.seq else "")
+    snippet = safe_line(hit.marked(), SNIPPET_WIDTH)
+    return f"{title}  ·  {when}  ·  {hit.kind}  ·  {where}\n  {snippet}"
+
+
+async def _search(args: argparse.Namespace, settings: Settings) -> int:
+    async with opened(settings) as memory:
+        hits = await memory.search(
+            args.query,
+            limit=args.limit,
+            session_id=args.session,
+            kinds=tuple(sorted(set(args.kind or ()))),
+            since=args.since,
+        )
+        progress = await memory.search_progress()
+    if not progress.complete:
+        print(
+            f"turnkeep: note: {progress.pending_events:,} older events are not indexed yet, "
+            "so they are not searched (open turnkeep to finish indexing)",
+            file=sys.stderr,
+        )
+    out = utf8_stdout()
+    if args.json:
+        out.write(terminal_json([hit.as_dict() for hit in hits], indent=2) + "\n")
+        return 0
+    now = datetime.now(UTC)
+    for hit in hits:
+        out.write(_plain(hit, now) + "\n")
+    return 0

@@ -1,0 +1,329 @@
+"""Search every conversation from the TUI, and find inside a session.
+
+:class:`SearchScreen` (``s`` / ``ctrl+f`` on the home screen) searches titles and
+content as you type: each keystroke restarts one exclusive worker that waits
+:attr:`SearchScreen.DEBOUNCE` for the next key, then runs one ranked query (one round
+trip remotely), so typing never waits for the database. Each hit shows the session
+title, time, role and a snippet with the matches highlighted; Enter opens the session
+at the hit.
+
+:class:`SessionFind` is mixed into the session screen: opening at a hit (a window of
+events around it, the hit highlighted, more loading as the reader scrolls either way),
+and find with next/previous over the whole session, loading the window around a match
+that is not mounted yet. Stored text is shown through :mod:`tui.safe_text` as Rich
+``Text`` (never markup).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from memory.records import parse_ts
+from memory.search_query import parse_query
+from memory.search_sql import SearchHit
+from tui.cli.format import relative_time
+from tui.messages import OpenSession
+from tui.safe_text import safe_line, safe_text
+from tui.screens.base import TurnkeepScreen
+from tui.widgets.event_log import EventLog
+from tui.widgets.inputs import StillInput
+
+if TYPE_CHECKING:
+    from tui.services import Services
+
+__all__ = ["FindDialog", "SearchScreen", "SessionFind", "hit_text"]
+
+ROLES = {
+    "user": "you",
+    "assistant": "assistant",
+    "tool_call": "tool call",
+    "tool_result": "tool result",
+    "title": "title",
+}
+
+
+def snippet_text(hit: SearchHit, width: int = 110) -> Text:
+    """The hit's snippet with its matches highlighted (stored text stays plain text)."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    last = 0
+    for start, end in hit.marks:
+        text.append(safe_text(hit.snippet[last:start]))
+        text.append(safe_text(hit.snippet[start:end]), style="bold reverse")
+        last = end
+    text.append(safe_text(hit.snippet[last:]))
+    text.truncate(width, overflow="ellipsis")
+    return text
+
+
+def hit_text(hit: SearchHit, now: datetime) -> Text:
+    """Two lines for one hit: title, time and role; then the highlighted snippet."""
+    title = safe_line(hit.title, 70) if hit.title else "(untitled)"
+    head = Text(title, style="bold", no_wrap=True, overflow="ellipsis")
+    role = ROLES.get(hit.kind, safe_line(hit.kind, 20))
+    head.append(f"  ·  {relative_time(parse_ts(hit.at), now)}  ·  {role}", style="dim")
+    return Text("\n").join([head, Text("  ").append_text(snippet_text(hit))])
+
+
+def _too_short(query: str) -> bool:
+    """Only 1-2 letter Latin terms: as you type, they would scan every event for nothing.
+
+    (``turnkeep search`` still runs them; a 2-character CJK word is searched.)
+    """
+    parsed = parse_query(query)
+    return not parsed.include and all(term.isascii() for term in parsed.short)
+
+
+class SearchScreen(TurnkeepScreen[None]):
+    """Search across every session; Enter opens the session at the selected hit."""
+
+    AUTO_FOCUS = "#search-input"
+    #: Typing waits this long for the next key before searching.
+    DEBOUNCE: ClassVar[float] = 0.12
+    #: Hits shown.
+    LIMIT: ClassVar[int] = 50
+
+    DEFAULT_CSS = """
+    SearchScreen #search-input { margin: 0 1; }
+    SearchScreen #search-status { color: $text-muted; padding: 0 2; height: 1; }
+    SearchScreen #search-results { height: 1fr; border: none; }
+    SearchScreen #search-results > .option-list--option { padding: 0 1; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", tooltip="Back to the sessions"),
+        Binding(
+            "enter",
+            "open_hit",
+            "Open at hit",
+            tooltip="Open the session at the selected hit",
+            priority=True,  # from the search box too: Enter opens the best hit
+        ),
+        Binding("down", "focus_results", "Results", show=False),
+        Binding("ctrl+f", "focus_input", "Edit search", tooltip="Edit the search text"),
+    ]
+
+    def __init__(self, services: Services, query: str = "") -> None:
+        super().__init__(id="search")
+        self.services = services
+        self.initial = query
+        self.hits: list[SearchHit] = []
+        #: The query whose hits are shown (``None`` before the first search).
+        self.shown_query: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical():
+            yield StillInput(
+                value=self.initial,
+                placeholder='Search every conversation: words, "a phrase", -exclude',
+                id="search-input",
+            )
+            yield Static("Type to search titles, messages and tool output.", id="search-status")
+            yield OptionList(id="search-results")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "search"
+        if self.initial:
+            self.run_search(self.initial, debounce=0.0)
+
+    @on(Input.Changed, "#search-input")
+    def _changed(self, event: Input.Changed) -> None:
+        self.run_search(event.value, debounce=self.DEBOUNCE)
+
+    @on(Input.Submitted, "#search-input")
+    def _submitted(self) -> None:
+        self.action_open_hit()
+
+    @work(exclusive=True, group="search", exit_on_error=False)
+    async def run_search(self, query: str, debounce: float) -> None:
+        """Wait for the next key (a newer search cancels this one), then search."""
+        if debounce:
+            await asyncio.sleep(debounce)
+        if not query.strip() or _too_short(query):
+            self._show(query, [])
+            return
+        self.query_one("#search-status", Static).update("Searching…")
+        hits = await self.services.require_memory().search(query, limit=self.LIMIT)
+        self._show(query, hits)
+
+    def _show(self, query: str, hits: list[SearchHit]) -> None:
+        self.hits = hits
+        self.shown_query = query
+        results = self.query_one("#search-results", OptionList)
+        now = self.services.now()
+        results.clear_options()
+        results.add_options(
+            [Option(hit_text(hit, now), id=f"hit-{i}") for i, hit in enumerate(hits)]
+        )
+        if hits:
+            results.highlighted = 0
+        status = self.query_one("#search-status", Static)
+        if not query.strip():
+            status.update("Type to search titles, messages and tool output.")
+        elif _too_short(query):
+            status.update("Type 3 or more letters (a word of 1-2 letters matches everywhere).")
+        elif hits:
+            more = "+" if len(hits) == self.LIMIT else ""
+            status.update(f"{len(hits)}{more} hit{'s' if len(hits) != 1 else ''}, best first")
+        else:
+            status.update(
+                Text(f"No match for “{safe_line(query, 60)}” (words of 3+ letters match inside)")
+            )
+
+    @on(OptionList.OptionSelected, "#search-results")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self._open(event.option_index)
+
+    def action_open_hit(self) -> None:
+        highlighted = self.query_one("#search-results", OptionList).highlighted
+        self._open(highlighted if highlighted is not None else 0)
+
+    def _open(self, index: int) -> None:
+        if 0 <= index < len(self.hits):
+            hit = self.hits[index]
+            self.post_message(OpenSession(hit.session_id, at_seq=hit.seq or None))
+
+    def action_focus_results(self) -> None:
+        if self.hits:
+            self.query_one("#search-results", OptionList).focus()
+
+    def action_focus_input(self) -> None:
+        self.query_one("#search-input", Input).focus()
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+
+class FindDialog(ModalScreen[str | None]):
+    """Ask what to find in the open session."""
+
+    DEFAULT_CSS = """
+    FindDialog { align: center top; }
+    FindDialog > Vertical { width: 70; height: auto; margin-top: 2; padding: 0 1;
+                            border: round $accent; background: $surface; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, query: str = "") -> None:
+        super().__init__()
+        self.initial = query
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("Find in this session (Enter: first match; F3 / shift+F3: next, previous)")
+            yield StillInput(value=self.initial, id="find-input")
+
+    @on(Input.Submitted, "#find-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class SessionFind:
+    """Open-at-hit and find-in-session for the session screen (a mixin).
+
+    The screen provides ``services``, ``session_id``, ``query_one``, ``notify``,
+    ``app``, ``_set_info`` and ``open_conversation``.
+    """
+
+    #: Events read on each side of a hit.
+    AROUND: ClassVar[int] = 20
+
+    FIND_BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+f", "find", "Find", tooltip="Find in this session"),
+        Binding("f3", "find_next", "Next match", tooltip="Go to the next match"),
+        Binding("shift+f3", "find_previous", "Previous match", tooltip="Go to the previous match"),
+    ]
+
+    services: Services
+    session_id: str | None
+    find_query: str | None = None
+    find_seqs: list[int]
+    find_index: int = -1
+
+    @work(exclusive=True, group="window", exit_on_error=False)
+    async def load_around(self, session_id: str, seq: int, *, first: bool = False) -> None:
+        """Show a window of events around ``seq`` with it highlighted."""
+        screen: Any = self
+        log = screen.query_one(EventLog)
+        log.hold_paging()  # the window is about to be replaced: no page requests meanwhile
+        memory = self.services.require_memory()
+        try:
+            if first:
+                screen._set_info(await memory.get_session(session_id))
+            before = await memory.recall(session_id, before=seq + 1, limit=self.AROUND, newest=True)
+            after = await memory.recall(session_id, after=seq, limit=self.AROUND)
+        except Exception:
+            log.request_failed()  # paging may ask again; the error is shown by the app
+            raise
+        events = [*before, *after]
+        await log.show_around(
+            events,
+            focus=seq,
+            has_older=bool(events) and events[0].seq > 1,
+            at_end=len(after) < self.AROUND,
+            now=self.services.now(),
+        )
+        if first:
+            screen.post_message(screen.Loaded(session_id, len(events)))
+            screen.open_conversation()
+
+    def action_find(self) -> None:
+        screen: Any = self
+
+        def found(query: str | None) -> None:
+            if query:
+                self.find(query)
+
+        screen.app.push_screen(FindDialog(self.find_query or ""), found)
+
+    @work(exclusive=True, group="find", exit_on_error=False)
+    async def find(self, query: str) -> None:
+        """Find every match in the session (oldest first) and go to the first one."""
+        screen: Any = self
+        if self.session_id is None:
+            return
+        hits = await self.services.require_memory().search(
+            query, session_id=self.session_id, limit=1000
+        )
+        self.find_query = query
+        self.find_seqs = sorted(hit.seq for hit in hits)
+        self.find_index = -1
+        if not self.find_seqs:
+            screen.notify(f"No match for “{safe_line(query, 40)}” in this session.", markup=False)
+            return
+        self._go_to_match(0)
+
+    def _go_to_match(self, index: int) -> None:
+        screen: Any = self
+        seqs = getattr(self, "find_seqs", [])
+        if not seqs or self.session_id is None:
+            screen.notify("Nothing to go to: press ctrl+f to find.", markup=False)
+            return
+        self.find_index = index % len(seqs)
+        seq = seqs[self.find_index]
+        screen.sub_title = f"match {self.find_index + 1} of {len(seqs)}"
+        log = screen.query_one(EventLog)
+        if log.highlight(seq) is None:
+            self.load_around(self.session_id, seq)
+
+    def action_find_next(self) -> None:
+        self._go_to_match(self.find_index + 1)
+
+    def action_find_previous(self) -> None:
+        self._go_to_match(self.find_index - 1)
