@@ -47,6 +47,7 @@ from memory.records import (
     SessionInfo,
     SessionPage,
     StateSnapshot,
+    TokenCount,
     TurnOf,
     TurnRef,
     new_session_id,
@@ -54,6 +55,7 @@ from memory.records import (
 from memory.remote import open_remote, redact_url
 
 __all__ = [
+    "TokenCount",
     "ConnectionLostError",
     "TurnStore",
     "TurnRef",

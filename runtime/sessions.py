@@ -29,7 +29,9 @@ from memory import (
     PortableSession,
     SessionInfo,
     SessionPage,
+    TokenCount,
 )
+from runtime import payloads
 from runtime.settings import Settings
 
 if TYPE_CHECKING:
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
     from runtime.persistence import PersistenceWorker, WorkerState
     from runtime.providers import Provider
 
-__all__ = ["OpenedSession", "Sessions"]
+__all__ = ["OpenedSession", "Sessions", "count_tokens_until"]
 
 Clock = Callable[[], datetime]
 
@@ -287,3 +289,26 @@ class Sessions:
         if self._owns_memory:
             await self.memory.close()
         return unsaved
+
+
+_PAGE = 500
+
+
+async def count_tokens_until(memory: MemoryBackend, session_id: str, at: int) -> TokenCount:
+    """The token totals of a session's assistant events ``1..at``, read with the runtime's
+    payload reader (the memory layer never reads payload keys)."""
+    prompt = completion = 0
+    estimated = False
+    after = 0
+    while after < at:
+        events = await memory.recall(session_id, after=after, before=at + 1, limit=_PAGE)
+        if not events:
+            break
+        for event in events:
+            if event.kind == "assistant":
+                used = payloads.usage(event.payload)
+                prompt += used.prompt
+                completion += used.completion
+                estimated |= used.estimated
+        after = events[-1].seq
+    return TokenCount(prompt, completion, estimated)

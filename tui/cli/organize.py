@@ -19,14 +19,14 @@ from memory import LibsqlMemory, MemoryBackend, SessionInfo, write_bundle
 from memory.backup import backup_embedded
 from memory.errors import SerializationError
 from memory.organize_sql import ForkPointError
-from memory.records import TokenCount, format_ts, normalize_tag, parse_ts
-from runtime import payloads
+from memory.records import format_ts, normalize_tag, parse_ts
+from runtime.sessions import count_tokens_until
 from runtime.settings import Settings
 from tui.cli.output import UsageError, atomic_text, opened, utf8_stdout
 from tui.format import human_size, relative_time
 from tui.safe_text import safe_line
 
-__all__ = ["count_tokens_until", "parse_moment", "register", "valid_tags"]
+__all__ = ["parse_moment", "register", "valid_tags"]
 
 _RAW = argparse.RawDescriptionHelpFormatter
 _SPAN = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
@@ -70,26 +70,6 @@ def valid_tags(tags: list[str]) -> list[str]:
                 hint="A tag is one word of up to 64 characters, without [ ] or spaces.",
             ) from None
     return out
-
-
-async def count_tokens_until(memory: MemoryBackend, session_id: str, at: int) -> TokenCount:
-    """The token totals of a session's assistant events ``1..at``, read with the runtime's
-    payload reader (the memory layer never reads payload keys)."""
-    prompt = completion = 0
-    estimated = False
-    after = 0
-    while after < at:
-        events = await memory.recall(session_id, after=after, before=at + 1, limit=_PAGE)
-        if not events:
-            break
-        for event in events:
-            if event.kind == "assistant":
-                used = payloads.usage(event.payload)
-                prompt += used.prompt
-                completion += used.completion
-                estimated |= used.estimated
-        after = events[-1].seq
-    return TokenCount(prompt, completion, estimated)
 
 
 def register(sub: Any) -> None:

@@ -18,8 +18,8 @@ from typing import Any
 from memory.records import format_ts, parse_ts
 from memory.search_sql import KIND_COLUMNS, SearchHit
 from runtime.settings import Settings
-from tui.cli.format import relative_time
 from tui.cli.output import opened, utf8_stdout
+from tui.format import relative_time
 from tui.safe_text import safe_line, terminal_json
 
 __all__ = ["parse_since", "register"]

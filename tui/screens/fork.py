@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from memory import Event, SessionInfo
 from runtime import payloads
-from tui.cli.organize import count_tokens_until
+from runtime.sessions import count_tokens_until
 from tui.messages import OpenSession
 from tui.safe_text import safe_line
 from tui.screens.base import TurnkeepScreen
