@@ -118,7 +118,16 @@ def _missing_file(settings: Settings) -> Path | None:
     if not settings.memory.enabled or settings.db.url:
         return None
     path = settings.db.resolved_path()
-    return None if path.exists() or path.is_symlink() else path
+    try:
+        present = path.exists() or path.is_symlink()
+    except PermissionError:  # the normal open reports it, typed and naming the file
+        return None
+    if present:
+        return None
+    parent = path.parent
+    if parent.is_dir() and not os.access(parent, os.W_OK | os.X_OK):
+        return None  # cannot be created there: the normal open says so, creating nothing
+    return path
 
 
 def _fresh_report(path: Path, settings: Settings) -> HealthReport:
