@@ -22,10 +22,11 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from memory import Event, SessionInfo, SessionPage
 from memory.records import parse_ts
 from tui.messages import OpenSession
+from tui.safe_text import safe_line
 from tui.screens.base import TurnkeepScreen
 from tui.screens.dialogs import ConfirmDialog, RenameDialog
 from tui.services import Services
-from tui.widgets.event_text import message_text, one_line
+from tui.widgets.event_text import message_text, plural
 from tui.widgets.inputs import StillInput
 from tui.widgets.session_table import SessionTable, session_model, session_title
 
@@ -150,7 +151,9 @@ class HomeScreen(TurnkeepScreen[None]):
         self.query_one("#welcome").display = welcome
         no_match = self.query_one("#no-match", Static)
         no_match.display = empty and bool(title_filter)
-        no_match.update(f"No session title contains “{title_filter}”.  Esc clears the filter.")
+        no_match.update(
+            f"No session title contains “{safe_line(title_filter)}”.  Esc clears the filter."
+        )
         self.query_one("#filter-bar").display = not welcome
         self.query_one("#preview").display = not empty
         self._update_count()
@@ -166,7 +169,7 @@ class HomeScreen(TurnkeepScreen[None]):
             more = "+" if table.more else ""
             text = f"{shown:,}{more} matching"
         elif self.total is not None:
-            text = f"{self.total:,} session{'s' if self.total != 1 else ''}"
+            text = plural(self.total, "session")
         else:
             text = ""
         self.query_one("#count", Static).update(text)
@@ -212,7 +215,10 @@ class HomeScreen(TurnkeepScreen[None]):
         text.append(session_title(info), style="bold")
         text.append(f"  {session_model(info)}", style="dim")
         created = parse_ts(info.created_at).strftime("%Y-%m-%d %H:%M")
-        text.append(f"\n{info.id} · created {created} UTC · {info.events:,} events", style="dim")
+        text.append(
+            f"\n{safe_line(info.id)} · created {created} UTC · {plural(info.events, 'event')}",
+            style="dim",
+        )
         last: dict[str, str] = {}
         for event in events:
             if event.kind in ("user", "assistant"):
@@ -223,7 +229,7 @@ class HomeScreen(TurnkeepScreen[None]):
         for kind, label in (("user", "You"), ("assistant", "Assistant")):
             if kind in last:
                 text.append(f"\n{label}: ", style="bold")
-                text.append(one_line(_MARKUP.sub("", last[kind]), 300))
+                text.append(safe_line(_MARKUP.sub("", last[kind][:2000]), 300))
         if info.events == 0:
             text.append("\nNo turns yet.", style="dim italic")
         return text
@@ -282,21 +288,22 @@ class HomeScreen(TurnkeepScreen[None]):
             if title is not None and title != info.title:
                 self.rename(info.id, title)
 
-        self.app.push_screen(RenameDialog(info.title or ""), renamed)
+        self.app.push_screen(RenameDialog(safe_line(info.title or "")), renamed)
 
     @work(group="rename", exit_on_error=False)
     async def rename(self, session_id: str, title: str) -> None:
         info = await self.services.require_memory().rename_session(session_id, title)
         self.query_one(SessionTable).replace_session(info)
         self.show_preview()
-        self.notify(f"Renamed to “{title}”.", title="Renamed", markup=False)
+        self.notify(f"Renamed to “{safe_line(title)}”.", title="Renamed", markup=False)
 
     def action_delete(self) -> None:
         info = self.query_one(SessionTable).selected
         if info is None:
             return
         message = (
-            f"“{session_title(info)}” and its {info.events:,} events will be deleted for good."
+            f"“{session_title(info)}” and its {plural(info.events, 'event')} will be deleted "
+            "for good."
             "\nThis cannot be undone."
         )
 

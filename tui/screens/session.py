@@ -20,6 +20,7 @@ from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from memory import EventDraft, SessionInfo
+from tui.safe_text import safe_line
 from tui.screens.base import TurnkeepScreen
 from tui.services import Services, error_parts
 from tui.widgets.event_log import EventLog
@@ -236,7 +237,9 @@ class SessionScreen(TurnkeepScreen[str | None]):
         conversation = self.conversation
         if conversation is None:
             return ""
-        return " · ".join(p for p in (conversation.provider_name, conversation.model_name) if p)
+        return safe_line(
+            " · ".join(p for p in (conversation.provider_name, conversation.model_name) if p)
+        )
 
     def _conversation_failed(self, error: BaseException) -> None:
         title, _message, _hint = error_parts(error)
@@ -372,7 +375,7 @@ class SessionScreen(TurnkeepScreen[str | None]):
     def action_rename(self) -> None:
         from tui.screens.dialogs import RenameDialog
 
-        current = self.info.title if self.info is not None and self.info.title else ""
+        current = safe_line(self.info.title) if self.info is not None and self.info.title else ""
 
         def renamed(title: str | None) -> None:
             if title:
@@ -386,4 +389,4 @@ class SessionScreen(TurnkeepScreen[str | None]):
             return
         info = await self.services.require_memory().rename_session(self.session_id, title)
         self._set_info(info)
-        self.notify(f"Renamed to “{title}”.", title="Renamed", markup=False)
+        self.notify(f"Renamed to “{safe_line(title)}”.", title="Renamed", markup=False)

@@ -22,18 +22,20 @@ from textual.widgets import DataTable
 from memory import SessionInfo
 from memory.records import parse_ts
 from tui.cli.format import relative_time
+from tui.safe_text import safe_line
 
 __all__ = ["SessionTable", "session_title", "session_model"]
 
 
 def session_title(info: SessionInfo) -> str:
-    """The title a person sees (untitled sessions are named by their id)."""
-    return info.title or f"Untitled {info.id[-6:]}"
+    """The title a person sees (untitled sessions are named by their id), on one line
+    with every terminal control shown as a stand-in."""
+    return safe_line(info.title or f"Untitled {info.id[-6:]}")
 
 
 def session_model(info: SessionInfo) -> str:
     """``provider · model`` or a dash."""
-    return " · ".join(p for p in (info.provider, info.model) if p) or "—"
+    return safe_line(" · ".join(p for p in (info.provider, info.model) if p) or "—")
 
 
 class SessionTable(DataTable[Text]):
