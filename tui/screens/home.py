@@ -185,10 +185,15 @@ class HomeScreen(TurnkeepScreen[None]):
     @work(exclusive=True, group="sessions-more", exit_on_error=False)
     async def load_next_page(self, title_filter: str, cursor: tuple[str, str]) -> None:
         memory = self.services.require_memory()
-        page = await memory.list_sessions(
-            limit=self.PAGE_SIZE, after=cursor, title_filter=title_filter or None
-        )
-        self._loading_more = None
+        try:
+            page = await memory.list_sessions(
+                limit=self.PAGE_SIZE, after=cursor, title_filter=title_filter or None
+            )
+        finally:
+            if self._loading_more == cursor:
+                self._loading_more = None  # a failed read may be asked for again
+        if cursor != self._cursor:
+            return  # the list was read again meanwhile: this page belongs to another
         self._cursor = page.cursor
         self.query_one(SessionTable).extend(page.sessions, more=page.cursor is not None)
         self._update_count()

@@ -112,6 +112,9 @@ class SessionTable(DataTable[Text]):
         self.sessions.extend(fresh)
         self.more = more
         self._add_rows(fresh)
+        # The cursor may already sit at (or near) the new end, where no key moves it: ask
+        # for the next page now rather than wait for a move that cannot happen.
+        self.call_after_refresh(self._maybe_near_end)
 
     def replace_session(self, info: SessionInfo) -> None:
         """Show a renamed session in place."""
@@ -150,6 +153,15 @@ class SessionTable(DataTable[Text]):
     def action_last_row(self) -> None:
         """Go to the last loaded row (which reads the next page, if there is one)."""
         self.move_cursor(row=max(0, len(self.sessions) - 1))
+        self._maybe_near_end()  # already on the last row: the cursor does not move
+
+    def action_page_down(self) -> None:
+        super().action_page_down()
+        self._maybe_near_end()
+
+    def action_cursor_down(self) -> None:
+        super().action_cursor_down()
+        self._maybe_near_end()
 
     # -- paging ------------------------------------------------------------------------
 
