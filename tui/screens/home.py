@@ -48,11 +48,46 @@ or from a shell:  [b]turnkeep ask "hello"[/b]
 """
 
 
+def _last_exchange(events: list[Event]) -> list[tuple[str, str]]:
+    """The last question and how *that* turn ended: ``[("You", …), ("Assistant", …)]``.
+
+    An answer from an older turn is never paired with a newer question; a turn that was
+    cancelled or failed says so.
+    """
+    question = next((e for e in reversed(events) if e.kind == "user"), None)
+    if question is None:
+        return []
+    lines: list[tuple[str, str]] = []
+    try:
+        lines.append(("You", message_text(question.payload)))
+    except Exception:  # an unreadable payload is shown as missing, not fatal
+        return []
+    answer: tuple[str, str] | None = None
+    for event in events:
+        if event.seq <= question.seq or event.turn != question.turn:
+            continue
+        try:
+            payload = event.payload
+        except Exception:
+            continue
+        if event.kind == "assistant" and message_text(payload).strip():
+            answer = ("Assistant", message_text(payload))
+        elif event.kind == "cancelled":
+            answer = ("Assistant", "(cancelled by the user)")
+        elif event.kind == "error":
+            answer = ("Assistant", "(failed)")
+    if answer is not None:
+        lines.append(answer)
+    return lines
+
+
 class HomeScreen(TurnkeepScreen[None]):
     """Browse, filter, open, rename and delete sessions."""
 
     AUTO_FOCUS = "#sessions"
     PAGE_SIZE: ClassVar[int] = 100
+    #: The newest events the preview reads to find the last question and its answer.
+    PREVIEW_EVENTS: ClassVar[int] = 24
     #: Typing in the filter waits this long for the next key before reading.
     FILTER_DEBOUNCE: ClassVar[float] = 0.15
 
@@ -212,7 +247,12 @@ class HomeScreen(TurnkeepScreen[None]):
         await asyncio.sleep(0.05)  # let the cursor settle while keys repeat
         if info.events == 0:
             return
-        events = await self.services.require_memory().recall(info.id, limit=8, newest=True)
+        events = await self.services.require_memory().recall(
+            info.id, limit=self.PREVIEW_EVENTS, newest=True
+        )
+        table = self.query_one(SessionTable)
+        if table.selected is None or table.selected.id != info.id:
+            return  # deleted or moved away from while it was read
         self.query_one("#preview", Static).update(self._preview(info, events))
 
     def _preview(self, info: SessionInfo, events: list[Event]) -> Text:
@@ -224,17 +264,9 @@ class HomeScreen(TurnkeepScreen[None]):
             f"\n{safe_line(info.id)} · created {created} UTC · {plural(info.events, 'event')}",
             style="dim",
         )
-        last: dict[str, str] = {}
-        for event in events:
-            if event.kind in ("user", "assistant"):
-                try:
-                    last[event.kind] = message_text(event.payload)
-                except Exception:  # an unreadable payload is shown as missing, not fatal
-                    continue
-        for kind, label in (("user", "You"), ("assistant", "Assistant")):
-            if kind in last:
-                text.append(f"\n{label}: ", style="bold")
-                text.append(safe_line(_MARKUP.sub("", last[kind][:2000]), 300))
+        for label, line in _last_exchange(events):
+            text.append(f"\n{label}: ", style="bold")
+            text.append(safe_line(_MARKUP.sub("", line[:2000]), 300))
         if info.events == 0:
             text.append("\nNo turns yet.", style="dim italic")
         return text
@@ -322,7 +354,12 @@ class HomeScreen(TurnkeepScreen[None]):
     async def delete(self, info: SessionInfo) -> None:
         await self.services.require_memory().forget(info.id)
         table = self.query_one(SessionTable)
+        self.workers.cancel_group(self, "preview")
         table.remove_session(info.id)
+        # The cursor's row index may not change, so no RowHighlighted follows: show the
+        # session now under the cursor (never the deleted one).
+        if table.sessions:
+            self.show_preview()
         if self.total is not None:
             self.total -= 1
         self._update_count()
