@@ -11,16 +11,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import Footer, Header, Input, Static
+from textual.containers import Vertical
+from textual.widgets import Button, Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from memory import EventDraft, SessionInfo
-from tui.safe_text import safe_line
+from tui.safe_text import safe_line, safe_text
 from tui.screens.base import TurnkeepScreen
 from tui.services import Services, error_parts
 from tui.widgets.event_log import EventLog
@@ -70,6 +72,7 @@ class SessionScreen(TurnkeepScreen[str | None]):
             tooltip="Move between the prompt and the history",
         ),
         Binding("ctrl+r", "rename", "Rename", tooltip="Rename this session"),
+        Binding("f5", "retry_load", "Retry", tooltip="Read the session again"),
         Binding("pageup", "scroll_log('page_up')", "Page up", show=False),
         Binding("pagedown", "scroll_log('page_down')", "Page down", show=False),
         Binding("ctrl+home", "scroll_log('scroll_home')", "Oldest loaded", show=False),
@@ -95,6 +98,8 @@ class SessionScreen(TurnkeepScreen[str | None]):
         self._turn_worker: Worker[None] | None = None
         self._live: LiveTurn | None = None
         self._live_turns: list[LiveTurn] = []
+        #: Why the session's events could not be read (``None`` once they were).
+        self.load_error: BaseException | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -138,17 +143,51 @@ class SessionScreen(TurnkeepScreen[str | None]):
     @work(exclusive=True, group="window", exit_on_error=False)
     async def load_newest(self, session_id: str) -> None:
         memory = self.services.require_memory()
-        info = await memory.get_session(session_id)
-        self._set_info(info)
-        events = await memory.recall(session_id, limit=self.first_page, newest=True)
         log = self.query_one(EventLog)
+        try:
+            info = await memory.get_session(session_id)
+            self._set_info(info)
+            events = await memory.recall(session_id, limit=self.first_page, newest=True)
+        except Exception as exc:  # shown on this screen with Retry (and noted by the app)
+            await self._show_load_error(exc)
+            raise
         await log.show_newest(
             events, has_older=bool(events) and events[0].seq > 1, now=self.services.now()
         )
+        self.load_error = None
+        self.refresh_bindings()
         if not events:
             self._show_placeholder()
         self.post_message(self.Loaded(session_id, len(events)))
         self.open_conversation()
+
+    async def _show_load_error(self, error: BaseException) -> None:
+        """Say on the screen why the session could not be read, with a Retry button."""
+        self.load_error = error
+        self.sub_title = "could not load"
+        title, message, hint = error_parts(error)
+        log = self.query_one(EventLog)
+        await log.remove_children()
+        text = Text(f"✗ This session could not be read: {safe_line(title)}\n", style="bold")
+        text.append(safe_text(message))
+        if hint:
+            text.append(f"\n{safe_text(hint)}", style="dim")
+        await log.mount(
+            Vertical(
+                Static(text, markup=False),
+                Button("Retry (F5)", id="retry-load", variant="primary"),
+                classes="log--error",
+            )
+        )
+        self.refresh_bindings()
+
+    @on(Button.Pressed, "#retry-load")
+    def action_retry_load(self) -> None:
+        """Read the session again after it failed to load."""
+        if self.session_id is None or self.load_error is None:
+            return
+        self.sub_title = "loading…"
+        self.load_newest(self.session_id)
 
     @property
     def first_page(self) -> int:
@@ -331,6 +370,8 @@ class SessionScreen(TurnkeepScreen[str | None]):
             return self.running
         if action == "back":
             return not self.running
+        if action == "retry_load":
+            return self.load_error is not None
         if action == "rename":
             return True if self.session_id is not None else None
         return True

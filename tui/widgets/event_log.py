@@ -48,6 +48,8 @@ class EventLog(VerticalScroll):
     DEFAULT_CSS = """
     EventLog { height: 1fr; padding: 1 0 0 0; }
     EventLog > .log--placeholder { color: $text-muted; padding: 1 2; height: auto; }
+    EventLog > .log--error { height: auto; padding: 1 2; color: $error; }
+    EventLog > .log--error > Static { height: auto; margin-bottom: 1; }
     """
 
     class NeedOlder(Message):
