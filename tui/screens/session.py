@@ -18,7 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
 from textual.containers import Vertical
-from textual.widgets import Button, Footer, Header, Input, Static
+from textual.widgets import Button, Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
 from memory import EventDraft, SessionInfo
@@ -26,7 +26,7 @@ from tui.safe_text import safe_line, safe_text
 from tui.screens.base import TurnkeepScreen
 from tui.services import Services, error_parts
 from tui.widgets.event_log import EventLog
-from tui.widgets.inputs import StillInput
+from tui.widgets.inputs import PromptArea
 from tui.widgets.live_turn import LiveTurn
 from tui.widgets.save_status import SaveBanner, StatusLine
 from tui.widgets.session_table import session_title
@@ -105,7 +105,7 @@ class SessionScreen(TurnkeepScreen[str | None]):
         yield Header()
         yield SaveBanner(id="save-banner")
         yield EventLog(id="log")
-        yield StillInput(placeholder="Starting the model…", id="prompt", disabled=True)
+        yield PromptArea(placeholder="Starting the model…", id="prompt", disabled=True)
         yield StatusLine(id="status")
         yield Footer()
 
@@ -265,7 +265,7 @@ class SessionScreen(TurnkeepScreen[str | None]):
         status = self.query_one(StatusLine)
         status.provider = conversation.provider_name
         status.model = conversation.model_name
-        prompt = self.query_one("#prompt", Input)
+        prompt = self.query_one("#prompt", PromptArea)
         prompt.disabled = False
         prompt.placeholder = f"Message {self.model_label}   (Enter to send)"
         prompt.focus()
@@ -282,7 +282,7 @@ class SessionScreen(TurnkeepScreen[str | None]):
 
     def _conversation_failed(self, error: BaseException) -> None:
         title, _message, _hint = error_parts(error)
-        prompt = self.query_one("#prompt", Input)
+        prompt = self.query_one("#prompt", PromptArea)
         prompt.disabled = True
         prompt.placeholder = f"Live turns are unavailable: {title}. The replay still works."
         self.query_one(StatusLine).activity = "model unavailable"
@@ -291,15 +291,16 @@ class SessionScreen(TurnkeepScreen[str | None]):
         for live in list(self._live_turns):
             live.saved(drafts, seqs)
 
-    @on(Input.Submitted, "#prompt")
-    def _submitted(self, event: Input.Submitted) -> None:
-        text = event.value.strip()
-        if not text or self.conversation is None:
+    @on(PromptArea.Submitted, "#prompt")
+    def _submitted(self, event: PromptArea.Submitted) -> None:
+        # Sent exactly as typed or pasted (every line of a paste); only blank is refused.
+        text = event.value
+        if not text.strip() or self.conversation is None:
             return
         if self.running:
             self.notify("A turn is running. Esc cancels it.", severity="warning")
             return
-        event.input.clear()
+        event.prompt.clear()
         self.running = True
         self._turn_worker = self.run_turn(text)
 
@@ -394,7 +395,7 @@ class SessionScreen(TurnkeepScreen[str | None]):
     def action_focus_log(self) -> None:
         log = self.query_one(EventLog)
         if self.focused is log:
-            self.query_one("#prompt", Input).focus()
+            self.query_one("#prompt", PromptArea).focus()
         else:
             log.focus()
 
