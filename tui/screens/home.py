@@ -72,10 +72,11 @@ def _last_exchange(events: list[Event]) -> list[tuple[str, str]]:
             continue
         if event.kind == "assistant" and message_text(payload).strip():
             answer = ("Assistant", message_text(payload))
-        elif event.kind == "cancelled":
-            answer = ("Assistant", "(cancelled by the user)")
-        elif event.kind == "error":
-            answer = ("Assistant", "(failed)")
+        elif event.kind in ("cancelled", "error"):
+            partial = payload.get("partial_content") or payload.get("partial_text")
+            said = answer[1] if answer is not None else str(partial or "")
+            ended = "cancelled by the user" if event.kind == "cancelled" else "failed"
+            answer = ("Assistant", f"{said} ({ended})" if said else f"({ended})")
     if answer is not None:
         lines.append(answer)
     return lines
