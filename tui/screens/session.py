@@ -15,9 +15,9 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
-from textual.containers import Vertical
 from textual.widgets import Button, Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
@@ -50,6 +50,8 @@ class SessionScreen(TurnkeepScreen[str | None]):
     FIRST_PAGE: ClassVar[int] = 30
     #: Events read each time the reader nears the top.
     PAGE: ClassVar[int] = 50
+    #: While idle, look this often for events other writers added (seconds).
+    POLL_SECONDS: ClassVar[float] = 1.5
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -100,6 +102,11 @@ class SessionScreen(TurnkeepScreen[str | None]):
         self._live_turns: list[LiveTurn] = []
         #: Why the session's events could not be read (``None`` once they were).
         self.load_error: BaseException | None = None
+        #: The newest ``seq`` looked at for other writers' events (``None`` until loaded).
+        self._seen_seq: int | None = None
+        #: ``seq`` of this screen's own saved events (never shown twice by the poll).
+        self._own_seqs: set[int] = set()
+        self._poll_failed = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -114,6 +121,7 @@ class SessionScreen(TurnkeepScreen[str | None]):
         status = self.query_one(StatusLine)
         status.memory_disabled = self.services.settings.mode == "disabled"
         self.watch(self.app, "save_state", self._save_state_changed)
+        self.set_interval(self.POLL_SECONDS, self._poll_tick)
         if self.session_id is None:
             self._show_placeholder()
             self.post_message(self.Loaded(None, 0))
@@ -155,6 +163,7 @@ class SessionScreen(TurnkeepScreen[str | None]):
             events, has_older=bool(events) and events[0].seq > 1, now=self.services.now()
         )
         self.load_error = None
+        self._seen_seq = events[-1].seq if events else 0
         self.refresh_bindings()
         if not events:
             self._show_placeholder()
@@ -261,6 +270,7 @@ class SessionScreen(TurnkeepScreen[str | None]):
         conversation.add_saved_listener(self._saved)
         if self.session_id is None:
             self.session_id = conversation.session_id
+            self._seen_seq = 0  # a new session: every event another writer adds is new
             self._set_info(await services.require_memory().get_session(conversation.session_id))
         status = self.query_one(StatusLine)
         status.provider = conversation.provider_name
@@ -287,7 +297,61 @@ class SessionScreen(TurnkeepScreen[str | None]):
         prompt.placeholder = f"Live turns are unavailable: {title}. The replay still works."
         self.query_one(StatusLine).activity = "model unavailable"
 
+    # -- other writers ----------------------------------------------------------------
+
+    def _idle(self) -> bool:
+        """No turn runs and nothing of this conversation waits to be saved."""
+        conversation = self.conversation
+        return not self.running and (conversation is None or conversation.unsaved_save_points == 0)
+
+    def _poll_tick(self) -> None:
+        if (
+            self.session_id is None
+            or self._seen_seq is None
+            or self.load_error is not None
+            or not self._idle()
+            or not self.query_one(EventLog).at_end
+        ):
+            return
+        if any(w.group == "poll" and w.is_running for w in self.workers):
+            return
+        self.poll_others(self.session_id)
+
+    @work(exclusive=True, group="poll", exit_on_error=False)
+    async def poll_others(self, session_id: str) -> None:
+        """Show events another writer (``turnkeep ask --session``, another TUI) stored.
+
+        Cheap while nothing changed: one catalog read comparing ``last_seq``.
+        """
+        memory = self.services.require_memory()
+        since = self._seen_seq
+        if since is None:
+            return
+        try:
+            info = await memory.find_session(session_id)
+            if info is None or info.last_seq <= since:
+                self._poll_failed = False
+                return
+            events = await memory.recall(session_id, after=since, limit=self.PAGE)
+        except Exception as exc:  # told once; the next tick tries again
+            if not self._poll_failed:
+                self._poll_failed = True
+                self.services.note_error(exc)
+            return
+        self._poll_failed = False
+        log = self.query_one(EventLog)
+        if not self._idle() or self._seen_seq != since or not log.at_end:
+            return  # a turn started meanwhile: its own bookkeeping comes first
+        self._seen_seq = events[-1].seq if events else info.last_seq
+        shown = {v.seq for v in log.views if v.seq is not None}
+        fresh = [e for e in events if e.seq not in shown and e.seq not in self._own_seqs]
+        if fresh:
+            await log.query(".log--placeholder").remove()
+            await log.append_stored(fresh, now=self.services.now())
+        self._set_info(info)
+
     def _saved(self, drafts: Sequence[EventDraft], seqs: list[int]) -> None:
+        self._own_seqs.update(seqs)
         for live in list(self._live_turns):
             live.saved(drafts, seqs)
 

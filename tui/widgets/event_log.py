@@ -211,6 +211,26 @@ class EventLog(VerticalScroll):
         await self._refreshed()
         await self._evict()
 
+    async def append_stored(self, events: Sequence[Event], *, now: datetime) -> None:
+        """Add stored events another writer added after the window's newest event.
+
+        Only for a window that reaches the newest event (:attr:`at_end`). A reader at
+        the newest event follows them; one who scrolled up keeps their place.
+        """
+        if not events or not self.at_end:
+            return
+        follow = self.following()
+        await self.query(".log--placeholder").remove()
+        self.newest_seq = max(self.newest_seq or 0, events[-1].seq)
+        if self.oldest_seq is None:
+            self.oldest_seq = events[0].seq
+        await self.mount_all(self._views_for(events, now))
+        await self._refreshed()
+        if follow:
+            self._stick_to_end()
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        await self._evict()
+
     async def _refreshed(self) -> None:
         """Wait until what was just mounted is laid out and on screen."""
         done = asyncio.Event()

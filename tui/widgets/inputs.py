@@ -52,7 +52,11 @@ class PromptArea(TextArea):
             return self.prompt
 
     def __init__(
-        self, *, placeholder: str = "", id: str | None = None, disabled: bool = False  # noqa: A002
+        self,
+        *,
+        placeholder: str = "",
+        id: str | None = None,  # noqa: A002
+        disabled: bool = False,
     ) -> None:
         super().__init__(
             "",
