@@ -8,8 +8,8 @@ from pathlib import Path
 
 from textual import events
 
-from tests.tui.conftest import SIZE, make_app, screen_text, settings_for, settle
 from memory import EventDraft, open_embedded
+from tests.tui.conftest import SIZE, make_app, screen_text, settings_for, settle
 from tests.tui.seed import NOW, SteppingClock, seed_many_sessions, session_id
 from tui.widgets.session_table import SessionTable
 
