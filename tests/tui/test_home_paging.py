@@ -24,10 +24,14 @@ async def test_end_then_fast_page_downs_reach_every_session(db_file: Path) -> No
         for key in ["end", *["pagedown"] * 40]:
             app.post_message(events.Key(key, None))
         await settle(pilot)
+        # Wherever the keys left the cursor, its row is on screen (PageDown used to move
+        # the cursor past a scroll clamped to the rows known before a page arrived).
+        assert cursor_row_on_screen(table), (table.cursor_row, table.scroll_y)
         for key in ["pagedown"] * 40:
             app.post_message(events.Key(key, None))
             await asyncio.sleep(0)
         await settle(pilot)
+        assert cursor_row_on_screen(table), (table.cursor_row, table.scroll_y)
         assert table.row_count == len(table.sessions)
         # Keep going down until the cursor stops moving: every row must come.
         for _ in range(20):

@@ -85,6 +85,9 @@ class SessionTable(DataTable[Text]):
             self._add_rows(self.sessions)
             if self.sessions:
                 self.move_cursor(row=min(row, len(self.sessions) - 1), animate=False)
+        # The preview below grows when its text arrives and the table loses rows of
+        # height: the cursor's row (often the last one) must not slip below the fold.
+        self.call_after_refresh(self._cursor_into_view)
 
     # -- what the screen calls ---------------------------------------------------------
 
@@ -115,6 +118,7 @@ class SessionTable(DataTable[Text]):
         # The cursor may already sit at (or near) the new end, where no key moves it: ask
         # for the next page now rather than wait for a move that cannot happen.
         self.call_after_refresh(self._maybe_near_end)
+        self.call_after_refresh(self._cursor_into_view)
 
     def replace_session(self, info: SessionInfo) -> None:
         """Show a renamed session in place."""
@@ -156,8 +160,16 @@ class SessionTable(DataTable[Text]):
         self._maybe_near_end()  # already on the last row: the cursor does not move
 
     def action_page_down(self) -> None:
+        # DataTable scrolls a page and moves the cursor without scrolling to it; when rows
+        # arrived since the last layout the scroll is clamped short and the cursor's row
+        # (the last rows) ends up below the fold. Bring it into view once laid out.
         super().action_page_down()
         self._maybe_near_end()
+        self.call_after_refresh(self._cursor_into_view)
+
+    def _cursor_into_view(self) -> None:
+        if self.sessions and self.is_attached:
+            self.move_cursor(row=self.cursor_row, animate=False, scroll=True)
 
     def action_cursor_down(self) -> None:
         super().action_cursor_down()
