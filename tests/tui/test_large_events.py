@@ -71,12 +71,16 @@ async def test_five_megabyte_events_open_and_the_pager_shows_their_end(db_file: 
         assert [v.seq for v in log.views] == [1, 2, 3, 4]
         assert log.is_vertical_scroll_end
         text = screen_text(app)
-        assert "more characters · Enter, o or a click shows everything" in text
+        assert "more characters · ctrl+o (or Enter, a click) shows everything" in text
         assistant = log.views[-1]
         assert isinstance(assistant, AssistantMessageView)
         # Only a bounded prefix was parsed as Markdown.
         assert assistant._parsed is not None and len(assistant._parsed[0]) < 10_000
         *tail, shown = await full_view_of(pilot, assistant, "enter")
+        assert tail[-1] == "END-OF-ASSISTANT" and "END-OF-ASSISTANT" in shown
+        # From the prompt, ctrl+o opens the long message on screen.
+        prompt = screen.query_one("#prompt")
+        *tail, shown = await full_view_of(pilot, prompt, "ctrl+o")
         assert tail[-1] == "END-OF-ASSISTANT" and "END-OF-ASSISTANT" in shown
         user = next(v for v in log.views if isinstance(v, UserMessageView))
         *tail, shown = await full_view_of(pilot, user, "enter")

@@ -26,6 +26,7 @@ from tui.safe_text import safe_line, safe_text
 from tui.screens.base import TurnkeepScreen
 from tui.services import Services, error_parts
 from tui.widgets.event_log import EventLog
+from tui.widgets.events import EventView
 from tui.widgets.inputs import PromptArea
 from tui.widgets.live_turn import LiveTurn
 from tui.widgets.save_status import SaveBanner, StatusLine
@@ -75,6 +76,13 @@ class SessionScreen(TurnkeepScreen[str | None]):
         ),
         Binding("ctrl+r", "rename", "Rename", tooltip="Rename this session"),
         Binding("f5", "retry_load", "Retry", tooltip="Read the session again"),
+        Binding(
+            "ctrl+o",
+            "full_text",
+            "Full text",
+            show=False,
+            tooltip="Show the whole of a long message (the log shows its beginning)",
+        ),
         Binding("pageup", "scroll_log('page_up')", "Page up", show=False),
         Binding("pagedown", "scroll_log('page_down')", "Page down", show=False),
         Binding("ctrl+home", "scroll_log('scroll_home')", "Oldest loaded", show=False),
@@ -447,6 +455,25 @@ class SessionScreen(TurnkeepScreen[str | None]):
             return
         if self._turn_worker is not None:
             self._turn_worker.cancel()
+
+    def _long_view(self) -> EventView | None:
+        """The focused event if it is long, else the newest long event on screen."""
+        focused = self.focused
+        if isinstance(focused, EventView) and focused.full_text() is not None:
+            return focused
+        log = self.query_one(EventLog)
+        for view in reversed(log.views):
+            if view.region.overlaps(log.region) and view.full_text() is not None:
+                return view
+        return None
+
+    def action_full_text(self) -> None:
+        """ctrl+o: open the whole text of a long message in a pager."""
+        view = self._long_view()
+        if view is None:
+            self.notify("No long message is on screen.", severity="information")
+            return
+        view.action_show_full()
 
     def action_back(self) -> None:
         """Back to the sessions, saying which one this was (so it stays selected)."""

@@ -99,7 +99,7 @@ class EventView(Widget):
         if not left:
             return prefix, None
         note = Text(
-            f"… {plural(left, 'more character')} · Enter, o or a click shows everything",
+            f"… {plural(left, 'more character')} · ctrl+o (or Enter, a click) shows everything",
             style="dim italic",
         )
         return prefix, note
