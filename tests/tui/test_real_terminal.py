@@ -2,7 +2,7 @@
 
 Headless runs hid the open-at-the-oldest race; this runs the installed command in a
 pty sized 120x40, reads what it draws through a VT100 emulator (pyte) and checks the
-newest message of a 20,000-event session is on screen once the output has settled,
+newest message of a 20,000-message session is on screen once the output has settled,
 opening with ``--resume`` and with Enter from the list.
 """
 
@@ -24,18 +24,47 @@ from pathlib import Path
 import pyte
 import pytest
 
-from tests.tui.seed import seed_long_session
+from memory import EventDraft, open_embedded
+from tests.tui.seed import session_id
 
 pytestmark = pytest.mark.slow
 
 COLUMNS, LINES = 120, 40
-NEWEST = "Turn 5000:"
+NEWEST = "Message 20000:"
+TITLE = "Twenty thousand messages"
+
+
+async def seed_messages(path: Path, count: int) -> str:
+    """A session of ``count`` questions and answers of varied length (no tool events)."""
+    memory = await open_embedded(path)
+    sid = session_id(901)
+    try:
+        await memory.create_session(sid, title=TITLE, provider="local", model="m")
+        batch: list[EventDraft] = []
+        for index in range(count):
+            turn = index // 2 + 1
+            if index % 2 == 0:
+                text = f"Message {index + 1}: question {turn} " + "words " * (index % 30)
+                batch.append(EventDraft("user", {"role": "user", "content": text}, turn=turn))
+            else:
+                text = f"Message {index + 1}: answer {turn}\n\n" + "more text " * (index % 50)
+                batch.append(
+                    EventDraft("assistant", {"role": "assistant", "content": text}, turn=turn)
+                )
+            if len(batch) >= 2000:
+                await memory.store(sid, batch)
+                batch = []
+        if batch:
+            await memory.store(sid, batch)
+    finally:
+        await memory.close()
+    return sid
 
 
 @pytest.fixture(scope="module")
 def long_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     path = tmp_path_factory.mktemp("pty") / "turnkeep.db"
-    sid = asyncio.run(seed_long_session(path, 20_000))
+    sid = asyncio.run(seed_messages(path, 20_000))
     return path, sid
 
 
@@ -126,7 +155,7 @@ def open_and_check(args: list[str], db: Path, enter: bool) -> str:
     term = Terminal(args, db)
     try:
         if enter:
-            term.wait_for(lambda: "A very long session" in term.text(), "the home list")
+            term.wait_for(lambda: TITLE in term.text(), "the home list")
             term.settle(0.5)
             term.send(b"\r")
         term.wait_for(lambda: "Scroll history" in term.text(), "the session screen")
@@ -151,7 +180,7 @@ def test_enter_in_a_real_terminal_shows_the_newest_message(long_db: tuple[Path, 
     misses: list[int] = []
     try:
         for attempt in range(8):
-            term.wait_for(lambda: "A very long session" in term.text(), "the home list")
+            term.wait_for(lambda: TITLE in term.text(), "the home list")
             term.settle(0.5)
             term.send(b"\r")
             term.wait_for(lambda: "Scroll history" in term.text(), "the session screen")
