@@ -24,6 +24,7 @@ from textual.worker import Worker, WorkerState
 from memory import EventDraft, SessionInfo
 from tui.safe_text import safe_line, safe_text
 from tui.screens.base import TurnkeepScreen
+from tui.screens.session_sync import OtherWriters
 from tui.services import Services, error_parts
 from tui.widgets.event_log import EventLog
 from tui.widgets.events import EventView
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["SessionScreen"]
 
 
-class SessionScreen(TurnkeepScreen[str | None]):
+class SessionScreen(TurnkeepScreen[str | None], OtherWriters):
     """One session: replay plus live turns. Dismisses with its session id.
 
     Args:
@@ -51,8 +52,6 @@ class SessionScreen(TurnkeepScreen[str | None]):
     FIRST_PAGE: ClassVar[int] = 30
     #: Events read each time the reader nears the top.
     PAGE: ClassVar[int] = 50
-    #: While idle, look this often for events other writers added (seconds).
-    POLL_SECONDS: ClassVar[float] = 1.5
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -110,10 +109,8 @@ class SessionScreen(TurnkeepScreen[str | None]):
         self._live_turns: list[LiveTurn] = []
         #: Why the session's events could not be read (``None`` once they were).
         self.load_error: BaseException | None = None
-        #: The newest ``seq`` looked at for other writers' events (``None`` until loaded).
-        self._seen_seq: int | None = None
-        #: ``seq`` of this screen's own saved events (never shown twice by the poll).
-        self._own_seqs: set[int] = set()
+        self._seen_seq = None
+        self._own_seqs = set()
         self._poll_failed = False
 
     def compose(self) -> ComposeResult:
@@ -129,7 +126,7 @@ class SessionScreen(TurnkeepScreen[str | None]):
         status = self.query_one(StatusLine)
         status.memory_disabled = self.services.settings.mode == "disabled"
         self.watch(self.app, "save_state", self._save_state_changed)
-        self.set_interval(self.POLL_SECONDS, self._poll_tick)
+        self.start_polling()
         if self.session_id is None:
             self._show_placeholder()
             self.post_message(self.Loaded(None, 0))
@@ -304,59 +301,6 @@ class SessionScreen(TurnkeepScreen[str | None]):
         prompt.disabled = True
         prompt.placeholder = f"Live turns are unavailable: {title}. The replay still works."
         self.query_one(StatusLine).activity = "model unavailable"
-
-    # -- other writers ----------------------------------------------------------------
-
-    def _idle(self) -> bool:
-        """No turn runs and nothing of this conversation waits to be saved."""
-        conversation = self.conversation
-        return not self.running and (conversation is None or conversation.unsaved_save_points == 0)
-
-    def _poll_tick(self) -> None:
-        if (
-            self.session_id is None
-            or self._seen_seq is None
-            or self.load_error is not None
-            or not self._idle()
-            or not self.query_one(EventLog).at_end
-        ):
-            return
-        if any(w.group == "poll" and w.is_running for w in self.workers):
-            return
-        self.poll_others(self.session_id)
-
-    @work(exclusive=True, group="poll", exit_on_error=False)
-    async def poll_others(self, session_id: str) -> None:
-        """Show events another writer (``turnkeep ask --session``, another TUI) stored.
-
-        Cheap while nothing changed: one catalog read comparing ``last_seq``.
-        """
-        memory = self.services.require_memory()
-        since = self._seen_seq
-        if since is None:
-            return
-        try:
-            info = await memory.find_session(session_id)
-            if info is None or info.last_seq <= since:
-                self._poll_failed = False
-                return
-            events = await memory.recall(session_id, after=since, limit=self.PAGE)
-        except Exception as exc:  # told once; the next tick tries again
-            if not self._poll_failed:
-                self._poll_failed = True
-                self.services.note_error(exc)
-            return
-        self._poll_failed = False
-        log = self.query_one(EventLog)
-        if not self._idle() or self._seen_seq != since or not log.at_end:
-            return  # a turn started meanwhile: its own bookkeeping comes first
-        self._seen_seq = events[-1].seq if events else info.last_seq
-        shown = {v.seq for v in log.views if v.seq is not None}
-        fresh = [e for e in events if e.seq not in shown and e.seq not in self._own_seqs]
-        if fresh:
-            await log.query(".log--placeholder").remove()
-            await log.append_stored(fresh, now=self.services.now())
-        self._set_info(info)
 
     def _saved(self, drafts: Sequence[EventDraft], seqs: list[int]) -> None:
         self._own_seqs.update(seqs)
