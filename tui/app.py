@@ -20,7 +20,9 @@ from memory import MemoryBackend
 from runtime.settings import Settings
 from tui.commands import ScreenActions
 from tui.messages import OpenSession, SaveStateChanged, WorkerFailed
+from tui.safe_text import safe_line, safe_text
 from tui.services import Clock, Services, error_parts, tilde
+from tui.widgets.event_text import plural
 from tui.widgets.save_status import saving_fails
 
 if TYPE_CHECKING:
@@ -144,7 +146,8 @@ class TurnkeepApp(App[int]):
             session_id = page.sessions[0].id
         elif await memory.find_session(session_id) is None:
             self.notify(
-                f"No session has the id {session_id!r}. Pick one below, or list them with "
+                f"No session has the id {safe_line(repr(session_id))}. Pick one below, or list "
+                "them with "
                 "`turnkeep sessions list`.",
                 title="Session not found",
                 severity="error",
@@ -185,7 +188,7 @@ class TurnkeepApp(App[int]):
         if failing and not was_failing:
             note = self.services.note("Saving failed", state.last_error or "saving failed")
             self.notify(
-                f"{note.message}\nturnkeep keeps retrying; nothing is lost.",
+                f"{safe_text(note.message)}\nturnkeep keeps retrying; nothing is lost.",
                 title="Saving failed",
                 severity="error",
                 timeout=10,
@@ -195,7 +198,7 @@ class TurnkeepApp(App[int]):
             self.notify("The database is back; queued events were saved.", title="Saving works")
         if previous is not None and state.failed > previous.failed:
             self.notify(
-                tilde(state.last_error or "a save point could not be stored"),
+                safe_text(tilde(state.last_error or "a save point could not be stored")),
                 title="Events not saved",
                 severity="error",
                 timeout=15,
@@ -214,8 +217,8 @@ class TurnkeepApp(App[int]):
         self.services.note_error(error)
         title, message, hint = error_parts(error)
         self.notify(
-            f"{message}\n{hint}" if hint else message,
-            title=title,
+            safe_text(f"{message}\n{hint}" if hint else message),
+            title=safe_line(title),
             severity="error",
             timeout=10,
             markup=False,
@@ -231,7 +234,7 @@ class TurnkeepApp(App[int]):
 
         pending = saver.state.pending
         message = (
-            f"{pending:,} event{'s' if pending != 1 else ''} could not be saved yet; "
+            f"{plural(pending, 'event')} could not be saved yet; "
             "turnkeep keeps retrying while it runs.\nQuit now and they are reported as "
             "not saved."
         )

@@ -20,16 +20,19 @@ from textual.widgets import Footer, Header, Static
 
 from memory import HealthReport, MemoryLayerError
 from tui.format import human_size, relative_time
+from tui.safe_text import safe_text
 from tui.screens.base import TurnkeepScreen
 from tui.services import Services
+from tui.widgets.event_text import plural
 from tui.widgets.save_status import save_label
 
 __all__ = ["HealthScreen"]
 
+#: Table name -> (one row, several rows), for people.
 _ROW_NAMES = {
-    "sessions": "sessions",
-    "conversation_events": "events",
-    "session_state": "state snapshots",
+    "sessions": ("session", "sessions"),
+    "conversation_events": ("event", "events"),
+    "session_state": ("state snapshot", "state snapshots"),
 }
 
 
@@ -161,7 +164,7 @@ class HealthScreen(TurnkeepScreen[None]):
         if report.reachable:
             grid.add_row("Migrations", migrations)
         if report.error:
-            grid.add_row("Error", Text(report.error, style="red"))
+            grid.add_row("Error", Text(safe_text(report.error), style="red"))
         self.query_one("#health-database", Static).update(grid)
 
     def _render_storage(self) -> None:
@@ -171,7 +174,7 @@ class HealthScreen(TurnkeepScreen[None]):
         grid = _grid()
         if report.row_counts:
             rows = " · ".join(
-                f"{count:,} {_ROW_NAMES.get(name, name)}"
+                plural(count, *_ROW_NAMES.get(name, (name, name)))
                 for name, count in report.row_counts.items()
             )
             grid.add_row("Rows", rows)
@@ -205,7 +208,7 @@ class HealthScreen(TurnkeepScreen[None]):
             return Text("ok", style="bold green")
         problems = len(self.integrity)
         text = Text(f"{problems} problem{'s' if problems != 1 else ''}: ", style="bold red")
-        text.append("; ".join(self.integrity[:5]))
+        text.append(safe_text("; ".join(self.integrity[:5])))
         return text
 
     def _render_saving(self, state: Any) -> None:
@@ -214,7 +217,7 @@ class HealthScreen(TurnkeepScreen[None]):
         style = {"ok": "green", "busy": "yellow", "failed": "bold red"}.get(kind, "dim")
         if state is not None:
             grid.add_row("Worker", Text.assemble((label, style), f"  ({state.status})"))
-            grid.add_row("Queued", f"{state.pending:,} events")
+            grid.add_row("Queued", plural(state.pending, "event"))
             grid.add_row(
                 "Last saved",
                 "—" if state.last_saved_seq is None else f"seq {state.last_saved_seq}",
@@ -224,7 +227,7 @@ class HealthScreen(TurnkeepScreen[None]):
             if failed or retries:
                 grid.add_row("Retries", f"{retries:,} retried · {failed:,} given up")
             if state.last_error:
-                grid.add_row("Worker error", Text(state.last_error, style="red"))
+                grid.add_row("Worker error", Text(safe_text(state.last_error), style="red"))
         else:
             grid.add_row("Worker", Text(label, style=style))
         note = self.services.last_error
@@ -232,7 +235,10 @@ class HealthScreen(TurnkeepScreen[None]):
             grid.add_row("Last error", Text("none seen", style="dim"))
         else:
             when = relative_time(note.at, self.services.now())
-            grid.add_row("Last error", Text(f"{note.title}: {note.message}  ({when})", style="red"))
+            grid.add_row(
+                "Last error",
+                Text(safe_text(f"{note.title}: {note.message}  ({when})"), style="red"),
+            )
         self.query_one("#health-saving", Static).update(grid)
 
     def action_back(self) -> None:

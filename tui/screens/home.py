@@ -22,11 +22,12 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from memory import Event, SessionInfo, SessionPage
 from memory.records import parse_ts
 from tui.messages import OpenSession
+from tui.safe_text import safe_line
 from tui.screens.dialogs import ConfirmDialog, RenameDialog
 from tui.screens.home_organize import SESSION_ACTIONS, HomeOrganizeMixin, organize_preview
 from tui.screens.tags import split_filter
 from tui.services import Services
-from tui.widgets.event_text import message_text, one_line
+from tui.widgets.event_text import message_text, plural
 from tui.widgets.inputs import StillInput
 from tui.widgets.session_table import SessionTable, list_filters, session_model, session_title
 
@@ -48,11 +49,47 @@ or from a shell:  [b]turnkeep ask "hello"[/b]
 """
 
 
+def _last_exchange(events: list[Event]) -> list[tuple[str, str]]:
+    """The last question and how *that* turn ended: ``[("You", …), ("Assistant", …)]``.
+
+    An answer from an older turn is never paired with a newer question; a turn that was
+    cancelled or failed says so.
+    """
+    question = next((e for e in reversed(events) if e.kind == "user"), None)
+    if question is None:
+        return []
+    lines: list[tuple[str, str]] = []
+    try:
+        lines.append(("You", message_text(question.payload)))
+    except Exception:  # an unreadable payload is shown as missing, not fatal
+        return []
+    answer: tuple[str, str] | None = None
+    for event in events:
+        if event.seq <= question.seq or event.turn != question.turn:
+            continue
+        try:
+            payload = event.payload
+        except Exception:
+            continue
+        if event.kind == "assistant" and message_text(payload).strip():
+            answer = ("Assistant", message_text(payload))
+        elif event.kind in ("cancelled", "error"):
+            partial = payload.get("partial_content") or payload.get("partial_text")
+            said = answer[1] if answer is not None else str(partial or "")
+            ended = "cancelled by the user" if event.kind == "cancelled" else "failed"
+            answer = ("Assistant", f"{said} ({ended})" if said else f"({ended})")
+    if answer is not None:
+        lines.append(answer)
+    return lines
+
+
 class HomeScreen(HomeOrganizeMixin):
     """Browse, filter, open, rename and delete sessions."""
 
     AUTO_FOCUS = "#sessions"
     PAGE_SIZE: ClassVar[int] = 100
+    #: The newest events the preview reads to find the last question and its answer.
+    PREVIEW_EVENTS: ClassVar[int] = 24
     #: Typing in the filter waits this long for the next key before reading.
     FILTER_DEBOUNCE: ClassVar[float] = 0.15
 
@@ -165,7 +202,9 @@ class HomeScreen(HomeOrganizeMixin):
         self.query_one("#welcome").display = welcome
         no_match = self.query_one("#no-match", Static)
         no_match.display = empty and bool(title_filter)
-        no_match.update(f"No session title contains “{title_filter}”.  Esc clears the filter.")
+        no_match.update(
+            f"No session title contains “{safe_line(title_filter)}”.  Esc clears the filter."
+        )
         self.query_one("#filter-bar").display = not welcome
         self.query_one("#preview").display = not empty
         self._update_count()
@@ -181,7 +220,7 @@ class HomeScreen(HomeOrganizeMixin):
             more = "+" if table.more else ""
             text = f"{shown:,}{more} matching"
         elif self.total is not None:
-            text = f"{self.total:,} session{'s' if self.total != 1 else ''}"
+            text = plural(self.total, "session")
         else:
             text = ""
         self.query_one("#count", Static).update(text)
@@ -199,15 +238,20 @@ class HomeScreen(HomeOrganizeMixin):
         memory = self.services.require_memory()
         filters = list_filters(title_filter)
         title, tags = split_filter(filters["title_filter"] or "")
-        page = await memory.list_sessions(
-            limit=self.PAGE_SIZE,
-            after=cursor,
-            title_filter=title or None,
-            tags=tags,
-            pinned_first=True,
-            source=filters["source"],
-        )
-        self._loading_more = None
+        try:
+            page = await memory.list_sessions(
+                limit=self.PAGE_SIZE,
+                after=cursor,
+                title_filter=title or None,
+                tags=tags,
+                pinned_first=True,
+                source=filters["source"],
+            )
+        finally:
+            if self._loading_more == cursor:
+                self._loading_more = None  # a failed read may be asked for again
+        if cursor != self._cursor:
+            return  # the list was read again meanwhile: this page belongs to another
         self._cursor = page.cursor
         self.query_one(SessionTable).extend(page.sessions, more=page.cursor is not None)
         self._update_count()
@@ -226,7 +270,12 @@ class HomeScreen(HomeOrganizeMixin):
         await asyncio.sleep(0.05)  # let the cursor settle while keys repeat
         if info.events == 0:
             return
-        events = await self.services.require_memory().recall(info.id, limit=8, newest=True)
+        events = await self.services.require_memory().recall(
+            info.id, limit=self.PREVIEW_EVENTS, newest=True
+        )
+        table = self.query_one(SessionTable)
+        if table.selected is None or table.selected.id != info.id:
+            return  # deleted or moved away from while it was read
         self.query_one("#preview", Static).update(self._preview(info, events))
 
     def _preview(self, info: SessionInfo, events: list[Event]) -> Text:
@@ -234,18 +283,13 @@ class HomeScreen(HomeOrganizeMixin):
         text.append(session_title(info), style="bold")
         text.append(f"  {session_model(info)}", style="dim")
         created = parse_ts(info.created_at).strftime("%Y-%m-%d %H:%M")
-        text.append(f"\n{info.id} · created {created} UTC · {info.events:,} events", style="dim")
-        last: dict[str, str] = {}
-        for event in events:
-            if event.kind in ("user", "assistant"):
-                try:
-                    last[event.kind] = message_text(event.payload)
-                except Exception:  # an unreadable payload is shown as missing, not fatal
-                    continue
-        for kind, label in (("user", "You"), ("assistant", "Assistant")):
-            if kind in last:
-                text.append(f"\n{label}: ", style="bold")
-                text.append(one_line(_MARKUP.sub("", last[kind]), 300))
+        text.append(
+            f"\n{safe_line(info.id)} · created {created} UTC · {plural(info.events, 'event')}",
+            style="dim",
+        )
+        for label, line in _last_exchange(events):
+            text.append(f"\n{label}: ", style="bold")
+            text.append(safe_line(_MARKUP.sub("", line[:2000]), 300))
         if info.events == 0:
             text.append("\nNo turns yet.", style="dim italic")
         organize_preview(info, text)
@@ -311,21 +355,22 @@ class HomeScreen(HomeOrganizeMixin):
             if title is not None and title != info.title:
                 self.rename(info.id, title)
 
-        self.app.push_screen(RenameDialog(info.title or ""), renamed)
+        self.app.push_screen(RenameDialog(safe_line(info.title or "")), renamed)
 
     @work(group="rename", exit_on_error=False)
     async def rename(self, session_id: str, title: str) -> None:
         info = await self.services.require_memory().rename_session(session_id, title)
         self.query_one(SessionTable).replace_session(info)
         self.show_preview()
-        self.notify(f"Renamed to “{title}”.", title="Renamed", markup=False)
+        self.notify(f"Renamed to “{safe_line(title)}”.", title="Renamed", markup=False)
 
     def action_delete(self) -> None:
         info = self.query_one(SessionTable).selected
         if info is None:
             return
         message = (
-            f"“{session_title(info)}” and its {info.events:,} events will be deleted for good."
+            f"“{session_title(info)}” and its {plural(info.events, 'event')} will be deleted "
+            "for good."
             "\nThis cannot be undone."
         )
 
@@ -339,7 +384,12 @@ class HomeScreen(HomeOrganizeMixin):
     async def delete(self, info: SessionInfo) -> None:
         await self.services.require_memory().forget(info.id)
         table = self.query_one(SessionTable)
+        self.workers.cancel_group(self, "preview")
         table.remove_session(info.id)
+        # The cursor's row index may not change, so no RowHighlighted follows: show the
+        # session now under the cursor (never the deleted one).
+        if table.sessions:
+            self.show_preview()
         if self.total is not None:
             self.total -= 1
         self._update_count()

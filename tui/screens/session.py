@@ -11,20 +11,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Button, Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
 from memory import EventDraft, SessionInfo
+from tui.safe_text import safe_line, safe_text
 from tui.screens.base import TurnkeepScreen
 from tui.screens.search import SessionFind
+from tui.screens.session_sync import OtherWriters
 from tui.services import Services, error_parts
 from tui.widgets.event_log import EventLog
-from tui.widgets.inputs import StillInput
+from tui.widgets.events import EventView
+from tui.widgets.inputs import PromptArea
 from tui.widgets.live_turn import LiveTurn
 from tui.widgets.save_status import SaveBanner, StatusLine
 from tui.widgets.session_table import session_title
@@ -35,7 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["SessionScreen"]
 
 
-class SessionScreen(SessionFind, TurnkeepScreen[str | None]):
+class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
     """One session: replay plus live turns. Dismisses with its session id.
 
     Args:
@@ -70,6 +75,14 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None]):
             tooltip="Move between the prompt and the history",
         ),
         Binding("ctrl+r", "rename", "Rename", tooltip="Rename this session"),
+        Binding("f5", "retry_load", "Retry", tooltip="Read the session again"),
+        Binding(
+            "ctrl+o",
+            "full_text",
+            "Full text",
+            show=False,
+            tooltip="Show the whole of a long message (the log shows its beginning)",
+        ),
         Binding("pageup", "scroll_log('page_up')", "Page up", show=False),
         Binding("pagedown", "scroll_log('page_down')", "Page down", show=False),
         Binding("ctrl+home", "scroll_log('scroll_home')", "Oldest loaded", show=False),
@@ -101,12 +114,17 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None]):
         self._turn_worker: Worker[None] | None = None
         self._live: LiveTurn | None = None
         self._live_turns: list[LiveTurn] = []
+        #: Why the session's events could not be read (``None`` once they were).
+        self.load_error: BaseException | None = None
+        self._seen_seq = None
+        self._own_seqs = set()
+        self._poll_failed = False
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield SaveBanner(id="save-banner")
         yield EventLog(id="log")
-        yield StillInput(placeholder="Starting the model…", id="prompt", disabled=True)
+        yield PromptArea(placeholder="Starting the model…", id="prompt", disabled=True)
         yield StatusLine(id="status")
         yield Footer()
 
@@ -115,6 +133,7 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None]):
         status = self.query_one(StatusLine)
         status.memory_disabled = self.services.settings.mode == "disabled"
         self.watch(self.app, "save_state", self._save_state_changed)
+        self.start_polling()
         if self.session_id is None:
             self._show_placeholder()
             self.post_message(self.Loaded(None, 0))
@@ -146,17 +165,52 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None]):
     @work(exclusive=True, group="window", exit_on_error=False)
     async def load_newest(self, session_id: str) -> None:
         memory = self.services.require_memory()
-        info = await memory.get_session(session_id)
-        self._set_info(info)
-        events = await memory.recall(session_id, limit=self.first_page, newest=True)
         log = self.query_one(EventLog)
+        try:
+            info = await memory.get_session(session_id)
+            self._set_info(info)
+            events = await memory.recall(session_id, limit=self.first_page, newest=True)
+        except Exception as exc:  # shown on this screen with Retry (and noted by the app)
+            await self._show_load_error(exc)
+            raise
         await log.show_newest(
             events, has_older=bool(events) and events[0].seq > 1, now=self.services.now()
         )
+        self.load_error = None
+        self._seen_seq = events[-1].seq if events else 0
+        self.refresh_bindings()
         if not events:
             self._show_placeholder()
         self.post_message(self.Loaded(session_id, len(events)))
         self.open_conversation()
+
+    async def _show_load_error(self, error: BaseException) -> None:
+        """Say on the screen why the session could not be read, with a Retry button."""
+        self.load_error = error
+        self.sub_title = "could not load"
+        title, message, hint = error_parts(error)
+        log = self.query_one(EventLog)
+        await log.remove_children()
+        text = Text(f"✗ This session could not be read: {safe_line(title)}\n", style="bold")
+        text.append(safe_text(message))
+        if hint:
+            text.append(f"\n{safe_text(hint)}", style="dim")
+        await log.mount(
+            Vertical(
+                Static(text, markup=False),
+                Button("Retry (F5)", id="retry-load", variant="primary"),
+                classes="log--error",
+            )
+        )
+        self.refresh_bindings()
+
+    @on(Button.Pressed, "#retry-load")
+    def action_retry_load(self) -> None:
+        """Read the session again after it failed to load."""
+        if self.session_id is None or self.load_error is None:
+            return
+        self.sub_title = "loading…"
+        self.load_newest(self.session_id)
 
     @property
     def first_page(self) -> int:
@@ -230,11 +284,12 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None]):
         conversation.add_saved_listener(self._saved)
         if self.session_id is None:
             self.session_id = conversation.session_id
+            self._seen_seq = 0  # a new session: every event another writer adds is new
             self._set_info(await services.require_memory().get_session(conversation.session_id))
         status = self.query_one(StatusLine)
         status.provider = conversation.provider_name
         status.model = conversation.model_name
-        prompt = self.query_one("#prompt", Input)
+        prompt = self.query_one("#prompt", PromptArea)
         prompt.disabled = False
         prompt.placeholder = f"Message {self.model_label}   (Enter to send)"
         prompt.focus()
@@ -245,28 +300,32 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None]):
         conversation = self.conversation
         if conversation is None:
             return ""
-        return " · ".join(p for p in (conversation.provider_name, conversation.model_name) if p)
+        return safe_line(
+            " · ".join(p for p in (conversation.provider_name, conversation.model_name) if p)
+        )
 
     def _conversation_failed(self, error: BaseException) -> None:
         title, _message, _hint = error_parts(error)
-        prompt = self.query_one("#prompt", Input)
+        prompt = self.query_one("#prompt", PromptArea)
         prompt.disabled = True
         prompt.placeholder = f"Live turns are unavailable: {title}. The replay still works."
         self.query_one(StatusLine).activity = "model unavailable"
 
     def _saved(self, drafts: Sequence[EventDraft], seqs: list[int]) -> None:
+        self._own_seqs.update(seqs)
         for live in list(self._live_turns):
             live.saved(drafts, seqs)
 
-    @on(Input.Submitted, "#prompt")
-    def _submitted(self, event: Input.Submitted) -> None:
-        text = event.value.strip()
-        if not text or self.conversation is None:
+    @on(PromptArea.Submitted, "#prompt")
+    def _submitted(self, event: PromptArea.Submitted) -> None:
+        # Sent exactly as typed or pasted (every line of a paste); only blank is refused.
+        text = event.value
+        if not text.strip() or self.conversation is None:
             return
         if self.running:
             self.notify("A turn is running. Esc cancels it.", severity="warning")
             return
-        event.input.clear()
+        event.prompt.clear()
         self.running = True
         self._turn_worker = self.run_turn(text)
 
@@ -337,6 +396,8 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None]):
             return self.running
         if action == "back":
             return not self.running
+        if action == "retry_load":
+            return self.load_error is not None
         if action == "rename":
             return True if self.session_id is not None else None
         return True
@@ -347,6 +408,25 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None]):
             return
         if self._turn_worker is not None:
             self._turn_worker.cancel()
+
+    def _long_view(self) -> EventView | None:
+        """The focused event if it is long, else the newest long event on screen."""
+        focused = self.focused
+        if isinstance(focused, EventView) and focused.full_text() is not None:
+            return focused
+        log = self.query_one(EventLog)
+        for view in reversed(log.views):
+            if view.region.overlaps(log.region) and view.full_text() is not None:
+                return view
+        return None
+
+    def action_full_text(self) -> None:
+        """ctrl+o: open the whole text of a long message in a pager."""
+        view = self._long_view()
+        if view is None:
+            self.notify("No long message is on screen.", severity="information")
+            return
+        view.action_show_full()
 
     def action_back(self) -> None:
         """Back to the sessions, saying which one this was (so it stays selected)."""
@@ -359,7 +439,7 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None]):
     def action_focus_log(self) -> None:
         log = self.query_one(EventLog)
         if self.focused is log:
-            self.query_one("#prompt", Input).focus()
+            self.query_one("#prompt", PromptArea).focus()
         else:
             log.focus()
 
@@ -381,7 +461,7 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None]):
     def action_rename(self) -> None:
         from tui.screens.dialogs import RenameDialog
 
-        current = self.info.title if self.info is not None and self.info.title else ""
+        current = safe_line(self.info.title) if self.info is not None and self.info.title else ""
 
         def renamed(title: str | None) -> None:
             if title:
@@ -395,4 +475,4 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None]):
             return
         info = await self.services.require_memory().rename_session(self.session_id, title)
         self._set_info(info)
-        self.notify(f"Renamed to “{title}”.", title="Renamed", markup=False)
+        self.notify(f"Renamed to “{safe_line(title)}”.", title="Renamed", markup=False)

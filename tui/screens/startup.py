@@ -16,6 +16,7 @@ from textual.containers import Center, Horizontal, Middle, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Label, LoadingIndicator, Static
 
+from tui.safe_text import safe_line, safe_text
 from tui.services import Services, error_parts
 
 __all__ = ["ErrorChoice", "OpeningScreen", "StartupErrorScreen"]
@@ -61,11 +62,13 @@ class StartupErrorScreen(Screen[ErrorChoice]):
         title, message, hint = error_parts(self.error)
         yield Header()
         with Middle(), Center(), Vertical(id="error-box"):
-            yield Static(Text(f"✗ {title}", style="bold"), id="error-title")
-            yield Static(Text(message), id="error-message")
+            yield Static(Text(f"✗ {safe_line(title)}", style="bold"), id="error-title")
+            yield Static(Text(safe_text(message)), id="error-message")
             if hint:
-                yield Static(Text.assemble(("What to do  ", "bold"), hint), id="error-hint")
-            where = f"{self.services.settings.mode} · {self.services.location}"
+                yield Static(
+                    Text.assemble(("What to do  ", "bold"), safe_text(hint)), id="error-hint"
+                )
+            where = safe_line(f"{self.services.settings.mode} · {self.services.location}")
             yield Static(Text.assemble(("Database  ", "bold"), where), id="error-where")
             with Horizontal(id="error-buttons"):
                 yield Button("Retry (r)", id="retry", variant="primary")

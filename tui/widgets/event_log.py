@@ -49,6 +49,8 @@ class EventLog(VerticalScroll):
     EventLog { height: 1fr; padding: 1 0 0 0; }
     EventLog > .log--placeholder { color: $text-muted; padding: 1 2; height: auto; }
     EventLog > .-search-hit { background: $accent 25%; }
+    EventLog > .log--error { height: auto; padding: 1 2; color: $error; }
+    EventLog > .log--error > Static { height: auto; margin-bottom: 1; }
     """
 
     class NeedOlder(Message):
@@ -83,6 +85,7 @@ class EventLog(VerticalScroll):
         self.at_end = True
         self._waiting = False
         self._follow = True
+        self._landing = False
         #: Tool calls and results are shown expanded (the screen's "expand tools").
         self.tools_expanded = False
 
@@ -119,12 +122,19 @@ class EventLog(VerticalScroll):
         self.at_end = True
         self._waiting = False
         self._follow = True
-        if events:
-            await self.mount_all(self._views_for(events, now))
-        await self._refreshed()
-        # Stick to the end first, then look for more: from the end, older pages are only
-        # read when the newest events do not fill the screen.
-        self._keep_following()
+        # No page is asked for until the view has landed at the end: at scroll_y 0 (before
+        # the anchor's scroll lands) the log would look "near the top" and read older
+        # events, which used to win the race and keep the oldest view of the first page.
+        self._landing = True
+        try:
+            if events:
+                await self.mount_all(self._views_for(events, now))
+            await self._refreshed()
+            await self._land_at_end()
+        finally:
+            self._landing = False
+        # From the end, older pages are only read when the newest events do not fill
+        # the screen (or once the reader scrolls up).
         self._check_edges()
 
     async def show_around(
@@ -171,6 +181,32 @@ class EventLog(VerticalScroll):
             self.scroll_to_center(target, animate=False, immediate=True)
         return target
 
+    async def _land_at_end(self) -> None:
+        """Anchor to the newest event and wait (a few frames at most) until it shows."""
+        for _ in range(20):
+            if not self.is_attached:
+                return
+            viewport = self.scrollable_content_region.height
+            if viewport <= 0:
+                return  # not laid out (a screen that is not shown): nothing to land
+            if self.virtual_size.height <= viewport:
+                self._keep_following()
+                return  # it all fits: read from the top
+            if not self.is_anchored:
+                self.anchor()
+            if self.max_scroll_y > 0 and self.scroll_y >= self.max_scroll_y:
+                return
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            await self._refreshed()
+
+    def following(self) -> bool:
+        """The window reaches the newest event and the reader has not scrolled away."""
+        return (
+            self.at_end
+            and self._follow
+            and (self.is_vertical_scroll_end or (self.is_anchored and not self._anchor_released))
+        )
+
     async def prepend(self, events: Sequence[Event], *, has_older: bool, now: datetime) -> None:
         """Add older events above the window, keeping what the reader sees in place."""
         self.has_older = has_older
@@ -182,7 +218,9 @@ class EventLog(VerticalScroll):
             self._waiting = False
             return
         self.oldest_seq = events[0].seq
-        at_bottom = self.is_vertical_scroll_end
+        # A reader who opened at the end and has not scrolled away stays at the newest
+        # event even if the anchor's scroll has not landed yet.
+        at_bottom = self.following()
         # Where the first old view sits in the viewport; it must stay there.
         offset = first.virtual_region.y - self.scroll_y
         if not at_bottom:
@@ -216,6 +254,26 @@ class EventLog(VerticalScroll):
             self.oldest_seq = events[0].seq
         await self.mount_all(self._views_for(events, now))
         await self._refreshed()
+        await self._evict()
+
+    async def append_stored(self, events: Sequence[Event], *, now: datetime) -> None:
+        """Add stored events another writer added after the window's newest event.
+
+        Only for a window that reaches the newest event (:attr:`at_end`). A reader at
+        the newest event follows them; one who scrolled up keeps their place.
+        """
+        if not events or not self.at_end:
+            return
+        follow = self.following()
+        await self.query(".log--placeholder").remove()
+        self.newest_seq = max(self.newest_seq or 0, events[-1].seq)
+        if self.oldest_seq is None:
+            self.oldest_seq = events[0].seq
+        await self.mount_all(self._views_for(events, now))
+        await self._refreshed()
+        if follow:
+            self._stick_to_end()
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
         await self._evict()
 
     async def _refreshed(self) -> None:
@@ -320,7 +378,7 @@ class EventLog(VerticalScroll):
 
     def _check_edges(self) -> None:
         """Ask for more events when the viewport nears an end of the window."""
-        if self._waiting or not self.is_mounted:
+        if self._waiting or self._landing or not self.is_mounted:
             return
         if self.has_older and self.oldest_seq is not None and self.scroll_y <= self.PREFETCH_LINES:
             self._waiting = True

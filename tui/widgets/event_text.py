@@ -12,6 +12,10 @@ from typing import Any
 __all__ = [
     "MAX_BODY_CHARS",
     "MAX_BODY_LINES",
+    "PREVIEW_CHARS",
+    "PREVIEW_LINES",
+    "cut",
+    "plural",
     "error_text",
     "message_text",
     "one_line",
@@ -25,6 +29,37 @@ __all__ = [
 #: UI); ``turnkeep sessions show`` prints everything.
 MAX_BODY_LINES = 400
 MAX_BODY_CHARS = 40_000
+
+#: A message shows at most this much of its text in the log (a 5 MB answer would take
+#: tens of seconds to parse and lay out on the UI loop); the rest is one key away.
+PREVIEW_CHARS = 6_000
+PREVIEW_LINES = 150
+
+
+def cut(
+    text: str, max_chars: int = PREVIEW_CHARS, max_lines: int = PREVIEW_LINES
+) -> tuple[str, int]:
+    """The first ``max_chars`` characters / ``max_lines`` lines of ``text``.
+
+    Returns:
+        The prefix, and how many characters were left out (0 when nothing was).
+    """
+    if len(text) <= max_chars and text.count("\n", 0, max_chars) < max_lines:
+        return text, 0
+    prefix = text[:max_chars]
+    end = -1
+    for _ in range(max_lines):
+        end = prefix.find("\n", end + 1)
+        if end < 0:
+            break
+    if end >= 0:
+        prefix = prefix[:end]
+    return prefix, len(text) - len(prefix)
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``1 session``, ``2 sessions``, ``1,000 turns``."""
+    return f"{count:,} {word if count == 1 else (words or word + 's')}"
 
 
 def message_text(payload: Mapping[str, Any]) -> str:
@@ -105,7 +140,7 @@ def error_text(payload: Mapping[str, Any]) -> str:
 def one_line(value: Any, limit: int = 80) -> str:
     """A compact one-line rendering of any JSON value, cut at ``limit`` characters."""
     if isinstance(value, str):
-        text = " ".join(value.split())
+        text = " ".join(value[: limit * 4 + 64].split())  # a 5 MB string: split what shows
     else:
         try:
             text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
@@ -133,8 +168,8 @@ def pretty_json(
     note = None
     if len(lines) > max_lines:
         text = "\n".join(lines[:max_lines])
-        note = f"{len(lines) - max_lines:,} more lines"
+        note = plural(len(lines) - max_lines, "more line")
     if len(text) > max_chars:
-        note = f"{len(text) - max_chars:,} more characters" if note is None else note
+        note = plural(len(text) - max_chars, "more character") if note is None else note
         text = text[:max_chars]
     return text, note

@@ -13,16 +13,21 @@ from typing import Any, ClassVar
 from rich.console import Group, RenderableType
 from rich.markdown import Markdown
 from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.events import Click
 from textual.reactive import reactive
 from textual.widget import Widget
 
 from memory import Event
 from memory.records import parse_ts
 from tui.format import relative_time
+from tui.safe_text import safe_line, safe_text
 from tui.widgets.event_text import (
+    cut,
     error_text,
     message_text,
     one_line,
+    plural,
     tool_arguments,
     tool_name,
     tool_result,
@@ -63,10 +68,46 @@ class EventView(Widget):
         self.turn = turn
         self.when = when
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("o", "show_full", "Full text", show=False),
+    ]
+
+    def full_text(self) -> str | None:
+        """The whole text when the log shows only a prefix of it (else ``None``)."""
+        return None
+
+    def full_title(self) -> str:
+        """What the full-text view is titled."""
+        return f"{type(self).__name__.removesuffix('View')} · turn {self.turn}"
+
+    def action_show_full(self) -> None:
+        """Open everything this event holds in a pager (long text shows a prefix)."""
+        from tui.screens.full_text import FullTextScreen
+
+        text = self.full_text()
+        if text is not None:
+            self.app.push_screen(FullTextScreen(self.full_title(), text))
+
+    def bounded_text(self, text: str) -> tuple[str, Text | None]:
+        """The prefix of ``text`` the log shows, and a note when some was left out.
+
+        A view that shows a prefix becomes focusable: Enter, ``o`` or a click opens the
+        whole text.
+        """
+        prefix, left = cut(text)
+        self.can_focus = left > 0
+        if not left:
+            return prefix, None
+        note = Text(
+            f"… {plural(left, 'more character')} · ctrl+o (or Enter, a click) shows everything",
+            style="dim italic",
+        )
+        return prefix, note
+
     def heading(self, label: str, *details: str) -> Text:
         """A bold label followed by muted details."""
-        text = Text(label, style=self.get_component_rich_style("event--heading"))
-        meta = " · ".join(d for d in details if d)
+        text = Text(safe_line(label), style=self.get_component_rich_style("event--heading"))
+        meta = safe_line(" · ".join(d for d in details if d))
         if meta:
             text.append(f"  {meta}", style=self.get_component_rich_style("event--meta"))
         return text
@@ -84,12 +125,34 @@ class UserMessageView(EventView):
     UserMessageView > .event--heading { color: $primary; }
     """
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "show_full", "Full text", show=False),
+    ]
+
     def __init__(self, text: str, *, seq: int | None, turn: int, when: str = "") -> None:
         super().__init__(seq=seq, turn=turn, when=when)
         self.text = text
 
+    def full_text(self) -> str | None:
+        return self.text if cut(self.text)[1] else None
+
+    def full_title(self) -> str:
+        return f"You · turn {self.turn}"
+
+    def on_click(self, event: Click) -> None:
+        if self.full_text() is not None:
+            event.stop()
+            self.action_show_full()
+
     def render(self) -> RenderableType:
-        return Group(self.heading("You", f"turn {self.turn}", self.when), Text(self.text))
+        prefix, note = self.bounded_text(self.text)
+        parts: list[RenderableType] = [
+            self.heading("You", f"turn {self.turn}", self.when),
+            Text(safe_text(prefix)),
+        ]
+        if note is not None:
+            parts.append(note)
+        return Group(*parts)
 
 
 class AssistantMessageView(EventView):
@@ -128,16 +191,35 @@ class AssistantMessageView(EventView):
             details.append("writing…")
         heading = self.heading("Assistant", *details)
         if not self.text:
-            body: RenderableType = Text("…" if self.streaming else "(no text)", style="dim")
-        else:
-            body = self._markdown()
-        return Group(heading, body)
+            return Group(heading, Text("…" if self.streaming else "(no text)", style="dim"))
+        prefix, note = self.bounded_text(self.text)
+        parts: list[RenderableType] = [heading, self._markdown(prefix)]
+        if note is not None:
+            parts.append(note)
+        return Group(*parts)
 
-    def _markdown(self) -> Markdown:
-        # Parsing is the expensive part of Markdown; parse once per text, not per paint.
-        if self._parsed is None or self._parsed[0] != self.text:
-            self._parsed = (self.text, Markdown(self.text))
+    def _markdown(self, text: str) -> Markdown:
+        # Parsing is the expensive part of Markdown; parse once per text, not per paint,
+        # and only the bounded prefix (a 5 MB answer is never parsed on the UI loop).
+        if self._parsed is None or self._parsed[0] != text:
+            # Escapes inside the Markdown (code blocks too) are neutralised before parsing.
+            self._parsed = (text, Markdown(safe_text(text)))
         return self._parsed[1]
+
+    def full_text(self) -> str | None:
+        return self.text if cut(self.text)[1] else None
+
+    def full_title(self) -> str:
+        return f"Assistant · turn {self.turn}"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "show_full", "Full text", show=False),
+    ]
+
+    def on_click(self, event: Click) -> None:
+        if self.full_text() is not None:
+            event.stop()
+            self.action_show_full()
 
     def append(self, delta: str) -> None:
         """Add streamed text; repaints are coalesced to a few per second of output."""
@@ -162,6 +244,10 @@ class AssistantMessageView(EventView):
 
     def watch_streaming(self) -> None:
         self.refresh(layout=True)
+
+
+#: Marker kinds with their own style (``-cancelled``, ``-error``); others are notes.
+_MARKER_CLASSES: frozenset[str] = frozenset({"cancelled", "error"})
 
 
 class MarkerView(EventView):
@@ -189,28 +275,53 @@ class MarkerView(EventView):
         detail: str | None = None,
         partial: str | None = None,
     ) -> None:
-        super().__init__(seq=seq, turn=turn, when=when, classes=f"-{kind}")
+        # A stored kind is any text (imports accept any): only known kinds become a CSS
+        # class; the rest are generic notes (a class such as "-note.v2" is invalid).
+        marker_class = f"-{kind}" if kind in _MARKER_CLASSES else "-note"
+        super().__init__(seq=seq, turn=turn, when=when, classes=marker_class)
         self.kind = kind
         self.text = text
         self.detail = detail
         self.partial = partial
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "show_full", "Full text", show=False),
+    ]
+
+    def full_text(self) -> str | None:
+        return self.partial if self.partial and cut(self.partial)[1] else None
+
+    def full_title(self) -> str:
+        return f"Partial answer · turn {self.turn}"
+
+    def on_click(self, event: Click) -> None:
+        if self.full_text() is not None:
+            event.stop()
+            self.action_show_full()
+
     def render(self) -> RenderableType:
         symbol = {"cancelled": "⊘", "error": "✗"}.get(self.kind, "•")
-        label = {"cancelled": "Cancelled", "error": "Failed"}.get(self.kind, self.kind.capitalize())
+        label = {"cancelled": "Cancelled", "error": "Failed"}.get(
+            self.kind, safe_line(self.kind, 60).capitalize()
+        )
         line = Text(f"{symbol} {label}", style="bold")
         if self.text:
-            line.append(f"  {self.text}")
+            line.append(f"  {safe_text(cut(self.text)[0])}")
         if self.when:
             line.append(f"  · {self.when}", style=self.get_component_rich_style("event--meta"))
         parts: list[RenderableType] = [line]
         if self.detail:
-            parts.append(Text(self.detail, style=self.get_component_rich_style("event--meta")))
+            parts.append(
+                Text(safe_text(self.detail), style=self.get_component_rich_style("event--meta"))
+            )
         if self.partial:
+            prefix, note = self.bounded_text(self.partial)
             parts.append(Text("Partial answer:", style="italic"))
             parts.append(
-                Markdown(self.partial, style=self.get_component_rich_style("marker--partial"))
+                Markdown(safe_text(prefix), style=self.get_component_rich_style("marker--partial"))
             )
+            if note is not None:
+                parts.append(note)
         return Group(*parts)
 
 
@@ -226,7 +337,7 @@ def _usage_of(payload: dict[str, Any]) -> str:
     if isinstance(usage, dict):
         tokens = usage.get("completion_tokens") or usage.get("total_tokens")
         if isinstance(tokens, int) and tokens:
-            parts.append(f"{tokens:,} tokens")
+            parts.append(plural(tokens, "token"))
     timings = payload.get("timings")
     if isinstance(timings, dict):
         total = timings.get("total_ms")

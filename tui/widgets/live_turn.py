@@ -127,7 +127,10 @@ class LiveTurn:
             call.running = False
         await self._add(
             MarkerView(
-                "cancelled", "cancelled by you; what was written is kept", seq=None, turn=self.turn
+                "cancelled",
+                "cancelled by the user; what was written is kept",
+                seq=None,
+                turn=self.turn,
             )
         )
 

@@ -11,6 +11,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from tui.safe_text import safe_line
 from tui.services import tilde
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ class StatusLine(Static):
 
     def render(self) -> Text:
         left = Text()
-        model = " · ".join(p for p in (self.provider, self.model) if p) or "starting…"
+        model = safe_line(" · ".join(p for p in (self.provider, self.model) if p)) or "starting…"
         left.append(f"● {model}", style=self.get_component_rich_style("status--model"))
         if self.activity:
             left.append(

@@ -28,8 +28,9 @@ __all__ = ["SessionTable", "list_filters", "session_model", "session_title"]
 
 
 def session_title(info: SessionInfo) -> str:
-    """The title a person sees (untitled sessions are named by their id)."""
-    return info.title or f"Untitled {info.id[-6:]}"
+    """The title a person sees (untitled sessions are named by their id), on one line
+    with every terminal control shown as a stand-in."""
+    return safe_line(info.title or f"Untitled {info.id[-6:]}")
 
 
 def session_model(info: SessionInfo) -> str:
@@ -37,7 +38,7 @@ def session_model(info: SessionInfo) -> str:
     source = info.metadata.get("source")
     tool = source.get("tool") if isinstance(source, dict) else None
     marker = f"⇣{safe_line(tool, 20)}" if isinstance(tool, str) else None
-    return " · ".join(p for p in (marker, info.provider, info.model) if p) or "—"
+    return safe_line(" · ".join(p for p in (marker, info.provider, info.model) if p) or "—")
 
 
 class ListFilters(TypedDict):
@@ -102,6 +103,9 @@ class SessionTable(DataTable[Text]):
             self._add_rows(self.sessions)
             if self.sessions:
                 self.move_cursor(row=min(row, len(self.sessions) - 1), animate=False)
+        # The preview below grows when its text arrives and the table loses rows of
+        # height: the cursor's row (often the last one) must not slip below the fold.
+        self.call_after_refresh(self._cursor_into_view)
 
     # -- what the screen calls ---------------------------------------------------------
 
@@ -129,6 +133,10 @@ class SessionTable(DataTable[Text]):
         self.sessions.extend(fresh)
         self.more = more
         self._add_rows(fresh)
+        # The cursor may already sit at (or near) the new end, where no key moves it: ask
+        # for the next page now rather than wait for a move that cannot happen.
+        self.call_after_refresh(self._maybe_near_end)
+        self.call_after_refresh(self._cursor_into_view)
 
     def replace_session(self, info: SessionInfo) -> None:
         """Show a renamed session in place."""
@@ -175,6 +183,23 @@ class SessionTable(DataTable[Text]):
     def action_last_row(self) -> None:
         """Go to the last loaded row (which reads the next page, if there is one)."""
         self.move_cursor(row=max(0, len(self.sessions) - 1))
+        self._maybe_near_end()  # already on the last row: the cursor does not move
+
+    def action_page_down(self) -> None:
+        # DataTable scrolls a page and moves the cursor without scrolling to it; when rows
+        # arrived since the last layout the scroll is clamped short and the cursor's row
+        # (the last rows) ends up below the fold. Bring it into view once laid out.
+        super().action_page_down()
+        self._maybe_near_end()
+        self.call_after_refresh(self._cursor_into_view)
+
+    def _cursor_into_view(self) -> None:
+        if self.sessions and self.is_attached:
+            self.move_cursor(row=self.cursor_row, animate=False, scroll=True)
+
+    def action_cursor_down(self) -> None:
+        super().action_cursor_down()
+        self._maybe_near_end()
 
     # -- paging ------------------------------------------------------------------------
 

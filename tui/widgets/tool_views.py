@@ -7,6 +7,7 @@ only built when shown and cut to a size a terminal can hold.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
@@ -17,6 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.events import Click
 from textual.reactive import reactive
 
+from tui.safe_text import safe_line, safe_text
 from tui.widgets.event_text import one_line, pretty_json
 from tui.widgets.events import EventView
 
@@ -64,10 +66,15 @@ class ToolView(EventView, can_focus=True):
         if not self.expanded:
             return line
         text, note = pretty_json(self.body())
-        parts: list[RenderableType] = [line, Padding(_JSON(Text(text)), (0, 0, 0, 2))]
+        parts: list[RenderableType] = [line, Padding(_JSON(Text(safe_text(text))), (0, 0, 0, 2))]
         if note:
-            parts.append(Text(f"… {note} (see `turnkeep sessions show`)", style="dim italic"))
+            parts.append(Text(f"… {note} · o shows everything", style="dim italic"))
         return Group(*parts)
+
+    def full_text(self) -> str | None:
+        if pretty_json(self.body())[1] is None:
+            return None  # the expanded view already shows all of it
+        return pretty_json(self.body(), max_lines=sys.maxsize, max_chars=sys.maxsize)[0]
 
     def action_expand(self) -> None:
         self.expanded = not self.expanded
@@ -105,7 +112,7 @@ class ToolCallView(ToolView):
 
     def summary(self) -> Text:
         text = Text.assemble(("⚙ ", "bold"), self.heading(self.tool), " ")
-        text.append(one_line(self.arguments, 200))
+        text.append(safe_line(one_line(self.arguments, 200)))
         if self.running:
             text.append("  running…", style="italic")
         return text
@@ -139,10 +146,10 @@ class ToolResultView(ToolView):
     def summary(self) -> Text:
         text = Text.assemble(("↳ ", "bold"), self.heading(self.tool), " ")
         if self.error:
-            text.append(f"✗ {one_line(self.error, 200)}")
+            text.append(f"✗ {safe_line(one_line(self.error, 200))}")
         else:
             text.append("✓ ")
-            text.append(one_line(self.result, 200))
+            text.append(safe_line(one_line(self.result, 200)))
         return text
 
     def body(self) -> Any:
