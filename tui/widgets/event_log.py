@@ -22,8 +22,9 @@ from textual.message import Message
 from textual.widget import MountError
 
 from memory import Event
-from tui.widgets.events import EventView, view_for
+from tui.widgets.events import EventView
 from tui.widgets.tool_views import ToolView
+from tui.widgets.views import view_for
 
 __all__ = ["EventLog"]
 

@@ -2,12 +2,12 @@
 
 Each view renders itself from its payload in ``render`` (one widget, no children), so a
 page of events costs one widget per event. Tool calls and results are in
-:mod:`tui.widgets.tool_views`; :func:`view_for` picks the view of a stored event.
+:mod:`tui.widgets.tool_views`; :func:`tui.widgets.views.view_for` picks the view of a
+stored event.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
@@ -15,22 +15,14 @@ from rich.markdown import Markdown
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.events import Click
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from memory import Event
-from memory.records import parse_ts
-from tui.format import relative_time
 from tui.safe_text import safe_line, safe_text
 from tui.widgets.event_text import (
     cut,
-    error_text,
-    message_text,
-    one_line,
     plural,
-    tool_arguments,
-    tool_name,
-    tool_result,
 )
 
 __all__ = [
@@ -38,7 +30,6 @@ __all__ = [
     "EventView",
     "MarkerView",
     "UserMessageView",
-    "view_for",
 ]
 
 
@@ -80,13 +71,19 @@ class EventView(Widget):
         """What the full-text view is titled."""
         return f"{type(self).__name__.removesuffix('View')} · turn {self.turn}"
 
-    def action_show_full(self) -> None:
-        """Open everything this event holds in a pager (long text shows a prefix)."""
-        from tui.screens.full_text import FullTextScreen
+    class FullTextRequested(Message):
+        """The reader asked to see everything an event holds (the screen opens a pager)."""
 
+        def __init__(self, title: str, text: str) -> None:
+            super().__init__()
+            self.title = title
+            self.text = text
+
+    def action_show_full(self) -> None:
+        """Ask for everything this event holds in a pager (long text shows a prefix)."""
         text = self.full_text()
         if text is not None:
-            self.app.push_screen(FullTextScreen(self.full_title(), text))
+            self.post_message(self.FullTextRequested(self.full_title(), text))
 
     def bounded_text(self, text: str) -> tuple[str, Text | None]:
         """The prefix of ``text`` the log shows, and a note when some was left out.
@@ -325,12 +322,12 @@ class MarkerView(EventView):
         return Group(*parts)
 
 
-def _partial(payload: dict[str, Any]) -> str | None:
+def partial_of(payload: dict[str, Any]) -> str | None:
     value = payload.get("partial_content") or payload.get("partial_text")
     return str(value) if value else None
 
 
-def _usage_of(payload: dict[str, Any]) -> str:
+def usage_of(payload: dict[str, Any]) -> str:
     """``57 tokens · 1.2 s`` from an assistant event's usage and timings, when known."""
     parts = []
     usage = payload.get("usage")
@@ -346,62 +343,7 @@ def _usage_of(payload: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
-def _model_of(payload: dict[str, Any]) -> str:
+def model_of(payload: dict[str, Any]) -> str:
     provider = payload.get("provider")
     model = payload.get("model")
     return " · ".join(str(p) for p in (provider, model) if p)
-
-
-def view_for(event: Event, now: datetime) -> EventView:
-    """The view of a stored event."""
-    from tui.widgets.tool_views import ToolCallView, ToolResultView
-
-    try:
-        payload = event.payload
-    except Exception as exc:  # a stored payload that cannot be decoded is shown, not fatal
-        return MarkerView("error", f"unreadable event: {exc}", seq=event.seq, turn=event.turn)
-    when = relative_time(parse_ts(event.created_at), now)
-    common: dict[str, Any] = {"seq": event.seq, "turn": event.turn, "when": when}
-    kind = event.kind
-    if kind == "user":
-        return UserMessageView(message_text(payload), **common)
-    if kind == "assistant":
-        return AssistantMessageView(
-            message_text(payload), model=_model_of(payload), note=_usage_of(payload), **common
-        )
-    if kind == "tool_call":
-        call_id = payload.get("call_id") or payload.get("id")
-        return ToolCallView(
-            tool_name(payload),
-            tool_arguments(payload),
-            call_id=None if call_id is None else str(call_id),
-            **common,
-        )
-    if kind == "tool_result":
-        result, error = tool_result(payload)
-        call_id = payload.get("call_id") or payload.get("id")
-        return ToolResultView(
-            tool_name(payload),
-            result,
-            error,
-            call_id=None if call_id is None else str(call_id),
-            **common,
-        )
-    if kind == "cancelled":
-        reason = payload.get("reason")
-        return MarkerView(
-            "cancelled",
-            str(reason) if reason else "the turn was stopped before it finished",
-            partial=_partial(payload),
-            **common,
-        )
-    if kind == "error":
-        hint = payload.get("hint")
-        return MarkerView(
-            "error",
-            error_text(payload),
-            detail=str(hint) if hint else None,
-            partial=_partial(payload),
-            **common,
-        )
-    return MarkerView(kind, one_line(message_text(payload) or payload, 200), **common)
