@@ -510,6 +510,15 @@ class Conversation:
             "writer": writer_identity(),
         }
 
+    async def next_turn(self) -> int:
+        """The number the next turn will have, after catching up with other writers.
+
+        Call it before :meth:`send` to label a turn: ``send`` catches up again, which
+        then finds nothing new.
+        """
+        await self._catch_up()
+        return self.turn + 1
+
     async def _catch_up(self) -> None:
         """Add events other writers stored since this conversation last looked.
 

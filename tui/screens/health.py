@@ -154,13 +154,12 @@ class HealthScreen(TurnkeepScreen[None]):
         server = getattr(report, "server_version", None)
         grid.add_row("Engine", f"{engine} · server {server}" if server else engine)
         applied, pending = report.applied_migrations, report.pending_migrations
-        migrations = Text(f"{len(applied)} applied")
-        if applied:
-            migrations.append(f" ({', '.join(applied)})", style="dim")
-        migrations.append(" · ")
+        migrations = Text(f"{len(applied)} applied · ")
         migrations.append(f"{len(pending)} pending", style="bold yellow" if pending else "")
         if pending:
-            migrations.append(f" ({', '.join(pending)})", style="yellow")
+            migrations.append(f"\npending: {', '.join(pending)}", style="yellow")
+        if applied:
+            migrations.append(f"\n{', '.join(applied)}", style="dim")
         if report.reachable:
             grid.add_row("Migrations", migrations)
         if report.error:

@@ -338,7 +338,8 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
             self.workers.cancel_group(self, "window")  # reading older pages is moot now
             await self._reload_newest()
         await log.query(".log--placeholder").remove()
-        live = LiveTurn(log, conversation.turn + 1, self.model_label)
+        # Turns other writers stored first count: the live turn's number is the next one.
+        live = LiveTurn(log, await conversation.next_turn(), self.model_label)
         self._live_turns.append(live)
         # Saved save points of older turns have matched their views by now.
         del self._live_turns[:-2]
