@@ -13,11 +13,9 @@ an already open backend (tests, benchmarks).
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memory import (
@@ -32,6 +30,7 @@ from memory import (
     TokenCount,
 )
 from runtime import payloads
+from runtime.providers.pool import ProviderPool
 from runtime.settings import Settings
 
 if TYPE_CHECKING:
@@ -84,8 +83,7 @@ class Sessions:
         self.clock: Clock = clock or _utc_now
         self._owns_memory = owns_memory
         self.worker: PersistenceWorker | None = None
-        self._provider: Provider | None = None
-        self._retired: list[Provider] = []
+        self.providers = ProviderPool(settings.agent)
 
     @classmethod
     async def open(
@@ -216,33 +214,9 @@ class Sessions:
         await worker.start()
         self.worker = worker
 
-    def provider_for(self, info: SessionInfo | None, *, script: Path | None = None) -> Provider:
-        """The model provider a session's turns run on, made once per process.
-
-        A local GGUF model takes a moment and memory to load; every session of the
-        process shares one instance per (provider, model) as long as it is the one in
-        use, instead of loading it again on every open.
-        """
-        from runtime.providers import make_provider
-
-        agent = self.settings.agent
-        name = (info.provider if info is not None else None) or agent.provider
-        same = info is not None and info.provider == name
-        model = (info.model if same and info is not None else None) or agent.model
-        current = self._provider
-        if (
-            current is not None
-            and script is None
-            and current.name == name
-            and (model is None or current.model == model)
-        ):
-            return current
-        provider = make_provider(agent, name, model=model, script=script)
-        if script is None:
-            self._provider = provider
-            if current is not None:
-                self._retired.append(current)
-        return provider
+    def provider_for(self, info: SessionInfo | None) -> Provider:
+        """The model provider a session's turns run on, made once per process."""
+        return self.providers.for_session(info)
 
     async def conversation(self, session_id: str | None) -> Conversation:
         """Open a session's live conversation (``None`` starts a new session).
@@ -281,11 +255,7 @@ class Sessions:
                 save_for = min(save_for, 2.0)  # the database is failing: do not hang the exit
             unsaved = [(sid, list(drafts)) for sid, drafts in await self.worker.stop(save_for)]
             self.worker = None
-        for provider in [*self._retired, *([self._provider] if self._provider else [])]:
-            with contextlib.suppress(Exception):
-                await provider.close()
-        self._retired = []
-        self._provider = None
+        await self.providers.close()
         if self._owns_memory:
             await self.memory.close()
         return unsaved

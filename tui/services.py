@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from memory import HealthReport, MemoryBackend
 from memory.errors import explain
+from runtime.providers.pool import ProviderPool
 from runtime.settings import Settings
 
 if TYPE_CHECKING:
@@ -89,6 +90,8 @@ class Services:
         self.last_error: ErrorNote | None = None
         self.unsaved: list[Any] = []
         self._owns_memory = memory is None
+        #: One model provider for the whole app: a local model loads once, not per screen.
+        self.providers = ProviderPool(settings.agent)
         #: How far the search index backfill is (set by the app's backfill worker).
         self.search_progress: Any = None
 
@@ -160,6 +163,7 @@ class Services:
                 save_for = min(save_for, 2.0)  # the database is failing: do not hang the exit
             self.unsaved = list(await self.saver.stop(save_for))
             self.saver = None
+        await self.providers.close()
         if self.memory is not None and self._owns_memory:
             memory, self.memory = self.memory, None
             await memory.close()

@@ -270,11 +270,14 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
         services = self.services
         if services.saver is None:
             raise RuntimeError("the persistence worker is not running")
+        memory = services.require_memory()
+        info = None if self.session_id is None else await memory.get_session(self.session_id)
         conversation = await Conversation.open(
-            services.require_memory(),
+            memory,
             services.saver,
             services.settings,
             self.session_id,
+            provider_instance=services.providers.for_session(info),
             clock=services.clock,
         )
         if not self.is_attached:
