@@ -161,3 +161,30 @@ async def test_preview_shows_token_totals(db_file: Path) -> None:
         await settle(pilot)
         preview = str(app.screen.query_one("#preview").render())
         assert "Tokens: ~1,200 prompt · ~34 completion · ~1,234 total (estimated)" in preview
+
+
+async def test_fork_from_inside_a_session_at_the_focused_event(demo_db: Path) -> None:
+    app = make_app(settings_for(demo_db))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        source = table_of(app).selected
+        assert source is not None and source.last_seq >= 3
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, SessionScreen), "session opened")
+        await settle(pilot)
+        await pilot.press("ctrl+b")
+        await wait_until(pilot, lambda: isinstance(app.screen, ForkScreen), "fork picker")
+        await settle(pilot)
+        await pilot.press("up", "up", "enter")
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, SessionScreen) and app.screen.session_id != source.id,
+            "the fork opened",
+        )
+        await settle(pilot)
+        fork_id = app.screen.session_id
+        assert fork_id is not None
+        fork = await stored(demo_db, fork_id)
+        assert (fork.forked_from, fork.forked_at_seq) == (source.id, source.last_seq - 2)
+        assert fork.events == source.last_seq - 2
+        assert (await stored(demo_db, source.id)).events == source.events

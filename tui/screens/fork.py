@@ -46,10 +46,11 @@ class ForkScreen(TurnkeepScreen[None]):
         Binding("escape", "app.pop_screen", "Back", tooltip="Back without forking"),
     ]
 
-    def __init__(self, services: Services, info: SessionInfo) -> None:
+    def __init__(self, services: Services, info: SessionInfo, at_seq: int | None = None) -> None:
         super().__init__(id="fork")
         self.services = services
         self.info = info
+        self.at_seq = at_seq
         self.events: list[Event] = []
 
     def compose(self) -> ComposeResult:
@@ -74,7 +75,10 @@ class ForkScreen(TurnkeepScreen[None]):
     @work(exclusive=True, group="fork-load", exit_on_error=False)
     async def load(self) -> None:
         memory = self.services.require_memory()
-        self.events = await memory.recall(self.info.id, limit=self.LIMIT, newest=True)
+        before = None if self.at_seq is None else self.at_seq + self.LIMIT // 2
+        self.events = await memory.recall(
+            self.info.id, before=before, limit=self.LIMIT, newest=True
+        )
         table = self.query_one("#fork-events", DataTable)
         for event in self.events:
             table.add_row(
@@ -85,7 +89,9 @@ class ForkScreen(TurnkeepScreen[None]):
                 key=str(event.seq),
             )
         if self.events:
-            table.move_cursor(row=len(self.events) - 1, animate=False)
+            seqs = [event.seq for event in self.events]
+            row = seqs.index(self.at_seq) if self.at_seq in seqs else len(seqs) - 1
+            table.move_cursor(row=row, animate=False)
         table.focus()
 
     @on(DataTable.RowSelected, "#fork-events")

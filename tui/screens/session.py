@@ -75,6 +75,12 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
             tooltip="Move between the prompt and the history",
         ),
         Binding("ctrl+r", "rename", "Rename", tooltip="Rename this session"),
+        Binding(
+            "ctrl+b",
+            "fork",
+            "Fork",
+            tooltip="Fork this session at an event (the one in focus is preselected)",
+        ),
         Binding("f5", "retry_load", "Retry", tooltip="Read the session again"),
         Binding(
             "ctrl+o",
@@ -404,6 +410,8 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
             return self.load_error is not None
         if action == "rename":
             return True if self.session_id is not None else None
+        if action == "fork":
+            return True if self.info is not None and self.info.events else None
         return True
 
     def action_cancel_turn(self) -> None:
@@ -461,6 +469,18 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
 
     def action_scroll_log(self, how: str) -> None:
         getattr(self.query_one(EventLog), f"action_{how}")()
+
+    def action_fork(self) -> None:
+        """Pick an event (the focused one first) and fork the session there."""
+        from tui.screens.fork import ForkScreen
+
+        if self.info is None or self.running:
+            return
+        focused = self.focused
+        at_seq = getattr(focused, "seq", None) if focused is not None else None
+        self.app.push_screen(
+            ForkScreen(self.services, self.info, at_seq if isinstance(at_seq, int) else None)
+        )
 
     def action_rename(self) -> None:
         from tui.screens.dialogs import RenameDialog
