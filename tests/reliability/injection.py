@@ -96,13 +96,14 @@ class Terminal:
             self.raw_tui += len(found)
         self.outcome.expect(not found, f"{what}: raw {', '.join(found[:6])} reached the terminal")
 
-    def process(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """``python -m tui ARGS`` as a separate process (black box)."""
+    def process(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """``python -m tui ARGS`` as a separate process (black box); ``stdin`` is fed to it."""
         self.runs += 1
         result = subprocess.run(
             [sys.executable, "-m", "tui", *args],
             env=dict(os.environ),
-            stdin=subprocess.DEVNULL,
+            input=stdin,
+            stdin=subprocess.DEVNULL if stdin is None else None,
             capture_output=True,
             text=True,
             encoding="utf-8",
@@ -197,7 +198,10 @@ def _run(scale: Scale, workdir: Path, db: Path, outcome: Outcome) -> None:
     messages = HOSTILE_MESSAGES[:3] if scale.name == "quick" else HOSTILE_MESSAGES
     asked: list[str] = []
     for message in messages:  # a real process each, as a user runs it
-        result = term.process("ask", "--provider", "scripted", message)
+        if "\x00" in message:  # a command line cannot carry NUL: the message comes on stdin
+            result = term.process("ask", "--provider", "scripted", "-", stdin=message)
+        else:
+            result = term.process("ask", "--provider", "scripted", message)
         outcome.bad_inputs += 1
         if outcome.expect(result.returncode == 0, f"ask failed: {result.stderr[-300:]}"):
             asked.append(result.stderr.split("session: ", 1)[1].split("\n", 1)[0])
