@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
+from memory.ephemeral_search import SearchMirror
 from memory.organize_sql import PINNED_CURSOR, ForkPointError, check_tags
 from memory.records import (
     Event,
@@ -46,6 +47,7 @@ class EphemeralOrganizer:
     _sessions: dict[str, Any]
     _save_points: dict[tuple[str, str], tuple[int, ...]]
     _lock: asyncio.Lock
+    _search: SearchMirror
 
     def _now(self) -> str:
         raise NotImplementedError  # provided by EphemeralMemory
@@ -206,6 +208,9 @@ class EphemeralOrganizer:
                 if seq <= point
             }
             self._sessions[fork_id] = fork
+            # Forked events are found by search like any others (as in the SQL backends).
+            self._search.upsert_session(fork_id, info.title, info.updated_at)
+            self._search.add_events(events)
             return info
 
     async def assistant_events(
@@ -244,6 +249,7 @@ class EphemeralOrganizer:
             for session_id in dict.fromkeys(session_ids):
                 if self._sessions.pop(session_id, None) is not None:
                     removed += 1
+                    self._search.forget(session_id)
                 for stored in [k for k in self._save_points if k[0] == session_id]:
                     del self._save_points[stored]
         return removed

