@@ -328,6 +328,4 @@ async def test_forked_events_are_found_by_search(
         [("src", 2), (fork.id, 2)]
     )
     titled = await backend.fork_session("src", at=1, title="Zebra crossing plan")
-    assert [h.session_id for h in await backend.search("zebra") if h.kind == "title"] == [
-        titled.id
-    ]
+    assert [h.session_id for h in await backend.search("zebra") if h.kind == "title"] == [titled.id]
