@@ -39,6 +39,11 @@ def migrations_0002(tmp_path: Path) -> Path:
     return target
 
 
+#: The session columns a database at 0002 has (later migrations only add columns).
+SESSIONS_V1 = (
+    "SELECT id, title, agent, provider, model, created_at, updated_at, last_seq, "
+    "event_count, turn_count, metadata FROM sessions ORDER BY id"
+)
 #: The migrations a database at 0002 gets.
 AFTER_0002 = ("0003.event-keys", "0004.search", "0005.organize")
 
@@ -114,7 +119,7 @@ async def test_embedded_0002_with_data_migrates_to_head_and_backup_keeps_keys(
     await old.close()
     with sqlite3.connect(path) as conn:
         before = conn.execute(ROWS).fetchall()
-        sessions_before = conn.execute("SELECT * FROM sessions ORDER BY id").fetchall()
+        sessions_before = conn.execute(SESSIONS_V1).fetchall()
     conn.close()
 
     memory = await open_embedded(path)
@@ -127,7 +132,7 @@ async def test_embedded_0002_with_data_migrates_to_head_and_backup_keeps_keys(
         )
         with sqlite3.connect(path) as conn:
             assert conn.execute(ROWS).fetchall() == before
-            assert conn.execute("SELECT * FROM sessions ORDER BY id").fetchall() == sessions_before
+            assert conn.execute(SESSIONS_V1).fetchall() == sessions_before
             ids = conn.execute(
                 "SELECT id, session_id, seq FROM conversation_events ORDER BY session_id, seq"
             ).fetchall()
