@@ -9,7 +9,7 @@ from pathlib import Path
 from textual import events
 
 from memory import EventDraft, open_embedded
-from tests.tui.conftest import SIZE, make_app, screen_text, settings_for, settle
+from tests.tui.conftest import SIZE, make_app, screen_text, settings_for, settle, wait_until
 from tests.tui.seed import NOW, SteppingClock, seed_many_sessions, session_id
 from tui.widgets.session_table import SessionTable
 
@@ -24,14 +24,15 @@ async def test_end_then_fast_page_downs_reach_every_session(db_file: Path) -> No
         for key in ["end", *["pagedown"] * 40]:
             app.post_message(events.Key(key, None))
         await settle(pilot)
-        # Wherever the keys left the cursor, its row is on screen (PageDown used to move
-        # the cursor past a scroll clamped to the rows known before a page arrived).
-        assert cursor_row_on_screen(table), (table.cursor_row, table.scroll_y)
+        # Wherever the keys left the cursor, its row comes on screen (PageDown used to move
+        # the cursor past a scroll clamped to the rows known before a page arrived, and it
+        # stayed hidden); the scroll follows a refresh later on a loaded machine.
+        await wait_until(pilot, lambda: cursor_row_on_screen(table), "cursor row on screen")
         for key in ["pagedown"] * 40:
             app.post_message(events.Key(key, None))
             await asyncio.sleep(0)
         await settle(pilot)
-        assert cursor_row_on_screen(table), (table.cursor_row, table.scroll_y)
+        await wait_until(pilot, lambda: cursor_row_on_screen(table), "cursor row on screen")
         assert table.row_count == len(table.sessions)
         # Keep going down until the cursor stops moving: every row must come.
         for _ in range(20):
