@@ -487,10 +487,11 @@ class EphemeralMemory(EphemeralOrganizer):
                 raise ImportConflictError(
                     (session_id,), message=f"session {session_id!r} changed while it was imported"
                 )
-            session.events.extend(
+            appended = [
                 Event(session_id, e.seq, e.turn, e.kind, text, e.created_at)
                 for e, text in zip(events, payloads, strict=True)
-            )
+            ]
+            session.events.extend(appended)
             session.info = replace(
                 info,
                 last_seq=info.last_seq + len(events),
@@ -499,6 +500,9 @@ class EphemeralMemory(EphemeralOrganizer):
                 updated_at=updated_at if updated_at is not None else info.updated_at,
                 metadata=meta if meta is not None else info.metadata,
             )
+            # Imported events are found by search like any others.
+            self._search.upsert_session(session_id, session.info.title, session.info.updated_at)
+            self._search.add_events(appended)
             return session.info.last_seq
 
     # -- HealthProbe -------------------------------------------------------------------

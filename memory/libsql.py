@@ -518,6 +518,26 @@ class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer):
             updated_at=updated_at,
             create=create,
         )
+        # Imported events are found by search like any others: their index rows go in
+        # the same batch, before its closing UPDATE and read (the last two statements).
+        index = import_statements(
+            self.search_text_of,
+            session_id,
+            create.title if create is not None else None,
+            [(e.seq, e.kind, e.payload_json) for e in events],
+        )
+        # Only when the append is not refused (``last_seq`` has not moved: the UPDATE that
+        # moves it comes after), so a refused append indexes nobody else's events.
+        guarded = [
+            (
+                f"{sql} WHERE (SELECT last_seq FROM sessions WHERE id = ?) = ?",
+                [*args, session_id, expect_last_seq],
+            )
+            if sql.startswith("INSERT INTO search_events")
+            else (sql, args)
+            for sql, args in index
+        ]
+        stmts = [*stmts[:-2], *guarded, *stmts[-2:]]
         try:
             results = await self._batch(stmts)
         except QueryError as exc:

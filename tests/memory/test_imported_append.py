@@ -139,3 +139,22 @@ async def test_append_can_create_the_session_in_the_same_transaction(
             create=header,
         )
     assert [e.payload["content"] for e in await backend.recall("claude-code-abc")] == ["one"]
+
+
+async def test_appended_and_created_imports_are_found_by_full_text_search(
+    backend: MemoryBackend,
+) -> None:
+    first = (_event(1, 1, "zanzibar harbour notes", "2025-01-01T00:00:00.000000Z"),)
+    await backend.append_imported("claude-code-abc", first, expect_last_seq=0, create=_session(()))
+    await backend.append_imported(
+        "claude-code-abc",
+        [_event(2, 2, "quokka sighting", "2025-01-02T00:00:00.000000Z")],
+        expect_last_seq=1,
+    )
+    found = {(h.session_id, h.seq) for h in await backend.search("zanzibar")}
+    assert ("claude-code-abc", 1) in found
+    assert {(h.session_id, h.seq) for h in await backend.search("quokka")} == {
+        ("claude-code-abc", 2)
+    }
+    titles = [h for h in await backend.search("imported") if h.kind == "title"]
+    assert [h.session_id for h in titles] == ["claude-code-abc"]
