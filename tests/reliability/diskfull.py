@@ -227,7 +227,9 @@ def run(scale: Scale, workdir: Path) -> Outcome:
         ask_db = workdir / "ask.db"
         _ask_under_limit(ask_db, {**env, "TURNKEEP_DB__PATH": str(ask_db)}, cwd, outcome)
         faults += 1
-        with _small_tmpfs(4096) as mount:
+        # Room for 40 turns with their search index rows once the ballast is gone (each
+        # save point writes a few FTS pages; the WAL grows to ~1,000 pages before a checkpoint).
+        with _small_tmpfs(16384) as mount:
             if mount is None:
                 outcome.notes.append("no tmpfs can be mounted here: the ENOSPC case was left out")
             else:
