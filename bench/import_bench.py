@@ -165,9 +165,11 @@ def child_import(root: Path, db: Path) -> dict[str, Any]:
     from memory import open_embedded
     from runtime.importers.claude_code import ClaudeCodeReader
     from runtime.importers.run import run_import
+    from runtime.payloads import searchable_text
 
     async def go() -> dict[str, Any]:
         memory = await open_embedded(db)
+        memory.use_search_text(searchable_text)  # what the app's open_memory does
         try:
             started = time.perf_counter()
             cpu = _cpu_s()

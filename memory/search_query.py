@@ -18,6 +18,7 @@ diacritics folded. This module turns any string into an expression that FTS5 acc
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -48,6 +49,8 @@ _EDGE_PUNCTUATION: Final = "()[]{}<>,;:!?'\"`"
 _STRIP_MARKS: Final = str.maketrans({MARK_OPEN: " ", MARK_CLOSE: " "})
 #: Control characters (NUL ends an SQL string) are spaces in a query.
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: Characters past the Basic Multilingual Plane (the combining table covers the BMP).
+_ASTRAL: Final = re.compile("[\U00010000-\U0010ffff]")
 
 
 def fold(text: str) -> str:
@@ -60,8 +63,30 @@ def fold(text: str) -> str:
     if text.isascii():
         return text.translate(_STRIP_MARKS) if MARK_OPEN in text or MARK_CLOSE in text else text
     decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    stripped = _combining().sub("", decomposed)
+    if _ASTRAL.search(stripped):
+        stripped = "".join(c for c in stripped if not unicodedata.combining(c))
     return unicodedata.normalize("NFKC", stripped).translate(_STRIP_MARKS)
+
+
+@functools.cache
+def _combining() -> re.Pattern[str]:
+    """Every combining character of the Basic Multilingual Plane, as one character class.
+
+    Built on the first text that needs it (a few ms), then one C-level ``re.sub`` per
+    text instead of a Python test per character (that test was most of an import's
+    time); characters past the BMP take the slow path.
+    """
+    codes = [code for code in range(0x300, 0x10000) if unicodedata.combining(chr(code))]
+    ranges: list[str] = []
+    start = prev = codes[0]
+    for code in [*codes[1:], -1]:
+        if code == prev + 1:
+            prev = code
+            continue
+        ranges.append(f"\\u{start:04x}" + (f"-\\u{prev:04x}" if prev != start else ""))
+        start = prev = code
+    return re.compile("[" + "".join(ranges) + "]")
 
 
 @dataclass(frozen=True, slots=True)

@@ -166,7 +166,14 @@ def fit_units(units: Sequence[ContextUnit], *, required: int, budget: int) -> li
 
 def event_tokens(event: EventLike, count: TokenCounter) -> int:
     """What one event roughly costs in a prompt."""
-    text = payloads.searchable_text(event.kind, event.payload, limit=1_000_000)
+    payload = event.payload
+    if event.kind == "tool_call":
+        text = _text(payloads.tool_arguments(payload))
+    elif event.kind == "tool_result":
+        result, failure = payloads.tool_result_value(payload)
+        text = _text({"error": failure} if failure is not None else result)
+    else:  # the whole text (search text is cut; a prompt is not)
+        text = payloads.searchable_text(event.kind, payload, limit=10_000_000)
     return MESSAGE_OVERHEAD + count(text)
 
 

@@ -42,6 +42,7 @@ __all__ = [
     "KNOWN_KINDS",
     "MESSAGE_KINDS",
     "SEARCH_TEXT_LIMIT",
+    "TOOL_TEXT_LIMIT",
     "Usage",
     "assistant",
     "cancelled",
@@ -69,8 +70,11 @@ MESSAGE_KINDS: Final = frozenset({"user", "assistant", "system", "reasoning", "s
 KNOWN_KINDS: Final = frozenset(
     {*MESSAGE_KINDS, "tool_call", "tool_result", "cancelled", "interrupted", "error"}
 )
-#: Searchable text of one event is cut here (a 5 MB tool output indexes its start).
+#: Searchable text of one event is cut here (a long message indexes its start).
 SEARCH_TEXT_LIMIT: Final = 32_768
+#: Tool calls and results index a shorter prefix: a 5 MB tool output is mostly data
+#: nobody types back, and a trigram index pays for every character it holds.
+TOOL_TEXT_LIMIT: Final = 4_096
 
 # -- constructors ----------------------------------------------------------------------
 
@@ -325,8 +329,10 @@ def searchable_text(kind: str, payload: Mapping[str, Any], limit: int = SEARCH_T
     if kind in MESSAGE_KINDS:
         parts = [message_text(payload)]
     elif kind == "tool_call":
+        limit = min(limit, TOOL_TEXT_LIMIT)
         parts = [tool_name(payload), _compact(tool_arguments(payload), limit)]
     elif kind == "tool_result":
+        limit = min(limit, TOOL_TEXT_LIMIT)
         result, failure = tool_result_value(payload)
         parts = [tool_name(payload), failure or "", _compact(result, limit)]
     elif kind in ("cancelled", "error", "interrupted"):
