@@ -26,13 +26,12 @@ from typing import Any, Final
 
 from runtime.importers.base import (
     EventBuilder,
-    SourceFormatError,
     placeholder,
     session_id_for,
     short_title,
     text_of,
 )
-from runtime.importers.jsonl import JsonlSession, first_record
+from runtime.importers.jsonl import JsonlSession, first_record, transcript_files
 from runtime.importers.run import ImportReport, Unit
 
 __all__ = ["ClaudeCodeReader", "default_dir"]
@@ -273,17 +272,13 @@ class ClaudeCodeReader:
     unit_name = "bytes"
 
     def __init__(self, path: Path) -> None:
-        path = path.expanduser().absolute()
-        if not path.exists():
-            raise SourceFormatError(f"{path} does not exist")
-        if path.is_file():
-            if not first_record(path, _looks_like_claude):
-                raise SourceFormatError(f"{path} is not a Claude Code transcript (JSONL)")
-            self.files = [path]
-        else:
-            self.files = sorted(p for p in path.rglob("*.jsonl") if p.is_file())
-            if not self.files:
-                raise SourceFormatError(f"no Claude Code transcripts (*.jsonl) under {path}")
+        self.files = transcript_files(
+            path,
+            "*.jsonl",
+            _looks_like_claude,
+            one="Claude Code transcript",
+            many="Claude Code transcripts",
+        )
         self.total = sum(p.stat().st_size for p in self.files)
 
     def close(self) -> None:

@@ -29,14 +29,13 @@ from typing import Any, Final
 
 from runtime.importers.base import (
     EventBuilder,
-    SourceFormatError,
     placeholder,
     session_id_for,
     short_title,
     text_of,
     to_ts,
 )
-from runtime.importers.jsonl import JsonlSession, first_record
+from runtime.importers.jsonl import JsonlSession, first_record, transcript_files
 from runtime.importers.run import ImportReport, Unit
 
 __all__ = ["CodexReader", "default_dir"]
@@ -245,17 +244,9 @@ class CodexReader:
     unit_name = "bytes"
 
     def __init__(self, path: Path) -> None:
-        path = path.expanduser().absolute()
-        if not path.exists():
-            raise SourceFormatError(f"{path} does not exist")
-        if path.is_file():
-            if not first_record(path, _looks_like_codex):
-                raise SourceFormatError(f"{path} is not a Codex rollout (JSONL)")
-            self.files = [path]
-        else:
-            self.files = sorted(p for p in path.rglob("rollout-*.jsonl") if p.is_file())
-            if not self.files:
-                raise SourceFormatError(f"no Codex rollouts (rollout-*.jsonl) under {path}")
+        self.files = transcript_files(
+            path, "rollout-*.jsonl", _looks_like_codex, one="Codex rollout", many="Codex rollouts"
+        )
         self.total = sum(p.stat().st_size for p in self.files)
 
     def close(self) -> None:

@@ -18,13 +18,14 @@ from runtime.importers.base import (
     Chunk,
     EventBuilder,
     Existing,
+    SourceFormatError,
     read_jsonl,
     tail_digest,
     to_ts,
 )
 from runtime.importers.run import ImportReport
 
-__all__ = ["CHUNK_BYTES", "JsonlSession", "first_record"]
+__all__ = ["CHUNK_BYTES", "JsonlSession", "first_record", "transcript_files"]
 
 #: A session whose new records exceed this many bytes is written in several chunks.
 CHUNK_BYTES: Final = 4 * 1024 * 1024
@@ -173,3 +174,32 @@ def first_record(path: Path, check: Callable[[Any], bool]) -> bool:
             continue
         return isinstance(ln.value, dict) and check(ln.value)
     return True  # an empty file is not evidence of another format
+
+
+def transcript_files(
+    path: Path, pattern: str, check: Callable[[Any], bool], *, one: str, many: str
+) -> list[Path]:
+    """The JSONL transcripts a source path names: the file itself, or those under it.
+
+    Args:
+        path: a file or a directory (``~`` expanded).
+        pattern: the file names looked for under a directory (``rollout-*.jsonl``).
+        check: whether a file's first record is of this tool (for a file given directly).
+        one: what one file is called in messages ("Codex rollout").
+        many: what several are called ("Codex rollouts").
+
+    Raises:
+        SourceFormatError: the path does not exist, holds no such file, or a file given
+            directly is not one.
+    """
+    path = path.expanduser().absolute()
+    if not path.exists():
+        raise SourceFormatError(f"{path} does not exist")
+    if path.is_file():
+        if not first_record(path, check):
+            raise SourceFormatError(f"{path} is not a {one} (JSONL)")
+        return [path]
+    files = sorted(p for p in path.rglob(pattern) if p.is_file())
+    if not files:
+        raise SourceFormatError(f"no {many} ({pattern}) under {path}")
+    return files
