@@ -38,5 +38,5 @@ def relative_time(moment: datetime, now: datetime | None = None) -> str:
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:
-    """``1 turn``, ``2 turns``, ``0 sessions`` (``many`` for irregular plurals)."""
-    return f"{count} {word if count == 1 else (many or word + 's')}"
+    """``1 turn``, ``2 turns``, ``1,000 sessions`` (``many`` for irregular plurals)."""
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"

@@ -18,7 +18,7 @@ from runtime.importers.base import Malformed
 from runtime.importers.run import ImportReport, Reader, run_import
 from runtime.settings import Settings
 from tui.cli.output import UsageError, opened
-from tui.format import human_size
+from tui.format import human_size, plural
 from tui.safe_text import safe_line, terminal_json
 
 __all__ = ["register"]
@@ -138,29 +138,25 @@ class ProgressBar:
         self.stream.flush()
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
 def summary_lines(report: ImportReport) -> list[str]:
     """The human summary (every source-derived string made terminal-safe)."""
     verb = "would be" if report.dry_run else "were"
     skipped = report.unchanged + report.not_updated
     lines = [
-        f"{report.tool}: {_plural(report.added, 'session')} added "
-        f"({_plural(report.events_added, 'event')}), {report.updated:,} updated "
-        f"({_plural(report.events_appended, 'event')} appended), {skipped:,} skipped "
+        f"{report.tool}: {plural(report.added, 'session')} added "
+        f"({plural(report.events_added, 'event')}), {report.updated:,} updated "
+        f"({plural(report.events_appended, 'event')} appended), {skipped:,} skipped "
         f"({report.unchanged:,} unchanged, {report.not_updated:,} not updated)"
     ]
     if report.dry_run:
         lines.append("dry run: nothing was written")
         lines.extend(
-            f"  {safe_line(sid)}: {status}, {_plural(n, 'event')}"
+            f"  {safe_line(sid)}: {status}, {plural(n, 'event')}"
             for sid, status, n in report.sessions
             if status in ("added", "updated")
         )
     if report.malformed_count:
-        lines.append(f"skipped {_plural(report.malformed_count, 'malformed record')}:")
+        lines.append(f"skipped {plural(report.malformed_count, 'malformed record')}:")
         lines.extend(f"  {_malformed(m)}" for m in report.malformed)
         if report.malformed_count > len(report.malformed):
             lines.append(f"  ... and {report.malformed_count - len(report.malformed):,} more")

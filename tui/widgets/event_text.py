@@ -1,13 +1,18 @@
-"""Reading event payloads for display: tolerant of every shape the runtime writes.
+"""Event text for display: bounded prefixes, one-line and pretty renderings.
 
-Pure functions, no Textual: the views in :mod:`tui.widgets.events` call them.
+Pure functions, no Textual: the views in :mod:`tui.widgets.events` call them. Payloads
+are read by :mod:`runtime.payloads` (the one reader of every kind, re-exported here
+under the names the views use); counts are worded by :func:`tui.format.plural`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
+
+from runtime.payloads import error_text, message_text, tool_arguments, tool_name
+from runtime.payloads import tool_result_value as tool_result
+from tui.format import plural
 
 __all__ = [
     "MAX_BODY_CHARS",
@@ -55,86 +60,6 @@ def cut(
     if end >= 0:
         prefix = prefix[:end]
     return prefix, len(text) - len(prefix)
-
-
-def plural(count: int, word: str, words: str | None = None) -> str:
-    """``1 session``, ``2 sessions``, ``1,000 turns``."""
-    return f"{count:,} {word if count == 1 else (words or word + 's')}"
-
-
-def message_text(payload: Mapping[str, Any]) -> str:
-    """The text of a user or assistant message (``content`` as text or parts)."""
-    for key in ("content", "text", "partial_text", "message"):
-        value = payload.get(key)
-        if isinstance(value, str):
-            return value
-        if isinstance(value, list):
-            parts = [
-                str(part.get("text", "")) if isinstance(part, Mapping) else str(part)
-                for part in value
-            ]
-            return "".join(parts)
-    return ""
-
-
-def tool_name(payload: Mapping[str, Any]) -> str:
-    """The tool's name."""
-    for key in ("name", "tool", "tool_name"):
-        value = payload.get(key)
-        if isinstance(value, str) and value:
-            return value
-    function = payload.get("function")
-    if isinstance(function, Mapping) and isinstance(function.get("name"), str):
-        return str(function["name"])
-    return "tool"
-
-
-def _maybe_json(value: Any) -> Any:
-    if isinstance(value, str):
-        stripped = value.strip()
-        if stripped[:1] in ("{", "[", '"'):
-            try:
-                return json.loads(stripped)
-            except ValueError:
-                return value
-    return value
-
-
-def tool_arguments(payload: Mapping[str, Any]) -> Any:
-    """The call's arguments, decoded when they were stored as JSON text."""
-    if "arguments" in payload:
-        return _maybe_json(payload["arguments"])
-    function = payload.get("function")
-    if isinstance(function, Mapping) and "arguments" in function:
-        return _maybe_json(function["arguments"])
-    return {}
-
-
-def tool_result(payload: Mapping[str, Any]) -> tuple[Any, str | None]:
-    """The result of a tool call and its error text (``None`` when it succeeded)."""
-    error = payload.get("error")
-    error_text_ = None
-    if error:
-        error_text_ = error if isinstance(error, str) else one_line(error, 200)
-    for key in ("result", "output", "content"):
-        if key in payload:
-            return _maybe_json(payload[key]), error_text_
-    return None, error_text_
-
-
-def error_text(payload: Mapping[str, Any]) -> str:
-    """What went wrong, for an ``error`` marker."""
-    error = payload.get("error", payload)
-    if isinstance(error, str):
-        return error
-    if isinstance(error, Mapping):
-        title = error.get("title")
-        message = error.get("message") or error.get("detail") or error.get("error")
-        if title and message:
-            return f"{title}: {message}"
-        if message or title:
-            return str(message or title)
-    return one_line(error, 300)
 
 
 def one_line(value: Any, limit: int = 80) -> str:
