@@ -31,7 +31,7 @@ from typing import Any
 from bench.search_corpus import COMMON, EVENTS, PHRASE, PREFIX, RARE, SESSIONS, WORDS, build_corpus
 from bench.stats import Result, Series, time_pairs
 from memory import EventDraft, open_embedded
-from memory.search_sql import search_statement
+from memory.sql.search_statements import search_statement
 from runtime import payloads
 from runtime.payloads import searchable_text
 from runtime.search_index import backfill_index

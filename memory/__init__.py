@@ -5,7 +5,7 @@ import time. Start with :func:`open_embedded` (a local file, the default),
 :func:`open_remote` (sqld/Turso) or :class:`EphemeralMemory` (memory disabled).
 """
 
-from memory.connect import open_embedded
+from memory.bundle import ImportOutcome, PortableSession, parse_bundle, write_bundle
 from memory.ephemeral import EphemeralMemory
 from memory.errors import (
     BundleFormatError,
@@ -24,9 +24,8 @@ from memory.errors import (
     StoreConnectionError,
     StoreTimeoutError,
 )
-from memory.libsql import LibsqlMemory
-from memory.migrate import MigrationOutcome
-from memory.portable import ImportOutcome, PortableSession, parse_bundle, write_bundle
+from memory.open_embedded import open_embedded
+from memory.open_remote import open_remote, redact_url
 from memory.protocol import (
     EventSearch,
     HealthProbe,
@@ -52,7 +51,8 @@ from memory.records import (
     TurnRef,
     new_session_id,
 )
-from memory.remote import open_remote, redact_url
+from memory.schema.migrate import MigrationOutcome
+from memory.sql.store import LibsqlMemory
 
 __all__ = [
     "TokenCount",

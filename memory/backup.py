@@ -1,7 +1,7 @@
 """A consistent copy of an embedded database, taken while other processes may write.
 
 ``VACUUM INTO`` runs on the backend's own database thread (through
-:meth:`~memory.embedded.EmbeddedClient.run`) inside one read transaction, so the copy is
+:meth:`~memory.drivers.sqlite_file.EmbeddedClient.run`) inside one read transaction, so the copy is
 a snapshot of one moment even while another process appends turns: in WAL mode readers
 and writers do not block each other. The copy is written to a private temporary file
 beside the target, synced, checked with ``PRAGMA integrity_check``, and only then
@@ -18,9 +18,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from memory.embedded import EmbeddedClient
+from memory.drivers.sqlite_file import EmbeddedClient
 from memory.errors import QueryError, StoreConfigError, translate
-from memory.libsql import LibsqlMemory
+from memory.sql.store import LibsqlMemory
 
 __all__ = ["BackupResult", "backup_embedded"]
 

@@ -361,7 +361,7 @@ def _hint_for(where: str) -> str:
     return "Check the database path, its permissions and that its disk has free space."
 
 
-#: The code :class:`memory.remote.BoundedClient` gives a write that sqld answered by
+#: The code :class:`memory.open_remote.BoundedClient` gives a write that sqld answered by
 #: closing the WebSocket while the token says it is read-only.
 WRITE_REFUSED = "WRITE_REFUSED"
 _TOKEN_HINT = "Set TURNKEEP_DB__AUTH_TOKEN (or TURSO_AUTH_TOKEN) to a valid token."
@@ -374,7 +374,7 @@ def _translate_remote(code: str, text: str, where: str) -> MemoryLayerError | No
     Over ws a missing token is ``AUTH_HEADER_NOT_FOUND`` and a bad one
     ``AUTH_JWT_INVALID``; over http both are HTTP 401 (``SERVER_ERROR``). A write with a
     read-only token is HTTP 403 over http; over ws sqld closes the socket, which
-    :class:`memory.remote.BoundedClient` reports as :data:`WRITE_REFUSED`.
+    :class:`memory.open_remote.BoundedClient` reports as :data:`WRITE_REFUSED`.
     """
     if code == "TIMEOUT":
         return StoreTimeoutError(f"{where} did not answer in time")

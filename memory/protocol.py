@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from memory.portable import ImportOutcome, PortableEvent, PortableSession
+from memory.bundle import ImportOutcome, PortableEvent, PortableSession
 from memory.records import (
     Event,
     EventDraft,
@@ -30,7 +30,7 @@ from memory.records import (
     TokenCount,
     TurnRef,
 )
-from memory.search_sql import SearchHit, SearchProgress, TextOf
+from memory.search_records import SearchHit, SearchProgress, TextOf
 
 __all__ = [
     "EventSearch",
@@ -326,7 +326,7 @@ class HealthProbe(Protocol):
 class Porter(Protocol):
     """Moving whole sessions in and out: export files, imports, backups of remote databases.
 
-    The file format is :mod:`memory.portable`.
+    The file format is :mod:`memory.bundle`.
     """
 
     def export_sessions(
@@ -359,7 +359,7 @@ class Porter(Protocol):
         nothing).
 
         Args:
-            sessions: the sessions, e.g. from :func:`memory.portable.parse_bundle`.
+            sessions: the sessions, e.g. from :func:`memory.bundle.parse_bundle`.
             as_new: store every session under a fresh id instead of its own (never
                 conflicts).
 

@@ -1,15 +1,19 @@
 """What a search returns: ranked hits, and how far the index backfill is.
 
-Kept apart from the SQL (:mod:`memory.search_sql`) so the protocol and the UI can name
+Kept apart from the SQL (:mod:`memory.sql.search_statements`) so the protocol and the UI can name
 them without the statements.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["COMPLETE", "SearchHit", "SearchProgress"]
+__all__ = ["COMPLETE", "SearchHit", "SearchProgress", "TextOf"]
+
+#: ``(kind, payload) -> text`` a person may search for.
+TextOf = Callable[[str, Mapping[str, Any]], str]
 
 
 @dataclass(frozen=True, slots=True)

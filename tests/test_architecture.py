@@ -32,7 +32,7 @@ def test_headless_packages_do_not_import_textual(package: str) -> None:
 
 def test_memory_does_not_import_runtime() -> None:
     modules = imported_after(
-        "import memory, memory.yoyo_libsql"
+        "import memory, memory.schema.yoyo_libsql"
         if (ROOT / "memory" / "yoyo_libsql.py").exists()
         else "import memory"
     )

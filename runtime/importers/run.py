@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Protocol, TypeVar, runtime_checkable
 
 from memory import MemoryBackend, SessionInfo
+from memory.bundle import PortableEvent, PortableSession
+from memory.drivers.hrana import MAX_VALUE_BYTES
 from memory.errors import SerializationError
-from memory.portable import PortableEvent, PortableSession
 from memory.records import encode_payload
-from memory.remote_limits import MAX_VALUE_BYTES
 from runtime.importers.base import Chunk, Draft, Existing, Malformed
 
 __all__ = ["ImportReport", "Reader", "Unit", "existing_of", "run_import"]

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import aiohttp
 from pydantic import SecretStr
 
-from memory.remote_url import is_loopback
+from memory.drivers.remote_url import is_loopback
 from runtime.errors import (
     ContextOverflowError,
     ModelNotFoundError,

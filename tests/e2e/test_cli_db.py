@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from memory.migrate import load_migrations
+from memory.schema.migrate import load_migrations
 
 #: Every migration of the project, in order.
 ALL_MIGRATIONS = [m.id for m in load_migrations()]

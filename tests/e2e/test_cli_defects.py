@@ -18,7 +18,7 @@ import pytest
 from pydantic import SecretStr
 
 from memory import BundleFormatError, parse_bundle
-from memory.migrate import load_migrations
+from memory.schema.migrate import load_migrations
 from runtime.errors import ProviderConfigError
 from runtime.providers.openai import OpenAIProvider
 from tests.e2e.hostile import hostile_bundle, write_bundle_file

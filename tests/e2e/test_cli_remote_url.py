@@ -13,8 +13,8 @@ import sys
 
 import pytest
 
+from memory.drivers.remote_url import parse_remote_url
 from memory.errors import StoreConfigError
-from memory.remote_url import parse_remote_url
 from tests.support.sqld import SqldServer
 
 pytestmark = pytest.mark.remote

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from memory import EventDraft, StoreBusyError, open_embedded
-from memory.embedded import EmbeddedClient
+from memory.drivers.sqlite_file import EmbeddedClient
 
 
 def hold_write_lock(path: Path, release: threading.Event) -> threading.Thread:
@@ -53,7 +53,7 @@ async def test_contention_beyond_the_retry_budget_is_a_busy_error(db_path: Path)
     release = threading.Event()
     holder = hold_write_lock(db_path, release)
     try:
-        from memory.libsql import LibsqlMemory
+        from memory.sql.store import LibsqlMemory
 
         blocked = LibsqlMemory(client, mode="embedded", where=str(db_path))
         with pytest.raises(StoreBusyError):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from memory import ImportConflictError, MemoryBackend, NotFoundError
+from memory.bundle import PortableEvent, PortableSession
 from memory.errors import BundleFormatError
-from memory.portable import PortableEvent, PortableSession
 from memory.records import encode_payload
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from memory import EventDraft, MigrationError, open_embedded
-from memory.migrate import migrations_dir
+from memory.schema.migrate import migrations_dir
 
 EXPECTED_SCHEMA = {
     ("table", "sessions"),

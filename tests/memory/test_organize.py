@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from memory import EventDraft, MemoryBackend, NotFoundError, SerializationError
-from memory.organize_sql import ForkPointError
-from memory.portable import dumps_bundle, parse_bundle
+from memory.bundle import dumps_bundle, parse_bundle
 from memory.records import TokenCount
+from memory.sql.organize import ForkPointError
 from tests.conftest import FrozenClock
 
 
@@ -276,7 +276,7 @@ async def test_tag_filter_is_the_same_whichever_way_it_is_read(
 ) -> None:
     # Below the threshold a tag's sessions are read through the tag index; above it the
     # recent index is walked. Both must give the same pages.
-    monkeypatch.setattr("memory.session_list_sql.RARE_TAG", rare_below)
+    monkeypatch.setattr("memory.sql.session_list.RARE_TAG", rare_below)
     names = [f"s{i}" for i in range(8)]
     await make(backend, clock, *names)
     for name in names[::2]:

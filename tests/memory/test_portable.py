@@ -25,7 +25,7 @@ from memory import (
     parse_bundle,
     write_bundle,
 )
-from memory.portable import dumps_bundle
+from memory.bundle import dumps_bundle
 from tests.conftest import FrozenClock
 
 ONE_MB = 1024 * 1024

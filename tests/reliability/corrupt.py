@@ -33,7 +33,7 @@ from memory import (
     StoreConnectionError,
     open_embedded,
 )
-from memory.embedded import SQLITE_HEADER
+from memory.drivers.sqlite_file import SQLITE_HEADER
 from runtime.persistence import PersistenceWorker
 from tests.reliability.checks import file_hashes, integrity
 from tests.reliability.procs import child_env, run_cli

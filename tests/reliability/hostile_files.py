@@ -35,8 +35,8 @@ from memory import (
     open_embedded,
     parse_bundle,
 )
-from memory.portable import dumps_bundle
-from memory.remote_url import parse_remote_url
+from memory.bundle import dumps_bundle
+from memory.drivers.remote_url import parse_remote_url
 from runtime.errors import SettingsError
 from runtime.settings import load_settings
 from tests.reliability.procs import child_env, run_cli

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from memory import EventDraft, MigrationError, StoreConnectionError, new_session_id, open_remote
-from memory.migrate import migrations_dir
+from memory.schema.migrate import migrations_dir
 from tests.conftest import FrozenClock
 from tests.remote.conftest import ROOT, query, schema
 from tests.support.sqld import SqldServer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from yoyo.connections import BadConnectionURI, parse_uri
 
-from memory.yoyo_libsql import endpoint_from_uri
+from memory.schema.yoyo_libsql import endpoint_from_uri
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from memory import EphemeralMemory, MemoryBackend
-from memory.libsql import LibsqlMemory
 from memory.search_query import fold
-from memory.search_sql import TextOf, index_values
+from memory.sql.search_statements import TextOf, index_values
+from memory.sql.store import LibsqlMemory
 from runtime.payloads import searchable_text
 
 

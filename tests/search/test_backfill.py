@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 from memory import open_embedded
-from memory.migrate import migrations_dir
-from memory.search_sql import SearchProgress
+from memory.schema.migrate import migrations_dir
+from memory.sql.search_statements import SearchProgress
 from runtime.payloads import searchable_text
 from runtime.search_index import backfill_index, describe_progress
 from tests.search.consistency import index_mismatches

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from memory import open_embedded
-from memory.search_sql import generic_text
+from memory.sql.search_statements import generic_text
 from tests.search.consistency import index_mismatches
 
 

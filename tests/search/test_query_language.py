@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from memory.ephemeral_search import SearchMirror
+from memory.ephemeral.search import SearchMirror
 from memory.records import Event
 from memory.search_query import MAX_TERM_CHARS, MAX_TERMS, fold, match_expression, parse_query
 from runtime.payloads import searchable_text

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from memory import EventDraft, MemoryBackend
-from memory.portable import PortableSession
+from memory.bundle import PortableSession
 from runtime import payloads
 from runtime.payloads import searchable_text
 from tests.conftest import FrozenClock

@@ -17,8 +17,8 @@ import pytest
 
 from memory import EventDraft, MemoryBackend, open_embedded, open_remote
 from memory.backup import backup_embedded
-from memory.libsql import LibsqlMemory
-from memory.migrate import migrations_dir
+from memory.schema.migrate import migrations_dir
+from memory.sql.store import LibsqlMemory
 from runtime.payloads import searchable_text
 from tests.remote.conftest import query
 from tests.support.sqld import SqldServer

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from memory import HealthReport, MemoryLayerError
-from memory.migrate import load_migrations
-from memory.search_sql import SearchProgress
+from memory.schema.migrate import load_migrations
+from memory.sql.search_statements import SearchProgress
 from runtime.search_index import describe_progress
 from runtime.settings import Settings, default_db_path
 from runtime.store import open_memory

@@ -18,8 +18,8 @@ from typing import Any
 from memory import LibsqlMemory, MemoryBackend, SessionInfo, write_bundle
 from memory.backup import backup_embedded
 from memory.errors import SerializationError
-from memory.organize_sql import ForkPointError
 from memory.records import format_ts, normalize_tag, parse_ts
+from memory.sql.organize import ForkPointError
 from runtime.sessions import count_tokens_until
 from runtime.settings import Settings
 from tui.cli.output import UsageError, atomic_text, opened, utf8_stdout

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from memory import SessionInfo
-from memory.portable import PortableSession
+from memory.bundle import PortableSession
 from tui.format import plural
 from tui.safe_text import safe_line, safe_text
 

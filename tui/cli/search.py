@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from memory.records import format_ts, parse_ts
-from memory.search_sql import KIND_COLUMNS, SearchHit
+from memory.sql.search_statements import KIND_COLUMNS, SearchHit
 from runtime.settings import Settings
 from tui.cli.output import opened, utf8_stdout
 from tui.format import relative_time

@@ -1,7 +1,7 @@
 """``turnkeep sessions export`` and ``turnkeep sessions import``.
 
 The JSON format, its validation and the all-or-nothing import live in the memory layer
-(:mod:`memory.portable`, :class:`memory.Porter`); this module only parses arguments,
+(:mod:`memory.bundle`, :class:`memory.Porter`); this module only parses arguments,
 reads and writes files, and reports.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from memory import PortableSession, parse_bundle, write_bundle
-from memory.portable import FORMAT_NAME, FORMAT_VERSION
+from memory.bundle import FORMAT_NAME, FORMAT_VERSION
 from runtime.settings import Settings
 from tui.cli.output import (
     UsageError,

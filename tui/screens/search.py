@@ -31,7 +31,7 @@ from textual.widgets.option_list import Option
 
 from memory.records import parse_ts
 from memory.search_query import parse_query
-from memory.search_sql import SearchHit
+from memory.sql.search_statements import SearchHit
 from tui.format import relative_time
 from tui.messages import OpenSession
 from tui.safe_text import safe_line, safe_text

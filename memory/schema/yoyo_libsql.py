@@ -22,13 +22,13 @@ The database URL is ``libsql://HOST[:PORT][/PATH][?tls=0][&timeout=SECONDS]``:
 
 What this backend adds (verified against sqld):
 
-* the connection of :mod:`memory.hrana_dbapi`: explicit ``COMMIT``/``ROLLBACK`` (dbapi2
+* the connection of :mod:`memory.schema.hrana_dbapi`: explicit ``COMMIT``/``ROLLBACK`` (dbapi2
   loses track of the transaction after ``ROLLBACK TO SAVEPOINT``) and timeouts raised
   as database errors (dbapi2 raises the builtin ``TimeoutError``, which yoyo ignores);
 * a refused token fails at connect (sqld checks it on the first request), not in
   yoyo's lock loop, which retries every database error until its timeout;
 * a migration and the record that it was applied commit in one ``BEGIN IMMEDIATE``
-  transaction (:class:`~memory.migrate.AtomicApplyMixin`), and inside that transaction
+  transaction (:class:`~memory.schema.migrate.AtomicApplyMixin`), and inside that transaction
   the record is checked again, so two processes starting at once never apply a
   migration twice even where yoyo decided what to apply before taking its lock. A
   failed migration rolls back entirely; a dropped connection makes sqld roll it back.
@@ -50,9 +50,11 @@ from libsql_client.dbapi2 import connect as dbapi2_connect
 from yoyo.backends.core.sqlite3 import SQLiteBackend
 from yoyo.connections import BadConnectionURI, DatabaseURI
 
+from memory.drivers.diagnose import auth_refusal, is_reset
+from memory.drivers.remote_url import is_loopback
 from memory.errors import MemoryLayerError, MigrationError, StoreConfigError, translate
-from memory.hrana_dbapi import HranaConnection, as_database_error
-from memory.migrate import (
+from memory.schema.hrana_dbapi import HranaConnection, as_database_error
+from memory.schema.migrate import (
     MIGRATION_TABLE,
     AtomicApplyMixin,
     MigrationOutcome,
@@ -60,8 +62,6 @@ from memory.migrate import (
     load_migrations,
     missing_schema,
 )
-from memory.remote_diagnose import auth_refusal, is_reset
-from memory.remote_url import is_loopback
 
 __all__ = [
     "TOKEN_ENV_VARS",

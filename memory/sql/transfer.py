@@ -1,4 +1,4 @@
-"""Export and import for the libSQL backend (mixed into :class:`~memory.libsql.LibsqlMemory`).
+"""Export and import for the libSQL backend (mixed into :class:`~memory.sql.store.LibsqlMemory`).
 
 Reads take each group of sessions in one batch, so every exported session is a
 consistent snapshot (its state snapshots never point past its events) even while
@@ -13,14 +13,14 @@ from typing import Any, Final
 
 from libsql_client import ResultSet
 
-from memory.errors import BundleFormatError, ImportConflictError, NotFoundError, QueryError
-from memory.portable import (
+from memory.bundle import (
     ImportOutcome,
     PortableEvent,
     PortableSession,
     PortableState,
     canonical_json,
 )
+from memory.errors import BundleFormatError, ImportConflictError, NotFoundError, QueryError
 from memory.records import new_session_id
 
 __all__ = ["LibsqlPorter"]

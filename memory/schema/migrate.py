@@ -60,11 +60,11 @@ def migrations_dir() -> Path:
     An installed wheel carries them as ``memory/_migrations``; a source checkout (and
     an editable install) has them at the top level as ``migrations/``.
     """
-    here = Path(__file__).resolve().parent
-    packaged = here / "_migrations"
+    package = Path(__file__).resolve().parent.parent
+    packaged = package / "_migrations"
     if packaged.is_dir():
         return packaged
-    return here.parent / "migrations"
+    return package.parent / "migrations"
 
 
 def load_migrations(directory: Path | None = None) -> Any:

@@ -1,6 +1,6 @@
 """Organizing sessions in the in-process backend (mixed into ``EphemeralMemory``).
 
-The reference for :mod:`memory.organize_sql`: same ordering, same cursors, same errors,
+The reference for :mod:`memory.sql.organize`: same ordering, same cursors, same errors,
 same refusals before any change.
 """
 
@@ -11,8 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
-from memory.ephemeral_search import SearchMirror
-from memory.organize_sql import PINNED_CURSOR, ForkPointError, check_tags
+from memory.ephemeral.search import SearchMirror
 from memory.records import (
     Event,
     SessionInfo,
@@ -22,6 +21,7 @@ from memory.records import (
     check_text,
     new_session_id,
 )
+from memory.sql.organize import PINNED_CURSOR, ForkPointError, check_tags
 
 __all__ = ["EphemeralOrganizer"]
 

@@ -1,6 +1,6 @@
 """Remote libSQL (sqld / Turso): URL policy, bounded calls, and opening.
 
-* **Policy before any connection.** :func:`~memory.remote_url.parse_remote_url`
+* **Policy before any connection.** :func:`~memory.drivers.remote_url.parse_remote_url`
   (re-exported here) refuses unencrypted schemes to non-loopback hosts, a missing
   token for them, and credentials in the URL, before a socket is opened.
 * **Bounded calls.** libsql-client's ws/http clients are lazy and have no client-side
@@ -13,7 +13,7 @@
   lock is held across user think time (sqld aborts a write transaction after 5 s when
   another writer waits).
 * **Migrations over WebSocket.** HTTP has no interactive transactions, so
-  :mod:`memory.yoyo_libsql` migrates over ``ws(s)://`` even when the app uses
+  :mod:`memory.schema.yoyo_libsql` migrates over ``ws(s)://`` even when the app uses
   ``http(s)://``. Opening checks what is pending first: a migrated database is opened
   without a single write (a read-only token can open it).
 * **No fallback.** Every failure is a typed error naming the host; nothing is ever
@@ -32,26 +32,26 @@ import libsql_client
 from libsql_client import InArgs, InStatement, LibsqlError, ResultSet
 
 from memory.busy import busy_pauses, is_busy_code
-from memory.errors import WRITE_REFUSED, MemoryLayerError, MigrationError, translate
-from memory.libsql import Clock, LibsqlMemory, utc_now
-from memory.migrate import (
-    APPLIED_SQL,
-    SCHEMA_NAMES_SQL,
-    MigrationOutcome,
-    SchemaState,
-    load_migrations,
-)
-from memory.protocol import HealthReport
-from memory.records import EventDraft
-from memory.remote_diagnose import auth_refusal, is_reset
-from memory.remote_limits import check_encodable, check_request_size, create_client
-from memory.remote_url import (
+from memory.drivers.diagnose import auth_refusal, is_reset
+from memory.drivers.hrana import check_encodable, check_request_size, create_client
+from memory.drivers.remote_url import (
     RemoteTarget,
     is_loopback,
     parse_remote_url,
     redact_url,
     token_access,
 )
+from memory.errors import WRITE_REFUSED, MemoryLayerError, MigrationError, translate
+from memory.protocol import HealthReport
+from memory.records import EventDraft
+from memory.schema.migrate import (
+    APPLIED_SQL,
+    SCHEMA_NAMES_SQL,
+    MigrationOutcome,
+    SchemaState,
+    load_migrations,
+)
+from memory.sql.store import Clock, LibsqlMemory, utc_now
 
 __all__ = [
     "BoundedClient",
@@ -258,12 +258,12 @@ async def fetch_server_version(
 
 
 class RemoteMemory(LibsqlMemory):
-    """:class:`~memory.libsql.LibsqlMemory` on a server; its health report names the server.
+    """:class:`~memory.sql.store.LibsqlMemory` on a server; its health report names the server.
 
     Args:
         client: the bounded client.
         server_version: returns the server's version string (or ``None``).
-        kwargs: as for :class:`~memory.libsql.LibsqlMemory`.
+        kwargs: as for :class:`~memory.sql.store.LibsqlMemory`.
     """
 
     def __init__(
@@ -408,7 +408,7 @@ async def _migrate(
             f"({', '.join(pending)}) but the auth token is read-only",
             hint="Run `turnkeep db migrate` once with a read-write token.",
         )
-    from memory import yoyo_libsql  # deferred: pulls in yoyo and dbapi2
+    from memory.schema import yoyo_libsql  # deferred: pulls in yoyo and dbapi2
 
     return await asyncio.to_thread(
         yoyo_libsql.migrate_remote,

@@ -1,7 +1,7 @@
 """The libSQL backend: every statement turnkeep sends, written once for both modes.
 
-It talks to a ``libsql_client.Client``: :class:`~memory.embedded.EmbeddedClient` for a
-local file, or a bounded remote client (see :mod:`memory.remote`) for sqld/Turso.
+It talks to a ``libsql_client.Client``: :class:`~memory.drivers.sqlite_file.EmbeddedClient` for a
+local file, or a bounded remote client (see :mod:`memory.open_remote`) for sqld/Turso.
 Driver errors are translated here, at the boundary, by :meth:`LibsqlMemory._call`.
 
 Writes are single batches (one transaction, one round trip remotely): ``store`` creates
@@ -21,13 +21,8 @@ from typing import Any, Literal, TypeVar
 import libsql_client
 from libsql_client import ResultSet
 
+from memory.bundle import PortableEvent, PortableSession
 from memory.errors import ImportConflictError, NotFoundError, QueryError, translate
-from memory.imported import append_statements, check_contiguous
-from memory.libsql_porter import LibsqlPorter
-from memory.libsql_search import LibsqlSearch
-from memory.migrate import MigrationOutcome
-from memory.organize_sql import SESSION_COLUMNS, LibsqlOrganizer, session_from_row
-from memory.portable import PortableEvent, PortableSession
 from memory.protocol import HealthReport
 from memory.records import (
     Event,
@@ -45,12 +40,17 @@ from memory.records import (
     encode_payload,
     format_ts,
 )
-from memory.search_sql import (
+from memory.schema.migrate import MigrationOutcome
+from memory.sql.imported import append_statements, check_contiguous
+from memory.sql.organize import SESSION_COLUMNS, LibsqlOrganizer, session_from_row
+from memory.sql.search import LibsqlSearch
+from memory.sql.search_statements import (
     event_rows_statements,
     import_statements,
     index_values,
     title_statements,
 )
+from memory.sql.transfer import LibsqlPorter
 
 __all__ = ["Clock", "LibsqlMemory"]
 
@@ -268,7 +268,7 @@ class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer):
                 "WHERE session_id = sessions.id AND seq = sessions.last_seq + 1))"
             )
             turn_update_args = []
-        # The index rows, in the same transaction (the search index, memory.search_sql).
+        # The index rows, in the same transaction (the search index, memory.sql.search_statements).
         stmts += event_rows_statements(
             session_id, index_rows, guard.replace("last_seq", "s.last_seq"), tuple(guard_args)
         )
@@ -508,7 +508,7 @@ class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer):
         updated_at: str | None = None,
         create: PortableSession | None = None,
     ) -> int:
-        """See :meth:`memory.protocol.Porter.append_imported` (SQL in :mod:`memory.imported`)."""
+        """See :meth:`memory.protocol.Porter.append_imported`."""
         check_contiguous(events, expect_last_seq)
         stmts = append_statements(
             session_id,

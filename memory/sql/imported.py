@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from memory.bundle import PortableEvent, PortableSession
 from memory.errors import BundleFormatError
-from memory.portable import PortableEvent, PortableSession
 
 __all__ = ["append_statements", "check_contiguous"]
 

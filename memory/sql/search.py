@@ -1,6 +1,6 @@
-"""Search and the index backfill for :class:`~memory.libsql.LibsqlMemory` (both modes).
+"""Search and the index backfill for :class:`~memory.sql.store.LibsqlMemory` (both modes).
 
-The SQL is in :mod:`memory.search_sql`; this mixin runs it: a search is one statement
+The SQL is in :mod:`memory.sql.search_statements`; this mixin runs it: a search is one statement
 (one round trip remotely), a backfill step is one read and one write batch.
 """
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from libsql_client import ResultSet
 
-from memory.search_sql import (
+from memory.sql.search_statements import (
     COMPLETE,
     INSERT_EVENT_BY_ID,
     SearchHit,

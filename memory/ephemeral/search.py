@@ -3,7 +3,7 @@
 :class:`SearchMirror` keeps a private in-memory SQLite database holding what search
 reads (session ids, titles, event keys and kinds) and the full-text tables created by
 the very migration the database uses (``0004.search``), and runs the same statements
-from :mod:`memory.search_sql`, so both backends rank, fold and snippet identically.
+from :mod:`memory.sql.search_statements`, so both backends rank, fold and snippet identically.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
-from memory.migrate import migrations_dir
 from memory.records import Event
-from memory.search_sql import (
+from memory.schema.migrate import migrations_dir
+from memory.sql.search_statements import (
     SearchHit,
     TextOf,
     generic_text,

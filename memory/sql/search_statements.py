@@ -15,7 +15,7 @@ as the events (one transaction, one round trip remotely).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -27,7 +27,7 @@ from memory.search_query import (
     match_expression,
     parse_query,
 )
-from memory.search_records import COMPLETE, SearchHit, SearchProgress
+from memory.search_records import COMPLETE, SearchHit, SearchProgress, TextOf
 
 __all__ = [
     "KIND_COLUMNS",
@@ -44,8 +44,6 @@ __all__ = [
     "search_statement",
 ]
 
-#: ``(kind, payload) -> text`` a person may search for.
-TextOf = Callable[[str, Mapping[str, Any]], str]
 #: What ``--kind`` selects: the person's messages, the model's replies, tool traffic.
 SearchKind = Literal["user", "assistant", "tool"]
 #: Index column per search kind.

@@ -1,7 +1,7 @@
-"""Organizing sessions on the libSQL backend (mixed into :class:`~memory.libsql.LibsqlMemory`).
+"""Organizing sessions on the libSQL backend (mixed into :class:`~memory.sql.store.LibsqlMemory`).
 
 Pins, archive, tags, forks, usage rows and pruning, written once for the embedded file
-and the remote server (the filtered recent list is in :mod:`memory.session_list_sql`).
+and the remote server (the filtered recent list is in :mod:`memory.sql.session_list`).
 Every write is one batch: one transaction, one round trip remotely, and nothing changes
 when it fails.
 """
@@ -23,7 +23,7 @@ from memory.records import (
     normalize_tag,
 )
 from memory.search_query import fold
-from memory.session_list_sql import (
+from memory.sql.session_list import (
     PINNED_CURSOR,
     SESSION_COLUMNS,
     LibsqlSessionList,

@@ -1,8 +1,8 @@
 """Diagnosing a remote failure: was a dropped connection really a refused token?
 
 sqld refuses a token over WebSocket by closing the socket, which looks like a lost
-server. Both the app's bounded client (:mod:`memory.remote`) and the yoyo backend
-(:mod:`memory.yoyo_libsql`) ask the server over HTTP, where a refusal is always a 401.
+server. Both the app's bounded client (:mod:`memory.open_remote`) and the yoyo backend
+(:mod:`memory.schema.yoyo_libsql`) ask the server over HTTP, where a refusal is always a 401.
 Kept apart from both so neither imports the other.
 """
 

@@ -1,7 +1,7 @@
 """The in-process backend used when memory is disabled; also the reference implementation.
 
 It keeps everything in dictionaries for the life of the process and honours exactly
-the same contract as :class:`~memory.libsql.LibsqlMemory` (the contract tests run
+the same contract as :class:`~memory.sql.store.LibsqlMemory` (the contract tests run
 against both). Payloads go through the same JSON encoding, so what would be refused by
 the database is refused here too.
 """
@@ -13,18 +13,16 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from memory.ephemeral_search import SearchMirror
-from memory.errors import BundleFormatError, ImportConflictError, NotFoundError
-from memory.imported import check_contiguous
-from memory.libsql import Clock, utc_now
-from memory.organize_ephemeral import EphemeralOrganizer
-from memory.portable import (
+from memory.bundle import (
     ImportOutcome,
     PortableEvent,
     PortableSession,
     PortableState,
     canonical_json,
 )
+from memory.ephemeral.organize import EphemeralOrganizer
+from memory.ephemeral.search import SearchMirror
+from memory.errors import BundleFormatError, ImportConflictError, NotFoundError
 from memory.protocol import HealthReport
 from memory.records import (
     Event,
@@ -42,7 +40,9 @@ from memory.records import (
     format_ts,
     new_session_id,
 )
-from memory.search_sql import COMPLETE, SearchHit, SearchProgress, TextOf
+from memory.sql.imported import check_contiguous
+from memory.sql.search_statements import COMPLETE, SearchHit, SearchProgress, TextOf
+from memory.sql.store import Clock, utc_now
 
 __all__ = ["EphemeralMemory"]
 

@@ -1,6 +1,6 @@
 """Opening a memory backend deterministically: open, migrate, verify, then ready.
 
-:func:`open_embedded` is the default (a local file); :func:`memory.remote.open_remote`
+:func:`open_embedded` is the default (a local file); :func:`memory.open_remote.open_remote`
 is opt-in; :class:`~memory.ephemeral.EphemeralMemory` is used when memory is disabled.
 There is no fallback between them: a failure is raised, typed, and nothing is written
 anywhere else.
@@ -13,10 +13,9 @@ import os
 import sqlite3
 from pathlib import Path
 
-from memory.embedded import EmbeddedClient, Synchronous, preflight
+from memory.drivers.sqlite_file import EmbeddedClient, Synchronous, preflight
 from memory.errors import MemoryLayerError, MigrationError, translate
-from memory.libsql import Clock, LibsqlMemory, utc_now
-from memory.migrate import (
+from memory.schema.migrate import (
     MigrationOutcome,
     apply_pending,
     load_migrations,
@@ -24,6 +23,7 @@ from memory.migrate import (
     read_schema_state,
     sqlite_backend,
 )
+from memory.sql.store import Clock, LibsqlMemory, utc_now
 
 __all__ = ["open_embedded"]
 

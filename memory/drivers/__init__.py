@@ -1,0 +1,1 @@
+"""How statements reach a database: the local file and the libSQL server (Hrana)."""
