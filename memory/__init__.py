@@ -5,7 +5,10 @@ import time. Start with :func:`open_embedded` (a local file, the default),
 :func:`open_remote` (sqld/Turso) or :class:`EphemeralMemory` (memory disabled).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from memory.bundle import ImportOutcome, PortableSession, parse_bundle, write_bundle
+from memory.drivers.remote_url import redact_url
 from memory.ephemeral import EphemeralMemory
 from memory.errors import (
     BundleFormatError,
@@ -24,8 +27,7 @@ from memory.errors import (
     StoreConnectionError,
     StoreTimeoutError,
 )
-from memory.open_embedded import open_embedded
-from memory.open_remote import open_remote, redact_url
+from memory.open_file import open_embedded
 from memory.protocol import (
     EventSearch,
     HealthProbe,
@@ -53,6 +55,20 @@ from memory.records import (
 )
 from memory.schema.migrate import MigrationOutcome
 from memory.sql.store import LibsqlMemory
+
+if TYPE_CHECKING:
+    from memory.open_server import open_remote
+
+
+def __getattr__(name: str) -> Any:
+    """``open_remote`` is imported on first use: it loads libsql-client and aiohttp,
+    which the embedded mode (the default) never needs."""
+    if name == "open_remote":
+        from memory.open_server import open_remote
+
+        return open_remote
+    raise AttributeError(f"module 'memory' has no attribute {name!r}")
+
 
 __all__ = [
     "TokenCount",

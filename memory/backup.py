@@ -18,8 +18,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from memory.drivers.sqlite_file import EmbeddedClient
-from memory.errors import QueryError, StoreConfigError, translate
+from memory.drivers.sqlite_file import SqliteFileDriver
+from memory.errors import QueryError, StoreConfigError
 from memory.sql.store import LibsqlMemory
 
 __all__ = ["BackupResult", "backup_embedded"]
@@ -99,9 +99,9 @@ async def backup_embedded(memory: LibsqlMemory, target: Path) -> BackupResult:
             integrity check; nothing is left at ``target``.
         StoreConnectionError / NotADatabaseError: the database cannot be read.
     """
-    client = memory.client
+    driver = memory.driver
     source = memory.path
-    if not isinstance(client, EmbeddedClient) or source is None:
+    if not isinstance(driver, SqliteFileDriver) or source is None:
         raise StoreConfigError(f"{memory.where} is not an embedded database file")
     target = await asyncio.to_thread(_checked_target, source, target)
     try:
@@ -116,18 +116,20 @@ async def backup_embedded(memory: LibsqlMemory, target: Path) -> BackupResult:
     os.close(fd)
     tmp = Path(name)
     try:
-        try:
-            await client.run(lambda conn: conn.execute("VACUUM INTO ?", (str(tmp),)).fetchall())
-        except sqlite3.Error as exc:
-            code = getattr(exc, "sqlite_errorname", "") or ""
-            if code.startswith(_TARGET_CODES):
-                raise QueryError(
-                    f"cannot write the backup to {target}: {exc}",
-                    hint="Choose a writable directory with enough free space.",
-                ) from exc
-            raise translate(exc, where=memory.where) from exc
-        except Exception as exc:
-            raise translate(exc, where=memory.where) from exc
+
+        def vacuum_into(conn: sqlite3.Connection) -> None:
+            try:
+                conn.execute("VACUUM INTO ?", (str(tmp),)).fetchall()
+            except sqlite3.Error as exc:  # the copy's side failed: say so, not "database"
+                code = getattr(exc, "sqlite_errorname", "") or ""
+                if code.startswith(_TARGET_CODES):
+                    raise QueryError(
+                        f"cannot write the backup to {target}: {exc}",
+                        hint="Choose a writable directory with enough free space.",
+                    ) from exc
+                raise
+
+        await driver.run(vacuum_into)
         try:
             problems = await asyncio.to_thread(_check_copy, tmp)
         except sqlite3.Error as exc:

@@ -20,20 +20,15 @@
     └── NotFoundError                 the session does not exist
 
 Every error carries a short ``title`` and a ``hint`` saying what a person can do about
-it; ``str(error)`` is the message. Driver exceptions (``LibsqlError``,
-``aiohttp.ClientError``, ``sqlite3.Error``, ``TimeoutError``) are translated into this
-tree only by :func:`translate`, always with ``raise ... from``.
+it; ``str(error)`` is the message. Each driver translates its own exceptions into this
+tree before they leave it (:func:`memory.drivers.sqlite_errors.sqlite_error`,
+:func:`memory.drivers.hrana_errors.hrana_error`), always with ``raise ... from``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import re
-import sqlite3
 from dataclasses import dataclass
 from typing import ClassVar
-
-from memory.busy import is_busy_code
 
 __all__ = [
     "BundleFormatError",
@@ -54,7 +49,6 @@ __all__ = [
     "StoreTimeoutError",
     "TitledError",
     "explain",
-    "translate",
 ]
 
 
@@ -234,183 +228,3 @@ class NotFoundError(MemoryLayerError):
     def __init__(self, session_id: str) -> None:
         super().__init__(f"no session with id {session_id!r}")
         self.session_id = session_id
-
-
-_AUTH_CODES = {"AUTH_HEADER_NOT_FOUND", "AUTH_JWT_INVALID", "AUTH_JWT_EXPIRED", "AUTH_FAILED"}
-_READONLY_CODES = {
-    "SQLITE_READONLY",
-    "SQLITE_READONLY_DBMOVED",
-    "SQLITE_READONLY_DIRECTORY",
-    "SQLITE_READONLY_CANTINIT",
-    "SQLITE_READONLY_RECOVERY",
-    "SQLITE_PERM",
-    "SQLITE_AUTH",
-}
-_CORRUPT_CODES = {"SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_CORRUPT_VTAB"}
-_CANTOPEN_CODES = {"SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_FULL"}
-
-
-def _sqlite_code(exc: BaseException) -> str | None:
-    """Return the SQLite error name carried by a driver exception, if any."""
-    code = getattr(exc, "sqlite_errorname", None)
-    if isinstance(code, str):
-        return code
-    code = getattr(exc, "code", None)
-    return code if isinstance(code, str) else None
-
-
-def translate(exc: BaseException, *, where: str, action: str = "query") -> MemoryLayerError:
-    """Translate a driver exception into the most specific error of this tree.
-
-    Args:
-        exc: the exception raised by sqlite3, libsql-client, aiohttp or asyncio.
-        where: a redacted description of the database (a path or a host), named in the
-            message so a person knows which database failed.
-        action: what was being done ("open", "query", "write"); chooses between a
-            connection error and a query error for ambiguous driver failures.
-
-    Returns:
-        The translated error; the caller raises it ``from exc``.
-    """
-    if isinstance(exc, MemoryLayerError):
-        return exc
-    # Deferred imports keep aiohttp off the import path of the embedded mode.
-    import aiohttp
-
-    text = str(exc)
-    code = _sqlite_code(exc) or ""
-    if isinstance(exc, UnicodeEncodeError):  # sqlite3 cannot bind text with a lone surrogate
-        return SerializationError(
-            f"text that is not valid Unicode (a lone surrogate) cannot be stored in or "
-            f"looked up in {where}"
-        )
-    if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
-        return StoreTimeoutError(f"{where} did not answer in time")
-    if isinstance(exc, aiohttp.WSServerHandshakeError) and exc.status in (401, 403):
-        return StoreAuthError(f"the server refused the auth token for {where}")
-    if isinstance(exc, aiohttp.ClientResponseError):
-        if exc.status == 401:
-            return StoreAuthError(
-                f"the server refused the auth token for {where}; check TURNKEEP_DB__AUTH_TOKEN"
-            )
-        if exc.status == 403:
-            return ReadOnlyError(f"the server at {where} does not allow this with the token given")
-        return StoreConnectionError(f"{where} answered HTTP {exc.status}")
-    if isinstance(exc, (aiohttp.ClientError, ConnectionError, OSError)) and not isinstance(
-        exc, sqlite3.Error
-    ):
-        reason = _short(text) or type(exc).__name__
-        if action == "open":
-            return StoreConnectionError(f"cannot reach {where}: {reason}")
-        return ConnectionLostError(f"cannot reach {where}: {reason}")
-    remote = _translate_remote(code, text, where)
-    if remote is not None:
-        return remote
-    if code in _AUTH_CODES or "AUTH_" in code:
-        return StoreAuthError(
-            f"the server refused the auth token for {where}; check TURNKEEP_DB__AUTH_TOKEN"
-        )
-    if is_busy_code(code) or "database is locked" in text:
-        return StoreBusyError(f"{where} stayed busy: {_short(text)}")
-    if code in _READONLY_CODES or "readonly" in text.replace("-", "").lower():
-        return ReadOnlyError(f"{where} does not allow writes: {_short(text)}")
-    if code == "FOREIGN_DATABASE":
-        return NotADatabaseError(f"{where}: {getattr(exc, 'explanation', text)}")
-    if code in _CORRUPT_CODES or "not a database" in text or "malformed" in text:
-        return NotADatabaseError(f"{where} is not a readable SQLite database: {_short(text)}")
-    if code.startswith("SQLITE_FULL") or "disk is full" in text:
-        return QueryError(
-            f"{where}: the disk is full", hint="Free disk space; queued turns are kept and retried."
-        )
-    if code.startswith(("SQLITE_IOERR", "SQLITE_FULL")) and action == "open":
-        return StoreConnectionError(
-            f"cannot open {where}: the disk refused a read or write ({_short(text)}); "
-            "the disk may be full",
-            hint="Free disk space (or raise the quota or file-size limit), then start "
-            "turnkeep again; nothing was changed.",
-        )
-    if code.startswith("SQLITE_IOERR") and action != "open":
-        # What a write past a file-size limit (EFBIG) or onto a failing disk gives.
-        return QueryError(
-            f"{where}: the disk refused a read or write ({_short(text)})",
-            hint="Check free space, quotas and file-size limits, and the disk; "
-            "unsaved turns are kept and retried.",
-        )
-    if code in _CANTOPEN_CODES or (action == "open" and isinstance(exc, sqlite3.Error)):
-        return StoreConnectionError(f"cannot open {where}: {_short(text)}", hint=_hint_for(where))
-    if code == "CLIENT_CLOSED":
-        if action == "open":
-            return StoreConnectionError(f"the connection to {where} closed while opening it")
-        return ConnectionLostError(
-            f"the connection to {where} was closed while a call waited on it (an earlier "
-            "call got no answer, so the connection was replaced)"
-        )
-    if code in {"STREAM_EXPIRED", "WEBSOCKET_CLOSED", "HRANA_WEBSOCKET_ERROR"}:
-        if action == "open":
-            return StoreConnectionError(f"lost the connection to {where}: {_short(text)}")
-        return ConnectionLostError(f"lost the connection to {where}: {_short(text)}")
-    if action == "open":
-        return StoreConnectionError(f"cannot open {where}: {_short(text)}", hint=_hint_for(where))
-    return QueryError(f"{where}: {_short(text)}")
-
-
-def _hint_for(where: str) -> str:
-    """What to check when a database cannot be opened: a file's disk, or a server."""
-    if "://" in where:
-        return StoreConnectionError.default_hint
-    return "Check the database path, its permissions and that its disk has free space."
-
-
-#: The code :class:`memory.open_remote.BoundedClient` gives a write that sqld answered by
-#: closing the WebSocket while the token says it is read-only.
-WRITE_REFUSED = "WRITE_REFUSED"
-_TOKEN_HINT = "Set TURNKEEP_DB__AUTH_TOKEN (or TURSO_AUTH_TOKEN) to a valid token."
-_READ_WRITE_HINT = "Use a read-write token in TURNKEEP_DB__AUTH_TOKEN (or TURSO_AUTH_TOKEN)."
-
-
-def _translate_remote(code: str, text: str, where: str) -> MemoryLayerError | None:
-    """The shapes sqld 0.24 gives over libsql-client, verified against a real server.
-
-    Over ws a missing token is ``AUTH_HEADER_NOT_FOUND`` and a bad one
-    ``AUTH_JWT_INVALID``; over http both are HTTP 401 (``SERVER_ERROR``). A write with a
-    read-only token is HTTP 403 over http; over ws sqld closes the socket, which
-    :class:`memory.open_remote.BoundedClient` reports as :data:`WRITE_REFUSED`.
-    """
-    if code == "TIMEOUT":
-        return StoreTimeoutError(f"{where} did not answer in time")
-    if code == "ARGS_INVALID" and "too big" in text:
-        return SerializationError(
-            f"{where} refused a value as too large: {_short(text)}",
-            hint="Nothing was stored. The server accepts at most 5 MB per value.",
-        )
-    if code == "AUTH_HEADER_NOT_FOUND":
-        return StoreAuthError(
-            f"the server at {where} requires an auth token and none was sent", hint=_TOKEN_HINT
-        )
-    if code == WRITE_REFUSED:
-        return ReadOnlyError(
-            f"the server at {where} refused to write: the auth token is read-only",
-            hint=_READ_WRITE_HINT,
-        )
-    if code == "SERVER_ERROR":
-        match = re.search(r"HTTP status (\d{3})", text)
-        status = int(match.group(1)) if match else None
-        if status == 401:
-            return StoreAuthError(
-                f"the server refused the auth token for {where}; check TURNKEEP_DB__AUTH_TOKEN",
-                hint=_TOKEN_HINT,
-            )
-        if status == 403:
-            return ReadOnlyError(
-                f"the server at {where} refused the request with this auth token (HTTP 403): "
-                "it does not allow writes",
-                hint=_READ_WRITE_HINT,
-            )
-        return StoreConnectionError(f"{where} answered HTTP {status or '?'}: {_short(text)}")
-    return None
-
-
-def _short(text: str, limit: int = 300) -> str:
-    """One line, bounded, for messages that end up in a status bar."""
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"

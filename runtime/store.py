@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from memory import EphemeralMemory, MemoryBackend, open_embedded, open_remote
+from memory import EphemeralMemory, MemoryBackend, open_embedded
 from memory.sql.store import Clock, utc_now
 from runtime.payloads import searchable_text
 from runtime.settings import Settings, default_db_path
@@ -47,6 +47,8 @@ async def _open(settings: Settings, *, migrate: bool, verify: bool, clock: Clock
     db = settings.db
     if db.url:
         token = db.auth_token.get_secret_value() if db.auth_token else None
+        from memory.open_server import open_remote  # deferred: loads the server stack
+
         return await open_remote(
             db.url,
             auth_token=token,

@@ -1,7 +1,7 @@
 """Diagnosing a remote failure: was a dropped connection really a refused token?
 
 sqld refuses a token over WebSocket by closing the socket, which looks like a lost
-server. Both the app's bounded client (:mod:`memory.open_remote`) and the yoyo backend
+server. Both the server driver (:mod:`memory.drivers.hrana`) and the yoyo backend
 (:mod:`memory.schema.yoyo_libsql`) ask the server over HTTP, where a refusal is always a 401.
 Kept apart from both so neither imports the other.
 """
@@ -12,6 +12,8 @@ import asyncio
 
 import libsql_client
 from libsql_client import LibsqlError
+
+from memory.errors import StoreAuthError
 
 __all__ = ["auth_refusal", "is_reset"]
 
@@ -30,15 +32,23 @@ def is_reset(exc: BaseException) -> bool:
     return isinstance(exc, LibsqlError) and exc.code == "HRANA_WEBSOCKET_ERROR"
 
 
+_TOKEN_HINT = "Set TURNKEEP_DB__AUTH_TOKEN (or TURSO_AUTH_TOKEN) to a valid token."
+
+
 async def auth_refusal(
     http_url: str,
     auth_token: str | None,
     timeout: float,  # noqa: ASYNC109 - bounds the request; not a deadline for the caller
-) -> LibsqlError | None:
+    *,
+    where: str,
+) -> StoreAuthError | None:
     """Ask the server over HTTP (where a refused token is always a 401) if it refuses us.
 
+    Args:
+        where: the server as messages name it (no credentials).
+
     Returns:
-        A ``LibsqlError`` with an ``AUTH_*`` code when the server refuses the token,
+        The :class:`~memory.errors.StoreAuthError` when the server refuses the token,
         else ``None`` (it accepted it, or could not be asked).
     """
     client = libsql_client.create_client(http_url, auth_token=auth_token)
@@ -47,8 +57,14 @@ async def auth_refusal(
     except LibsqlError as exc:
         if exc.code == "SERVER_ERROR" and "HTTP status 401" in str(exc):
             if not auth_token:
-                return LibsqlError("the server requires an auth token", "AUTH_HEADER_NOT_FOUND")
-            return LibsqlError("the server refused the auth token", "AUTH_FAILED")
+                return StoreAuthError(
+                    f"the server at {where} requires an auth token and none was sent",
+                    hint=_TOKEN_HINT,
+                )
+            return StoreAuthError(
+                f"the server refused the auth token for {where}; check TURNKEEP_DB__AUTH_TOKEN",
+                hint=_TOKEN_HINT,
+            )
     except Exception:  # unreachable now: the original error stands
         pass
     finally:

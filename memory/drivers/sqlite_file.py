@@ -1,12 +1,11 @@
-"""The embedded-file client: libsql-client's ``Client`` API over one thread-confined connection.
+"""The local file driver: one thread-confined ``sqlite3`` connection (:class:`SqliteFileDriver`).
 
-libsql-client's own ``file:`` mode opens a new sqlite3 connection per call with
-``timeout=0`` (a second writer gets ``SQLITE_BUSY`` at once), runs synchronously on the
-calling event loop (it would freeze a UI), and ``create_client`` succeeds on a file that
-is not a database. This client keeps the same API (``execute``/``batch`` returning
-``libsql_client.ResultSet``, errors as ``LibsqlError`` with the SQLite error name as
-code) so the backend's SQL is written once for both modes, and designs around those
-weaknesses:
+It implements :class:`memory.drivers.base.Driver` with the standard library only: no
+libsql-client and no HTTP stack are imported for the embedded mode. (libsql-client's own
+``file:`` mode opens a new connection per call with ``timeout=0``, runs SQLite on the
+calling event loop, and accepts a file that is not a database; this driver replaced it.)
+Every failure leaves it as an error of :mod:`memory.errors` (see
+:func:`memory.drivers.sqlite_errors.sqlite_error`). Its design:
 
 * one persistent connection, owned by one dedicated thread: the event loop never runs
   SQLite, and per-connection settings (WAL, ``synchronous``, ``busy_timeout``) stick;
@@ -32,24 +31,23 @@ import os
 import sqlite3
 import stat
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-import libsql_client
-from libsql_client import InArgs, InStatement, LibsqlError, ResultSet
-from libsql_client.sqlite3_utils import _execute_stmt
-
 from memory.busy import BUSY_RETRY_BUDGET, busy_pauses, is_busy_code
+from memory.drivers.base import Action, Result, Statement
+from memory.drivers.sqlite_errors import sqlite_error
 from memory.errors import (
+    ConnectionLostError,
     NotADatabaseError,
     ReadOnlyError,
     StoreConnectionError,
 )
 
-__all__ = ["SQLITE_HEADER", "EmbeddedClient", "Synchronous", "preflight"]
+__all__ = ["SQLITE_HEADER", "SqliteFileDriver", "Synchronous", "preflight"]
 
 T = TypeVar("T")
 Synchronous = Literal["off", "normal", "full", "extra"]
@@ -121,26 +119,29 @@ def preflight(path: Path, *, create: bool) -> bool:
     return False
 
 
-class EmbeddedClient(libsql_client.Client):  # type: ignore[misc]
-    """A ``libsql_client.Client`` for a local file, on a dedicated thread.
+class SqliteFileDriver:
+    """The :class:`~memory.drivers.base.Driver` for a local file, on a dedicated thread.
 
     Args:
         path: the database file (checked by :func:`preflight` beforehand).
+        where: how error messages name it (default: the path).
         synchronous: SQLite ``synchronous`` level (WAL mode is always set).
         busy_timeout: seconds SQLite's busy handler waits for a lock per attempt.
-        retry_budget: total seconds a busy batch is retried before ``SQLITE_BUSY`` is
-            raised to the caller.
+        retry_budget: total seconds a busy batch is retried before it is reported as a
+            :class:`~memory.errors.StoreBusyError`.
     """
 
     def __init__(
         self,
         path: Path,
         *,
+        where: str | None = None,
         synchronous: Synchronous = "full",
         busy_timeout: float = 5.0,
         retry_budget: float = BUSY_RETRY_BUDGET,
     ) -> None:
         self._path = path
+        self.where = where if where is not None else str(path)
         self._synchronous = synchronous
         self._busy_timeout = busy_timeout
         self._retry_budget = retry_budget
@@ -152,7 +153,7 @@ class EmbeddedClient(libsql_client.Client):  # type: ignore[misc]
         self._db_id: tuple[int, int] | None = None
         self._db_dir_mtime: int | None = None
         self._shm_id: tuple[int, int] | None = None
-        #: Why this client refuses every call (the database file went away under it).
+        #: Why this driver refuses every call (the database file went away under it).
         self._lost: StoreConnectionError | None = None
 
     @property
@@ -162,12 +163,22 @@ class EmbeddedClient(libsql_client.Client):  # type: ignore[misc]
 
     # -- running work on the database thread ---------------------------------------
 
-    async def run(self, func: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``func(connection)`` on the database thread and return its result."""
+    async def run(self, func: Callable[[sqlite3.Connection], T], *, action: Action = "query") -> T:
+        """Run ``func(connection)`` on the database thread and return its result.
+
+        Whatever ``func`` raises (``sqlite3`` or the operating system) arrives as an
+        error of :mod:`memory.errors`; ``action`` says whether the database was being opened.
+        """
         if self._closed:
-            raise LibsqlError("The client was closed", "CLIENT_CLOSED")
+            raise ConnectionLostError(
+                f"the connection to {self.where} was closed",
+                hint="This happens when turnkeep is shutting down; start it again.",
+            )
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._call, func)
+        try:
+            return await loop.run_in_executor(self._executor, self._call, func)
+        except (sqlite3.Error, OSError, UnicodeEncodeError) as exc:
+            raise sqlite_error(exc, where=self.where, action=action) from exc
 
     def _call(self, func: Callable[[sqlite3.Connection], T]) -> T:
         if self._lost is not None:
@@ -183,32 +194,26 @@ class EmbeddedClient(libsql_client.Client):  # type: ignore[misc]
 
     def _connect(self) -> sqlite3.Connection:
         uri = f"{self._path.resolve().as_uri()}?mode=rw"
-        try:
-            conn = sqlite3.connect(
-                uri,
-                uri=True,
-                isolation_level=None,
-                check_same_thread=False,
-                timeout=self._busy_timeout,
-            )
-        except sqlite3.Error as exc:
-            raise _as_libsql(exc) from exc
+        conn = sqlite3.connect(
+            uri,
+            uri=True,
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=self._busy_timeout,
+        )
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
             # Inspect before anything that writes (journal_mode rewrites the header).
-            self._retry_busy(lambda: inspect_foreign(conn))
+            self._retry_busy(lambda: inspect_foreign(conn, self.where))
             mode = self._retry_busy(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone())
             if mode is None or str(mode[0]).lower() != "wal":
-                raise LibsqlError(f"could not enable WAL (got {mode!r})", "SQLITE_READONLY")
+                raise ReadOnlyError(f"{self.where}: could not enable WAL (got {mode!r})")
             conn.execute(f"PRAGMA synchronous = {self._synchronous.upper()}")
             conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # opens the WAL
             self._wal_id = _file_id(self._wal_path)
             self._db_id = _file_id(self._db_path)
             self._shm_id = _file_id(Path(f"{self._db_path}-shm"))
-        except sqlite3.Error as exc:
-            conn.close()
-            raise _as_libsql(exc) from exc
-        except LibsqlError:
+        except BaseException:
             conn.close()
             raise
         return conn
@@ -223,42 +228,29 @@ class EmbeddedClient(libsql_client.Client):  # type: ignore[misc]
                 code = getattr(exc, "sqlite_errorname", "")
                 if not is_busy_code(code) or (pause := next(pauses, None)) is None:
                     raise
-            except LibsqlError as exc:
-                if not is_busy_code(exc.code) or (pause := next(pauses, None)) is None:
-                    raise
             time.sleep(pause)
 
-    # -- libsql_client.Client ----------------------------------------------------------
+    # -- Driver -----------------------------------------------------------------------
 
-    async def execute(self, stmt: InStatement, args: InArgs = None) -> ResultSet:
-        """Execute one statement (autocommit)."""
+    async def execute(self, sql: str, args: Sequence[Any] = ()) -> Result:
+        """Run one statement (autocommit)."""
+        return await self.run(lambda conn: self._retry_busy(lambda: _execute(conn, sql, args)))
+
+    async def rows(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one read and return its rows (the hot path for recall and listing)."""
         return await self.run(
-            lambda conn: self._retry_busy(lambda: _execute_stmt(conn, stmt, args))
+            lambda conn: self._retry_busy(lambda: conn.execute(sql, args).fetchall())
         )
 
-    async def fetch_rows(self, sql: str, args: list[Any]) -> list[tuple[Any, ...]]:
-        """Run one read and return plain tuples (the hot path for recall and listing).
-
-        Skips building ``libsql_client`` rows; ``args`` must be plain SQLite values.
-        """
-
-        def fetch(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
-            try:
-                return self._retry_busy(lambda: conn.execute(sql, args).fetchall())
-            except sqlite3.Error as exc:
-                raise _as_libsql(exc) from exc
-
-        return await self.run(fetch)
-
-    async def batch(self, stmts: list[InStatement]) -> list[ResultSet]:
-        """Execute statements in one ``BEGIN IMMEDIATE`` transaction; all or nothing.
+    async def batch(self, stmts: Sequence[Statement]) -> list[Result]:
+        """Run statements in one ``BEGIN IMMEDIATE`` transaction; all or nothing.
 
         Raises:
-            StoreConnectionError: the WAL file was removed while this client had it open
+            StoreConnectionError: the WAL file was removed while this driver had it open
                 (nothing is written: a commit would only reach the removed file).
         """
 
-        def write(conn: sqlite3.Connection) -> list[ResultSet]:
+        def write(conn: sqlite3.Connection) -> list[Result]:
             self._check_files()
             results = self._retry_busy(lambda: _run_batch(conn, stmts))
             if self._wal_id is None:
@@ -333,7 +325,7 @@ class EmbeddedClient(libsql_client.Client):  # type: ignore[misc]
             )
         self._wal_dir_mtime = changed
 
-    async def read_batch(self, stmts: list[InStatement]) -> list[ResultSet]:
+    async def read_batch(self, stmts: Sequence[Statement]) -> list[Result]:
         """Run reads in one deferred transaction: one consistent snapshot, no write lock.
 
         In WAL mode a reader never blocks a writer, so an export or backup of many
@@ -341,12 +333,6 @@ class EmbeddedClient(libsql_client.Client):  # type: ignore[misc]
         """
         return await self.run(
             lambda conn: self._retry_busy(lambda: _run_batch(conn, stmts, begin="BEGIN"))
-        )
-
-    def transaction(self) -> libsql_client.Transaction:
-        """Interactive transactions are not offered: save points are single batches."""
-        raise LibsqlError(
-            "interactive transactions are not supported; use batch()", "NOT_SUPPORTED"
         )
 
     async def close(self) -> None:
@@ -400,13 +386,20 @@ class EmbeddedClient(libsql_client.Client):  # type: ignore[misc]
         return self._closed
 
 
+def _execute(conn: sqlite3.Connection, sql: str, args: Sequence[Any]) -> Result:
+    cursor = conn.execute(sql, args)
+    rows = cursor.fetchall()
+    affected = cursor.rowcount
+    return Result(rows, affected if affected > 0 else 0, cursor.lastrowid)
+
+
 def _run_batch(
-    conn: sqlite3.Connection, stmts: list[InStatement], *, begin: str = "BEGIN IMMEDIATE"
-) -> list[ResultSet]:
-    _execute_stmt(conn, begin)
+    conn: sqlite3.Connection, stmts: Sequence[Statement], *, begin: str = "BEGIN IMMEDIATE"
+) -> list[Result]:
+    conn.execute(begin)
     try:
-        results = [_execute_stmt(conn, stmt) for stmt in stmts]
-        _execute_stmt(conn, "COMMIT")
+        results = [_execute(conn, sql, args) for sql, args in stmts]
+        conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
@@ -421,11 +414,6 @@ def _file_id(path: Path) -> tuple[int, int] | None:
     except FileNotFoundError:
         return None
     return st.st_dev, st.st_ino
-
-
-def _as_libsql(exc: sqlite3.Error) -> LibsqlError:
-    code = getattr(exc, "sqlite_errorname", None) or "SQLITE"
-    return LibsqlError(str(exc), code)
 
 
 #: Tables a turnkeep database may hold besides its own and SQLite's internals.
@@ -451,26 +439,22 @@ _OWN_TABLES = frozenset(
 )
 
 
-def inspect_foreign(conn: sqlite3.Connection) -> None:
+def inspect_foreign(conn: sqlite3.Connection, where: str) -> None:
     """Refuse a database that belongs to another application.
 
     Reading ``sqlite_master`` also detects a corrupt or non-database file before
     anything is written to it.
 
     Raises:
-        LibsqlError: code ``FOREIGN_DATABASE`` when the file has tables but none of
-            turnkeep's bookkeeping; SQLite's own code when it cannot be read.
+        NotADatabaseError: the file has tables but none of turnkeep's bookkeeping.
+        sqlite3.Error: the file cannot be read (the caller translates it).
     """
-    try:
-        rows = conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        ).fetchall()
-    except sqlite3.Error as exc:
-        raise _as_libsql(exc) from exc
+    rows = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    ).fetchall()
     names = {row[0] for row in rows}
     if names and "_yoyo_migration" not in names and not names <= _OWN_TABLES:
         shown = ", ".join(sorted(names)[:5])
-        raise LibsqlError(
-            f"the file is a SQLite database of another application (tables: {shown})",
-            "FOREIGN_DATABASE",
+        raise NotADatabaseError(
+            f"{where}: the file is a SQLite database of another application (tables: {shown})"
         )

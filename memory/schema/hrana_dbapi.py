@@ -6,7 +6,7 @@
   ``COMMIT``/``ROLLBACK`` (tolerating "no transaction is active").
 * dbapi2 bounds each request with ``timeout`` and raises the builtin ``TimeoutError``,
   which yoyo does not treat as a database error. :class:`HranaCursor` raises an
-  ``OperationalError`` (``sqlite_errorname == "TIMEOUT"``) instead and marks the
+  ``OperationalError`` (:class:`~memory.drivers.hrana_errors.ServerTimeout`) instead and marks the
   connection broken: the server may still run the request, so nothing else is sent.
 """
 
@@ -17,6 +17,8 @@ from typing import Any
 
 from libsql_client.dbapi2 import OperationalError
 from libsql_client.dbapi2.hrana import ConnectionHrana, CursorHrana
+
+from memory.drivers.hrana_errors import ServerTimeout
 
 __all__ = ["HranaConnection", "HranaCursor", "as_database_error"]
 
@@ -36,18 +38,14 @@ class HranaCursor(CursorHrana):  # type: ignore[misc]
     ) -> Any:
         conn: HranaConnection = self.connection
         if conn.broken is not None:
-            error = OperationalError(
+            raise ServerTimeout(
                 "the connection is unusable after an earlier request got no answer"
-            )
-            error.sqlite_errorname = "TIMEOUT"
-            raise error from conn.broken
+            ) from conn.broken
         try:
             return super()._query_execute(sql, parameters, multiple=multiple, want_rows=want_rows)
         except TimeoutError as exc:
             conn.broken = exc
-            error = OperationalError(f"the server did not answer within {conn.timeout:g}s")
-            error.sqlite_errorname = "TIMEOUT"
-            raise error from exc
+            raise ServerTimeout(f"the server did not answer within {conn.timeout:g}s") from exc
 
 
 class HranaConnection(ConnectionHrana):  # type: ignore[misc]
@@ -95,9 +93,7 @@ def as_database_error(exc: BaseException) -> sqlite3.DatabaseError:
     """A connect-time failure as a DB-API error yoyo understands (code kept)."""
     error: sqlite3.DatabaseError
     if isinstance(exc, TimeoutError):
-        error = OperationalError("the server did not answer the connection in time")
-        error.sqlite_errorname = "TIMEOUT"
-        return error
+        return ServerTimeout("the server did not answer the connection in time")
     error = OperationalError(" ".join(str(exc).split()) or type(exc).__name__)
     error.sqlite_errorname = getattr(exc, "code", None) or "SQLITE_CANTOPEN"
     return error

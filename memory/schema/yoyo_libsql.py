@@ -51,8 +51,9 @@ from yoyo.backends.core.sqlite3 import SQLiteBackend
 from yoyo.connections import BadConnectionURI, DatabaseURI
 
 from memory.drivers.diagnose import auth_refusal, is_reset
+from memory.drivers.hrana_errors import AuthRefused, ServerTimeout, hrana_error
 from memory.drivers.remote_url import is_loopback
-from memory.errors import MemoryLayerError, MigrationError, StoreConfigError, translate
+from memory.errors import MemoryLayerError, MigrationError, StoreConfigError
 from memory.schema.hrana_dbapi import HranaConnection, as_database_error
 from memory.schema.migrate import (
     MIGRATION_TABLE,
@@ -227,7 +228,7 @@ class LibsqlBackend(AtomicApplyMixin, SQLiteBackend):  # type: ignore[misc]
             raise self._auth_refusal(exc) or as_database_error(exc) from exc
         return conn
 
-    def _auth_refusal(self, exc: BaseException) -> sqlite3.DatabaseError | None:
+    def _auth_refusal(self, exc: BaseException) -> AuthRefused | None:
         """The auth error behind a dropped WebSocket, asked over HTTP (see remote.is_reset)."""
         code = getattr(exc, "sqlite_errorname", None)
         if not (is_reset(exc) or code in {"SQLITE_CANTOPEN", "HRANA_WEBSOCKET_ERROR"}):
@@ -241,9 +242,11 @@ class LibsqlBackend(AtomicApplyMixin, SQLiteBackend):  # type: ignore[misc]
         scheme, rest = self.endpoint.url.split(":", 1)
         http_url = ("https" if scheme == "wss" else "http") + ":" + rest
         refusal = asyncio.run(
-            auth_refusal(http_url, self.endpoint.auth_token, self.endpoint.timeout)
+            auth_refusal(
+                http_url, self.endpoint.auth_token, self.endpoint.timeout, where=self.endpoint.host
+            )
         )
-        return None if refusal is None else as_database_error(refusal)
+        return None if refusal is None else AuthRefused(refusal)
 
     def copy(self) -> LibsqlBackend:
         """A backend with its own connection and the same endpoint and token."""
@@ -299,12 +302,11 @@ def open_backend(
     except BadConnectionURI as exc:
         raise StoreConfigError(f"{display}: {exc}") from exc
     except Exception as exc:
-        raise translate(_root_failure(exc) or exc, where=display, action="open") from exc
+        raise hrana_error(_root_failure(exc) or exc, where=display, action="open") from exc
 
 
 _CONNECTION_CODES = frozenset(
     {
-        "TIMEOUT",
         "HRANA_WEBSOCKET_ERROR",
         "HRANA_PROTO_ERROR",
         "CLIENT_CLOSED",
@@ -316,12 +318,17 @@ _CONNECTION_CODES = frozenset(
 
 
 def _is_connection_level(exc: BaseException) -> bool:
-    if isinstance(exc, (TimeoutError, aiohttp.ClientError)):
+    if isinstance(exc, (TimeoutError, ServerTimeout, AuthRefused, aiohttp.ClientError)):
         return True
     if isinstance(exc, OSError) and not isinstance(exc, sqlite3.Error):
         return True
-    code = str(getattr(exc, "sqlite_errorname", None) or getattr(exc, "code", None) or "")
+    code = _code_of(exc)
     return code.startswith("AUTH_") or code in _CONNECTION_CODES
+
+
+def _code_of(exc: BaseException) -> str:
+    """The server's or SQLite's own error name carried by an exception ("" if none)."""
+    return str(getattr(exc, "sqlite_errorname", None) or getattr(exc, "code", None) or "")
 
 
 def _root_failure(exc: BaseException) -> BaseException | None:
@@ -332,10 +339,10 @@ def _root_failure(exc: BaseException) -> BaseException | None:
         chain.append(seen)
         seen = seen.__cause__ or seen.__context__
     for item in chain:
-        if isinstance(item, TimeoutError):
+        if isinstance(item, (TimeoutError, ServerTimeout)):
             return item
     for item in chain:  # an auth refusal explains a dropped connection beneath it
-        if str(getattr(item, "sqlite_errorname", None) or "").startswith("AUTH_"):
+        if isinstance(item, AuthRefused) or _code_of(item).startswith("AUTH_"):
             return item
     for item in reversed(chain):  # otherwise the deepest cause says the most
         if _is_connection_level(item):
@@ -346,7 +353,7 @@ def _root_failure(exc: BaseException) -> BaseException | None:
 def _connection_failure(exc: BaseException, display: str) -> MemoryLayerError | None:
     """The connection-level error behind a failed migration step, if there is one."""
     root = _root_failure(exc)
-    return None if root is None else translate(root, where=display, action="open")
+    return None if root is None else hrana_error(root, where=display, action="open")
 
 
 def _close_quietly(backend: LibsqlBackend) -> None:

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from libsql_client import ResultSet
-
+from memory.drivers.base import Result, Statement
 from memory.errors import MemoryLayerError, NotFoundError
 from memory.records import (
     Event,
@@ -110,7 +109,7 @@ class LibsqlOrganizer(LibsqlSessionList):
     async def _rows(self, sql: str, args: list[Any]) -> list[tuple[Any, ...]]:
         raise NotImplementedError  # provided by LibsqlMemory
 
-    async def _batch(self, stmts: list[tuple[str, list[Any]]]) -> list[ResultSet]:
+    async def _batch(self, stmts: Sequence[Statement]) -> list[Result]:
         raise NotImplementedError  # provided by LibsqlMemory
 
     # -- pin, archive, tags ------------------------------------------------------------

@@ -6,10 +6,10 @@ The SQL is in :mod:`memory.sql.search_statements`; this mixin runs it: a search 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from libsql_client import ResultSet
-
+from memory.drivers.base import Result, Statement
 from memory.sql.search_statements import (
     COMPLETE,
     INSERT_EVENT_BY_ID,
@@ -42,7 +42,7 @@ class LibsqlSearch:
     async def _rows(self, sql: str, args: list[Any]) -> list[tuple[Any, ...]]:
         raise NotImplementedError  # provided by LibsqlMemory
 
-    async def _batch(self, stmts: list[tuple[str, list[Any]]]) -> list[ResultSet]:
+    async def _batch(self, stmts: Sequence[Statement]) -> list[Result]:
         raise NotImplementedError  # provided by LibsqlMemory
 
     def use_search_text(self, text_of: TextOf) -> None:

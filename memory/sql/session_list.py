@@ -13,8 +13,6 @@ import time
 from collections.abc import Sequence
 from typing import Any, Final
 
-from libsql_client import Row
-
 from memory.records import SessionInfo, SessionPage, decode_payload
 
 __all__ = [
@@ -44,9 +42,9 @@ SESSION_COLUMNS: Final = (
 )
 
 
-def session_from_row(row: Row | tuple[Any, ...]) -> SessionInfo:
+def session_from_row(row: tuple[Any, ...]) -> SessionInfo:
     """Build a :class:`SessionInfo` from a row of :data:`SESSION_COLUMNS`."""
-    values = row.astuple() if isinstance(row, Row) else row
+    values = row
     (sid, title, agent, provider, model, created, updated, turns, events, last_seq, meta) = values[
         :11
     ]

@@ -1,8 +1,9 @@
 """The libSQL backend: every statement turnkeep sends, written once for both modes.
 
-It talks to a ``libsql_client.Client``: :class:`~memory.drivers.sqlite_file.EmbeddedClient` for a
-local file, or a bounded remote client (see :mod:`memory.open_remote`) for sqld/Turso.
-Driver errors are translated here, at the boundary, by :meth:`LibsqlMemory._call`.
+It talks to a :class:`~memory.drivers.base.Driver` and knows no driver:
+:class:`~memory.drivers.sqlite_file.SqliteFileDriver` for a local file, or
+:class:`~memory.drivers.hrana.HranaDriver` for sqld/Turso. Drivers raise
+:mod:`memory.errors` types themselves, so nothing here translates.
 
 Writes are single batches (one transaction, one round trip remotely): ``store`` creates
 the session if needed, inserts each event at ``last_seq + i`` read inside the same
@@ -13,16 +14,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-import libsql_client
-from libsql_client import ResultSet
-
 from memory.bundle import PortableEvent, PortableSession
-from memory.errors import ImportConflictError, NotFoundError, QueryError, translate
+from memory.drivers.base import Driver, Result, Statement
+from memory.errors import ImportConflictError, MemoryLayerError, NotFoundError, QueryError
 from memory.protocol import HealthReport
 from memory.records import (
     Event,
@@ -70,10 +69,10 @@ _session_from_row = session_from_row
 
 
 class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer):
-    """The memory backend over libsql-client (embedded file or remote server).
+    """The memory backend over a driver (embedded file or remote server).
 
     Args:
-        client: an open ``libsql_client.Client``.
+        driver: the open :class:`~memory.drivers.base.Driver` statements go through.
         mode: ``"embedded"`` or ``"remote"``, for health reports.
         where: the redacted location (path or URL without credentials); every error
             message names it.
@@ -85,7 +84,7 @@ class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer):
 
     def __init__(
         self,
-        client: libsql_client.Client,
+        driver: Driver,
         *,
         mode: Literal["embedded", "remote"],
         where: str,
@@ -94,7 +93,7 @@ class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer):
         path: Path | None = None,
         migration_outcome: MigrationOutcome | None = None,
     ) -> None:
-        self._client = client
+        self._driver = driver
         self.mode: Literal["embedded", "remote"] = mode
         self.where = where
         self._clock = clock
@@ -105,44 +104,29 @@ class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer):
         self._tag_sizes: dict[str, tuple[float, int]] = {}
 
     @property
-    def client(self) -> libsql_client.Client:
-        """The underlying client (for maintenance commands such as backup)."""
-        return self._client
+    def driver(self) -> Driver:
+        """The driver statements go through (for maintenance commands such as backup)."""
+        return self._driver
 
     @property
     def path(self) -> Path | None:
         """The database file in embedded mode, else ``None``."""
         return self._path
 
-    async def _call(self, make: Callable[[], Awaitable[T]]) -> T:
-        """Run one client call, translating driver errors at this single boundary."""
-        try:
-            return await make()
-        except Exception as exc:
-            raise translate(exc, where=self.where) from exc
+    async def _execute(self, sql: str, args: Sequence[Any] = ()) -> Result:
+        return await self._driver.execute(sql, args)
 
-    async def _execute(self, sql: str, args: list[Any] | None = None) -> ResultSet:
-        return await self._call(lambda: self._client.execute(sql, args))
+    async def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """One read as plain tuples."""
+        return await self._driver.rows(sql, args)
 
-    async def _rows(self, sql: str, args: list[Any]) -> list[tuple[Any, ...]]:
-        """One read as plain tuples; the embedded client skips building result objects."""
-        fetch_rows = getattr(self._client, "fetch_rows", None)
-        if fetch_rows is not None:
-            rows: list[tuple[Any, ...]] = await self._call(lambda: fetch_rows(sql, args))
-            return rows
-        result = await self._execute(sql, args)
-        return [row.astuple() for row in result.rows]
+    async def _read_batch(self, stmts: Sequence[Statement]) -> list[Result]:
+        """Reads in one snapshot; the local file takes no write lock for them."""
+        return await self._driver.read_batch(stmts)
 
-    async def _read_batch(self, stmts: list[tuple[str, list[Any]]]) -> list[ResultSet]:
-        """Reads in one snapshot; the embedded client takes no write lock for them."""
-        read_batch = getattr(self._client, "read_batch", None)
-        if read_batch is None:
-            return await self._batch(stmts)
-        results: list[ResultSet] = await self._call(lambda: read_batch(list(stmts)))
-        return results
-
-    async def _batch(self, stmts: list[tuple[str, list[Any]]]) -> list[ResultSet]:
-        return await self._call(lambda: self._client.batch(list(stmts)))
+    async def _batch(self, stmts: Sequence[Statement]) -> list[Result]:
+        """Statements in one write transaction: all or nothing."""
+        return await self._driver.batch(stmts)
 
     def _now(self) -> str:
         return format_ts(self._clock())
@@ -574,8 +558,7 @@ class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer):
                     "SELECT migration_id FROM _yoyo_migration ORDER BY applied_at_utc"
                 )
                 applied = tuple(str(row[0]) for row in result.rows)
-        except Exception as exc:
-            error = translate(exc, where=self.where)
+        except MemoryLayerError as error:
             return HealthReport(
                 mode=self.mode,
                 location=self.where,
@@ -626,6 +609,6 @@ class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer):
         return [str(row[0]) for row in result.rows]
 
     async def close(self) -> None:
-        """Close the client. Safe to call twice."""
-        if not self._client.closed:
-            await self._call(self._client.close)
+        """Close the driver. Safe to call twice."""
+        if not self._driver.closed:
+            await self._driver.close()

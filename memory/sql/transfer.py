@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any, Final
 
-from libsql_client import ResultSet
-
 from memory.bundle import (
     ImportOutcome,
     PortableEvent,
@@ -20,6 +18,7 @@ from memory.bundle import (
     PortableState,
     canonical_json,
 )
+from memory.drivers.base import Result, Statement
 from memory.errors import BundleFormatError, ImportConflictError, NotFoundError, QueryError
 from memory.records import new_session_id
 
@@ -132,13 +131,13 @@ class LibsqlPorter:
 
     where: str
 
-    async def _execute(self, sql: str, args: list[Any] | None = None) -> ResultSet:
+    async def _execute(self, sql: str, args: Sequence[Any] = ()) -> Result:
         raise NotImplementedError  # provided by LibsqlMemory
 
-    async def _batch(self, stmts: list[tuple[str, list[Any]]]) -> list[ResultSet]:
+    async def _batch(self, stmts: Sequence[Statement]) -> list[Result]:
         raise NotImplementedError  # provided by LibsqlMemory
 
-    async def _read_batch(self, stmts: list[tuple[str, list[Any]]]) -> list[ResultSet]:
+    async def _read_batch(self, stmts: Sequence[Statement]) -> list[Result]:
         raise NotImplementedError  # provided by LibsqlMemory
 
     def _search_index_statements(self, session: PortableSession) -> list[tuple[str, list[Any]]]:

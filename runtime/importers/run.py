@@ -19,7 +19,7 @@ from typing import Any, Final, Protocol, TypeVar, runtime_checkable
 
 from memory import MemoryBackend, SessionInfo
 from memory.bundle import PortableEvent, PortableSession
-from memory.drivers.hrana import MAX_VALUE_BYTES
+from memory.drivers.wire_limits import MAX_VALUE_BYTES
 from memory.errors import SerializationError
 from memory.records import encode_payload
 from runtime.importers.base import Chunk, Draft, Existing, Malformed

@@ -113,7 +113,7 @@ def make_target(
         )
 
         async def clear(memory: MemoryBackend) -> None:
-            await memory.client.batch(list(CLEAR_ROWS))  # type: ignore[attr-defined]
+            await memory.driver.batch([(sql, ()) for sql in CLEAR_ROWS])  # type: ignore[attr-defined]
 
         target.using(clear)
     for name, value in target.env.items():

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from memory import EventDraft, StoreBusyError, open_embedded
-from memory.drivers.sqlite_file import EmbeddedClient
+from memory.drivers.sqlite_file import SqliteFileDriver
 
 
 def hold_write_lock(path: Path, release: threading.Event) -> threading.Thread:
@@ -49,7 +49,7 @@ async def test_store_waits_for_another_writer_and_succeeds(db_path: Path) -> Non
 async def test_contention_beyond_the_retry_budget_is_a_busy_error(db_path: Path) -> None:
     memory = await open_embedded(db_path)
     await memory.close()
-    client = EmbeddedClient(db_path, busy_timeout=0.01, retry_budget=0.2)
+    client = SqliteFileDriver(db_path, busy_timeout=0.01, retry_budget=0.2)
     release = threading.Event()
     holder = hold_write_lock(db_path, release)
     try:

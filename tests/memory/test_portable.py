@@ -218,7 +218,7 @@ async def test_a_failure_inside_the_import_writes_nothing(
     await seed(source, clock)
     text = await export_text(source)
     # A real SQLite trigger makes the bundle's last session row fail.
-    await backend.client.execute(
+    await backend.driver.execute(
         "CREATE TRIGGER poison BEFORE INSERT ON sessions "
         "WHEN NEW.id = 'd-empty' BEGIN SELECT RAISE(ABORT, 'poisoned row'); END"
     )
@@ -226,10 +226,10 @@ async def test_a_failure_inside_the_import_writes_nothing(
         with pytest.raises(QueryError, match="poisoned row"):
             await backend.import_sessions(parse_bundle(text))
     finally:
-        await backend.client.execute("DROP TRIGGER poison")
+        await backend.driver.execute("DROP TRIGGER poison")
     assert await backend.count_sessions() == 0
     for table in ("conversation_events", "session_state"):
-        rows = await backend.client.execute(f"SELECT count(*) FROM {table}")
+        rows = await backend.driver.execute(f"SELECT count(*) FROM {table}")
         assert rows.rows[0][0] == 0
 
 

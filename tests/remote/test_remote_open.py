@@ -94,7 +94,7 @@ async def test_migrations_go_forward_from_the_baseline_to_head_once(
     memory = await open_remote(url, auth_token=token, migrations_dir=baseline)
     # Rows as a baseline turnkeep wrote them (today's code writes columns it lacks).
     stamp = "2026-11-25T12:00:00.000000Z"
-    await memory.client.batch(
+    await memory.driver.batch(
         [
             (
                 "INSERT INTO sessions (id, created_at, updated_at, last_seq, event_count, "

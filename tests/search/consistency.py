@@ -17,7 +17,7 @@ from runtime.payloads import searchable_text
 
 
 async def _rows(memory: LibsqlMemory, sql: str) -> list[tuple[Any, ...]]:
-    result = await memory.client.execute(sql)
+    result = await memory.driver.execute(sql)
     return [tuple(row) for row in result.rows]
 
 

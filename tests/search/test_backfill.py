@@ -40,7 +40,7 @@ async def old_database(tmp_path: Path, sessions: int, per_session: int) -> Path:
                     [sid, seq, kind, f'{{"content": "event {s}-{seq} okapi"}}'],
                 )
             )
-    await memory.client.batch(stmts)
+    await memory.driver.batch(stmts)
     await memory.close()
     return path
 

@@ -87,7 +87,7 @@ FILL_0002 = [
 
 async def fill(memory: LibsqlMemory) -> None:
     """Write :data:`FILL_0002` through the backend's raw client."""
-    await memory.client.batch(list(FILL_0002))
+    await memory.driver.batch(list(FILL_0002))
 
 
 async def check_head(memory: MemoryBackend, before: list[Any], ids: list[tuple[Any, ...]]) -> None:

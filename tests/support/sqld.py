@@ -326,7 +326,7 @@ def remote_backend_opener(sqld: SqldServer) -> Opener:
 
         memory = await open_remote(sqld.url(kind), auth_token=sqld.token(), clock=clock)
         try:
-            await memory.client.batch(list(CLEAR_ROWS))
+            await memory.driver.batch([(sql, ()) for sql in CLEAR_ROWS])
         except BaseException:
             await memory.close()
             raise

@@ -1,6 +1,6 @@
 """Opening a memory backend deterministically: open, migrate, verify, then ready.
 
-:func:`open_embedded` is the default (a local file); :func:`memory.open_remote.open_remote`
+:func:`open_embedded` is the default (a local file); :func:`memory.open_server.open_remote`
 is opt-in; :class:`~memory.ephemeral.EphemeralMemory` is used when memory is disabled.
 There is no fallback between them: a failure is raised, typed, and nothing is written
 anywhere else.
@@ -11,18 +11,22 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
-from memory.drivers.sqlite_file import EmbeddedClient, Synchronous, preflight
-from memory.errors import MemoryLayerError, MigrationError, translate
+from memory.drivers.sqlite_errors import sqlite_error
+from memory.drivers.sqlite_file import SqliteFileDriver, Synchronous, preflight
+from memory.errors import MigrationError, NotADatabaseError
 from memory.schema.migrate import (
     MigrationOutcome,
+    SchemaState,
     apply_pending,
     load_migrations,
     missing_schema,
     read_schema_state,
     sqlite_backend,
 )
+from memory.schema.on_open import settle_schema
 from memory.sql.store import Clock, LibsqlMemory, utc_now
 
 __all__ = ["open_embedded"]
@@ -37,13 +41,13 @@ def _migrate_file(path: Path, migrations_dir: Path | None) -> MigrationOutcome:
     try:
         backend = sqlite_backend(path)
     except sqlite3.Error as exc:
-        raise translate(exc, where=str(path), action="open") from exc
+        raise sqlite_error(exc, where=str(path), action="open") from exc
     try:
         outcome = apply_pending(backend, migrations, local=True)
         cursor = backend.connection.cursor()
         missing = missing_schema(lambda sql: cursor.execute(sql).fetchall())
     except sqlite3.Error as exc:  # e.g. taking or releasing yoyo's lock on a full disk
-        raise translate(exc, where=str(path), action="open") from exc
+        raise sqlite_error(exc, where=str(path), action="open") from exc
     finally:
         backend.connection.close()
     if missing:
@@ -91,57 +95,57 @@ async def open_embedded(
     """
     where = str(path)
     await asyncio.to_thread(preflight, path, create=True)
-    client = EmbeddedClient(path, synchronous=synchronous, busy_timeout=busy_timeout)
+    driver = SqliteFileDriver(path, synchronous=synchronous, busy_timeout=busy_timeout)
     try:
         try:
             size = os.stat(path).st_size
-            if size and size <= QUICK_CHECK_MAX_BYTES:
-                problems = await client.run(_quick_check)
-                if problems != ["ok"]:
-                    raise translate(
-                        sqlite3.DatabaseError(f"database disk image is malformed: {problems[0]}"),
-                        where=where,
-                        action="open",
-                    )
-            else:
-                await client.run(lambda conn: conn.execute("SELECT 1").fetchone())
-        except MemoryLayerError:
-            raise
-        except Exception as exc:
-            raise translate(exc, where=where, action="open") from exc
-        migrations = load_migrations(migrations_dir)
-        outcome: MigrationOutcome | None = None
-        # Only a database with pending migrations (or a dead migrator's lock) goes through
-        # yoyo, which writes: its lock row, its bookkeeping tables. An up-to-date one opens
-        # without a write, so reading still works on a full disk and start-up stays cheap.
-        state = await client.run(
-            lambda conn: read_schema_state(lambda sql: conn.execute(sql).fetchall())
+        except OSError as exc:
+            raise sqlite_error(exc, where=where, action="open") from exc
+        if size and size <= QUICK_CHECK_MAX_BYTES:
+            problems = await driver.run(_quick_check, action="open")
+            if problems != ["ok"]:
+                raise NotADatabaseError(
+                    f"{where} is not a readable SQLite database: database disk image is "
+                    f"malformed: {problems[0]}"
+                )
+        else:
+            await driver.run(lambda conn: conn.execute("SELECT 1").fetchone(), action="open")
+
+        async def read_state() -> SchemaState:
+            return await driver.run(
+                lambda conn: read_schema_state(lambda sql: conn.execute(sql).fetchall()),
+                action="open",
+            )
+
+        async def apply(_pending: Sequence[str]) -> MigrationOutcome:
+            return await driver.run(
+                lambda _conn: _migrate_file(path, migrations_dir), action="open"
+            )
+
+        settled = await settle_schema(
+            where=where,
+            read_state=read_state,
+            # A file also goes through yoyo for its first bookkeeping and for a dead
+            # migrator's lock, not only for pending migrations.
+            pending_of=lambda state, migrations: (
+                state.pending(migrations) or ["(yoyo bookkeeping)"]
+                if state.needs_migrator(migrations)
+                else []
+            ),
+            apply=apply,
+            migrate=migrate,
+            verify=verify,
+            migrations_dir=migrations_dir,
         )
-        pending = state.needs_migrator(migrations)
-        if migrate and pending:
-            outcome = await client.run(lambda _conn: _migrate_file(path, migrations_dir))
-        elif migrate:
-            outcome = MigrationOutcome(applied=())
-        if verify or (migrate and not pending):
-            if pending:  # migrated just now: read the schema again
-                state = await client.run(
-                    lambda conn: read_schema_state(lambda sql: conn.execute(sql).fetchall())
-                )
-            missing = state.missing
-            if missing:
-                raise MigrationError(
-                    f"{where} is not migrated (missing {', '.join(missing)})",
-                    hint="Run `turnkeep db migrate`.",
-                )
     except BaseException:
-        await client.close()
+        await driver.close()
         raise
     return LibsqlMemory(
-        client,
+        driver,
         mode="embedded",
         where=where,
         clock=clock,
-        migration_ids=[m.id for m in migrations],
+        migration_ids=settled.migration_ids,
         path=path,
-        migration_outcome=outcome,
+        migration_outcome=settled.outcome,
     )
