@@ -177,14 +177,14 @@ class SemanticSearch:
         self, query: str, limit: int, filters: dict[str, Any]
     ) -> tuple[list[SearchHit] | None, str]:
         """The vector ranking, or ``None`` and the reason it cannot run."""
-        if not self.settings.semantic:
-            return None, "semantic search is off (set TURNKEEP_SEARCH__SEMANTIC=true)"
         if not isinstance(self.memory, EventVectors):
             return None, "this backend keeps no vectors (memory is disabled)"
         progress = await self.progress()
         if progress is None:
             return None, "the vector table is missing (run `turnkeep db migrate`)"
         if progress.embedded == 0:
+            if not self.settings.semantic:
+                return None, "semantic search is off (set TURNKEEP_SEARCH__SEMANTIC=true)"
             return None, "nothing is embedded yet (run `turnkeep db index`)"
         embedder = self._embedder()
         try:

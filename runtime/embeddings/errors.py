@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runtime.errors import RuntimeLayerError
+from runtime.errors import RuntimeLayerError, SettingsError
 
 __all__ = [
     "EmbeddingsConnectionError",
@@ -20,8 +20,8 @@ class EmbeddingsError(RuntimeLayerError):
     default_hint = "Check the TURNKEEP_SEARCH__* settings; full-text search still works."
 
 
-class EmbeddingsSetupError(EmbeddingsError):
-    """The embeddings settings are incomplete or contradictory."""
+class EmbeddingsSetupError(EmbeddingsError, SettingsError):
+    """The embeddings settings are incomplete or contradictory (exit code 2)."""
 
     title = "Semantic search is not set up"
     default_hint = (
