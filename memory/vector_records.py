@@ -94,9 +94,7 @@ class EventVectors(Protocol):
         """
         ...
 
-    async def pending_vector_events(
-        self, limit: int
-    ) -> tuple[tuple[int, int], list[PendingEvent]]:
+    async def pending_vector_events(self, limit: int) -> tuple[tuple[int, int], list[PendingEvent]]:
         """``(cursor, events)``: up to ``limit`` events after the indexer's cursor.
 
         The cursor is ``(indexed_upto, deletions)``, handed back to :meth:`store_vectors`.

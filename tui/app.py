@@ -101,6 +101,7 @@ class TurnkeepApp(App[int]):
             self.save_state = self.services.saver.state
         await self.switch_screen(HomeScreen(self.services))
         self.index_backfill()
+        self.index_vectors()
         if self.freeze_startup_heap:
             gc.freeze()
         if self.resume is not None:
@@ -117,6 +118,14 @@ class TurnkeepApp(App[int]):
             self.services.search_progress = state
 
         await backfill_index(self.services.require_memory(), on_progress=progress)
+
+    @work(exclusive=True, group="semantic-index", exit_on_error=False)
+    async def index_vectors(self) -> None:
+        """Keep the semantic index complete when search.semantic is on (tui.semantic)."""
+        from tui.semantic import run_indexer, semantic_enabled
+
+        if semantic_enabled(self.services):
+            await run_indexer(self.services)
 
     async def _show_startup_error(self, error: BaseException) -> None:
         from tui.screens.startup import OpeningScreen, StartupErrorScreen

@@ -134,9 +134,7 @@ class LibsqlVectors:
         self._vector_cache = None
         return True
 
-    async def pending_vector_events(
-        self, limit: int
-    ) -> tuple[tuple[int, int], list[PendingEvent]]:
+    async def pending_vector_events(self, limit: int) -> tuple[tuple[int, int], list[PendingEvent]]:
         """See :meth:`memory.vector_records.EventVectors.pending_vector_events`."""
         rows = await self._rows(
             "SELECT v.indexed_upto, v.deletions, e.id, e.kind, e.payload FROM vector_state v "

@@ -81,6 +81,7 @@ class _Model:
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Mean-pooled unit vectors, batches sorted by length (less padding)."""
         import numpy as np
+
         out: npt.NDArray[np.float32] = np.empty((len(texts), _DIMENSION), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         with self._lock:

@@ -7,7 +7,6 @@ Failures become typed errors naming the redacted URL, never the key.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
@@ -118,8 +117,8 @@ class RemoteEmbedder:
             ) as response:
                 raw = await response.read()
                 status = response.status
-        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
-            kind = "did not answer in time" if isinstance(exc, asyncio.TimeoutError) else exc
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            kind = "did not answer in time" if isinstance(exc, TimeoutError) else exc
             raise EmbeddingsConnectionError(
                 f"cannot reach the embeddings server {self.source}: {kind}"
             ) from None

@@ -38,9 +38,7 @@ def register(sub: Any) -> None:
         epilog="Examples:\n  turnkeep db index\n  turnkeep db index --wait",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    index.add_argument(
-        "--wait", action="store_true", help="return only when the index is complete"
-    )
+    index.add_argument("--wait", action="store_true", help="return only when the index is complete")
     index.set_defaults(handler=index_command)
 
 
