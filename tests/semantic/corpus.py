@@ -117,5 +117,6 @@ def recall_at(hits: list[SearchHit], expected: str, k: int = 5) -> bool:
     """The expected session is among the first ``k`` hits' sessions."""
     return expected in [h.session_id for h in hits[:k]]
 
+
 #: Events :func:`seed` stores that the indexer embeds (all are user/assistant).
 EMBEDDABLE = 3 * len(SESSIONS)
