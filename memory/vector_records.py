@@ -110,6 +110,8 @@ class EventVectors(Protocol):
     ) -> bool:
         """Store ``(event_id, float32 bytes)`` and move the cursor from ``cursor`` to ``upto``.
 
+        Vectors must be unit length (the embedded ranking takes cosine as a dot product).
+
         One transaction. Nothing is written (``False``) when the space or the cursor
         changed meanwhile (another indexer, a fingerprint change, deleted events).
         """

@@ -6,7 +6,8 @@ id. Ranking:
 * **remote (sqld)**: one statement, ``vector_distance_cos(vector, vector32(?))`` ordered
   on the server, joined to the events and their indexed text (one round trip);
 * **embedded (stdlib SQLite, no vector functions)**: brute force in numpy over a matrix
-  cached in this process. The cache is refreshed from ``vector_state`` (one small
+  cached in this process (vectors are stored at unit length, so cosine distance is
+  ``1 - dot``). The cache is refreshed from ``vector_state`` (one small
   read): while nothing was deleted and the space is the same, only vectors with a
   larger id than the cached ones are read (the indexer adds them in id order).
 
@@ -263,13 +264,17 @@ class LibsqlVectors:
                 [cache.max_id, space.dimension],
             )
             if rows:
-                ids = np.fromiter((int(r[0]) for r in rows), dtype=np.int64, count=len(rows))
-                raw = b"".join(bytes(r[1]) for r in rows)
-                added = np.frombuffer(raw, dtype="<f4").reshape(len(rows), space.dimension)
-                norms = np.linalg.norm(added, axis=1, keepdims=True)
-                added = (added / np.maximum(norms, 1e-12)).astype(np.float32)
-                cache.ids = np.concatenate([cache.ids, ids])
-                cache.matrix = np.concatenate([cache.matrix, added])
+                # Stored vectors are unit length (the embedders normalise them), so
+                # cosine distance is 1 - dot: no per-row work beyond one copy.
+                ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+                added = np.frombuffer(b"".join([r[1] for r in rows]), dtype="<f4")
+                added = added.reshape(len(rows), space.dimension)
+                del rows
+                if len(cache.ids):
+                    cache.ids = np.concatenate([cache.ids, ids])
+                    cache.matrix = np.concatenate([cache.matrix, added])
+                else:
+                    cache.ids, cache.matrix = ids, added
                 cache.max_id = int(ids[-1])
         self._vector_cache = cache
         return cache
