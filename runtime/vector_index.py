@@ -29,9 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from memory.errors import MemoryLayerError
 from memory.vector_records import EventVectors, VectorProgress, VectorSpace
-from runtime.embeddings import Embedder, EmbeddingsError, to_blob
+from runtime.embeddings import Embedder, to_blob
 from runtime.payloads import searchable_text
 
 __all__ = [
@@ -43,7 +42,6 @@ __all__ = [
     "embedding_text",
     "index_pending",
     "index_step",
-    "keep_indexed",
     "prepare_space",
 ]
 
@@ -171,31 +169,3 @@ def describe_vector_progress(progress: VectorProgress | None) -> str:
         f"{state}; {progress.embedded:,} embedded with {progress.model} "
         f"({progress.dimension} dimensions)"
     )
-
-
-async def keep_indexed(
-    memory: EventVectors,
-    embedder: Embedder,
-    *,
-    on_progress: Callable[[VectorProgress], None] | None = None,
-    on_error: Callable[[BaseException | None], None] | None = None,
-    idle: float = 5.0,
-    retry: float = 30.0,
-) -> None:
-    """Run forever (until cancelled): index what is pending, then look again every ``idle``.
-
-    An embedding or database failure is reported to ``on_error`` (and cleared with
-    ``None`` once a run succeeds) and retried after ``retry`` seconds: the failure is
-    visible, the vectors so far are kept, and saving turns is never affected.
-    """
-    while True:
-        try:
-            await index_pending(memory, embedder, on_progress=on_progress)
-        except (EmbeddingsError, MemoryLayerError) as exc:
-            if on_error is not None:
-                on_error(exc)
-            await asyncio.sleep(retry)
-            continue
-        if on_error is not None:
-            on_error(None)
-        await asyncio.sleep(idle)

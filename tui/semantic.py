@@ -17,7 +17,10 @@ from runtime.semantic_search import SemanticSearch, attach
 if TYPE_CHECKING:
     from tui.services import Services
 
-__all__ = ["run_indexer", "searcher_of", "semantic_enabled"]
+__all__ = ["INDEX_EVERY", "run_indexer", "searcher_of", "semantic_enabled"]
+
+#: Seconds between indexing runs (new turns are embedded within about this long).
+INDEX_EVERY = 10.0
 
 
 def semantic_enabled(services: Services) -> bool:
@@ -37,34 +40,32 @@ def searcher_of(services: Services) -> SemanticSearch:
 
 
 async def run_indexer(services: Services) -> None:
-    """Keep the semantic index complete in the background, on its own connection.
+    """Embed what is pending now, on the indexer's own connection, then return.
 
-    Progress goes to ``services.vector_progress``, failures to
-    ``services.semantic_error`` (shown by Health and the search screen).
+    The app runs this at start and again every :data:`INDEX_EVERY` seconds (never two
+    at once). Progress goes to ``services.vector_progress``, a failure to
+    ``services.semantic_error`` (shown by Health and the search screen; the next run
+    retries, and a successful run clears it).
     """
     from runtime.embeddings import open_embedder
     from runtime.store import open_memory
-    from runtime.vector_index import keep_indexed
+    from runtime.vector_index import index_pending
 
     searcher = searcher_of(services)
 
     def progress(state: Any) -> None:
         services.vector_progress = state
 
-    def failed(error: BaseException | None) -> None:
-        line = None if error is None else explain(error).line()
-        services.semantic_error = line
-
     try:
         embedder = searcher.embedder or open_embedder(services.settings.search)
-    except Exception as exc:  # a setup error: shown, nothing indexed
-        failed(exc)
+        searcher.embedder = embedder
+        own = await open_memory(services.settings, migrate=False)
+        try:
+            if isinstance(own, EventVectors):
+                await index_pending(own, embedder, on_progress=progress)
+        finally:
+            await own.close()
+    except Exception as exc:  # shown on Health and in the search header, retried later
+        services.semantic_error = explain(exc).line()
         return
-    searcher.embedder = embedder
-    own = await open_memory(services.settings, migrate=False)
-    try:
-        if not isinstance(own, EventVectors):
-            return
-        await keep_indexed(own, embedder, on_progress=progress, on_error=failed)
-    finally:
-        await own.close()
+    services.semantic_error = None
