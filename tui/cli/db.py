@@ -183,14 +183,12 @@ async def status_command(args: argparse.Namespace, settings: Settings) -> int:
         doc["semantic_index"] = semantic
         print(terminal_json(doc, indent=2))
     else:
-        extra = (
-            (
-                ("search index", describe_progress(progress)),
-                ("semantic index", index.describe_status(semantic)),
-            )
-            if report.reachable
-            else ()
-        )
+        extra: tuple[tuple[str, str], ...] = ()
+        if report.reachable:
+            extra = (("search index", describe_progress(progress)),)
+            # Shown once semantic search is on or an index exists (the JSON always has it).
+            if semantic is not None and (semantic["enabled"] or semantic["fingerprint"]):
+                extra += (("semantic index", index.describe_status(semantic)),)
         print(format_report(report, exists=missing is None, extra=extra))
     return code
 
