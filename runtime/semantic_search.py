@@ -163,7 +163,11 @@ class SemanticSearch:
         wanted = mode or await self.default_mode()
         filters: dict[str, Any] = {"session_id": session_id, "kinds": kinds, "since": since}
         if wanted == "text":
-            return SearchOutcome("text", await self.memory.search(query, limit=limit, **filters))
+            hits = await self.memory.search(query, limit=limit, **filters)
+            note = None
+            if mode is None and self.settings.semantic:
+                note = await self._not_ready_note()
+            return SearchOutcome("text", hits, note)
         vector_hits, why = await self._vector_hits(query, max(limit, CANDIDATES), filters)
         if vector_hits is None:
             hits = await self.memory.search(query, limit=limit, **filters)
@@ -172,6 +176,18 @@ class SemanticSearch:
             return SearchOutcome("semantic", vector_hits[:limit])
         text_hits = await self.memory.search(query, limit=max(limit, CANDIDATES), **filters)
         return SearchOutcome("hybrid", fuse([text_hits, vector_hits], limit))
+
+    async def _not_ready_note(self) -> str:
+        """Why the default was text although semantic search is on."""
+        progress = await self.progress()
+        if progress is None:
+            return "semantic search unavailable: this backend keeps no vectors; ran text"
+        if progress.fingerprint is None or progress.embedded == 0:
+            return "the semantic index is not built yet (`turnkeep db index`); ran text"
+        return (
+            f"the semantic index is not ready ({progress.pending:,} events to look at; "
+            "`turnkeep db index --wait`); ran text"
+        )
 
     async def _vector_hits(
         self, query: str, limit: int, filters: dict[str, Any]
