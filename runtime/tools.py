@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from memory import MemoryBackend
 from runtime.calculator import evaluate
 from runtime.errors import ToolArgumentsError, ToolError, UnknownToolError
+from runtime.semantic_search import searcher_for
 
 __all__ = [
     "Tool",
@@ -208,8 +209,6 @@ async def _calculator(arguments: dict[str, Any], context: ToolContext) -> dict[s
 async def _search_sessions(arguments: dict[str, Any], context: ToolContext) -> dict[str, Any]:
     """Ranked search: the same index and ranking as ``turnkeep search`` (hybrid when the
     app has semantic search on and its index is ready; see runtime.semantic_search)."""
-    from runtime.semantic_search import searcher_for
-
     query = str(arguments["query"]).strip()
     limit = max(1, min(int(arguments.get("limit") or 5), 20))
     if not query:

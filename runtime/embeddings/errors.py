@@ -1,4 +1,14 @@
-"""Typed errors of the embedding sources (never silent: search says it fell back)."""
+"""Typed errors of the embedding sources (never silent: search says it fell back).
+
+::
+
+    RuntimeLayerError (runtime.errors)
+    └── EmbeddingsError                   text could not be embedded
+        ├── EmbeddingsSetupError          bad settings (also a SettingsError: exit 2)
+        │   └── EmbeddingsNotInstalledError   the ``semantic`` extra is missing or damaged
+        ├── EmbeddingsConnectionError     the endpoint is down, unreachable or too slow
+        └── EmbeddingsResponseError       the endpoint answered an error or unusable JSON
+"""
 
 from __future__ import annotations
 
