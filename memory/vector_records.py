@@ -71,11 +71,16 @@ class VectorProgress:
 
 @dataclass(frozen=True, slots=True)
 class PendingEvent:
-    """An event the indexer has not looked at: its key, kind and payload JSON."""
+    """An event the indexer has not looked at: its key, kind and payload JSON.
+
+    ``embedded`` is true when it already has a vector of the current space (the
+    cursor went back over it after the newest events were deleted): not embedded again.
+    """
 
     event_id: int
     kind: str
     payload: str
+    embedded: bool = False
 
 
 @runtime_checkable

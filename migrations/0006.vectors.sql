@@ -14,8 +14,8 @@
 -- * ``indexed_upto``: every event with an id up to it has been considered by the
 --   indexer (embedded, or skipped because it has no text worth embedding). It moves
 --   in the same transaction as the vectors it covers, so a killed indexer resumes
---   where it stopped. Deleting events lowers it (an id may be reused after the
---   newest events are deleted), and deletes their vectors.
+--   where it stopped. Deleting the newest events lowers it to the largest id left
+--   (their ids may be given out again), and deleting events deletes their vectors.
 -- * Saving a turn never touches these tables: semantic search does not change how
 --   turns are saved.
 
@@ -54,7 +54,11 @@ CREATE TRIGGER event_vectors_event_deleted AFTER DELETE ON conversation_events B
     DELETE FROM event_vectors WHERE event_id = old.id;
 END;
 
+-- Only the newest ids can be given out again (a new row gets max(id) + 1), so the cursor
+-- never needs to go below the largest id left: deleting an old session re-reads nothing.
 CREATE TRIGGER vector_state_rewound AFTER DELETE ON conversation_events BEGIN
-    UPDATE vector_state SET indexed_upto = min(indexed_upto, old.id - 1),
-        deletions = deletions + 1 WHERE id = 1;
+    UPDATE vector_state SET
+        indexed_upto = min(indexed_upto, (SELECT coalesce(max(id), 0) FROM conversation_events)),
+        deletions = deletions + 1
+    WHERE id = 1;
 END;

@@ -108,7 +108,11 @@ async def index_step(
     cursor, events = await memory.pending_vector_events(batch)
     if not events:
         return 0, False
-    chosen = [(e.event_id, t) for e in events if (t := embedding_text(e.kind, e.payload))]
+    chosen = [
+        (e.event_id, t)
+        for e in events
+        if not e.embedded and (t := embedding_text(e.kind, e.payload))
+    ]
     blobs: list[tuple[int, bytes]] = []
     if chosen:
         vectors = await embedder.embed([text for _, text in chosen])

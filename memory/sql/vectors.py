@@ -138,7 +138,8 @@ class LibsqlVectors:
     async def pending_vector_events(self, limit: int) -> tuple[tuple[int, int], list[PendingEvent]]:
         """See :meth:`memory.vector_records.EventVectors.pending_vector_events`."""
         rows = await self._rows(
-            "SELECT v.indexed_upto, v.deletions, e.id, e.kind, e.payload FROM vector_state v "
+            "SELECT v.indexed_upto, v.deletions, e.id, e.kind, e.payload, "
+            "EXISTS (SELECT 1 FROM event_vectors x WHERE x.event_id = e.id) FROM vector_state v "
             "LEFT JOIN (SELECT id, kind, payload FROM conversation_events "
             " WHERE id > (SELECT indexed_upto FROM vector_state WHERE id = 1) "
             " ORDER BY id LIMIT ?) AS e ON 1 WHERE v.id = 1 ORDER BY e.id",
@@ -148,8 +149,8 @@ class LibsqlVectors:
             raise QueryError("the semantic index's state row is missing (migration 0006)")
         cursor = (int(rows[0][0]), int(rows[0][1]))
         events = [
-            PendingEvent(int(eid), str(kind), str(payload))
-            for _, _, eid, kind, payload in rows
+            PendingEvent(int(eid), str(kind), str(payload), bool(done))
+            for _, _, eid, kind, payload, done in rows
             if eid is not None
         ]
         return cursor, events

@@ -65,13 +65,23 @@ async def test_index_rank_filter_forget(
     values = np.array(struct.unpack("<384f", bytes(stored)), dtype=np.float32)
     assert abs(float(np.linalg.norm(values)) - 1.0) < 1e-3
 
-    # forget removes the session's vectors and keeps the counts exact.
+    # forget removes the session's vectors and keeps the counts exact; an old session
+    # leaves the cursor where it is (nothing is re-read or re-embedded).
     await vbackend.forget("uploads")
     after = await memory.vector_progress()
     assert after.embedded == EMBEDDABLE - 3
+    assert (after.indexed_upto, after.pending) == (run.progress.indexed_upto, 0)
     assert all(h.session_id != "uploads" for h in await memory.vector_search(space, blob))
     count = await raw_rows(vbackend, "SELECT count(*) FROM event_vectors")
     assert count[0][0] == after.embedded
+    # Deleting the newest session moves the cursor back to the largest id left, so
+    # reused ids get embedded; the vectors of older events are not embedded again.
+    await vbackend.forget("backup")
+    rewound = await memory.vector_progress()
+    assert rewound.indexed_upto == run.progress.indexed_upto - 3 and rewound.pending == 0
+    await vbackend.store("docker", [EventDraft("user", payloads.user("slim base images"))])
+    resumed = await index_pending(memory, local_embedder)
+    assert resumed.embedded == 1 and resumed.progress.embedded == EMBEDDABLE - 6 + 1
 
 
 @pytest.mark.parametrize("vbackend", ["remote-ws"], indirect=True)
