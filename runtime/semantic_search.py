@@ -194,7 +194,7 @@ class SemanticSearch:
     ) -> tuple[list[SearchHit] | None, str]:
         """The vector ranking, or ``None`` and the reason it cannot run."""
         if not isinstance(self.memory, EventVectors):
-            return None, "this backend keeps no vectors (memory is disabled)"
+            return None, "this backend keeps no vectors"
         progress = await self.progress()
         if progress is None:
             return None, "the vector table is missing (run `turnkeep db migrate`)"

@@ -96,6 +96,11 @@ class LibsqlVectors:
     async def _batch(self, stmts: list[tuple[str, list[Any]]]) -> list[ResultSet]:
         raise NotImplementedError  # provided by LibsqlMemory
 
+    async def _batch_then_read(self, stmts: list[tuple[str, list[Any]]]) -> list[tuple[Any, ...]]:
+        """Run ``stmts`` in one transaction; the rows of the last one (a read)."""
+        results = await self._batch(stmts)
+        return [tuple(row) for row in results[-1].rows]
+
     async def vector_progress(self) -> VectorProgress:
         """See :meth:`memory.vector_records.EventVectors.vector_progress`."""
         rows = await self._rows(_STATE, [])
@@ -191,8 +196,7 @@ class LibsqlVectors:
             )
         )
         stmts.append(("SELECT indexed_upto, deletions FROM vector_state WHERE id = 1", []))
-        results = await self._batch(stmts)
-        after = results[-1].rows
+        after = await self._batch_then_read(stmts)
         return bool(after) and (int(after[0][0]), int(after[0][1])) == (upto, cursor[1])
 
     async def vector_search(

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from memory import MemoryBackend, open_embedded
+from memory import EphemeralMemory, MemoryBackend, open_embedded
 from runtime.embeddings.local import LocalEmbedder
 from runtime.payloads import searchable_text
 from tests.conftest import FrozenClock
@@ -33,13 +33,15 @@ RESET_VECTORS = [
 ]
 
 
-@pytest.fixture(params=["embedded", "remote-ws", "remote-http"])
+@pytest.fixture(params=["ephemeral", "embedded", "remote-ws", "remote-http"])
 async def vbackend(
     request: pytest.FixtureRequest, db_path: Path, clock: FrozenClock
 ) -> AsyncIterator[MemoryBackend]:
-    """A fresh backend with an empty semantic index."""
+    """A fresh backend with an empty semantic index (in-process, file, sqld ws/http)."""
     memory: Any
-    if request.param == "embedded":
+    if request.param == "ephemeral":
+        memory = EphemeralMemory(clock=clock)
+    elif request.param == "embedded":
         memory = await open_embedded(db_path, clock=clock)
     else:
         opener = request.getfixturevalue("remote_backend_opener")
@@ -88,3 +90,11 @@ def embeddings_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+async def raw_rows(memory: Any, sql: str) -> list[tuple[Any, ...]]:
+    """A read straight from the backend's database (the in-process one: its mirror)."""
+    if isinstance(memory, EphemeralMemory):
+        return [tuple(r) for r in memory._search.connection.execute(sql).fetchall()]
+    result = await memory.client.execute(sql)
+    return [tuple(row) for row in result.rows]

@@ -18,13 +18,9 @@ from runtime.embeddings.remote import RemoteEmbedder, embeddings_endpoint
 from runtime.semantic_search import SemanticSearch
 from runtime.settings import SearchSettings
 from runtime.vector_index import index_pending
+from tests.semantic.conftest import raw_rows
 from tests.semantic.corpus import EMBEDDABLE, seed
 from tests.support.sqld import free_port
-
-
-async def raw(memory: object, sql: str) -> list[tuple[object, ...]]:
-    result = await memory.client.execute(sql)  # type: ignore[attr-defined]
-    return [tuple(row) for row in result.rows]
 
 
 async def test_endpoint_indexes_and_searches(
@@ -66,7 +62,7 @@ async def test_fingerprint_change_reembeds_never_mixing(
     try:
         second = await index_pending(vbackend, remote)
         assert second.space_changed and second.embedded == EMBEDDABLE
-        models = await raw(vbackend, "SELECT DISTINCT model FROM event_vectors")
+        models = await raw_rows(vbackend, "SELECT DISTINCT model FROM event_vectors")
         assert models == [("e5-small",)]
         # Searching with the local model now says the index holds another model.
         searcher = SemanticSearch(vbackend, SearchSettings(semantic=True), local_embedder)
@@ -75,7 +71,7 @@ async def test_fingerprint_change_reembeds_never_mixing(
         # Back to the local model: everything is re-embedded in its space again.
         third = await index_pending(vbackend, local_embedder)
         assert third.space_changed and third.embedded == EMBEDDABLE
-        models = await raw(vbackend, "SELECT DISTINCT model FROM event_vectors")
+        models = await raw_rows(vbackend, "SELECT DISTINCT model FROM event_vectors")
         assert models == [(local_embedder.model,)]
         assert (await vbackend.vector_progress()).embedded == EMBEDDABLE
     finally:
@@ -132,10 +128,20 @@ def test_endpoint_urls_and_redaction() -> None:
     assert "sk-secret" not in repr(settings) and "sk-secret" not in str(settings.model_dump())
 
 
+class TextOnlyBackend:
+    """Test double: a backend with full-text search and no vector index (none of the real
+    backends lacks one now, but SemanticSearch must say so rather than fail)."""
+
+    def __init__(self, memory: EphemeralMemory) -> None:
+        self.search = memory.search
+
+
 async def test_backend_without_vectors_falls_back(local_embedder: LocalEmbedder) -> None:
     memory = EphemeralMemory()
     try:
-        searcher = SemanticSearch(memory, SearchSettings(semantic=True), local_embedder)
+        searcher = SemanticSearch(
+            TextOnlyBackend(memory), SearchSettings(semantic=True), local_embedder
+        )
         outcome = await searcher.search("anything", mode="hybrid")
         assert outcome.mode == "text" and outcome.note and "no vectors" in outcome.note
     finally:

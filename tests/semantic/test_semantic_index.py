@@ -18,17 +18,13 @@ from runtime.embeddings.local import LocalEmbedder
 from runtime.semantic_search import SemanticSearch
 from runtime.settings import SearchSettings
 from runtime.vector_index import embedding_text, index_pending, prepare_space
+from tests.semantic.conftest import raw_rows
 from tests.semantic.corpus import EMBEDDABLE, seed
 
 
 def vectors_of(memory: Any) -> EventVectors:
     assert isinstance(memory, EventVectors)
     return memory
-
-
-async def raw_rows(memory: Any, sql: str) -> list[tuple[Any, ...]]:
-    result = await memory.client.execute(sql)
-    return [tuple(row) for row in result.rows]
 
 
 async def test_index_rank_filter_forget(
