@@ -120,6 +120,7 @@ class SemanticSearch:
     embedder: Embedder | None = None
     #: The last embedding failure, for Health and the search header (``None``: none).
     last_error: str | None = field(default=None, init=False)
+    _warmed: tuple[str, int] | None = field(default=None, init=False)
 
     def _embedder(self) -> Embedder:
         if self.embedder is None:
@@ -217,6 +218,26 @@ class SemanticSearch:
             )
         hits = await self.memory.vector_search(space, to_blob(vector), limit=limit, **filters)
         return hits, ""
+
+    async def warm(self) -> None:
+        """Read new vectors into this process's ranking cache now, not at the next search.
+
+        (The app calls this after each indexing run; a no-op remotely, where the server
+        ranks, and when nothing changed since the last call.)
+        """
+        if getattr(self.memory, "mode", None) == "remote":
+            return
+        progress = await self.progress()
+        if progress is None or progress.fingerprint is None or not progress.embedded:
+            return
+        if progress.model is None or progress.dimension is None:
+            return
+        if self._warmed == (progress.fingerprint, progress.embedded):
+            return
+        space = VectorSpace(progress.fingerprint, progress.model, progress.dimension)
+        unit = b"\x00\x00\x80\x3f" + bytes(4 * (progress.dimension - 1))  # (1, 0, 0, ...)
+        await self.memory.vector_search(space, unit, limit=1)
+        self._warmed = (progress.fingerprint, progress.embedded)
 
     async def close(self) -> None:
         """Release the embedder."""

@@ -65,6 +65,7 @@ async def run_indexer(services: Services) -> None:
                 await index_pending(own, embedder, on_progress=progress)
         finally:
             await own.close()
+        await searcher.warm()  # the app's connection reads the new vectors now
     except Exception as exc:  # shown on Health and in the search header, retried later
         services.semantic_error = explain(exc).line()
         return

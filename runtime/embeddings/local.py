@@ -84,8 +84,10 @@ class _Model:
 
         out: npt.NDArray[np.float32] = np.empty((len(texts), _DIMENSION), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        with self._lock:
-            for start in range(0, len(order), BATCH):
+        for start in range(0, len(order), BATCH):
+            # One forward pass at a time, released between batches: a search query
+            # waits for at most one batch of the background indexer.
+            with self._lock:
                 chosen = order[start : start + BATCH]
                 encoded = self._tokenizer.encode_batch([texts[i] for i in chosen])
                 ids = np.array([e.ids for e in encoded], dtype=np.int64)

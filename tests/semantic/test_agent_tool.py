@@ -29,3 +29,19 @@ async def test_search_sessions_tool_runs_hybrid_when_available(
     found = await tools.call("search_sessions", {"query": "prevent SQL injection"}, context)
     assert found["mode"] == "hybrid" and "note" not in found
     assert found["events"][0]["session_id"] == "sqlinj"
+
+
+async def test_warm_loads_the_embedded_cache(
+    vbackend: MemoryBackend, local_embedder: LocalEmbedder
+) -> None:
+    await seed(vbackend)
+    await index_pending(vbackend, local_embedder)  # type: ignore[arg-type]  # a LibsqlMemory
+    searcher = SemanticSearch(vbackend, SearchSettings(semantic=True), local_embedder)
+    await searcher.warm()
+    cache = getattr(vbackend, "_vector_cache", None)
+    if getattr(vbackend, "mode", None) == "remote":
+        assert cache is None  # the server ranks: nothing is held here
+    else:
+        holder = getattr(vbackend, "_vectors", vbackend)  # the in-process backend's index
+        cache = getattr(holder, "_vector_cache", None)
+        assert cache is not None and len(cache.ids) == 3 * 12
