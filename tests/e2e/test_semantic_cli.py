@@ -95,3 +95,29 @@ def test_endpoint_down_falls_back_visibly(
     monkeypatch.delenv("TURNKEEP_SEARCH__EMBEDDINGS_MODEL")
     code, out, err = cli(corpus, capsys, "db", "index")
     assert code == 2 and "TURNKEEP_SEARCH__EMBEDDINGS_MODEL" in err
+
+
+@pytest.mark.parametrize("corpus", ["embedded"], indirect=True)
+def test_ask_tool_ranks_hybrid(corpus: Target, tmp_path: Path) -> None:
+    """``turnkeep ask``: the agent's search_sessions tool finds a paraphrase (hybrid)."""
+    assert corpus.run("db", "index", "--wait").returncode == 0
+    script = tmp_path / "script.json"
+    call = {"name": "search_sessions", "arguments": {"query": "prevent SQL injection"}}
+    script.write_text(json.dumps([[{"tool_calls": [call]}, {"text": "found it"}]]))
+    corpus.env["TURNKEEP_SEARCH__SEMANTIC"] = "true"
+    result = corpus.run("ask", "--new", "--script", str(script), "where was that?")
+    assert result.returncode == 0, result.stderr
+
+    async def tool_result(memory: MemoryBackend) -> dict[str, object]:
+        for hit in await memory.search("prevent SQL injection", kinds=("tool",)):
+            events = await memory.recall(hit.session_id)
+            for event in events:
+                if event.kind == "tool_result":
+                    payload: dict[str, object] = dict(event.payload)
+                    return payload
+        raise AssertionError("no tool result saved")
+
+    payload = corpus.using(tool_result)
+    found = payload["result"]
+    assert isinstance(found, dict) and found["mode"] == "hybrid"
+    assert found["events"][0]["session_id"] == "sqlinj"
