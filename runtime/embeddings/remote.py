@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
+from memory.drivers.remote_url import is_loopback
 from runtime.embeddings.base import TEXT_RECIPE
 from runtime.embeddings.errors import (
     EmbeddingsConnectionError,
@@ -67,6 +68,13 @@ class RemoteEmbedder:
 
     def __init__(self, url: str, model: str, api_key: str | None, timeout: float = 30.0) -> None:
         self._url, self.source = embeddings_endpoint(url)
+        host = urlsplit(self._url).hostname or ""
+        if api_key and self._url.startswith("http://") and not is_loopback(host):
+            raise EmbeddingsSetupError(
+                f"refusing to send the API key to {self.source} over plain http://: it would "
+                "travel in clear text; use https://, or http:// only for a server on this "
+                "machine (localhost, 127.0.0.1, ::1)"
+            )
         self.model = model
         self._headers = {"Content-Type": "application/json"}
         if api_key:

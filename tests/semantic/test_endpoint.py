@@ -114,6 +114,14 @@ async def test_endpoint_misconfigured(embeddings_server: str) -> None:
         open_embedder(SearchSettings(embeddings_url=embeddings_server))
     with pytest.raises(EmbeddingsSetupError, match="http"):
         open_embedder(SearchSettings(embeddings_url="ftp://x/v1", embeddings_model="m"))
+    clear_text = SearchSettings(
+        embeddings_url="http://embeddings.example/v1",
+        embeddings_model="m",
+        embeddings_api_key="sk-secret",
+    )
+    with pytest.raises(EmbeddingsSetupError, match="clear text") as refused:
+        open_embedder(clear_text)
+    assert "sk-secret" not in str(refused.value)
 
 
 def test_endpoint_urls_and_redaction() -> None:
