@@ -25,6 +25,7 @@ from bench import (
     scenarios_organize,
     scenarios_save,
     scenarios_search,
+    scenarios_semantic,
     scenarios_start,
     scenarios_tui,
 )
@@ -40,6 +41,9 @@ SCENARIOS: dict[str, Callable[[Path], list[Result]]] = {
     "ui-stall": scenarios_tui.stall_while_saving,
     "cold-start": scenarios_start.cold_start,
     "search": scenarios_search.search,
+    "semantic-topk-embedded": scenarios_semantic.topk_embedded,
+    "semantic-topk-sqld": scenarios_semantic.topk_sqld,
+    "semantic-indexer": scenarios_semantic.indexer,
 }
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "DbSettings",
     "MemorySettings",
     "PriceSettings",
+    "SearchSettings",
     "Settings",
     "config_path",
     "default_db_path",
@@ -224,6 +225,35 @@ class _TursoSource(PydanticBaseSettingsSource):
         return {"db": db} if db else {}
 
 
+class SearchSettings(BaseModel):
+    """Opt-in semantic search (``TURNKEEP_SEARCH__*``); full-text search is always on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    semantic: bool = False
+    """Embed conversations in the background and rank by meaning as well as by words.
+    Turning it on never changes how turns are saved."""
+
+    embeddings_url: str | None = None
+    """An OpenAI-compatible embeddings server (``http://host:port/v1``; ``/embeddings`` is
+    appended unless the URL already ends with it). Unset: the local model
+    (all-MiniLM-L6-v2, offline, from the ``semantic`` extra)."""
+
+    embeddings_model: str | None = None
+    """The model name sent to the embeddings server (required with ``embeddings_url``)."""
+
+    embeddings_api_key: SecretStr | None = None
+    """Bearer key for the embeddings server. Never printed."""
+
+    embeddings_timeout: float = Field(default=30.0, gt=0, le=600)
+    """Seconds one embeddings request may take."""
+
+    @field_validator("embeddings_url", "embeddings_model", "embeddings_api_key", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+
 class PriceSettings(BaseModel):
     """What one model costs, per million tokens (``[prices."MODEL"]`` in the config file)."""
 
@@ -256,6 +286,9 @@ class Settings(BaseSettings):
 
     agent: AgentSettings = Field(default_factory=AgentSettings)
     """The model provider and how turns run."""
+
+    search: SearchSettings = Field(default_factory=SearchSettings)
+    """Semantic search (opt-in)."""
 
     prices: dict[str, PriceSettings] = Field(default_factory=dict)
     """Optional per-model prices for ``turnkeep usage`` (keyed by model name)."""

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from memory import MemoryBackend
 from runtime.calculator import evaluate
 from runtime.errors import ToolArgumentsError, ToolError, UnknownToolError
+from runtime.semantic_search import searcher_for
 
 __all__ = [
     "Tool",
@@ -206,12 +207,19 @@ async def _calculator(arguments: dict[str, Any], context: ToolContext) -> dict[s
 
 
 async def _search_sessions(arguments: dict[str, Any], context: ToolContext) -> dict[str, Any]:
-    """Ranked full-text search: the same index and ranking as ``turnkeep search``."""
+    """Ranked search: the same index and ranking as ``turnkeep search`` (hybrid when the
+    app has semantic search on and its index is ready; see runtime.semantic_search)."""
     query = str(arguments["query"]).strip()
     limit = max(1, min(int(arguments.get("limit") or 5), 20))
     if not query:
         raise ToolArgumentsError("search_sessions: the query is empty")
-    hits = await context.memory.search(query, limit=2 * limit)
+    searcher = searcher_for(context.memory)
+    mode, note = "text", None
+    if searcher is not None:
+        outcome = await searcher.search(query, limit=2 * limit)
+        hits, mode, note = outcome.hits, outcome.mode, outcome.note
+    else:
+        hits = await context.memory.search(query, limit=2 * limit)
     sessions = [
         {"session_id": h.session_id, "title": h.title, "updated_at": h.at, "score": h.score}
         for h in hits
@@ -229,7 +237,12 @@ async def _search_sessions(arguments: dict[str, Any], context: ToolContext) -> d
         for h in hits
         if h.kind != "title"
     ][:limit]
-    return {"query": query, "sessions": sessions, "events": events}
+    result: dict[str, Any] = {"query": query, "sessions": sessions, "events": events}
+    if searcher is not None:
+        result["mode"] = mode
+        if note:
+            result["note"] = note
+    return result
 
 
 def default_tools() -> ToolRegistry:

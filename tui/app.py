@@ -101,6 +101,7 @@ class TurnkeepApp(App[int]):
             self.save_state = self.services.saver.state
         await self.switch_screen(HomeScreen(self.services))
         self.index_backfill()
+        self.start_semantic_index()
         if self.freeze_startup_heap:
             gc.freeze()
         if self.resume is not None:
@@ -117,6 +118,27 @@ class TurnkeepApp(App[int]):
             self.services.search_progress = state
 
         await backfill_index(self.services.require_memory(), on_progress=progress)
+
+    def start_semantic_index(self) -> None:
+        """When search.semantic is on, embed pending events now and every few seconds."""
+        from tui.semantic import INDEX_EVERY, semantic_enabled
+
+        if not semantic_enabled(self.services):
+            return
+        self._vector_worker = self.index_vectors()
+        self.set_interval(INDEX_EVERY, self._index_again)
+
+    def _index_again(self) -> None:
+        worker = getattr(self, "_vector_worker", None)
+        if worker is None or worker.is_finished:
+            self._vector_worker = self.index_vectors()
+
+    @work(group="semantic-index", exit_on_error=False)
+    async def index_vectors(self) -> None:
+        """One indexing run on its own connection (tui.semantic.run_indexer)."""
+        from tui.semantic import run_indexer
+
+        await run_indexer(self.services)
 
     async def _show_startup_error(self, error: BaseException) -> None:
         from tui.screens.startup import OpeningScreen, StartupErrorScreen

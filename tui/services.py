@@ -94,6 +94,11 @@ class Services:
         self.providers = ProviderPool(settings.agent)
         #: How far the search index backfill is (set by the app's backfill worker).
         self.search_progress: Any = None
+        #: Semantic search (tui.semantic): the searcher, the index's progress and the last
+        #: embedding failure (shown on Health and in the search header).
+        self.semantic: Any = None
+        self.vector_progress: Any = None
+        self.semantic_error: str | None = None
 
     @property
     def location(self) -> str:

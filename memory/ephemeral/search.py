@@ -45,6 +45,11 @@ class SearchMirror:
         self._db.commit()
         self.text_of: TextOf = generic_text
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The mirror's database (the semantic index lives there too)."""
+        return self._db
+
     def upsert_session(self, session_id: str, title: str | None, updated_at: str) -> None:
         """Record a session's title and last activity (and index a changed title)."""
         with self._db:

@@ -22,6 +22,7 @@ from memory.bundle import (
 )
 from memory.ephemeral.organize import EphemeralOrganizer
 from memory.ephemeral.search import SearchMirror
+from memory.ephemeral.vectors import EphemeralVectorIndex, EphemeralVectors
 from memory.errors import BundleFormatError, ImportConflictError, NotFoundError
 from memory.protocol import HealthReport
 from memory.records import (
@@ -56,7 +57,7 @@ class _Session:
     states: dict[int, StateSnapshot] = field(default_factory=dict)
 
 
-class EphemeralMemory(EphemeralOrganizer):
+class EphemeralMemory(EphemeralOrganizer, EphemeralVectorIndex):
     """Memory that lives only as long as the process.
 
     Args:
@@ -73,9 +74,20 @@ class EphemeralMemory(EphemeralOrganizer):
         self._lock = asyncio.Lock()
         self._closed = False
         self._search = SearchMirror()
+        #: The semantic index (migration 0006 on the search mirror).
+        self._vectors = EphemeralVectors(self._search.connection, self._payload_of)
 
     def _now(self) -> str:
         return format_ts(self._clock())
+
+    def _payload_of(self, session_id: str, seq: int) -> str | None:
+        session = self._sessions.get(session_id)
+        if session is None:
+            return None
+        if 0 < seq <= len(session.events) and session.events[seq - 1].seq == seq:
+            return session.events[seq - 1].payload_json
+        found = [e.payload_json for e in session.events if e.seq == seq]
+        return found[0] if found else None
 
     def _get(self, session_id: str) -> _Session:
         try:

@@ -50,6 +50,7 @@ from memory.sql.search_statements import (
     title_statements,
 )
 from memory.sql.transfer import LibsqlPorter
+from memory.sql.vectors import LibsqlVectors
 
 __all__ = ["Clock", "LibsqlMemory"]
 
@@ -68,7 +69,7 @@ def utc_now() -> datetime:
 _session_from_row = session_from_row
 
 
-class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer):
+class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer, LibsqlVectors):
     """The memory backend over a driver (embedded file or remote server).
 
     Args:

@@ -47,6 +47,13 @@ EXPECTED_SCHEMA = {
     ("table", "session_tags"),
     ("index", "sqlite_autoindex_session_tags_1"),
     ("index", "session_tags_by_tag"),
+    # 0006.vectors
+    ("table", "event_vectors"),
+    ("table", "vector_state"),
+    ("trigger", "event_vectors_added"),
+    ("trigger", "event_vectors_removed"),
+    ("trigger", "event_vectors_event_deleted"),
+    ("trigger", "vector_state_rewound"),
 }
 #: Every migration of the project, in order.
 ALL_MIGRATIONS = (
@@ -55,6 +62,7 @@ ALL_MIGRATIONS = (
     "0003.event-keys",
     "0004.search",
     "0005.organize",
+    "0006.vectors",
 )
 
 

@@ -92,6 +92,7 @@ def test_db_status_shows_the_server_and_migrations_but_never_the_token(
             "0003.event-keys",
             "0004.search",
             "0005.organize",
+            "0006.vectors",
         ],
     )
 
@@ -109,6 +110,7 @@ def test_db_status_shows_the_server_and_migrations_but_never_the_token(
             "0003.event-keys",
             "0004.search",
             "0005.organize",
+            "0006.vectors",
         ],
         [],
     )
@@ -121,7 +123,7 @@ def test_db_status_shows_the_server_and_migrations_but_never_the_token(
     assert rows["reachable"].startswith("yes (")
     assert rows["server"].startswith("sqld 0.24")
     assert rows["version"].startswith("SQLite ")
-    assert rows["migrations"] == "5 applied, 0 pending"
+    assert rows["migrations"] == "6 applied, 0 pending"
     assert_never_shown(token, before, migrate, after, human)
     assert data_home_files() == []
 
@@ -215,6 +217,7 @@ def test_yoyo_apply_from_the_command_line_applies_the_project_migrations(
         ("0003.event-keys", "apply"),
         ("0004.search", "apply"),
         ("0005.organize", "apply"),
+        ("0006.vectors", "apply"),
     ]
 
     async def open_it() -> tuple[str, ...]:

@@ -309,6 +309,9 @@ CLEAR_ROWS = [
     "DELETE FROM save_points",
     "DELETE FROM session_tags",
     "DELETE FROM sessions",
+    # The semantic index's state (its vectors went with the events).
+    "UPDATE vector_state SET fingerprint = NULL, model = NULL, dimension = NULL, "
+    "indexed_upto = 0, embedded = 0, deletions = 0 WHERE id = 1",
 ]
 
 Opener = Callable[[str, Any], Awaitable[Any]]

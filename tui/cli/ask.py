@@ -41,6 +41,7 @@ from runtime.progress import (
     TurnFinished,
 )
 from runtime.providers import PROVIDER_NAMES
+from runtime.semantic_search import attach_if_enabled
 from runtime.settings import Settings
 from runtime.store import open_memory
 from tui.exit_codes import EXIT_CONFIG, EXIT_CONNECTION, EXIT_INTERRUPTED, EXIT_OTHER
@@ -193,6 +194,8 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
     out = sys.stdout
     err = sys.stderr
     memory = await open_memory(settings)
+    # The agent's search_sessions tool ranks hybrid when semantic search is on.
+    searcher = attach_if_enabled(memory, settings.search)
     worker = PersistenceWorker(memory)
     conversation: Conversation | None = None
     code = EXIT_OK
@@ -293,6 +296,8 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
         if conversation is not None:
             await conversation.close()
         unsaved = await worker.stop(STOP_GRACE)
+        if searcher is not None:
+            await searcher.close()
         await memory.close()
     for session, drafts in unsaved:
         kinds = ", ".join(d.kind for d in drafts)

@@ -14,7 +14,7 @@ from memory.sql.search_statements import SearchProgress
 from runtime.search_index import describe_progress
 from runtime.settings import Settings, default_db_path
 from runtime.store import open_memory
-from tui.cli import backup
+from tui.cli import backup, index
 from tui.format import human_size
 from tui.safe_text import safe_line, terminal_json
 
@@ -63,6 +63,7 @@ def register(commands: Any) -> None:
     )
     migrate.set_defaults(handler=migrate_command)
     backup.register(sub)
+    index.register(sub)
 
 
 def format_report(
@@ -161,6 +162,7 @@ async def status_command(args: argparse.Namespace, settings: Settings) -> int:
     """``turnkeep db status [--json]``: never creates the database (see its --help)."""
     missing = _missing_file(settings)
     progress: SearchProgress | None = None
+    semantic: dict[str, Any] | None = None
     if missing is not None:
         report = _fresh_report(missing, settings)
         code = 3 if report.error else 0
@@ -169,6 +171,8 @@ async def status_command(args: argparse.Namespace, settings: Settings) -> int:
         try:
             report = await memory.health()
             progress = await _search_progress(memory) if report.reachable else None
+            if report.reachable:
+                semantic = await index.semantic_status(memory, settings)
         finally:
             await memory.close()
         code = 0 if report.reachable else 3
@@ -176,9 +180,15 @@ async def status_command(args: argparse.Namespace, settings: Settings) -> int:
         doc = report.as_dict()
         doc["exists"] = missing is None
         doc["search_index"] = None if progress is None else progress.as_dict()
+        doc["semantic_index"] = semantic
         print(terminal_json(doc, indent=2))
     else:
-        extra = (("search index", describe_progress(progress)),) if report.reachable else ()
+        extra: tuple[tuple[str, str], ...] = ()
+        if report.reachable:
+            extra = (("search index", describe_progress(progress)),)
+            # Shown once semantic search is on or an index exists (the JSON always has it).
+            if semantic is not None and (semantic["enabled"] or semantic["fingerprint"]):
+                extra += (("semantic index", index.describe_status(semantic)),)
         print(format_report(report, exists=missing is None, extra=extra))
     return code
 

@@ -4,7 +4,9 @@ Plain output is two lines per hit: the session title, when, the kind and
 ``SESSION#SEQ``; then a one-line snippet with each match in «». ``--json`` prints one
 JSON array of hits with the keys ``session_id``, ``seq``, ``kind``, ``title``,
 ``snippet`` (matches in «»), ``text`` (the snippet unmarked), ``marks`` (match offsets
-in ``text``), ``at`` and ``score``. No match exits 0 with no hits (``[]`` with --json).
+in ``text``), ``at``, ``score`` and ``mode`` (the ranking that produced the list:
+``text``, ``semantic`` or ``hybrid``). stderr says which ranking ran, and why a semantic
+one could not (it then falls back to text). No match exits 0 with no hits (``[]``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from memory.records import format_ts, parse_ts
 from memory.sql.search_statements import KIND_COLUMNS, SearchHit
+from runtime.semantic_search import MODES, SemanticSearch
 from runtime.settings import Settings
 from tui.cli.output import opened, utf8_stdout
 from tui.format import relative_time
@@ -97,6 +100,15 @@ def register(commands: Any) -> None:
         metavar="WHEN",
         help="only events since a duration ago (7d, 12h) or a date (2026-11-01)",
     )
+    parser.add_argument(
+        "--mode",
+        choices=MODES,
+        default=None,
+        help=(
+            "text: by words; semantic: by meaning (search.semantic); hybrid: both, fused. "
+            "Default: hybrid when semantic search is on and its index is ready, else text"
+        ),
+    )
     parser.set_defaults(handler=_search)
 
 
@@ -110,14 +122,26 @@ def _plain(hit: SearchHit, now: datetime) -> str:
 
 async def _search(args: argparse.Namespace, settings: Settings) -> int:
     async with opened(settings) as memory:
-        hits = await memory.search(
-            args.query,
-            limit=args.limit,
-            session_id=args.session,
-            kinds=tuple(sorted(set(args.kind or ()))),
-            since=args.since,
-        )
+        searcher = SemanticSearch(memory, settings.search)
+        try:
+            outcome = await searcher.search(
+                args.query,
+                mode=args.mode,
+                limit=args.limit,
+                session_id=args.session,
+                kinds=tuple(sorted(set(args.kind or ()))),
+                since=args.since,
+            )
+        finally:
+            await searcher.close()
+        hits = outcome.hits
         progress = await memory.search_progress()
+    # Which ranking ran, on stderr (stdout stays the hits), whenever there was a choice:
+    # semantic search is on or a mode was asked for (--json hits always carry "mode").
+    if settings.search.semantic or args.mode is not None:
+        print(f"turnkeep: {outcome.mode} search", file=sys.stderr)
+    if outcome.note:
+        print(f"turnkeep: note: {safe_line(outcome.note, 400)}", file=sys.stderr)
     if not progress.complete:
         print(
             f"turnkeep: note: {progress.pending_events:,} older events are not indexed yet, "
@@ -126,7 +150,7 @@ async def _search(args: argparse.Namespace, settings: Settings) -> int:
         )
     out = utf8_stdout()
     if args.json:
-        out.write(terminal_json([hit.as_dict() for hit in hits], indent=2) + "\n")
+        out.write(terminal_json(outcome.hit_dicts(), indent=2) + "\n")
         return 0
     now = datetime.now(UTC)
     for hit in hits:

@@ -19,9 +19,11 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
 from memory import HealthReport, MemoryLayerError
+from memory.vector_records import EventVectors
 from tui.format import human_size, relative_time
-from tui.safe_text import safe_text
+from tui.safe_text import safe_line, safe_text
 from tui.screens.base import TurnkeepScreen
+from tui.semantic import semantic_enabled
 from tui.services import Services
 from tui.widgets.event_text import plural
 from tui.widgets.save_status import save_label
@@ -107,6 +109,9 @@ class HealthScreen(TurnkeepScreen[None]):
         report = await memory.health()
         with contextlib.suppress(MemoryLayerError):  # a database not yet migrated
             self.services.search_progress = await memory.search_progress()
+        if semantic_enabled(self.services) and isinstance(memory, EventVectors):
+            with contextlib.suppress(MemoryLayerError):
+                self.services.vector_progress = await memory.vector_progress()
         self.show_report(report)
 
     def action_integrity_check(self) -> None:
@@ -183,6 +188,8 @@ class HealthScreen(TurnkeepScreen[None]):
         grid.add_row("Journal mode", report.journal_mode or "—")
         grid.add_row("Integrity", self._integrity_text())
         grid.add_row("Search index", self._search_index_text())
+        if semantic_enabled(self.services):
+            grid.add_row("Semantic index", self._semantic_index_text())
         self.query_one("#health-storage", Static).update(grid)
 
     def _search_index_text(self) -> Text:
@@ -195,6 +202,20 @@ class HealthScreen(TurnkeepScreen[None]):
             return Text("checking…", style="dim")
         line = describe_progress(progress)
         return Text(line, style="green" if progress.complete else "yellow")
+
+    def _semantic_index_text(self) -> Text:
+        """The semantic index's progress, and the last embedding failure in red."""
+        from runtime.vector_index import describe_vector_progress
+
+        progress = self.services.vector_progress
+        if progress is None:
+            text = Text("checking…", style="dim")
+        else:
+            line = describe_vector_progress(progress)
+            text = Text(line, style="green" if progress.complete else "yellow")
+        if self.services.semantic_error:
+            text.append("\n" + safe_line(self.services.semantic_error, 300), style="bold red")
+        return text
 
     def _integrity_text(self) -> Text:
         if self.services.memory is None:

@@ -32,10 +32,12 @@ from textual.widgets.option_list import Option
 from memory.records import parse_ts
 from memory.search_query import parse_query
 from memory.sql.search_statements import SearchHit
+from runtime.semantic_search import SearchMode
 from tui.format import relative_time
 from tui.messages import OpenSession
 from tui.safe_text import safe_line, safe_text
 from tui.screens.base import TurnkeepScreen
+from tui.semantic import searcher_of, semantic_enabled
 from tui.widgets.event_log import EventLog
 from tui.widgets.inputs import StillInput
 
@@ -111,6 +113,12 @@ class SearchScreen(TurnkeepScreen[None]):
         ),
         Binding("down", "focus_results", "Results", show=False),
         Binding("ctrl+f", "focus_input", "Edit search", tooltip="Edit the search text"),
+        Binding(
+            "f2",
+            "cycle_mode",
+            "Mode",
+            tooltip="Rank by words (text), by meaning (semantic) or both (hybrid)",
+        ),
     ]
 
     def __init__(self, services: Services, query: str = "") -> None:
@@ -120,6 +128,10 @@ class SearchScreen(TurnkeepScreen[None]):
         self.hits: list[SearchHit] = []
         #: The query whose hits are shown (``None`` before the first search).
         self.shown_query: str | None = None
+        #: The ranking asked for (``None``: the default) and the one that last ran.
+        self.mode: SearchMode | None = None
+        self.ran_mode: str = "text"
+        self.mode_note: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -155,8 +167,40 @@ class SearchScreen(TurnkeepScreen[None]):
             self._show(query, [])
             return
         self.query_one("#search-status", Static).update("Searching…")
+        if semantic_enabled(self.services):
+            outcome = await searcher_of(self.services).search(
+                query, mode=self.mode, limit=self.LIMIT
+            )
+            self.ran_mode, self.mode_note = outcome.mode, outcome.note
+            self._show(query, outcome.hits)
+            return
         hits = await self.services.require_memory().search(query, limit=self.LIMIT)
         self._show(query, hits)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cycle_mode":
+            return semantic_enabled(self.services)
+        return True
+
+    def action_cycle_mode(self) -> None:
+        """auto → text → semantic → hybrid → auto, and search again."""
+        order: list[SearchMode | None] = [None, "text", "semantic", "hybrid"]
+        self.mode = order[(order.index(self.mode) + 1) % len(order)]
+        self.notify(f"Search mode: {self.mode or 'automatic'}", markup=False)
+        self.run_search(self.query_one("#search-input", Input).value, debounce=0.0)
+
+    def _mode_prefix(self) -> Text:
+        """``hybrid · `` (and a fallback note) when semantic search is on."""
+        if not semantic_enabled(self.services):
+            return Text()
+        asked = self.mode or "auto"
+        prefix = Text(f"{self.ran_mode} ({asked}) · ", style="bold")
+        if self.mode_note:
+            prefix.append(safe_line(self.mode_note, 160) + " · ", style="yellow")
+        error = self.services.semantic_error
+        if error and not self.mode_note:
+            prefix.append(safe_line(error, 160) + " · ", style="red")
+        return prefix
 
     def _show(self, query: str, hits: list[SearchHit]) -> None:
         self.hits = hits
@@ -176,10 +220,13 @@ class SearchScreen(TurnkeepScreen[None]):
             status.update("Type 3 or more letters (a word of 1-2 letters matches everywhere).")
         elif hits:
             more = "+" if len(hits) == self.LIMIT else ""
-            status.update(f"{len(hits)}{more} hit{'s' if len(hits) != 1 else ''}, best first")
+            line = f"{len(hits)}{more} hit{'s' if len(hits) != 1 else ''}, best first"
+            status.update(self._mode_prefix().append(line))
         else:
             status.update(
-                Text(f"No match for “{safe_line(query, 60)}” (words of 3+ letters match inside)")
+                self._mode_prefix().append(
+                    f"No match for “{safe_line(query, 60)}” (words of 3+ letters match inside)"
+                )
             )
 
     @on(OptionList.OptionSelected, "#search-results")
