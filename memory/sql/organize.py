@@ -13,7 +13,7 @@ from typing import Any
 
 from libsql_client import ResultSet
 
-from memory.errors import MemoryLayerError, NotFoundError
+from memory.errors import ForkPointError, NotFoundError
 from memory.records import (
     Event,
     SessionInfo,
@@ -38,12 +38,6 @@ __all__ = [
     "check_tags",
     "session_from_row",
 ]
-
-
-class ForkPointError(MemoryLayerError):
-    """A fork point outside the session's events (``--at`` zero, negative or past the end)."""
-
-    title = "Invalid fork point"
 
 
 def check_tags(tags: Sequence[str]) -> list[str]:

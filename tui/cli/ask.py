@@ -21,8 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from memory import EventDraft
-from memory.records import check_text
+from memory.records import EventDraft, check_text
 from runtime.conversation import Conversation
 from runtime.errors import (
     ProviderAuthError,
@@ -31,7 +30,7 @@ from runtime.errors import (
     RuntimeLayerError,
     SettingsError,
 )
-from runtime.persistence import PersistenceWorker, describe_error
+from runtime.persistence import describe_error
 from runtime.progress import (
     TextDelta,
     ToolFinished,
@@ -41,8 +40,8 @@ from runtime.progress import (
     TurnFinished,
 )
 from runtime.providers import PROVIDER_NAMES
+from runtime.sessions import Sessions
 from runtime.settings import Settings
-from runtime.store import open_memory
 from tui.exit_codes import EXIT_CONFIG, EXIT_CONNECTION, EXIT_INTERRUPTED, EXIT_OTHER
 from tui.safe_text import safe_line, safe_text, terminal_json
 
@@ -192,22 +191,15 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
     check_text(message, "message")  # refused before a session is created for it
     out = sys.stdout
     err = sys.stderr
-    memory = await open_memory(settings)
-    worker = PersistenceWorker(memory)
+    sessions = await Sessions.open(settings)
     conversation: Conversation | None = None
     code = EXIT_OK
     interrupted = False
     outcome: TurnFinished | TurnFailed | TurnCancelled | None = None
     try:
-        await worker.start()
-        conversation = await Conversation.open(
-            memory,
-            worker,
-            settings,
-            args.session,
-            provider=provider,
-            model=args.model,
-            script=args.script,
+        worker = await sessions.start_worker()
+        conversation = await sessions.conversation(
+            args.session, provider=provider, model=args.model, script=args.script
         )
         session_id = conversation.session_id
         print(f"session: {safe_line(session_id)}", file=err, flush=True)
@@ -292,8 +284,7 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         if conversation is not None:
             await conversation.close()
-        unsaved = await worker.stop(STOP_GRACE)
-        await memory.close()
+        unsaved = await sessions.close(STOP_GRACE)
     for session, drafts in unsaved:
         kinds = ", ".join(d.kind for d in drafts)
         print(

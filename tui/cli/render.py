@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from memory import SessionInfo
 from memory.bundle import PortableSession
+from memory.records import SessionInfo
 from tui.format import plural
 from tui.safe_text import safe_line, safe_text
 

@@ -16,7 +16,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from memory.records import format_ts, parse_ts
-from memory.sql.search_statements import KIND_COLUMNS, SearchHit
+from memory.search_records import SearchHit
+from runtime.sessions_search import SEARCH_KINDS
 from runtime.settings import Settings
 from tui.cli.output import opened, utf8_stdout
 from tui.format import relative_time
@@ -87,7 +88,7 @@ def register(commands: Any) -> None:
     parser.add_argument("--session", metavar="ID", help="only this session")
     parser.add_argument(
         "--kind",
-        choices=sorted(KIND_COLUMNS),
+        choices=SEARCH_KINDS,
         action="append",
         help="only your messages (user), replies (assistant) or tool traffic (tool); repeatable",
     )
@@ -109,15 +110,15 @@ def _plain(hit: SearchHit, now: datetime) -> str:
 
 
 async def _search(args: argparse.Namespace, settings: Settings) -> int:
-    async with opened(settings) as memory:
-        hits = await memory.search(
+    async with opened(settings) as sessions:
+        hits = await sessions.search(
             args.query,
             limit=args.limit,
             session_id=args.session,
             kinds=tuple(sorted(set(args.kind or ()))),
             since=args.since,
         )
-        progress = await memory.search_progress()
+        progress = await sessions.search_progress()
     if not progress.complete:
         print(
             f"turnkeep: note: {progress.pending_events:,} older events are not indexed yet, "

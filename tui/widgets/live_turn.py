@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from memory import EventDraft
+from memory.records import EventDraft
 from tui.services import error_parts
 from tui.widgets.event_log import EventLog
 from tui.widgets.events import AssistantMessageView, EventView, MarkerView, UserMessageView

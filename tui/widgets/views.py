@@ -9,8 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from memory import Event
-from memory.records import parse_ts
+from memory.records import Event, parse_ts
 from tui.format import relative_time
 from tui.widgets.event_text import (
     error_text,
