@@ -198,7 +198,7 @@ class EphemeralMemory(EphemeralOrganizer):
         chosen = [e for e in session.events if e.seq > after and (before is None or e.seq < before)]
         if limit is not None:
             limit = max(0, limit)
-            chosen = chosen[len(chosen) - limit :] if newest and limit else chosen[:limit]
+            chosen = chosen[max(0, len(chosen) - limit) :] if newest and limit else chosen[:limit]
         return chosen
 
     async def forget(self, session_id: str) -> None:

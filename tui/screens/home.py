@@ -20,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from memory.records import Event, SessionInfo, SessionPage, parse_ts
+from runtime import payloads
 from tui.messages import OpenSession
 from tui.safe_text import safe_line
 from tui.screens.dialogs import ConfirmDialog, RenameDialog
@@ -73,8 +74,7 @@ def _last_exchange(events: list[Event]) -> list[tuple[str, str]]:
         if event.kind == "assistant" and message_text(payload).strip():
             answer = ("Assistant", message_text(payload))
         elif event.kind in ("cancelled", "error"):
-            partial = payload.get("partial_content") or payload.get("partial_text")
-            said = answer[1] if answer is not None else str(partial or "")
+            said = answer[1] if answer is not None else payloads.partial_text(payload) or ""
             ended = "cancelled by the user" if event.kind == "cancelled" else "failed"
             answer = ("Assistant", f"{said} ({ended})" if said else f"({ended})")
     if answer is not None:
