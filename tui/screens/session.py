@@ -341,14 +341,12 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
             await live.show(progress)
         # The runtime names an untitled session after its first message; show it.
         if self.session_id is not None:
-            self._set_info(await self.services.require_memory().get_session(self.session_id))
+            self._set_info(await self.services.sessions.get(self.session_id))
 
     async def _reload_newest(self) -> None:
         if self.session_id is None:
             return
-        events = await self.services.require_memory().recall(
-            self.session_id, limit=self.first_page, newest=True
-        )
+        events = await self.services.sessions.newest(self.session_id, self.first_page)
         await self.query_one(EventLog).show_newest(
             events, has_older=bool(events) and events[0].seq > 1, now=self.services.now()
         )
@@ -479,6 +477,6 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
     async def rename(self, title: str) -> None:
         if self.session_id is None:
             return
-        info = await self.services.require_memory().rename_session(self.session_id, title)
+        info = await self.services.sessions.rename(self.session_id, title)
         self._set_info(info)
         self.notify(f"Renamed to “{safe_line(title)}”.", title="Renamed", markup=False)
