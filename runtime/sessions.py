@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +30,7 @@ from memory import (
     SessionInfo,
     SessionPage,
 )
+from memory.records import Clock, utc_now
 from runtime.providers.pool import ProviderPool
 from runtime.sessions_admin import AdminSessions
 from runtime.sessions_organize import OrganizeSessions, count_tokens_until
@@ -43,12 +43,6 @@ if TYPE_CHECKING:
     from runtime.providers import Provider
 
 __all__ = ["OpenedSession", "Sessions", "count_tokens_until"]
-
-Clock = Callable[[], datetime]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +82,7 @@ class Sessions(OrganizeSessions, SearchSessions, AdminSessions):
     ) -> None:
         self.settings = settings
         self.memory = memory
-        self.clock: Clock = clock or _utc_now
+        self.clock: Clock = clock or utc_now
         self._owns_memory = owns_memory
         self.worker: PersistenceWorker | None = None
         self.providers = ProviderPool(settings.agent)

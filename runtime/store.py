@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from memory import EphemeralMemory, MemoryBackend, open_embedded, open_remote, redact_url
-from memory.sql.store import Clock, utc_now
+from memory.records import Clock, utc_now
 from runtime.payloads import searchable_text
 from runtime.settings import Settings, default_db_path
 

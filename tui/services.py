@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from memory.errors import explain
 from memory.protocol import HealthReport
+from memory.records import Clock, utc_now
 from runtime.sessions import Sessions
 from runtime.settings import Settings
 
@@ -23,12 +24,6 @@ if TYPE_CHECKING:
     from runtime.persistence import PersistenceWorker, WorkerState
 
 __all__ = ["Clock", "ErrorNote", "Services", "describe_location", "error_parts", "tilde"]
-
-Clock = Callable[[], datetime]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def tilde(text: str) -> str:
@@ -88,7 +83,7 @@ class Services:
         clock: Clock | None = None,
     ) -> None:
         self.settings = settings
-        self.clock: Clock = clock or _utc_now
+        self.clock: Clock = clock or utc_now
         self._sessions: Sessions | None = None
         #: The backend was opened here (not handed in), so :meth:`close` lets it go.
         self._owns_memory = memory is None

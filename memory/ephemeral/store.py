@@ -25,6 +25,7 @@ from memory.ephemeral.search import SearchMirror
 from memory.errors import BundleFormatError, ImportConflictError, NotFoundError
 from memory.protocol import HealthReport
 from memory.records import (
+    Clock,
     Event,
     EventDraft,
     NewTurn,
@@ -39,10 +40,10 @@ from memory.records import (
     encode_payload,
     format_ts,
     new_session_id,
+    utc_now,
 )
 from memory.sql.imported import check_contiguous
 from memory.sql.search_statements import COMPLETE, SearchHit, SearchProgress, TextOf
-from memory.sql.store import Clock, utc_now
 
 __all__ = ["EphemeralMemory"]
 

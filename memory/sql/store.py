@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -25,6 +24,7 @@ from memory.bundle import PortableEvent, PortableSession
 from memory.errors import ImportConflictError, NotFoundError, QueryError, translate
 from memory.protocol import HealthReport
 from memory.records import (
+    Clock,
     Event,
     EventDraft,
     NewTurn,
@@ -39,6 +39,7 @@ from memory.records import (
     decode_payload,
     encode_payload,
     format_ts,
+    utc_now,
 )
 from memory.schema.migrate import MigrationOutcome
 from memory.sql.imported import append_statements, check_contiguous
@@ -52,18 +53,12 @@ from memory.sql.search_statements import (
 )
 from memory.sql.transfer import LibsqlPorter
 
-__all__ = ["Clock", "LibsqlMemory"]
+__all__ = ["Clock", "LibsqlMemory", "utc_now"]
 
 T = TypeVar("T")
-Clock = Callable[[], datetime]
 
 _SESSION_COLUMNS = SESSION_COLUMNS
 _EVENT_COLUMNS = "seq, turn, kind, payload, created_at"
-
-
-def utc_now() -> datetime:
-    """The default clock."""
-    return datetime.now(UTC)
 
 
 _session_from_row = session_from_row

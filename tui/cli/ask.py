@@ -19,7 +19,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from memory.records import EventDraft, check_text
 from runtime.conversation import Conversation
@@ -28,7 +28,6 @@ from runtime.errors import (
     ProviderConfigError,
     ProviderConnectionError,
     RuntimeLayerError,
-    SettingsError,
 )
 from runtime.persistence import describe_error
 from runtime.progress import (
@@ -42,22 +41,21 @@ from runtime.progress import (
 from runtime.providers import PROVIDER_NAMES
 from runtime.sessions import Sessions
 from runtime.settings import Settings
-from tui.exit_codes import EXIT_CONFIG, EXIT_CONNECTION, EXIT_INTERRUPTED, EXIT_OTHER
+from tui.cli.output import UsageError
+from tui.exit_codes import EXIT_CONFIG, EXIT_CONNECTION, EXIT_INTERRUPTED, EXIT_OK, EXIT_OTHER
 from tui.safe_text import safe_line, safe_text, terminal_json
 
 __all__ = ["ask_command", "register"]
 
-EXIT_OK = 0
 #: The turn failed or was not saved (the same code as any other error).
 EXIT_FAILED = EXIT_OTHER
 #: Seconds the worker may keep draining after the turn's own save deadline.
 STOP_GRACE = 2.0
 
 
-class AskUsageError(SettingsError):
+class AskUsageError(UsageError):
     """``turnkeep ask`` was given arguments it cannot use (exit code 2)."""
 
-    title = "usage error"  # lower case, like argparse's own "turnkeep: usage error: ..."
     default_hint = "See turnkeep ask --help."
 
 
@@ -222,14 +220,8 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
                             out.flush()
                             line_open = not shown.endswith("\n")
                 elif isinstance(item, ToolStarted):
-                    rest = stream.finish()
-                    if rest:
-                        out.write(rest)
-                        line_open = True
-                    if line_open:
-                        out.write("\n")
-                        out.flush()
-                        line_open = False
+                    _end_line(out, stream, line_open)
+                    line_open = False
                     arguments = json.dumps(item.arguments, ensure_ascii=False)
                     print(f"[tool] {safe_line(item.name)} {_clip(arguments)}", file=err, flush=True)
                 elif isinstance(item, ToolFinished):
@@ -249,13 +241,7 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
         except asyncio.CancelledError:
             interrupted = True
             _uncancel()
-        rest = stream.finish()
-        if rest:
-            out.write(rest)
-            line_open = True
-        if line_open:
-            out.write("\n")
-            out.flush()
+        _end_line(out, stream, line_open)
         if isinstance(outcome, TurnFailed):
             print(_error_line(outcome.error), file=err, flush=True)
             code = _exit_code(outcome.error)
@@ -304,6 +290,18 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
     if unsaved and code == EXIT_OK:
         code = EXIT_FAILED
     return code
+
+
+def _end_line(out: TextIO, stream: _SafeStream, line_open: bool) -> None:
+    """Write what the stream still holds, and end the line when one is open (before a
+    tool line on stderr, and at the end of the answer)."""
+    rest = stream.finish()
+    if rest:
+        out.write(rest)
+        line_open = True
+    if line_open:
+        out.write("\n")
+        out.flush()
 
 
 def _clip(text: str, limit: int = 300) -> str:
