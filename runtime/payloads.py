@@ -47,6 +47,7 @@ __all__ = [
     "answer_tokens",
     "assistant",
     "cancelled",
+    "content_text",
     "end_message",
     "error",
     "error_hint",
@@ -213,6 +214,14 @@ def message_text(payload: Mapping[str, Any]) -> str:
         if text is not None:
             return text
     return ""
+
+
+def content_text(payload: Mapping[str, Any]) -> str | None:
+    """A message's ``content`` as text; ``None`` when the payload has no content (the
+    transcript then shows the whole payload)."""
+    if payload.get("content") is None:
+        return None
+    return message_text(payload)
 
 
 def partial_text(payload: Mapping[str, Any]) -> str | None:

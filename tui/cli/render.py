@@ -101,7 +101,7 @@ def view(kind: str, payload: Mapping[str, Any]) -> EventView:
     if kind in ("error", "cancelled"):
         message = payloads.end_message(payload)
         return EventView(label, detail, message, None, "", payloads.partial_text(payload))
-    content = payloads.message_text(payload) if payload.get("content") is not None else None
+    content = payloads.content_text(payload)
     if content is None or kind not in ("user", "assistant", "system"):
         return EventView(label, detail, content, _pretty(dict(payload)), "json")
     return EventView(label, detail, content, None, "")
