@@ -28,8 +28,9 @@ ALLOWED = {
     "memory.search_records",
     "memory.bundle",
 }
-#: Pure helpers: parsing and checking record values, and wording an error (no I/O).
-PURE_HELPERS = {"parse_ts", "format_ts", "normalize_tag", "check_text", "explain"}
+#: Pure helpers: parsing and checking record values, wording an error, the default
+#: clock (no I/O, no database).
+PURE_HELPERS = {"parse_ts", "format_ts", "normalize_tag", "check_text", "explain", "utc_now"}
 
 
 def _contract() -> dict[str, object]:
