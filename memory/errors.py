@@ -17,7 +17,8 @@
     │   └── ImportConflictError       an imported session id exists with different content
     ├── SerializationError            a payload cannot be stored or read back as JSON
     │   └── BundleFormatError         an export file is malformed (names the line/field)
-    └── NotFoundError                 the session does not exist
+    ├── NotFoundError                 the session does not exist
+    └── ForkPointError                a fork point outside the session's events
 
 Every error carries a short ``title`` and a ``hint`` saying what a person can do about
 it; ``str(error)`` is the message. Each driver translates its own exceptions into this
@@ -34,6 +35,7 @@ __all__ = [
     "BundleFormatError",
     "ConnectionLostError",
     "Explained",
+    "ForkPointError",
     "ImportConflictError",
     "MemoryLayerError",
     "MigrationError",
@@ -228,3 +230,9 @@ class NotFoundError(MemoryLayerError):
     def __init__(self, session_id: str) -> None:
         super().__init__(f"no session with id {session_id!r}")
         self.session_id = session_id
+
+
+class ForkPointError(MemoryLayerError):
+    """A fork point outside the session's events (``--at`` zero, negative or past the end)."""
+
+    title = "Invalid fork point"

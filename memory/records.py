@@ -7,7 +7,7 @@ import os
 import re
 import time
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -17,6 +17,7 @@ from memory.errors import SerializationError
 
 __all__ = [
     "MAX_TAG_LENGTH",
+    "Clock",
     "Event",
     "EventDraft",
     "NewTurn",
@@ -35,7 +36,17 @@ __all__ = [
     "new_session_id",
     "normalize_tag",
     "parse_ts",
+    "utc_now",
 ]
+
+#: Where "now" comes from: :func:`utc_now`, or a frozen clock in tests and screenshots.
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The default clock: the current time in UTC."""
+    return datetime.now(UTC)
+
 
 #: The longest session id accepted for new data (ids are shown in tables and typed).
 MAX_ID_CHARS: Final = 256

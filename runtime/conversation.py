@@ -48,7 +48,7 @@ from memory import (
     new_session_id,
 )
 from memory.errors import SerializationError
-from memory.records import check_session_id, check_text
+from memory.records import Clock, check_session_id, check_text
 from runtime import payloads
 from runtime.context import fit_units, recall_window, to_units
 from runtime.errors import ProviderConfigError, RuntimeLayerError
@@ -63,7 +63,6 @@ __all__ = ["Conversation", "SavedListener"]
 
 #: Called with the drafts of a save point and the ``seq`` values they were given.
 SavedListener = Callable[[Sequence[EventDraft], list[int]], None]
-Clock = Callable[[], datetime]
 _WINDOW_SLACK = 2  # keep up to twice the budget of events in memory between turns
 #: A checkpoint says a turn is running in a process of another host: after this long
 #: without a save point, it is taken to have died.

@@ -44,13 +44,23 @@ __all__ = [
     "SEARCH_TEXT_LIMIT",
     "TOOL_TEXT_LIMIT",
     "Usage",
+    "answer_tokens",
     "assistant",
     "cancelled",
+    "content_text",
+    "end_message",
     "error",
+    "error_hint",
     "error_text",
+    "has_tool_arguments",
     "interrupted",
     "message_text",
+    "model_label",
+    "named_tool",
     "partial_text",
+    "stop_reason",
+    "total_ms",
+    "was_cancelled",
     "searchable_text",
     "system",
     "tool_arguments",
@@ -206,14 +216,23 @@ def message_text(payload: Mapping[str, Any]) -> str:
     return ""
 
 
+def content_text(payload: Mapping[str, Any]) -> str | None:
+    """A message's ``content`` as text; ``None`` when the payload has no content (the
+    transcript then shows the whole payload)."""
+    if payload.get("content") is None:
+        return None
+    return message_text(payload)
+
+
 def partial_text(payload: Mapping[str, Any]) -> str | None:
     """The answer streamed before a turn was cancelled or failed, if any."""
     value = payload.get("partial_content") or payload.get("partial_text")
     return value if isinstance(value, str) and value else None
 
 
-def tool_name(payload: Mapping[str, Any]) -> str:
-    """A tool event's tool name (``"tool"`` when missing)."""
+def named_tool(payload: Mapping[str, Any]) -> str | None:
+    """The tool a payload names (``name``; older or imported rows: ``tool``,
+    ``tool_name``, ``function.name``), or ``None``."""
     for key in ("name", "tool", "tool_name"):
         value = payload.get(key)
         if isinstance(value, str) and value:
@@ -221,7 +240,12 @@ def tool_name(payload: Mapping[str, Any]) -> str:
     function = payload.get("function")
     if isinstance(function, Mapping) and isinstance(function.get("name"), str):
         return str(function["name"])
-    return "tool"
+    return None
+
+
+def tool_name(payload: Mapping[str, Any]) -> str:
+    """A tool event's tool name (``"tool"`` when missing)."""
+    return named_tool(payload) or "tool"
 
 
 def tool_call_id(payload: Mapping[str, Any]) -> str | None:
@@ -244,9 +268,20 @@ def _maybe_json(value: Any) -> Any:
     return value
 
 
+def has_tool_arguments(payload: Mapping[str, Any]) -> bool:
+    """The payload records a tool call's arguments (under any of the known keys)."""
+    if any(payload.get(key) is not None for key in _ARGUMENT_KEYS):
+        return True
+    function = payload.get("function")
+    return isinstance(function, Mapping) and function.get("arguments") is not None
+
+
+_ARGUMENT_KEYS: Final = ("arguments", "args", "input")
+
+
 def tool_arguments(payload: Mapping[str, Any]) -> Any:
     """A tool call's arguments (decoded when they were stored as JSON text)."""
-    for key in ("arguments", "args", "input"):
+    for key in _ARGUMENT_KEYS:
         if key in payload:
             return _maybe_json(payload[key])
     function = payload.get("function")
@@ -280,6 +315,63 @@ def error_text(payload: Mapping[str, Any]) -> str:
         if message or title:
             return str(message or title)
     return _compact(source)
+
+
+def was_cancelled(payload: Mapping[str, Any]) -> bool:
+    """A tool result stored for a call that was cancelled while it ran."""
+    return bool(payload.get("cancelled"))
+
+
+def stop_reason(payload: Mapping[str, Any]) -> str | None:
+    """Why a cancelled (or interrupted) turn stopped, when the payload says."""
+    reason = payload.get("reason")
+    return str(reason) if reason else None
+
+
+def error_hint(payload: Mapping[str, Any]) -> str | None:
+    """What a person can do about a failed turn (an ``error`` event's ``hint``)."""
+    hint = payload.get("hint")
+    return str(hint) if hint else None
+
+
+def end_message(payload: Mapping[str, Any]) -> str:
+    """The one message of a cancelled or failed turn's marker: ``message`` (older or
+    imported rows: ``error``, ``reason``, ``content``); ``""`` when there is none."""
+    for key in ("message", "error", "reason", "content"):
+        value = payload.get(key)
+        if value is not None:
+            text = _as_text(value)
+            return text if text is not None else _compact(value)
+    return ""
+
+
+def model_label(payload: Mapping[str, Any]) -> str:
+    """``provider · model`` of an assistant event, as far as they are known."""
+    return " · ".join(str(payload[k]) for k in ("provider", "model") if payload.get(k))
+
+
+def answer_tokens(payload: Mapping[str, Any]) -> int:
+    """Tokens the model generated for an answer (``completion_tokens``; older rows only
+    had ``total_tokens``); 0 when unknown."""
+    raw = payload.get("usage")
+    if not isinstance(raw, Mapping):
+        return 0
+    for key in ("completion_tokens", "total_tokens"):
+        value = raw.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value:
+            return value
+    return 0
+
+
+def total_ms(payload: Mapping[str, Any]) -> float | None:
+    """How long an answer took (``timings.total_ms``), when recorded."""
+    timings = payload.get("timings")
+    if not isinstance(timings, Mapping):
+        return None
+    value = timings.get("total_ms")
+    if isinstance(value, int | float) and not isinstance(value, bool) and value:
+        return float(value)
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Callable
 
 from memory.protocol import EventSearch
-from memory.sql.search_statements import SearchProgress
+from memory.search_records import SearchProgress
 
 __all__ = ["BACKFILL_BATCH", "backfill_index", "describe_progress"]
 

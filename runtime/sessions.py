@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memory import (
+    EphemeralMemory,
     Event,
+    EventDraft,
     HealthReport,
     ImportOutcome,
     MemoryBackend,
@@ -27,10 +29,13 @@ from memory import (
     PortableSession,
     SessionInfo,
     SessionPage,
-    TokenCount,
 )
-from runtime import payloads
+from memory.records import Clock, utc_now
 from runtime.providers.pool import ProviderPool
+from runtime.sessions_admin import AdminSessions
+from runtime.sessions_organize import OrganizeSessions, count_tokens_until
+from runtime.sessions_search import SearchSessions
+from runtime.sessions_semantic import SemanticSessions
 from runtime.settings import Settings
 
 if TYPE_CHECKING:
@@ -39,12 +44,6 @@ if TYPE_CHECKING:
     from runtime.providers import Provider
 
 __all__ = ["OpenedSession", "Sessions", "count_tokens_until"]
-
-Clock = Callable[[], datetime]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +59,12 @@ class OpenedSession:
         return bool(self.events) and self.events[0].seq > 1
 
 
-class Sessions:
+class Sessions(OrganizeSessions, SearchSessions, SemanticSessions, AdminSessions):
     """Listing, opening, changing and moving sessions, for every front end.
+
+    Organizing (:mod:`runtime.sessions_organize`), search
+    (:mod:`runtime.sessions_search`) and the database's own chores
+    (:mod:`runtime.sessions_admin`) are mixed in from their modules.
 
     Args:
         settings: built once at start-up.
@@ -80,7 +83,7 @@ class Sessions:
     ) -> None:
         self.settings = settings
         self.memory = memory
-        self.clock: Clock = clock or _utc_now
+        self.clock: Clock = clock or utc_now
         self._owns_memory = owns_memory
         self.worker: PersistenceWorker | None = None
         self.providers = ProviderPool(settings.agent)
@@ -101,8 +104,14 @@ class Sessions:
         """
         from runtime.store import open_memory
 
-        memory = await open_memory(settings, migrate=migrate, verify=verify)
+        memory = await open_memory(settings, migrate=migrate, verify=verify, **_clock(clock))
         return cls(settings, memory, clock=clock)
+
+    @classmethod
+    def in_process(cls, settings: Settings, *, clock: Clock | None = None) -> Sessions:
+        """Sessions kept in process memory only (memory disabled, or a dry run that must
+        not create the database)."""
+        return cls(settings, EphemeralMemory(**_clock(clock)), clock=clock)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -112,10 +121,30 @@ class Sessions:
         limit: int,
         after: tuple[str, str] | None = None,
         title_filter: str | None = None,
+        source: str | None = None,
+        archived: bool = False,
+        tags: Sequence[str] = (),
+        pinned_first: bool = False,
     ) -> SessionPage:
-        """One keyset page of recent sessions, newest activity first."""
+        """One keyset page of recent sessions, newest activity first.
+
+        Args:
+            limit: page size.
+            after: the previous page's ``cursor``.
+            title_filter: case-insensitive substring of the title.
+            source: only sessions imported from this tool.
+            archived: only archived sessions instead of the others.
+            tags: only sessions carrying every one of these tags.
+            pinned_first: pinned sessions first (ignored with ``archived``).
+        """
         return await self.memory.list_sessions(
-            limit=limit, after=after, title_filter=title_filter or None
+            limit=limit,
+            after=after,
+            title_filter=title_filter or None,
+            source=source,
+            archived=archived,
+            tags=tags,
+            pinned_first=pinned_first,
         )
 
     async def count(self) -> int:
@@ -148,6 +177,13 @@ class Sessions:
         info = await self.memory.get_session(session_id)
         events = await self.memory.recall(session_id, limit=limit, newest=True)
         return OpenedSession(info, events)
+
+    async def newest(
+        self, session_id: str, limit: int, *, before: int | None = None
+    ) -> list[Event]:
+        """Up to ``limit`` of the newest events (those before ``before`` when given),
+        oldest first."""
+        return await self.memory.recall(session_id, before=before, limit=limit, newest=True)
 
     async def older(self, session_id: str, before: int, limit: int) -> list[Event]:
         """Up to ``limit`` events just before ``before`` (oldest first)."""
@@ -202,10 +238,13 @@ class Sessions:
 
     # -- live turns --------------------------------------------------------------------
 
-    async def start_worker(self, listener: Callable[[WorkerState], None] | None = None) -> None:
-        """Start the persistence worker that stores live turns in the background."""
+    async def start_worker(
+        self, listener: Callable[[WorkerState], None] | None = None
+    ) -> PersistenceWorker:
+        """Start the persistence worker that stores live turns in the background (once;
+        later calls return it)."""
         if self.worker is not None:
-            return
+            return self.worker
         from runtime.persistence import PersistenceWorker
 
         worker = PersistenceWorker(self.memory)
@@ -213,13 +252,25 @@ class Sessions:
             worker.add_listener(listener)
         await worker.start()
         self.worker = worker
+        return worker
 
     def provider_for(self, info: SessionInfo | None) -> Provider:
         """The model provider a session's turns run on, made once per process."""
         return self.providers.for_session(info)
 
-    async def conversation(self, session_id: str | None) -> Conversation:
+    async def conversation(
+        self,
+        session_id: str | None,
+        *,
+        provider: str | None = None,
+        model: str | None = None,
+        script: Path | None = None,
+    ) -> Conversation:
         """Open a session's live conversation (``None`` starts a new session).
+
+        Turns run on the process's shared provider, unless ``provider``, ``model`` or
+        ``script`` choose one for this conversation only (``turnkeep ask``); the
+        conversation then owns it and closes it.
 
         Raises:
             NotFoundError: ``session_id`` is unknown.
@@ -233,52 +284,39 @@ class Sessions:
         info = None if session_id is None else await self.memory.get_session(session_id)
         if session_id is not None and info is None:
             raise NotFoundError(session_id)
+        chosen = provider is not None or model is not None or script is not None
         return await Conversation.open(
             self.memory,
             self.worker,
             self.settings,
             session_id,
-            provider_instance=self.provider_for(info),
+            provider=provider,
+            model=model,
+            script=script,
+            provider_instance=None if chosen else self.provider_for(info),
             clock=self.clock,
         )
 
-    async def close(self, save_for: float = 10.0) -> list[tuple[str, list[object]]]:
+    async def close(self, save_for: float = 10.0) -> list[tuple[str, list[EventDraft]]]:
         """Save what is queued (for at most ``save_for`` s), then release everything.
 
         Returns:
             Save points that could not be stored, ``(session_id, drafts)``.
         """
-        unsaved: list[tuple[str, list[object]]] = []
+        unsaved: list[tuple[str, list[EventDraft]]] = []
         if self.worker is not None:
             state = self.worker.state
             if state.last_error is not None and state.pending:
                 save_for = min(save_for, 2.0)  # the database is failing: do not hang the exit
             unsaved = [(sid, list(drafts)) for sid, drafts in await self.worker.stop(save_for)]
             self.worker = None
+        await self.close_searcher()
         await self.providers.close()
         if self._owns_memory:
             await self.memory.close()
         return unsaved
 
 
-_PAGE = 500
-
-
-async def count_tokens_until(memory: MemoryBackend, session_id: str, at: int) -> TokenCount:
-    """The token totals of a session's assistant events ``1..at``, read with the runtime's
-    payload reader (the memory layer never reads payload keys)."""
-    prompt = completion = 0
-    estimated = False
-    after = 0
-    while after < at:
-        events = await memory.recall(session_id, after=after, before=at + 1, limit=_PAGE)
-        if not events:
-            break
-        for event in events:
-            if event.kind == "assistant":
-                used = payloads.usage(event.payload)
-                prompt += used.prompt
-                completion += used.completion
-                estimated |= used.estimated
-        after = events[-1].seq
-    return TokenCount(prompt, completion, estimated)
+def _clock(clock: Clock | None) -> dict[str, Clock]:
+    """``clock=`` for the memory layer when one was given (else its own default)."""
+    return {} if clock is None else {"clock": clock}

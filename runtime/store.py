@@ -5,12 +5,17 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from memory import EphemeralMemory, MemoryBackend, open_embedded
-from memory.sql.store import Clock, utc_now
+from memory import EphemeralMemory, MemoryBackend, open_embedded, redact_url
+from memory.records import Clock, utc_now
 from runtime.payloads import searchable_text
 from runtime.settings import Settings, default_db_path
 
-__all__ = ["open_memory"]
+__all__ = ["open_memory", "redacted_url"]
+
+
+def redacted_url(url: str) -> str:
+    """A database URL without credentials, fit to show or log."""
+    return redact_url(url)
 
 
 def _ensure_default_dir(path: Path) -> None:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from memory import MemoryBackend
+from memory.records import Clock, utc_now
 from runtime.calculator import evaluate
 from runtime.errors import ToolArgumentsError, ToolError, UnknownToolError
 from runtime.semantic_search import searcher_for
@@ -26,7 +27,6 @@ __all__ = [
     "default_tools",
 ]
 
-Clock = Callable[[], datetime]
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -50,7 +50,7 @@ class ToolContext:
 
     memory: MemoryBackend
     session_id: str
-    clock: Clock = field(default=lambda: datetime.now(UTC))
+    clock: Clock = field(default=utc_now)
 
 
 ToolFunction = Callable[[dict[str, Any], ToolContext], Awaitable[Any]]

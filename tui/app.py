@@ -16,7 +16,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import var
 
-from memory import MemoryBackend
+from memory.protocol import MemoryBackend
 from runtime.settings import Settings
 from tui.commands import ScreenActions
 from tui.messages import OpenSession, SaveStateChanged, WorkerFailed
@@ -112,12 +112,11 @@ class TurnkeepApp(App[int]):
     @work(exclusive=True, group="search-backfill", exit_on_error=False)
     async def index_backfill(self) -> None:
         """Index events saved before the search index existed (runtime.search_index)."""
-        from runtime.search_index import backfill_index
 
         def progress(state: Any) -> None:
             self.services.search_progress = state
 
-        await backfill_index(self.services.require_memory(), on_progress=progress)
+        await self.services.sessions.backfill_index(on_progress=progress)
 
     def start_semantic_index(self) -> None:
         """When search.semantic is on, embed pending events now and every few seconds."""
@@ -159,14 +158,14 @@ class TurnkeepApp(App[int]):
         self.exit(return_code=exit_code_for(error) if error is not None else 0)
 
     async def _open_on_start(self, session_id: str | None) -> None:
-        memory = self.services.require_memory()
+        sessions = self.services.sessions
         if session_id is None:
-            page = await memory.list_sessions(limit=1)
-            if not page.sessions:
+            latest = await sessions.latest()
+            if latest is None:
                 self.notify("There is no session to continue yet.", title="Nothing to continue")
                 return
-            session_id = page.sessions[0].id
-        elif await memory.find_session(session_id) is None:
+            session_id = latest.id
+        elif await sessions.find(session_id) is None:
             self.notify(
                 f"No session has the id {safe_line(repr(session_id))}. Pick one below, or list "
                 "them with "

@@ -11,8 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from memory.errors import explain
-from memory.vector_records import EventVectors
-from runtime.semantic_search import SemanticSearch, attach
+from runtime.semantic_search import SemanticSearch
 
 if TYPE_CHECKING:
     from tui.services import Services
@@ -30,13 +29,7 @@ def semantic_enabled(services: Services) -> bool:
 
 def searcher_of(services: Services) -> SemanticSearch:
     """The app's searcher (made on first use, attached for the agent's tool)."""
-    searcher: SemanticSearch | None = getattr(services, "semantic", None)
-    memory = services.require_memory()
-    if searcher is None or searcher.memory is not memory:
-        searcher = SemanticSearch(memory, services.settings.search)
-        attach(memory, searcher)
-        services.semantic = searcher
-    return searcher
+    return services.sessions.searcher(services.settings.search)
 
 
 async def run_indexer(services: Services) -> None:
@@ -48,8 +41,7 @@ async def run_indexer(services: Services) -> None:
     retries, and a successful run clears it).
     """
     from runtime.embeddings import open_embedder
-    from runtime.store import open_memory
-    from runtime.vector_index import index_pending
+    from runtime.sessions import Sessions
 
     searcher = searcher_of(services)
 
@@ -59,10 +51,10 @@ async def run_indexer(services: Services) -> None:
     try:
         embedder = searcher.embedder or open_embedder(services.settings.search)
         searcher.embedder = embedder
-        own = await open_memory(services.settings, migrate=False)
+        own = await Sessions.open(services.settings, migrate=False)
         try:
-            if isinstance(own, EventVectors):
-                await index_pending(own, embedder, on_progress=progress)
+            if own.has_vectors:
+                await own.index_vectors(embedder, on_progress=progress)
         finally:
             await own.close()
         await searcher.warm()  # the app's connection reads the new vectors now

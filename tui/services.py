@@ -10,24 +10,20 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from memory import HealthReport, MemoryBackend
 from memory.errors import explain
-from runtime.providers.pool import ProviderPool
+from memory.protocol import HealthReport
+from memory.records import Clock, utc_now
+from runtime.sessions import Sessions
 from runtime.settings import Settings
 
 if TYPE_CHECKING:
+    from memory.protocol import MemoryBackend
     from runtime.persistence import PersistenceWorker, WorkerState
 
 __all__ = ["Clock", "ErrorNote", "Services", "describe_location", "error_parts", "tilde"]
-
-Clock = Callable[[], datetime]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def tilde(text: str) -> str:
@@ -60,14 +56,17 @@ def describe_location(settings: Settings) -> str:
     if settings.mode == "disabled":
         return "process memory (nothing is saved)"
     if settings.db.url:
-        from memory import redact_url
+        from runtime.store import redacted_url
 
-        return redact_url(settings.db.url)
+        return redacted_url(settings.db.url)
     return tilde(str(settings.db.resolved_path()))
 
 
 class Services:
-    """The app's connection to the runtime and memory layers.
+    """The app's connection to the runtime: the :class:`~runtime.sessions.Sessions` facade.
+
+    Screens ask ``services.sessions`` for everything stored; they never call the memory
+    layer (``lint-imports`` and ``tests/test_architecture.py`` check it).
 
     Args:
         settings: built once by the entry point.
@@ -84,14 +83,14 @@ class Services:
         clock: Clock | None = None,
     ) -> None:
         self.settings = settings
-        self.clock: Clock = clock or _utc_now
-        self.memory: MemoryBackend | None = memory
-        self.saver: PersistenceWorker | None = None
+        self.clock: Clock = clock or utc_now
+        self._sessions: Sessions | None = None
+        #: The backend was opened here (not handed in), so :meth:`close` lets it go.
+        self._owns_memory = memory is None
+        if memory is not None:
+            self._sessions = Sessions(settings, memory, owns_memory=False, clock=self.clock)
         self.last_error: ErrorNote | None = None
         self.unsaved: list[Any] = []
-        self._owns_memory = memory is None
-        #: One model provider for the whole app: a local model loads once, not per screen.
-        self.providers = ProviderPool(settings.agent)
         #: How far the search index backfill is (set by the app's backfill worker).
         self.search_progress: Any = None
         #: Semantic search (tui.semantic): the searcher, the index's progress and the last
@@ -109,35 +108,47 @@ class Services:
         """The current time, from the clock."""
         return self.clock()
 
-    def require_memory(self) -> MemoryBackend:
-        """The open backend (screens only exist once it is open)."""
-        if self.memory is None:
-            raise RuntimeError("the database is not open")
-        return self.memory
+    @property
+    def is_open(self) -> bool:
+        """The database is open (screens other than start-up and Health need it)."""
+        return self._sessions is not None
 
-    async def open(self) -> MemoryBackend:
+    @property
+    def sessions(self) -> Sessions:
+        """The runtime's door to sessions (screens only exist once it is open)."""
+        if self._sessions is None:
+            raise RuntimeError("the database is not open")
+        return self._sessions
+
+    @property
+    def memory(self) -> MemoryBackend | None:
+        """The backend under the facade, for tests and benchmarks that seed or inspect
+        it; the app's own code asks :attr:`sessions`."""
+        return None if self._sessions is None else self._sessions.memory
+
+    def require_memory(self) -> MemoryBackend:
+        """:attr:`memory`, which must be open (tests and benchmarks only)."""
+        return self.sessions.memory
+
+    @property
+    def saver(self) -> PersistenceWorker | None:
+        """The persistence worker storing live turns, once started."""
+        return None if self._sessions is None else self._sessions.worker
+
+    async def open(self) -> Sessions:
         """Open the backend the settings select (once; later calls return it).
 
         Raises:
             memory.MemoryLayerError: typed, with a title, message and hint.
         """
-        if self.memory is None:
-            from runtime.store import open_memory
-
-            self.memory = await open_memory(self.settings, clock=self.clock)
-            self._owns_memory = True
-        return self.memory
+        if self._sessions is None:
+            self._sessions = await Sessions.open(self.settings, clock=self.clock)
+        return self._sessions
 
     async def start_saver(self, listener: Callable[[WorkerState], None]) -> None:
         """Start the persistence worker that stores live turns in the background."""
-        if self.saver is not None or self.memory is None:
-            return
-        from runtime.persistence import PersistenceWorker
-
-        saver = PersistenceWorker(self.memory)
-        saver.add_listener(listener)
-        await saver.start()
-        self.saver = saver
+        if self._sessions is not None:
+            await self._sessions.start_worker(listener)
 
     def note_error(self, error: BaseException) -> ErrorNote:
         """Remember an error a person was shown."""
@@ -163,12 +174,8 @@ class Services:
 
     async def close(self, save_for: float = 10.0) -> None:
         """Save what is queued (for at most ``save_for`` seconds), then close what we opened."""
-        if self.saver is not None:
-            if self.saver.state.last_error is not None and self.saver.state.pending:
-                save_for = min(save_for, 2.0)  # the database is failing: do not hang the exit
-            self.unsaved = list(await self.saver.stop(save_for))
-            self.saver = None
-        await self.providers.close()
-        if self.memory is not None and self._owns_memory:
-            memory, self.memory = self.memory, None
-            await memory.close()
+        if self._sessions is not None:
+            sessions = self._sessions
+            if self._owns_memory:
+                self._sessions = None
+            self.unsaved = await sessions.close(save_for)

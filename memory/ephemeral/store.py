@@ -26,6 +26,7 @@ from memory.ephemeral.vectors import EphemeralVectorIndex, EphemeralVectors
 from memory.errors import BundleFormatError, ImportConflictError, NotFoundError
 from memory.protocol import HealthReport
 from memory.records import (
+    Clock,
     Event,
     EventDraft,
     NewTurn,
@@ -40,10 +41,10 @@ from memory.records import (
     encode_payload,
     format_ts,
     new_session_id,
+    utc_now,
 )
 from memory.sql.imported import check_contiguous
 from memory.sql.search_statements import COMPLETE, SearchHit, SearchProgress, TextOf
-from memory.sql.store import Clock, utc_now
 
 __all__ = ["EphemeralMemory"]
 
@@ -210,7 +211,7 @@ class EphemeralMemory(EphemeralOrganizer, EphemeralVectorIndex):
         chosen = [e for e in session.events if e.seq > after and (before is None or e.seq < before)]
         if limit is not None:
             limit = max(0, limit)
-            chosen = chosen[len(chosen) - limit :] if newest and limit else chosen[:limit]
+            chosen = chosen[max(0, len(chosen) - limit) :] if newest and limit else chosen[:limit]
         return chosen
 
     async def forget(self, session_id: str) -> None:

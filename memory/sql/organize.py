@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from memory.drivers.base import Result, Statement
-from memory.errors import MemoryLayerError, NotFoundError
+from memory.errors import ForkPointError, NotFoundError
 from memory.records import (
     Event,
     SessionInfo,
@@ -37,12 +37,6 @@ __all__ = [
     "check_tags",
     "session_from_row",
 ]
-
-
-class ForkPointError(MemoryLayerError):
-    """A fork point outside the session's events (``--at`` zero, negative or past the end)."""
-
-    title = "Invalid fork point"
 
 
 def check_tags(tags: Sequence[str]) -> list[str]:

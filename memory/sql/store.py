@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -24,6 +23,7 @@ from memory.drivers.base import Driver, Result, Statement
 from memory.errors import ImportConflictError, MemoryLayerError, NotFoundError, QueryError
 from memory.protocol import HealthReport
 from memory.records import (
+    Clock,
     Event,
     EventDraft,
     NewTurn,
@@ -38,6 +38,7 @@ from memory.records import (
     decode_payload,
     encode_payload,
     format_ts,
+    utc_now,
 )
 from memory.schema.migrate import MigrationOutcome
 from memory.sql.imported import append_statements, check_contiguous
@@ -52,18 +53,12 @@ from memory.sql.search_statements import (
 from memory.sql.transfer import LibsqlPorter
 from memory.sql.vectors import LibsqlVectors
 
-__all__ = ["Clock", "LibsqlMemory"]
+__all__ = ["Clock", "LibsqlMemory", "utc_now"]
 
 T = TypeVar("T")
-Clock = Callable[[], datetime]
 
 _SESSION_COLUMNS = SESSION_COLUMNS
 _EVENT_COLUMNS = "seq, turn, kind, payload, created_at"
-
-
-def utc_now() -> datetime:
-    """The default clock."""
-    return datetime.now(UTC)
 
 
 _session_from_row = session_from_row

@@ -19,19 +19,17 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from memory import EventDraft
-from memory.records import check_text
+from memory.records import EventDraft, check_text
 from runtime.conversation import Conversation
 from runtime.errors import (
     ProviderAuthError,
     ProviderConfigError,
     ProviderConnectionError,
     RuntimeLayerError,
-    SettingsError,
 )
-from runtime.persistence import PersistenceWorker, describe_error
+from runtime.persistence import describe_error
 from runtime.progress import (
     TextDelta,
     ToolFinished,
@@ -41,25 +39,23 @@ from runtime.progress import (
     TurnFinished,
 )
 from runtime.providers import PROVIDER_NAMES
-from runtime.semantic_search import attach_if_enabled
+from runtime.sessions import Sessions
 from runtime.settings import Settings
-from runtime.store import open_memory
-from tui.exit_codes import EXIT_CONFIG, EXIT_CONNECTION, EXIT_INTERRUPTED, EXIT_OTHER
+from tui.cli.output import UsageError
+from tui.exit_codes import EXIT_CONFIG, EXIT_CONNECTION, EXIT_INTERRUPTED, EXIT_OK, EXIT_OTHER
 from tui.safe_text import safe_line, safe_text, terminal_json
 
 __all__ = ["ask_command", "register"]
 
-EXIT_OK = 0
 #: The turn failed or was not saved (the same code as any other error).
 EXIT_FAILED = EXIT_OTHER
 #: Seconds the worker may keep draining after the turn's own save deadline.
 STOP_GRACE = 2.0
 
 
-class AskUsageError(SettingsError):
+class AskUsageError(UsageError):
     """``turnkeep ask`` was given arguments it cannot use (exit code 2)."""
 
-    title = "usage error"  # lower case, like argparse's own "turnkeep: usage error: ..."
     default_hint = "See turnkeep ask --help."
 
 
@@ -193,24 +189,17 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
     check_text(message, "message")  # refused before a session is created for it
     out = sys.stdout
     err = sys.stderr
-    memory = await open_memory(settings)
+    sessions = await Sessions.open(settings)
     # The agent's search_sessions tool ranks hybrid when semantic search is on.
-    searcher = attach_if_enabled(memory, settings.search)
-    worker = PersistenceWorker(memory)
+    sessions.attach_semantic(settings.search)
     conversation: Conversation | None = None
     code = EXIT_OK
     interrupted = False
     outcome: TurnFinished | TurnFailed | TurnCancelled | None = None
     try:
-        await worker.start()
-        conversation = await Conversation.open(
-            memory,
-            worker,
-            settings,
-            args.session,
-            provider=provider,
-            model=args.model,
-            script=args.script,
+        worker = await sessions.start_worker()
+        conversation = await sessions.conversation(
+            args.session, provider=provider, model=args.model, script=args.script
         )
         session_id = conversation.session_id
         print(f"session: {safe_line(session_id)}", file=err, flush=True)
@@ -233,14 +222,8 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
                             out.flush()
                             line_open = not shown.endswith("\n")
                 elif isinstance(item, ToolStarted):
-                    rest = stream.finish()
-                    if rest:
-                        out.write(rest)
-                        line_open = True
-                    if line_open:
-                        out.write("\n")
-                        out.flush()
-                        line_open = False
+                    _end_line(out, stream, line_open)
+                    line_open = False
                     arguments = json.dumps(item.arguments, ensure_ascii=False)
                     print(f"[tool] {safe_line(item.name)} {_clip(arguments)}", file=err, flush=True)
                 elif isinstance(item, ToolFinished):
@@ -260,13 +243,7 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
         except asyncio.CancelledError:
             interrupted = True
             _uncancel()
-        rest = stream.finish()
-        if rest:
-            out.write(rest)
-            line_open = True
-        if line_open:
-            out.write("\n")
-            out.flush()
+        _end_line(out, stream, line_open)
         if isinstance(outcome, TurnFailed):
             print(_error_line(outcome.error), file=err, flush=True)
             code = _exit_code(outcome.error)
@@ -295,10 +272,7 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         if conversation is not None:
             await conversation.close()
-        unsaved = await worker.stop(STOP_GRACE)
-        if searcher is not None:
-            await searcher.close()
-        await memory.close()
+        unsaved = await sessions.close(STOP_GRACE)
     for session, drafts in unsaved:
         kinds = ", ".join(d.kind for d in drafts)
         print(
@@ -318,6 +292,18 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
     if unsaved and code == EXIT_OK:
         code = EXIT_FAILED
     return code
+
+
+def _end_line(out: TextIO, stream: _SafeStream, line_open: bool) -> None:
+    """Write what the stream still holds, and end the line when one is open (before a
+    tool line on stderr, and at the end of the answer)."""
+    rest = stream.finish()
+    if rest:
+        out.write(rest)
+        line_open = True
+    if line_open:
+        out.write("\n")
+        out.flush()
 
 
 def _clip(text: str, limit: int = 300) -> str:

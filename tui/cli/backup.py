@@ -7,8 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from memory import LibsqlMemory, write_bundle
-from memory.backup import backup_embedded
 from runtime.settings import Settings
 from tui.cli.output import UsageError, atomic_text, check_output_path, opened
 from tui.format import human_size
@@ -53,19 +51,17 @@ async def backup_command(args: argparse.Namespace, settings: Settings) -> int:
     remote = settings.db.mode == "remote"
     # An embedded backup copies the file as it is (no migration first); a remote one reads
     # through the schema, which must therefore be complete.
-    async with opened(settings, migrate=False, verify=remote) as memory:
-        if not isinstance(memory, LibsqlMemory):  # pragma: no cover - settings decide
-            raise UsageError("this database cannot be backed up")
-        where = memory.where
-        if memory.path is not None:
-            result = await backup_embedded(memory, target)
+    async with opened(settings, migrate=False, verify=remote) as sessions:
+        where = sessions.where
+        if sessions.file_path is not None:
+            result = await sessions.backup_file(target)
             print(
                 f"backed up {where} to {result.path} ({human_size(result.size)}, "
                 f"integrity {', '.join(result.integrity)})"
             )
             return 0
         with atomic_text(target) as handle:
-            count = await write_bundle(memory.export_sessions(), handle.write)
+            count = await sessions.export_to(handle.write)
     print(f"exported {count} session{'s' if count != 1 else ''} from {where} to {target}")
     print("restore with: turnkeep sessions import " + str(target), file=sys.stderr)
     return 0

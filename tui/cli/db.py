@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from memory import HealthReport, MemoryLayerError
-from memory.schema.migrate import load_migrations
-from memory.sql.search_statements import SearchProgress
+from memory.protocol import HealthReport
+from memory.search_records import SearchProgress
 from runtime.search_index import describe_progress
+from runtime.sessions import Sessions
+from runtime.sessions_admin import migration_ids
 from runtime.settings import Settings, default_db_path
-from runtime.store import open_memory
 from tui.cli import backup, index
 from tui.format import human_size
 from tui.safe_text import safe_line, terminal_json
@@ -134,7 +134,7 @@ def _missing_file(settings: Settings) -> Path | None:
 
 def _fresh_report(path: Path, settings: Settings) -> HealthReport:
     """What ``db status`` says about a database file that does not exist (nothing opened)."""
-    ids = tuple(m.id for m in load_migrations())
+    ids = migration_ids()
     error = None
     if path != default_db_path() and not path.parent.is_dir():
         error = f"the directory {path.parent} does not exist"
@@ -149,15 +149,6 @@ def _fresh_report(path: Path, settings: Settings) -> HealthReport:
     )
 
 
-async def _search_progress(memory: Any) -> SearchProgress | None:
-    """The search index backfill progress; ``None`` before migration 0004."""
-    try:
-        progress: SearchProgress = await memory.search_progress()
-    except MemoryLayerError:
-        return None
-    return progress
-
-
 async def status_command(args: argparse.Namespace, settings: Settings) -> int:
     """``turnkeep db status [--json]``: never creates the database (see its --help)."""
     missing = _missing_file(settings)
@@ -167,14 +158,15 @@ async def status_command(args: argparse.Namespace, settings: Settings) -> int:
         report = _fresh_report(missing, settings)
         code = 3 if report.error else 0
     else:
-        memory = await open_memory(settings, migrate=False, verify=False)
+        sessions = await Sessions.open(settings, migrate=False, verify=False)
         try:
-            report = await memory.health()
-            progress = await _search_progress(memory) if report.reachable else None
+            report = await sessions.health()
+            # None before migration 0004 (the search index) is applied.
+            progress = await sessions.search_progress_or_none() if report.reachable else None
             if report.reachable:
-                semantic = await index.semantic_status(memory, settings)
+                semantic = await sessions.semantic_status(settings.search)
         finally:
-            await memory.close()
+            await sessions.close()
         code = 0 if report.reachable else 3
     if args.json:
         doc = report.as_dict()
@@ -196,12 +188,12 @@ async def status_command(args: argparse.Namespace, settings: Settings) -> int:
 async def migrate_command(args: argparse.Namespace, settings: Settings) -> int:
     """``turnkeep db migrate``."""
     del args
-    memory = await open_memory(settings, migrate=True)
+    sessions = await Sessions.open(settings, migrate=True)
     try:
-        outcome = getattr(memory, "migration_outcome", None)
-        where = getattr(memory, "where", settings.mode)
+        outcome = sessions.migration_outcome
+        where = sessions.where
     finally:
-        await memory.close()
+        await sessions.close()
     if outcome is None:
         print("memory is disabled (memory.enabled = false): nothing to migrate")
         return 0

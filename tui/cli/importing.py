@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from memory import EphemeralMemory
 from runtime.importers.base import Malformed
-from runtime.importers.run import ImportReport, Reader, run_import
+from runtime.importers.run import ImportReport, Reader
+from runtime.sessions import Sessions
 from runtime.settings import Settings
 from tui.cli.output import UsageError, opened
 from tui.format import human_size, plural
@@ -188,10 +188,14 @@ async def import_command(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.dry_run and not settings.db.url and not settings.db.resolved_path().exists():
             # Nothing imported yet, and a dry run must not even create the database.
-            await run_import(EphemeralMemory(), reader, dry_run=True, report=report)
+            in_process = Sessions.in_process(settings)
+            try:
+                await in_process.import_from(reader, dry_run=True, report=report)
+            finally:
+                await in_process.close()
         else:
-            async with opened(settings) as memory:
-                await run_import(memory, reader, dry_run=args.dry_run, report=report)
+            async with opened(settings) as sessions:
+                await sessions.import_from(reader, dry_run=args.dry_run, report=report)
     finally:
         reader.close()
         if bar is not None:

@@ -12,15 +12,14 @@ import argparse
 import sys
 from typing import Any
 
-from memory.errors import MemoryLayerError
-from memory.vector_records import EventVectors, VectorProgress
+from memory.vector_records import VectorProgress
 from runtime.embeddings import open_embedder
 from runtime.settings import Settings
-from runtime.vector_index import describe_vector_progress, index_pending
+from runtime.vector_index import describe_vector_progress
 from tui.cli.output import opened
 from tui.safe_text import safe_line
 
-__all__ = ["register", "semantic_status"]
+__all__ = ["describe_status", "register"]
 
 
 def register(sub: Any) -> None:
@@ -46,8 +45,8 @@ async def index_command(args: argparse.Namespace, settings: Settings) -> int:
     """``turnkeep db index [--wait]``."""
     embedder = open_embedder(settings.search)
     try:
-        async with opened(settings) as memory:
-            if not isinstance(memory, EventVectors):
+        async with opened(settings) as sessions:
+            if not sessions.has_vectors:
                 print(
                     "turnkeep: memory is disabled (memory.enabled = false): nothing to index",
                     file=sys.stderr,
@@ -59,7 +58,7 @@ async def index_command(args: argparse.Namespace, settings: Settings) -> int:
                     "with --mode semantic|hybrid (set TURNKEEP_SEARCH__SEMANTIC=true)",
                     file=sys.stderr,
                 )
-            run = await index_pending(memory, embedder, until_complete=args.wait)
+            run = await sessions.index_vectors(embedder, until_complete=args.wait)
     finally:
         await embedder.close()
     if run.space_changed and run.progress.embedded:
@@ -67,19 +66,6 @@ async def index_command(args: argparse.Namespace, settings: Settings) -> int:
     print(f"embedded {run.embedded:,} events")
     print(f"semantic index: {safe_line(describe_vector_progress(run.progress))}")
     return 0
-
-
-async def semantic_status(memory: Any, settings: Settings) -> dict[str, Any] | None:
-    """``db status``'s ``semantic_index`` object (``None`` before migration 0006)."""
-    if not isinstance(memory, EventVectors):
-        return None
-    try:
-        progress: VectorProgress = await memory.vector_progress()
-    except MemoryLayerError:
-        return None
-    search = settings.search
-    source = "local" if not search.embeddings_url else "endpoint"
-    return {**progress.as_dict(), "enabled": search.semantic, "source": source}
 
 
 def describe_status(doc: dict[str, Any] | None) -> str:

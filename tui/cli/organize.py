@@ -15,12 +15,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from memory import LibsqlMemory, MemoryBackend, SessionInfo, write_bundle
-from memory.backup import backup_embedded
-from memory.errors import SerializationError
-from memory.records import format_ts, normalize_tag, parse_ts
-from memory.sql.organize import ForkPointError
-from runtime.sessions import count_tokens_until
+from memory.errors import ForkPointError, SerializationError
+from memory.records import SessionInfo, format_ts, normalize_tag, parse_ts
+from runtime.sessions import Sessions
 from runtime.settings import Settings
 from tui.cli.output import UsageError, atomic_text, opened, utf8_stdout
 from tui.format import human_size, relative_time
@@ -162,13 +159,10 @@ async def fork_command(args: argparse.Namespace, settings: Settings) -> int:
     title = None if args.title is None else " ".join(args.title.split())
     if title == "":
         raise UsageError("the title must not be empty")
-    async with opened(settings) as memory:
-        source = await memory.get_session(args.id)
-        tokens = None
-        if args.at is not None and args.at < source.last_seq:
-            tokens = await count_tokens_until(memory, source.id, args.at)
+    async with opened(settings) as sessions:
+        source = await sessions.get(args.id)
         try:
-            fork = await memory.fork_session(source.id, at=args.at, title=title, tokens=tokens)
+            fork = await sessions.fork(source, at=args.at, title=title)
         except ForkPointError as exc:
             raise UsageError(safe_line(exc.message), hint=exc.hint) from None
     print(fork.id)
@@ -182,16 +176,16 @@ async def fork_command(args: argparse.Namespace, settings: Settings) -> int:
 
 async def pin_command(args: argparse.Namespace, settings: Settings) -> int:
     """``turnkeep sessions pin ID`` / ``unpin ID``."""
-    async with opened(settings) as memory:
-        info = await memory.set_pinned(args.id, args.organize_action == "pin")
+    async with opened(settings) as sessions:
+        info = await sessions.set_pinned(args.id, args.organize_action == "pin")
     print(f"{'pinned' if info.pinned else 'unpinned'} {safe_line(info.id)}")
     return 0
 
 
 async def archive_command(args: argparse.Namespace, settings: Settings) -> int:
     """``turnkeep sessions archive ID`` / ``unarchive ID``."""
-    async with opened(settings) as memory:
-        info = await memory.set_archived(args.id, args.organize_action == "archive")
+    async with opened(settings) as sessions:
+        info = await sessions.set_archived(args.id, args.organize_action == "archive")
     if info.archived:
         print(f"archived {safe_line(info.id)} (list it with `turnkeep sessions list --archived`)")
     else:
@@ -202,11 +196,11 @@ async def archive_command(args: argparse.Namespace, settings: Settings) -> int:
 async def tag_command(args: argparse.Namespace, settings: Settings) -> int:
     """``turnkeep sessions tag ID TAG...`` / ``untag ID TAG...``."""
     tags = valid_tags(args.tags)
-    async with opened(settings) as memory:
+    async with opened(settings) as sessions:
         if args.organize_action == "tag":
-            info = await memory.add_tags(args.id, tags)
+            info = await sessions.add_tags(args.id, tags)
         else:
-            info = await memory.remove_tags(args.id, tags)
+            info = await sessions.remove_tags(args.id, tags)
     shown = ", ".join(safe_line(t) for t in info.tags) or "(none)"
     print(f"tags of {safe_line(info.id)}: {shown}")
     return 0
@@ -219,10 +213,11 @@ def _plan_line(info: SessionInfo) -> str:
     return f"  {safe_line(info.id)}  {when}  {info.events} events{flags}  {title}"
 
 
-def _backup_path(settings: Settings, memory: MemoryBackend) -> Path:
+def _backup_path(settings: Settings, sessions: Sessions) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    if isinstance(memory, LibsqlMemory) and memory.path is not None:
-        return memory.path.with_name(f"{memory.path.name}.before-prune-{stamp}.bak")
+    path = sessions.file_path
+    if path is not None:
+        return path.with_name(f"{path.name}.before-prune-{stamp}.bak")
     folder = settings.db.resolved_path().parent
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"turnkeep-before-prune-{stamp}.json"
@@ -237,8 +232,8 @@ async def prune_command(args: argparse.Namespace, settings: Settings) -> int:
         )
     older = None if args.older_than is None else parse_moment(args.older_than, "--older-than")
     out = utf8_stdout()
-    async with opened(settings) as memory:
-        plan = await memory.prune_candidates(
+    async with opened(settings) as sessions:
+        plan = await sessions.prune_candidates(
             empty=args.empty, older_than=older, archived=args.archived
         )
         events = sum(i.events for i in plan)
@@ -255,18 +250,18 @@ async def prune_command(args: argparse.Namespace, settings: Settings) -> int:
                 "(a backup is written first)\n"
             )
             return 0
-        target = _backup_path(settings, memory)
-        if isinstance(memory, LibsqlMemory) and memory.path is not None:
-            result = await backup_embedded(memory, target)
+        target = _backup_path(settings, sessions)
+        if sessions.file_path is not None:
+            result = await sessions.backup_file(target)
             out.write(
                 f"backup: {result.path} ({human_size(result.size)}); restore it by copying "
                 "it over the database while turnkeep is closed\n"
             )
         else:
             with atomic_text(target) as handle:
-                await write_bundle(memory.export_sessions([i.id for i in plan]), handle.write)
+                await sessions.export_to(handle.write, [i.id for i in plan])
             out.write(f"backup: {target}; restore with `turnkeep sessions import {target}`\n")
-        deleted = set(await memory.prune_sessions(plan))
+        deleted = set(await sessions.prune(plan))
     gone = [i for i in plan if i.id in deleted]
     kept = [i for i in plan if i.id not in deleted]
     removed = len(gone)

@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TextIO
 
-from memory import BundleFormatError, MemoryBackend
+from memory.errors import BundleFormatError
 from runtime.errors import RuntimeLayerError, SettingsError
+from runtime.sessions import Sessions
 from runtime.settings import Settings
-from runtime.store import open_memory
 from tui.format import human_size
 
 __all__ = [
@@ -53,17 +53,18 @@ class OutputError(RuntimeLayerError):
 @contextlib.asynccontextmanager
 async def opened(
     settings: Settings, *, migrate: bool = True, verify: bool = True
-) -> AsyncIterator[MemoryBackend]:
-    """Open the store the settings select and close it afterwards.
+) -> AsyncIterator[Sessions]:
+    """Open the store the settings select, as the runtime's sessions facade, and close
+    it afterwards.
 
     Raises:
         memory.MemoryLayerError: the store cannot be opened (typed, no fallback).
     """
-    memory = await open_memory(settings, migrate=migrate, verify=verify)
+    sessions = await Sessions.open(settings, migrate=migrate, verify=verify)
     try:
-        yield memory
+        yield sessions
     finally:
-        await memory.close()
+        await sessions.close()
 
 
 def utf8_stdout() -> TextIO:

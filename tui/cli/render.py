@@ -1,10 +1,8 @@
 """Human renderings of sessions: the ``sessions show`` transcript and the Markdown export.
 
-Payloads are free-form JSON objects; these helpers read the fields the runtime writes
-(``content``, tool ``name``/``arguments``/``call_id``, ``result``/``output``, ``error``,
-and the ``partial_content`` of a cancelled or failed turn: older rows call it
-``partial_text``) and fall back to showing the whole payload, so an unexpected event is
-never hidden.
+Payloads are read only through :mod:`runtime.payloads` (the one reader of every kind,
+which also decodes the older and imported shapes); what no reader recognises is shown
+as the whole payload, so an unexpected event is never hidden.
 
 Everything stored is untrusted: the terminal transcript and the Markdown pass it through
 :func:`~tui.safe_text.safe_text` (bodies) and :func:`~tui.safe_text.safe_line` (titles,
@@ -19,8 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from memory import SessionInfo
 from memory.bundle import PortableSession
+from memory.records import SessionInfo
+from runtime import payloads
 from tui.format import plural
 from tui.safe_text import safe_line, safe_text
 
@@ -79,52 +78,30 @@ def _as_code(value: Any) -> tuple[str, str]:
     return _pretty(value), "json"
 
 
-def _text(value: Any) -> str | None:
-    """Message content: a string, or OpenAI-style content parts joined."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list) and all(isinstance(p, dict) and "text" in p for p in value):
-        return "\n".join(str(p["text"]) for p in value)
-    return _pretty(value)
-
-
-def _first(payload: Mapping[str, Any], *keys: str) -> Any:
-    for key in keys:
-        if payload.get(key) is not None:
-            return payload[key]
-    return None
-
-
 def view(kind: str, payload: Mapping[str, Any]) -> EventView:
     """Decide how to show one event."""
     label = _LABELS.get(kind, kind)
-    name = _first(payload, "name", "tool", "tool_name")
-    call_id = _first(payload, "call_id", "tool_call_id", "id")
-    detail = " ".join(
-        part for part in (str(name) if name else "", f"({call_id})" if call_id else "") if part
-    )
+    name = payloads.named_tool(payload)
+    call_id = payloads.tool_call_id(payload)
+    detail = " ".join(part for part in (name or "", f"({call_id})" if call_id else "") if part)
     if kind == "tool_call":
-        args = _first(payload, "arguments", "args", "input")
+        args = payloads.tool_arguments(payload) if payloads.has_tool_arguments(payload) else None
         call_code, call_lang = _as_code(args if args is not None else dict(payload))
         return EventView(label, detail, None, call_code, call_lang)
     if kind == "tool_result":
-        result = _first(payload, "result", "output", "content")
-        error = _first(payload, "error")
+        result, error = payloads.tool_result_value(payload)
         if result is None and error is None:
             result = dict(payload)
         code: str | None = None
         lang = ""
         if result is not None:
             code, lang = _as_code(result)
-        text = f"error: {_text(error)}" if error is not None else None
+        text = f"error: {error}" if error is not None else None
         return EventView(label, detail, text, code, lang)
     if kind in ("error", "cancelled"):
-        message = _first(payload, "message", "error", "reason", "content")
-        partial = _text(_first(payload, "partial_content", "partial_text"))
-        return EventView(label, detail, _text(message) or "", None, "", partial or None)
-    content = _text(payload.get("content"))
+        message = payloads.end_message(payload)
+        return EventView(label, detail, message, None, "", payloads.partial_text(payload))
+    content = payloads.content_text(payload)
     if content is None or kind not in ("user", "assistant", "system"):
         return EventView(label, detail, content, _pretty(dict(payload)), "json")
     return EventView(label, detail, content, None, "")

@@ -18,8 +18,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from memory.records import format_ts, parse_ts
-from memory.sql.search_statements import KIND_COLUMNS, SearchHit
-from runtime.semantic_search import MODES, SemanticSearch
+from memory.search_records import SearchHit
+from runtime.semantic_search import MODES
+from runtime.sessions_search import SEARCH_KINDS
 from runtime.settings import Settings
 from tui.cli.output import opened, utf8_stdout
 from tui.format import relative_time
@@ -90,7 +91,7 @@ def register(commands: Any) -> None:
     parser.add_argument("--session", metavar="ID", help="only this session")
     parser.add_argument(
         "--kind",
-        choices=sorted(KIND_COLUMNS),
+        choices=SEARCH_KINDS,
         action="append",
         help="only your messages (user), replies (assistant) or tool traffic (tool); repeatable",
     )
@@ -121,21 +122,17 @@ def _plain(hit: SearchHit, now: datetime) -> str:
 
 
 async def _search(args: argparse.Namespace, settings: Settings) -> int:
-    async with opened(settings) as memory:
-        searcher = SemanticSearch(memory, settings.search)
-        try:
-            outcome = await searcher.search(
-                args.query,
-                mode=args.mode,
-                limit=args.limit,
-                session_id=args.session,
-                kinds=tuple(sorted(set(args.kind or ()))),
-                since=args.since,
-            )
-        finally:
-            await searcher.close()
+    async with opened(settings) as sessions:
+        outcome = await sessions.searcher(settings.search).search(
+            args.query,
+            mode=args.mode,
+            limit=args.limit,
+            session_id=args.session,
+            kinds=tuple(sorted(set(args.kind or ()))),
+            since=args.since,
+        )
         hits = outcome.hits
-        progress = await memory.search_progress()
+        progress = await sessions.search_progress()
     # Which ranking ran, on stderr (stdout stays the hits), whenever there was a choice:
     # semantic search is on or a mode was asked for (--json hits always carry "mode").
     if settings.search.semantic or args.mode is not None:

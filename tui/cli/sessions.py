@@ -11,8 +11,7 @@ import argparse
 import sys
 from typing import Any
 
-from memory import SessionInfo
-from memory.records import parse_ts
+from memory.records import SessionInfo, parse_ts
 from runtime.settings import Settings
 from tui.cli import organize, transfer
 from tui.cli.output import UsageError, opened, utf8_stdout
@@ -236,11 +235,11 @@ async def list_command(args: argparse.Namespace, settings: Settings) -> int:
     widths: list[int] | None = None
     tags = organize.valid_tags(args.tag)
     filters: dict[str, Any] = {"archived": args.archived, "tags": tags, "pinned_first": True}
-    async with opened(settings) as memory:
+    async with opened(settings) as sessions:
         cursor: tuple[str, str] | None = None
         while True:
             want = PAGE if limit is None else min(PAGE, limit - shown)
-            page = await memory.list_sessions(
+            page = await sessions.page(
                 limit=want, after=cursor, title_filter=args.filter, **filters
             )
             if args.json:
@@ -262,7 +261,7 @@ async def list_command(args: argparse.Namespace, settings: Settings) -> int:
             if cursor is None:
                 break
             if limit is not None and shown >= limit:
-                peek = await memory.list_sessions(
+                peek = await sessions.page(
                     limit=1, after=cursor, title_filter=args.filter, **filters
                 )
                 more = bool(peek.sessions)
@@ -295,8 +294,8 @@ def _table_line(cells: tuple[str, ...], widths: list[int]) -> str:
 async def show_command(args: argparse.Namespace, settings: Settings) -> int:
     """``turnkeep sessions show ID [--json]``."""
     out = utf8_stdout()
-    async with opened(settings) as memory:
-        info = await memory.get_session(args.id)
+    async with opened(settings) as sessions:
+        info = await sessions.get(args.id)
         if not args.json:
             out.write(transcript_header(info) + "\n")
             if info.forked_from:
@@ -306,7 +305,7 @@ async def show_command(args: argparse.Namespace, settings: Settings) -> int:
         after = 0
         turn: int | None = None
         while True:
-            events = await memory.recall(args.id, after=after, limit=EVENT_PAGE)
+            events = await sessions.events(args.id, after=after, limit=EVENT_PAGE)
             for event in events:
                 if args.json:
                     line = {
@@ -342,16 +341,16 @@ async def rename_command(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(
             f"the title is {len(title)} characters long; it may be at most {MAX_TITLE} characters"
         )
-    async with opened(settings) as memory:
-        info = await memory.rename_session(args.id, title)
+    async with opened(settings) as sessions:
+        info = await sessions.rename(args.id, title)
     print(f"renamed {safe_line(info.id)}: {safe_line(info.title or '')}")
     return 0
 
 
 async def rm_command(args: argparse.Namespace, settings: Settings) -> int:
     """``turnkeep sessions rm ID [--yes]``."""
-    async with opened(settings) as memory:
-        info = await memory.get_session(args.id)
+    async with opened(settings) as sessions:
+        info = await sessions.get(args.id)
         shown = safe_line(info.id)
         if not args.yes:
             if not sys.stdin.isatty():
@@ -372,6 +371,6 @@ async def rm_command(args: argparse.Namespace, settings: Settings) -> int:
             if answer.strip().lower() not in ("y", "yes"):
                 print("not deleted", file=sys.stderr)
                 return 1
-        await memory.forget(info.id)
+        await sessions.forget(info.id)
     print(f"deleted {shown}")
     return 0

@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from memory import PortableSession, parse_bundle, write_bundle
-from memory.bundle import FORMAT_NAME, FORMAT_VERSION
+from memory.bundle import FORMAT_NAME, FORMAT_VERSION, PortableSession
+from runtime.sessions_admin import read_export, write_export
 from runtime.settings import Settings
 from tui.cli.output import (
     UsageError,
@@ -156,8 +156,8 @@ async def export_command(args: argparse.Namespace, settings: Settings) -> int:
     """``turnkeep sessions export (ID... | --all) [--format json|markdown] [-o FILE]``."""
     if args.all == bool(args.ids):
         raise UsageError("give session ids or --all (not both)")
-    async with opened(settings) as memory:
-        sessions = memory.export_sessions(None if args.all else args.ids)
+    async with opened(settings) as store:
+        sessions = store.export(None if args.all else args.ids)
         if args.ids:
             # Look the ids up before creating the output, so an unknown id leaves none.
             first = await anext(sessions, None)
@@ -166,7 +166,7 @@ async def export_command(args: argparse.Namespace, settings: Settings) -> int:
             to_stdout = args.output is None or args.output == "-"
             write = _TerminalSafe(out).write if to_stdout else out.write
             if args.format == "json":
-                count = await write_bundle(sessions, write)
+                count = await write_export(sessions, write)
             else:
                 count = await _markdown(sessions, out.write)
     if args.output and args.output != "-":
@@ -190,9 +190,9 @@ async def import_command(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(
             "memory is disabled (memory.enabled = false): imported sessions would not be kept"
         )
-    sessions = parse_bundle(read_input(args.file))  # checked whole before opening the store
-    async with opened(settings) as memory:
-        outcome = await memory.import_sessions(sessions, as_new=args.as_new)
+    sessions = read_export(read_input(args.file))  # checked whole before opening the store
+    async with opened(settings) as store:
+        outcome = await store.import_(sessions, as_new=args.as_new)
     if args.as_new:
         for old, new in outcome.imported:
             print(f"imported {safe_line(old)} as {safe_line(new)}")

@@ -93,10 +93,10 @@ async def usage_command(args: argparse.Namespace, settings: Settings) -> int:
     buckets: dict[str, Bucket] = {}
     total = Bucket("total")
     priced_any = False
-    async with opened(settings) as memory:
+    async with opened(settings) as sessions:
         after: tuple[str, str, int] | None = None
         while True:
-            rows = await memory.assistant_events(since=since, after=after, limit=PAGE)
+            rows = await sessions.assistant_events(since=since, after=after, limit=PAGE)
             for event, provider, session_model in rows:
                 used = payloads.usage(event.payload)
                 model = session_model

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Static
 
-from memory import SessionPage
+from memory.records import SessionPage
 from tui.messages import OpenSession
 from tui.safe_text import safe_line
 from tui.screens.base import TurnkeepScreen
@@ -55,9 +55,7 @@ class ArchiveScreen(TurnkeepScreen[None]):
 
     @work(exclusive=True, group="archive", exit_on_error=False)
     async def load_first_page(self) -> None:
-        page = await self.services.require_memory().list_sessions(
-            limit=self.PAGE_SIZE, archived=True
-        )
+        page = await self.services.sessions.page(limit=self.PAGE_SIZE, archived=True)
         self._show(page, first=True)
 
     def _show(self, page: SessionPage, *, first: bool) -> None:
@@ -78,9 +76,7 @@ class ArchiveScreen(TurnkeepScreen[None]):
 
     @work(exclusive=True, group="archive-more", exit_on_error=False)
     async def load_next_page(self, cursor: tuple[str, str]) -> None:
-        page = await self.services.require_memory().list_sessions(
-            limit=self.PAGE_SIZE, after=cursor, archived=True
-        )
+        page = await self.services.sessions.page(limit=self.PAGE_SIZE, after=cursor, archived=True)
         self._show(page, first=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -101,7 +97,7 @@ class ArchiveScreen(TurnkeepScreen[None]):
 
     @work(group="restore", exit_on_error=False)
     async def restore(self, session_id: str) -> None:
-        info = await self.services.require_memory().set_archived(session_id, False)
+        info = await self.services.sessions.set_archived(session_id, False)
         table = self.query_one(SessionTable)
         table.remove_session(session_id)
         self.restored.append(session_id)

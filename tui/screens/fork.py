@@ -10,9 +10,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Static
 
-from memory import Event, SessionInfo
+from memory.records import Event, SessionInfo
 from runtime import payloads
-from runtime.sessions import count_tokens_until
 from tui.messages import OpenSession
 from tui.safe_text import safe_line
 from tui.screens.base import TurnkeepScreen
@@ -74,11 +73,8 @@ class ForkScreen(TurnkeepScreen[None]):
 
     @work(exclusive=True, group="fork-load", exit_on_error=False)
     async def load(self) -> None:
-        memory = self.services.require_memory()
         before = None if self.at_seq is None else self.at_seq + self.LIMIT // 2
-        self.events = await memory.recall(
-            self.info.id, before=before, limit=self.LIMIT, newest=True
-        )
+        self.events = await self.services.sessions.newest(self.info.id, self.LIMIT, before=before)
         table = self.query_one("#fork-events", DataTable)
         for event in self.events:
             table.add_row(
@@ -103,11 +99,7 @@ class ForkScreen(TurnkeepScreen[None]):
 
     @work(exclusive=True, group="fork", exit_on_error=False)
     async def fork(self, seq: int) -> None:
-        memory = self.services.require_memory()
-        tokens = None
-        if seq < self.info.last_seq:
-            tokens = await count_tokens_until(memory, self.info.id, seq)
-        fork = await memory.fork_session(self.info.id, at=seq, tokens=tokens)
+        fork = await self.services.sessions.fork(self.info, at=seq)
         self.notify(
             f"Forked at event {seq} into “{safe_line(fork.title or fork.id, 60)}”.",
             title="Forked",

@@ -7,7 +7,6 @@ what the settings point at and the error that stopped the app from opening it.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any, ClassVar
 
 from rich.table import Table
@@ -18,8 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
-from memory import HealthReport, MemoryLayerError
-from memory.vector_records import EventVectors
+from memory.protocol import HealthReport
 from tui.format import human_size, relative_time
 from tui.safe_text import safe_line, safe_text
 from tui.screens.base import TurnkeepScreen
@@ -91,13 +89,13 @@ class HealthScreen(TurnkeepScreen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "integrity_check":
-            return None if self.services.memory is None or self._checking else True
+            return None if not self.services.is_open or self._checking else True
         return True
 
     # -- reading -----------------------------------------------------------------------
 
     def action_refresh(self) -> None:
-        if self.services.memory is None:
+        if not self.services.is_open:
             error = self.startup_error or RuntimeError("the database is not open")
             self.show_report(self.services.startup_report(error))
         else:
@@ -105,17 +103,19 @@ class HealthScreen(TurnkeepScreen[None]):
 
     @work(exclusive=True, group="health", exit_on_error=False)
     async def probe(self) -> None:
-        memory = self.services.require_memory()
-        report = await memory.health()
-        with contextlib.suppress(MemoryLayerError):  # a database not yet migrated
-            self.services.search_progress = await memory.search_progress()
-        if semantic_enabled(self.services) and isinstance(memory, EventVectors):
-            with contextlib.suppress(MemoryLayerError):
-                self.services.vector_progress = await memory.vector_progress()
+        sessions = self.services.sessions
+        report = await sessions.health()
+        progress = await sessions.search_progress_or_none()  # None: not yet migrated
+        if progress is not None:
+            self.services.search_progress = progress
+        if semantic_enabled(self.services):
+            vectors = await sessions.vector_progress_or_none()
+            if vectors is not None:
+                self.services.vector_progress = vectors
         self.show_report(report)
 
     def action_integrity_check(self) -> None:
-        if self.services.memory is None or self._checking:
+        if not self.services.is_open or self._checking:
             return
         self._checking = True
         self.refresh_bindings()
@@ -125,7 +125,7 @@ class HealthScreen(TurnkeepScreen[None]):
     @work(exclusive=True, group="integrity", exit_on_error=False)
     async def integrity_check(self) -> None:
         try:
-            self.integrity = await self.services.require_memory().integrity_check()
+            self.integrity = await self.services.sessions.integrity_check()
         finally:
             self._checking = False
             self.refresh_bindings()
@@ -195,7 +195,7 @@ class HealthScreen(TurnkeepScreen[None]):
     def _search_index_text(self) -> Text:
         from runtime.search_index import describe_progress
 
-        if self.services.memory is None:
+        if not self.services.is_open:
             return Text("— (the database is not open)", style="dim")
         progress = self.services.search_progress
         if progress is None:
@@ -218,7 +218,7 @@ class HealthScreen(TurnkeepScreen[None]):
         return text
 
     def _integrity_text(self) -> Text:
-        if self.services.memory is None:
+        if not self.services.is_open:
             return Text("— (the database is not open)", style="dim")
         if self._checking:
             return Text("checking every page…", style="italic")

@@ -19,8 +19,8 @@ from textual.events import ScreenResume, ScreenSuspend
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from memory import Event, SessionInfo, SessionPage
-from memory.records import parse_ts
+from memory.records import Event, SessionInfo, SessionPage, parse_ts
+from runtime import payloads
 from tui.messages import OpenSession
 from tui.safe_text import safe_line
 from tui.screens.dialogs import ConfirmDialog, RenameDialog
@@ -74,8 +74,7 @@ def _last_exchange(events: list[Event]) -> list[tuple[str, str]]:
         if event.kind == "assistant" and message_text(payload).strip():
             answer = ("Assistant", message_text(payload))
         elif event.kind in ("cancelled", "error"):
-            partial = payload.get("partial_content") or payload.get("partial_text")
-            said = answer[1] if answer is not None else str(partial or "")
+            said = answer[1] if answer is not None else payloads.partial_text(payload) or ""
             ended = "cancelled by the user" if event.kind == "cancelled" else "failed"
             answer = ("Assistant", f"{said} ({ended})" if said else f"({ended})")
     if answer is not None:
@@ -174,17 +173,17 @@ class HomeScreen(HomeOrganizeMixin):
     async def load_first_page(self, title_filter: str, keep: str | None, debounce: float) -> None:
         if debounce:
             await asyncio.sleep(debounce)
-        memory = self.services.require_memory()
+        sessions = self.services.sessions
         filters = list_filters(title_filter)
         title, tags = split_filter(filters["title_filter"] or "")
-        page = await memory.list_sessions(
+        page = await sessions.page(
             limit=self.PAGE_SIZE,
             title_filter=title or None,
             tags=tags,
             pinned_first=True,
             source=filters["source"],
         )
-        total = None if title_filter else await memory.count_sessions()
+        total = None if title_filter else await sessions.count()
         self._show_first_page(page, title_filter, total, keep)
 
     def _show_first_page(
@@ -235,11 +234,10 @@ class HomeScreen(HomeOrganizeMixin):
 
     @work(exclusive=True, group="sessions-more", exit_on_error=False)
     async def load_next_page(self, title_filter: str, cursor: tuple[str, str]) -> None:
-        memory = self.services.require_memory()
         filters = list_filters(title_filter)
         title, tags = split_filter(filters["title_filter"] or "")
         try:
-            page = await memory.list_sessions(
+            page = await self.services.sessions.page(
                 limit=self.PAGE_SIZE,
                 after=cursor,
                 title_filter=title or None,
@@ -270,9 +268,7 @@ class HomeScreen(HomeOrganizeMixin):
         await asyncio.sleep(0.05)  # let the cursor settle while keys repeat
         if info.events == 0:
             return
-        events = await self.services.require_memory().recall(
-            info.id, limit=self.PREVIEW_EVENTS, newest=True
-        )
+        events = await self.services.sessions.newest(info.id, self.PREVIEW_EVENTS)
         table = self.query_one(SessionTable)
         if table.selected is None or table.selected.id != info.id:
             return  # deleted or moved away from while it was read
@@ -359,7 +355,7 @@ class HomeScreen(HomeOrganizeMixin):
 
     @work(group="rename", exit_on_error=False)
     async def rename(self, session_id: str, title: str) -> None:
-        info = await self.services.require_memory().rename_session(session_id, title)
+        info = await self.services.sessions.rename(session_id, title)
         self.query_one(SessionTable).replace_session(info)
         self.show_preview()
         self.notify(f"Renamed to “{safe_line(title)}”.", title="Renamed", markup=False)
@@ -382,7 +378,7 @@ class HomeScreen(HomeOrganizeMixin):
 
     @work(group="delete", exit_on_error=False)
     async def delete(self, info: SessionInfo) -> None:
-        await self.services.require_memory().forget(info.id)
+        await self.services.sessions.forget(info.id)
         table = self.query_one(SessionTable)
         self.workers.cancel_group(self, "preview")
         table.remove_session(info.id)

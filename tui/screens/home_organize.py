@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual import work
 
-from memory import SessionInfo
+from memory.records import SessionInfo
 from tui.safe_text import safe_line
 from tui.screens.base import TurnkeepScreen
 from tui.screens.tags import TagsDialog
@@ -81,7 +81,7 @@ class HomeOrganizeMixin(TurnkeepScreen[None]):
 
     @work(group="organize", exit_on_error=False)
     async def toggle_pin(self, info: SessionInfo) -> None:
-        changed = await self.services.require_memory().set_pinned(info.id, not info.pinned)
+        changed = await self.services.sessions.set_pinned(info.id, not info.pinned)
         verb = "Pinned" if changed.pinned else "Unpinned"
         self.notify(f"{verb} “{safe_line(session_title(changed), 60)}”.", title=verb, markup=False)
         self.select(changed.id)
@@ -93,7 +93,7 @@ class HomeOrganizeMixin(TurnkeepScreen[None]):
 
     @work(group="organize", exit_on_error=False)
     async def archive(self, info: SessionInfo) -> None:
-        await self.services.require_memory().set_archived(info.id, True)
+        await self.services.sessions.set_archived(info.id, True)
         self.notify(
             f"Archived “{safe_line(session_title(info), 60)}”.  Press v to see the archive.",
             title="Archived",
@@ -114,14 +114,7 @@ class HomeOrganizeMixin(TurnkeepScreen[None]):
 
     @work(group="organize", exit_on_error=False)
     async def retag(self, info: SessionInfo, tags: list[str]) -> None:
-        memory = self.services.require_memory()
-        removed = [t for t in info.tags if t not in tags]
-        added = [t for t in tags if t not in info.tags]
-        changed = info
-        if removed:
-            changed = await memory.remove_tags(info.id, removed)
-        if added:
-            changed = await memory.add_tags(info.id, added)
+        changed = await self.services.sessions.retag(info, tags)
         self.query_one(SessionTable).replace_session(changed)
         self.show_preview()
         shown = " ".join(f"#{safe_line(t)}" for t in changed.tags) or "no tags"

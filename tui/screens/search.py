@@ -30,9 +30,9 @@ from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from memory.records import parse_ts
-from memory.search_query import parse_query
-from memory.sql.search_statements import SearchHit
+from memory.search_records import SearchHit
 from runtime.semantic_search import SearchMode
+from runtime.sessions_search import parse_query
 from tui.format import relative_time
 from tui.messages import OpenSession
 from tui.safe_text import safe_line, safe_text
@@ -174,7 +174,7 @@ class SearchScreen(TurnkeepScreen[None]):
             self.ran_mode, self.mode_note = outcome.mode, outcome.note
             self._show(query, outcome.hits)
             return
-        hits = await self.services.require_memory().search(query, limit=self.LIMIT)
+        hits = await self.services.sessions.search(query, limit=self.LIMIT)
         self._show(query, hits)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -309,21 +309,19 @@ class SessionFind:
         screen: Any = self
         log = screen.query_one(EventLog)
         log.hold_paging()  # the window is about to be replaced: no page requests meanwhile
-        memory = self.services.require_memory()
+        sessions = self.services.sessions
         try:
             if first:
-                screen._set_info(await memory.get_session(session_id))
-            before = await memory.recall(session_id, before=seq + 1, limit=self.AROUND, newest=True)
-            after = await memory.recall(session_id, after=seq, limit=self.AROUND)
+                screen._set_info(await sessions.get(session_id))
+            events, at_end = await sessions.around(session_id, seq, self.AROUND)
         except Exception:
             log.request_failed()  # paging may ask again; the error is shown by the app
             raise
-        events = [*before, *after]
         await log.show_around(
             events,
             focus=seq,
             has_older=bool(events) and events[0].seq > 1,
-            at_end=len(after) < self.AROUND,
+            at_end=at_end,
             now=self.services.now(),
         )
         if first:
@@ -345,9 +343,7 @@ class SessionFind:
         screen: Any = self
         if self.session_id is None:
             return
-        hits = await self.services.require_memory().search(
-            query, session_id=self.session_id, limit=1000
-        )
+        hits = await self.services.sessions.search(query, session_id=self.session_id, limit=1000)
         self.find_query = query
         self.find_seqs = sorted(hit.seq for hit in hits)
         self.find_index = -1

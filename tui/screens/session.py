@@ -21,7 +21,7 @@ from textual.reactive import reactive
 from textual.widgets import Button, Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
-from memory import EventDraft, SessionInfo
+from memory.records import EventDraft, SessionInfo
 from tui.safe_text import safe_line, safe_text
 from tui.screens.base import TurnkeepScreen
 from tui.screens.search import SessionFind
@@ -170,12 +170,11 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
 
     @work(exclusive=True, group="window", exit_on_error=False)
     async def load_newest(self, session_id: str) -> None:
-        memory = self.services.require_memory()
         log = self.query_one(EventLog)
         try:
-            info = await memory.get_session(session_id)
-            self._set_info(info)
-            events = await memory.recall(session_id, limit=self.first_page, newest=True)
+            opened = await self.services.sessions.open_newest(session_id, self.first_page)
+            self._set_info(opened.info)
+            events = opened.events
         except Exception as exc:  # shown on this screen with Retry (and noted by the app)
             await self._show_load_error(exc)
             raise
@@ -240,9 +239,7 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
     async def load_older(self, session_id: str, before: int) -> None:
         log = self.query_one(EventLog)
         try:
-            events = await self.services.require_memory().recall(
-                session_id, before=before, limit=self.PAGE, newest=True
-            )
+            events = await self.services.sessions.older(session_id, before, self.PAGE)
         except BaseException:
             log.request_failed()
             raise
@@ -259,9 +256,7 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
     async def load_newer(self, session_id: str, after: int) -> None:
         log = self.query_one(EventLog)
         try:
-            events = await self.services.require_memory().recall(
-                session_id, after=after, limit=self.PAGE
-            )
+            events = await self.services.sessions.newer(session_id, after, self.PAGE)
         except BaseException:
             log.request_failed()
             raise
@@ -271,21 +266,8 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
 
     @work(exclusive=True, group="conversation", exit_on_error=False)
     async def open_conversation(self) -> None:
-        from runtime.conversation import Conversation
-
         services = self.services
-        if services.saver is None:
-            raise RuntimeError("the persistence worker is not running")
-        memory = services.require_memory()
-        info = None if self.session_id is None else await memory.get_session(self.session_id)
-        conversation = await Conversation.open(
-            memory,
-            services.saver,
-            services.settings,
-            self.session_id,
-            provider_instance=services.providers.for_session(info),
-            clock=services.clock,
-        )
+        conversation = await services.sessions.conversation(self.session_id)
         if not self.is_attached:
             await conversation.close()
             return
@@ -294,7 +276,7 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
         if self.session_id is None:
             self.session_id = conversation.session_id
             self._seen_seq = 0  # a new session: every event another writer adds is new
-            self._set_info(await services.require_memory().get_session(conversation.session_id))
+            self._set_info(await services.sessions.get(conversation.session_id))
         status = self.query_one(StatusLine)
         status.provider = conversation.provider_name
         status.model = conversation.model_name
@@ -359,14 +341,12 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
             await live.show(progress)
         # The runtime names an untitled session after its first message; show it.
         if self.session_id is not None:
-            self._set_info(await self.services.require_memory().get_session(self.session_id))
+            self._set_info(await self.services.sessions.get(self.session_id))
 
     async def _reload_newest(self) -> None:
         if self.session_id is None:
             return
-        events = await self.services.require_memory().recall(
-            self.session_id, limit=self.first_page, newest=True
-        )
+        events = await self.services.sessions.newest(self.session_id, self.first_page)
         await self.query_one(EventLog).show_newest(
             events, has_older=bool(events) and events[0].seq > 1, now=self.services.now()
         )
@@ -497,6 +477,6 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
     async def rename(self, title: str) -> None:
         if self.session_id is None:
             return
-        info = await self.services.require_memory().rename_session(self.session_id, title)
+        info = await self.services.sessions.rename(self.session_id, title)
         self._set_info(info)
         self.notify(f"Renamed to “{safe_line(title)}”.", title="Renamed", markup=False)

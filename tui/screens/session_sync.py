@@ -17,7 +17,7 @@ from textual.screen import Screen
 from tui.widgets.event_log import EventLog
 
 if TYPE_CHECKING:
-    from memory import SessionInfo
+    from memory.records import SessionInfo
     from runtime.conversation import Conversation
     from tui.services import Services
 
@@ -77,16 +77,16 @@ class OtherWriters(Screen[Any]):
 
         Cheap while nothing changed: one catalog read comparing ``last_seq``.
         """
-        memory = self.services.require_memory()
+        sessions = self.services.sessions
         since = self._seen_seq
         if since is None:
             return
         try:
-            info = await memory.find_session(session_id)
+            info = await sessions.find(session_id)
             if info is None or info.last_seq <= since:
                 self._poll_failed = False
                 return
-            events = await memory.recall(session_id, after=since, limit=self.PAGE)
+            events = await sessions.newer(session_id, since, self.PAGE)
         except Exception as exc:  # told once; the next tick tries again
             if not self._poll_failed:
                 self._poll_failed = True

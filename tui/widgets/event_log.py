@@ -21,7 +21,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widget import MountError
 
-from memory import Event
+from memory.records import Event
 from tui.widgets.events import EventView
 from tui.widgets.tool_views import ToolView
 from tui.widgets.views import view_for

@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from runtime import payloads
 from tui.safe_text import safe_line, safe_text
 from tui.widgets.event_text import (
     cut,
@@ -323,27 +324,22 @@ class MarkerView(EventView):
 
 
 def partial_of(payload: dict[str, Any]) -> str | None:
-    value = payload.get("partial_content") or payload.get("partial_text")
-    return str(value) if value else None
+    """What streamed before a turn was cancelled or failed (:mod:`runtime.payloads`)."""
+    return payloads.partial_text(payload)
 
 
 def usage_of(payload: dict[str, Any]) -> str:
     """``57 tokens · 1.2 s`` from an assistant event's usage and timings, when known."""
     parts = []
-    usage = payload.get("usage")
-    if isinstance(usage, dict):
-        tokens = usage.get("completion_tokens") or usage.get("total_tokens")
-        if isinstance(tokens, int) and tokens:
-            parts.append(plural(tokens, "token"))
-    timings = payload.get("timings")
-    if isinstance(timings, dict):
-        total = timings.get("total_ms")
-        if isinstance(total, (int, float)) and total:
-            parts.append(f"{total / 1000:.1f} s" if total >= 100 else f"{total:.0f} ms")
+    tokens = payloads.answer_tokens(payload)
+    if tokens:
+        parts.append(plural(tokens, "token"))
+    total = payloads.total_ms(payload)
+    if total is not None:
+        parts.append(f"{total / 1000:.1f} s" if total >= 100 else f"{total:.0f} ms")
     return " · ".join(parts)
 
 
 def model_of(payload: dict[str, Any]) -> str:
-    provider = payload.get("provider")
-    model = payload.get("model")
-    return " · ".join(str(p) for p in (provider, model) if p)
+    """``provider · model`` of an assistant event (:mod:`runtime.payloads`)."""
+    return payloads.model_label(payload)

@@ -11,7 +11,8 @@ from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from memory import EventDraft
+from memory.records import EventDraft
+from runtime import payloads
 from tui.services import error_parts
 from tui.widgets.event_log import EventLog
 from tui.widgets.events import AssistantMessageView, EventView, MarkerView, UserMessageView
@@ -157,13 +158,14 @@ class LiveTurn:
             if draft.turn != self.turn:
                 continue
             payload = draft.payload
-            key = payload.get("call_id") if draft.kind in ("tool_call", "tool_result") else None
+            tool = draft.kind in ("tool_call", "tool_result")
+            key = payloads.tool_call_id(payload) if tool else None
             # Stored events that are never shown live: an empty answer before tool calls,
             # and the result stored for a tool call that was cancelled while it ran.
-            silent = (draft.kind == "assistant" and not payload.get("content")) or (
-                draft.kind == "tool_result" and bool(payload.get("cancelled"))
+            silent = (draft.kind == "assistant" and not payloads.message_text(payload)) or (
+                draft.kind == "tool_result" and payloads.was_cancelled(payload)
             )
-            self._stored.append((draft.kind, None if key is None else str(key), seq, silent))
+            self._stored.append((draft.kind, key, seq, silent))
         self._match()
         if seqs:
             self.log.saved_up_to(max(seqs))

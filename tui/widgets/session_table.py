@@ -19,8 +19,7 @@ from textual.events import Resize
 from textual.message import Message
 from textual.widgets import DataTable
 
-from memory import SessionInfo
-from memory.records import parse_ts
+from memory.records import SessionInfo, parse_ts
 from tui.format import relative_time
 from tui.safe_text import safe_line
 

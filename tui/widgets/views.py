@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from memory import Event
-from memory.records import parse_ts
+from memory.records import Event, parse_ts
+from runtime import payloads
 from tui.format import relative_time
 from tui.widgets.event_text import (
     error_text,
@@ -50,37 +50,33 @@ def view_for(event: Event, now: datetime) -> EventView:
             message_text(payload), model=model_of(payload), note=usage_of(payload), **common
         )
     if kind == "tool_call":
-        call_id = payload.get("call_id") or payload.get("id")
         return ToolCallView(
             tool_name(payload),
             tool_arguments(payload),
-            call_id=None if call_id is None else str(call_id),
+            call_id=payloads.tool_call_id(payload),
             **common,
         )
     if kind == "tool_result":
         result, error = tool_result(payload)
-        call_id = payload.get("call_id") or payload.get("id")
         return ToolResultView(
             tool_name(payload),
             result,
             error,
-            call_id=None if call_id is None else str(call_id),
+            call_id=payloads.tool_call_id(payload),
             **common,
         )
     if kind == "cancelled":
-        reason = payload.get("reason")
         return MarkerView(
             "cancelled",
-            str(reason) if reason else "the turn was stopped before it finished",
+            payloads.stop_reason(payload) or "the turn was stopped before it finished",
             partial=partial_of(payload),
             **common,
         )
     if kind == "error":
-        hint = payload.get("hint")
         return MarkerView(
             "error",
             error_text(payload),
-            detail=str(hint) if hint else None,
+            detail=payloads.error_hint(payload),
             partial=partial_of(payload),
             **common,
         )

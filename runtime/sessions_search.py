@@ -1,0 +1,85 @@
+"""Searching sessions through the runtime: ranked hits, the events around one, the index.
+
+A part of the :class:`~runtime.sessions.Sessions` facade (mixed in there). The memory
+layer runs the SQL; this is where the TUI's search screen and ``turnkeep search`` ask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from memory import Event, MemoryLayerError
+from memory.search_query import ParsedQuery, parse_query
+from memory.search_records import SearchHit, SearchProgress
+from memory.sql.search_statements import KIND_COLUMNS
+
+if TYPE_CHECKING:
+    from memory import MemoryBackend
+
+__all__ = ["SEARCH_KINDS", "ParsedQuery", "SearchSessions", "parse_query"]
+
+#: The event kinds a search can be narrowed to (``turnkeep search --kind``).
+SEARCH_KINDS: tuple[str, ...] = tuple(sorted(KIND_COLUMNS))
+
+
+class SearchSessions:
+    """Full-text search over events and titles, and the index that serves it."""
+
+    memory: MemoryBackend
+
+    async def search(
+        self,
+        query: str,
+        *,
+        limit: int = 20,
+        session_id: str | None = None,
+        kinds: tuple[str, ...] = (),
+        since: str | None = None,
+    ) -> list[SearchHit]:
+        """Ranked hits for what a person typed (any string is a valid query).
+
+        Raises:
+            StoreConnectionError / QueryError: the database failed.
+        """
+        return await self.memory.search(
+            query, limit=limit, session_id=session_id, kinds=kinds, since=since
+        )
+
+    async def around(self, session_id: str, seq: int, count: int) -> tuple[list[Event], bool]:
+        """Up to ``count`` events up to ``seq`` and ``count`` after it, oldest first.
+
+        Returns:
+            The events, and whether the window reaches the session's end.
+        """
+        before = await self.memory.recall(session_id, before=seq + 1, limit=count, newest=True)
+        after = await self.memory.recall(session_id, after=seq, limit=count)
+        return [*before, *after], len(after) < count
+
+    async def search_progress(self) -> SearchProgress:
+        """How much of what predates the index is still to be indexed.
+
+        Raises:
+            MemoryLayerError: the database failed, or the search migration is missing.
+        """
+        return await self.memory.search_progress()
+
+    async def search_progress_or_none(self) -> SearchProgress | None:
+        """:meth:`search_progress`, or ``None`` when it cannot be read (a database not
+        yet migrated)."""
+        try:
+            return await self.memory.search_progress()
+        except MemoryLayerError:
+            return None
+
+    async def backfill_index(
+        self, on_progress: Callable[[SearchProgress], None] | None = None
+    ) -> SearchProgress:
+        """Index, in small transactions, every event that predates the index.
+
+        Raises:
+            memory.MemoryLayerError: the database failed (progress so far is kept).
+        """
+        from runtime.search_index import backfill_index
+
+        return await backfill_index(self.memory, on_progress=on_progress)
