@@ -17,6 +17,7 @@ from memory.ephemeral_search import SearchMirror
 from memory.errors import BundleFormatError, ImportConflictError, NotFoundError
 from memory.imported import check_contiguous
 from memory.libsql import Clock, utc_now
+from memory.navigation_ephemeral import EphemeralNavigator
 from memory.organize_ephemeral import EphemeralOrganizer
 from memory.portable import (
     ImportOutcome,
@@ -56,7 +57,7 @@ class _Session:
     states: dict[int, StateSnapshot] = field(default_factory=dict)
 
 
-class EphemeralMemory(EphemeralOrganizer):
+class EphemeralMemory(EphemeralOrganizer, EphemeralNavigator):
     """Memory that lives only as long as the process.
 
     Args:

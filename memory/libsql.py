@@ -26,6 +26,7 @@ from memory.imported import append_statements, check_contiguous
 from memory.libsql_porter import LibsqlPorter
 from memory.libsql_search import LibsqlSearch
 from memory.migrate import MigrationOutcome
+from memory.navigation_sql import LibsqlNavigator
 from memory.organize_sql import SESSION_COLUMNS, LibsqlOrganizer, session_from_row
 from memory.portable import PortableEvent, PortableSession
 from memory.protocol import HealthReport
@@ -69,7 +70,7 @@ def utc_now() -> datetime:
 _session_from_row = session_from_row
 
 
-class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer):
+class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer, LibsqlNavigator):
     """The memory backend over libsql-client (embedded file or remote server).
 
     Args:

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from memory.navigation import EventNavigator
 from memory.portable import ImportOutcome, PortableEvent, PortableSession
 from memory.records import (
     Event,
@@ -593,6 +594,7 @@ class MemoryBackend(
     Porter,
     SessionOrganizer,
     EventSearch,
+    EventNavigator,
     Protocol,
 ):
     """Everything a backend of this package implements."""

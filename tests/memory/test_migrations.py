@@ -47,6 +47,9 @@ EXPECTED_SCHEMA = {
     ("table", "session_tags"),
     ("index", "sqlite_autoindex_session_tags_1"),
     ("index", "session_tags_by_tag"),
+    # 0006.event-navigation
+    ("index", "conversation_events_user_seq"),
+    ("index", "conversation_events_user_turn"),
 }
 #: Every migration of the project, in order.
 ALL_MIGRATIONS = (
@@ -55,6 +58,7 @@ ALL_MIGRATIONS = (
     "0003.event-keys",
     "0004.search",
     "0005.organize",
+    "0006.event-navigation",
 )
 
 
