@@ -30,7 +30,9 @@ from memory import (
     TokenCount,
 )
 from runtime import payloads
+from runtime.navigation import Window, window_at
 from runtime.providers.pool import ProviderPool
+from runtime.session_ids import resolve_session_id
 from runtime.settings import Settings
 
 if TYPE_CHECKING:
@@ -162,6 +164,30 @@ class Sessions:
     ) -> list[Event]:
         """A session's events in order, a page at a time."""
         return await self.memory.recall(session_id, after=after, limit=limit)
+
+    async def resolve_id(self, text: str) -> str:
+        """The full id of the one session whose id is ``text`` or starts with it.
+
+        Raises:
+            EmptySessionIdError: ``text`` is blank.
+            NotFoundError: no session id starts with ``text``.
+            AmbiguousSessionIdError: several do (it lists a few).
+        """
+        return await resolve_session_id(self.memory, text)
+
+    async def turn_start(self, session_id: str, turn: int) -> int | None:
+        """``seq`` of the user message starting turn ``turn`` (or the next turn that has one)."""
+        return await self.memory.turn_start_seq(session_id, turn)
+
+    async def user_message(
+        self, session_id: str, *, after: int | None = None, before: int | None = None
+    ) -> int | None:
+        """``seq`` of the next user message after ``after`` / the previous before ``before``."""
+        return await self.memory.user_message_seq(session_id, after=after, before=before)
+
+    async def window_at(self, session_id: str, seq: int, size: int) -> Window:
+        """The events around ``seq`` (``size`` each side): where a jump lands."""
+        return await window_at(self.memory, session_id, seq, size)
 
     async def health(self) -> HealthReport:
         """Database health (never raises for an unreachable database)."""

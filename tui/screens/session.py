@@ -25,6 +25,7 @@ from memory import EventDraft, SessionInfo
 from tui.safe_text import safe_line, safe_text
 from tui.screens.base import TurnkeepScreen
 from tui.screens.search import SessionFind
+from tui.screens.session_navigate import SessionNavigation
 from tui.screens.session_sync import OtherWriters
 from tui.services import Services, error_parts
 from tui.widgets.event_log import EventLog
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["SessionScreen"]
 
 
-class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
+class SessionScreen(SessionFind, SessionNavigation, TurnkeepScreen[str | None], OtherWriters):
     """One session: replay plus live turns. Dismisses with its session id.
 
     Args:
@@ -91,9 +92,9 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
         ),
         Binding("pageup", "scroll_log('page_up')", "Page up", show=False),
         Binding("pagedown", "scroll_log('page_down')", "Page down", show=False),
-        Binding("ctrl+home", "scroll_log('scroll_home')", "Oldest loaded", show=False),
         Binding("ctrl+end", "newest", "Newest", show=False),
         *SessionFind.FIND_BINDINGS,
+        *SessionNavigation.NAV_BINDINGS,
     ]
 
     running: reactive[bool] = reactive(False, bindings=True)
