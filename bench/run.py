@@ -22,6 +22,7 @@ from pathlib import Path
 
 from bench import (
     scenarios_memory,
+    scenarios_navigate,
     scenarios_organize,
     scenarios_save,
     scenarios_search,
@@ -40,6 +41,7 @@ SCENARIOS: dict[str, Callable[[Path], list[Result]]] = {
     "ui-stall": scenarios_tui.stall_while_saving,
     "cold-start": scenarios_start.cold_start,
     "search": scenarios_search.search,
+    "go-to-turn": scenarios_navigate.go_to_turn,
 }
 
 

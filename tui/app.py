@@ -16,7 +16,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import var
 
-from memory import MemoryBackend
+from memory import MemoryBackend, NotFoundError
 from runtime.settings import Settings
 from tui.commands import ScreenActions
 from tui.messages import OpenSession, SaveStateChanged, WorkerFailed
@@ -144,18 +144,39 @@ class TurnkeepApp(App[int]):
                 self.notify("There is no session to continue yet.", title="Nothing to continue")
                 return
             session_id = page.sessions[0].id
-        elif await memory.find_session(session_id) is None:
-            self.notify(
-                f"No session has the id {safe_line(repr(session_id))}. Pick one below, or list "
-                "them with "
-                "`turnkeep sessions list`.",
-                title="Session not found",
-                severity="error",
-                timeout=15,
-                markup=False,
-            )
+        elif not session_id.strip():  # `--resume` without an id: the picker
+            self.pick_session()
             return
+        else:
+            from runtime.session_ids import AmbiguousSessionIdError, resolve_session_id
+
+            try:
+                session_id = await resolve_session_id(memory, session_id)
+            except AmbiguousSessionIdError as exc:
+                self.notify(exc.message, title=exc.title, severity="warning", markup=False)
+                self.pick_session(session_id)
+                return
+            except NotFoundError:
+                self.notify(
+                    f"No session has the id {safe_line(repr(session_id))}. Pick one below, or "
+                    "list them with `turnkeep sessions list`.",
+                    title="Session not found",
+                    severity="error",
+                    timeout=15,
+                    markup=False,
+                )
+                return
         self._push_session(session_id)
+
+    def pick_session(self, query: str = "") -> None:
+        """Open the resume picker (filtered by ``query``); Enter opens the session."""
+        from tui.screens.resume import ResumePicker
+
+        def picked(session_id: str | None) -> None:
+            if session_id is not None:
+                self._push_session(session_id)
+
+        self.push_screen(ResumePicker(self.services, query), picked)
 
     # -- routing -----------------------------------------------------------------------
 

@@ -43,6 +43,7 @@ from runtime.progress import (
 from runtime.providers import PROVIDER_NAMES
 from runtime.settings import Settings
 from runtime.store import open_memory
+from tui.cli.ids import resolve_ids
 from tui.exit_codes import EXIT_CONFIG, EXIT_CONNECTION, EXIT_INTERRUPTED, EXIT_OTHER
 from tui.safe_text import safe_line, safe_text, terminal_json
 
@@ -199,6 +200,7 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
     interrupted = False
     outcome: TurnFinished | TurnFailed | TurnCancelled | None = None
     try:
+        await resolve_ids(memory, args, "session")
         await worker.start()
         conversation = await Conversation.open(
             memory,

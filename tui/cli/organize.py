@@ -22,6 +22,7 @@ from memory.organize_sql import ForkPointError
 from memory.records import format_ts, normalize_tag, parse_ts
 from runtime.sessions import count_tokens_until
 from runtime.settings import Settings
+from tui.cli.ids import resolve_ids
 from tui.cli.output import UsageError, atomic_text, opened, utf8_stdout
 from tui.format import human_size, relative_time
 from tui.safe_text import safe_line
@@ -163,6 +164,7 @@ async def fork_command(args: argparse.Namespace, settings: Settings) -> int:
     if title == "":
         raise UsageError("the title must not be empty")
     async with opened(settings) as memory:
+        await resolve_ids(memory, args, "id")
         source = await memory.get_session(args.id)
         tokens = None
         if args.at is not None and args.at < source.last_seq:
@@ -183,6 +185,7 @@ async def fork_command(args: argparse.Namespace, settings: Settings) -> int:
 async def pin_command(args: argparse.Namespace, settings: Settings) -> int:
     """``turnkeep sessions pin ID`` / ``unpin ID``."""
     async with opened(settings) as memory:
+        await resolve_ids(memory, args, "id")
         info = await memory.set_pinned(args.id, args.organize_action == "pin")
     print(f"{'pinned' if info.pinned else 'unpinned'} {safe_line(info.id)}")
     return 0
@@ -191,6 +194,7 @@ async def pin_command(args: argparse.Namespace, settings: Settings) -> int:
 async def archive_command(args: argparse.Namespace, settings: Settings) -> int:
     """``turnkeep sessions archive ID`` / ``unarchive ID``."""
     async with opened(settings) as memory:
+        await resolve_ids(memory, args, "id")
         info = await memory.set_archived(args.id, args.organize_action == "archive")
     if info.archived:
         print(f"archived {safe_line(info.id)} (list it with `turnkeep sessions list --archived`)")
@@ -203,6 +207,7 @@ async def tag_command(args: argparse.Namespace, settings: Settings) -> int:
     """``turnkeep sessions tag ID TAG...`` / ``untag ID TAG...``."""
     tags = valid_tags(args.tags)
     async with opened(settings) as memory:
+        await resolve_ids(memory, args, "id")
         if args.organize_action == "tag":
             info = await memory.add_tags(args.id, tags)
         else:

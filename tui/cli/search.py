@@ -18,6 +18,7 @@ from typing import Any
 from memory.records import format_ts, parse_ts
 from memory.search_sql import KIND_COLUMNS, SearchHit
 from runtime.settings import Settings
+from tui.cli.ids import resolve_ids
 from tui.cli.output import opened, utf8_stdout
 from tui.format import relative_time
 from tui.safe_text import safe_line, terminal_json
@@ -110,6 +111,7 @@ def _plain(hit: SearchHit, now: datetime) -> str:
 
 async def _search(args: argparse.Namespace, settings: Settings) -> int:
     async with opened(settings) as memory:
+        await resolve_ids(memory, args, "session")
         hits = await memory.search(
             args.query,
             limit=args.limit,

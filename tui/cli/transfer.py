@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from memory import PortableSession, parse_bundle, write_bundle
 from memory.portable import FORMAT_NAME, FORMAT_VERSION
 from runtime.settings import Settings
+from tui.cli.ids import resolve_ids
 from tui.cli.output import (
     UsageError,
     atomic_text,
@@ -157,6 +158,7 @@ async def export_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.all == bool(args.ids):
         raise UsageError("give session ids or --all (not both)")
     async with opened(settings) as memory:
+        await resolve_ids(memory, args, "ids")
         sessions = memory.export_sessions(None if args.all else args.ids)
         if args.ids:
             # Look the ids up before creating the output, so an unknown id leaves none.
