@@ -114,3 +114,12 @@ def test_the_version_is_the_packages() -> None:
         [sys.executable, "-m", "tui", "--version"], capture_output=True, text=True, check=False
     )
     assert out.stdout.strip() == f"turnkeep {version('turnkeep')}"
+
+
+def test_resume_without_an_id_asks_for_the_picker() -> None:
+    from tui.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["--resume"]).resume == ""
+    assert parser.parse_args(["--resume", "019a3c"]).resume == "019a3c"
+    assert parser.parse_args([]).resume is None
