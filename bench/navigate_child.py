@@ -101,7 +101,7 @@ async def measure(
                 far = "home" if seq > newest // 2 else "end"
                 far_seq = 1 if far == "home" else newest
                 await pilot.press(far)
-                await until(pilot, lambda: window_has(far_seq), "at the far end")
+                await until(pilot, lambda at=far_seq: window_has(at), "at the far end")
                 await settle(pilot)
                 await pilot.press("ctrl+g")
                 await until(

@@ -57,7 +57,8 @@ def go_to_turn(workdir: Path, *, repeat: int = 8, rounds: int = 2) -> list[Resul
                 turnkeep_p99=p99(values) * 1e3,
                 note=f"baseline column = Enter on the home screen until the newest event "
                 f"is painted; turnkeep column = Enter in the go-to-turn dialog until the "
-                f"turn's question is painted, starting from the far end of the session (never loaded); same {EVENTS:,}-event session (25,000 turns), "
+                f"turn's question is painted, each jump from the far end of the session "
+                f"(never loaded); same {EVENTS:,}-event session (25,000 turns), "
                 f"{len(values)} jumps each over {rounds} processes, headless 120x40",
             )
         )
