@@ -25,6 +25,7 @@ from memory import EventDraft, SessionInfo
 from tui.safe_text import safe_line, safe_text
 from tui.screens.base import TurnkeepScreen
 from tui.screens.search import SessionFind
+from tui.screens.session_actions import SessionActions
 from tui.screens.session_navigate import SessionNavigation
 from tui.screens.session_sync import OtherWriters
 from tui.services import Services, error_parts
@@ -41,7 +42,9 @@ if TYPE_CHECKING:
 __all__ = ["SessionScreen"]
 
 
-class SessionScreen(SessionFind, SessionNavigation, TurnkeepScreen[str | None], OtherWriters):
+class SessionScreen(
+    SessionFind, SessionNavigation, SessionActions, TurnkeepScreen[str | None], OtherWriters
+):
     """One session: replay plus live turns. Dismisses with its session id.
 
     Args:
@@ -413,7 +416,7 @@ class SessionScreen(SessionFind, SessionNavigation, TurnkeepScreen[str | None], 
             return True if self.session_id is not None else None
         if action == "fork":
             return True if self.info is not None and self.info.events else None
-        return True
+        return self.session_action_allowed(action)
 
     def action_cancel_turn(self) -> None:
         """Esc: stop the turn cooperatively; the runtime saves a cancelled history."""

@@ -38,7 +38,7 @@ class SessionNavigation:
             "ctrl+g",
             "go_to_turn",
             "Go to turn",
-            tooltip="Go to turn N of this session (read straight from the database)",
+            tooltip="Go to turn N of this session",
         ),
         Binding(
             "g,ctrl+home",
