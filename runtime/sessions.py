@@ -189,6 +189,33 @@ class Sessions:
         """The events around ``seq`` (``size`` each side): where a jump lands."""
         return await window_at(self.memory, session_id, seq, size)
 
+    async def server_models(self) -> list[str]:
+        """The models the ``openai`` provider's server serves (for the model picker).
+
+        Raises:
+            ProviderConfigError: the base URL is invalid or would send the key in clear text.
+            ProviderConnectionError / ProviderAuthError / ProviderResponseError.
+        """
+        from runtime.providers import make_provider
+        from runtime.providers.openai import OpenAIProvider
+
+        provider = make_provider(self.settings.agent, "openai")
+        assert isinstance(provider, OpenAIProvider)
+        try:
+            return await provider.list_models()
+        finally:
+            await provider.close()
+
+    async def choose_model(self, session_id: str, model: str) -> SessionInfo:
+        """Store ``model`` (of the ``openai`` provider) as the session's model: its next
+        turns run on it, as they do on any session's stored provider and model.
+
+        Raises:
+            NotFoundError: the session does not exist.
+        """
+        await self.memory.get_session(session_id)
+        return await self.memory.create_session(session_id, provider="openai", model=model)
+
     async def health(self) -> HealthReport:
         """Database health (never raises for an unreachable database)."""
         return await self.memory.health()

@@ -98,6 +98,7 @@ class SessionScreen(
         Binding("ctrl+end", "newest", "Newest", show=False),
         *SessionFind.FIND_BINDINGS,
         *SessionNavigation.NAV_BINDINGS,
+        *SessionActions.ACTION_BINDINGS,
     ]
 
     running: reactive[bool] = reactive(False, bindings=True)
@@ -301,7 +302,7 @@ class SessionScreen(
             self._set_info(await services.require_memory().get_session(conversation.session_id))
         status = self.query_one(StatusLine)
         status.provider = conversation.provider_name
-        status.model = conversation.model_name
+        status.model = conversation.model_name or ""
         prompt = self.query_one("#prompt", PromptArea)
         prompt.disabled = False
         prompt.placeholder = f"Message {self.model_label}   (Enter to send)"

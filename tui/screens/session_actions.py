@@ -11,9 +11,10 @@ The screen provides ``services``, ``session_id``, ``info``, ``app``, ``notify``,
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import work
+from textual.binding import Binding, BindingType
 
 from memory import SessionInfo
 from tui.commands import PaletteCommand
@@ -43,15 +44,32 @@ _NEEDS_SESSION = frozenset(
 
 
 class SessionActions:
-    """The open session's palette-only actions."""
+    """The open session's palette-only actions, and F2: the model picker (``openai``)."""
+
+    ACTION_BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "f2",
+            "choose_model",
+            "Model",
+            tooltip="Choose this session's model from the server's list (openai provider)",
+        ),
+    ]
 
     def palette_commands(self) -> tuple[PaletteCommand, ...]:
         """What the palette offers beyond the screen's key bindings."""
         return SESSION_COMMANDS
 
     def session_action_allowed(self, action: str) -> bool:
-        """Actions on the stored session need one (and no running turn for delete)."""
+        """Actions on the stored session need one (and no running turn for delete); the
+        model picker needs an ``openai`` conversation."""
         screen: Any = self
+        if action == "choose_model":
+            conversation = screen.conversation
+            return (
+                conversation is not None
+                and conversation.provider_name == "openai"
+                and not screen.running
+            )
         if action in _NEEDS_SESSION and screen.info is None:
             return False
         return not (action == "delete_session" and screen.running)
@@ -155,3 +173,37 @@ class SessionActions:
         screen._set_info(changed)
         shown = " ".join(f"#{safe_line(t)}" for t in changed.tags) or "no tags"
         screen.notify(f"Tags: {shown}", title="Tags saved", markup=False)
+
+    # -- the model (openai) ------------------------------------------------------------
+
+    def action_choose_model(self) -> None:
+        """F2: list the server's models; the choice is stored as the session's model."""
+        from runtime.sessions import Sessions
+        from tui.screens.model_picker import ModelPicker
+
+        screen: Any = self
+        services = screen.services
+        sessions = Sessions(
+            services.settings, services.require_memory(), owns_memory=False, clock=services.clock
+        )
+        current = screen.conversation.model_name if screen.conversation is not None else None
+
+        def chosen(model: str | None) -> None:
+            if model is not None and model != current:
+                self.use_model(sessions, model)
+
+        screen.app.push_screen(ModelPicker(sessions.server_models, current), chosen)
+
+    @work(exclusive=True, group="conversation", exit_on_error=False)
+    async def use_model(self, sessions: Any, model: str) -> None:
+        """Store the choice, then reopen the conversation on it (a new provider)."""
+        screen: Any = self
+        if screen.session_id is None:
+            return
+        info = await sessions.choose_model(screen.session_id, model)
+        screen._set_info(info)
+        if screen.conversation is not None:
+            conversation, screen.conversation = screen.conversation, None
+            await conversation.close()
+        screen.notify(f"Turns now run on {safe_line(model)}.", title="Model", markup=False)
+        screen.open_conversation()  # replaces this worker (same exclusive group)
