@@ -35,6 +35,7 @@ class GoToTurnDialog(ModalScreen[int | None]):
                 "Enter to go · Esc to cancel\n"
                 "Home / End: first and last turn · [ and ]: previous / next question",
                 id="dialog-help",
+                markup=False,
             )
 
     def on_mount(self) -> None:

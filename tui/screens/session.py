@@ -96,8 +96,8 @@ class SessionScreen(
         Binding("pageup", "scroll_log('page_up')", "Page up", show=False),
         Binding("pagedown", "scroll_log('page_down')", "Page down", show=False),
         Binding("ctrl+end", "newest", "Newest", show=False),
-        *SessionFind.FIND_BINDINGS,
         *SessionNavigation.NAV_BINDINGS,
+        *SessionFind.FIND_BINDINGS,
         *SessionActions.ACTION_BINDINGS,
     ]
 
