@@ -103,10 +103,12 @@ def only_model(models: Sequence[str], where: str) -> str:
     if not models:
         raise ProviderConfigError(
             f"{where} serves no model",
-            hint="Load a model in the server, or name one with TURNKEEP_AGENT__MODEL.",
+            hint="Load a model in the server, or name one: TURNKEEP_AGENT__MODEL=NAME "
+            "(`turnkeep ask --model NAME` for one command).",
         )
     shown = ", ".join(models[:8]) + (", …" if len(models) > 8 else "")
     raise ProviderConfigError(
         f"{where} serves {len(models)} models ({shown}); choose one",
-        hint="Press F2 in a session to pick one, or set TURNKEEP_AGENT__MODEL=NAME.",
+        hint="Press F2 in a session to pick one, or set TURNKEEP_AGENT__MODEL=NAME "
+        "(`turnkeep ask --model NAME` for one command).",
     )
