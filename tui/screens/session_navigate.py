@@ -13,7 +13,6 @@ The screen provides ``services``, ``session_id``, ``info``, ``query_one``, ``not
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
@@ -184,11 +183,6 @@ class SessionNavigation:
                 at_end=window.at_end,
                 now=screen.services.now(),
             )
-            # Heights of the new views can settle a frame later: centre the target again.
-            settled = asyncio.Event()
-            log.call_after_refresh(settled.set)
-            await settled.wait()
-            log.highlight(seq)
         # The reader is reading now: Home, End, [ and ] act on the history.
         log.focus(scroll_visible=False)
         screen.post_message(self.Landed(session_id, seq))

@@ -167,6 +167,11 @@ class EventLog(VerticalScroll):
         await self._refreshed()
         target = self.highlight(focus)
         await self._refreshed()
+        if target is not None:
+            # Heights of the new views can settle a frame after the first layout, which
+            # leaves the target off-centre (even out of view): centre it again.
+            self.highlight(focus)
+            await self._refreshed()
         self._waiting = False
         self._check_edges()
         return target
