@@ -16,6 +16,7 @@ from tui.screens.dialogs import ConfirmDialog
 from tui.screens.export import ExportDialog
 from tui.screens.home import HomeScreen
 from tui.screens.session import SessionScreen
+from tui.widgets.session_table import SessionTable
 
 SESSION_ACTIONS = {
     "New session",
@@ -116,7 +117,15 @@ async def test_export_and_delete_the_open_session_from_the_palette(
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "asked first")
         await pilot.press("y")
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen), "back home")
-        await settle(pilot)
+        table = app.screen.query_one(SessionTable)
+        await wait_until(
+            pilot,
+            lambda: (
+                len(table.sessions) == 5
+                and session_id(2) not in {info.id for info in table.sessions}
+            ),
+            "the list without it",
+        )
     memory = await open_embedded(demo_db)
     try:
         assert await memory.find_session(session_id(2)) is None
