@@ -22,6 +22,7 @@ from pathlib import Path
 
 from bench import (
     scenarios_memory,
+    scenarios_navigate,
     scenarios_organize,
     scenarios_save,
     scenarios_search,
@@ -44,6 +45,7 @@ SCENARIOS: dict[str, Callable[[Path], list[Result]]] = {
     "semantic-topk-embedded": scenarios_semantic.topk_embedded,
     "semantic-topk-sqld": scenarios_semantic.topk_sqld,
     "semantic-indexer": scenarios_semantic.indexer,
+    "go-to-turn": scenarios_navigate.go_to_turn,
 }
 
 

@@ -26,13 +26,24 @@ def migrated(path: Path) -> Path:
     return path
 
 
-def seed_long_session(path: Path, session_id: str, events: int, payload_bytes: int = 600) -> None:
-    """One session with ``events`` events cycling user / tool_call / tool_result / assistant.
+TOOL_TURN = ("user", "tool_call", "tool_result", "assistant")
+
+
+def seed_long_session(
+    path: Path,
+    session_id: str,
+    events: int,
+    payload_bytes: int = 600,
+    kinds: tuple[str, ...] = TOOL_TURN,
+) -> None:
+    """One session with ``events`` events, each turn the ``kinds`` in order (by default
+    user / tool_call / tool_result / assistant; ``("user", "assistant")`` gives
+    ``events / 2`` turns).
 
     Each message's text starts with ``#<seq>``; the last event is always an assistant
     message.
     """
-    kinds = ("user", "tool_call", "tool_result", "assistant")
+    per_turn = len(kinds)
     text = "lorem ipsum dolor sit amet " * (payload_bytes // 27 + 1)
     conn = sqlite3.connect(path)
     with conn:
@@ -40,12 +51,12 @@ def seed_long_session(path: Path, session_id: str, events: int, payload_bytes: i
         conn.execute(
             "INSERT INTO sessions (id, title, provider, model, created_at, updated_at, "
             "last_seq, event_count, turn_count) VALUES (?, ?, 'scripted', 'bench', ?, ?, ?, ?, ?)",
-            (session_id, f"{events} events", now, now, events, events, (events + 3) // 4),
+            (session_id, f"{events} events", now, now, events, events, -(-events // per_turn)),
         )
         rows = []
         for seq in range(1, events + 1):
             # The newest event is an assistant message, so its text is what a reader sees.
-            kind = "assistant" if seq == events else kinds[(seq - 1) % 4]
+            kind = "assistant" if seq == events else kinds[(seq - 1) % per_turn]
             payload: dict[str, Any]
             if kind == "tool_call":
                 payload = {
@@ -62,7 +73,7 @@ def seed_long_session(path: Path, session_id: str, events: int, payload_bytes: i
                 (
                     session_id,
                     seq,
-                    (seq + 3) // 4,
+                    (seq - 1) // per_turn + 1,
                     kind,
                     json.dumps(payload, separators=(",", ":")),
                     now,

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from memory.bundle import ImportOutcome, PortableEvent, PortableSession
+from memory.navigation import EventNavigator
 from memory.records import (
     Event,
     EventDraft,
@@ -593,6 +594,7 @@ class MemoryBackend(
     Porter,
     SessionOrganizer,
     EventSearch,
+    EventNavigator,
     Protocol,
 ):
     """Everything a backend of this package implements."""

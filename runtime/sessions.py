@@ -31,7 +31,9 @@ from memory import (
     SessionPage,
 )
 from memory.records import Clock, utc_now
+from runtime.navigation import Window, window_at
 from runtime.providers.pool import ProviderPool
+from runtime.session_ids import resolve_session_id
 from runtime.sessions_admin import AdminSessions
 from runtime.sessions_organize import OrganizeSessions, count_tokens_until
 from runtime.sessions_search import SearchSessions
@@ -198,6 +200,61 @@ class Sessions(OrganizeSessions, SearchSessions, SemanticSessions, AdminSessions
     ) -> list[Event]:
         """A session's events in order, a page at a time."""
         return await self.memory.recall(session_id, after=after, limit=limit)
+
+    async def resolve_id(self, text: str) -> str:
+        """The full id of the one session whose id is ``text`` or starts with it.
+
+        Raises:
+            EmptySessionIdError: ``text`` is blank.
+            NotFoundError: no session id starts with ``text``.
+            AmbiguousSessionIdError: several do (it lists a few).
+        """
+        return await resolve_session_id(self.memory, text)
+
+    async def ids_with_prefix(self, prefix: str, limit: int) -> list[str]:
+        """Up to ``limit`` session ids starting with ``prefix``, in id order (one indexed read)."""
+        return await self.memory.session_ids_with_prefix(prefix, limit)
+
+    async def turn_start(self, session_id: str, turn: int) -> int | None:
+        """``seq`` of the user message starting turn ``turn`` (or the next turn that has one)."""
+        return await self.memory.turn_start_seq(session_id, turn)
+
+    async def user_message(
+        self, session_id: str, *, after: int | None = None, before: int | None = None
+    ) -> int | None:
+        """``seq`` of the next user message after ``after`` / the previous before ``before``."""
+        return await self.memory.user_message_seq(session_id, after=after, before=before)
+
+    async def window_at(self, session_id: str, seq: int, size: int) -> Window:
+        """The events around ``seq`` (``size`` each side): where a jump lands."""
+        return await window_at(self.memory, session_id, seq, size)
+
+    async def server_models(self) -> list[str]:
+        """The models the ``openai`` provider's server serves (for the model picker).
+
+        Raises:
+            ProviderConfigError: the base URL is invalid or would send the key in clear text.
+            ProviderConnectionError / ProviderAuthError / ProviderResponseError.
+        """
+        from runtime.providers import make_provider
+        from runtime.providers.openai import OpenAIProvider
+
+        provider = make_provider(self.settings.agent, "openai")
+        assert isinstance(provider, OpenAIProvider)
+        try:
+            return await provider.list_models()
+        finally:
+            await provider.close()
+
+    async def choose_model(self, session_id: str, model: str) -> SessionInfo:
+        """Store ``model`` (of the ``openai`` provider) as the session's model: its next
+        turns run on it, as they do on any session's stored provider and model.
+
+        Raises:
+            NotFoundError: the session does not exist.
+        """
+        await self.memory.get_session(session_id)
+        return await self.memory.create_session(session_id, provider="openai", model=model)
 
     async def health(self) -> HealthReport:
         """Database health (never raises for an unreachable database)."""

@@ -16,6 +16,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import var
 
+from memory.errors import NotFoundError
 from memory.protocol import MemoryBackend
 from runtime.settings import Settings
 from tui.commands import ScreenActions
@@ -165,18 +166,39 @@ class TurnkeepApp(App[int]):
                 self.notify("There is no session to continue yet.", title="Nothing to continue")
                 return
             session_id = latest.id
-        elif await sessions.find(session_id) is None:
-            self.notify(
-                f"No session has the id {safe_line(repr(session_id))}. Pick one below, or list "
-                "them with "
-                "`turnkeep sessions list`.",
-                title="Session not found",
-                severity="error",
-                timeout=15,
-                markup=False,
-            )
+        elif not session_id.strip():  # `--resume` without an id: the picker
+            self.pick_session()
             return
+        else:
+            from runtime.session_ids import AmbiguousSessionIdError
+
+            try:
+                session_id = await sessions.resolve_id(session_id)
+            except AmbiguousSessionIdError as exc:
+                self.notify(exc.message, title=exc.title, severity="warning", markup=False)
+                self.pick_session(session_id)
+                return
+            except NotFoundError:
+                self.notify(
+                    f"No session has the id {safe_line(repr(session_id))}. Pick one below, or "
+                    "list them with `turnkeep sessions list`.",
+                    title="Session not found",
+                    severity="error",
+                    timeout=15,
+                    markup=False,
+                )
+                return
         self._push_session(session_id)
+
+    def pick_session(self, query: str = "") -> None:
+        """Open the resume picker (filtered by ``query``); Enter opens the session."""
+        from tui.screens.resume import ResumePicker
+
+        def picked(session_id: str | None) -> None:
+            if session_id is not None:
+                self._push_session(session_id)
+
+        self.push_screen(ResumePicker(self.services, query), picked)
 
     # -- routing -----------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from memory.errors import MigrationError, ReadOnlyError, StoreConfigError, StoreConnectionError
 from runtime.errors import SettingsError
+from runtime.session_ids import AmbiguousSessionIdError, EmptySessionIdError
 
 __all__ = [
     "EXIT_CONFIG",
@@ -29,6 +30,9 @@ EXIT_INTERRUPTED = 130
 def exit_code_for(exc: BaseException) -> int:
     """Map a typed error to the documented exit code."""
     if isinstance(exc, (SettingsError, StoreConfigError)):
+        return EXIT_CONFIG
+    if isinstance(exc, (AmbiguousSessionIdError, EmptySessionIdError)):
+        # Like a usage error: the command line did not name one session.
         return EXIT_CONFIG
     if isinstance(exc, (StoreConnectionError, ReadOnlyError)):
         # A read-only file or token is an access problem, like a refused token.

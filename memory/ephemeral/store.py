@@ -20,6 +20,7 @@ from memory.bundle import (
     PortableState,
     canonical_json,
 )
+from memory.ephemeral.navigation import EphemeralNavigator
 from memory.ephemeral.organize import EphemeralOrganizer
 from memory.ephemeral.search import SearchMirror
 from memory.ephemeral.vectors import EphemeralVectorIndex, EphemeralVectors
@@ -58,7 +59,7 @@ class _Session:
     states: dict[int, StateSnapshot] = field(default_factory=dict)
 
 
-class EphemeralMemory(EphemeralOrganizer, EphemeralVectorIndex):
+class EphemeralMemory(EphemeralOrganizer, EphemeralVectorIndex, EphemeralNavigator):
     """Memory that lives only as long as the process.
 
     Args:

@@ -42,6 +42,7 @@ from memory.records import (
 )
 from memory.schema.migrate import MigrationOutcome
 from memory.sql.imported import append_statements, check_contiguous
+from memory.sql.navigation import LibsqlNavigator
 from memory.sql.organize import SESSION_COLUMNS, LibsqlOrganizer, session_from_row
 from memory.sql.search import LibsqlSearch
 from memory.sql.search_statements import (
@@ -64,7 +65,7 @@ _EVENT_COLUMNS = "seq, turn, kind, payload, created_at"
 _session_from_row = session_from_row
 
 
-class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer, LibsqlVectors):
+class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer, LibsqlVectors, LibsqlNavigator):
     """The memory backend over a driver (embedded file or remote server).
 
     Args:

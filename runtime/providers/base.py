@@ -93,13 +93,18 @@ class Provider(Protocol):
 
     Attributes:
         name: ``local``, ``openai`` or ``scripted``.
-        model: the model's name (stored with each assistant event).
+        model: the model's name (stored with each assistant event); ``None`` until an
+            ``openai`` server without a named model has said which one it serves.
         supports_tools: whether tools are offered to it.
     """
 
     name: str
-    model: str
     supports_tools: bool
+
+    @property
+    def model(self) -> str | None:
+        """The model's name (read-only here: a provider may learn it on first use)."""
+        ...
 
     def stream(self, request: ChatRequest) -> AsyncIterator[ProviderChunk]:
         """Run one model call, streaming its output; ends with exactly one StreamEnd.

@@ -79,14 +79,15 @@ class OpenAIProvider:
     """An OpenAI-compatible Chat Completions server.
 
     Args:
-        model: the model name the server knows.
+        model: the model name the server knows; ``None`` asks the server for its models
+            on the first request and uses the only one (llama.cpp's server).
         base_url: the API root, e.g. ``http://127.0.0.1:8080/v1``.
         api_key: sent as a bearer token when given.
         context_window: tokens the model accepts (for fitting history).
         timeout: seconds to wait for the connection and between two stream chunks.
 
     Raises:
-        ProviderConfigError: no model name, the base URL is not http(s), or an API key
+        ProviderConfigError: the base URL is not http(s), or an API key
             would be sent over plain ``http://`` to a host that is not this machine.
     """
 
@@ -102,12 +103,6 @@ class OpenAIProvider:
         context_window: int = 8192,
         timeout: float = 120.0,
     ) -> None:
-        if not model:
-            raise ProviderConfigError(
-                "the openai provider needs a model name",
-                hint="Set TURNKEEP_AGENT__MODEL=NAME (or agent.model in the config file); "
-                "`turnkeep ask --model NAME` also works for one command.",
-            )
         url = (base_url or DEFAULT_BASE_URL).rstrip("/")
         if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
             raise ProviderConfigError(
@@ -116,13 +111,39 @@ class OpenAIProvider:
                 "http://127.0.0.1:8080/v1.",
             )
         _refuse_clear_text_key(url, api_key)
-        self.model = model
+        #: ``None`` until the server's only model is known (see :meth:`resolve_model`).
+        self.model: str | None = model or None
         self.base_url = url
         self.where = redact_base_url(url)
         self.context_window = context_window
         self._api_key = api_key
         self._timeout = timeout
         self._session: aiohttp.ClientSession | None = None
+
+    async def resolve_model(self) -> str:
+        """The model to ask: the named one, else the server's only one (asked once).
+
+        Raises:
+            ProviderConfigError: no model is named and the server serves none or several.
+            ProviderConnectionError / ProviderAuthError: the server cannot be asked.
+        """
+        if self.model is None:
+            from runtime.providers.openai_models import only_model
+
+            self.model = only_model(await self.list_models(), self.where)
+        return self.model
+
+    async def list_models(self) -> list[str]:
+        """The model ids the server serves (``GET {base_url}/models``), sorted.
+
+        Raises:
+            ProviderConnectionError / ProviderAuthError / ProviderResponseError.
+        """
+        from runtime.providers.openai_models import fetch_models
+
+        return await fetch_models(
+            self.base_url, self._api_key, where=self.where, seconds=min(self._timeout, 30.0)
+        )
 
     def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
@@ -185,6 +206,7 @@ class OpenAIProvider:
         )
         assembler = ChunkAssembler()
         try:
+            await self.resolve_model()
             async with await self._post(self._session, request, timeout) as response:
                 if response.status >= 400:
                     raw = await response.content.read(_MAX_ERROR_BODY)

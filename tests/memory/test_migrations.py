@@ -54,6 +54,9 @@ EXPECTED_SCHEMA = {
     ("trigger", "event_vectors_removed"),
     ("trigger", "event_vectors_event_deleted"),
     ("trigger", "vector_state_rewound"),
+    # 0007.event-navigation
+    ("index", "conversation_events_user_seq"),
+    ("index", "conversation_events_user_turn"),
 }
 #: Every migration of the project, in order.
 ALL_MIGRATIONS = (
@@ -63,6 +66,7 @@ ALL_MIGRATIONS = (
     "0004.search",
     "0005.organize",
     "0006.vectors",
+    "0007.event-navigation",
 )
 
 

@@ -235,17 +235,18 @@ async def test_palette_offers_each_footer_action(demo_db: Path) -> None:
     app = make_app(settings_for(demo_db))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        names = [hit.text async for hit in ScreenActions(app.screen).discover()]
-        for action in (
-            "Open the selected session",
-            "Start a new session",
-            "Rename the selected session",
-            "Delete the selected session",
-            "Filter sessions by title",
-            "Check the database health",
-            "Quit turnkeep",
+        hits = {hit.text: hit.help async for hit in ScreenActions(app.screen).discover()}
+        for name, described in (
+            ("Open", "Open the selected session · ⏎"),
+            ("New", "Start a new session · n"),
+            ("Rename", "Rename the selected session · r"),
+            ("Delete", "Delete the selected session · d"),
+            ("Filter", "Filter sessions by title · /"),
+            ("Health", "Check the database health · h"),
         ):
-            assert action in names, action
+            assert hits.get(name) == described, (name, hits.get(name))
+        # Quit is offered once, by Textual's system commands (not here a second time).
+        assert "Quit" not in hits
 
 
 async def test_a_backend_opened_by_the_caller_is_used_and_left_open(demo_db: Path) -> None:

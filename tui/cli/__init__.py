@@ -16,6 +16,7 @@ from typing import Any
 from memory.errors import MemoryLayerError, explain
 from runtime.errors import RuntimeLayerError
 from runtime.settings import Settings, load_settings
+from tui.cli.ids import package_version
 from tui.exit_codes import (
     EXIT_CONFIG,
     EXIT_CONNECTION,
@@ -78,7 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="open the most recent session in the TUI",
     )
-    group.add_argument("--resume", metavar="ID", help="open the session ID in the TUI")
+    group.add_argument(
+        "--resume",
+        metavar="ID",
+        nargs="?",
+        const="",
+        help="open the session ID (or a unique start of it) in the TUI; without ID, pick "
+        "one from a list of recent sessions",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     db.register(commands)
     sessions.register(commands)

@@ -41,6 +41,7 @@ from runtime.progress import (
 from runtime.providers import PROVIDER_NAMES
 from runtime.sessions import Sessions
 from runtime.settings import Settings
+from tui.cli.ids import resolve_ids
 from tui.cli.output import UsageError
 from tui.exit_codes import EXIT_CONFIG, EXIT_CONNECTION, EXIT_INTERRUPTED, EXIT_OK, EXIT_OTHER
 from tui.safe_text import safe_line, safe_text, terminal_json
@@ -197,6 +198,7 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
     interrupted = False
     outcome: TurnFinished | TurnFailed | TurnCancelled | None = None
     try:
+        await resolve_ids(sessions, args, "session")
         worker = await sessions.start_worker()
         conversation = await sessions.conversation(
             args.session, provider=provider, model=args.model, script=args.script

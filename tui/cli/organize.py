@@ -19,6 +19,7 @@ from memory.errors import ForkPointError, SerializationError
 from memory.records import SessionInfo, format_ts, normalize_tag, parse_ts
 from runtime.sessions import Sessions
 from runtime.settings import Settings
+from tui.cli.ids import resolve_ids
 from tui.cli.output import UsageError, atomic_text, opened, utf8_stdout
 from tui.format import human_size, relative_time
 from tui.safe_text import safe_line
@@ -160,6 +161,7 @@ async def fork_command(args: argparse.Namespace, settings: Settings) -> int:
     if title == "":
         raise UsageError("the title must not be empty")
     async with opened(settings) as sessions:
+        await resolve_ids(sessions, args, "id")
         source = await sessions.get(args.id)
         try:
             fork = await sessions.fork(source, at=args.at, title=title)
@@ -177,6 +179,7 @@ async def fork_command(args: argparse.Namespace, settings: Settings) -> int:
 async def pin_command(args: argparse.Namespace, settings: Settings) -> int:
     """``turnkeep sessions pin ID`` / ``unpin ID``."""
     async with opened(settings) as sessions:
+        await resolve_ids(sessions, args, "id")
         info = await sessions.set_pinned(args.id, args.organize_action == "pin")
     print(f"{'pinned' if info.pinned else 'unpinned'} {safe_line(info.id)}")
     return 0
@@ -185,6 +188,7 @@ async def pin_command(args: argparse.Namespace, settings: Settings) -> int:
 async def archive_command(args: argparse.Namespace, settings: Settings) -> int:
     """``turnkeep sessions archive ID`` / ``unarchive ID``."""
     async with opened(settings) as sessions:
+        await resolve_ids(sessions, args, "id")
         info = await sessions.set_archived(args.id, args.organize_action == "archive")
     if info.archived:
         print(f"archived {safe_line(info.id)} (list it with `turnkeep sessions list --archived`)")
@@ -197,6 +201,7 @@ async def tag_command(args: argparse.Namespace, settings: Settings) -> int:
     """``turnkeep sessions tag ID TAG...`` / ``untag ID TAG...``."""
     tags = valid_tags(args.tags)
     async with opened(settings) as sessions:
+        await resolve_ids(sessions, args, "id")
         if args.organize_action == "tag":
             info = await sessions.add_tags(args.id, tags)
         else:

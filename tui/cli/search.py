@@ -22,6 +22,7 @@ from memory.search_records import SearchHit
 from runtime.semantic_search import MODES
 from runtime.sessions_search import SEARCH_KINDS
 from runtime.settings import Settings
+from tui.cli.ids import resolve_ids
 from tui.cli.output import opened, utf8_stdout
 from tui.format import relative_time
 from tui.safe_text import safe_line, terminal_json
@@ -123,6 +124,7 @@ def _plain(hit: SearchHit, now: datetime) -> str:
 
 async def _search(args: argparse.Namespace, settings: Settings) -> int:
     async with opened(settings) as sessions:
+        await resolve_ids(sessions, args, "session")
         outcome = await sessions.searcher(settings.search).search(
             args.query,
             mode=args.mode,

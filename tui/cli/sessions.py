@@ -14,6 +14,7 @@ from typing import Any
 from memory.records import SessionInfo, parse_ts
 from runtime.settings import Settings
 from tui.cli import organize, transfer
+from tui.cli.ids import resolve_ids
 from tui.cli.output import UsageError, opened, utf8_stdout
 from tui.cli.render import transcript_event, transcript_header
 from tui.format import plural, relative_time
@@ -295,6 +296,7 @@ async def show_command(args: argparse.Namespace, settings: Settings) -> int:
     """``turnkeep sessions show ID [--json]``."""
     out = utf8_stdout()
     async with opened(settings) as sessions:
+        await resolve_ids(sessions, args, "id")
         info = await sessions.get(args.id)
         if not args.json:
             out.write(transcript_header(info) + "\n")
@@ -342,6 +344,7 @@ async def rename_command(args: argparse.Namespace, settings: Settings) -> int:
             f"the title is {len(title)} characters long; it may be at most {MAX_TITLE} characters"
         )
     async with opened(settings) as sessions:
+        await resolve_ids(sessions, args, "id")
         info = await sessions.rename(args.id, title)
     print(f"renamed {safe_line(info.id)}: {safe_line(info.title or '')}")
     return 0
@@ -350,6 +353,7 @@ async def rename_command(args: argparse.Namespace, settings: Settings) -> int:
 async def rm_command(args: argparse.Namespace, settings: Settings) -> int:
     """``turnkeep sessions rm ID [--yes]``."""
     async with opened(settings) as sessions:
+        await resolve_ids(sessions, args, "id")
         info = await sessions.get(args.id)
         shown = safe_line(info.id)
         if not args.yes:

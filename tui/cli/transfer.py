@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from memory.bundle import FORMAT_NAME, FORMAT_VERSION, PortableSession
 from runtime.sessions_admin import read_export, write_export
 from runtime.settings import Settings
+from tui.cli.ids import resolve_ids
 from tui.cli.output import (
     UsageError,
     atomic_text,
@@ -157,6 +158,7 @@ async def export_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.all == bool(args.ids):
         raise UsageError("give session ids or --all (not both)")
     async with opened(settings) as store:
+        await resolve_ids(store, args, "ids")
         sessions = store.export(None if args.all else args.ids)
         if args.ids:
             # Look the ids up before creating the output, so an unknown id leaves none.

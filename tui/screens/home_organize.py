@@ -12,6 +12,7 @@ from rich.text import Text
 from textual import work
 
 from memory.records import SessionInfo
+from tui.commands import PaletteCommand
 from tui.safe_text import safe_line
 from tui.screens.base import TurnkeepScreen
 from tui.screens.tags import TagsDialog
@@ -23,7 +24,11 @@ if TYPE_CHECKING:
 __all__ = ["HomeOrganizeMixin", "organize_preview"]
 
 #: Actions that need a selected session.
-SESSION_ACTIONS = frozenset({"pin", "archive", "tags", "fork"})
+SESSION_ACTIONS = frozenset({"pin", "archive", "tags", "fork", "export_session"})
+#: Palette-only commands of the home screen (no key of their own).
+HOME_COMMANDS = (
+    PaletteCommand("Export", "Write the selected session to a JSON file", "export_session"),
+)
 
 
 def organize_preview(info: SessionInfo, text: Text) -> None:
@@ -73,6 +78,17 @@ class HomeOrganizeMixin(TurnkeepScreen[None]):
 
     def _selected(self) -> SessionInfo | None:
         return self.query_one(SessionTable).selected
+
+    def palette_commands(self) -> tuple[PaletteCommand, ...]:
+        """What the palette offers beyond the screen's key bindings."""
+        return HOME_COMMANDS
+
+    def action_export_session(self) -> None:
+        from tui.screens.export import ask_and_export
+
+        info = self._selected()
+        if info is not None:
+            ask_and_export(self, self.services.sessions, info)
 
     def action_pin(self) -> None:
         info = self._selected()

@@ -25,6 +25,8 @@ from memory.records import EventDraft, SessionInfo
 from tui.safe_text import safe_line, safe_text
 from tui.screens.base import TurnkeepScreen
 from tui.screens.search import SessionFind
+from tui.screens.session_actions import SessionActions
+from tui.screens.session_navigate import SessionNavigation
 from tui.screens.session_sync import OtherWriters
 from tui.services import Services, error_parts
 from tui.widgets.event_log import EventLog
@@ -40,7 +42,9 @@ if TYPE_CHECKING:
 __all__ = ["SessionScreen"]
 
 
-class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
+class SessionScreen(
+    SessionFind, SessionNavigation, SessionActions, TurnkeepScreen[str | None], OtherWriters
+):
     """One session: replay plus live turns. Dismisses with its session id.
 
     Args:
@@ -91,9 +95,10 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
         ),
         Binding("pageup", "scroll_log('page_up')", "Page up", show=False),
         Binding("pagedown", "scroll_log('page_down')", "Page down", show=False),
-        Binding("ctrl+home", "scroll_log('scroll_home')", "Oldest loaded", show=False),
         Binding("ctrl+end", "newest", "Newest", show=False),
+        *SessionNavigation.NAV_BINDINGS,
         *SessionFind.FIND_BINDINGS,
+        *SessionActions.ACTION_BINDINGS,
     ]
 
     running: reactive[bool] = reactive(False, bindings=True)
@@ -279,7 +284,7 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
             self._set_info(await services.sessions.get(conversation.session_id))
         status = self.query_one(StatusLine)
         status.provider = conversation.provider_name
-        status.model = conversation.model_name
+        status.model = conversation.model_name or ""
         prompt = self.query_one("#prompt", PromptArea)
         prompt.disabled = False
         prompt.placeholder = f"Message {self.model_label}   (Enter to send)"
@@ -392,7 +397,7 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
             return True if self.session_id is not None else None
         if action == "fork":
             return True if self.info is not None and self.info.events else None
-        return True
+        return self.session_action_allowed(action)
 
     def action_cancel_turn(self) -> None:
         """Esc: stop the turn cooperatively; the runtime saves a cancelled history."""

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar, TypeVar
 
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widget import MountError
@@ -40,6 +41,13 @@ class EventLog(VerticalScroll):
         has_older: stored events exist before :attr:`oldest_seq`.
         at_end: the window reaches the newest stored event (live turns append here).
     """
+
+    #: Home and End go to the session's start and end, not the loaded window's
+    #: (the screen reads the target directly: :mod:`tui.screens.session_navigate`).
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home", "screen.go_start", "Start", show=False),
+        Binding("end", "screen.go_end", "End", show=False),
+    ]
 
     #: The most event widgets mounted at once.
     MAX_MOUNTED: ClassVar[int] = 240
@@ -159,6 +167,11 @@ class EventLog(VerticalScroll):
         await self._refreshed()
         target = self.highlight(focus)
         await self._refreshed()
+        if target is not None:
+            # Heights of the new views can settle a frame after the first layout, which
+            # leaves the target off-centre (even out of view): centre it again.
+            self.highlight(focus)
+            await self._refreshed()
         self._waiting = False
         self._check_edges()
         return target

@@ -1,0 +1,2 @@
+DROP INDEX conversation_events_user_turn;
+DROP INDEX conversation_events_user_seq;
