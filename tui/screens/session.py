@@ -25,6 +25,7 @@ from memory import EventDraft, SessionInfo
 from tui.safe_text import safe_line, safe_text
 from tui.screens.base import TurnkeepScreen
 from tui.screens.search import SessionFind
+from tui.screens.session_edit import SessionEdit
 from tui.screens.session_sync import OtherWriters
 from tui.services import Services, error_parts
 from tui.widgets.event_log import EventLog
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["SessionScreen"]
 
 
-class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
+class SessionScreen(SessionFind, SessionEdit, TurnkeepScreen[str | None], OtherWriters):
     """One session: replay plus live turns. Dismisses with its session id.
 
     Args:
@@ -55,6 +56,7 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
     PAGE: ClassVar[int] = 50
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        *SessionEdit.EDIT_BINDINGS,
         Binding(
             "escape",
             "cancel_turn",
@@ -334,12 +336,14 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
         if self.running:
             self.notify("A turn is running. Esc cancels it.", severity="warning")
             return
+        redo = self.take_edit()
         event.prompt.clear()
         self.running = True
-        self._turn_worker = self.run_turn(text)
+        self._turn_worker = self.run_turn(text, redo=redo)
 
     @work(exclusive=True, group="turn", exit_on_error=False)
-    async def run_turn(self, text: str) -> None:
+    async def run_turn(self, text: str, *, redo: str | None = None) -> None:
+        """Run one turn; ``redo`` (regenerate / edit) supersedes the last attempt."""
         conversation = self.conversation
         assert conversation is not None
         log = self.query_one(EventLog)
@@ -348,14 +352,22 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
             await self._reload_newest()
         await log.query(".log--placeholder").remove()
         # Turns other writers stored first count: the live turn's number is the next one.
-        live = LiveTurn(log, await conversation.next_turn(), self.model_label)
+        turn = await conversation.next_turn()
+        opening = None
+        if redo is not None:
+            prepared = await self.redo_opening(redo, text, turn)
+            if prepared is None:
+                return
+            text, opening = prepared
+        live = LiveTurn(log, turn, self.model_label)
         self._live_turns.append(live)
         # Saved save points of older turns have matched their views by now.
         del self._live_turns[:-2]
         self._live = live
-        await live.start(text)
+        await live.start(text, opening=opening)
         self.query_one(StatusLine).activity = "answering…  (Esc to cancel)"
-        async for progress in conversation.send(text):
+        stream = conversation.send(text) if redo is None else conversation.redo(redo, text)
+        async for progress in stream:
             await live.show(progress)
         # The runtime names an untitled session after its first message; show it.
         if self.session_id is not None:
@@ -402,6 +414,8 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
     # -- actions -----------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in SessionEdit.EDIT_ACTIONS:
+            return self.check_edit_action(action)
         if action == "cancel_turn":
             return self.running
         if action == "back":
