@@ -142,6 +142,7 @@ class SessionScreen(SessionFind, SessionEdit, TurnkeepScreen[str | None], OtherW
         status.memory_disabled = self.services.settings.mode == "disabled"
         self.watch(self.app, "save_state", self._save_state_changed)
         self.start_polling()
+        self.load_prompt_history()
         if self.session_id is None:
             self._show_placeholder()
             self.post_message(self.Loaded(None, 0))
@@ -337,6 +338,7 @@ class SessionScreen(SessionFind, SessionEdit, TurnkeepScreen[str | None], OtherW
             self.notify("A turn is running. Esc cancels it.", severity="warning")
             return
         redo = self.take_edit()
+        event.prompt.remember(text)
         event.prompt.clear()
         self.running = True
         self._turn_worker = self.run_turn(text, redo=redo)

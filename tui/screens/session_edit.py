@@ -175,5 +175,17 @@ class SessionEdit:
         shown = "shown dimmed" if self.old_attempts_shown else "hidden"
         screen.notify(safe_line(f"Earlier attempts {shown}."), markup=False, timeout=2)
 
+    @work(exclusive=True, group="prompt-history", exit_on_error=False)
+    async def load_prompt_history(self) -> None:
+        """Give the prompt the person's recent messages across sessions (Up recalls)."""
+        from runtime.prompt_history import recent_prompts
+
+        screen: Any = self
+        memory = screen.services.memory
+        if memory is None:
+            return
+        entries = await recent_prompts(memory)
+        screen.query_one("#prompt", PromptArea).set_history(entries)
+
     def on_superseded_view_toggled(self, _message: SupersededView.Toggled) -> None:
         self.action_toggle_old_attempts()
