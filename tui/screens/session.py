@@ -25,6 +25,7 @@ from memory import EventDraft, SessionInfo
 from tui.safe_text import safe_line, safe_text
 from tui.screens.base import TurnkeepScreen
 from tui.screens.search import SessionFind
+from tui.screens.session_copy import SessionCopy
 from tui.screens.session_edit import SessionEdit
 from tui.screens.session_sync import OtherWriters
 from tui.services import Services, error_parts
@@ -41,7 +42,9 @@ if TYPE_CHECKING:
 __all__ = ["SessionScreen"]
 
 
-class SessionScreen(SessionFind, SessionEdit, TurnkeepScreen[str | None], OtherWriters):
+class SessionScreen(
+    SessionFind, SessionEdit, SessionCopy, TurnkeepScreen[str | None], OtherWriters
+):
     """One session: replay plus live turns. Dismisses with its session id.
 
     Args:
@@ -96,6 +99,7 @@ class SessionScreen(SessionFind, SessionEdit, TurnkeepScreen[str | None], OtherW
         Binding("ctrl+home", "scroll_log('scroll_home')", "Oldest loaded", show=False),
         Binding("ctrl+end", "newest", "Newest", show=False),
         *SessionFind.FIND_BINDINGS,
+        *SessionCopy.COPY_BINDINGS,
     ]
 
     running: reactive[bool] = reactive(False, bindings=True)
@@ -418,6 +422,8 @@ class SessionScreen(SessionFind, SessionEdit, TurnkeepScreen[str | None], OtherW
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in SessionEdit.EDIT_ACTIONS:
             return self.check_edit_action(action)
+        if action in SessionCopy.COPY_ACTIONS:
+            return self.check_copy_action(action)
         if action == "cancel_turn":
             return self.running
         if action == "back":
