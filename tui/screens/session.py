@@ -59,6 +59,7 @@ class SessionScreen(
     PAGE: ClassVar[int] = 50
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        *SessionCopy.COPY_BINDINGS,  # shown only while an event has the focus
         *SessionEdit.EDIT_BINDINGS,
         Binding(
             "escape",
@@ -99,7 +100,6 @@ class SessionScreen(
         Binding("ctrl+home", "scroll_log('scroll_home')", "Oldest loaded", show=False),
         Binding("ctrl+end", "newest", "Newest", show=False),
         *SessionFind.FIND_BINDINGS,
-        *SessionCopy.COPY_BINDINGS,
     ]
 
     running: reactive[bool] = reactive(False, bindings=True)

@@ -68,14 +68,14 @@ class SupersededView(MarkerView):
             low, high = self.range
             count = high - low + 1
             events = f"{count} event" if count == 1 else f"{count:,} events"
-            line.append(f"  · the earlier attempt ({events}) is ")
+            line.append(f" · earlier attempt ({events}) ")
             line.append(
                 "shown dimmed above" if self._showing() else "kept, hidden",
                 style="italic",
             )
-            line.append(" · Enter or f4 toggles it", style="dim")
+            line.append(" · f4 shows/hides", style="dim")
         if self.when:
-            line.append(f"  · {self.when}", style="dim")
+            line.append(f" · {self.when}", style="dim")
         return line
 
     def on_click(self, event: Click) -> None:
