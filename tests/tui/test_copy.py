@@ -19,7 +19,10 @@ ANSWER = (
 SCRIPT: dict[str, Any] = {
     "turns": [
         [
-            {"text": "", "tool_calls": [{"name": "calculator", "arguments": {"expression": "1+2"}}]},
+            {
+                "text": "",
+                "tool_calls": [{"name": "calculator", "arguments": {"expression": "1+2"}}],
+            },
             {"text": ANSWER, "chunk_size": 40},
         ]
     ]
@@ -33,7 +36,7 @@ async def test_y_copies_the_focused_event_and_c_a_chosen_code_block(
     async with app.run_test(size=SIZE) as pilot:
         screen = await new_session(pilot)
         await send(pilot, screen, "add \x1b[31mred\x1b[0m numbers")
-        assert screen.check_action("copy_event", ()) is None  # the prompt has the focus
+        assert screen.check_action("copy_event", ()) is False  # the prompt has the focus
 
         await pilot.press("shift+tab")  # from the prompt: the newest event
         await settle(pilot)

@@ -308,7 +308,8 @@ class SessionScreen(
         prompt = self.query_one("#prompt", PromptArea)
         prompt.disabled = False
         prompt.placeholder = f"Message {self.model_label}   (Enter to send)"
-        prompt.focus()
+        if not isinstance(self.focused, EventView):  # the reader went to an event meanwhile
+            prompt.focus()
 
     @property
     def model_label(self) -> str:

@@ -29,8 +29,8 @@ def copy_help(session_id: str | None) -> str:
     """What to do when the terminal does not take OSC 52 clipboard writes."""
     show = f"turnkeep sessions show {session_id}" if session_id else "turnkeep sessions show ID"
     return (
-        "Nothing to paste? This terminal does not accept clipboard writes (OSC 52; "
-        "in tmux: set -g set-clipboard on). Select with shift+drag instead, or run "
+        "Nothing to paste? Your terminal may refuse clipboard writes (OSC 52; in tmux "
+        "set -g set-clipboard on): select with shift+drag instead, or run "
         f"`{show}`."
     )
 
@@ -85,7 +85,7 @@ class SessionCopy:
     def check_copy_action(self, action: str) -> bool | None:
         """Copy keys work (and show) while an event has the focus."""
         screen: Any = self
-        return True if isinstance(screen.focused, EventView) else None
+        return isinstance(screen.focused, EventView)
 
     def _copy(self, text: str, what: str) -> None:
         screen: Any = self

@@ -76,16 +76,20 @@ class SessionEdit:
     old_attempts_shown: bool = False
 
     def check_edit_action(self, action: str) -> bool | None:
-        """Whether an edit action is available now (``None`` hides it)."""
+        """Whether an edit action is available now.
+
+        ``False`` hides it; ``None`` shows it dimmed (regenerate and edit stay in the
+        footer, so people learn the keys before the first answer).
+        """
         screen: Any = self
         if action == "cancel_edit":
             return self.editing
         if action == "toggle_old_attempts":
-            return True if screen.query_one(EventLog).old_attempts.count else None
+            return bool(screen.query_one(EventLog).old_attempts.count)
         conversation = self.conversation
-        if conversation is None or conversation.turn == 0:
+        if conversation is None or conversation.turn == 0 or screen.running:
             return None
-        return not screen.running
+        return True
 
     def action_regenerate(self) -> None:
         """Ask the last question again; the earlier answer stays, hidden."""

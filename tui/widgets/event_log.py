@@ -181,6 +181,13 @@ class EventLog(VerticalScroll):
         await self._refreshed()
         target = self.highlight(focus)
         await self._refreshed()
+        # A busy frame can lay the views out after the first scroll was clamped: centre
+        # again (a few frames at most) before paging may start from the wrong place.
+        for _ in range(5):
+            if target is None or target.region.overlaps(self.region):
+                break
+            self.scroll_to_center(target, animate=False, immediate=True)
+            await self._refreshed()
         self._waiting = False
         self._check_edges()
         return target
