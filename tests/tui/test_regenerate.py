@@ -155,3 +155,14 @@ async def test_regenerate_with_nothing_asked_says_so(db_file: Path, tmp_path: Pa
         await pilot.press("ctrl+g")
         await settle(pilot)
         assert not screen.running and not screen.query(SupersededView)
+
+
+def test_the_cli_transcript_names_the_earlier_attempt() -> None:
+    from tui.cli.render import transcript_event
+
+    marker = payloads.superseded(3, 4, reason="regenerate", turn=2)
+    line = transcript_event(5, "superseded", marker, "2026-11-25T12:00:00Z")
+    assert "Superseded" in line
+    assert "events 3-4 are an earlier attempt: the answer was regenerated" in line
+    odd = transcript_event(6, "superseded", {"from_seq": "x"}, "2026-11-25T12:00:00Z")
+    assert "from_seq" in odd  # a malformed marker is shown as its JSON

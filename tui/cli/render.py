@@ -34,6 +34,7 @@ _LABELS = {
     "tool_result": "Tool result",
     "error": "Error",
     "cancelled": "Cancelled",
+    "superseded": "Superseded",
 }
 
 
@@ -124,6 +125,15 @@ def view(kind: str, payload: Mapping[str, Any]) -> EventView:
         message = _first(payload, "message", "error", "reason", "content")
         partial = _text(_first(payload, "partial_content", "partial_text"))
         return EventView(label, detail, _text(message) or "", None, "", partial or None)
+    if kind == "superseded":
+        from runtime import payloads
+
+        found = payloads.superseded_range(payload)
+        if found is not None:
+            why = {"regenerate": "the answer was regenerated", "edit": "the question was edited"}
+            reason = why.get(str(payload.get("reason")), "it was replaced")
+            text = f"events {found[0]}-{found[1]} are an earlier attempt: {reason}"
+            return EventView(label, detail, text, None, "")
     content = _text(payload.get("content"))
     if content is None or kind not in ("user", "assistant", "system"):
         return EventView(label, detail, content, _pretty(dict(payload)), "json")
