@@ -6,8 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from textual.widgets import Log
+
 from tests.tui.conftest import SIZE, make_app, settings_for, settle, wait_until, write_script
 from tests.tui.test_regenerate import new_session, send
+from tui.screens.full_text import FullTextScreen
 from tui.screens.session_copy import CodeBlockPicker
 from tui.widgets.events import AssistantMessageView, UserMessageView
 from tui.widgets.tool_views import ToolResultView
@@ -51,6 +54,15 @@ async def test_y_copies_the_focused_event_and_c_a_chosen_code_block(
         await pilot.press("down", "enter")
         await wait_until(pilot, lambda: app.screen is screen, "picker closed")
         assert app.clipboard == "echo $((1 + 2))"
+
+        await pilot.press("v")  # the pager, where the mouse selects text
+        await wait_until(pilot, lambda: isinstance(app.screen, FullTextScreen), "pager")
+        pager = app.screen
+        await wait_until(pilot, lambda: pager.lines is not None, "pager lines")
+        assert pager.lines[: len(ANSWER.splitlines())] == ANSWER.splitlines()
+        assert pager.query_one(Log).allow_select
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen, "pager closed")
 
         await pilot.press("shift+tab")
         result = screen.focused

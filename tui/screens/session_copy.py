@@ -2,9 +2,11 @@
 
 Shift+Tab from the prompt focuses the newest event (again for older ones, Tab for
 newer ones). On a focused event ``y`` copies all of it (a message, a tool call's
-arguments, a tool result) and ``c`` a code block of it, asking which one when there
-are several. Copying goes through Textual's ``copy_to_clipboard`` (the terminal's OSC 52
-escape); where a terminal ignores OSC 52 the notification says what else works.
+arguments, a tool result), ``c`` a code block of it, asking which one when there are
+several, and ``v`` opens it in the pager, where the mouse selects text (Textual cannot
+select inside the log's rich renderables; the pager's ``Log`` can). Copying goes
+through Textual's ``copy_to_clipboard`` (the terminal's OSC 52 escape); where a
+terminal ignores OSC 52 the notification says what else works.
 """
 
 from __future__ import annotations
@@ -79,8 +81,15 @@ class SessionCopy:
             "Copy code",
             tooltip="Copy a code block of the focused message (choose when there are several)",
         ),
+        Binding(
+            "v",
+            "select_text",
+            "Select text",
+            tooltip="Open the focused event in a pager where the mouse selects text "
+            "(ctrl+c copies the selection)",
+        ),
     ]
-    COPY_ACTIONS: ClassVar[frozenset[str]] = frozenset({"copy_event", "copy_code"})
+    COPY_ACTIONS: ClassVar[frozenset[str]] = frozenset({"copy_event", "copy_code", "select_text"})
 
     def check_copy_action(self, action: str) -> bool | None:
         """Copy keys work (and show) while an event has the focus."""
@@ -102,6 +111,16 @@ class SessionCopy:
         view = getattr(self, "focused", None)
         if isinstance(view, EventView):
             self._copy(copy_text(view), copy_label(view))
+
+    def action_select_text(self) -> None:
+        """Show the focused event whole in the pager, where mouse selection works.
+
+        The log draws rich renderables, which Textual cannot select; the pager's
+        :class:`~textual.widgets.Log` can (drag, then ctrl+c).
+        """
+        view = getattr(self, "focused", None)
+        if isinstance(view, EventView):
+            view.post_message(EventView.FullTextRequested(view.full_title(), copy_text(view)))
 
     def action_copy_code(self) -> None:
         """Copy a code block of the focused message (a picker when there are several)."""
