@@ -68,6 +68,11 @@ async def test_regenerate_keeps_the_earlier_answer_hidden_and_out_of_the_prompt(
         screen = await new_session(pilot)
         await send(pilot, screen, "first")
         await send(pilot, screen, "second")
+        # Offered in the footer and so in the command palette (its commands are the
+        # screen's enabled footer bindings).
+        active = screen.active_bindings
+        assert active["ctrl+g"].enabled and active["ctrl+g"].binding.show
+        assert active["ctrl+e"].enabled and active["ctrl+e"].binding.description == "Edit last"
         await press_for_turn(pilot, screen, "ctrl+g")
 
         log = screen.query_one(EventLog)

@@ -93,6 +93,8 @@ class SessionEdit:
 
     def action_regenerate(self) -> None:
         """Ask the last question again; the earlier answer stays, hidden."""
+        if self.editing:  # regenerating instead of sending the edit: drop the edit
+            self._end_edit(clear=True)
         self.start_redo("regenerate", "")
 
     def start_redo(self, reason: str, text: str) -> None:
