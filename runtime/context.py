@@ -5,6 +5,11 @@ an assistant message carrying tool calls travels with the tool results that answ
 (a prompt never holds a result without its call, or a call without a result). When the
 history is longer than the window, the most recent units that fit are kept; nothing is
 summarised, and the stored history is never touched.
+
+An earlier attempt that was regenerated or edited stays stored, followed later by a
+``superseded`` marker naming its ``seq`` range; the prompt leaves those events out.
+The marker always comes after the range it names, so any suffix of a session that
+holds a superseded event also holds its marker.
 """
 
 from __future__ import annotations
@@ -21,8 +26,10 @@ from runtime.errors import ContextOverflowError
 __all__ = [
     "ContextUnit",
     "EventLike",
+    "SupersededRanges",
     "fit_units",
     "recall_window",
+    "superseded_seqs",
     "to_units",
 ]
 
@@ -62,6 +69,39 @@ def _cost(message: Mapping[str, Any], count: TokenCounter) -> int:
     return tokens
 
 
+class SupersededRanges:
+    """The ``seq`` ranges that ``superseded`` markers took out of the prompt."""
+
+    def __init__(self) -> None:
+        self._ranges: list[tuple[int, int]] = []
+
+    def add(self, event: EventLike) -> bool:
+        """Note ``event``'s range if it is a well-formed marker; whether it was one."""
+        if event.kind != "superseded":
+            return False
+        found = payloads.superseded_range(event.payload)
+        if found is not None:
+            self._ranges.append(found)
+        return True
+
+    def __contains__(self, event: object) -> bool:
+        seq = getattr(event, "seq", None)
+        if not isinstance(seq, int):
+            return False  # a draft of this process: never superseded by its own turn
+        return any(low <= seq <= high for low, high in self._ranges)
+
+    def __bool__(self) -> bool:
+        return bool(self._ranges)
+
+
+def superseded_seqs(events: Sequence[EventLike]) -> SupersededRanges:
+    """The ranges the ``superseded`` markers among ``events`` name."""
+    ranges = SupersededRanges()
+    for event in events:
+        ranges.add(event)
+    return ranges
+
+
 def to_units(events: Sequence[EventLike], count: TokenCounter) -> list[ContextUnit]:
     """Turn events (in ``seq`` order) into prompt units.
 
@@ -70,11 +110,15 @@ def to_units(events: Sequence[EventLike], count: TokenCounter) -> list[ContextUn
     message in the unit of its call; a ``cancelled`` or ``error`` event contributes its
     partial text; other kinds (markers, imported reasoning) are left out. Payloads are
     read through :mod:`runtime.payloads`. A call whose result is missing gets
-    a placeholder result so the prompt stays well-formed.
+    a placeholder result so the prompt stays well-formed. Events inside a range named
+    by a ``superseded`` marker among ``events`` are left out.
     """
     units: list[ContextUnit] = []
     by_call: dict[str, ContextUnit] = {}
+    skipped = superseded_seqs(events)
     for event in events:
+        if skipped and event in skipped:
+            continue
         payload = event.payload
         kind = event.kind
         if kind in ("user", "system"):
@@ -183,6 +227,8 @@ async def recall_window(
     """Recall the newest events of a session worth about ``budget`` tokens, in order.
 
     Pages backwards from the end, so a 50,000-event session costs a few small reads.
+    Superseded events are kept in the list (it stays a suffix of the session) but cost
+    nothing: their marker, later in the session, is always read before them.
 
     Raises:
         NotFoundError: the session does not exist.
@@ -191,12 +237,15 @@ async def recall_window(
     events: list[Any] = []
     tokens = 0
     before: int | None = None
+    skipped = SupersededRanges()
     while tokens <= budget:
         page = await memory.recall(session_id, before=before, limit=_PAGE, newest=True)
         if not page:
             break
         events[:0] = page
-        tokens += sum(event_tokens(e, count) for e in page)
+        for event in reversed(page):
+            if not skipped.add(event) and event not in skipped:
+                tokens += event_tokens(event, count)
         before = page[0].seq
         if len(page) < _PAGE or before <= 1:
             break

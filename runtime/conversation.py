@@ -50,8 +50,9 @@ from memory import (
 from memory.errors import SerializationError
 from memory.records import Clock, check_session_id, check_text
 from runtime import payloads
+from runtime.attempts import Attempt, find_last_attempt
 from runtime.context import fit_units, recall_window, to_units
-from runtime.errors import ProviderConfigError, RuntimeLayerError
+from runtime.errors import NothingToRetryError, ProviderConfigError, RuntimeLayerError
 from runtime.persistence import PersistenceWorker
 from runtime.progress import Progress, TurnCancelled, TurnFailed, TurnFinished
 from runtime.providers import Provider, make_provider
@@ -332,8 +333,64 @@ class Conversation:
         self._task.cancel()
         return True
 
-    async def send(self, text: str) -> AsyncIterator[Progress]:
+    async def last_attempt(self) -> Attempt:
+        """The last question and what followed it, once this conversation's saves landed.
+
+        Raises:
+            NothingToRetryError: a turn is running or still saving, or there is no question.
+            MemoryLayerError: the database failed.
+        """
+        if self.running:
+            raise NothingToRetryError("a turn is running", hint="Wait for it or cancel it (Esc).")
+        await self._worker.flush(QUESTION_SAVE_WAIT)
+        if self._unsaved:
+            raise NothingToRetryError(
+                "the last turn is not saved yet, so it cannot be superseded",
+                hint="Wait until the status line says saved, then try again.",
+            )
+        return await find_last_attempt(self._memory, self.session_id)
+
+    async def redo(self, reason: str, text: str | None = None) -> AsyncIterator[Progress]:
+        """Supersede the last attempt and ask again: the same question, or ``text``.
+
+        The attempt stays stored; the new turn opens with a ``superseded`` marker naming
+        it, and the prompt leaves it out from now on.
+
+        Args:
+            reason: ``"regenerate"`` (``text`` is ignored) or ``"edit"``.
+            text: the edited question.
+
+        Raises:
+            NothingToRetryError: nothing to redo (see :meth:`last_attempt`), or an edit
+                without text.
+            plus what :meth:`send` raises.
+        """
+        if reason not in payloads.SUPERSEDE_REASONS:
+            raise NothingToRetryError(f"unknown reason {reason!r}")
+        attempt = await self.last_attempt()
+        question = attempt.question if reason == "regenerate" else (text or "")
+        if not question.strip():
+            raise NothingToRetryError("the edited question is empty", hint="Type a question.")
+        # The window may hold this process's own unsaved-seq drafts of the attempt:
+        # read it back from storage, where every event has its seq.
+        self._window[:] = await recall_window(
+            self._memory,
+            self.session_id,
+            budget=TurnRunner.budget(self._settings, self._provider, self._tools) * _WINDOW_SLACK,
+            count=self._provider.count_tokens,
+        )
+        self._last_seq = max(self._last_seq, attempt.to_seq)
+        self._own_seqs = {seq for seq in self._own_seqs if seq > self._last_seq}
+        async for progress in self.send(question, supersedes=(attempt, reason)):
+            yield progress
+
+    async def send(
+        self, text: str, *, supersedes: tuple[Attempt, str] | None = None
+    ) -> AsyncIterator[Progress]:
         """Run one live turn, yielding progress until it finished, failed or was cancelled.
+
+        ``supersedes`` (used by :meth:`redo`) opens the turn with a ``superseded``
+        marker for that attempt.
 
         Raises:
             SerializationError: the message is not valid Unicode (nothing was started).
@@ -362,7 +419,8 @@ class Conversation:
             emit=out.put_nowait,
         )
         self._runner = runner
-        runner.begin(self.turn, text)
+        opening = None if supersedes is None else supersedes[0].marker(supersedes[1], self.turn)
+        runner.begin(self.turn, text, opening=opening)
         task = asyncio.get_running_loop().create_task(
             self._guarded(runner, out), name=f"turnkeep-turn-{self.turn}"
         )

@@ -16,8 +16,9 @@
     ├── ToolError                     a tool call could not be run (becomes a tool_result error)
     │   ├── UnknownToolError          no tool of that name is registered
     │   └── ToolArgumentsError        the arguments do not match the tool's schema
-    └── PersistenceError              the persistence worker cannot take the events
-        └── WorkerStoppedError        events were submitted after the worker stopped
+    ├── PersistenceError              the persistence worker cannot take the events
+    │   └── WorkerStoppedError        events were submitted after the worker stopped
+    └── NothingToRetryError           regenerate / edit found no earlier question to redo
 
 Memory errors (:mod:`memory.errors`) pass through the runtime unchanged. Every error
 carries a short ``title`` and a ``hint`` saying what a person can do; ``str(error)`` is
@@ -33,6 +34,7 @@ from memory.errors import TitledError
 __all__ = [
     "ContextOverflowError",
     "ModelNotFoundError",
+    "NothingToRetryError",
     "PersistenceError",
     "ProviderAuthError",
     "ProviderConfigError",
@@ -158,3 +160,10 @@ class WorkerStoppedError(PersistenceError):
 
     title = "Persistence worker stopped"
     default_hint = "Start a new worker before submitting more events."
+
+
+class NothingToRetryError(RuntimeLayerError):
+    """Regenerate or edit found no question to ask again (or a turn is still saving)."""
+
+    title = "Nothing to regenerate"
+    default_hint = "Send a message first; regenerate and edit work on the last question."

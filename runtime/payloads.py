@@ -24,6 +24,10 @@ Kinds and their payloads (keys marked ``?`` are optional)::
     system       {"role": "system", "content": str}
     reasoning    {"content": str}         (imported thinking / reasoning blocks)
     summary      {"content": str}         (imported summary / compaction records)
+    superseded   {"from_seq": int, "to_seq": int, "turn"?: int, "reason": str}
+                 (events from_seq..to_seq, an earlier attempt, were replaced by a
+                 regenerated answer or an edited question; they stay stored and
+                 searchable, and the prompt builder leaves them out)
 
 Any other kind is allowed (the schema accepts every non-empty kind) and is shown
 generically. Imported events may carry a ``"source"`` object with the rest of the
@@ -41,6 +45,7 @@ __all__ = [
     "CANCELLED_REASON",
     "KNOWN_KINDS",
     "MESSAGE_KINDS",
+    "SUPERSEDE_REASONS",
     "SEARCH_TEXT_LIMIT",
     "TOOL_TEXT_LIMIT",
     "Usage",
@@ -62,6 +67,8 @@ __all__ = [
     "total_ms",
     "was_cancelled",
     "searchable_text",
+    "superseded",
+    "superseded_range",
     "system",
     "tool_arguments",
     "tool_call",
@@ -78,8 +85,19 @@ CANCELLED_REASON: Final = "cancelled by the user"
 #: Kinds whose payload is a chat message with ``content``.
 MESSAGE_KINDS: Final = frozenset({"user", "assistant", "system", "reasoning", "summary"})
 KNOWN_KINDS: Final = frozenset(
-    {*MESSAGE_KINDS, "tool_call", "tool_result", "cancelled", "interrupted", "error"}
+    {
+        *MESSAGE_KINDS,
+        "tool_call",
+        "tool_result",
+        "cancelled",
+        "interrupted",
+        "error",
+        "superseded",
+    }
 )
+#: Why an earlier attempt was superseded: its answer was regenerated, or its question
+#: was edited and sent again.
+SUPERSEDE_REASONS: Final = frozenset({"regenerate", "edit"})
 #: Searchable text of one event is cut here (a long message indexes its start).
 SEARCH_TEXT_LIMIT: Final = 32_768
 #: Tool calls and results index a shorter prefix: a 5 MB tool output is mostly data
@@ -184,6 +202,32 @@ def error(
     }
     if partial:
         payload["partial_content"] = partial
+    return payload
+
+
+def superseded(
+    from_seq: int, to_seq: int, *, reason: str, turn: int | None = None
+) -> dict[str, Any]:
+    """A marker: events ``from_seq``..``to_seq`` (an earlier attempt) were replaced.
+
+    Args:
+        from_seq: the first superseded event.
+        to_seq: the last superseded event (inclusive).
+        reason: ``"regenerate"`` or ``"edit"``.
+        turn: the superseded turn's number, for display.
+
+    Raises:
+        ValueError: the range is empty or not positive, or the reason is unknown.
+    """
+    if from_seq < 1 or to_seq < from_seq:
+        raise ValueError(
+            f"a superseded range needs 1 <= from_seq <= to_seq, got {from_seq}..{to_seq}"
+        )
+    if reason not in SUPERSEDE_REASONS:
+        raise ValueError(f"unknown reason {reason!r}; expected one of {sorted(SUPERSEDE_REASONS)}")
+    payload: dict[str, Any] = {"from_seq": from_seq, "to_seq": to_seq, "reason": reason}
+    if turn is not None:
+        payload["turn"] = turn
     return payload
 
 
@@ -410,14 +454,31 @@ def usage(payload: Mapping[str, Any]) -> Usage:
     return Usage(prompt, completion, bool(raw.get("estimated", False)))
 
 
+def superseded_range(payload: Mapping[str, Any]) -> tuple[int, int] | None:
+    """``(from_seq, to_seq)`` of a ``superseded`` marker; ``None`` when malformed."""
+    low, high = payload.get("from_seq"), payload.get("to_seq")
+    if (
+        isinstance(low, int)
+        and isinstance(high, int)
+        and not isinstance(low, bool)
+        and not isinstance(high, bool)
+        and 1 <= low <= high
+    ):
+        return low, high
+    return None
+
+
 def searchable_text(kind: str, payload: Mapping[str, Any], limit: int = SEARCH_TEXT_LIMIT) -> str:
     """The text of one event a person may search for, cut to ``limit`` characters.
 
     Messages give their content; tool calls their name and arguments; tool results
     their name and result or error; cancelled and failed turns their partial answer and
-    reason. Unknown kinds give their message text, or nothing.
+    reason. A ``superseded`` marker gives nothing (the attempt it marks is indexed as
+    its own events). Unknown kinds give their message text, or nothing.
     """
     parts: list[str]
+    if kind == "superseded":
+        return ""
     if kind in MESSAGE_KINDS:
         parts = [message_text(payload)]
     elif kind == "tool_call":

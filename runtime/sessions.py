@@ -211,6 +211,12 @@ class Sessions(OrganizeSessions, SearchSessions, SemanticSessions, AdminSessions
         """
         return await resolve_session_id(self.memory, text)
 
+    async def recent_prompts(self) -> list[str]:
+        """The person's recent messages across sessions, newest first (prompt history)."""
+        from runtime.prompt_history import recent_prompts
+
+        return await recent_prompts(self.memory)
+
     async def ids_with_prefix(self, prefix: str, limit: int) -> list[str]:
         """Up to ``limit`` session ids starting with ``prefix``, in id order (one indexed read)."""
         return await self.memory.session_ids_with_prefix(prefix, limit)

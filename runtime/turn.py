@@ -141,13 +141,17 @@ class TurnRunner:
         """Whether the turn reached an end (finished, failed or cancelled) and said so."""
         return self._ended
 
-    def begin(self, turn: int, text: str) -> None:
+    def begin(self, turn: int, text: str, *, opening: EventDraft | None = None) -> None:
         """Record the user's message and hand it to the worker at once, as its own save point.
 
         The question is the one event of a turn that cannot be regenerated: it is made
         durable before the model starts, so a crash mid-generation keeps it.
+        ``opening`` (a ``superseded`` marker) is stored just before it, in the same save
+        point.
         """
         self._turn = turn
+        if opening is not None:
+            self._add(opening)
         self._add(EventDraft("user", payloads.user(text), turn))
         self._flush("running")
 

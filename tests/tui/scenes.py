@@ -23,6 +23,7 @@ from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
 from runtime.settings import load_settings
+from tests.tui.scenes_convo import CONVO_SCENES
 from tests.tui.scenes_navigate import NAVIGATE_SCENES
 from tests.tui.scenes_organize import ORGANIZE_SCENES
 from tests.tui.seed import NOW, DemoSession, demo_sessions, seed_demo, session_id
@@ -339,4 +340,5 @@ SCENES: dict[str, Callable[[Path], Scene]] = {
     "search": search_results,
     "session-at-hit": session_at_hit,
     **NAVIGATE_SCENES,
+    **CONVO_SCENES,
 }

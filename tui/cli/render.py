@@ -33,6 +33,7 @@ _LABELS = {
     "tool_result": "Tool result",
     "error": "Error",
     "cancelled": "Cancelled",
+    "superseded": "Superseded",
 }
 
 
@@ -101,6 +102,13 @@ def view(kind: str, payload: Mapping[str, Any]) -> EventView:
     if kind in ("error", "cancelled"):
         message = payloads.end_message(payload)
         return EventView(label, detail, message, None, "", payloads.partial_text(payload))
+    if kind == "superseded":
+        found = payloads.superseded_range(payload)
+        if found is not None:
+            why = {"regenerate": "the answer was regenerated", "edit": "the question was edited"}
+            reason = why.get(str(payload.get("reason")), "it was replaced")
+            text = f"events {found[0]}-{found[1]} are an earlier attempt: {reason}"
+            return EventView(label, detail, text, None, "")
     content = payloads.content_text(payload)
     if content is None or kind not in ("user", "assistant", "system"):
         return EventView(label, detail, content, _pretty(dict(payload)), "json")

@@ -26,6 +26,8 @@ from tui.safe_text import safe_line, safe_text
 from tui.screens.base import TurnkeepScreen
 from tui.screens.search import SessionFind
 from tui.screens.session_actions import SessionActions
+from tui.screens.session_copy import SessionCopy
+from tui.screens.session_edit import SessionEdit
 from tui.screens.session_navigate import SessionNavigation
 from tui.screens.session_sync import OtherWriters
 from tui.services import Services, error_parts
@@ -43,7 +45,13 @@ __all__ = ["SessionScreen"]
 
 
 class SessionScreen(
-    SessionFind, SessionNavigation, SessionActions, TurnkeepScreen[str | None], OtherWriters
+    SessionFind,
+    SessionNavigation,
+    SessionActions,
+    SessionEdit,
+    SessionCopy,
+    TurnkeepScreen[str | None],
+    OtherWriters,
 ):
     """One session: replay plus live turns. Dismisses with its session id.
 
@@ -59,6 +67,8 @@ class SessionScreen(
     PAGE: ClassVar[int] = 50
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        *SessionCopy.COPY_BINDINGS,  # shown only while an event has the focus
+        *SessionEdit.EDIT_BINDINGS,
         Binding(
             "escape",
             "cancel_turn",
@@ -145,6 +155,7 @@ class SessionScreen(
         status.memory_disabled = self.services.settings.mode == "disabled"
         self.watch(self.app, "save_state", self._save_state_changed)
         self.start_polling()
+        self.load_prompt_history()
         if self.session_id is None:
             self._show_placeholder()
             self.post_message(self.Loaded(None, 0))
@@ -288,7 +299,8 @@ class SessionScreen(
         prompt = self.query_one("#prompt", PromptArea)
         prompt.disabled = False
         prompt.placeholder = f"Message {self.model_label}   (Enter to send)"
-        prompt.focus()
+        if not isinstance(self.focused, EventView):  # the reader went to an event meanwhile
+            prompt.focus()
 
     @property
     def model_label(self) -> str:
@@ -321,12 +333,15 @@ class SessionScreen(
         if self.running:
             self.notify("A turn is running. Esc cancels it.", severity="warning")
             return
+        redo = self.take_edit()
+        event.prompt.remember(text)
         event.prompt.clear()
         self.running = True
-        self._turn_worker = self.run_turn(text)
+        self._turn_worker = self.run_turn(text, redo=redo)
 
     @work(exclusive=True, group="turn", exit_on_error=False)
-    async def run_turn(self, text: str) -> None:
+    async def run_turn(self, text: str, *, redo: str | None = None) -> None:
+        """Run one turn; ``redo`` (regenerate / edit) supersedes the last attempt."""
         conversation = self.conversation
         assert conversation is not None
         log = self.query_one(EventLog)
@@ -335,14 +350,22 @@ class SessionScreen(
             await self._reload_newest()
         await log.query(".log--placeholder").remove()
         # Turns other writers stored first count: the live turn's number is the next one.
-        live = LiveTurn(log, await conversation.next_turn(), self.model_label)
+        turn = await conversation.next_turn()
+        opening = None
+        if redo is not None:
+            prepared = await self.redo_opening(redo, text, turn)
+            if prepared is None:
+                return
+            text, opening = prepared
+        live = LiveTurn(log, turn, self.model_label)
         self._live_turns.append(live)
         # Saved save points of older turns have matched their views by now.
         del self._live_turns[:-2]
         self._live = live
-        await live.start(text)
+        await live.start(text, opening=opening)
         self.query_one(StatusLine).activity = "answering…  (Esc to cancel)"
-        async for progress in conversation.send(text):
+        stream = conversation.send(text) if redo is None else conversation.redo(redo, text)
+        async for progress in stream:
             await live.show(progress)
         # The runtime names an untitled session after its first message; show it.
         if self.session_id is not None:
@@ -387,6 +410,10 @@ class SessionScreen(
     # -- actions -----------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in SessionEdit.EDIT_ACTIONS:
+            return self.check_edit_action(action)
+        if action in SessionCopy.COPY_ACTIONS:
+            return self.check_copy_action(action)
         if action == "cancel_turn":
             return self.running
         if action == "back":

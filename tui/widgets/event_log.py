@@ -24,6 +24,7 @@ from textual.widget import MountError
 
 from memory.records import Event
 from tui.widgets.events import EventView
+from tui.widgets.superseded import OLD_ATTEMPT, SHOWING_OLD_ATTEMPTS, OldAttempts, SupersededView
 from tui.widgets.tool_views import ToolView
 from tui.widgets.views import view_for
 
@@ -60,6 +61,8 @@ class EventLog(VerticalScroll):
     EventLog > .-search-hit { background: $accent 25%; }
     EventLog > .log--error { height: auto; padding: 1 2; color: $error; }
     EventLog > .log--error > Static { height: auto; margin-bottom: 1; }
+    EventLog > .-old-attempt { display: none; }
+    EventLog.-show-old-attempts > .-old-attempt { display: block; opacity: 55%; }
     """
 
     class NeedOlder(Message):
@@ -97,11 +100,16 @@ class EventLog(VerticalScroll):
         self._landing = False
         #: Tool calls and results are shown expanded (the screen's "expand tools").
         self.tools_expanded = False
+        #: Superseded attempts (regenerated or edited): hidden unless asked for.
+        self.old_attempts = OldAttempts()
 
     # -- what the screen calls ---------------------------------------------------------
 
     def _views_for(self, events: Sequence[Event], now: datetime) -> list[EventView]:
         views = [view_for(event, now) for event in events]
+        if self.old_attempts.note(views):
+            self.old_attempts.mark(self.views)  # a marker newer than what is mounted
+        self.old_attempts.mark(views)
         if self.tools_expanded:
             for view in views:
                 if isinstance(view, ToolView):
@@ -113,6 +121,20 @@ class EventLog(VerticalScroll):
         self.tools_expanded = expanded
         for view in self.query(ToolView):
             view.expanded = expanded
+
+    def show_old_attempts(self, shown: bool) -> None:
+        """Show superseded attempts (dimmed) or hide them again."""
+        self.set_class(shown, SHOWING_OLD_ATTEMPTS)
+        for marker in self.query(SupersededView):
+            marker.refresh()
+
+    def mark_old_attempt(self, from_seq: int) -> None:
+        """Hide the newest views, from the one stored as ``from_seq`` on: an attempt
+        being superseded now (its live views may not all know their ``seq``)."""
+        for view in reversed(self.views):
+            if view.seq is not None and view.seq < from_seq:
+                break
+            view.add_class(OLD_ATTEMPT)
 
     @property
     def views(self) -> list[EventView]:
@@ -167,6 +189,12 @@ class EventLog(VerticalScroll):
         await self._refreshed()
         target = self.highlight(focus)
         await self._refreshed()
+        # A busy frame can lay the views out after the first scroll was clamped: centre
+        # again (a few frames at most) before paging may start from the wrong place.
+        for _ in range(5):
+            if target is None or target.region.overlaps(self.region):
+                break
+            self.scroll_to_center(target, animate=False, immediate=True)
         if target is not None:
             # Heights of the new views can settle a frame after the first layout, which
             # leaves the target off-centre (even out of view): centre it again.
@@ -300,6 +328,7 @@ class EventLog(VerticalScroll):
         """Append a live event (a turn in progress) and follow it."""
         if self.tools_expanded and isinstance(view, ToolView):
             view.expanded = True
+        self.old_attempts.note([view])
         follow = self.is_vertical_scroll_end  # the reader is at the newest event
         try:
             await self.mount(view)

@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 
-class EventView(Widget):
+class EventView(Widget, can_focus=True):
     """Base of every event view.
 
     Attributes:
@@ -49,6 +49,7 @@ class EventView(Widget):
         padding: 0 1;
         margin: 0 1 1 1;
     }
+    EventView:focus { background: $boost; }
     EventView > .event--heading { text-style: bold; }
     EventView > .event--meta { color: $text-muted; }
     """
@@ -89,11 +90,9 @@ class EventView(Widget):
     def bounded_text(self, text: str) -> tuple[str, Text | None]:
         """The prefix of ``text`` the log shows, and a note when some was left out.
 
-        A view that shows a prefix becomes focusable: Enter, ``o`` or a click opens the
-        whole text.
+        Enter, ``o`` or a click on a view that shows a prefix opens the whole text.
         """
         prefix, left = cut(text)
-        self.can_focus = left > 0
         if not left:
             return prefix, None
         note = Text(

@@ -28,7 +28,12 @@ class PromptArea(TextArea):
 
     A single-line :class:`~textual.widgets.Input` keeps only the first line of a
     bracketed paste; this keeps the pasted text exactly (newlines included) and grows
-    to a few lines to show it. ``ctrl+j`` (or ``alt+enter``) starts a new line by hand.
+    to a few lines to show it, then scrolls. ``ctrl+j`` starts a new line by hand in
+    every terminal (it sends a line feed, Enter a carriage return); ``alt+enter`` and
+    ``shift+enter`` do too where the terminal reports them.
+
+    Up on the first row recalls earlier messages (:meth:`set_history`, newest first),
+    Down on the last row goes forward again and finally back to the draft being typed.
     """
 
     DEFAULT_CSS = """
@@ -36,8 +41,20 @@ class PromptArea(TextArea):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+j,alt+enter", "newline", "New line", show=False),
+        Binding(
+            "ctrl+j,alt+enter,shift+enter",
+            "newline",
+            "New line",
+            key_display="ctrl+j",
+            tooltip="Start a new line in the message (Enter sends it)",
+        ),
     ]
+
+    #: Earlier messages, newest first (``history`` is TextArea's undo history).
+    earlier: list[str]
+    #: Which history entry is shown (-1: the draft).
+    history_index: int = -1
+    _draft: str = ""
 
     class Submitted(Message):
         """Enter was pressed: ``value`` is the whole text, exactly as typed or pasted."""
@@ -68,10 +85,56 @@ class PromptArea(TextArea):
             highlight_cursor_line=False,
             placeholder=placeholder,
         )
+        self.earlier = []
 
     def on_mount(self) -> None:
         if self.app.is_headless:
             self.cursor_blink = False
+
+    # -- input history -----------------------------------------------------------------
+
+    def set_history(self, entries: list[str]) -> None:
+        """Earlier messages to recall with Up, newest first (keeps entries added since)."""
+        added = self.earlier
+        self.earlier = [*added, *(e for e in entries if e not in added)]
+        self.history_index = -1
+
+    def remember(self, text: str) -> None:
+        """Put a sent message at the front of the history (once)."""
+        entries = [e for e in self.earlier if e != text]
+        self.earlier = [text, *entries]
+        self.history_index = -1
+        self.border_subtitle = None
+
+    def _show_entry(self, index: int) -> None:
+        if self.history_index == -1:
+            self._draft = self.text
+        self.load_text(self._draft if index == -1 else self.earlier[index])
+        self.move_cursor(self.document.end)
+        self.history_index = index
+        self.border_subtitle = (
+            None if index == -1 else f"earlier message {index + 1} of {len(self.earlier)} · ↑↓"
+        )
+
+    def _visual_row(self) -> int:
+        """The wrapped row the cursor is on (0: the prompt's first row)."""
+        return self.wrapped_document.location_to_offset(self.cursor_location).y
+
+    def action_cursor_up(self, select: bool = False) -> None:
+        """Up: the previous row, or from the first row the previous message."""
+        entries = self.earlier
+        if not select and self._visual_row() == 0 and self.history_index + 1 < len(entries):
+            self._show_entry(self.history_index + 1)
+            return
+        super().action_cursor_up(select)
+
+    def action_cursor_down(self, select: bool = False) -> None:
+        """Down: the next row, or from the last row a newer message (then the draft)."""
+        last_row = self.wrapped_document.height - 1
+        if not select and self.history_index >= 0 and self._visual_row() >= last_row:
+            self._show_entry(self.history_index - 1)
+            return
+        super().action_cursor_down(select)
 
     @property
     def value(self) -> str:
@@ -82,10 +145,14 @@ class PromptArea(TextArea):
     def value(self, text: str) -> None:
         self.load_text(text)
         self.move_cursor(self.document.end)
+        self.history_index = -1
+        self.border_subtitle = None
 
     def clear(self) -> None:  # type: ignore[override]
-        """Empty the prompt."""
+        """Empty the prompt (and stop browsing the history)."""
         self.load_text("")
+        self.history_index = -1
+        self.border_subtitle = None
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "enter" and not self.read_only:

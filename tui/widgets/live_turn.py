@@ -50,8 +50,10 @@ class LiveTurn:
         self._match()
         return await self.log.add_live(view)
 
-    async def start(self, text: str) -> None:
-        """Show the person's message."""
+    async def start(self, text: str, *, opening: EventView | None = None) -> None:
+        """Show the person's message (after ``opening``, a regenerate/edit marker)."""
+        if opening is not None:
+            await self._add(opening)
         await self._add(UserMessageView(text, seq=None, turn=self.turn, when="just now"))
 
     async def show(self, progress: Progress) -> None:

@@ -29,6 +29,7 @@ from tui.widgets.events import (
     partial_of,
     usage_of,
 )
+from tui.widgets.superseded import SupersededView
 from tui.widgets.tool_views import ToolCallView, ToolResultView
 
 __all__ = ["view_for"]
@@ -80,4 +81,6 @@ def view_for(event: Event, now: datetime) -> EventView:
             partial=partial_of(payload),
             **common,
         )
+    if kind == "superseded":
+        return SupersededView(payload, **common)
     return MarkerView(kind, one_line(message_text(payload) or payload, 200), **common)
