@@ -47,6 +47,14 @@ EXPECTED_SCHEMA = {
     ("table", "session_tags"),
     ("index", "sqlite_autoindex_session_tags_1"),
     ("index", "session_tags_by_tag"),
+    # 0006.counts
+    ("table", "row_counts"),
+    ("trigger", "row_counts_sessions_inserted"),
+    ("trigger", "row_counts_sessions_deleted"),
+    ("trigger", "row_counts_events_inserted"),
+    ("trigger", "row_counts_events_deleted"),
+    ("trigger", "row_counts_state_inserted"),
+    ("trigger", "row_counts_state_deleted"),
 }
 #: Every migration of the project, in order.
 ALL_MIGRATIONS = (
@@ -55,6 +63,7 @@ ALL_MIGRATIONS = (
     "0003.event-keys",
     "0004.search",
     "0005.organize",
+    "0006.counts",
 )
 
 

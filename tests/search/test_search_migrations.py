@@ -45,7 +45,7 @@ SESSIONS_V1 = (
     "event_count, turn_count, metadata FROM sessions ORDER BY id"
 )
 #: The migrations a database at 0002 gets.
-AFTER_0002 = ("0003.event-keys", "0004.search", "0005.organize")
+AFTER_0002 = ("0003.event-keys", "0004.search", "0005.organize", "0006.counts")
 
 
 def _event(sid: str, seq: int, kind: str, payload: str) -> tuple[str, list[Any]]:
@@ -129,6 +129,7 @@ async def test_embedded_0002_with_data_migrates_to_head_and_backup_keeps_keys(
             "0003.event-keys",
             "0004.search",
             "0005.organize",
+            "0006.counts",
         )
         with sqlite3.connect(path) as conn:
             assert conn.execute(ROWS).fetchall() == before
@@ -173,6 +174,7 @@ async def test_sqld_0002_with_data_migrates_to_head(
             "0003.event-keys",
             "0004.search",
             "0005.organize",
+            "0006.counts",
         )
         assert await query(url, token, ROWS) == before
         ids = await query(
