@@ -23,7 +23,9 @@ from pathlib import Path
 from bench import (
     scenarios_memory,
     scenarios_organize,
+    scenarios_pty,
     scenarios_save,
+    scenarios_scale,
     scenarios_search,
     scenarios_start,
     scenarios_tui,
@@ -40,6 +42,8 @@ SCENARIOS: dict[str, Callable[[Path], list[Result]]] = {
     "ui-stall": scenarios_tui.stall_while_saving,
     "cold-start": scenarios_start.cold_start,
     "search": scenarios_search.search,
+    "scale": scenarios_scale.scale,
+    "tui-open-pty": scenarios_pty.open_in_terminal,
 }
 
 
@@ -79,7 +83,7 @@ def _load() -> float | None:
 def _value(value: float, unit: str) -> str:
     if unit == "rows/s":
         return f"{value:,.0f} rows/s"
-    if unit == "trips":
+    if unit in ("trips", "opens"):
         return f"{value:g}"
     if unit == "MiB":
         return f"{value:,.1f} MiB"
