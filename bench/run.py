@@ -24,6 +24,7 @@ from bench import (
     scenarios_memory,
     scenarios_organize,
     scenarios_pty,
+    scenarios_remote_trips,
     scenarios_save,
     scenarios_scale,
     scenarios_search,
@@ -44,6 +45,7 @@ SCENARIOS: dict[str, Callable[[Path], list[Result]]] = {
     "search": scenarios_search.search,
     "scale": scenarios_scale.scale,
     "tui-open-pty": scenarios_pty.open_in_terminal,
+    "remote-trips": scenarios_remote_trips.remote_trips,
 }
 
 

@@ -7,7 +7,8 @@ word in :data:`RARE_HITS` events, so every operation timed on them does the same
 on its own rows and only the size of everything around it differs.
 
 Index rows for search are written by SQL (the text is plain ASCII, which the app's
-folding leaves as it is), so no backfill runs. The files are cached in
+folding leaves as it is), three events per transaction as save points write them, so
+no backfill runs and the index has the segments the app's own writes leave. The files are cached in
 ``$TURNKEEP_BENCH_CACHE`` (default ``/tmp/turnkeep-bench-cache``) under a key made of
 the migrations' text and :data:`GENERATOR_VERSION`: a schema change builds new ones.
 """
@@ -28,11 +29,19 @@ from memory.records import format_ts
 from memory.schema.migrate import migrations_dir
 
 #: Bump when the generated content changes.
-GENERATOR_VERSION: Final = 1
+GENERATOR_VERSION: Final = 2
 BIG: Final = "big-session"
 BIG_EVENTS: Final = 2_000
 RARE: Final = "xylophonic"
 RARE_HITS: Final = 10
+#: Events per index transaction (a save point of one turn).
+SAVE_POINT_EVENTS: Final = 3
+_INDEX_RANGE: Final = (
+    "INSERT INTO search_events (rowid, mine, reply, tool) SELECT id, "
+    "CASE kind WHEN 'user' THEN json_extract(payload, '$.content') ELSE '' END, "
+    "CASE kind WHEN 'assistant' THEN json_extract(payload, '$.content') ELSE '' END, '' "
+    "FROM conversation_events WHERE id BETWEEN ? AND ?"
+)
 SIZES: Final = {"small": (1_000, 10_000), "large": (100_000, 1_000_000)}
 
 
@@ -116,12 +125,14 @@ def generate(path: Path, sessions: int, events: int) -> None:
         "VALUES (?, ?, ?, ?, ?, ?)",
         rows(),
     )
-    conn.execute(
-        "INSERT INTO search_events (rowid, mine, reply, tool) SELECT id, "
-        "CASE kind WHEN 'user' THEN json_extract(payload, '$.content') ELSE '' END, "
-        "CASE kind WHEN 'assistant' THEN json_extract(payload, '$.content') ELSE '' END, '' "
-        "FROM conversation_events"
-    )
     conn.execute("COMMIT")
+    # Index rows a save point at a time (three events per transaction), as the app writes
+    # them: FTS5 merges its segments as it goes, and a search probes each segment, so an
+    # index written in one bulk statement would be shaped (and searched) differently.
+    last = conn.execute("SELECT max(id) FROM conversation_events").fetchone()[0]
+    for first in range(1, last + 1, SAVE_POINT_EVENTS):
+        conn.execute("BEGIN")
+        conn.execute(_INDEX_RANGE, (first, first + SAVE_POINT_EVENTS - 1))
+        conn.execute("COMMIT")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.close()

@@ -434,8 +434,9 @@ class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer):
 
     async def count_sessions(self) -> int:
         """See :meth:`memory.protocol.SessionCatalog.count_sessions`."""
-        result = await self._execute("SELECT count(*) FROM sessions")
-        return int(result.rows[0][0])
+        # Kept by triggers (migration 0006.counts): count(*) would walk every session.
+        rows = await self._rows("SELECT rows FROM row_counts WHERE name = 'sessions'", [])
+        return int(rows[0][0])
 
     # -- EventSearch -------------------------------------------------------------------
 

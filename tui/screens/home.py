@@ -177,14 +177,19 @@ class HomeScreen(HomeOrganizeMixin):
         memory = self.services.require_memory()
         filters = list_filters(title_filter)
         title, tags = split_filter(filters["title_filter"] or "")
-        page = await memory.list_sessions(
+        listing = memory.list_sessions(
             limit=self.PAGE_SIZE,
             title_filter=title or None,
             tags=tags,
             pinned_first=True,
             source=filters["source"],
         )
-        total = None if title_filter else await memory.count_sessions()
+        total: int | None = None
+        if title_filter:
+            page = await listing
+        else:
+            # Both reads sent at once: one round trip to a remote server, not two.
+            page, total = await asyncio.gather(listing, memory.count_sessions())
         self._show_first_page(page, title_filter, total, keep)
 
     def _show_first_page(

@@ -8,6 +8,7 @@ arrives; Esc cancels it (the runtime keeps a well-formed, cancelled history).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -173,9 +174,12 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
         memory = self.services.require_memory()
         log = self.query_one(EventLog)
         try:
-            info = await memory.get_session(session_id)
+            # Both reads sent at once: one round trip to a remote server, not two.
+            info, events = await asyncio.gather(
+                memory.get_session(session_id),
+                memory.recall(session_id, limit=self.first_page, newest=True),
+            )
             self._set_info(info)
-            events = await memory.recall(session_id, limit=self.first_page, newest=True)
         except Exception as exc:  # shown on this screen with Retry (and noted by the app)
             await self._show_load_error(exc)
             raise
