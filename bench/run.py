@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import (
+    save_breakdown,
     scenarios_memory,
     scenarios_organize,
     scenarios_pty,
@@ -35,6 +36,7 @@ from bench.stats import Result
 
 SCENARIOS: dict[str, Callable[[Path], list[Result]]] = {
     "save-embedded": scenarios_save.save_embedded,
+    "save-breakdown": save_breakdown.save_breakdown,
     "save-remote": scenarios_save.save_remote,
     "restore": scenarios_memory.restore,
     "list": scenarios_memory.session_list,

@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Final
@@ -108,7 +109,7 @@ def generate(path: Path, sessions: int, events: int) -> None:
     stamp = format_ts(BASE)
     number = 0
 
-    def rows():  # type: ignore[no-untyped-def]
+    def rows() -> Iterator[tuple[str, int, int, str, str, str]]:
         nonlocal number
         for sid, count in counts.items():
             for seq in range(1, count + 1):
