@@ -19,8 +19,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from bench.children import run_json
 from bench.latency_proxy import LatencyProxy
-from bench.stats import Result
+from bench.stats import Result, p99
 from bench.turns import turn_drafts
 from memory import EventDraft, NewTurn
 
@@ -40,20 +41,48 @@ TARGETS = {
 }
 
 
+#: The session the TUI opens (seeded last: the first row of the home list).
+TUI_SESSION, TUI_EVENTS = "tui-long", 2_000
+
+
+def _messages(count: int) -> list[EventDraft]:
+    """Questions and answers; each text starts with ``#<seq> `` (what the TUI child checks)."""
+    return [
+        EventDraft(
+            "user" if i % 2 == 0 else "assistant",
+            {"role": "user" if i % 2 == 0 else "assistant", "content": f"#{i + 1} message kiwi"},
+        )
+        for i in range(count)
+    ]
+
+
+async def _seed_into(memory: Any) -> None:
+    try:
+        await memory.store("long", _messages(2_000))
+        for i in range(60):
+            await memory.store(f"s{i:03d}", [EventDraft("user", {"content": f"hello {i}"})])
+        await memory.store(TUI_SESSION, _messages(TUI_EVENTS))
+    finally:
+        await memory.close()
+
+
 async def _seed(url: str, token: str) -> None:
     from memory import open_remote
 
-    memory = await open_remote(url, auth_token=token)
-    try:
-        batch = [
-            EventDraft("user" if i % 2 == 0 else "assistant", {"content": f"message {i} kiwi"})
-            for i in range(2_000)
-        ]
-        await memory.store("long", batch)
-        for i in range(60):
-            await memory.store(f"s{i:03d}", [EventDraft("user", {"content": f"hello {i}"})])
-    finally:
-        await memory.close()
+    await _seed_into(await open_remote(url, auth_token=token))
+
+
+def _tui_open(workdir: Path, where: str, token: str, repeat: int = 6) -> list[float]:
+    """Enter on the home screen until the newest event is painted (bench.tui_child)."""
+    out = run_json(
+        ["bench.tui_child", "open", where, TUI_SESSION, str(TUI_EVENTS), str(repeat)],
+        workdir,
+        BENCH_SQLD_TOKEN=token,
+    )
+    if not out["marker_seen"]:
+        raise RuntimeError(f"the newest event of {TUI_SESSION} was never on screen ({where})")
+    samples: list[float] = out["samples"]
+    return samples
 
 
 async def _count(
@@ -146,13 +175,22 @@ async def _measure(proxy: LatencyProxy, token: str) -> dict[str, tuple[list[int]
 
 def remote_trips(workdir: Path) -> list[Result]:
     """10: round trips and wall time per action through a 50 ms proxy."""
+    from memory import open_embedded
     from tests.support.sqld import JwtKeys, SqldServer
 
     keys = JwtKeys.generate(workdir)
+    local = workdir / "embedded.db"
+
+    async def seed_local() -> None:
+        await _seed_into(await open_embedded(local))
+
+    asyncio.run(seed_local())
     with SqldServer(workdir / "sqld", keys) as server:
         token = server.token()
         asyncio.run(_seed(server.ws_url, token))
         with LatencyProxy(server.port, DELAY) as proxy:
+            tui_remote = _tui_open(workdir, f"ws://127.0.0.1:{proxy.port}", token)
+            tui_local = _tui_open(workdir, str(local), "")
             found = asyncio.run(_measure(proxy, token))
     connect = max(found.pop("connect + SELECT 1 (bare libsql-client)")[0])
     results = []
@@ -178,4 +216,21 @@ def remote_trips(workdir: Path) -> list[Result]:
                 ),
             )
         )
+    remote, embedded = statistics.median(tui_remote), statistics.median(tui_local)
+    bound = embedded + 3 * DELAY
+    results.append(
+        Result(
+            "10 remote: TUI open, Enter -> newest painted",
+            f"embedded open + 3 x {DELAY * 1e3:.0f} ms / remote open",
+            bound * 1e3,
+            remote * 1e3,
+            "<= 1x",
+            remote <= bound,
+            baseline_p99=p99(tui_local) * 1e3 + 3 * DELAY * 1e3,
+            turnkeep_p99=p99(tui_remote) * 1e3,
+            note=f"{TUI_EVENTS:,}-event session, headless 120x40 (bench.tui_child), "
+            f"{len(tui_remote)} opens each; embedded open {embedded * 1e3:.0f} ms, remote "
+            f"open through the proxy {remote * 1e3:.0f} ms",
+        )
+    )
     return results
