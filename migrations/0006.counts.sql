@@ -4,8 +4,9 @@
 -- index), which at a million events is most of what `db status` costs.
 --
 -- Why triggers and not the save point's own statements: every path that adds or removes
--- rows (save points, imports, fork, forget, the backfill-free raw tools a user may run)
--- keeps the counts exact without knowing about them. The cost is one single-row UPDATE
+-- rows (save points, imports, fork, forget, and any written later) keeps the counts
+-- exact without knowing about them. INSERT OR REPLACE must not be used on these tables:
+-- its implicit delete fires no trigger (recursive_triggers is off). The cost is one single-row UPDATE
 -- per inserted or deleted row, inside the same transaction.
 -- (One statement per trigger: the remote driver refuses a statement holding several.)
 
