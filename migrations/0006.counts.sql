@@ -5,9 +5,9 @@
 --
 -- Why triggers and not the save point's own statements: every path that adds or removes
 -- rows (save points, imports, fork, forget, and any written later) keeps the counts
--- exact without knowing about them. INSERT OR REPLACE must not be used on these tables:
--- its implicit delete fires no trigger (recursive_triggers is off). The cost is one single-row UPDATE
--- per inserted or deleted row, inside the same transaction.
+-- exact without knowing about them. The cost is one single-row UPDATE per inserted or
+-- deleted row, inside the same transaction. INSERT OR REPLACE must not be used on these
+-- tables: its implicit delete fires no trigger (recursive_triggers is off).
 -- (One statement per trigger: the remote driver refuses a statement holding several.)
 
 CREATE TABLE row_counts (
