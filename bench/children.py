@@ -31,12 +31,12 @@ def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
-def run_json(args: list[str], workdir: Path, timeout: float = 300) -> dict[str, Any]:
+def run_json(args: list[str], workdir: Path, timeout: float = 300, **env: str) -> dict[str, Any]:
     """Run ``python -m <args>`` and parse the JSON object it prints last."""
     proc = subprocess.run(
         [sys.executable, "-m", *args],
         cwd=repo_root(),
-        env=child_env(workdir),
+        env=child_env(workdir, **env),
         capture_output=True,
         text=True,
         timeout=timeout,

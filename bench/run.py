@@ -21,10 +21,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import (
+    save_breakdown,
     scenarios_memory,
     scenarios_navigate,
     scenarios_organize,
+    scenarios_pty,
+    scenarios_remote_trips,
     scenarios_save,
+    scenarios_scale,
     scenarios_search,
     scenarios_semantic,
     scenarios_start,
@@ -34,6 +38,7 @@ from bench.stats import Result
 
 SCENARIOS: dict[str, Callable[[Path], list[Result]]] = {
     "save-embedded": scenarios_save.save_embedded,
+    "save-breakdown": save_breakdown.save_breakdown,
     "save-remote": scenarios_save.save_remote,
     "restore": scenarios_memory.restore,
     "list": scenarios_memory.session_list,
@@ -46,6 +51,9 @@ SCENARIOS: dict[str, Callable[[Path], list[Result]]] = {
     "semantic-topk-sqld": scenarios_semantic.topk_sqld,
     "semantic-indexer": scenarios_semantic.indexer,
     "go-to-turn": scenarios_navigate.go_to_turn,
+    "scale": scenarios_scale.scale,
+    "tui-open-pty": scenarios_pty.open_in_terminal,
+    "remote-trips": scenarios_remote_trips.remote_trips,
 }
 
 
@@ -85,7 +93,7 @@ def _load() -> float | None:
 def _value(value: float, unit: str) -> str:
     if unit == "rows/s":
         return f"{value:,.0f} rows/s"
-    if unit == "trips":
+    if unit in ("trips", "opens"):
         return f"{value:g}"
     if unit == "MiB":
         return f"{value:,.1f} MiB"

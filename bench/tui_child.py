@@ -1,6 +1,7 @@
 """One TUI measurement in its own process (scenarios 5 and 6), so no two share a heap.
 
     python -m bench.tui_child open DB SESSION_ID NEWEST_SEQ REPEAT
+    (DB may be a ws:// URL of a sqld, its token in BENCH_SQLD_TOKEN)
     python -m bench.tui_child stall DB SESSION_ID ROUNDS SAVE_POINTS
 
 Prints one JSON object on stdout. The app is the real one, built as ``launch_tui``
@@ -39,10 +40,17 @@ def peak_rss_kib() -> int:
 
 
 def make_app(db: str, **kwargs: Any) -> Any:
+    # A ws:// location is a remote server (scenario 10); its token comes from the
+    # environment the parent set, never from the command line.
+    import os
+
     from runtime.settings import load_settings
     from tui.app import TurnkeepApp
 
-    settings = load_settings(db={"path": db}, agent={"provider": "scripted"})
+    where: dict[str, Any] = {"path": db}
+    if db.startswith("ws://"):
+        where = {"url": db, "auth_token": os.environ.get("BENCH_SQLD_TOKEN")}
+    settings = load_settings(db=where, agent={"provider": "scripted"})
     # As ``launch_tui`` builds the process's app (the start-up heap is frozen).
     return TurnkeepApp(settings, freeze_startup_heap=True, **kwargs)
 

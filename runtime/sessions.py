@@ -13,6 +13,7 @@ an already open backend (tests, benchmarks).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,8 +177,11 @@ class Sessions(OrganizeSessions, SearchSessions, SemanticSessions, AdminSessions
         Raises:
             NotFoundError: it does not exist.
         """
-        info = await self.memory.get_session(session_id)
-        events = await self.memory.recall(session_id, limit=limit, newest=True)
+        # Both reads sent at once: one round trip to a remote server, not two.
+        info, events = await asyncio.gather(
+            self.memory.get_session(session_id),
+            self.memory.recall(session_id, limit=limit, newest=True),
+        )
         return OpenedSession(info, events)
 
     async def newest(

@@ -423,12 +423,17 @@ _OWN_TABLES = frozenset(
         "conversation_events",
         "session_state",
         "save_points",
-        # the search index (migration 0004) and its FTS5 shadow tables
+        # the search index (0004, with the word index of 0009) and its FTS5 shadow tables
         "search_progress",
         "search_title_keys",
+        # organize (0005), vectors (0006), row counts (0008)
+        "session_tags",
+        "event_vectors",
+        "vector_state",
+        "row_counts",
         *(
             f"search_{t}{s}"
-            for t in ("events", "titles")
+            for t in ("events", "titles", "words")
             for s in ("", "_config", "_content", "_data", "_docsize", "_idx")
         ),
         "_yoyo_migration",

@@ -41,9 +41,11 @@ from memory.records import (
     utc_now,
 )
 from memory.schema.migrate import MigrationOutcome
+from memory.sql.health import read_counts_and_migrations
 from memory.sql.imported import append_statements, check_contiguous
 from memory.sql.navigation import LibsqlNavigator
 from memory.sql.organize import SESSION_COLUMNS, LibsqlOrganizer, session_from_row
+from memory.sql.save_point import event_insert_statements
 from memory.sql.search import LibsqlSearch
 from memory.sql.search_statements import (
     event_rows_statements,
@@ -209,38 +211,43 @@ class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer, LibsqlVectors, L
                 " = last_seq + 1"
             )
             guard_args = [session_id, key]
-        # The turn as an SQL expression over the session row (read before the UPDATE).
-        turn_sql, turn_args = "?", None
+        # The turn as an SQL expression over the session row ``s`` (read before the UPDATE).
+        turn_sql, turn_args = "v.column2", None
         if isinstance(turn, NewTurn):
-            turn_sql, turn_args = "turn_count + 1", []
+            turn_sql, turn_args = "s.turn_count + 1", []
         elif isinstance(turn, TurnOf):
             check_text(turn.key, "save point key")
             turn_sql = (
                 "coalesce((SELECT e.turn FROM save_points p JOIN conversation_events e "
                 "ON e.session_id = p.session_id AND e.seq = p.first_seq "
-                "WHERE p.session_id = sessions.id AND p.key = ?), max(turn_count, 1))"
+                "WHERE p.session_id = s.id AND p.key = ?), max(s.turn_count, 1))"
             )
             turn_args = [turn.key]
-        insert = (
-            "INSERT INTO conversation_events (session_id, seq, turn, kind, payload, created_at) "
-            f"SELECT id, last_seq + ?, {turn_sql}, ?, ?, ? FROM sessions WHERE id = ?{guard}"
-        )
         text_of = self.search_text_of
         index_rows: list[tuple[int, tuple[str, str, str]]] = []
+        event_rows: list[tuple[int, int, str, str]] = []
         max_turn = 0
         prompt = completion = estimated = 0
         for offset, event in enumerate(events, start=1):
             payload = encode_payload(event.payload)
             kind = check_text(event.kind, "event kind")
-            turn_values = [event.turn] if turn_args is None else turn_args
-            args = [offset, *turn_values, kind, payload, now, session_id, *guard_args]
-            stmts.append((insert, args))
+            event_rows.append((offset, event.turn, kind, payload))
             index_rows.append((offset, index_values(text_of, kind, payload)))
             max_turn = max(max_turn, event.turn)
             if event.tokens is not None:
                 prompt += event.tokens.prompt
                 completion += event.tokens.completion
                 estimated |= event.tokens.estimated
+        # All events in one statement (one statement per save point, not one per event).
+        stmts += event_insert_statements(
+            session_id,
+            event_rows,
+            turn_sql=turn_sql,
+            turn_args=turn_args or [],
+            created_at=now,
+            guard=guard.replace("last_seq", "s.last_seq"),
+            guard_args=guard_args,
+        )
         if turn is None:
             turn_update, turn_update_args = "max(turn_count, ?)", [max_turn]
         else:  # the turn of the events just inserted (the first of them)
@@ -408,8 +415,9 @@ class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer, LibsqlVectors, L
 
     async def count_sessions(self) -> int:
         """See :meth:`memory.protocol.SessionCatalog.count_sessions`."""
-        result = await self._execute("SELECT count(*) FROM sessions")
-        return int(result.rows[0][0])
+        # Kept by triggers (migration 0008.counts): count(*) would walk every session.
+        rows = await self._rows("SELECT rows FROM row_counts WHERE name = 'sessions'", [])
+        return int(rows[0][0])
 
     # -- EventSearch -------------------------------------------------------------------
 
@@ -451,8 +459,15 @@ class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer, LibsqlVectors, L
         now = self._now()
         results = await self._batch(
             [
+                # DELETE then INSERT rather than INSERT OR REPLACE: a REPLACE deletes
+                # without firing delete triggers, and migration 0008 counts rows by them.
                 (
-                    "INSERT OR REPLACE INTO session_state (session_id, seq, state, created_at) "
+                    "DELETE FROM session_state WHERE session_id = ? "
+                    "AND seq = (SELECT last_seq FROM sessions WHERE id = ?)",
+                    [session_id, session_id],
+                ),
+                (
+                    "INSERT INTO session_state (session_id, seq, state, created_at) "
                     "SELECT id, last_seq, ?, ? FROM sessions WHERE id = ?",
                     [encoded, now, session_id],
                 ),
@@ -544,17 +559,7 @@ class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer, LibsqlVectors, L
             latency = (time.perf_counter() - started) * 1000
             tables_rs = await self._execute("SELECT name FROM sqlite_master WHERE type = 'table'")
             tables = {str(row[0]) for row in tables_rs.rows}
-            counts: dict[str, int] = {}
-            for table in ("sessions", "conversation_events", "session_state"):
-                if table in tables:
-                    result = await self._execute(f"SELECT count(*) FROM {table}")
-                    counts[table] = int(result.rows[0][0])
-            applied: tuple[str, ...] = ()
-            if "_yoyo_migration" in tables:
-                result = await self._execute(
-                    "SELECT migration_id FROM _yoyo_migration ORDER BY applied_at_utc"
-                )
-                applied = tuple(str(row[0]) for row in result.rows)
+            counts, applied = await read_counts_and_migrations(self._read_batch, tables)
         except MemoryLayerError as error:
             return HealthReport(
                 mode=self.mode,

@@ -57,6 +57,14 @@ EXPECTED_SCHEMA = {
     # 0007.event-navigation
     ("index", "conversation_events_user_seq"),
     ("index", "conversation_events_user_turn"),
+    # 0008.counts
+    ("table", "row_counts"),
+    ("trigger", "row_counts_sessions_inserted"),
+    ("trigger", "row_counts_sessions_deleted"),
+    ("trigger", "row_counts_events_inserted"),
+    ("trigger", "row_counts_events_deleted"),
+    ("trigger", "row_counts_state_inserted"),
+    ("trigger", "row_counts_state_deleted"),
 }
 #: Every migration of the project, in order.
 ALL_MIGRATIONS = (
@@ -67,6 +75,7 @@ ALL_MIGRATIONS = (
     "0005.organize",
     "0006.vectors",
     "0007.event-navigation",
+    "0008.counts",
 )
 
 

@@ -93,6 +93,8 @@ def test_db_status_shows_the_server_and_migrations_but_never_the_token(
             "0004.search",
             "0005.organize",
             "0006.vectors",
+            "0007.event-navigation",
+            "0008.counts",
         ],
     )
 
@@ -111,6 +113,8 @@ def test_db_status_shows_the_server_and_migrations_but_never_the_token(
             "0004.search",
             "0005.organize",
             "0006.vectors",
+            "0007.event-navigation",
+            "0008.counts",
         ],
         [],
     )
@@ -123,7 +127,7 @@ def test_db_status_shows_the_server_and_migrations_but_never_the_token(
     assert rows["reachable"].startswith("yes (")
     assert rows["server"].startswith("sqld 0.24")
     assert rows["version"].startswith("SQLite ")
-    assert rows["migrations"] == "6 applied, 0 pending"
+    assert rows["migrations"] == "8 applied, 0 pending"
     assert_never_shown(token, before, migrate, after, human)
     assert data_home_files() == []
 
@@ -218,6 +222,8 @@ def test_yoyo_apply_from_the_command_line_applies_the_project_migrations(
         ("0004.search", "apply"),
         ("0005.organize", "apply"),
         ("0006.vectors", "apply"),
+        ("0007.event-navigation", "apply"),
+        ("0008.counts", "apply"),
     ]
 
     async def open_it() -> tuple[str, ...]:

@@ -45,7 +45,14 @@ SESSIONS_V1 = (
     "event_count, turn_count, metadata FROM sessions ORDER BY id"
 )
 #: The migrations a database at 0002 gets.
-AFTER_0002 = ("0003.event-keys", "0004.search", "0005.organize", "0006.vectors")
+AFTER_0002 = (
+    "0003.event-keys",
+    "0004.search",
+    "0005.organize",
+    "0006.vectors",
+    "0007.event-navigation",
+    "0008.counts",
+)
 
 
 def _event(sid: str, seq: int, kind: str, payload: str) -> tuple[str, list[Any]]:
@@ -130,6 +137,8 @@ async def test_embedded_0002_with_data_migrates_to_head_and_backup_keeps_keys(
             "0004.search",
             "0005.organize",
             "0006.vectors",
+            "0007.event-navigation",
+            "0008.counts",
         )
         with sqlite3.connect(path) as conn:
             assert conn.execute(ROWS).fetchall() == before
@@ -175,6 +184,8 @@ async def test_sqld_0002_with_data_migrates_to_head(
             "0004.search",
             "0005.organize",
             "0006.vectors",
+            "0007.event-navigation",
+            "0008.counts",
         )
         assert await query(url, token, ROWS) == before
         ids = await query(

@@ -176,14 +176,19 @@ class HomeScreen(HomeOrganizeMixin):
         sessions = self.services.sessions
         filters = list_filters(title_filter)
         title, tags = split_filter(filters["title_filter"] or "")
-        page = await sessions.page(
+        listing = sessions.page(
             limit=self.PAGE_SIZE,
             title_filter=title or None,
             tags=tags,
             pinned_first=True,
             source=filters["source"],
         )
-        total = None if title_filter else await sessions.count()
+        total: int | None = None
+        if title_filter:
+            page = await listing
+        else:
+            # Both reads sent at once: one round trip to a remote server, not two.
+            page, total = await asyncio.gather(listing, sessions.count())
         self._show_first_page(page, title_filter, total, keep)
 
     def _show_first_page(
