@@ -2,24 +2,24 @@
 
 Row counts come from ``row_counts`` (migration ``0008.counts``), kept exact by triggers,
 so a status call reads three rows whatever the database's size. A database that has
-not applied 0006 yet (``db status`` opens without migrating) is counted the slow way,
+not applied 0008 yet (``db status`` opens without migrating) is counted the slow way,
 with ``count(*)``, which is exact too. Everything is read in one read batch: one
 snapshot, one round trip to a remote server.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any, Final
 
-from libsql_client import ResultSet
+from memory.drivers.base import Result, Statement
 
 __all__ = ["COUNTED_TABLES", "read_counts_and_migrations"]
 
 #: The tables ``db status`` reports a row count for, in report order.
 COUNTED_TABLES: Final = ("sessions", "conversation_events", "session_state")
 
-ReadBatch = Callable[[list[tuple[str, list[Any]]]], Awaitable[list[ResultSet]]]
+ReadBatch = Callable[[Sequence[Statement]], Awaitable[list[Result]]]
 
 
 async def read_counts_and_migrations(
