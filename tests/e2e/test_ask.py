@@ -127,7 +127,6 @@ def test_script_file_and_stdin_message(db: Path, tmp_path: Path) -> None:
         (["--provider", "openai", "--script", "x.json", "hi"], 2, "only works with the scripted"),
         (["--provider", "scripted", "   "], 2, "the message is empty"),
         (["--provider", "gpt", "hi"], 2, "invalid choice"),
-        (["--provider", "openai", "hi"], 2, "needs a model name"),
     ],
 )
 def test_usage_and_setup_errors_are_one_line_with_their_exit_code(

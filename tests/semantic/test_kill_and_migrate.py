@@ -116,7 +116,7 @@ def migrations_0005(tmp_path: Path) -> Path:
 async def check_migrated(memory: object, local_embedder: LocalEmbedder) -> None:
     assert isinstance(memory, EventVectors)
     outcome = getattr(memory, "migration_outcome", None)
-    assert outcome is not None and outcome.applied == ("0006.vectors",)
+    assert outcome is not None and outcome.applied[0] == "0006.vectors"
     progress = await memory.vector_progress()
     assert (progress.fingerprint, progress.embedded, progress.pending) == (None, 0, 3 * SESSIONS)
     # Existing rows are untouched, saving still works, and everything gets embedded.

@@ -71,9 +71,9 @@ async def test_regenerate_keeps_the_earlier_answer_hidden_and_out_of_the_prompt(
         # Offered in the footer and so in the command palette (its commands are the
         # screen's enabled footer bindings).
         active = screen.active_bindings
-        assert active["ctrl+y"].enabled and active["ctrl+y"].binding.show
+        assert active["ctrl+n"].enabled and active["ctrl+n"].binding.show
         assert active["ctrl+e"].enabled and active["ctrl+e"].binding.description == "Edit last"
-        await press_for_turn(pilot, screen, "ctrl+y")
+        await press_for_turn(pilot, screen, "ctrl+n")
 
         log = screen.query_one(EventLog)
         assert shown_answers(screen) == ["answer 1 to first", "answer 3 to second"]
@@ -157,7 +157,7 @@ async def test_regenerate_with_nothing_asked_says_so(db_file: Path, tmp_path: Pa
     async with app.run_test(size=SIZE) as pilot:
         screen = await new_session(pilot)
         assert screen.check_action("regenerate", ()) is None  # hidden: nothing to redo
-        await pilot.press("ctrl+y")
+        await pilot.press("ctrl+n")
         await settle(pilot)
         assert not screen.running and not screen.query(SupersededView)
 

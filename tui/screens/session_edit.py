@@ -1,6 +1,6 @@
 """Regenerate, edit and earlier attempts on the session screen (a mixin).
 
-ctrl+y asks the last question again; ctrl+e puts the last question in the prompt,
+ctrl+n asks the last question again; ctrl+e puts the last question in the prompt,
 and Enter sends the edited text (Esc stops editing). Either way the earlier attempt
 stays stored: the new turn opens with a ``superseded`` marker (see
 :mod:`runtime.attempts`), the log hides the attempt behind that marker, and f4 (or
@@ -47,7 +47,7 @@ class SessionEdit:
             tooltip="Stop editing the last question (nothing is sent)",
         ),
         Binding(
-            "ctrl+y",
+            "ctrl+n",
             "regenerate",
             "Regenerate",
             tooltip="Regenerate the last answer (the earlier answer is kept)",
