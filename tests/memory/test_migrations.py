@@ -47,6 +47,14 @@ EXPECTED_SCHEMA = {
     ("table", "session_tags"),
     ("index", "sqlite_autoindex_session_tags_1"),
     ("index", "session_tags_by_tag"),
+    # 0006.session-tags-recent
+    ("table", "session_tags_recent"),
+    ("index", "sqlite_autoindex_session_tags_recent_1"),
+    ("index", "session_tags_recent_order"),
+    ("trigger", "session_tags_recent_added"),
+    ("trigger", "session_tags_recent_removed"),
+    ("trigger", "session_tags_recent_moved"),
+    ("trigger", "session_tags_recent_gone"),
 }
 #: Every migration of the project, in order.
 ALL_MIGRATIONS = (
@@ -55,6 +63,7 @@ ALL_MIGRATIONS = (
     "0003.event-keys",
     "0004.search",
     "0005.organize",
+    "0006.session-tags-recent",
 )
 
 
