@@ -44,6 +44,7 @@ __all__ = [
     "SEARCH_TEXT_LIMIT",
     "TOOL_TEXT_LIMIT",
     "Usage",
+    "answered_by",
     "assistant",
     "cancelled",
     "error",
@@ -316,6 +317,21 @@ def usage(payload: Mapping[str, Any]) -> Usage:
     if not prompt and not completion:
         completion = number("total_tokens")
     return Usage(prompt, completion, bool(raw.get("estimated", False)))
+
+
+def answered_by(payload: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The ``(provider, model)`` an assistant event records for its own turn.
+
+    ``None`` for a part the event does not carry (older or imported rows): a session
+    may change model between turns, so this, not the session's model, names who
+    answered.
+    """
+
+    def text(key: str) -> str | None:
+        value = payload.get(key)
+        return value.strip() or None if isinstance(value, str) else None
+
+    return text("provider"), text("model")
 
 
 def searchable_text(kind: str, payload: Mapping[str, Any], limit: int = SEARCH_TEXT_LIMIT) -> str:
