@@ -343,25 +343,41 @@ def search_statement(
     return SearchPlan(sql, [*args, *title_args, limit], short)
 
 
+def _columns(kind: str, text: str) -> tuple[str, str, str]:
+    column = column_of(kind)
+    return (
+        text if column == "mine" else "",
+        text if column == "reply" else "",
+        text if column == "tool" else "",
+    )
+
+
 def import_statements(
     text_of: TextOf,
     session_id: str,
     title: str | None,
-    events: list[tuple[int, str, str]],
+    events: list[tuple[int, str, str]] | list[tuple[int, str, str, str | None]],
     *,
     rows_per_insert: int = 100,
 ) -> list[tuple[str, list[Any]]]:
     """Index rows for a session written by an import, for the import's own batch.
 
     Args:
-        events: ``(seq, kind, payload_json)`` of the session's events.
+        events: ``(seq, kind, payload_json)`` of the session's events, or
+            ``(seq, kind, payload_json, search_text)`` where ``search_text`` (already
+            folded, see :attr:`memory.bundle.PortableEvent.search_text`) spares decoding
+            the payload again; ``None`` there derives it.
     """
     stmts: list[tuple[str, list[Any]]] = []
     for start in range(0, len(events), rows_per_insert):
         chunk = events[start : start + rows_per_insert]
         args: list[Any] = []
-        for seq, kind, payload in chunk:
-            args.extend((seq, *index_values(text_of, kind, payload)))
+        for seq, kind, payload, *given in chunk:
+            text = given[0] if given else None
+            values = (
+                index_values(text_of, kind, payload) if text is None else _columns(kind, text)
+            )
+            args.extend((seq, *values))
         values = ", ".join(["(?, ?, ?, ?)"] * len(chunk))
         stmts.append(
             (

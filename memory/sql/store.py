@@ -459,7 +459,7 @@ class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer):
 
     def _search_index_statements(self, session: Any) -> list[tuple[str, list[Any]]]:
         """Index rows of an imported session, for the import's batch."""
-        events = [(e.seq, e.kind, e.payload_json) for e in session.events]
+        events = [(e.seq, e.kind, e.payload_json, e.search_text) for e in session.events]
         return import_statements(self.search_text_of, session.id, session.title, events)
 
     # -- StateStore --------------------------------------------------------------------
@@ -524,7 +524,7 @@ class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer):
             self.search_text_of,
             session_id,
             create.title if create is not None else None,
-            [(e.seq, e.kind, e.payload_json) for e in events],
+            [(e.seq, e.kind, e.payload_json, e.search_text) for e in events],
         )
         # Only when the append is not refused (``last_seq`` has not moved: the UPDATE that
         # moves it comes after), so a refused append indexes nobody else's events.
