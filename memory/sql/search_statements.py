@@ -28,6 +28,7 @@ from memory.search_query import (
     parse_query,
 )
 from memory.search_records import COMPLETE, SearchHit, SearchProgress, TextOf
+from memory.sql.search_words import usable_for_words, with_words, word_first_statement
 
 __all__ = [
     "KIND_COLUMNS",
@@ -131,7 +132,7 @@ def event_rows_statements(
                 [*args, session_id, *guard_args],
             )
         )
-    return stmts
+    return with_words(stmts)
 
 
 #: Index one event by its id if it still exists (backfill, import).
@@ -269,6 +270,11 @@ def search_statement(
     )
     if (expression is None and not short) or limit <= 0:
         return None
+    if session_id is None and since is None and usable_for_words(parsed):
+        sql, word_args = word_first_statement(
+            parsed, limit=limit, columns=columns, titles=not kinds
+        )
+        return SearchPlan(sql, word_args, parsed.include)
     text_of_row = " || ".join(f"search_events.{c}" for c in (columns or ("mine", "reply", "tool")))
     unless = parsed.short_exclude
     likes = "".join(f" AND ({text_of_row}) LIKE ? ESCAPE '\\'" for _ in short)
@@ -374,9 +380,7 @@ def import_statements(
         args: list[Any] = []
         for seq, kind, payload, *given in chunk:
             text = given[0] if given else None
-            values = (
-                index_values(text_of, kind, payload) if text is None else _columns(kind, text)
-            )
+            values = index_values(text_of, kind, payload) if text is None else _columns(kind, text)
             args.extend((seq, *values))
         values = ", ".join(["(?, ?, ?, ?)"] * len(chunk))
         stmts.append(
@@ -390,4 +394,4 @@ def import_statements(
         )
     if title is not None:
         stmts += title_statements(session_id, title)
-    return stmts
+    return with_words(stmts)

@@ -533,7 +533,7 @@ class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer):
                 f"{sql} WHERE (SELECT last_seq FROM sessions WHERE id = ?) = ?",
                 [*args, session_id, expect_last_seq],
             )
-            if sql.startswith("INSERT INTO search_events")
+            if sql.startswith(("INSERT INTO search_events", "INSERT INTO search_words"))
             else (sql, args)
             for sql, args in index
         ]

@@ -55,6 +55,13 @@ EXPECTED_SCHEMA = {
     ("trigger", "session_tags_recent_removed"),
     ("trigger", "session_tags_recent_moved"),
     ("trigger", "session_tags_recent_gone"),
+    # 0007.search-words
+    ("table", "search_words"),
+    ("table", "search_words_config"),
+    ("table", "search_words_data"),
+    ("table", "search_words_docsize"),
+    ("table", "search_words_idx"),
+    ("trigger", "search_words_deleted"),
 }
 #: Every migration of the project, in order.
 ALL_MIGRATIONS = (
@@ -64,6 +71,7 @@ ALL_MIGRATIONS = (
     "0004.search",
     "0005.organize",
     "0006.session-tags-recent",
+    "0007.search-words",
 )
 
 

@@ -95,9 +95,7 @@ async def test_migration_0006_lists_tags_given_before_it(db_path: Path) -> None:
         await memory.close()
     conn = sqlite3.connect(db_path)
     with conn:
-        conn.executescript(
-            (migrations_dir() / "0006.session-tags-recent.rollback.sql").read_text()
-        )
+        conn.executescript((migrations_dir() / "0006.session-tags-recent.rollback.sql").read_text())
         conn.execute("DELETE FROM _yoyo_migration WHERE migration_id LIKE '0006.%'")
     conn.close()
     memory = await open_embedded(db_path)

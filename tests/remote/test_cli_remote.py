@@ -92,6 +92,8 @@ def test_db_status_shows_the_server_and_migrations_but_never_the_token(
             "0003.event-keys",
             "0004.search",
             "0005.organize",
+            "0006.session-tags-recent",
+            "0007.search-words",
         ],
     )
 
@@ -109,6 +111,8 @@ def test_db_status_shows_the_server_and_migrations_but_never_the_token(
             "0003.event-keys",
             "0004.search",
             "0005.organize",
+            "0006.session-tags-recent",
+            "0007.search-words",
         ],
         [],
     )
@@ -215,6 +219,8 @@ def test_yoyo_apply_from_the_command_line_applies_the_project_migrations(
         ("0003.event-keys", "apply"),
         ("0004.search", "apply"),
         ("0005.organize", "apply"),
+        ("0006.session-tags-recent", "apply"),
+        ("0007.search-words", "apply"),
     ]
 
     async def open_it() -> tuple[str, ...]:

@@ -129,6 +129,8 @@ async def test_embedded_0002_with_data_migrates_to_head_and_backup_keeps_keys(
             "0003.event-keys",
             "0004.search",
             "0005.organize",
+            "0006.session-tags-recent",
+            "0007.search-words",
         )
         with sqlite3.connect(path) as conn:
             assert conn.execute(ROWS).fetchall() == before
@@ -173,6 +175,8 @@ async def test_sqld_0002_with_data_migrates_to_head(
             "0003.event-keys",
             "0004.search",
             "0005.organize",
+            "0006.session-tags-recent",
+            "0007.search-words",
         )
         assert await query(url, token, ROWS) == before
         ids = await query(

@@ -1,0 +1,2 @@
+DROP TRIGGER search_words_deleted;
+DROP TABLE search_words;
