@@ -2,8 +2,9 @@
 
 :class:`SearchMirror` keeps a private in-memory SQLite database holding what search
 reads (session ids, titles, event keys and kinds) and the full-text tables created by
-the very migrations the database uses (``0004.search``, ``0007.search-words``), and runs the same statements
-from :mod:`memory.sql.search_statements`, so both backends rank, fold and snippet identically.
+the very migrations the database uses (``0004.search``, ``0007.search-words``), and
+runs the same statements from :mod:`memory.sql.search_statements`, so both backends
+rank, fold and snippet identically.
 """
 
 from __future__ import annotations

@@ -380,8 +380,8 @@ def import_statements(
         args: list[Any] = []
         for seq, kind, payload, *given in chunk:
             text = given[0] if given else None
-            values = index_values(text_of, kind, payload) if text is None else _columns(kind, text)
-            args.extend((seq, *values))
+            row = index_values(text_of, kind, payload) if text is None else _columns(kind, text)
+            args.extend((seq, *row))
         values = ", ".join(["(?, ?, ?, ?)"] * len(chunk))
         stmts.append(
             (

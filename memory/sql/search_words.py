@@ -16,9 +16,9 @@ from one doclist. So a plain query (no excluded or one/two-letter terms, no filt
 runs in one statement, one round trip:
 
 1. *word hits*: rows holding every term as a whole word, the newest
-   :data:`RANK_WINDOW` of them, ranked by bm25 with the same column weights (your words 4, replies 1, tool
-   0.5); for all but the most frequent words the window holds every match, so the
-   ranking is exact;
+   :data:`RANK_WINDOW` of them, ranked by bm25 with the same column weights (your
+   words 4, replies 1, tool 0.5); for all but the most frequent words the window
+   holds every match, so the ranking is exact;
 2. only when those are fewer than asked for, *substring hits* from the trigram index
    (a term inside a longer word, an identifier's inner part, CJK text), ranked by bm25
    when there are at most :data:`RANK_WINDOW` of them, else newest first (so a
