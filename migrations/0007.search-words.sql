@@ -24,6 +24,16 @@ CREATE VIRTUAL TABLE search_words USING fts5 (
 
 INSERT INTO search_words (rowid, mine, reply, tool)
 SELECT rowid, mine, reply, tool FROM search_events;
+-- One bulk insert leaves many small segments, which the next save points would merge
+-- piece by piece (tripling their cost until done): merge them all now, once.
+INSERT INTO search_words (search_words) VALUES ('optimize');
+
+-- Fewer, larger merges of both indexes' segments (FTS5 merges a level once it holds this
+-- many; the default 4 made merging most of a save point's index cost: 0.43 ms of CPU per
+-- two-event save with both indexes at a million events, 0.23 ms at 8). Queries read up
+-- to 7 segments per level instead of 3, which the figures above include.
+INSERT INTO search_events (search_events, rank) VALUES ('automerge', 8);
+INSERT INTO search_words (search_words, rank) VALUES ('automerge', 8);
 
 CREATE TRIGGER search_words_deleted BEFORE DELETE ON conversation_events BEGIN
     INSERT INTO search_words (search_words, rowid, mine, reply, tool)

@@ -41,6 +41,7 @@ __all__ = [
     "generic_text",
     "hit_from_row",
     "index_values",
+    "index_values_of",
     "SearchPlan",
     "search_statement",
 ]
@@ -90,7 +91,12 @@ def index_values(text_of: TextOf, kind: str, payload: str) -> tuple[str, str, st
         decoded = json.loads(payload)
     except ValueError:
         decoded = {}
-    text = fold(text_of(kind, decoded if isinstance(decoded, dict) else {}))
+    return index_values_of(text_of, kind, decoded if isinstance(decoded, dict) else {})
+
+
+def index_values_of(text_of: TextOf, kind: str, payload: Mapping[str, Any]) -> tuple[str, str, str]:
+    """:func:`index_values` of a payload the caller holds decoded (a save point's own)."""
+    text = fold(text_of(kind, payload))
     column = column_of(kind)
     return (
         text if column == "mine" else "",

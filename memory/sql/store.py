@@ -47,7 +47,7 @@ from memory.sql.search import LibsqlSearch
 from memory.sql.search_statements import (
     event_rows_statements,
     import_statements,
-    index_values,
+    index_values_of,
     title_statements,
 )
 from memory.sql.transfer import LibsqlPorter
@@ -254,7 +254,7 @@ class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer):
             turn_values = [event.turn] if turn_args is None else turn_args
             args = [offset, *turn_values, kind, payload, now, session_id, *guard_args]
             stmts.append((insert, args))
-            index_rows.append((offset, index_values(text_of, kind, payload)))
+            index_rows.append((offset, index_values_of(text_of, kind, event.payload)))
             max_turn = max(max_turn, event.turn)
             if event.tokens is not None:
                 prompt += event.tokens.prompt
