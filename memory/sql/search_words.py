@@ -21,7 +21,7 @@ runs in one statement, one round trip:
    holds every match, so the ranking is exact;
 2. only when those are fewer than asked for, *substring hits* from the trigram index
    (a term inside a longer word, an identifier's inner part, CJK text), ranked by bm25
-   when there are at most :data:`RANK_WINDOW` of them, else newest first (so a
+   when there are at most :data:`GRAM_WINDOW` of them, else newest first (so a
    frequent substring stays a bounded query);
 3. title hits, as before.
 
@@ -37,6 +37,7 @@ from typing import Any, Final
 from memory.search_query import MARK_CLOSE, MARK_OPEN, ParsedQuery, match_expression
 
 __all__ = [
+    "GRAM_WINDOW",
     "RANK_WINDOW",
     "usable_for_words",
     "with_words",
@@ -46,6 +47,9 @@ __all__ = [
 
 #: Word hits ranked per query: the newest matches of a frequent word (a few ms).
 RANK_WINDOW: Final = 4000
+#: Substring hits are ranked by bm25 only when there are at most this many (bm25 over
+#: a phrase of trigrams checks every match position by position, ~0.05 ms each).
+GRAM_WINDOW: Final = 1000
 _EVENTS: Final = "INSERT INTO search_events "
 _WORDS: Final = "INSERT INTO search_words "
 _WEIGHTS: Final = "4.0, 1.0, 0.5"
@@ -74,7 +78,9 @@ def usable_for_words(parsed: ParsedQuery) -> bool:
     return (
         bool(parsed.include)
         and not parsed.exclude
-        and not parsed.short
+        # One/two-letter Latin terms next to a long one are left out by every plan
+        # (they would match nearly everything); other short ones filter by LIKE.
+        and all(term.isascii() for term in parsed.short)
         and not parsed.short_exclude
         and all(all(word.isalnum() for word in term.split()) for term in parsed.include)
     )
@@ -144,14 +150,14 @@ def word_first_statement(
         RANK_WINDOW,
         limit,
         grams,
-        RANK_WINDOW + 1,
+        GRAM_WINDOW + 1,
         grams,
         limit,
-        RANK_WINDOW,
+        GRAM_WINDOW,
         limit,
         grams,
         limit,
-        RANK_WINDOW,
+        GRAM_WINDOW,
         limit,
     ]
     if titles:

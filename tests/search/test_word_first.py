@@ -96,7 +96,8 @@ async def test_a_frequent_word_is_ranked_among_its_newest_matches(
         ("deploy -build", False),
         ("snake_case", False),
         ("c++", False),
-        ("go deploy", False),
+        ("go deploy", True),
+        ("東京 deploy", False),
     ],
 )
 def test_which_queries_the_word_index_answers(query: str, usable: bool) -> None:
