@@ -55,9 +55,9 @@ async def typing(db: str, key_gap: float, rounds: int) -> dict[str, Any]:
 
     def watched_display(screen: Any, update: Any) -> None:
         display(screen, update)
-        if isinstance(screen, SearchScreen) and screen.shown_query is not None:
-            if not paints or paints[-1][0] != screen.shown_query:
-                paints.append((screen.shown_query, time.perf_counter()))
+        shown = screen.shown_query if isinstance(screen, SearchScreen) else None
+        if shown is not None and (not paints or paints[-1][0] != shown):
+            paints.append((shown, time.perf_counter()))
 
     app._display = watched_display
     probe = _Probe()
@@ -110,7 +110,7 @@ async def typing(db: str, key_gap: float, rounds: int) -> dict[str, Any]:
                         continue
                     typing_stalls.append(max(late for late, _ in typed))
                     idle_stalls.append(max(late for late, _ in idle))
-                    for index, (text, pressed) in enumerate(keys):
+                    for index, (_typed, pressed) in enumerate(keys):
                         later = {t for t, _ in keys[index:]}
                         shown = [at for t, at in paints if t in later and at >= pressed]
                         latencies.append(min(shown) - pressed)
