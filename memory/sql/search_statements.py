@@ -276,9 +276,14 @@ def search_statement(
     )
     if (expression is None and not short) or limit <= 0:
         return None
-    if session_id is None and since is None and usable_for_words(parsed):
+    if usable_for_words(parsed):
         sql, word_args = word_first_statement(
-            parsed, limit=limit, columns=columns, titles=not kinds
+            parsed,
+            limit=limit,
+            columns=columns,
+            titles=not kinds and session_id is None,
+            session_id=session_id,
+            since=since,
         )
         return SearchPlan(sql, word_args, parsed.include)
     text_of_row = " || ".join(f"search_events.{c}" for c in (columns or ("mine", "reply", "tool")))

@@ -103,42 +103,80 @@ def word_expression(parsed: ParsedQuery, columns: tuple[str, ...] = ()) -> str:
     return expression
 
 
+def _restriction(
+    table: str, session_id: str | None, since: str | None
+) -> tuple[str, str, list[Any]]:
+    """The join and conditions that keep one FTS table's matches to a session or a time.
+
+    A session's events are looked for between its smallest and largest event id (FTS5
+    seeks that rowid range instead of walking every match of a frequent word).
+    """
+    if session_id is None and since is None:
+        return "", "", []
+    join = f" JOIN conversation_events r ON r.id = {table}.rowid"
+    where, args = "", []
+    if session_id is not None:
+        where += (
+            f" AND {table}.rowid BETWEEN "
+            "(SELECT min(id) FROM conversation_events WHERE session_id = ?) "
+            "AND (SELECT max(id) FROM conversation_events WHERE session_id = ?) "
+            "AND r.session_id = ?"
+        )
+        args += [session_id, session_id, session_id]
+    if since is not None:
+        where += " AND r.created_at >= ?"
+        args.append(since)
+    return join, where, args
+
+
 def word_first_statement(
-    parsed: ParsedQuery, *, limit: int, columns: tuple[str, ...] = (), titles: bool = True
+    parsed: ParsedQuery,
+    *,
+    limit: int,
+    columns: tuple[str, ...] = (),
+    titles: bool = True,
+    session_id: str | None = None,
+    since: str | None = None,
 ) -> tuple[str, list[Any]]:
     """The word-first search (see the module docstring) as one statement and its args.
 
     Rows are ``(session_id, seq, kind, title, text, at, score)`` like the trigram plan's,
-    with ``text`` the event's stored text (its snippet is cut by the caller).
+    with ``text`` the event's stored text (its snippet is cut by the caller). A session
+    or time filter applies inside each scan, before its window.
     """
     words = word_expression(parsed, columns)
     grams = match_expression(parsed, columns)
     assert grams is not None  # usable_for_words: at least one long term
     text = " || ".join(f"f.{c}" for c in (columns or ("mine", "reply", "tool")))
+    wj, ww, wa = _restriction("search_words", session_id, since)
+    gj, gw, ga = _restriction("search_events", session_id, since)
     ranked = (
         # The newest RANK_WINDOW word matches, then bm25 among them.
-        f"SELECT rowid AS id, bm25(search_words, {_WEIGHTS}) AS score FROM search_words "
-        "WHERE search_words MATCH ? ORDER BY rowid DESC LIMIT ?"
+        f"SELECT search_words.rowid AS id, bm25(search_words, {_WEIGHTS}) AS score "
+        f"FROM search_words{wj} WHERE search_words MATCH ?{ww} "
+        "ORDER BY search_words.rowid DESC LIMIT ?"
     )
     sql = (
         f"WITH w AS MATERIALIZED (SELECT id, score FROM ({ranked}) ORDER BY score LIMIT ?), "
         "n AS MATERIALIZED (SELECT count(*) AS c FROM w), "
-        # How many substring matches (stops counting past the window): decides below
-        # whether they are ranked by bm25 or taken newest first. Only read when the
-        # word hits fall short (the AND stops at the first false term).
+        # How many substring matches in the whole index (stops counting past the
+        # window): bm25 counts them all before it ranks any (even under a filter), so
+        # they are ranked by bm25 only when few, else taken newest first. Only read
+        # when the word hits fall short (the AND stops at the first false term).
         "g AS MATERIALIZED (SELECT count(*) AS c FROM (SELECT rowid FROM search_events "
         "WHERE search_events MATCH ? ORDER BY rowid DESC LIMIT ?)), "
         "hits AS ("
         "SELECT id, 0 AS tier, score FROM w "
         # The guards sit in LIMIT, which SQLite evaluates before it starts a scan (a
         # guard in WHERE would be checked per row, after FTS5 had matched them all).
-        "UNION ALL SELECT * FROM (SELECT rowid AS id, 1 AS tier, "
-        f"bm25(search_events, {_WEIGHTS}) AS score FROM search_events "
-        "WHERE search_events MATCH ? AND rowid NOT IN (SELECT id FROM w) ORDER BY score "
+        "UNION ALL SELECT * FROM (SELECT search_events.rowid AS id, 1 AS tier, "
+        f"bm25(search_events, {_WEIGHTS}) AS score FROM search_events{gj} "
+        f"WHERE search_events MATCH ?{gw} AND search_events.rowid NOT IN (SELECT id FROM w) "
+        "ORDER BY score "
         "LIMIT CASE WHEN (SELECT c FROM n) < ? AND (SELECT c FROM g) <= ? THEN ? ELSE 0 END) "
-        "UNION ALL SELECT * FROM (SELECT rowid AS id, 1 AS tier, 0.0 AS score "
-        "FROM search_events WHERE search_events MATCH ? AND rowid NOT IN (SELECT id FROM w) "
-        "ORDER BY rowid DESC "
+        "UNION ALL SELECT * FROM (SELECT search_events.rowid AS id, 1 AS tier, 0.0 AS score "
+        f"FROM search_events{gj} WHERE search_events MATCH ?{gw} "
+        "AND search_events.rowid NOT IN (SELECT id FROM w) ORDER BY search_events.rowid DESC "
         "LIMIT CASE WHEN (SELECT c FROM n) < ? AND (SELECT c FROM g) > ? THEN ? ELSE 0 END)) "
         "SELECT e.session_id, e.seq, e.kind, s.title, "
         f"substr({text}, 1, 4096) AS snip, e.created_at AS at, h.tier, h.score "
@@ -147,15 +185,18 @@ def word_first_statement(
     )
     args: list[Any] = [
         words,
+        *wa,
         RANK_WINDOW,
         limit,
         grams,
         GRAM_WINDOW + 1,
         grams,
+        *ga,
         limit,
         GRAM_WINDOW,
         limit,
         grams,
+        *ga,
         limit,
         GRAM_WINDOW,
         limit,
@@ -166,9 +207,11 @@ def word_first_statement(
             "snippet(search_titles, 0, ?, ?, '…', 64), s.updated_at AS at, 0 AS tier, "
             f"search_titles.rank * {_TITLE_WEIGHT} AS score "
             "FROM search_titles JOIN sessions s ON s.id = search_titles.session_id "
-            "WHERE search_titles MATCH ? ORDER BY score LIMIT ?)"
+            f"WHERE search_titles MATCH ?{' AND s.updated_at >= ?' if since else ''} "
+            "ORDER BY score LIMIT ?)"
         )
-        args += [MARK_OPEN, MARK_CLOSE, match_expression(parsed), limit]
+        args += [MARK_OPEN, MARK_CLOSE, match_expression(parsed), *([since] if since else [])]
+        args.append(limit)
     sql = (
         "SELECT session_id, seq, kind, title, snip, at, score FROM "
         f"({sql}) ORDER BY tier, score, at DESC LIMIT ?"

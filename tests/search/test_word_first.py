@@ -102,3 +102,26 @@ async def test_a_frequent_word_is_ranked_among_its_newest_matches(
 )
 def test_which_queries_the_word_index_answers(query: str, usable: bool) -> None:
     assert usable_for_words(parse_query(query)) is usable
+
+
+async def test_session_and_time_filters_apply_before_the_window(
+    memory: MemoryBackend, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A window of one: without the filter inside each scan, the newest match overall
+    # (another session's) would take the only place and the session would find nothing.
+    monkeypatch.setattr(search_words, "RANK_WINDOW", 1)
+    await memory.store("target", [EventDraft("user", payloads.user("deploy the redeployment"))])
+    clock.advance(10)
+    await memory.store(
+        "target", [EventDraft("assistant", payloads.assistant("a redeployment it was"))]
+    )
+    clock.advance(10)
+    for n in range(3):
+        await memory.store(f"other-{n}", [EventDraft("user", payloads.user("deploy now"))])
+        clock.advance(10)
+    since = (await memory.get_session("other-0")).updated_at
+    hits = await memory.search("deploy", limit=10, session_id="target")
+    assert [(h.session_id, h.seq) for h in hits] == [("target", 1), ("target", 2)]
+    recent = await memory.search("deploy", limit=10, since=since)
+    assert "target" not in {h.session_id for h in recent if h.seq}
+    assert {h.session_id for h in recent if h.seq} == {f"other-{n}" for n in range(3)}
