@@ -72,6 +72,7 @@ ALL_MIGRATIONS = (
     "0005.organize",
     "0006.session-tags-recent",
     "0007.search-words",
+    "0008.token-totals",
 )
 
 

@@ -94,6 +94,7 @@ def test_db_status_shows_the_server_and_migrations_but_never_the_token(
             "0005.organize",
             "0006.session-tags-recent",
             "0007.search-words",
+            "0008.token-totals",
         ],
     )
 
@@ -113,6 +114,7 @@ def test_db_status_shows_the_server_and_migrations_but_never_the_token(
             "0005.organize",
             "0006.session-tags-recent",
             "0007.search-words",
+            "0008.token-totals",
         ],
         [],
     )
@@ -125,7 +127,7 @@ def test_db_status_shows_the_server_and_migrations_but_never_the_token(
     assert rows["reachable"].startswith("yes (")
     assert rows["server"].startswith("sqld 0.24")
     assert rows["version"].startswith("SQLite ")
-    assert rows["migrations"] == "5 applied, 0 pending"
+    assert rows["migrations"] == "8 applied, 0 pending"
     assert_never_shown(token, before, migrate, after, human)
     assert data_home_files() == []
 
@@ -221,6 +223,7 @@ def test_yoyo_apply_from_the_command_line_applies_the_project_migrations(
         ("0005.organize", "apply"),
         ("0006.session-tags-recent", "apply"),
         ("0007.search-words", "apply"),
+        ("0008.token-totals", "apply"),
     ]
 
     async def open_it() -> tuple[str, ...]:

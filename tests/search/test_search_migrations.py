@@ -131,6 +131,7 @@ async def test_embedded_0002_with_data_migrates_to_head_and_backup_keeps_keys(
             "0005.organize",
             "0006.session-tags-recent",
             "0007.search-words",
+            "0008.token-totals",
         )
         with sqlite3.connect(path) as conn:
             assert conn.execute(ROWS).fetchall() == before
@@ -177,6 +178,7 @@ async def test_sqld_0002_with_data_migrates_to_head(
             "0005.organize",
             "0006.session-tags-recent",
             "0007.search-words",
+            "0008.token-totals",
         )
         assert await query(url, token, ROWS) == before
         ids = await query(
