@@ -198,9 +198,16 @@ def _window(text: str, terms: tuple[str, ...], width: int = 96) -> str:
     first = min(at for at, _ in found)
     start = max(0, first - width // 3)
     piece = text[start : start + width]
-    spans = sorted(
-        (at - start, at - start + size) for at, size in found if at - start + size <= len(piece)
-    )
+    # Every occurrence in the piece, as FTS5's snippet() marks them.
+    lowered = piece.casefold()
+    spans: list[tuple[int, int]] = []
+    for term in terms:
+        needle = term.casefold()
+        at = lowered.find(needle) if needle else -1
+        while at >= 0:
+            spans.append((at, at + len(needle)))
+            at = lowered.find(needle, at + len(needle))
+    spans.sort()
     out, last = [], 0
     for begin, end in spans:
         if begin < last:
