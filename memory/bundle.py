@@ -42,7 +42,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterable, Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Final, NoReturn
 
 from memory.errors import BundleFormatError, SerializationError
@@ -86,6 +86,11 @@ class PortableEvent:
     kind: str
     created_at: str
     payload_json: str
+    #: The event's text as the search index stores it (folded), when the writer already
+    #: has it: an importer computes it from the payload it just built, off the write
+    #: path, so the backend need not decode ``payload_json`` again. ``None``: the
+    #: backend derives it. Not part of the export (never compared, never written).
+    search_text: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

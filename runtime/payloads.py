@@ -50,6 +50,7 @@ __all__ = [
     "TOOL_TEXT_LIMIT",
     "Usage",
     "answer_tokens",
+    "answered_by",
     "assistant",
     "cancelled",
     "content_text",
@@ -466,6 +467,21 @@ def superseded_range(payload: Mapping[str, Any]) -> tuple[int, int] | None:
     ):
         return low, high
     return None
+
+
+def answered_by(payload: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The ``(provider, model)`` an assistant event records for its own turn.
+
+    ``None`` for a part the event does not carry (older or imported rows): a session
+    may change model between turns, so this, not the session's model, names who
+    answered.
+    """
+
+    def text(key: str) -> str | None:
+        value = payload.get(key)
+        return value.strip() or None if isinstance(value, str) else None
+
+    return text("provider"), text("model")
 
 
 def searchable_text(kind: str, payload: Mapping[str, Any], limit: int = SEARCH_TEXT_LIMIT) -> str:

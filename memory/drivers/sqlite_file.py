@@ -428,6 +428,7 @@ _OWN_TABLES = frozenset(
         "search_title_keys",
         # organize (0005), vectors (0006), row counts (0008)
         "session_tags",
+        "session_tags_recent",
         "event_vectors",
         "vector_state",
         "row_counts",

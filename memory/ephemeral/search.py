@@ -2,8 +2,9 @@
 
 :class:`SearchMirror` keeps a private in-memory SQLite database holding what search
 reads (session ids, titles, event keys and kinds) and the full-text tables created by
-the very migration the database uses (``0004.search``), and runs the same statements
-from :mod:`memory.sql.search_statements`, so both backends rank, fold and snippet identically.
+the very migrations the database uses (``0004.search``, ``0010.search-words``), and
+runs the same statements from :mod:`memory.sql.search_statements`, so both backends
+rank, fold and snippet identically.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from memory.sql.search_statements import (
     search_statement,
     title_statements,
 )
+from memory.sql.search_words import with_words
 
 __all__ = ["SearchMirror"]
 
@@ -40,8 +42,8 @@ class SearchMirror:
     def __init__(self) -> None:
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._db.executescript(_MIRROR_SCHEMA)
-        search_schema = (migrations_dir() / "0004.search.sql").read_text(encoding="utf-8")
-        self._db.executescript(search_schema)
+        for name in ("0004.search.sql", "0010.search-words.sql"):
+            self._db.executescript((migrations_dir() / name).read_text(encoding="utf-8"))
         self._db.commit()
         self.text_of: TextOf = generic_text
 
@@ -73,10 +75,16 @@ class SearchMirror:
                     (event.session_id, event.seq, event.kind, event.created_at),
                 )
                 values = index_values(self.text_of, event.kind, event.payload_json)
-                self._db.execute(
-                    "INSERT INTO search_events (rowid, mine, reply, tool) VALUES (?, ?, ?, ?)",
-                    (cursor.lastrowid, *values),
-                )
+                for sql, args in with_words(
+                    [
+                        (
+                            "INSERT INTO search_events (rowid, mine, reply, tool) "
+                            "VALUES (?, ?, ?, ?)",
+                            [cursor.lastrowid, *values],
+                        )
+                    ]
+                ):
+                    self._db.execute(sql, args)
 
     def forget(self, session_id: str) -> None:
         """Drop a session and its index rows (the migration's triggers delete them)."""

@@ -22,6 +22,7 @@ from memory.records import (
     normalize_tag,
 )
 from memory.search_query import fold
+from memory.sql.search_words import with_words
 from memory.sql.session_list import (
     PINNED_CURSOR,
     SESSION_COLUMNS,
@@ -275,7 +276,7 @@ class LibsqlOrganizer(LibsqlSessionList):
                     "WHERE session_id = ?) WHERE id = ?",
                     [fork_id, fork_id, fork_id, fork_id],
                 ),
-                *_fork_index_statements(fork_id, title),
+                *with_words(_fork_index_statements(fork_id, title)),
                 (f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?", [fork_id]),
                 ("SELECT last_seq FROM sessions WHERE id = ?", [session_id]),
             ]

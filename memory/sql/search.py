@@ -22,6 +22,7 @@ from memory.sql.search_statements import (
     search_statement,
     title_statements,
 )
+from memory.sql.search_words import with_words
 
 __all__ = ["LibsqlSearch"]
 
@@ -105,5 +106,5 @@ class LibsqlSearch:
                     [upto],
                 )
             )
-        await self._batch(stmts)
+        await self._batch(with_words(stmts))
         return await self.search_progress()

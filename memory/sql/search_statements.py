@@ -28,6 +28,7 @@ from memory.search_query import (
     parse_query,
 )
 from memory.search_records import COMPLETE, SearchHit, SearchProgress, TextOf
+from memory.sql.search_words import usable_for_words, with_words, word_first_statement
 
 __all__ = [
     "KIND_COLUMNS",
@@ -40,6 +41,7 @@ __all__ = [
     "generic_text",
     "hit_from_row",
     "index_values",
+    "index_values_of",
     "SearchPlan",
     "search_statement",
 ]
@@ -89,7 +91,12 @@ def index_values(text_of: TextOf, kind: str, payload: str) -> tuple[str, str, st
         decoded = json.loads(payload)
     except ValueError:
         decoded = {}
-    text = fold(text_of(kind, decoded if isinstance(decoded, dict) else {}))
+    return index_values_of(text_of, kind, decoded if isinstance(decoded, dict) else {})
+
+
+def index_values_of(text_of: TextOf, kind: str, payload: Mapping[str, Any]) -> tuple[str, str, str]:
+    """:func:`index_values` of a payload the caller holds decoded (a save point's own)."""
+    text = fold(text_of(kind, payload))
     column = column_of(kind)
     return (
         text if column == "mine" else "",
@@ -131,7 +138,7 @@ def event_rows_statements(
                 [*args, session_id, *guard_args],
             )
         )
-    return stmts
+    return with_words(stmts)
 
 
 #: Index one event by its id if it still exists (backfill, import).
@@ -191,9 +198,16 @@ def _window(text: str, terms: tuple[str, ...], width: int = 96) -> str:
     first = min(at for at, _ in found)
     start = max(0, first - width // 3)
     piece = text[start : start + width]
-    spans = sorted(
-        (at - start, at - start + size) for at, size in found if at - start + size <= len(piece)
-    )
+    # Every occurrence in the piece, as FTS5's snippet() marks them.
+    lowered = piece.casefold()
+    spans: list[tuple[int, int]] = []
+    for term in terms:
+        needle = term.casefold()
+        at = lowered.find(needle) if needle else -1
+        while at >= 0:
+            spans.append((at, at + len(needle)))
+            at = lowered.find(needle, at + len(needle))
+    spans.sort()
     out, last = [], 0
     for begin, end in spans:
         if begin < last:
@@ -269,6 +283,16 @@ def search_statement(
     )
     if (expression is None and not short) or limit <= 0:
         return None
+    if usable_for_words(parsed):
+        sql, word_args = word_first_statement(
+            parsed,
+            limit=limit,
+            columns=columns,
+            titles=not kinds and session_id is None,
+            session_id=session_id,
+            since=since,
+        )
+        return SearchPlan(sql, word_args, parsed.include)
     text_of_row = " || ".join(f"search_events.{c}" for c in (columns or ("mine", "reply", "tool")))
     unless = parsed.short_exclude
     likes = "".join(f" AND ({text_of_row}) LIKE ? ESCAPE '\\'" for _ in short)
@@ -343,25 +367,39 @@ def search_statement(
     return SearchPlan(sql, [*args, *title_args, limit], short)
 
 
+def _columns(kind: str, text: str) -> tuple[str, str, str]:
+    column = column_of(kind)
+    return (
+        text if column == "mine" else "",
+        text if column == "reply" else "",
+        text if column == "tool" else "",
+    )
+
+
 def import_statements(
     text_of: TextOf,
     session_id: str,
     title: str | None,
-    events: list[tuple[int, str, str]],
+    events: list[tuple[int, str, str]] | list[tuple[int, str, str, str | None]],
     *,
     rows_per_insert: int = 100,
 ) -> list[tuple[str, list[Any]]]:
     """Index rows for a session written by an import, for the import's own batch.
 
     Args:
-        events: ``(seq, kind, payload_json)`` of the session's events.
+        events: ``(seq, kind, payload_json)`` of the session's events, or
+            ``(seq, kind, payload_json, search_text)`` where ``search_text`` (already
+            folded, see :attr:`memory.bundle.PortableEvent.search_text`) spares decoding
+            the payload again; ``None`` there derives it.
     """
     stmts: list[tuple[str, list[Any]]] = []
     for start in range(0, len(events), rows_per_insert):
         chunk = events[start : start + rows_per_insert]
         args: list[Any] = []
-        for seq, kind, payload in chunk:
-            args.extend((seq, *index_values(text_of, kind, payload)))
+        for seq, kind, payload, *given in chunk:
+            text = given[0] if given else None
+            row = index_values(text_of, kind, payload) if text is None else _columns(kind, text)
+            args.extend((seq, *row))
         values = ", ".join(["(?, ?, ?, ?)"] * len(chunk))
         stmts.append(
             (
@@ -374,4 +412,4 @@ def import_statements(
         )
     if title is not None:
         stmts += title_statements(session_id, title)
-    return stmts
+    return with_words(stmts)

@@ -95,6 +95,16 @@ def list_query(
         driving_tag: one of ``tags`` carried by few sessions: the query starts from its
             sessions instead of walking the whole recent index.
     """
+    if tags and phase in _LISTED:
+        return _tagged_query(
+            phase,
+            limit=limit,
+            after=after,
+            title_filter=title_filter,
+            tags=tags,
+            driving_tag=driving_tag or tags[0],
+            source=source,
+        )
     clauses = {
         "pinned": ["pinned_at IS NOT NULL", "archived_at IS NULL"],
         "rest": ["pinned_at IS NULL", "archived_at IS NULL"],
@@ -126,6 +136,55 @@ def list_query(
     sql = (
         f"SELECT {SESSION_COLUMNS} FROM sessions WHERE {' AND '.join(clauses)} "
         "ORDER BY updated_at DESC, id DESC LIMIT ?"
+    )
+    return sql, args
+
+
+#: ``session_tags_recent.listed`` of each list phase (migration 0006).
+_LISTED: Final = {"rest": 0, "pinned": 1, "archived": 2}
+_QUALIFIED: Final = ", ".join(f"s.{c.strip()}" for c in SESSION_COLUMNS.split(","))
+
+
+def _tagged_query(
+    phase: str,
+    *,
+    limit: int,
+    after: tuple[str, str] | None,
+    title_filter: str | None,
+    tags: Sequence[str],
+    driving_tag: str,
+    source: str | None,
+) -> tuple[str, list[Any]]:
+    """A tag-filtered page: walk one tag's entries in list order, stop at the page.
+
+    ``session_tags_recent`` (kept by triggers, migration 0006) holds each tagged
+    session's list phase and ``updated_at`` beside the tag, so its index yields the
+    tag's sessions of one phase newest first, exactly the list's order; the other tags
+    are probed per row (the driving tag is the rarest, so few rows are probed).
+    """
+    clauses = ["r.tag = ?", "r.listed = ?"]
+    args: list[Any] = [driving_tag, _LISTED[phase]]
+    if after is not None:
+        clauses.append("(r.updated_at, r.session_id) < (?, ?)")
+        args.extend(after)
+    if title_filter:
+        clauses.append("s.title LIKE ? ESCAPE '\\'")
+        args.append(_like(title_filter))
+    if source is not None:
+        clauses.append("json_extract(s.metadata, '$.source.tool') = ?")
+        args.append(source)
+    for tag in tags:
+        if tag != driving_tag:
+            clauses.append(
+                "EXISTS (SELECT 1 FROM session_tags t WHERE t.session_id = r.session_id "
+                "AND t.tag = ?)"
+            )
+            args.append(tag)
+    args.append(max(0, limit))
+    sql = (
+        f"SELECT {_QUALIFIED} FROM session_tags_recent r JOIN sessions s "
+        f"ON s.id = r.session_id WHERE {' AND '.join(clauses)} "
+        "ORDER BY r.updated_at DESC, r.session_id DESC LIMIT ?"
     )
     return sql, args
 

@@ -50,7 +50,7 @@ from memory.sql.search import LibsqlSearch
 from memory.sql.search_statements import (
     event_rows_statements,
     import_statements,
-    index_values,
+    index_values_of,
     title_statements,
 )
 from memory.sql.transfer import LibsqlPorter
@@ -232,7 +232,7 @@ class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer, LibsqlVectors, L
             payload = encode_payload(event.payload)
             kind = check_text(event.kind, "event kind")
             event_rows.append((offset, event.turn, kind, payload))
-            index_rows.append((offset, index_values(text_of, kind, payload)))
+            index_rows.append((offset, index_values_of(text_of, kind, event.payload)))
             max_turn = max(max_turn, event.turn)
             if event.tokens is not None:
                 prompt += event.tokens.prompt
@@ -448,7 +448,7 @@ class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer, LibsqlVectors, L
 
     def _search_index_statements(self, session: Any) -> list[tuple[str, list[Any]]]:
         """Index rows of an imported session, for the import's batch."""
-        events = [(e.seq, e.kind, e.payload_json) for e in session.events]
+        events = [(e.seq, e.kind, e.payload_json, e.search_text) for e in session.events]
         return import_statements(self.search_text_of, session.id, session.title, events)
 
     # -- StateStore --------------------------------------------------------------------
@@ -520,7 +520,7 @@ class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer, LibsqlVectors, L
             self.search_text_of,
             session_id,
             create.title if create is not None else None,
-            [(e.seq, e.kind, e.payload_json) for e in events],
+            [(e.seq, e.kind, e.payload_json, e.search_text) for e in events],
         )
         # Only when the append is not refused (``last_seq`` has not moved: the UPDATE that
         # moves it comes after), so a refused append indexes nobody else's events.
@@ -529,7 +529,7 @@ class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer, LibsqlVectors, L
                 f"{sql} WHERE (SELECT last_seq FROM sessions WHERE id = ?) = ?",
                 [*args, session_id, expect_last_seq],
             )
-            if sql.startswith("INSERT INTO search_events")
+            if sql.startswith(("INSERT INTO search_events", "INSERT INTO search_words"))
             else (sql, args)
             for sql, args in index
         ]

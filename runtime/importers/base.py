@@ -90,6 +90,8 @@ class Draft:
     where: str | None = None
     #: The payload as stored (compact JSON), once encoded.
     encoded: str | None = None
+    #: Its searchable text as the index stores it (folded), computed with the encoding.
+    search_text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

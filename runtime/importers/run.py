@@ -22,7 +22,9 @@ from memory.bundle import PortableEvent, PortableSession
 from memory.drivers.wire_limits import MAX_VALUE_BYTES
 from memory.errors import SerializationError
 from memory.records import encode_payload
+from memory.search_query import fold
 from runtime.importers.base import Chunk, Draft, Existing, Malformed
+from runtime.payloads import searchable_text
 
 __all__ = ["ImportReport", "Reader", "Unit", "existing_of", "run_import"]
 
@@ -142,7 +144,12 @@ def _metadata(chunk: Chunk, existing: Existing | None) -> str:
 def _events(chunk: Chunk, first_seq: int) -> tuple[PortableEvent, ...]:
     return tuple(
         PortableEvent(
-            first_seq + i, d.turn, d.kind, d.created_at, d.encoded or encode_payload(d.payload)
+            first_seq + i,
+            d.turn,
+            d.kind,
+            d.created_at,
+            d.encoded or encode_payload(d.payload),
+            d.search_text,
         )
         for i, d in enumerate(chunk.events)
     )
@@ -156,6 +163,9 @@ def _encoded(chunk: Chunk, report: ImportReport, max_bytes: int | None = None) -
     for draft in chunk.events:
         try:
             draft.encoded = encode_payload(draft.payload)
+            # The index text too, here in the parsing thread while the payload is still
+            # decoded: the write path then neither decodes the payload again nor folds.
+            draft.search_text = fold(searchable_text(draft.kind, draft.payload))
         except SerializationError as exc:
             report.bad(draft.where or chunk.session_id, None, f"not imported: {exc}")
             continue

@@ -254,3 +254,45 @@ def test_fork_subprocess_black_box(target: Target, tmp_path: Path) -> None:
         return len(await memory.recall(fork_id))
 
     assert target.using(events) == 2
+
+
+async def _switched_model(memory: MemoryBackend) -> None:
+    """One session that changed model between turns (the session row names the last)."""
+    await memory.create_session("sw", provider="openai", model="gpt-4o")
+    for model, prompt in (("gpt-4o-mini", 100), ("gpt-4o", 7), (None, 1)):
+        answer: dict[str, object] = {
+            "role": "assistant",
+            "content": "a",
+            "usage": {"prompt_tokens": prompt, "completion_tokens": 0},
+        }
+        if model is not None:
+            answer |= {"provider": "openai", "model": model}
+        await memory.store(
+            "sw",
+            [
+                EventDraft("user", {"role": "user", "content": "q"}),
+                EventDraft("assistant", answer, 1, TokenCount(prompt, 0)),
+            ],
+        )
+
+
+def test_usage_by_model_counts_each_answer_under_its_own_model(
+    target: Target,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    target.using(_switched_model)
+    config = tmp_path / "config.toml"
+    config.write_text('[prices."gpt-4o-mini"]\nprompt = 1.0\ncompletion = 1.0\n')
+    monkeypatch.setenv("TURNKEEP_CONFIG", str(config))
+    code, out, err = cli(target, capsys, "usage", "--by", "model", "--json")
+    assert code == 0, err
+    rows = {r["model"]: r for r in json.loads(out)["rows"]}
+    # The answer without a recorded model falls back to the session's.
+    assert {k: v["prompt_tokens"] for k, v in rows.items()} == {
+        "openai/gpt-4o-mini": 100,
+        "openai/gpt-4o": 8,
+    }
+    assert rows["openai/gpt-4o-mini"]["cost"] == pytest.approx(100 / 1e6)
+    assert rows["openai/gpt-4o"]["cost"] is None

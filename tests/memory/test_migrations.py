@@ -65,6 +65,21 @@ EXPECTED_SCHEMA = {
     ("trigger", "row_counts_events_deleted"),
     ("trigger", "row_counts_state_inserted"),
     ("trigger", "row_counts_state_deleted"),
+    # 0009.session-tags-recent
+    ("table", "session_tags_recent"),
+    ("index", "sqlite_autoindex_session_tags_recent_1"),
+    ("index", "session_tags_recent_order"),
+    ("trigger", "session_tags_recent_added"),
+    ("trigger", "session_tags_recent_removed"),
+    ("trigger", "session_tags_recent_moved"),
+    ("trigger", "session_tags_recent_gone"),
+    # 0010.search-words
+    ("table", "search_words"),
+    ("table", "search_words_config"),
+    ("table", "search_words_data"),
+    ("table", "search_words_docsize"),
+    ("table", "search_words_idx"),
+    ("trigger", "search_words_deleted"),
 }
 #: Every migration of the project, in order.
 ALL_MIGRATIONS = (
@@ -76,6 +91,9 @@ ALL_MIGRATIONS = (
     "0006.vectors",
     "0007.event-navigation",
     "0008.counts",
+    "0009.session-tags-recent",
+    "0010.search-words",
+    "0011.token-totals",
 )
 
 

@@ -95,6 +95,9 @@ def test_db_status_shows_the_server_and_migrations_but_never_the_token(
             "0006.vectors",
             "0007.event-navigation",
             "0008.counts",
+            "0009.session-tags-recent",
+            "0010.search-words",
+            "0011.token-totals",
         ],
     )
 
@@ -115,6 +118,9 @@ def test_db_status_shows_the_server_and_migrations_but_never_the_token(
             "0006.vectors",
             "0007.event-navigation",
             "0008.counts",
+            "0009.session-tags-recent",
+            "0010.search-words",
+            "0011.token-totals",
         ],
         [],
     )
@@ -127,7 +133,7 @@ def test_db_status_shows_the_server_and_migrations_but_never_the_token(
     assert rows["reachable"].startswith("yes (")
     assert rows["server"].startswith("sqld 0.24")
     assert rows["version"].startswith("SQLite ")
-    assert rows["migrations"] == "8 applied, 0 pending"
+    assert rows["migrations"] == "11 applied, 0 pending"
     assert_never_shown(token, before, migrate, after, human)
     assert data_home_files() == []
 
@@ -224,6 +230,9 @@ def test_yoyo_apply_from_the_command_line_applies_the_project_migrations(
         ("0006.vectors", "apply"),
         ("0007.event-navigation", "apply"),
         ("0008.counts", "apply"),
+        ("0009.session-tags-recent", "apply"),
+        ("0010.search-words", "apply"),
+        ("0011.token-totals", "apply"),
     ]
 
     async def open_it() -> tuple[str, ...]:

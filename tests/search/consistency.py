@@ -83,4 +83,55 @@ async def index_mismatches(memory: MemoryBackend, text_of: TextOf = searchable_t
     problems += [f"event {key} not indexed" for key in sorted(set(events) - seen)]
     if sorted(titles) != sorted(wanted_titles):
         problems.append(f"titles differ: {sorted(titles)} != {sorted(wanted_titles)}")
+    if isinstance(memory, EphemeralMemory):
+        words, fresh = _word_vocabularies(lambda sql: db.execute(sql).fetchall())
+    elif memory.client.__class__.__module__.startswith("memory.drivers.sqlite_file"):
+        words, fresh = await _word_vocabularies_async(memory)
+    else:
+        # sqld parses no CREATE VIRTUAL TABLE of a temp table: there the rows must be
+        # the same ones (their words are checked on the embedded and in-process kinds).
+        words = await _rows(memory, "SELECT id FROM search_words_docsize ORDER BY id")
+        fresh = await _rows(memory, "SELECT rowid FROM search_events ORDER BY rowid")
+    if words != fresh:
+        problems.append(f"word index differs from the trigram rows: {words} != {fresh}")
     return problems
+
+
+#: The word index (0007) is contentless: it is exact when its vocabulary (each word with
+#: the rows and times it occurs, per column) equals that of a fresh index of the trigram
+#: table's rows (which the checks above compare with the events).
+_VOCAB = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.{name} USING fts5vocab(main, {table}, 'instance')",
+    "SELECT term, doc, col, offset FROM temp.{name} ORDER BY 1, 2, 3, 4",
+)
+_FRESH = (
+    "CREATE VIRTUAL TABLE temp.words_fresh USING fts5 (mine, reply, tool, content = '', "
+    "tokenize = 'unicode61 remove_diacritics 2')",
+    "INSERT INTO temp.words_fresh (rowid, mine, reply, tool) "
+    "SELECT rowid, mine, reply, tool FROM search_events",
+    "CREATE VIRTUAL TABLE temp.words_fresh_vocab USING fts5vocab(temp, words_fresh, 'instance')",
+)
+
+
+def _word_vocabularies(run: Any) -> tuple[list[Any], list[Any]]:
+    run(_VOCAB[0].format(name="words_vocab", table="search_words"))
+    words = run(_VOCAB[1].format(name="words_vocab"))
+    for sql in _FRESH:
+        run(sql)
+    fresh = run(_VOCAB[1].format(name="words_fresh_vocab"))
+    run("DROP TABLE temp.words_fresh_vocab")
+    run("DROP TABLE temp.words_fresh")
+    return words, fresh
+
+
+async def _word_vocabularies_async(memory: LibsqlMemory) -> tuple[list[Any], list[Any]]:
+    """The same on the backend's own connection, in one batch (one remote stream)."""
+    stmts = [_VOCAB[0].format(name="words_vocab", table="search_words")]
+    stmts += [
+        _VOCAB[1].format(name="words_vocab"),
+        *_FRESH,
+        _VOCAB[1].format(name="words_fresh_vocab"),
+    ]
+    stmts += ["DROP TABLE temp.words_fresh_vocab", "DROP TABLE temp.words_fresh"]
+    results = await memory.client.batch(stmts)
+    return [tuple(r) for r in results[1].rows], [tuple(r) for r in results[5].rows]

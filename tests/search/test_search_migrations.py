@@ -52,6 +52,9 @@ AFTER_0002 = (
     "0006.vectors",
     "0007.event-navigation",
     "0008.counts",
+    "0009.session-tags-recent",
+    "0010.search-words",
+    "0011.token-totals",
 )
 
 
@@ -139,6 +142,9 @@ async def test_embedded_0002_with_data_migrates_to_head_and_backup_keeps_keys(
             "0006.vectors",
             "0007.event-navigation",
             "0008.counts",
+            "0009.session-tags-recent",
+            "0010.search-words",
+            "0011.token-totals",
         )
         with sqlite3.connect(path) as conn:
             assert conn.execute(ROWS).fetchall() == before
@@ -186,6 +192,9 @@ async def test_sqld_0002_with_data_migrates_to_head(
             "0006.vectors",
             "0007.event-navigation",
             "0008.counts",
+            "0009.session-tags-recent",
+            "0010.search-words",
+            "0011.token-totals",
         )
         assert await query(url, token, ROWS) == before
         ids = await query(

@@ -274,6 +274,8 @@ def index_as_the_app_does(path: Path) -> None:
     conn = sqlite3.connect(path)
     with conn:
         conn.execute("DELETE FROM search_events")
+        # The word index is contentless (0007): it is emptied by its own command.
+        conn.execute("INSERT INTO search_words (search_words) VALUES ('delete-all')")
         conn.execute(
             "UPDATE search_progress SET backfill_done = 0, "
             "backfill_until = (SELECT max(id) FROM conversation_events)"

@@ -99,7 +99,11 @@ async def usage_command(args: argparse.Namespace, settings: Settings) -> int:
             rows = await sessions.assistant_events(since=since, after=after, limit=PAGE)
             for event, provider, session_model in rows:
                 used = payloads.usage(event.payload)
-                model = session_model
+                # Each answer's own model (a session can switch model between turns);
+                # the session's only for answers that do not record theirs.
+                turn_provider, turn_model = payloads.answered_by(event.payload)
+                model = turn_model or session_model
+                provider = turn_provider or provider
                 if args.by == "day":
                     key = event.created_at[:10]
                 elif args.by == "model":

@@ -90,10 +90,13 @@ class SearchScreen(TurnkeepScreen[None]):
     """Search across every session; Enter opens the session at the selected hit."""
 
     AUTO_FOCUS = "#search-input"
-    #: Typing waits this long for the next key before searching.
-    DEBOUNCE: ClassVar[float] = 0.12
-    #: Hits shown.
-    LIMIT: ClassVar[int] = 50
+    #: Typing waits this long for the next key before searching. Short: a query is
+    #: bounded (tens of ms at a million events, memory.sql.search_words), so results
+    #: follow the keys; a burst of keys (a paste, a fast typist) still runs one query.
+    DEBOUNCE: ClassVar[float] = 0.03
+    #: Hits shown: a screenful and a little more (each hit is two lines). Every result
+    #: set is laid out whole on the UI loop, so this bounds the work of each keystroke.
+    LIMIT: ClassVar[int] = 25
 
     DEFAULT_CSS = """
     SearchScreen #search-input { margin: 0 1; }
@@ -166,7 +169,10 @@ class SearchScreen(TurnkeepScreen[None]):
         if not query.strip() or _too_short(query):
             self._show(query, [])
             return
-        self.query_one("#search-status", Static).update("Searching…")
+        if not self.hits:
+            # Only over an empty list: a status change costs a layout pass of the
+            # screen, and with results shown the next ones replace them in place.
+            self.query_one("#search-status", Static).update("Searching…")
         if semantic_enabled(self.services):
             outcome = await searcher_of(self.services).search(
                 query, mode=self.mode, limit=self.LIMIT
@@ -203,16 +209,20 @@ class SearchScreen(TurnkeepScreen[None]):
         return prefix
 
     def _show(self, query: str, hits: list[SearchHit]) -> None:
+        same = hits == self.hits
         self.hits = hits
         self.shown_query = query
         results = self.query_one("#search-results", OptionList)
-        now = self.services.now()
-        results.clear_options()
-        results.add_options(
-            [Option(hit_text(hit, now), id=f"hit-{i}") for i, hit in enumerate(hits)]
-        )
-        if hits:
-            results.highlighted = 0
+        if not same:
+            # Laying out a new result list is most of a keystroke's work on the UI
+            # loop: skipped when the next key finds the very same hits.
+            now = self.services.now()
+            results.clear_options()
+            results.add_options(
+                [Option(hit_text(hit, now), id=f"hit-{i}") for i, hit in enumerate(hits)]
+            )
+            if hits:
+                results.highlighted = 0
         status = self.query_one("#search-status", Static)
         if not query.strip():
             status.update("Type to search titles, messages and tool output.")

@@ -1,0 +1,219 @@
+"""The word-level companion index (migration ``0010.search-words``): writing and searching.
+
+``search_words`` is a contentless FTS5 table (unicode61, diacritics removed) holding the
+same rows as the trigram index ``search_events`` (same rowid, same folded text).
+
+Writing: :func:`with_words` gives every statement that inserts into ``search_events`` a
+twin inserting the same values into ``search_words``, placed before it in the same batch
+(so a ``NOT EXISTS`` guard on ``search_events`` holds for both, and both rows are written
+or neither). A contentless row is removed by giving its values back: the BEFORE DELETE
+trigger of the migration reads them from ``search_events``.
+
+Searching (:func:`word_first_statement`): a frequent word cannot be ranked cheaply by
+the trigram index (bm25 counts every row of a phrase of trigrams, position by position:
+0.8-1.5 s for "function" at a million events), but the word index counts a word's rows
+from one doclist. So a plain query (no excluded or one/two-letter terms, no filter)
+runs in one statement, one round trip:
+
+1. *word hits*: rows holding every term as a whole word, the newest
+   :data:`RANK_WINDOW` of them, ranked by bm25 with the same column weights (your
+   words 4, replies 1, tool 0.5); for all but the most frequent words the window
+   holds every match, so the ranking is exact;
+2. only when those are fewer than asked for, *substring hits* from the trigram index
+   (a term inside a longer word, an identifier's inner part, CJK text), ranked by bm25
+   when there are at most :data:`GRAM_WINDOW` of them, else newest first (so a
+   frequent substring stays a bounded query);
+3. title hits, as before.
+
+Word hits come before substring hits (a whole word is the better match). Snippets are
+cut from the stored text around the first match (the contentless table has no
+``snippet()``), with the same marks.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from memory.search_query import MARK_CLOSE, MARK_OPEN, ParsedQuery, match_expression
+
+__all__ = [
+    "GRAM_WINDOW",
+    "RANK_WINDOW",
+    "usable_for_words",
+    "with_words",
+    "word_expression",
+    "word_first_statement",
+]
+
+#: Word hits ranked per query: the newest matches of a frequent word (a few ms).
+RANK_WINDOW: Final = 4000
+#: Substring hits are ranked by bm25 only when there are at most this many (bm25 over
+#: a phrase of trigrams checks every match position by position, ~0.05 ms each).
+GRAM_WINDOW: Final = 1000
+_EVENTS: Final = "INSERT INTO search_events "
+_WORDS: Final = "INSERT INTO search_words "
+_WEIGHTS: Final = "4.0, 1.0, 0.5"
+_TITLE_WEIGHT: Final = 2.0
+
+
+def with_words(stmts: list[tuple[str, list[Any]]]) -> list[tuple[str, list[Any]]]:
+    """``stmts`` with each ``INSERT INTO search_events`` preceded by its word-index twin."""
+    out: list[tuple[str, list[Any]]] = []
+    for sql, args in stmts:
+        if sql.startswith(_EVENTS):
+            out.append((_WORDS + sql[len(_EVENTS) :], list(args)))
+        out.append((sql, args))
+    return out
+
+
+def usable_for_words(parsed: ParsedQuery) -> bool:
+    """Whether the word-first plan answers ``parsed`` with the same matches.
+
+    Excluded terms must not occur even inside words and one/two-letter terms are
+    checked as substrings, so such queries keep the trigram plan; so do terms holding
+    anything but letters and digits (``snake_case``, ``c++``, ``a.b``): the word
+    tokenizer would split them where the trigram index matches them as written. A word
+    hit is then always a substring hit too (a word starting with the term holds it).
+    """
+    return (
+        bool(parsed.include)
+        and not parsed.exclude
+        # One/two-letter Latin terms next to a long one are left out by every plan
+        # (they would match nearly everything); other short ones filter by LIKE.
+        and all(term.isascii() for term in parsed.short)
+        and not parsed.short_exclude
+        and all(all(word.isalnum() for word in term.split()) for term in parsed.include)
+    )
+
+
+def _string(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def word_expression(parsed: ParsedQuery, columns: tuple[str, ...] = ()) -> str:
+    """The word-index MATCH expression: every term as whole words.
+
+    (Not as prefixes: FTS5 merges the doclists of every word a prefix expands to
+    before it can rank any, four times the cost of the word itself for a frequent
+    one; a partly typed word is found by the substring tier instead.)
+    """
+    expression = "(" + " AND ".join(_string(t) for t in parsed.include) + ")"
+    if columns:
+        expression = "{" + " ".join(columns) + "} : " + expression
+    return expression
+
+
+def _restriction(
+    table: str, session_id: str | None, since: str | None
+) -> tuple[str, str, list[Any]]:
+    """The join and conditions that keep one FTS table's matches to a session or a time.
+
+    A session's events are looked for between its smallest and largest event id (FTS5
+    seeks that rowid range instead of walking every match of a frequent word).
+    """
+    if session_id is None and since is None:
+        return "", "", []
+    join = f" JOIN conversation_events r ON r.id = {table}.rowid"
+    where, args = "", []
+    if session_id is not None:
+        where += (
+            f" AND {table}.rowid BETWEEN "
+            "(SELECT min(id) FROM conversation_events WHERE session_id = ?) "
+            "AND (SELECT max(id) FROM conversation_events WHERE session_id = ?) "
+            "AND r.session_id = ?"
+        )
+        args += [session_id, session_id, session_id]
+    if since is not None:
+        where += " AND r.created_at >= ?"
+        args.append(since)
+    return join, where, args
+
+
+def word_first_statement(
+    parsed: ParsedQuery,
+    *,
+    limit: int,
+    columns: tuple[str, ...] = (),
+    titles: bool = True,
+    session_id: str | None = None,
+    since: str | None = None,
+) -> tuple[str, list[Any]]:
+    """The word-first search (see the module docstring) as one statement and its args.
+
+    Rows are ``(session_id, seq, kind, title, text, at, score)`` like the trigram plan's,
+    with ``text`` the event's stored text (its snippet is cut by the caller). A session
+    or time filter applies inside each scan, before its window.
+    """
+    words = word_expression(parsed, columns)
+    grams = match_expression(parsed, columns)
+    assert grams is not None  # usable_for_words: at least one long term
+    text = " || ".join(f"f.{c}" for c in (columns or ("mine", "reply", "tool")))
+    wj, ww, wa = _restriction("search_words", session_id, since)
+    gj, gw, ga = _restriction("search_events", session_id, since)
+    ranked = (
+        # The newest RANK_WINDOW word matches, then bm25 among them.
+        f"SELECT search_words.rowid AS id, bm25(search_words, {_WEIGHTS}) AS score "
+        f"FROM search_words{wj} WHERE search_words MATCH ?{ww} "
+        "ORDER BY search_words.rowid DESC LIMIT ?"
+    )
+    sql = (
+        f"WITH w AS MATERIALIZED (SELECT id, score FROM ({ranked}) ORDER BY score LIMIT ?), "
+        "n AS MATERIALIZED (SELECT count(*) AS c FROM w), "
+        # How many substring matches in the whole index (stops counting past the
+        # window): bm25 counts them all before it ranks any (even under a filter), so
+        # they are ranked by bm25 only when few, else taken newest first. Only read
+        # when the word hits fall short (the AND stops at the first false term).
+        "g AS MATERIALIZED (SELECT count(*) AS c FROM (SELECT rowid FROM search_events "
+        "WHERE search_events MATCH ? ORDER BY rowid DESC LIMIT ?)), "
+        "hits AS ("
+        "SELECT id, 0 AS tier, score FROM w "
+        # The guards sit in LIMIT, which SQLite evaluates before it starts a scan (a
+        # guard in WHERE would be checked per row, after FTS5 had matched them all).
+        "UNION ALL SELECT * FROM (SELECT search_events.rowid AS id, 1 AS tier, "
+        f"bm25(search_events, {_WEIGHTS}) AS score FROM search_events{gj} "
+        f"WHERE search_events MATCH ?{gw} AND search_events.rowid NOT IN (SELECT id FROM w) "
+        "ORDER BY score "
+        "LIMIT CASE WHEN (SELECT c FROM n) < ? AND (SELECT c FROM g) <= ? THEN ? ELSE 0 END) "
+        "UNION ALL SELECT * FROM (SELECT search_events.rowid AS id, 1 AS tier, 0.0 AS score "
+        f"FROM search_events{gj} WHERE search_events MATCH ?{gw} "
+        "AND search_events.rowid NOT IN (SELECT id FROM w) ORDER BY search_events.rowid DESC "
+        "LIMIT CASE WHEN (SELECT c FROM n) < ? AND (SELECT c FROM g) > ? THEN ? ELSE 0 END)) "
+        "SELECT e.session_id, e.seq, e.kind, s.title, "
+        f"substr({text}, 1, 4096) AS snip, e.created_at AS at, h.tier, h.score "
+        "FROM hits h JOIN conversation_events e ON e.id = h.id "
+        "JOIN sessions s ON s.id = e.session_id JOIN search_events f ON f.rowid = h.id"
+    )
+    args: list[Any] = [
+        words,
+        *wa,
+        RANK_WINDOW,
+        limit,
+        grams,
+        GRAM_WINDOW + 1,
+        grams,
+        *ga,
+        limit,
+        GRAM_WINDOW,
+        limit,
+        grams,
+        *ga,
+        limit,
+        GRAM_WINDOW,
+        limit,
+    ]
+    if titles:
+        sql += (
+            " UNION ALL SELECT * FROM (SELECT s.id, 0, 'title', s.title, "
+            "snippet(search_titles, 0, ?, ?, '…', 64), s.updated_at AS at, 0 AS tier, "
+            f"search_titles.rank * {_TITLE_WEIGHT} AS score "
+            "FROM search_titles JOIN sessions s ON s.id = search_titles.session_id "
+            f"WHERE search_titles MATCH ?{' AND s.updated_at >= ?' if since else ''} "
+            "ORDER BY score LIMIT ?)"
+        )
+        args += [MARK_OPEN, MARK_CLOSE, match_expression(parsed), *([since] if since else [])]
+        args.append(limit)
+    sql = (
+        "SELECT session_id, seq, kind, title, snip, at, score FROM "
+        f"({sql}) ORDER BY tier, score, at DESC LIMIT ?"
+    )
+    return sql, [*args, limit]
