@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from memory.bundle import ImportOutcome, PortableSession, parse_bundle, write_bundle
 from memory.drivers.remote_url import redact_url
-from memory.ephemeral import EphemeralMemory
 from memory.errors import (
     BundleFormatError,
     ConnectionLostError,
@@ -27,7 +26,6 @@ from memory.errors import (
     StoreConnectionError,
     StoreTimeoutError,
 )
-from memory.open_file import open_embedded
 from memory.protocol import (
     EventSearch,
     HealthProbe,
@@ -54,20 +52,34 @@ from memory.records import (
     new_session_id,
 )
 from memory.schema.migrate import MigrationOutcome
-from memory.sql.store import LibsqlMemory
 
 if TYPE_CHECKING:
+    from memory.ephemeral import EphemeralMemory
+    from memory.open_file import open_embedded
     from memory.open_server import open_remote
+    from memory.sql.store import LibsqlMemory
+
+#: Names imported on first use: the backends pull in SQLite mirrors, every SQL module
+#: and (remote) libsql-client with aiohttp, which a command that never opens them, or
+#: opens only a local file, should not pay for at start-up.
+_LAZY = {
+    "EphemeralMemory": "memory.ephemeral",
+    "LibsqlMemory": "memory.sql.store",
+    "open_embedded": "memory.open_file",
+    "open_remote": "memory.open_server",
+}
 
 
 def __getattr__(name: str) -> Any:
-    """``open_remote`` is imported on first use: it loads libsql-client and aiohttp,
-    which the embedded mode (the default) never needs."""
-    if name == "open_remote":
-        from memory.open_server import open_remote
+    """Import a backend or opener on first use (see :data:`_LAZY`)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'memory' has no attribute {name!r}")
+    import importlib
 
-        return open_remote
-    raise AttributeError(f"module 'memory' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
 __all__ = [

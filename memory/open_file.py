@@ -20,11 +20,9 @@ from memory.errors import MigrationError, NotADatabaseError
 from memory.schema.migrate import (
     MigrationOutcome,
     SchemaState,
-    apply_pending,
     load_migrations,
     missing_schema,
     read_schema_state,
-    sqlite_backend,
 )
 from memory.schema.on_open import settle_schema
 from memory.sql.store import Clock, LibsqlMemory, utc_now
@@ -37,6 +35,8 @@ QUICK_CHECK_MAX_BYTES = 64 * 1024 * 1024
 
 
 def _migrate_file(path: Path, migrations_dir: Path | None) -> MigrationOutcome:
+    from memory.schema.yoyo_sqlite import apply_pending, sqlite_backend  # only to migrate
+
     migrations = load_migrations(migrations_dir)
     try:
         backend = sqlite_backend(path)

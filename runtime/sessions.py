@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memory import (
-    EphemeralMemory,
     Event,
     EventDraft,
     HealthReport,
@@ -114,6 +113,8 @@ class Sessions(OrganizeSessions, SearchSessions, SemanticSessions, AdminSessions
     def in_process(cls, settings: Settings, *, clock: Clock | None = None) -> Sessions:
         """Sessions kept in process memory only (memory disabled, or a dry run that must
         not create the database)."""
+        from memory.ephemeral import EphemeralMemory  # only when memory is disabled
+
         return cls(settings, EphemeralMemory(**_clock(clock)), clock=clock)
 
     # -- reading -----------------------------------------------------------------------

@@ -115,6 +115,6 @@ def migration_ids() -> tuple[str, ...]:
     Raises:
         MigrationError: the migrations cannot be read.
     """
-    from memory.schema.migrate import load_migrations
+    from memory.schema.migrate import list_migrations
 
-    return tuple(m.id for m in load_migrations())
+    return tuple(m.id for m in list_migrations())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from memory import EphemeralMemory, MemoryBackend, open_embedded, redact_url
+from memory import MemoryBackend, redact_url
 from memory.records import Clock, utc_now
 from runtime.payloads import searchable_text
 from runtime.settings import Settings, default_db_path
@@ -48,6 +48,8 @@ async def open_memory(
 
 async def _open(settings: Settings, *, migrate: bool, verify: bool, clock: Clock) -> MemoryBackend:
     if not settings.memory.enabled:
+        from memory.ephemeral import EphemeralMemory  # only when memory is disabled
+
         return EphemeralMemory(clock=clock)
     db = settings.db
     if db.url:
@@ -64,6 +66,8 @@ async def _open(settings: Settings, *, migrate: bool, verify: bool, clock: Clock
         )
     path = db.resolved_path()
     await asyncio.to_thread(_ensure_default_dir, path)
+    from memory.open_file import open_embedded
+
     return await open_embedded(
         path,
         synchronous=db.synchronous,

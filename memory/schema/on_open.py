@@ -9,14 +9,13 @@ single write (a read-only token, or a full disk, can still open it).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from memory.errors import MigrationError
-from memory.schema.migrate import MigrationOutcome, SchemaState, load_migrations
+from memory.schema.migrate import MigrationOutcome, SchemaState, list_migrations
 
 __all__ = ["SettledSchema", "settle_schema"]
 
@@ -59,7 +58,7 @@ async def settle_schema(
     Raises:
         MigrationError: a migration failed, or the schema is incomplete.
     """
-    migrations = await asyncio.to_thread(load_migrations, migrations_dir)
+    migrations = list_migrations(migrations_dir)
     state = await read_state()
     pending = pending_of(state, migrations)
     outcome: MigrationOutcome | None = None

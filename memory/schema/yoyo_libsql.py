@@ -57,12 +57,11 @@ from memory.errors import MemoryLayerError, MigrationError, StoreConfigError
 from memory.schema.hrana_dbapi import HranaConnection, as_database_error
 from memory.schema.migrate import (
     MIGRATION_TABLE,
-    AtomicApplyMixin,
     MigrationOutcome,
-    apply_pending,
     load_migrations,
     missing_schema,
 )
+from memory.schema.yoyo_sqlite import AtomicApplyMixin, apply_pending
 
 __all__ = [
     "TOKEN_ENV_VARS",

@@ -156,3 +156,12 @@ def test_busy_is_a_typed_error_not_a_code() -> None:
     exc = sqlite3.OperationalError("database is locked")
     exc.sqlite_errorname = "SQLITE_BUSY"  # type: ignore[attr-defined]
     assert isinstance(sqlite_error(exc, where="/x.db"), StoreBusyError)
+
+
+def test_migrations_are_listed_without_yoyo_exactly_as_yoyo_reads_them() -> None:
+    """Opening an up-to-date database decides "nothing pending" without importing yoyo."""
+    from memory.schema.migrate import list_migrations, load_migrations
+
+    ours = [(m.id, m.hash) for m in list_migrations()]
+    yoyos = [(m.id, m.hash) for m in load_migrations()]
+    assert ours == yoyos and len(ours) >= 8

@@ -28,7 +28,8 @@ from typing import Any
 
 import libsql_client
 
-from memory.schema.migrate import migrations_dir, sqlite_backend
+from memory.schema.migrate import migrations_dir
+from memory.schema.yoyo_sqlite import sqlite_backend
 from tests.reliability.checks import integrity
 from tests.reliability.procs import Running, child_env, run_cli, start
 from tests.reliability.report import Outcome, Scale

@@ -58,9 +58,39 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_CONFIG, line + "\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the full argument parser (subcommands register themselves)."""
-    from tui.cli import ask, db, importing, search, sessions, usage
+#: Each command and the module that registers it (imported only when needed).
+COMMANDS: dict[str, str] = {
+    "db": "tui.cli.db",
+    "sessions": "tui.cli.sessions",
+    "ask": "tui.cli.ask",
+    "import": "tui.cli.importing",
+    "usage": "tui.cli.usage",
+    "search": "tui.cli.search",
+}
+
+
+def command_of(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` names (its first word that is not an option), if it is one.
+
+    ``None`` (register every command) when there is none, when it is unknown (argparse
+    then lists the choices), or when ``--resume`` might have taken it as its id.
+    """
+    for word in argv:
+        if word.startswith("--resume"):
+            return None
+        if not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Build the argument parser (subcommands register themselves).
+
+    Args:
+        only: register just this command: its module alone is imported, which keeps a
+            command's start-up free of every other command's dependencies.
+    """
+    import importlib
 
     parser = _Parser(
         prog="turnkeep",
@@ -89,12 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    db.register(commands)
-    sessions.register(commands)
-    ask.register(commands)
-    importing.register(commands)
-    usage.register(commands)
-    search.register(commands)
+    for name, module in COMMANDS.items():
+        if only is None or name == only:
+            importlib.import_module(module).register(commands)
     return parser
 
 
@@ -104,8 +131,9 @@ def _run(handler: Handler, args: argparse.Namespace, settings: Settings) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``turnkeep`` console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(command_of(words))
+    args = parser.parse_args(words)
     debug = bool(args.debug)
     try:
         settings = load_settings()
