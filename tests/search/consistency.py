@@ -85,7 +85,7 @@ async def index_mismatches(memory: MemoryBackend, text_of: TextOf = searchable_t
         problems.append(f"titles differ: {sorted(titles)} != {sorted(wanted_titles)}")
     if isinstance(memory, EphemeralMemory):
         words, fresh = _word_vocabularies(lambda sql: db.execute(sql).fetchall())
-    elif memory.client.__class__.__module__.startswith("memory.drivers.sqlite_file"):
+    elif memory.driver.__class__.__module__.startswith("memory.drivers.sqlite_file"):
         words, fresh = await _word_vocabularies_async(memory)
     else:
         # sqld parses no CREATE VIRTUAL TABLE of a temp table: there the rows must be
@@ -133,5 +133,5 @@ async def _word_vocabularies_async(memory: LibsqlMemory) -> tuple[list[Any], lis
         _VOCAB[1].format(name="words_fresh_vocab"),
     ]
     stmts += ["DROP TABLE temp.words_fresh_vocab", "DROP TABLE temp.words_fresh"]
-    results = await memory.client.batch(stmts)
+    results = await memory.driver.batch([(sql, ()) for sql in stmts])
     return [tuple(r) for r in results[1].rows], [tuple(r) for r in results[5].rows]

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -22,6 +21,7 @@ from runtime.payloads import searchable_text
 from runtime.semantic_search import SemanticSearch
 from runtime.settings import SearchSettings
 from runtime.vector_index import embedding_text, index_pending
+from tests.support.old_heads import old_head
 from tests.support.sqld import SqldServer
 
 SESSIONS = 40
@@ -106,11 +106,7 @@ async def test_kill_9_during_indexing_then_resume(
 @pytest.fixture
 def migrations_0005(tmp_path: Path) -> Path:
     """The project's migrations up to 0005 (the head before vectors)."""
-    target = tmp_path / "migrations-0005"
-    target.mkdir()
-    for path in migrations_dir().glob("000[1-5].*"):
-        shutil.copy(path, target / path.name)
-    return target
+    return old_head(tmp_path / "migrations-0005", 5)
 
 
 async def check_migrated(memory: object, local_embedder: LocalEmbedder) -> None:
