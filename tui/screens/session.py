@@ -298,6 +298,10 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
         status = self.query_one(StatusLine)
         status.provider = conversation.provider_name
         status.model = conversation.model_name
+        support = conversation.tool_support
+        status.tools = support.label
+        if not support.available:
+            self.notify(support.reason, title="No tools for this model", markup=False)
         prompt = self.query_one("#prompt", PromptArea)
         prompt.disabled = False
         prompt.placeholder = f"Message {self.model_label}   (Enter to send)"
