@@ -158,6 +158,7 @@ async def measure(model: Path | None, chat_format: str | None, only: str | None)
             for prompt in CONTROL:
                 _, calls, _ = await _run(provider, prompt, tools, 256)
                 figures.control_prompts += 1
+                print(f"{'FALSE' if calls else 'ok '} {prompt}", file=sys.stderr, flush=True)
                 if calls:
                     figures.false_calls += 1
                     figures.misses.append(f"false call: {prompt!r} -> {_show(calls)}")
@@ -171,6 +172,7 @@ async def measure(model: Path | None, chat_format: str | None, only: str | None)
                 figures.correct += answer_correct(text, answer.accepted)
                 figures.hit_limit += int(end.usage.get("completion_tokens", 0)) >= ANSWER_TOKENS
                 figures.triple_repeats += repeats_three_times(text)
+                print(f"answer {answer.prompt} -> {text[:60]!r}", file=sys.stderr, flush=True)
                 if not answer_correct(text, answer.accepted):
                     figures.misses.append(f"wrong answer: {answer.prompt!r} -> {text[:80]!r}")
     finally:
@@ -182,12 +184,17 @@ def _show(calls: list[ToolCallChunk]) -> str:
     return "; ".join(f"{c.name}({c.raw_arguments})" for c in calls)
 
 
-def _count(figures: Figures, prompt: str, calls: list[ToolCallChunk], formed: bool, right: bool) -> None:
+def _count(
+    figures: Figures, prompt: str, calls: list[ToolCallChunk], formed: bool, right: bool
+) -> None:
+    print(f"{'ok ' if right else 'MISS'} {prompt} -> {_show(calls)}", file=sys.stderr, flush=True)
     figures.tool_prompts += 1
     figures.well_formed += formed
     figures.right += right
     if not right:
-        figures.misses.append(f"{'wrong call' if calls else 'no call'}: {prompt!r} -> {_show(calls)}")
+        figures.misses.append(
+            f"{'wrong call' if calls else 'no call'}: {prompt!r} -> {_show(calls)}"
+        )
 
 
 def _pct(part: int, whole: int) -> str:
@@ -204,7 +211,10 @@ def table(figures: Figures) -> str:
         ("right tool and arguments", _pct(figures.right, figures.tool_prompts)),
         ("false calls, control prompts", _pct(figures.false_calls, figures.control_prompts)),
         ("answers correct (strict)", _pct(figures.correct, figures.answers)),
-        (f"answers hitting the {ANSWER_TOKENS}-token limit", _pct(figures.hit_limit, figures.answers)),
+        (
+            f"answers hitting the {ANSWER_TOKENS}-token limit",
+            _pct(figures.hit_limit, figures.answers),
+        ),
         ("answers with a triple repeat", _pct(figures.triple_repeats, figures.answers)),
         ("tokens/s (answers)", f"{figures.tokens_per_s:.1f}"),
     ]

@@ -47,14 +47,6 @@ from runtime.providers.base import (
     estimate_tokens,
 )
 from runtime.providers.chatml_tools import CHATML_TOOLS_TEMPLATE, TOOL_CALL_OPEN
-from runtime.providers.tool_router import ROUTED_TOOLS
-from runtime.providers.local_tools import (
-    ROUTER_CHAT_FORMAT,
-    SAMPLING,
-    RoutedCall,
-    resolve_chat_format,
-    route_tools,
-)
 from runtime.providers.gguf import (
     DEFAULT_MODEL_FILE,
     DEFAULT_MODEL_NAME,
@@ -63,6 +55,14 @@ from runtime.providers.gguf import (
     default_model_path,
     plain_messages,
 )
+from runtime.providers.local_tools import (
+    ROUTER_CHAT_FORMAT,
+    SAMPLING,
+    RoutedCall,
+    resolve_chat_format,
+    route_tools,
+)
+from runtime.providers.tool_router import ROUTED_TOOLS
 
 __all__ = [
     "DEFAULT_MODEL_FILE",

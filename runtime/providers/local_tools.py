@@ -75,12 +75,16 @@ class RoutedCall:
             "function": {"name": self.name, "arguments": self.arguments},
         }
         return {
-            "choices": [{"index": 0, "delta": {"tool_calls": [call]}, "finish_reason": "tool_calls"}],
+            "choices": [
+                {"index": 0, "delta": {"tool_calls": [call]}, "finish_reason": "tool_calls"}
+            ],
             "usage": dict(self.usage),
         }
 
 
-def _ask(server: Any, body: dict[str, Any], stop: threading.Event, usage: dict[str, int]) -> str | None:
+def _ask(
+    server: Any, body: dict[str, Any], stop: threading.Event, usage: dict[str, int]
+) -> str | None:
     """Run one short constrained question; its text, or ``None`` when cancelled."""
     parts: list[str] = []
     failure: list[Any] = []

@@ -225,4 +225,3 @@ def test_the_router_is_a_known_chat_format(smollm2_path: Path) -> None:
     with pytest.raises(ProviderConfigError) as caught:
         LocalProvider(None, chat_format="tool-routr")
     assert ROUTER_CHAT_FORMAT in caught.value.hint
-
