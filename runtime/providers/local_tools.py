@@ -40,6 +40,9 @@ __all__ = [
 ]
 
 ROUTER_CHAT_FORMAT: Final = "tool-router"
+#: Longer user messages are answered in text without the route question: a tool-worthy
+#: request is short, and the question must fit the model's context with its examples.
+ROUTE_MAX_CHARS: Final = 2000
 
 #: Added to every generation request (llama.cpp server sampling parameters).
 SAMPLING: Final[dict[str, Any]] = {
@@ -147,6 +150,8 @@ def route_tools(
     if isinstance(choice, dict):
         wanted = choice.get("function", {}).get("name")
         routable = [name for name in routable if name == wanted]
+    if message is not None and len(message) > ROUTE_MAX_CHARS and not forced:
+        message = None
     if message is None or not routable:
         if forced:
             raise ProviderResponseError(

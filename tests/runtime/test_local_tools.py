@@ -8,6 +8,7 @@ a fixed seed, so they are deterministic. The router's pure parts are tested on t
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,12 @@ from runtime.calculator import evaluate
 from runtime.errors import ProviderConfigError, UnknownToolError
 from runtime.providers.base import ChatRequest, StreamEnd, TextChunk, ToolCallChunk
 from runtime.providers.local import TOOL_CHAT_FORMAT, LocalProvider
-from runtime.providers.local_tools import ROUTER_CHAT_FORMAT, resolve_chat_format
+from runtime.providers.local_tools import (
+    ROUTE_MAX_CHARS,
+    ROUTER_CHAT_FORMAT,
+    resolve_chat_format,
+    route_tools,
+)
 from runtime.providers.tool_router import (
     build_arguments,
     offered_routable,
@@ -225,3 +231,39 @@ def test_the_router_is_a_known_chat_format(smollm2_path: Path) -> None:
     with pytest.raises(ProviderConfigError) as caught:
         LocalProvider(None, chat_format="tool-routr")
     assert ROUTER_CHAT_FORMAT in caught.value.hint
+
+
+class NeverCalledServerDouble:
+    """A test double for xllamacpp's server that fails the test if it is asked anything."""
+
+    def handle_chat_completions(self, body: object, callback: object = None) -> None:
+        raise AssertionError(f"the model was asked: {body!r}")
+
+
+def test_a_long_message_is_answered_in_text_without_routing() -> None:
+    request = ChatRequest(
+        messages=[{"role": "user", "content": "x " * (ROUTE_MAX_CHARS // 2 + 1)}],
+        tools=default_tools().specs(),
+        tool_choice="auto",
+    )
+    routed = route_tools(NeverCalledServerDouble(), request, threading.Event())
+    assert isinstance(routed, ChatRequest)
+    assert routed.tools == [] and routed.tool_choice is None
+    assert routed.messages == request.messages
+
+
+def test_after_a_tool_result_the_model_answers_without_tools() -> None:
+    call = {"id": "c1", "type": "function", "function": {"name": "calculator", "arguments": "{}"}}
+    request = ChatRequest(
+        messages=[
+            {"role": "user", "content": "What is 6 * 7?"},
+            {"role": "assistant", "content": "", "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": "c1", "name": "calculator", "content": "42"},
+        ],
+        tools=default_tools().specs(),
+        tool_choice="auto",
+    )
+    routed = route_tools(NeverCalledServerDouble(), request, threading.Event())
+    assert isinstance(routed, ChatRequest) and routed.tools == []
+    assert routed.messages[-1]["role"] == "user"
+    assert "calculator result: 42" in routed.messages[-1]["content"]
