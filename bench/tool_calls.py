@@ -44,6 +44,10 @@ from runtime.tools import ToolRegistry, check_arguments, default_tools
 
 SYSTEM = "You are a helpful assistant."
 ANSWER_TOKENS = 128
+#: Tokens allowed on the tool and control prompts (a call, JSON included, fits): a call
+#: comes first or not at all, so a longer text answer would change no figure (and would
+#: cost minutes on a loaded machine).
+DECISION_TOKENS = 48
 
 
 @dataclass
@@ -146,17 +150,17 @@ async def measure(model: Path | None, chat_format: str | None, only: str | None)
     try:
         if only in (None, "tools"):
             for calc in CALCULATOR:
-                _, calls, _ = await _run(provider, calc.prompt, tools, 256)
+                _, calls, _ = await _run(provider, calc.prompt, tools, DECISION_TOKENS)
                 formed = well_formed(registry, calls)
                 right = formed and calculator_right(calls[0], calc.value)
                 _count(figures, calc.prompt, calls, formed, right)
             for search in SEARCH:
-                _, calls, _ = await _run(provider, search.prompt, tools, 256)
+                _, calls, _ = await _run(provider, search.prompt, tools, DECISION_TOKENS)
                 formed = well_formed(registry, calls)
                 right = formed and search_right(calls[0], search.words)
                 _count(figures, search.prompt, calls, formed, right)
             for prompt in CONTROL:
-                _, calls, _ = await _run(provider, prompt, tools, 256)
+                _, calls, _ = await _run(provider, prompt, tools, DECISION_TOKENS)
                 figures.control_prompts += 1
                 print(f"{'FALSE' if calls else 'ok '} {prompt}", file=sys.stderr, flush=True)
                 if calls:

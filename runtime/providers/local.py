@@ -63,6 +63,7 @@ from runtime.providers.local_tools import (
     route_tools,
 )
 from runtime.providers.tool_router import ROUTED_TOOLS
+from runtime.repetition import RepetitionGuard
 
 __all__ = [
     "DEFAULT_MODEL_FILE",
@@ -106,11 +107,26 @@ class GenerationStats:
         chunks_after_stop: chunks delivered after the stream was cancelled (each one is
             answered with "stop", so this stays at most 1).
         stopped: the generation was stopped by a cancel, not finished.
+        repetition: the generation was stopped because its text began to loop.
     """
 
     chunks: int = 0
     chunks_after_stop: int = 0
     stopped: bool = False
+    repetition: bool = False
+
+
+def _content(chunk: Any) -> str:
+    """The text a stream chunk carries ("" for none)."""
+    if not isinstance(chunk, dict):
+        return ""
+    parts = []
+    for choice in chunk.get("choices") or []:
+        delta = choice.get("delta") if isinstance(choice, dict) else None
+        content = delta.get("content") if isinstance(delta, dict) else None
+        if isinstance(content, str):
+            parts.append(content)
+    return "".join(parts)
 
 
 def overflow_or_response_error(error: Any) -> ProviderError:
@@ -300,6 +316,7 @@ class LocalProvider:
                     return
                 request = routed
             body = self._body(request)
+            guard = RepetitionGuard()
 
             def on_chunk(chunk: Any) -> bool:
                 if stop.is_set():
@@ -311,6 +328,10 @@ class LocalProvider:
                     emit(overflow_or_response_error(chunk["error"]))
                     return True
                 emit(chunk)
+                if guard.feed(_content(chunk)):  # a loop: stop it, and say why
+                    stats.repetition = True
+                    emit({"choices": [{"index": 0, "delta": {}, "finish_reason": "repetition"}]})
+                    return True
                 return False
 
             server.handle_chat_completions(body, on_chunk)

@@ -32,7 +32,7 @@ from runtime.providers.tool_router import (
     route_request,
     tool_result_messages,
 )
-from runtime.repetition import repeats_three_times
+from runtime.repetition import RepetitionGuard, repeats_three_times
 from runtime.settings import AgentSettings
 from runtime.tool_support import tool_support
 from runtime.tools import ToolRegistry, default_tools
@@ -267,3 +267,12 @@ def test_after_a_tool_result_the_model_answers_without_tools() -> None:
     assert isinstance(routed, ChatRequest) and routed.tools == []
     assert routed.messages[-1]["role"] == "user"
     assert "calculator result: 42" in routed.messages[-1]["content"]
+
+
+def test_the_guard_fires_on_the_looping_answer_as_it_streams() -> None:
+    guard = RepetitionGuard()
+    streamed = ["12", " *", " 12", " =", " 12", " *", " 12", " =", " 12", " *", " 12", " ="]
+    fired_at = [i for i, token in enumerate(streamed) if guard.feed(token)]
+    assert fired_at and fired_at[0] == len(streamed) - 1  # at the third "12 * 12 ="
+    calm = RepetitionGuard()
+    assert not any(calm.feed(t) for t in ["12", " *", " 12", " =", " 144", ".", " Yes", "."])

@@ -301,9 +301,7 @@ class SessionScreen(SessionFind, TurnkeepScreen[str | None], OtherWriters):
         support = conversation.tool_support
         status.tools = support.label
         if not support.available:
-            self.notify(
-                support.reason, title="No tools for this model", markup=False, timeout=15
-            )
+            self.notify(support.reason, title="No tools for this model", markup=False, timeout=15)
         prompt = self.query_one("#prompt", PromptArea)
         prompt.disabled = False
         prompt.placeholder = f"Message {self.model_label}   (Enter to send)"
