@@ -32,6 +32,7 @@ from runtime.providers.tool_router import (
 )
 
 __all__ = [
+    "ANSWER_FROM_RESULTS",
     "ROUTER_CHAT_FORMAT",
     "SAMPLING",
     "RoutedCall",
@@ -40,6 +41,8 @@ __all__ = [
 ]
 
 ROUTER_CHAT_FORMAT: Final = "tool-router"
+#: Marks the user message that carries tool results (see :func:`route_tools`).
+ANSWER_FROM_RESULTS: Final = "_turnkeep_tool_results"
 #: Longer user messages are answered in text without the route question: a tool-worthy
 #: request is short, and the question must fit the model's context with its examples.
 ROUTE_MAX_CHARS: Final = 2000
@@ -140,7 +143,9 @@ def route_tools(
     choice = request.tool_choice
     messages = request.messages
     if messages and messages[-1].get("role") == "tool":
-        return replace(request, messages=tool_result_messages(messages), tools=[], tool_choice=None)
+        rewritten = tool_result_messages(messages)
+        rewritten[-1][ANSWER_FROM_RESULTS] = True
+        return replace(request, messages=rewritten, tools=[], tool_choice=None)
     text_only = replace(request, tools=[], tool_choice=None)
     if not request.tools or choice == "none":
         return text_only
