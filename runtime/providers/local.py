@@ -57,7 +57,6 @@ from runtime.providers.gguf import (
 )
 from runtime.providers.local_tools import (
     ROUTER_CHAT_FORMAT,
-    ANSWER_FROM_RESULTS,
     SAMPLING,
     RoutedCall,
     resolve_chat_format,
@@ -317,10 +316,6 @@ class LocalProvider:
                     return
                 request = routed
             body = self._body(request)
-            if request.messages and request.messages[-1].get(ANSWER_FROM_RESULTS):
-                # An answer from tool results must copy their figures: DRY would penalise
-                # exactly that (a sequence already in the context), so it is left off.
-                body["dry_multiplier"] = 0.0
             guard = RepetitionGuard()
 
             def on_chunk(chunk: Any) -> bool:

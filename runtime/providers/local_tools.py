@@ -6,10 +6,7 @@ returns either a :class:`RoutedCall` (a well-formed call to hand to the runtime)
 request to answer in text. After a routed call's result it rewrites the request so the
 model answers from the result.
 
-:data:`SAMPLING` holds the settings added to every text generation: llama.cpp's DRY
-sampler (it penalises repeating a sequence already in the context, which is what stopped
-SmolLM2's "12 * 12 = 12 * 12 = ..." loops) and a fixed seed, so the same prompt at the
-same temperature gives the same answer.
+:data:`SAMPLING` holds the settings added to every text generation (a fixed seed).
 """
 
 from __future__ import annotations
@@ -32,7 +29,6 @@ from runtime.providers.tool_router import (
 )
 
 __all__ = [
-    "ANSWER_FROM_RESULTS",
     "ROUTER_CHAT_FORMAT",
     "SAMPLING",
     "RoutedCall",
@@ -41,19 +37,16 @@ __all__ = [
 ]
 
 ROUTER_CHAT_FORMAT: Final = "tool-router"
-#: Marks the user message that carries tool results (see :func:`route_tools`).
-ANSWER_FROM_RESULTS: Final = "_turnkeep_tool_results"
 #: Longer user messages are answered in text without the route question: a tool-worthy
 #: request is short, and the question must fit the model's context with its examples.
 ROUTE_MAX_CHARS: Final = 2000
 
-#: Added to every generation request (llama.cpp server sampling parameters).
-SAMPLING: Final[dict[str, Any]] = {
-    "seed": 42,
-    "dry_multiplier": 0.8,
-    "dry_base": 1.75,
-    "dry_allowed_length": 2,
-}
+#: Added to every generation request: a fixed seed, so the same prompt at the same
+#: temperature gives the same answer. No repetition penalty: measured on SmolLM2, DRY and
+#: repeat_penalty break what an answer must copy (the figure from a tool result, "the
+#: capital of France" from the question); loops are stopped by
+#: :class:`~runtime.repetition.RepetitionGuard` instead.
+SAMPLING: Final[dict[str, Any]] = {"seed": 42}
 
 
 def resolve_chat_format(chat_format: str | None, default_model: bool) -> str | None:
@@ -143,9 +136,7 @@ def route_tools(
     choice = request.tool_choice
     messages = request.messages
     if messages and messages[-1].get("role") == "tool":
-        rewritten = tool_result_messages(messages)
-        rewritten[-1][ANSWER_FROM_RESULTS] = True
-        return replace(request, messages=rewritten, tools=[], tool_choice=None)
+        return replace(request, messages=tool_result_messages(messages), tools=[], tool_choice=None)
     text_only = replace(request, tools=[], tool_choice=None)
     if not request.tools or choice == "none":
         return text_only
