@@ -59,6 +59,7 @@ from runtime.providers.local_tools import (
     ROUTER_CHAT_FORMAT,
     SAMPLING,
     RoutedCall,
+    chunk_text,
     resolve_chat_format,
     route_tools,
 )
@@ -114,19 +115,6 @@ class GenerationStats:
     chunks_after_stop: int = 0
     stopped: bool = False
     repetition: bool = False
-
-
-def _content(chunk: Any) -> str:
-    """The text a stream chunk carries ("" for none)."""
-    if not isinstance(chunk, dict):
-        return ""
-    parts = []
-    for choice in chunk.get("choices") or []:
-        delta = choice.get("delta") if isinstance(choice, dict) else None
-        content = delta.get("content") if isinstance(delta, dict) else None
-        if isinstance(content, str):
-            parts.append(content)
-    return "".join(parts)
 
 
 def overflow_or_response_error(error: Any) -> ProviderError:
@@ -328,7 +316,7 @@ class LocalProvider:
                     emit(overflow_or_response_error(chunk["error"]))
                     return True
                 emit(chunk)
-                if guard.feed(_content(chunk)):  # a loop: stop it, and say why
+                if guard.feed(chunk_text(chunk)):  # a loop: stop it, and say why
                     stats.repetition = True
                     emit({"choices": [{"index": 0, "delta": {}, "finish_reason": "repetition"}]})
                     return True

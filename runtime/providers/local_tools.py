@@ -32,6 +32,7 @@ __all__ = [
     "ROUTER_CHAT_FORMAT",
     "SAMPLING",
     "RoutedCall",
+    "chunk_text",
     "resolve_chat_format",
     "route_tools",
 ]
@@ -47,6 +48,19 @@ ROUTE_MAX_CHARS: Final = 2000
 #: capital of France" from the question); loops are stopped by
 #: :class:`~runtime.repetition.RepetitionGuard` instead.
 SAMPLING: Final[dict[str, Any]] = {"seed": 42}
+
+
+def chunk_text(chunk: Any) -> str:
+    """The text a stream chunk carries ("" for none)."""
+    if not isinstance(chunk, dict):
+        return ""
+    parts = []
+    for choice in chunk.get("choices") or []:
+        delta = choice.get("delta") if isinstance(choice, dict) else None
+        content = delta.get("content") if isinstance(delta, dict) else None
+        if isinstance(content, str):
+            parts.append(content)
+    return "".join(parts)
 
 
 def resolve_chat_format(chat_format: str | None, default_model: bool) -> str | None:
