@@ -57,6 +57,7 @@ from runtime.persistence import PersistenceWorker
 from runtime.progress import Progress, TurnCancelled, TurnFailed, TurnFinished
 from runtime.providers import Provider, make_provider
 from runtime.settings import Settings
+from runtime.tool_support import tool_support
 from runtime.tools import ToolRegistry, default_tools
 from runtime.turn import Outcome, TurnRunner
 
@@ -137,6 +138,7 @@ class Conversation:
         session_id: the session's id.
         provider_name: ``local``, ``openai`` or ``scripted``.
         model_name: the model's name.
+        tool_support: the tools the model can call (or why none).
         turn: the number of the last turn started (0 before the first).
     """
 
@@ -158,6 +160,7 @@ class Conversation:
         self.session_id = session_id
         self.provider_name = provider.name
         self.model_name = provider.model
+        self.tool_support = tool_support(provider, settings.agent, tools)
         self.turn = turn
         self._memory = memory
         self._worker = worker

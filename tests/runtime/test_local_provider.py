@@ -53,7 +53,9 @@ from tests.support.listeners import (
 async def test_a_real_streamed_reply_is_persisted_as_events(
     embedded: MemoryBackend, worker: PersistenceWorker, local_provider: LocalProvider
 ) -> None:
-    settings = make_settings(provider="local", max_tokens=24, temperature=0)
+    # Tools off: this is about streaming and persisting a reply (tool calls by the
+    # default model are tested in test_local_tools.py).
+    settings = make_settings(provider="local", max_tokens=24, temperature=0, tools=False)
     conversation = await Conversation.open(
         embedded, worker, settings, provider_instance=local_provider
     )
@@ -261,7 +263,7 @@ async def test_cancelling_a_stream_stops_the_generation(local_provider: LocalPro
 async def test_cancelling_a_turn_like_esc_stops_the_model(
     embedded: MemoryBackend, worker: PersistenceWorker, local_provider: LocalProvider
 ) -> None:
-    settings = make_settings(provider="local", max_tokens=400, temperature=0)
+    settings = make_settings(provider="local", max_tokens=400, temperature=0, tools=False)
     conversation = await Conversation.open(
         embedded, worker, settings, provider_instance=local_provider
     )
@@ -285,7 +287,7 @@ async def test_cancelling_a_turn_like_esc_stops_the_model(
 async def test_the_loaded_model_serves_several_conversations(
     embedded: MemoryBackend, worker: PersistenceWorker, local_provider: LocalProvider
 ) -> None:
-    settings = make_settings(provider="local", max_tokens=12, temperature=0)
+    settings = make_settings(provider="local", max_tokens=12, temperature=0, tools=False)
     first = await Conversation.open(embedded, worker, settings, provider_instance=local_provider)
     second = await Conversation.open(embedded, worker, settings, provider_instance=local_provider)
     # Both at once: the shared provider serialises them on its model thread.

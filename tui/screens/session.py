@@ -296,6 +296,10 @@ class SessionScreen(
         status = self.query_one(StatusLine)
         status.provider = conversation.provider_name
         status.model = conversation.model_name or ""
+        support = conversation.tool_support
+        status.tools = support.label
+        if not support.available:
+            self.notify(support.reason, title="No tools for this model", markup=False, timeout=15)
         prompt = self.query_one("#prompt", PromptArea)
         prompt.disabled = False
         prompt.placeholder = f"Message {self.model_label}   (Enter to send)"

@@ -52,7 +52,7 @@ def save_label(state: WorkerState | None, *, disabled: bool = False) -> tuple[st
 
 
 class StatusLine(Static):
-    """``provider · model``, what the turn is doing, and the save state."""
+    """``provider · model``, its tools, what the turn is doing, and the save state."""
 
     DEFAULT_CSS = """
     StatusLine { height: 1; padding: 0 1; background: $panel; color: $text-muted; }
@@ -81,6 +81,8 @@ class StatusLine(Static):
 
     provider: reactive[str] = reactive("")
     model: reactive[str] = reactive("")
+    #: ``tools: calculator, search_sessions`` or ``no tools`` (empty: not known yet).
+    tools: reactive[str] = reactive("")
     activity: reactive[str] = reactive("")
     save_state: reactive[Any] = reactive(None, repaint=False)
     memory_disabled: reactive[bool] = reactive(False)
@@ -113,6 +115,8 @@ class StatusLine(Static):
         left = Text()
         model = safe_line(" · ".join(p for p in (self.provider, self.model) if p)) or "starting…"
         left.append(f"● {model}", style=self.get_component_rich_style("status--model"))
+        if self.tools:
+            left.append(f" · {safe_line(self.tools)}")
         if self.activity:
             left.append(
                 f"   {self.activity}", style=self.get_component_rich_style("status--running")
