@@ -1,4 +1,4 @@
-"""The memory layer's error tree, and the one place driver errors are translated.
+"""The memory layer's error tree; each driver translates its own failures into it.
 
 ::
 

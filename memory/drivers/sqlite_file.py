@@ -25,20 +25,19 @@ Every failure leaves it as an error of :mod:`memory.errors` (see
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import sqlite3
 import stat
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from memory.busy import BUSY_RETRY_BUDGET, busy_pauses, is_busy_code
 from memory.drivers.base import Action, Result, Statement
+from memory.drivers.db_thread import DatabaseThread
 from memory.drivers.sqlite_errors import sqlite_error
 from memory.errors import (
     ConnectionLostError,
@@ -145,7 +144,7 @@ class SqliteFileDriver:
         self._synchronous = synchronous
         self._busy_timeout = busy_timeout
         self._retry_budget = retry_budget
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="turnkeep-db")
+        self._thread = DatabaseThread("turnkeep-db")
         self._conn: sqlite3.Connection | None = None
         self._closed = False
         self._wal_id: tuple[int, int] | None = None
@@ -174,9 +173,8 @@ class SqliteFileDriver:
                 f"the connection to {self.where} was closed",
                 hint="This happens when turnkeep is shutting down; start it again.",
             )
-        loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._executor, self._call, func)
+            return await self._thread.submit(lambda: self._call(func))
         except (sqlite3.Error, OSError, UnicodeEncodeError) as exc:
             raise sqlite_error(exc, where=self.where, action=action) from exc
 
@@ -340,9 +338,10 @@ class SqliteFileDriver:
         if self._closed:
             return
         self._closed = True
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._close_conn)
-        self._executor.shutdown(wait=False)
+        try:
+            await self._thread.submit(self._close_conn)
+        finally:
+            self._thread.stop()
 
     def _release(self) -> None:
         """Close the connection (on the database thread) after its file went away.

@@ -1,0 +1,80 @@
+"""One thread that owns a SQLite connection: calls run there in order, results come back
+to the event loop.
+
+Lighter than ``loop.run_in_executor`` with a one-worker ``ThreadPoolExecutor`` (no
+``concurrent.futures.Future`` in between, no work-item wrapping): a call is a queue put
+and one ``call_soon_threadsafe``. That hop is paid by every save point and every page
+read (``bash scripts/bench``, scenario 1b).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from queue import SimpleQueue
+from typing import Any, TypeVar
+
+__all__ = ["DatabaseThread"]
+
+T = TypeVar("T")
+
+_Item = tuple[Callable[[], Any], "asyncio.Future[Any]", asyncio.AbstractEventLoop]
+
+
+class DatabaseThread:
+    """A daemon thread running submitted calls one at a time, in submission order.
+
+    Args:
+        name: the thread's name (shown in stack dumps).
+    """
+
+    def __init__(self, name: str) -> None:
+        self._queue: SimpleQueue[_Item | None] = SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self._lock = threading.Lock()
+        self._started = False
+
+    def submit(self, func: Callable[[], T]) -> asyncio.Future[T]:
+        """Queue ``func``; the returned future gets its result or exception.
+
+        Cancelling the future does not stop a call that already started (as with
+        ``run_in_executor``): its outcome is dropped.
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        with self._lock:
+            if not self._started:
+                self._thread.start()
+                self._started = True
+        self._queue.put((func, future, loop))
+        return future
+
+    def stop(self) -> None:
+        """Let the thread end after the calls already queued."""
+        self._queue.put(None)
+
+    def _serve(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            func, future, loop = item
+            try:
+                outcome: tuple[bool, Any] = (True, func())
+            except BaseException as exc:  # handed to the awaiting coroutine
+                outcome = (False, exc)
+            try:
+                loop.call_soon_threadsafe(_settle, future, outcome)
+            except RuntimeError:  # the loop closed meanwhile: nobody waits any more
+                pass
+
+
+def _settle(future: asyncio.Future[Any], outcome: tuple[bool, Any]) -> None:
+    if future.cancelled():
+        return
+    ok, value = outcome
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
