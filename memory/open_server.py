@@ -158,7 +158,8 @@ async def open_remote(
         else None,
     )
     try:
-        await driver.execute("SELECT 1")
+        # The schema read is the first request (it proves the connection and the token):
+        # two round trips after connecting, one when yoyo's table does not exist yet.
         settled = await settle_schema(
             where=target.display,
             read_state=lambda: _schema_state(driver),
