@@ -44,6 +44,8 @@ def go_to_turn_dialog(home: Path) -> Scene:
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, GoToTurnDialog), "dialog")
         await pilot.press(*"12345")
         await settle(pilot)
+        await pilot.wait_for_scheduled_animations()  # the dialog's fade-in, on a busy machine
+        await settle(pilot)
 
     return Scene("go-to-turn-dialog", _app(resume=LONG_ID), drive)
 

@@ -11,13 +11,14 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
 
 from memory.records import SessionPage
 from tui.messages import OpenSession
 from tui.safe_text import safe_line
 from tui.screens.base import TurnkeepScreen
 from tui.services import Services
+from tui.widgets.header import TitleHeader
 from tui.widgets.session_table import SessionTable, session_title
 
 __all__ = ["ArchiveScreen"]
@@ -41,7 +42,7 @@ class ArchiveScreen(TurnkeepScreen[None]):
         self.restored: list[str] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleHeader()
         yield SessionTable(self.services.now, id="archived")
         yield Static(
             "No archived sessions.  Press a on a session to archive it.", id="archive-empty"

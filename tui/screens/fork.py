@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
 
 from memory.records import Event, SessionInfo
 from runtime import payloads
@@ -16,6 +16,7 @@ from tui.messages import OpenSession
 from tui.safe_text import safe_line
 from tui.screens.base import TurnkeepScreen
 from tui.services import Services
+from tui.widgets.header import TitleHeader
 from tui.widgets.session_table import session_title
 
 __all__ = ["ForkScreen"]
@@ -53,7 +54,7 @@ class ForkScreen(TurnkeepScreen[None]):
         self.events: list[Event] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleHeader()
         yield Static(
             Text(f"Fork “{safe_line(session_title(self.info), 60)}” at an event"),
             id="fork-help",

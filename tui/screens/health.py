@@ -15,7 +15,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Static
 
 from memory.protocol import HealthReport
 from tui.format import human_size, relative_time
@@ -24,6 +24,7 @@ from tui.screens.base import TurnkeepScreen
 from tui.semantic import semantic_enabled
 from tui.services import Services
 from tui.widgets.event_text import plural
+from tui.widgets.header import TitleHeader
 from tui.widgets.save_status import save_label
 
 __all__ = ["HealthScreen"]
@@ -72,7 +73,7 @@ class HealthScreen(TurnkeepScreen[None]):
         self._checking = False
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleHeader()
         with VerticalScroll(id="health-body"):
             yield Static("Probing the database…", id="health-database", classes="panel")
             yield Static("", id="health-storage", classes="panel")

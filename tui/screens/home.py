@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import ScreenResume, ScreenSuspend
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Footer, Input, Static
 
 from memory.records import Event, SessionInfo, SessionPage, parse_ts
 from runtime import payloads
@@ -28,6 +28,7 @@ from tui.screens.home_organize import SESSION_ACTIONS, HomeOrganizeMixin, organi
 from tui.screens.tags import split_filter
 from tui.services import Services
 from tui.widgets.event_text import message_text, plural
+from tui.widgets.header import TitleHeader
 from tui.widgets.inputs import StillInput
 from tui.widgets.session_table import SessionTable, list_filters, session_model, session_title
 
@@ -121,7 +122,7 @@ class HomeScreen(HomeOrganizeMixin):
         self._keep: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleHeader()
         with Horizontal(id="filter-bar"):
             yield StillInput(placeholder="Filter by title or #tag  ( / )", id="filter")
             yield Static("", id="count")

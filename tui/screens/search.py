@@ -26,7 +26,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from memory.records import parse_ts
@@ -39,6 +39,7 @@ from tui.safe_text import safe_line, safe_text
 from tui.screens.base import TurnkeepScreen
 from tui.semantic import searcher_of, semantic_enabled
 from tui.widgets.event_log import EventLog
+from tui.widgets.header import TitleHeader
 from tui.widgets.inputs import StillInput
 
 if TYPE_CHECKING:
@@ -137,7 +138,7 @@ class SearchScreen(TurnkeepScreen[None]):
         self.mode_note: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleHeader()
         with Vertical():
             yield StillInput(
                 value=self.initial,

@@ -18,7 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import Button, Footer, Header, Static
+from textual.widgets import Button, Footer, Static
 from textual.worker import Worker, WorkerState
 
 from memory.records import EventDraft, SessionInfo
@@ -33,6 +33,7 @@ from tui.screens.session_sync import OtherWriters
 from tui.services import Services, error_parts
 from tui.widgets.event_log import EventLog
 from tui.widgets.events import EventView
+from tui.widgets.header import TitleHeader
 from tui.widgets.inputs import PromptArea
 from tui.widgets.live_turn import LiveTurn
 from tui.widgets.save_status import SaveBanner, StatusLine
@@ -142,7 +143,7 @@ class SessionScreen(
         self._poll_failed = False
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleHeader()
         yield SaveBanner(id="save-banner")
         yield EventLog(id="log")
         yield PromptArea(placeholder="Starting the model…", id="prompt", disabled=True)

@@ -14,10 +14,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Horizontal, Middle, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Label, LoadingIndicator, Static
+from textual.widgets import Button, Footer, Label, LoadingIndicator, Static
 
 from tui.safe_text import safe_line, safe_text
 from tui.services import Services, error_parts
+from tui.widgets.header import TitleHeader
 
 __all__ = ["ErrorChoice", "OpeningScreen", "StartupErrorScreen"]
 
@@ -60,7 +61,7 @@ class StartupErrorScreen(Screen[ErrorChoice]):
 
     def compose(self) -> ComposeResult:
         title, message, hint = error_parts(self.error)
-        yield Header()
+        yield TitleHeader()
         with Middle(), Center(), Vertical(id="error-box"):
             yield Static(Text(f"✗ {safe_line(title)}", style="bold"), id="error-title")
             yield Static(Text(safe_text(message)), id="error-message")
