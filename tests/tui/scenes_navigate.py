@@ -40,6 +40,11 @@ def go_to_turn_dialog(home: Path) -> Scene:
 
     async def drive(pilot: Pilot[Any]) -> None:
         await settle(pilot)
+        # The conversation opens in a worker and then gives the prompt the focus: wait
+        # for it, or the prompt under the dialog is drawn focused or not by chance.
+        screen: Any = pilot.app.screen
+        await wait_until(pilot, lambda: screen.conversation is not None, "conversation open")
+        await settle(pilot)
         await pilot.press("ctrl+g")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, GoToTurnDialog), "dialog")
         await pilot.press(*"12345")
