@@ -10,6 +10,7 @@ import pytest
 
 from memory import EventDraft, MigrationError, open_embedded
 from memory.schema.migrate import migrations_dir
+from tests.support.migration_ids import ALL_MIGRATIONS
 
 EXPECTED_SCHEMA = {
     ("table", "sessions"),
@@ -81,20 +82,6 @@ EXPECTED_SCHEMA = {
     ("table", "search_words_idx"),
     ("trigger", "search_words_deleted"),
 }
-#: Every migration of the project, in order.
-ALL_MIGRATIONS = (
-    "0001.initial-schema",
-    "0002.save-points",
-    "0003.event-keys",
-    "0004.search",
-    "0005.organize",
-    "0006.vectors",
-    "0007.event-navigation",
-    "0008.counts",
-    "0009.session-tags-recent",
-    "0010.search-words",
-    "0011.token-totals",
-)
 
 
 def schema_of(path: Path) -> set[tuple[str, str]]:

@@ -19,6 +19,7 @@ import pytest
 
 from memory import open_remote
 from tests.remote.conftest import ROOT, data_home_files, query
+from tests.support.migration_ids import ALL_MIGRATIONS
 from tests.support.sqld import SqldServer, free_port
 
 CANARY = "canary-7f3a9c"
@@ -86,19 +87,7 @@ def test_db_status_shows_the_server_and_migrations_but_never_the_token(
     assert report["engine_version"]  # the SQLite version libSQL reports
     assert (report["applied_migrations"], report["pending_migrations"]) == (
         [],
-        [
-            "0001.initial-schema",
-            "0002.save-points",
-            "0003.event-keys",
-            "0004.search",
-            "0005.organize",
-            "0006.vectors",
-            "0007.event-navigation",
-            "0008.counts",
-            "0009.session-tags-recent",
-            "0010.search-words",
-            "0011.token-totals",
-        ],
+        list(ALL_MIGRATIONS),
     )
 
     migrate = turnkeep("db", "migrate", env=env)
@@ -109,19 +98,7 @@ def test_db_status_shows_the_server_and_migrations_but_never_the_token(
     assert after.returncode == 0, after.stderr
     report = json.loads(after.stdout)
     assert (report["applied_migrations"], report["pending_migrations"]) == (
-        [
-            "0001.initial-schema",
-            "0002.save-points",
-            "0003.event-keys",
-            "0004.search",
-            "0005.organize",
-            "0006.vectors",
-            "0007.event-navigation",
-            "0008.counts",
-            "0009.session-tags-recent",
-            "0010.search-words",
-            "0011.token-totals",
-        ],
+        list(ALL_MIGRATIONS),
         [],
     )
     assert report["row_counts"] == {"sessions": 0, "conversation_events": 0, "session_state": 0}
@@ -221,19 +198,7 @@ def test_yoyo_apply_from_the_command_line_applies_the_project_migrations(
     log = asyncio.run(
         query(url, token, "SELECT migration_id, operation FROM _yoyo_log ORDER BY migration_id")
     )
-    assert log == [
-        ("0001.initial-schema", "apply"),
-        ("0002.save-points", "apply"),
-        ("0003.event-keys", "apply"),
-        ("0004.search", "apply"),
-        ("0005.organize", "apply"),
-        ("0006.vectors", "apply"),
-        ("0007.event-navigation", "apply"),
-        ("0008.counts", "apply"),
-        ("0009.session-tags-recent", "apply"),
-        ("0010.search-words", "apply"),
-        ("0011.token-totals", "apply"),
-    ]
+    assert log == [(m, "apply") for m in ALL_MIGRATIONS]
 
     async def open_it() -> tuple[str, ...]:
         memory = await open_remote(fresh_sqld.http_url, auth_token=token)

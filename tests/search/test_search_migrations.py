@@ -21,6 +21,7 @@ from memory.schema.migrate import migrations_dir
 from memory.sql.store import LibsqlMemory
 from runtime.payloads import searchable_text
 from tests.remote.conftest import query
+from tests.support.migration_ids import ALL_MIGRATIONS
 from tests.support.sqld import SqldServer
 
 ROWS = (
@@ -45,17 +46,7 @@ SESSIONS_V1 = (
     "event_count, turn_count, metadata FROM sessions ORDER BY id"
 )
 #: The migrations a database at 0002 gets.
-AFTER_0002 = (
-    "0003.event-keys",
-    "0004.search",
-    "0005.organize",
-    "0006.vectors",
-    "0007.event-navigation",
-    "0008.counts",
-    "0009.session-tags-recent",
-    "0010.search-words",
-    "0011.token-totals",
-)
+AFTER_0002 = ALL_MIGRATIONS[2:]
 
 
 def _event(sid: str, seq: int, kind: str, payload: str) -> tuple[str, list[Any]]:
@@ -135,17 +126,7 @@ async def test_embedded_0002_with_data_migrates_to_head_and_backup_keeps_keys(
     memory = await open_embedded(path)
     try:
         assert memory.migration_outcome is not None
-        assert memory.migration_outcome.applied == (
-            "0003.event-keys",
-            "0004.search",
-            "0005.organize",
-            "0006.vectors",
-            "0007.event-navigation",
-            "0008.counts",
-            "0009.session-tags-recent",
-            "0010.search-words",
-            "0011.token-totals",
-        )
+        assert memory.migration_outcome.applied == AFTER_0002
         with sqlite3.connect(path) as conn:
             assert conn.execute(ROWS).fetchall() == before
             assert conn.execute(SESSIONS_V1).fetchall() == sessions_before
@@ -185,17 +166,7 @@ async def test_sqld_0002_with_data_migrates_to_head(
     memory = await open_remote(url, auth_token=token)
     try:
         assert memory.migration_outcome is not None
-        assert memory.migration_outcome.applied == (
-            "0003.event-keys",
-            "0004.search",
-            "0005.organize",
-            "0006.vectors",
-            "0007.event-navigation",
-            "0008.counts",
-            "0009.session-tags-recent",
-            "0010.search-words",
-            "0011.token-totals",
-        )
+        assert memory.migration_outcome.applied == AFTER_0002
         assert await query(url, token, ROWS) == before
         ids = await query(
             url,
