@@ -35,7 +35,6 @@ __all__ = [
     "SearchOutcome",
     "SemanticSearch",
     "attach",
-    "attach_if_enabled",
     "fuse",
     "searcher_for",
 ]
@@ -252,15 +251,6 @@ _ATTACHED: weakref.WeakKeyDictionary[Any, SemanticSearch] = weakref.WeakKeyDicti
 def attach(memory: Any, searcher: SemanticSearch) -> None:
     """Make ``searcher`` the one tools use for ``memory``."""
     _ATTACHED[memory] = searcher
-
-
-def attach_if_enabled(memory: Any, settings: SearchSettings) -> SemanticSearch | None:
-    """When ``search.semantic`` is on, a searcher attached to ``memory`` (else ``None``)."""
-    if not settings.semantic:
-        return None
-    searcher = SemanticSearch(memory, settings)
-    attach(memory, searcher)
-    return searcher
 
 
 def searcher_for(memory: Any) -> SemanticSearch | None:

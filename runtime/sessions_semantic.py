@@ -45,12 +45,7 @@ class SemanticSessions:
 
     def attach_semantic(self, settings: SearchSettings) -> SemanticSearch | None:
         """The searcher when ``search.semantic`` is on (attached for the agent), else ``None``."""
-        from runtime.semantic_search import attach_if_enabled
-
-        found = attach_if_enabled(self.memory, settings)
-        if found is not None:
-            self._searcher = found
-        return found
+        return self.searcher(settings) if settings.semantic else None
 
     async def close_searcher(self) -> None:
         """Release the searcher's model and cache (safe when there is none)."""
