@@ -10,12 +10,16 @@ sqld's own; SQLite's result codes go through :func:`~memory.drivers.sqlite_error
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sqlite3
 from typing import Final
 
-from memory.drivers.sqlite_errors import from_sqlite_code, hint_for, short
+from memory.drivers.sqlite_errors import (
+    from_sqlite_code,
+    hint_for,
+    short,
+    value_or_timeout_error,
+)
 from memory.errors import (
     ConnectionLostError,
     MemoryLayerError,
@@ -75,12 +79,10 @@ def hrana_error(exc: BaseException, *, where: str, action: str = "query") -> Mem
 
     text = str(exc)
     code = _code(exc)
-    if isinstance(exc, UnicodeEncodeError):
-        return SerializationError(
-            f"text that is not valid Unicode (a lone surrogate) cannot be stored in or "
-            f"looked up in {where}"
-        )
-    if isinstance(exc, (TimeoutError, asyncio.TimeoutError, ServerTimeout)):
+    common = value_or_timeout_error(exc, where)
+    if common is not None:
+        return common
+    if isinstance(exc, ServerTimeout):
         return StoreTimeoutError(f"{where} did not answer in time")
     if isinstance(exc, aiohttp.WSServerHandshakeError) and exc.status in (401, 403):
         return StoreAuthError(f"the server refused the auth token for {where}")

@@ -25,7 +25,7 @@ from memory.errors import (
     StoreTimeoutError,
 )
 
-__all__ = ["from_sqlite_code", "hint_for", "short", "sqlite_error"]
+__all__ = ["from_sqlite_code", "hint_for", "short", "sqlite_error", "value_or_timeout_error"]
 
 _READONLY_CODES: Final = frozenset(
     {
@@ -86,6 +86,18 @@ def from_sqlite_code(code: str, text: str, where: str, action: str) -> MemoryLay
     return None
 
 
+def value_or_timeout_error(exc: BaseException, where: str) -> MemoryLayerError | None:
+    """What both drivers say about a value that cannot be sent, or a call that timed out."""
+    if isinstance(exc, UnicodeEncodeError):  # a lone surrogate cannot be encoded
+        return SerializationError(
+            f"text that is not valid Unicode (a lone surrogate) cannot be stored in or "
+            f"looked up in {where}"
+        )
+    if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
+        return StoreTimeoutError(f"{where} did not answer in time")
+    return None
+
+
 def sqlite_error(exc: BaseException, *, where: str, action: str = "query") -> MemoryLayerError:
     """Translate what the local file driver caught into the most specific turnkeep error.
 
@@ -97,13 +109,9 @@ def sqlite_error(exc: BaseException, *, where: str, action: str = "query") -> Me
     if isinstance(exc, MemoryLayerError):
         return exc
     text = str(exc)
-    if isinstance(exc, UnicodeEncodeError):  # sqlite3 cannot bind text with a lone surrogate
-        return SerializationError(
-            f"text that is not valid Unicode (a lone surrogate) cannot be stored in or "
-            f"looked up in {where}"
-        )
-    if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
-        return StoreTimeoutError(f"{where} did not answer in time")
+    common = value_or_timeout_error(exc, where)
+    if common is not None:
+        return common
     if isinstance(exc, OSError):
         reason = short(text) or type(exc).__name__
         if action == "open":
