@@ -21,6 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.safe_text import safe_line, safe_text
 from tui.widgets.copying import CodeBlock, code_blocks, copy_label, copy_text
 from tui.widgets.events import EventView
 
@@ -100,8 +101,10 @@ class SessionCopy:
         screen: Any = self
         screen.app.copy_to_clipboard(text)
         size = f"{len(text):,} character" + ("" if len(text) == 1 else "s")
+        # ``what`` may name a code block's language and the help the session id: both
+        # come from the database, so the line is made safe as a whole.
         screen.notify(
-            f"Copied {what} ({size}). {copy_help(screen.session_id)}",
+            safe_line(f"Copied {what} ({size}). {copy_help(screen.session_id)}", 2000),
             title="Copied",
             markup=False,
         )
@@ -146,6 +149,4 @@ class SessionCopy:
         screen.app.push_screen(CodeBlockPicker(blocks), chosen)
 
     def _copy_block(self, block: CodeBlock) -> None:
-        from tui.safe_text import safe_text
-
         self._copy(safe_text(block.text), f"the {block.language or 'code'} block")
