@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from textual.pilot import Pilot
 
+from tui.widgets.event_log import EventLog
+
 if TYPE_CHECKING:
     from tests.tui.scenes import Scene
 
@@ -31,6 +33,20 @@ def _long(home: Path) -> Path:
     return path
 
 
+async def _until_still(pilot: Pilot[Any], log: Any) -> None:
+    """Settle until the log's window and scroll position stop changing."""
+    from tests.tui.scenes import settle
+
+    state = None
+    for _ in range(40):
+        await settle(pilot)
+        await pilot.pause(0.05)
+        now = (log.oldest_seq, log.newest_seq, log.scroll_y, log.virtual_size.height)
+        if now == state:
+            return
+        state = now
+
+
 def go_to_turn_dialog(home: Path) -> Scene:
     """The "go to turn" dialog over a 50,000-event session, a number typed."""
     from tests.tui.scenes import Scene, _app, settle, wait_until
@@ -44,13 +60,14 @@ def go_to_turn_dialog(home: Path) -> Scene:
         # for it, or the prompt under the dialog is drawn focused or not by chance.
         screen: Any = pilot.app.screen
         await wait_until(pilot, lambda: screen.conversation is not None, "conversation open")
-        await settle(pilot)
+        log = screen.query_one(EventLog)
+        await _until_still(pilot, log)  # a page read after layout moves the scrollbar
         await pilot.press("ctrl+g")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, GoToTurnDialog), "dialog")
         await pilot.press(*"12345")
         await settle(pilot)
         await pilot.wait_for_scheduled_animations()  # the dialog's fade-in, on a busy machine
-        await settle(pilot)
+        await _until_still(pilot, log)
 
     return Scene("go-to-turn-dialog", _app(resume=LONG_ID), drive)
 
