@@ -16,6 +16,9 @@ from typing import Any
 
 
 def main() -> int:
+    from tui.collector import pause_collector
+
+    pause_collector()  # as the `turnkeep` entry point (tui.start.main) does
     from runtime.settings import load_settings
     from tui.app import TurnkeepApp
     from tui.screens.home import HomeScreen

@@ -7,8 +7,6 @@ import time. Start with :func:`open_embedded` (a local file, the default),
 
 from typing import TYPE_CHECKING, Any
 
-from memory.bundle import ImportOutcome, PortableSession, parse_bundle, write_bundle
-from memory.drivers.remote_url import redact_url
 from memory.errors import (
     BundleFormatError,
     ConnectionLostError,
@@ -51,19 +49,28 @@ from memory.records import (
     TurnRef,
     new_session_id,
 )
-from memory.schema.migrate import MigrationOutcome
 
 if TYPE_CHECKING:
+    from memory.bundle import ImportOutcome, PortableSession, parse_bundle, write_bundle
+    from memory.drivers.remote_url import redact_url
     from memory.ephemeral import EphemeralMemory
     from memory.open_file import open_embedded
     from memory.open_server import open_remote
+    from memory.schema.migrate import MigrationOutcome
     from memory.sql.store import LibsqlMemory
 
 #: Names imported on first use: the backends pull in SQLite mirrors, every SQL module
 #: and (remote) libsql-client with aiohttp, which a command that never opens them, or
-#: opens only a local file, should not pay for at start-up.
+#: opens only a local file, should not pay for at start-up; the export format and the
+#: URL parser are not needed before an export or a remote open either.
 _LAZY = {
     "EphemeralMemory": "memory.ephemeral",
+    "ImportOutcome": "memory.bundle",
+    "MigrationOutcome": "memory.schema.migrate",
+    "PortableSession": "memory.bundle",
+    "parse_bundle": "memory.bundle",
+    "redact_url": "memory.drivers.remote_url",
+    "write_bundle": "memory.bundle",
     "LibsqlMemory": "memory.sql.store",
     "open_embedded": "memory.open_file",
     "open_remote": "memory.open_server",

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-from memory.bundle import ImportOutcome, PortableEvent, PortableSession
 from memory.navigation import EventNavigator
 from memory.records import (
     Event,
@@ -32,6 +31,9 @@ from memory.records import (
     TurnRef,
 )
 from memory.search_records import SearchHit, SearchProgress, TextOf
+
+if TYPE_CHECKING:
+    from memory.bundle import ImportOutcome, PortableEvent, PortableSession
 
 __all__ = [
     "EventSearch",

@@ -87,6 +87,7 @@ class TurnkeepApp(App[int]):
 
     @work(exclusive=True, group="store", exit_on_error=False)
     async def open_store(self) -> None:
+        from tui.collector import resume_collector
         from tui.screens.home import HomeScreen
 
         try:
@@ -96,6 +97,7 @@ class TurnkeepApp(App[int]):
             self.startup_error = exc
             self.services.note_error(exc)
             await self._show_startup_error(exc)
+            resume_collector()
             return
         self.startup_error = None
         if self.services.saver is not None:
@@ -105,6 +107,7 @@ class TurnkeepApp(App[int]):
         self.start_semantic_index()
         if self.freeze_startup_heap:
             gc.freeze()
+        resume_collector()  # a collector paused by tui.start: frozen, then on again
         if self.resume is not None:
             await self._open_on_start(self.resume)
         elif self.continue_last:

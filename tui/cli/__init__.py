@@ -126,6 +126,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def _run(handler: Handler, args: argparse.Namespace, settings: Settings) -> int:
+    from tui.collector import resume_collector
+
+    resume_collector()  # start-up is over: the command may allocate without bound
     return asyncio.run(handler(args, settings))
 
 
