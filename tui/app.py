@@ -8,6 +8,7 @@ through one handler. Screens live in :mod:`tui.screens`, widgets in :mod:`tui.wi
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -77,32 +78,57 @@ class TurnkeepApp(App[int]):
         self.freeze_startup_heap = freeze_startup_heap
         self.startup_error: BaseException | None = None
 
+    #: The "Opening …" screen appears only when opening takes longer than this (seconds):
+    #: a quick open goes straight to the home screen, without a screen flashing by.
+    OPENING_SCREEN_AFTER: ClassVar[float] = 0.3
+
     def on_mount(self) -> None:
+        self._opening = self.set_timer(self.OPENING_SCREEN_AFTER, self._show_opening)
+        self.open_store()
+
+    def _show_opening(self) -> None:
         from tui.screens.startup import OpeningScreen
 
         self.push_screen(OpeningScreen(self.services))
-        self.open_store()
+
+    def _opening_shown(self) -> bool:
+        from tui.screens.startup import OpeningScreen
+
+        return isinstance(self.screen, OpeningScreen)
 
     # -- start-up ----------------------------------------------------------------------
 
     @work(exclusive=True, group="store", exit_on_error=False)
     async def open_store(self) -> None:
         from tui.collector import resume_collector
-        from tui.screens.home import HomeScreen
+        from tui.screens.home import HomeScreen, read_first_page
 
         try:
             await self.services.open()
-            await self.services.start_saver(self._saver_listener)
         except Exception as exc:  # every start-up failure is shown, typed, on a screen
-            self.startup_error = exc
-            self.services.note_error(exc)
-            await self._show_startup_error(exc)
+            self._opening.stop()
+            await self._failed_to_start(exc)
             resume_collector()
             return
+        # The home list is read while its screen is built: the first paint shows it.
+        first_read = asyncio.ensure_future(read_first_page(self.services))
+        try:
+            await self.services.start_saver(self._saver_listener)
+        except Exception as exc:
+            first_read.cancel()
+            self._opening.stop()
+            await self._failed_to_start(exc)
+            resume_collector()
+            return
+        self._opening.stop()
         self.startup_error = None
         if self.services.saver is not None:
             self.save_state = self.services.saver.state
-        await self.switch_screen(HomeScreen(self.services))
+        home = HomeScreen(self.services, first_read=first_read)
+        if self._opening_shown():
+            await self.switch_screen(home)
+        else:  # opened before the "Opening …" screen was due
+            await self.push_screen(home)
         self.index_backfill()
         self.start_semantic_index()
         if self.freeze_startup_heap:
@@ -112,6 +138,11 @@ class TurnkeepApp(App[int]):
             await self._open_on_start(self.resume)
         elif self.continue_last:
             await self._open_on_start(None)
+
+    async def _failed_to_start(self, exc: BaseException) -> None:
+        self.startup_error = exc
+        self.services.note_error(exc)
+        await self._show_startup_error(exc)
 
     @work(exclusive=True, group="search-backfill", exit_on_error=False)
     async def index_backfill(self) -> None:

@@ -9,10 +9,12 @@ A different one replaces it; the old one is closed with the pool.
 from __future__ import annotations
 
 import contextlib
+from typing import TYPE_CHECKING
 
-from memory import SessionInfo
-from runtime.providers import Provider, make_provider
-from runtime.settings import AgentSettings
+if TYPE_CHECKING:
+    from memory import SessionInfo
+    from runtime.providers import Provider
+    from runtime.settings import AgentSettings
 
 __all__ = ["ProviderPool"]
 
@@ -43,6 +45,8 @@ class ProviderPool:
         current = self._current
         if current is not None and current.name == name and model in (None, current.model):
             return current
+        from runtime.providers import make_provider  # not needed until a turn runs
+
         provider = make_provider(agent, name, model=model)
         self._current = provider
         if current is not None:

@@ -83,6 +83,29 @@ def _last_exchange(events: list[Event]) -> list[tuple[str, str]]:
     return lines
 
 
+#: The home list's first page, and the number of sessions when the list is not filtered.
+FirstRead = tuple[SessionPage, int | None]
+
+
+async def read_first_page(services: Services, title_filter: str = "") -> FirstRead:
+    """The home list's first read: pins first, filtered by title, ``#tag`` and source."""
+    sessions = services.sessions
+    filters = list_filters(title_filter)
+    title, tags = split_filter(filters["title_filter"] or "")
+    listing = sessions.page(
+        limit=HomeScreen.PAGE_SIZE,
+        title_filter=title or None,
+        tags=tags,
+        pinned_first=True,
+        source=filters["source"],
+    )
+    if title_filter:
+        return await listing, None
+    # Both reads sent at once: one round trip to a remote server, not two.
+    page, total = await asyncio.gather(listing, sessions.count())
+    return page, total
+
+
 class HomeScreen(HomeOrganizeMixin):
     """Browse, filter, open, rename and delete sessions."""
 
@@ -112,9 +135,15 @@ class HomeScreen(HomeOrganizeMixin):
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
-    def __init__(self, services: Services) -> None:
+    def __init__(
+        self, services: Services, *, first_read: asyncio.Future[FirstRead] | None = None
+    ) -> None:
+        """``first_read``: the unfiltered first page and count, already being read (the
+        app starts the read as soon as the database is open, before this screen is
+        composed, so the first paint has the list in it)."""
         super().__init__(id="home")
         self.services = services
+        self._first_read = first_read
         self.total: int | None = None
         self._cursor: tuple[str, str] | None = None
         self._loading_more: tuple[str, str] | None = None
@@ -139,7 +168,14 @@ class HomeScreen(HomeOrganizeMixin):
         self.sub_title = "sessions"
         self.query_one("#welcome").display = False
         self.query_one("#no-match").display = False
-        self.query_one(SessionTable).loading = True
+        first_read = self._first_read
+        if first_read is not None and first_read.done() and first_read.exception() is None:
+            # Read while the screen was built: shown in the first paint, not after it.
+            self._first_read, self._stale = None, False
+            page, total = first_read.result()
+            self._show_first_page(page, "", total, None)
+        else:
+            self.query_one(SessionTable).loading = True
 
     def on_screen_resume(self, event: ScreenResume) -> None:
         # Read on first show and after a session or another full screen was on top
@@ -174,22 +210,11 @@ class HomeScreen(HomeOrganizeMixin):
     async def load_first_page(self, title_filter: str, keep: str | None, debounce: float) -> None:
         if debounce:
             await asyncio.sleep(debounce)
-        sessions = self.services.sessions
-        filters = list_filters(title_filter)
-        title, tags = split_filter(filters["title_filter"] or "")
-        listing = sessions.page(
-            limit=self.PAGE_SIZE,
-            title_filter=title or None,
-            tags=tags,
-            pinned_first=True,
-            source=filters["source"],
-        )
-        total: int | None = None
-        if title_filter:
-            page = await listing
+        first_read, self._first_read = self._first_read, None
+        if first_read is not None and not title_filter:
+            page, total = await first_read
         else:
-            # Both reads sent at once: one round trip to a remote server, not two.
-            page, total = await asyncio.gather(listing, sessions.count())
+            page, total = await read_first_page(self.services, title_filter)
         self._show_first_page(page, title_filter, total, keep)
 
     def _show_first_page(

@@ -8,10 +8,9 @@ stored event.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.console import Group, RenderableType
-from rich.markdown import Markdown
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.events import Click
@@ -25,6 +24,18 @@ from tui.widgets.event_text import (
     cut,
     plural,
 )
+
+if TYPE_CHECKING:
+    from rich.markdown import Markdown
+
+
+def markdown(text: str, style: str | Any = "none") -> Markdown:
+    """Rich's Markdown of ``text``, imported on first use: its parser (markdown-it,
+    pygments) costs the home screen's start-up ~15 ms and only answers need it."""
+    from rich.markdown import Markdown
+
+    return Markdown(text, style=style)
+
 
 __all__ = [
     "AssistantMessageView",
@@ -200,7 +211,7 @@ class AssistantMessageView(EventView):
         # and only the bounded prefix (a 5 MB answer is never parsed on the UI loop).
         if self._parsed is None or self._parsed[0] != text:
             # Escapes inside the Markdown (code blocks too) are neutralised before parsing.
-            self._parsed = (text, Markdown(safe_text(text)))
+            self._parsed = (text, markdown(safe_text(text)))
         return self._parsed[1]
 
     def full_text(self) -> str | None:
@@ -315,7 +326,7 @@ class MarkerView(EventView):
             prefix, note = self.bounded_text(self.partial)
             parts.append(Text("Partial answer:", style="italic"))
             parts.append(
-                Markdown(safe_text(prefix), style=self.get_component_rich_style("marker--partial"))
+                markdown(safe_text(prefix), style=self.get_component_rich_style("marker--partial"))
             )
             if note is not None:
                 parts.append(note)
