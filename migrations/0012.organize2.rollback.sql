@@ -1,0 +1,2 @@
+DROP INDEX session_tags_recent_home;
+DROP INDEX sessions_recent_home;
