@@ -7,14 +7,20 @@
 -- two indexes hold the pinned sessions first and then the others, each newest first,
 -- so the page is the first rows of one index in order, with no sort and no compound.
 --
--- Additive: no table or existing index changes; both indexes are partial (archived
--- sessions are left out: their list has its own indexes). The trailing listed makes
--- the tag index covering (SQLite reads the table row for a column used only inside an
--- indexed expression).
+-- sessions_recent_home also serves each phase alone (an equality on its first column,
+-- then the keyset range), so it replaces the two partial indexes of 0005 that did:
+-- every save point moves updated_at, and with one index instead of two it rewrites one
+-- index entry of the list instead of two. No table changes and no row changes meaning;
+-- both new indexes leave archived sessions out (their list has its own indexes). The
+-- trailing listed makes the tag index covering (SQLite reads the table row for a column
+-- used only inside an indexed expression).
 
 CREATE INDEX sessions_recent_home
     ON sessions ((pinned_at IS NOT NULL) DESC, updated_at DESC, id DESC)
     WHERE archived_at IS NULL;
+
+DROP INDEX sessions_recent_pinned;
+DROP INDEX sessions_recent_active;
 
 CREATE INDEX session_tags_recent_home
     ON session_tags_recent (tag, (listed = 1) DESC, updated_at DESC, session_id DESC, listed)

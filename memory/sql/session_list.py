@@ -151,8 +151,9 @@ def _list_sql(
         return _tagged_sql(phase, after=after, title=title, source=source, others=others)
     clauses = {
         "home": ["archived_at IS NULL"],
-        "pinned": ["pinned_at IS NOT NULL", "archived_at IS NULL"],
-        "rest": ["pinned_at IS NULL", "archived_at IS NULL"],
+        # Written as sessions_recent_home's first column: the phase is one range of it.
+        "pinned": ["(pinned_at IS NOT NULL) = 1", "archived_at IS NULL"],
+        "rest": ["(pinned_at IS NOT NULL) = 0", "archived_at IS NULL"],
         "active": ["archived_at IS NULL"],
         "archived": ["archived_at IS NOT NULL"],
     }[phase]

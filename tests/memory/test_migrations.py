@@ -42,8 +42,7 @@ EXPECTED_SCHEMA = {
     ("trigger", "search_title_keys_deleted"),
     ("trigger", "search_titles_changed"),
     # 0005.organize
-    ("index", "sessions_recent_pinned"),
-    ("index", "sessions_recent_active"),
+    # (its sessions_recent_pinned and sessions_recent_active: replaced by 0012)
     ("index", "sessions_recent_archived"),
     ("table", "session_tags"),
     ("index", "sqlite_autoindex_session_tags_1"),
