@@ -42,8 +42,7 @@ EXPECTED_SCHEMA = {
     ("trigger", "search_title_keys_deleted"),
     ("trigger", "search_titles_changed"),
     # 0005.organize
-    ("index", "sessions_recent_pinned"),
-    ("index", "sessions_recent_active"),
+    # (its sessions_recent_pinned and sessions_recent_active: replaced by 0012)
     ("index", "sessions_recent_archived"),
     ("table", "session_tags"),
     ("index", "sqlite_autoindex_session_tags_1"),
@@ -81,6 +80,9 @@ EXPECTED_SCHEMA = {
     ("table", "search_words_docsize"),
     ("table", "search_words_idx"),
     ("trigger", "search_words_deleted"),
+    # 0012.organize2
+    ("index", "sessions_recent_home"),
+    ("index", "session_tags_recent_home"),
 }
 
 
