@@ -80,7 +80,7 @@ EXPECTED_SCHEMA = {
     ("table", "search_words_docsize"),
     ("table", "search_words_idx"),
     ("trigger", "search_words_deleted"),
-    # 0012.organize2
+    # 0012.home-list-order
     ("index", "sessions_recent_home"),
     ("index", "session_tags_recent_home"),
 }

@@ -20,5 +20,5 @@ ALL_MIGRATIONS: tuple[str, ...] = (
     "0009.session-tags-recent",
     "0010.search-words",
     "0011.token-totals",
-    "0012.organize2",
+    "0012.home-list-order",
 )
