@@ -183,6 +183,15 @@ class HomeScreen(HomeOrganizeMixin):
         if self._stale:
             self._stale = False
             self.reload()
+        # Textual's own resume handler (AUTO_FOCUS) runs after this one.
+        self.call_later(self._blur_hidden_list)
+
+    def _blur_hidden_list(self) -> None:
+        table = self.query_one(SessionTable)
+        if not table.display and self.focused is table:
+            # AUTO_FOCUS picks the table even when the welcome view hides it.
+            self.set_focus(None)
+            self.refresh_bindings()
 
     def on_screen_suspend(self, event: ScreenSuspend) -> None:
         self._stale = not isinstance(self.app.screen, ModalScreen)
@@ -238,8 +247,12 @@ class HomeScreen(HomeOrganizeMixin):
         self.query_one("#filter-bar").display = not welcome
         self.query_one("#preview").display = not empty
         self._update_count()
-        if welcome and self.focused is not None and self.focused.id == "filter":
+        if welcome and self.focused is not None and self.focused.id in ("filter", "sessions"):
+            # Nothing to type into or move through: keys go to the screen's bindings,
+            # not to a hidden table (focused by AUTO_FOCUS when the first page is shown
+            # as the screen mounts).
             self.set_focus(None)
+            self.refresh_bindings()
         if not empty:
             self.show_preview()
 
