@@ -54,6 +54,9 @@ async def test_empty_database_shows_the_first_run_view(db_file: Path) -> None:
         text = str(welcome.render())
         assert "Welcome to turnkeep" in text
         assert "Press n to start a new session" in text
+        # Keys go to the screen's bindings, not to the hidden (empty) list.
+        assert app.focused is None
+        assert not app.screen.active_bindings["enter"].enabled
 
 
 async def test_filter_by_title_and_clear(demo_db: Path) -> None:
