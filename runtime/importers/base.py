@@ -44,6 +44,7 @@ __all__ = [
     "tail_digest",
     "text_of",
     "to_ts",
+    "token_usage",
 ]
 
 #: The sources ``turnkeep import`` reads.
@@ -207,11 +208,40 @@ def scrub(value: Any, key: str | None = None) -> Any:
     return value
 
 
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def token_usage(prompt: Any, completion: Any, **extra: Any) -> dict[str, Any]:
+    """A source's token figures as the ``usage`` an answer's payload records (the keys
+    :func:`runtime.payloads.usage` reads: ``prompt_tokens``, ``completion_tokens``,
+    ``total_tokens``); anything that is not a non-negative integer counts as 0, and
+    ``extra`` figures (cache reads, reasoning tokens) are kept beside them."""
+    p, c = _count(prompt), _count(completion)
+    usage: dict[str, Any] = {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
+    usage.update({k: _count(v) for k, v in extra.items() if _count(v)})
+    return usage
+
+
+def _add_usage(into: dict[str, Any], more: Mapping[str, Any]) -> dict[str, Any]:
+    for key, value in more.items():
+        into[key] = _count(into.get(key)) + _count(value)
+    return into
+
+
 class EventBuilder:
     """Turns source records into :class:`Draft` events with turns, times and call pairing.
 
     A new turn starts at each real user message. Events without their own timestamp
     take the previous event's. Tool results get their call's name from the call.
+
+    Token usage goes on ``assistant`` events, as the runtime records it for its own
+    answers: :meth:`usage_before` credits the next answer (a source that reports a
+    model call's usage with or before its text), :meth:`usage_after` the last answer
+    not credited yet (a source that reports it afterwards). A model call that produced
+    no answer text (only tool calls) has its usage carried to the next answer, so the
+    session's totals (the sum over its answers) miss nothing; usage still waiting for
+    an answer when the chunk ends is kept in :attr:`usage_state` (the resume point).
 
     Args:
         turn: the last turn number already stored (0 for a new session).
@@ -227,6 +257,7 @@ class EventBuilder:
         open_calls: Mapping[str, str] | None = None,
         last_time: str | None = None,
         fallback: str | None = None,
+        usage_state: Mapping[str, Any] | None = None,
     ) -> None:
         self.turn = turn
         self.fallback = fallback
@@ -237,6 +268,10 @@ class EventBuilder:
         self._undated: list[Draft] = []
         #: Where the record being mapped is (``file:line``); parsers set it.
         self.where: str | None = None
+        #: Usage waiting for an answer (``"pending"``) and a parser's own bookkeeping
+        #: (e.g. the last cumulative total seen); kept in the session's resume point.
+        self.usage_state: dict[str, Any] = dict(usage_state or {})
+        self._open: Draft | None = None
 
     def add(
         self,
@@ -255,6 +290,11 @@ class EventBuilder:
             payload["source"] = scrub(dict(source))
         draft = Draft(kind, payload, stamp or "", max(self.turn, 1), self.where)
         self.events.append(draft)
+        if kind == "assistant":
+            pending = self.usage_state.pop("pending", None)
+            if isinstance(pending, dict) and pending:
+                payload["usage"] = _add_usage(dict(payload.get("usage") or {}), pending)
+            self._open = draft
         if stamp is None:
             # Nothing dated yet (a summary line heads the file): it takes the time of the
             # first dated event after it.
@@ -267,6 +307,26 @@ class EventBuilder:
         if self.first_time is None:
             self.first_time = stamp
         return draft
+
+    def usage_before(self, usage: Mapping[str, Any]) -> None:
+        """Credit ``usage`` (see :func:`token_usage`) to the next answer."""
+        pending = self.usage_state.get("pending")
+        self.usage_state["pending"] = _add_usage(
+            dict(pending) if isinstance(pending, dict) else {}, usage
+        )
+
+    def credit(self, draft: Draft, usage: Mapping[str, Any]) -> None:
+        """Add ``usage`` to an answer of the chunk being built."""
+        draft.payload["usage"] = _add_usage(dict(draft.payload.get("usage") or {}), usage)
+
+    def usage_after(self, usage: Mapping[str, Any]) -> None:
+        """Credit ``usage`` to the last answer of this chunk that has none reported after
+        it yet; else (the call answered with tool calls only) to the next answer."""
+        draft, self._open = self._open, None
+        if draft is None:
+            self.usage_before(usage)
+        else:
+            self.credit(draft, usage)
 
     def call(
         self,
@@ -317,6 +377,7 @@ class EventBuilder:
             self.last_time = self.last_time or stamp
             self.first_time = self.first_time or stamp
         events, self.events = self.events, []
+        self._open = None  # written with this chunk: later usage goes to the next answer
         return events
 
 

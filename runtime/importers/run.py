@@ -21,10 +21,10 @@ from memory import MemoryBackend, SessionInfo
 from memory.bundle import PortableEvent, PortableSession
 from memory.drivers.wire_limits import MAX_VALUE_BYTES
 from memory.errors import SerializationError
-from memory.records import encode_payload
+from memory.records import TokenCount, encode_payload, encode_payload_ascii
 from memory.search_query import fold
 from runtime.importers.base import Chunk, Draft, Existing, Malformed
-from runtime.payloads import searchable_text
+from runtime.payloads import searchable_text, usage
 
 __all__ = ["ImportReport", "Reader", "Unit", "existing_of", "run_import"]
 
@@ -162,7 +162,9 @@ def _encoded(chunk: Chunk, report: ImportReport, max_bytes: int | None = None) -
     kept: list[Draft] = []
     for draft in chunk.events:
         try:
-            draft.encoded = encode_payload(draft.payload)
+            # A file backend takes ASCII JSON (no UTF-8 pass here nor in SQLite); a
+            # remote server counts bytes, and escapes would make text over its limit.
+            draft.encoded = (encode_payload if max_bytes else encode_payload_ascii)(draft.payload)
             # The index text too, here in the parsing thread while the payload is still
             # decoded: the write path then neither decodes the payload again nor folds.
             draft.search_text = fold(searchable_text(draft.kind, draft.payload))
@@ -196,9 +198,24 @@ def _after(chunk: Chunk, existing: Existing | None) -> Existing:
     )
 
 
+def _tokens(chunk: Chunk) -> TokenCount:
+    """The token usage of the chunk's answers, read as every reader of the session's
+    answers reads it (:func:`runtime.payloads.usage`): what the session's totals gain."""
+    prompt = completion = 0
+    estimated = False
+    for draft in chunk.events:
+        if draft.kind == "assistant":
+            used = usage(draft.payload)
+            prompt += used.prompt
+            completion += used.completion
+            estimated |= used.estimated
+    return TokenCount(prompt, completion, estimated)
+
+
 async def _write(memory: MemoryBackend, chunk: Chunk, existing: Existing | None) -> None:
     """Write one chunk: a new session whole, or an append guarded by ``last_seq``."""
     metadata_json = _metadata(chunk, existing)
+    tokens = _tokens(chunk)
     last_seq = existing.last_seq if existing is not None else 0
     events = _events(chunk, last_seq + 1)
     if existing is None:
@@ -221,6 +238,7 @@ async def _write(memory: MemoryBackend, chunk: Chunk, existing: Existing | None)
             metadata_json=metadata_json,
             updated_at=chunk.updated_at,
             create=session,
+            tokens=tokens,
         )
     else:
         await memory.append_imported(
@@ -229,6 +247,7 @@ async def _write(memory: MemoryBackend, chunk: Chunk, existing: Existing | None)
             expect_last_seq=last_seq,
             metadata_json=metadata_json,
             updated_at=max(chunk.updated_at, existing.updated_at),
+            tokens=tokens,
         )
 
 
