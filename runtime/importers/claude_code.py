@@ -203,9 +203,7 @@ class ClaudeSession(JsonlSession):
             if self.title is None:
                 self.title = short_title(text)
 
-    def _usage(
-        self, message: dict[str, Any], builder: EventBuilder, first: Draft | None
-    ) -> None:
+    def _usage(self, message: dict[str, Any], builder: EventBuilder, first: Draft | None) -> None:
         """Credit the message's ``usage`` to its answer, once per message.
 
         Claude Code writes one record per content block of a reply, each repeating the
