@@ -298,6 +298,10 @@ def _depth(value: Any, limit: int) -> int:
     return depth
 
 
+#: A surrogate's escape as ``json.dumps`` writes it (lower-case hex).
+_SURROGATE_ESCAPE: Final = re.compile(r"\\ud[89a-f]")
+
+
 def encode_payload_ascii(payload: Mapping[str, Any]) -> str:
     """:func:`encode_payload`'s checks and JSON value, written as ASCII (``\\uXXXX``
     escapes for everything else): for bulk writes (imports).
@@ -320,8 +324,8 @@ def encode_payload_ascii(payload: Mapping[str, Any]) -> str:
         text = json.dumps(payload, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError, RecursionError) as exc:
         raise SerializationError(f"payload is not JSON-serialisable: {exc}") from exc
-    if "\\ud" in text:  # astral characters (pairs) or a lone surrogate: check exactly
-        encode_payload(payload)
+    if _SURROGATE_ESCAPE.search(text):  # astral characters (pairs), or a lone surrogate
+        encode_payload(payload)  # the exact check
     return text
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +26,8 @@ from typing import Any, Final
 
 from memory.records import format_ts
 from runtime.errors import SettingsError
+from runtime.importers.lines import JsonLine, read_jsonl
+from runtime.importers.usage import add_usage, token_usage
 
 __all__ = [
     "TOOLS",
@@ -208,27 +210,6 @@ def scrub(value: Any, key: str | None = None) -> Any:
     return value
 
 
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
-
-
-def token_usage(prompt: Any, completion: Any, **extra: Any) -> dict[str, Any]:
-    """A source's token figures as the ``usage`` an answer's payload records (the keys
-    :func:`runtime.payloads.usage` reads: ``prompt_tokens``, ``completion_tokens``,
-    ``total_tokens``); anything that is not a non-negative integer counts as 0, and
-    ``extra`` figures (cache reads, reasoning tokens) are kept beside them."""
-    p, c = _count(prompt), _count(completion)
-    usage: dict[str, Any] = {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
-    usage.update({k: _count(v) for k, v in extra.items() if _count(v)})
-    return usage
-
-
-def _add_usage(into: dict[str, Any], more: Mapping[str, Any]) -> dict[str, Any]:
-    for key, value in more.items():
-        into[key] = _count(into.get(key)) + _count(value)
-    return into
-
-
 class EventBuilder:
     """Turns source records into :class:`Draft` events with turns, times and call pairing.
 
@@ -293,7 +274,7 @@ class EventBuilder:
         if kind == "assistant":
             pending = self.usage_state.pop("pending", None)
             if isinstance(pending, dict) and pending:
-                payload["usage"] = _add_usage(dict(payload.get("usage") or {}), pending)
+                payload["usage"] = add_usage(dict(payload.get("usage") or {}), pending)
             self._open = draft
         if stamp is None:
             # Nothing dated yet (a summary line heads the file): it takes the time of the
@@ -311,13 +292,13 @@ class EventBuilder:
     def usage_before(self, usage: Mapping[str, Any]) -> None:
         """Credit ``usage`` (see :func:`token_usage`) to the next answer."""
         pending = self.usage_state.get("pending")
-        self.usage_state["pending"] = _add_usage(
+        self.usage_state["pending"] = add_usage(
             dict(pending) if isinstance(pending, dict) else {}, usage
         )
 
     def credit(self, draft: Draft, usage: Mapping[str, Any]) -> None:
         """Add ``usage`` to an answer of the chunk being built."""
-        draft.payload["usage"] = _add_usage(dict(draft.payload.get("usage") or {}), usage)
+        draft.payload["usage"] = add_usage(dict(draft.payload.get("usage") or {}), usage)
 
     def usage_after(self, usage: Mapping[str, Any]) -> None:
         """Credit ``usage`` to the last answer of this chunk that has none reported after
@@ -379,63 +360,6 @@ class EventBuilder:
         events, self.events = self.events, []
         self._open = None  # written with this chunk: later usage goes to the next answer
         return events
-
-
-@dataclass(slots=True)
-class JsonLine:
-    """One line of a JSONL file.
-
-    Attributes:
-        number: 1-based line number in the file.
-        end: byte offset just past the line.
-        value: the decoded JSON value (``None`` on error or for a blank line).
-        error: why the line could not be read, or ``None``.
-        complete: the line ends with a newline (a last line without one may still be
-            being written).
-    """
-
-    number: int
-    end: int
-    value: Any
-    error: str | None
-    complete: bool
-    size: int
-
-
-def read_jsonl(path: Path, *, offset: int = 0, line: int = 0) -> Iterator[JsonLine]:
-    """Stream a JSONL file from ``offset`` (whose line number is ``line + 1``), read-only.
-
-    Memory is bounded by the longest line, never by the file. Blank lines yield a
-    value of ``None`` with no error; a last line without its newline that does not
-    parse is reported as truncated.
-    """
-    with path.open("rb") as handle:
-        handle.seek(offset)
-        position = offset
-        for raw in handle:
-            line += 1
-            position += len(raw)
-            complete = raw.endswith(b"\n")
-            if not raw.strip():
-                yield JsonLine(line, position, None, None, complete, len(raw))
-                continue
-            try:
-                value = json.loads(raw)
-            except (ValueError, RecursionError) as exc:
-                reason = (
-                    "truncated last line (no newline at the end; it may still be being written)"
-                    if not complete
-                    else f"not valid JSON ({_short_error(exc)})"
-                )
-                yield JsonLine(line, position, None, reason, complete, len(raw))
-                continue
-            yield JsonLine(line, position, value, None, complete, len(raw))
-
-
-def _short_error(exc: BaseException) -> str:
-    if isinstance(exc, json.JSONDecodeError):
-        return f"{exc.msg} at column {exc.colno}"
-    return type(exc).__name__
 
 
 def tail_digest(path: Path, end: int, size: int = 4096) -> str:
