@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from memory.records import format_ts
+from memory.records import TokenCount, format_ts
 from runtime.errors import SettingsError
 from runtime.importers.lines import JsonLine, read_jsonl
 from runtime.importers.usage import add_usage, token_usage
@@ -137,6 +137,8 @@ class Chunk:
     extra: dict[str, Any] = field(default_factory=dict)
     status: str = "new"
     note: str | None = None
+    #: The token usage of its answers (what the session's totals gain), once encoded.
+    tokens: TokenCount | None = None
 
 
 def session_id_for(tool: str, original_id: str) -> str:
@@ -253,6 +255,8 @@ class EventBuilder:
         #: (e.g. the last cumulative total seen); kept in the session's resume point.
         self.usage_state: dict[str, Any] = dict(usage_state or {})
         self._open: Draft | None = None
+        #: How many times :meth:`take` handed the events over (a chunk's number).
+        self.taken = 0
 
     def add(
         self,
@@ -358,6 +362,7 @@ class EventBuilder:
             self.last_time = self.last_time or stamp
             self.first_time = self.first_time or stamp
         events, self.events = self.events, []
+        self.taken += 1
         self._open = None  # written with this chunk: later usage goes to the next answer
         return events
 

@@ -92,8 +92,8 @@ class ClaudeSession(JsonlSession):
     def __init__(self, path: Path, *, subagent: bool) -> None:
         super().__init__(TOOL, path, path.stem, session_id_for(TOOL, path.stem))
         self.subagent = subagent
-        #: The answer of the message being read (and the chunk's event list it is in).
-        self._answer: tuple[list[Draft], Draft] | None = None
+        #: The answer of the message being read (and the number of the chunk it is in).
+        self._answer: tuple[int, Draft] | None = None
         self.info = {"project": path.parent.name}
         if subagent:
             self.info["subagent"] = True
@@ -224,7 +224,7 @@ class ClaudeSession(JsonlSession):
             state["counted"] = {}
             self._answer = None
         if first is not None and self._answer is None:
-            self._answer = (builder.events, first)
+            self._answer = (builder.taken, first)
         read = usage.get("cache_read_input_tokens")
         prompt = sum(
             v
@@ -239,7 +239,7 @@ class ClaudeSession(JsonlSession):
         if not delta:
             return
         answer = self._answer
-        if answer is not None and answer[0] is builder.events:  # still in this chunk
+        if answer is not None and answer[0] == builder.taken:  # still in this chunk
             builder.credit(answer[1], delta)
         else:
             builder.usage_before(delta)

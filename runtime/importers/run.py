@@ -155,6 +155,20 @@ def _events(chunk: Chunk, first_seq: int) -> tuple[PortableEvent, ...]:
     )
 
 
+def _tokens(chunk: Chunk) -> TokenCount:
+    """The token usage of the chunk's answers, read as every reader of the session's
+    answers reads it (:func:`runtime.payloads.usage`): what the session's totals gain."""
+    prompt = completion = 0
+    estimated = False
+    for draft in chunk.events:
+        if draft.kind == "assistant":
+            used = usage(draft.payload)
+            prompt += used.prompt
+            completion += used.completion
+            estimated |= used.estimated
+    return TokenCount(prompt, completion, estimated)
+
+
 def _encoded(chunk: Chunk, report: ImportReport, max_bytes: int | None = None) -> Chunk:
     """Encode the chunk's payloads (in the parsing thread); a payload that cannot be
     stored (a lone surrogate, nesting deeper than SQLite reads, larger than a remote
@@ -183,6 +197,11 @@ def _encoded(chunk: Chunk, report: ImportReport, max_bytes: int | None = None) -
                 continue
         kept.append(draft)
     chunk.events = kept
+    chunk.tokens = _tokens(chunk)
+    # Only the encoded text is written: the decoded payloads (a chunk's text once more,
+    # two bytes a character for most non-ASCII text) are let go before the write.
+    for draft in kept:
+        draft.payload = {}
     return chunk
 
 
@@ -198,24 +217,10 @@ def _after(chunk: Chunk, existing: Existing | None) -> Existing:
     )
 
 
-def _tokens(chunk: Chunk) -> TokenCount:
-    """The token usage of the chunk's answers, read as every reader of the session's
-    answers reads it (:func:`runtime.payloads.usage`): what the session's totals gain."""
-    prompt = completion = 0
-    estimated = False
-    for draft in chunk.events:
-        if draft.kind == "assistant":
-            used = usage(draft.payload)
-            prompt += used.prompt
-            completion += used.completion
-            estimated |= used.estimated
-    return TokenCount(prompt, completion, estimated)
-
-
 async def _write(memory: MemoryBackend, chunk: Chunk, existing: Existing | None) -> None:
     """Write one chunk: a new session whole, or an append guarded by ``last_seq``."""
     metadata_json = _metadata(chunk, existing)
-    tokens = _tokens(chunk)
+    tokens = chunk.tokens if chunk.tokens is not None else _tokens(chunk)
     last_seq = existing.last_seq if existing is not None else 0
     events = _events(chunk, last_seq + 1)
     if existing is None:
