@@ -95,6 +95,9 @@ class Draft:
     encoded: str | None = None
     #: Its searchable text as the index stores it (folded), computed with the encoding.
     search_text: str | None = None
+    #: Its record is (nearly) all ASCII: stored as ASCII JSON, which costs no UTF-8
+    #: conversion and, for such text, next to no space (see ``run._encoded``).
+    ascii: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +254,8 @@ class EventBuilder:
         self._undated: list[Draft] = []
         #: Where the record being mapped is (``file:line``); parsers set it.
         self.where: str | None = None
+        #: The record being mapped is (nearly) all ASCII; parsers set it.
+        self.ascii = False
         #: Usage waiting for an answer (``"pending"``) and a parser's own bookkeeping
         #: (e.g. the last cumulative total seen); kept in the session's resume point.
         self.usage_state: dict[str, Any] = dict(usage_state or {})
@@ -273,7 +278,7 @@ class EventBuilder:
         stamp = to_ts(at) or self.last_time
         if source:
             payload["source"] = scrub(dict(source))
-        draft = Draft(kind, payload, stamp or "", max(self.turn, 1), self.where)
+        draft = Draft(kind, payload, stamp or "", max(self.turn, 1), self.where, ascii=self.ascii)
         self.events.append(draft)
         if kind == "assistant":
             pending = self.usage_state.pop("pending", None)

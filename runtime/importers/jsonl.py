@@ -103,6 +103,7 @@ class JsonlSession:
             elif ln.value is not None:
                 if isinstance(ln.value, dict) and self.check(ln.value):
                     builder.where = f"{self.path}:{ln.number}"
+                    builder.ascii = ln.ascii
                     self.record(ln.value, ln.number, builder, report)
                     records += 1
                 else:

@@ -57,6 +57,9 @@ class JsonLine:
         error: why the line could not be read, or ``None``.
         complete: the line ends with a newline (a last line without one may still be
             being written).
+        size: its length in bytes.
+        ascii: at most 1 % of its bytes belong to characters beyond ASCII (its events
+            are stored as ASCII JSON: ``\\uXXXX`` escapes then grow it by 4 % at most).
     """
 
     number: int
@@ -65,6 +68,7 @@ class JsonLine:
     error: str | None
     complete: bool
     size: int
+    ascii: bool = False
 
 
 def read_jsonl(path: Path, *, offset: int = 0, line: int = 0) -> Iterator[JsonLine]:
@@ -83,7 +87,14 @@ def read_jsonl(path: Path, *, offset: int = 0, line: int = 0) -> Iterator[JsonLi
             yield JsonLine(line, position, None, None, complete, len(raw))
             continue
         try:
-            value = json.loads(raw)
+            text: str | None = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None  # json.loads says what is wrong with it (or reads it: UTF-16)
+        # json.loads decodes bytes itself: decoding here costs nothing more, and tells
+        # how much of the line is beyond ASCII.
+        source: str | bytes = raw if text is None or text.startswith("\ufeff") else text
+        try:
+            value = json.loads(source)
         except (ValueError, RecursionError) as exc:
             reason = (
                 "truncated last line (no newline at the end; it may still be being written)"
@@ -92,7 +103,8 @@ def read_jsonl(path: Path, *, offset: int = 0, line: int = 0) -> Iterator[JsonLi
             )
             yield JsonLine(line, position, None, reason, complete, len(raw))
             continue
-        yield JsonLine(line, position, value, None, complete, len(raw))
+        mostly_ascii = text is not None and (len(raw) - len(text)) * 100 <= len(raw)
+        yield JsonLine(line, position, value, None, complete, len(raw), mostly_ascii)
 
 
 def _short_error(exc: BaseException) -> str:

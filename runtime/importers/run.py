@@ -176,9 +176,12 @@ def _encoded(chunk: Chunk, report: ImportReport, max_bytes: int | None = None) -
     kept: list[Draft] = []
     for draft in chunk.events:
         try:
-            # A file backend takes ASCII JSON (no UTF-8 pass here nor in SQLite); a
-            # remote server counts bytes, and escapes would make text over its limit.
-            draft.encoded = (encode_payload if max_bytes else encode_payload_ascii)(draft.payload)
+            # Text that is nearly all ASCII is stored as ASCII JSON: no UTF-8 pass here nor
+            # in SQLite, and its few escapes take next to no room. Other text keeps its
+            # UTF-8 (escaping it would take up to twice the space), and a remote server
+            # counts bytes, so escapes could make a payload over its limit.
+            as_ascii = draft.ascii and max_bytes is None
+            draft.encoded = (encode_payload_ascii if as_ascii else encode_payload)(draft.payload)
             # The index text too, here in the parsing thread while the payload is still
             # decoded: the write path then neither decodes the payload again nor folds.
             draft.search_text = fold(searchable_text(draft.kind, draft.payload))
