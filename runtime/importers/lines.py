@@ -35,15 +35,17 @@ def iter_lines(path: Path, offset: int = 0, block: int = BLOCK) -> Iterator[byte
             while (end := find(b"\n", start)) >= 0:
                 if parts:
                     parts.append(data[start : end + 1])
-                    yield b"".join(parts)
-                    parts = []
+                    # Only the joined line stays alive while the caller reads it.
+                    parts[:] = [b"".join(parts)]
+                    yield parts.pop()
                 else:
                     yield data[start : end + 1]
                 start = end + 1
             if start < len(data):
                 parts.append(data[start:])
         if parts:
-            yield b"".join(parts)
+            parts[:] = [b"".join(parts)]
+            yield parts.pop()
 
 
 @dataclass(slots=True)
@@ -81,30 +83,36 @@ def read_jsonl(path: Path, *, offset: int = 0, line: int = 0) -> Iterator[JsonLi
     position = offset
     for raw in iter_lines(path, offset):
         line += 1
-        position += len(raw)
+        size = len(raw)
+        position += size
         complete = raw.endswith(b"\n")
-        if raw[:1].isspace() and not raw.strip():  # (no copy of every line)
-            yield JsonLine(line, position, None, None, complete, len(raw))
-            continue
-        try:
-            text: str | None = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            text = None  # json.loads says what is wrong with it (or reads it: UTF-16)
-        # json.loads decodes bytes itself: decoding here costs nothing more, and tells
-        # how much of the line is beyond ASCII.
-        source: str | bytes = raw if text is None or text.startswith("\ufeff") else text
-        try:
-            value = json.loads(source)
-        except (ValueError, RecursionError) as exc:
-            reason = (
-                "truncated last line (no newline at the end; it may still be being written)"
-                if not complete
-                else f"not valid JSON ({_short_error(exc)})"
-            )
-            yield JsonLine(line, position, None, reason, complete, len(raw))
-            continue
-        mostly_ascii = text is not None and (len(raw) - len(text)) * 100 <= len(raw)
-        yield JsonLine(line, position, value, None, complete, len(raw), mostly_ascii)
+        value, error, mostly_ascii = _decode(raw, complete)
+        del raw  # not kept alive while the caller maps the record (a line may be megabytes)
+        yield JsonLine(line, position, value, error, complete, size, mostly_ascii)
+
+
+def _decode(raw: bytes, complete: bool) -> tuple[Any, str | None, bool]:
+    """A line's JSON value (``None`` for a blank line), why it is unreadable, and whether
+    it is nearly all ASCII (see :attr:`JsonLine.ascii`)."""
+    if raw[:1].isspace() and not raw.strip():  # (no copy of every line)
+        return None, None, False
+    try:
+        text: str | None = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None  # json.loads says what is wrong with it (or reads it: UTF-16)
+    # json.loads decodes bytes itself: decoding here costs nothing more, and tells how
+    # much of the line is beyond ASCII.
+    source: str | bytes = raw if text is None or text.startswith("\ufeff") else text
+    try:
+        value = json.loads(source)
+    except (ValueError, RecursionError) as exc:
+        reason = (
+            "truncated last line (no newline at the end; it may still be being written)"
+            if not complete
+            else f"not valid JSON ({_short_error(exc)})"
+        )
+        return None, reason, False
+    return value, None, text is not None and (len(raw) - len(text)) * 100 <= len(raw)
 
 
 def _short_error(exc: BaseException) -> str:

@@ -172,8 +172,14 @@ def _tokens(chunk: Chunk) -> TokenCount:
 def _encoded(chunk: Chunk, report: ImportReport, max_bytes: int | None = None) -> Chunk:
     """Encode the chunk's payloads (in the parsing thread); a payload that cannot be
     stored (a lone surrogate, nesting deeper than SQLite reads, larger than a remote
-    server takes: ``max_bytes``) is reported and left out."""
+    server takes: ``max_bytes``) is reported and left out.
+
+    Only the encoded text is written: each decoded payload (its text once more, two
+    bytes a character for most non-ASCII text) is let go as soon as it is encoded, after
+    its token usage is counted into ``chunk.tokens``."""
     kept: list[Draft] = []
+    prompt = completion = 0
+    estimated = False
     for draft in chunk.events:
         try:
             # Text that is nearly all ASCII is stored as ASCII JSON: no UTF-8 pass here nor
@@ -198,13 +204,15 @@ def _encoded(chunk: Chunk, report: ImportReport, max_bytes: int | None = None) -
                     f"the remote server accepts ({max_bytes:,} bytes per value)",
                 )
                 continue
+        if draft.kind == "assistant":
+            used = usage(draft.payload)
+            prompt += used.prompt
+            completion += used.completion
+            estimated |= used.estimated
+        draft.payload = {}
         kept.append(draft)
     chunk.events = kept
-    chunk.tokens = _tokens(chunk)
-    # Only the encoded text is written: the decoded payloads (a chunk's text once more,
-    # two bytes a character for most non-ASCII text) are let go before the write.
-    for draft in kept:
-        draft.payload = {}
+    chunk.tokens = TokenCount(prompt, completion, estimated)
     return chunk
 
 
