@@ -17,7 +17,6 @@ from memory.errors import SerializationError
 
 __all__ = [
     "MAX_TAG_LENGTH",
-    "encode_payload_ascii",
     "Clock",
     "Event",
     "EventDraft",
@@ -33,6 +32,7 @@ __all__ = [
     "TokenCount",
     "decode_payload",
     "encode_payload",
+    "encode_payload_ascii",
     "format_ts",
     "new_session_id",
     "normalize_tag",
