@@ -254,6 +254,15 @@ def scenario(workdir: Path, sizes: tuple[int, int] = (50, 500)) -> list[Result]:
         ),
         Result(
             "import-claude-code",
+            f"import vs json.loads, CPU seconds (all threads), {sizes[1]} MB",
+            large["json_loads_cpu_s"],
+            large["import_cpu_s"],
+            "<= 3x",
+            large["import_cpu_s"] <= 3 * large["json_loads_cpu_s"],
+            unit="s",
+        ),
+        Result(
+            "import-claude-code",
             f"peak RSS, {sizes[1]} MB vs {sizes[0]} MB history",
             small["import_peak_rss_mb"],
             large["import_peak_rss_mb"],

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import (
+    import_bench,
     save_breakdown,
     scenarios_memory,
     scenarios_navigate,
@@ -54,6 +55,7 @@ SCENARIOS: dict[str, Callable[[Path], list[Result]]] = {
     "scale": scenarios_scale.scale,
     "tui-open-pty": scenarios_pty.open_in_terminal,
     "remote-trips": scenarios_remote_trips.remote_trips,
+    "import": import_bench.scenario,
 }
 
 

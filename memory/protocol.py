@@ -383,6 +383,7 @@ class Porter(Protocol):
         metadata_json: str | None = None,
         updated_at: str | None = None,
         create: PortableSession | None = None,
+        tokens: TokenCount | None = None,
     ) -> int:
         """Append events with explicit ``seq``, turn and ``created_at``, in one transaction.
 
@@ -402,6 +403,9 @@ class Porter(Protocol):
             create: a new session to create first, in the same transaction: its title,
                 agent, provider, model, created/updated times and metadata (its events
                 and states are not used); ``expect_last_seq`` is then 0.
+            tokens: the token usage of the appended answers (the runtime reads it from
+                their payloads; the memory layer never does), added to the session's
+                totals in the same transaction, as a save point adds its answers'.
 
         Returns:
             The session's new ``last_seq``.

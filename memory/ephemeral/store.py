@@ -34,6 +34,7 @@ from memory.records import (
     SaveResult,
     SessionInfo,
     StateSnapshot,
+    TokenCount,
     TurnRef,
     check_session_id,
     check_text,
@@ -482,6 +483,7 @@ class EphemeralMemory(EphemeralOrganizer, EphemeralVectorIndex, EphemeralNavigat
         metadata_json: str | None = None,
         updated_at: str | None = None,
         create: PortableSession | None = None,
+        tokens: TokenCount | None = None,
     ) -> int:
         """See :meth:`memory.protocol.Porter.append_imported`."""
         check_contiguous(events, expect_last_seq)
@@ -513,6 +515,9 @@ class EphemeralMemory(EphemeralOrganizer, EphemeralVectorIndex, EphemeralNavigat
                 turns=max([info.turns, *(e.turn for e in events)]),
                 updated_at=updated_at if updated_at is not None else info.updated_at,
                 metadata=meta if meta is not None else info.metadata,
+                prompt_tokens=info.prompt_tokens + (tokens.prompt if tokens else 0),
+                completion_tokens=info.completion_tokens + (tokens.completion if tokens else 0),
+                tokens_estimated=info.tokens_estimated or bool(tokens and tokens.estimated),
             )
             # Imported events are found by search like any others.
             self._search.upsert_session(session_id, session.info.title, session.info.updated_at)

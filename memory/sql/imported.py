@@ -14,6 +14,7 @@ from typing import Any
 
 from memory.bundle import PortableEvent, PortableSession
 from memory.errors import BundleFormatError
+from memory.records import TokenCount
 
 __all__ = ["append_statements", "check_contiguous"]
 
@@ -41,13 +42,16 @@ def append_statements(
     metadata_json: str | None,
     updated_at: str | None,
     create: PortableSession | None = None,
+    tokens: TokenCount | None = None,
 ) -> list[tuple[str, list[Any]]]:
     """The batch that appends ``events`` if the session's ``last_seq`` is still the one expected.
 
     With ``create``, the batch first inserts that session's catalog row (it fails, and
     nothing is written, if the id exists). Every event INSERT carries the guard, and the
     UPDATE of the counters comes last (it moves ``last_seq``, which would fail the guard
-    of any later INSERT). The caller checks the UPDATE's ``rows_affected``: 0 means the
+    of any later INSERT); it also adds ``tokens`` to the session's token totals, as a
+    save point does (so a re-import that appends only new events counts only theirs).
+    The caller checks the UPDATE's ``rows_affected``: 0 means the
     guard failed and nothing was written. The batch ends with a read of ``last_seq``.
 
     Each event is its own single-row INSERT of one fixed text: the embedded driver
@@ -100,8 +104,21 @@ def append_statements(
         (
             "UPDATE sessions SET last_seq = last_seq + ?, event_count = event_count + ?, "
             "turn_count = max(turn_count, ?), updated_at = coalesce(?, updated_at), "
-            "metadata = coalesce(?, metadata) WHERE id = ? AND last_seq = ?",
-            [count, count, max_turn, updated_at, metadata_json, session_id, expect_last_seq],
+            "metadata = coalesce(?, metadata), prompt_tokens = prompt_tokens + ?, "
+            "completion_tokens = completion_tokens + ?, "
+            "tokens_estimated = max(tokens_estimated, ?) WHERE id = ? AND last_seq = ?",
+            [
+                count,
+                count,
+                max_turn,
+                updated_at,
+                metadata_json,
+                tokens.prompt if tokens is not None else 0,
+                tokens.completion if tokens is not None else 0,
+                int(tokens.estimated) if tokens is not None else 0,
+                session_id,
+                expect_last_seq,
+            ],
         )
     )
     stmts.append(("SELECT last_seq FROM sessions WHERE id = ?", [session_id]))

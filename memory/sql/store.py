@@ -30,6 +30,7 @@ from memory.records import (
     SaveResult,
     SessionInfo,
     StateSnapshot,
+    TokenCount,
     TurnOf,
     TurnRef,
     check_session_id,
@@ -503,6 +504,7 @@ class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer, LibsqlVectors, L
         metadata_json: str | None = None,
         updated_at: str | None = None,
         create: PortableSession | None = None,
+        tokens: TokenCount | None = None,
     ) -> int:
         """See :meth:`memory.protocol.Porter.append_imported`."""
         check_contiguous(events, expect_last_seq)
@@ -513,6 +515,7 @@ class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer, LibsqlVectors, L
             metadata_json=metadata_json,
             updated_at=updated_at,
             create=create,
+            tokens=tokens,
         )
         # Imported events are found by search like any others: their index rows go in
         # the same batch, before its closing UPDATE and read (the last two statements).

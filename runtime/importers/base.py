@@ -18,14 +18,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from memory.records import format_ts
+from memory.records import TokenCount, format_ts
 from runtime.errors import SettingsError
+from runtime.importers.lines import JsonLine, read_jsonl
+from runtime.importers.usage import add_usage, token_usage
 
 __all__ = [
     "TOOLS",
@@ -44,6 +46,7 @@ __all__ = [
     "tail_digest",
     "text_of",
     "to_ts",
+    "token_usage",
 ]
 
 #: The sources ``turnkeep import`` reads.
@@ -92,6 +95,9 @@ class Draft:
     encoded: str | None = None
     #: Its searchable text as the index stores it (folded), computed with the encoding.
     search_text: str | None = None
+    #: Its record is (nearly) all ASCII: stored as ASCII JSON, which costs no UTF-8
+    #: conversion and, for such text, next to no space (see ``run._encoded``).
+    ascii: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +140,8 @@ class Chunk:
     extra: dict[str, Any] = field(default_factory=dict)
     status: str = "new"
     note: str | None = None
+    #: The token usage of its answers (what the session's totals gain), once encoded.
+    tokens: TokenCount | None = None
 
 
 def session_id_for(tool: str, original_id: str) -> str:
@@ -213,6 +221,14 @@ class EventBuilder:
     A new turn starts at each real user message. Events without their own timestamp
     take the previous event's. Tool results get their call's name from the call.
 
+    Token usage goes on ``assistant`` events, as the runtime records it for its own
+    answers: :meth:`usage_before` credits the next answer (a source that reports a
+    model call's usage with or before its text), :meth:`usage_after` the last answer
+    not credited yet (a source that reports it afterwards). A model call that produced
+    no answer text (only tool calls) has its usage carried to the next answer, so the
+    session's totals (the sum over its answers) miss nothing; usage still waiting for
+    an answer when the chunk ends is kept in :attr:`usage_state` (the resume point).
+
     Args:
         turn: the last turn number already stored (0 for a new session).
         open_calls: ``{call_id: name}`` of calls stored without a result yet.
@@ -227,6 +243,7 @@ class EventBuilder:
         open_calls: Mapping[str, str] | None = None,
         last_time: str | None = None,
         fallback: str | None = None,
+        usage_state: Mapping[str, Any] | None = None,
     ) -> None:
         self.turn = turn
         self.fallback = fallback
@@ -237,6 +254,14 @@ class EventBuilder:
         self._undated: list[Draft] = []
         #: Where the record being mapped is (``file:line``); parsers set it.
         self.where: str | None = None
+        #: The record being mapped is (nearly) all ASCII; parsers set it.
+        self.ascii = False
+        #: Usage waiting for an answer (``"pending"``) and a parser's own bookkeeping
+        #: (e.g. the last cumulative total seen); kept in the session's resume point.
+        self.usage_state: dict[str, Any] = dict(usage_state or {})
+        self._open: Draft | None = None
+        #: How many times :meth:`take` handed the events over (a chunk's number).
+        self.taken = 0
 
     def add(
         self,
@@ -253,8 +278,13 @@ class EventBuilder:
         stamp = to_ts(at) or self.last_time
         if source:
             payload["source"] = scrub(dict(source))
-        draft = Draft(kind, payload, stamp or "", max(self.turn, 1), self.where)
+        draft = Draft(kind, payload, stamp or "", max(self.turn, 1), self.where, ascii=self.ascii)
         self.events.append(draft)
+        if kind == "assistant":
+            pending = self.usage_state.pop("pending", None)
+            if isinstance(pending, dict) and pending:
+                payload["usage"] = add_usage(dict(payload.get("usage") or {}), pending)
+            self._open = draft
         if stamp is None:
             # Nothing dated yet (a summary line heads the file): it takes the time of the
             # first dated event after it.
@@ -267,6 +297,26 @@ class EventBuilder:
         if self.first_time is None:
             self.first_time = stamp
         return draft
+
+    def usage_before(self, usage: Mapping[str, Any]) -> None:
+        """Credit ``usage`` (see :func:`token_usage`) to the next answer."""
+        pending = self.usage_state.get("pending")
+        self.usage_state["pending"] = add_usage(
+            dict(pending) if isinstance(pending, dict) else {}, usage
+        )
+
+    def credit(self, draft: Draft, usage: Mapping[str, Any]) -> None:
+        """Add ``usage`` to an answer of the chunk being built."""
+        draft.payload["usage"] = add_usage(dict(draft.payload.get("usage") or {}), usage)
+
+    def usage_after(self, usage: Mapping[str, Any]) -> None:
+        """Credit ``usage`` to the last answer of this chunk that has none reported after
+        it yet; else (the call answered with tool calls only) to the next answer."""
+        draft, self._open = self._open, None
+        if draft is None:
+            self.usage_before(usage)
+        else:
+            self.credit(draft, usage)
 
     def call(
         self,
@@ -317,64 +367,9 @@ class EventBuilder:
             self.last_time = self.last_time or stamp
             self.first_time = self.first_time or stamp
         events, self.events = self.events, []
+        self.taken += 1
+        self._open = None  # written with this chunk: later usage goes to the next answer
         return events
-
-
-@dataclass(slots=True)
-class JsonLine:
-    """One line of a JSONL file.
-
-    Attributes:
-        number: 1-based line number in the file.
-        end: byte offset just past the line.
-        value: the decoded JSON value (``None`` on error or for a blank line).
-        error: why the line could not be read, or ``None``.
-        complete: the line ends with a newline (a last line without one may still be
-            being written).
-    """
-
-    number: int
-    end: int
-    value: Any
-    error: str | None
-    complete: bool
-    size: int
-
-
-def read_jsonl(path: Path, *, offset: int = 0, line: int = 0) -> Iterator[JsonLine]:
-    """Stream a JSONL file from ``offset`` (whose line number is ``line + 1``), read-only.
-
-    Memory is bounded by the longest line, never by the file. Blank lines yield a
-    value of ``None`` with no error; a last line without its newline that does not
-    parse is reported as truncated.
-    """
-    with path.open("rb") as handle:
-        handle.seek(offset)
-        position = offset
-        for raw in handle:
-            line += 1
-            position += len(raw)
-            complete = raw.endswith(b"\n")
-            if not raw.strip():
-                yield JsonLine(line, position, None, None, complete, len(raw))
-                continue
-            try:
-                value = json.loads(raw)
-            except (ValueError, RecursionError) as exc:
-                reason = (
-                    "truncated last line (no newline at the end; it may still be being written)"
-                    if not complete
-                    else f"not valid JSON ({_short_error(exc)})"
-                )
-                yield JsonLine(line, position, None, reason, complete, len(raw))
-                continue
-            yield JsonLine(line, position, value, None, complete, len(raw))
-
-
-def _short_error(exc: BaseException) -> str:
-    if isinstance(exc, json.JSONDecodeError):
-        return f"{exc.msg} at column {exc.colno}"
-    return type(exc).__name__
 
 
 def tail_digest(path: Path, end: int, size: int = 4096) -> str:

@@ -25,11 +25,13 @@ from pathlib import Path
 from typing import Any, Final
 
 from runtime.importers.base import (
+    Draft,
     EventBuilder,
     placeholder,
     session_id_for,
     short_title,
     text_of,
+    token_usage,
 )
 from runtime.importers.jsonl import JsonlSession, first_record, transcript_files
 from runtime.importers.run import ImportReport, Unit
@@ -90,6 +92,8 @@ class ClaudeSession(JsonlSession):
     def __init__(self, path: Path, *, subagent: bool) -> None:
         super().__init__(TOOL, path, path.stem, session_id_for(TOOL, path.stem))
         self.subagent = subagent
+        #: The answer of the message being read (and the number of the chunk it is in).
+        self._answer: tuple[int, Draft] | None = None
         self.info = {"project": path.parent.name}
         if subagent:
             self.info["subagent"] = True
@@ -199,6 +203,47 @@ class ClaudeSession(JsonlSession):
             if self.title is None:
                 self.title = short_title(text)
 
+    def _usage(self, message: dict[str, Any], builder: EventBuilder, first: Draft | None) -> None:
+        """Credit the message's ``usage`` to its answer, once per message.
+
+        Claude Code writes one record per content block of a reply, each repeating the
+        message's ``id`` and its ``usage`` so far (the output count grows): the answer
+        gets the message's latest figures, counted once. Prompt tokens are all the
+        tokens the model read (``input_tokens`` plus the cache's creation and read
+        tokens, as OpenAI's ``prompt_tokens`` include cached ones); the original figures
+        stay in the event's ``source`` (``message.usage``). A message without text
+        (only tool calls) has its usage carried to the next answer.
+        """
+        usage = message.get("usage")
+        if not isinstance(usage, dict):
+            return
+        message_id = message.get("id")
+        state = builder.usage_state
+        if message_id is None or message_id != state.get("message"):
+            state["message"] = message_id
+            state["counted"] = {}
+            self._answer = None
+        if first is not None and self._answer is None:
+            self._answer = (builder.taken, first)
+        read = usage.get("cache_read_input_tokens")
+        prompt = sum(
+            v
+            for v in (usage.get("input_tokens"), read, usage.get("cache_creation_input_tokens"))
+            if isinstance(v, int) and not isinstance(v, bool) and v > 0
+        )
+        now = token_usage(prompt, usage.get("output_tokens"), cached_tokens=read)
+        counted = state.get("counted")
+        counted = counted if isinstance(counted, dict) else {}
+        delta = {k: v - int(counted.get(k, 0)) for k, v in now.items() if v > counted.get(k, 0)}
+        state["counted"] = {k: max(v, int(counted.get(k, 0))) for k, v in now.items()}
+        if not delta:
+            return
+        answer = self._answer
+        if answer is not None and answer[0] == builder.taken:  # still in this chunk
+            builder.credit(answer[1], delta)
+        else:
+            builder.usage_before(delta)
+
     def _assistant(
         self,
         message: dict[str, Any],
@@ -210,7 +255,7 @@ class ClaudeSession(JsonlSession):
         model = message.get("model")
         if isinstance(model, str) and not model.startswith("<"):
             self.model = model
-        usage = message.get("usage")
+        before = len(builder.events)
         source: dict[str, Any] | None = rest
         for index, block in enumerate(blocks):
             src = {**(source or {"uuid": rest.get("uuid")}), "block": index}
@@ -226,8 +271,6 @@ class ClaudeSession(JsonlSession):
                 }
                 if isinstance(model, str):
                     payload["model"] = model
-                if isinstance(usage, dict):
-                    payload["usage"] = usage
                 builder.add("assistant", payload, at, source={**src, **others})
             elif btype in ("thinking", "redacted_thinking"):
                 text = (
@@ -258,6 +301,8 @@ class ClaudeSession(JsonlSession):
                     at,
                     source={**src, "block_data": block},
                 )
+        added = (d for d in builder.events[before:] if d.kind == "assistant")
+        self._usage(message, builder, next(added, None))
 
 
 class ClaudeCodeReader:

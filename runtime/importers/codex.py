@@ -34,6 +34,7 @@ from runtime.importers.base import (
     short_title,
     text_of,
     to_ts,
+    token_usage,
 )
 from runtime.importers.jsonl import JsonlSession, first_record, transcript_files
 from runtime.importers.run import ImportReport, Unit
@@ -100,6 +101,41 @@ def _arguments(raw: Any) -> Any:
     return raw
 
 
+def _figure(usage: Any, key: str) -> int:
+    value = usage.get(key) if isinstance(usage, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def _token_count(payload: dict[str, Any], builder: EventBuilder) -> None:
+    """Credit a ``token_count`` notice to the answer before it.
+
+    Codex writes one after each model call, with the session's running
+    ``total_token_usage`` (and, in newer versions, the call's ``last_token_usage``).
+    The call's figures are the growth of the total since the last notice (kept in the
+    resume point, so a notice repeated, or read again by a later import, adds nothing);
+    a notice without a total counts its ``last_token_usage``. ``input_tokens`` include
+    the cached ones (``cached_input_tokens``), like OpenAI's ``prompt_tokens``.
+    """
+    info = payload.get("info")
+    if not isinstance(info, dict):
+        return
+    total = info.get("total_token_usage")
+    keys = ("input_tokens", "output_tokens", "cached_input_tokens", "reasoning_output_tokens")
+    if isinstance(total, dict):
+        now = [_figure(total, k) for k in keys]
+        seen = builder.usage_state.get("codex_total")
+        before = seen if isinstance(seen, list) and len(seen) == len(keys) else [0] * len(keys)
+        builder.usage_state["codex_total"] = now
+        call = [max(0, a - b) for a, b in zip(now, before, strict=True)]
+    else:
+        call = [_figure(info.get("last_token_usage"), k) for k in keys]
+    if not call[0] and not call[1]:
+        return
+    builder.usage_after(
+        token_usage(call[0], call[1], cached_tokens=call[2], reasoning_tokens=call[3])
+    )
+
+
 class CodexSession(JsonlSession):
     """One rollout file."""
 
@@ -142,6 +178,8 @@ class CodexSession(JsonlSession):
                 self.model = model
         elif kind == "event_msg":
             report.ignored[f"event_msg:{payload.get('type')}"] += 1
+            if payload.get("type") == "token_count":
+                _token_count(payload, builder)
         elif kind == "compacted":
             rest = {k: v for k, v in payload.items() if k != "message"}
             builder.add(

@@ -90,6 +90,7 @@ class JsonlSession:
             open_calls=src.get("open_calls") or {},
             last_time=existing.updated_at if existing is not None else None,
             fallback=to_ts(self.path.stat().st_mtime),
+            usage_state=src.get("usage") if isinstance(src.get("usage"), dict) else None,
         )
         created = None
         pending = 0
@@ -102,6 +103,7 @@ class JsonlSession:
             elif ln.value is not None:
                 if isinstance(ln.value, dict) and self.check(ln.value):
                     builder.where = f"{self.path}:{ln.number}"
+                    builder.ascii = ln.ascii
                     self.record(ln.value, ln.number, builder, report)
                     records += 1
                 else:
@@ -116,8 +118,14 @@ class JsonlSession:
         yield self._chunk(builder, offset, lines, records, existing, created)
 
     def _source(
-        self, offset: int, lines: int, records: int, open_calls: dict[str, str]
+        self,
+        offset: int,
+        lines: int,
+        records: int,
+        open_calls: dict[str, str],
+        usage: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        extra = {"usage": usage} if usage else {}
         return {
             "tool": self.tool,
             "id": self.original_id,
@@ -128,6 +136,7 @@ class JsonlSession:
             "lines": lines,
             "tail": tail_digest(self.path, offset),
             "open_calls": open_calls,
+            **extra,
         }
 
     def _chunk(
@@ -147,7 +156,13 @@ class JsonlSession:
             model=self.model,
             created_at=first or "1970-01-01T00:00:00.000000Z",
             updated_at=builder.last_time or first or "1970-01-01T00:00:00.000000Z",
-            source=self._source(offset, lines, records, dict(builder.open_calls)),
+            source=self._source(
+                offset,
+                lines,
+                records,
+                dict(builder.open_calls),
+                json_copy(builder.usage_state),
+            ),
             events=events,
             status="new" if existing is None else "grown",
         )
@@ -163,6 +178,11 @@ class JsonlSession:
             status=status,
             note=note,
         )
+
+
+def json_copy(value: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a small JSON object (nested dicts copied too)."""
+    return {k: json_copy(v) if isinstance(v, dict) else v for k, v in value.items()}
 
 
 def first_record(path: Path, check: Callable[[Any], bool]) -> bool:

@@ -36,6 +36,7 @@ from runtime.importers.base import (
     session_id_for,
     short_title,
     to_ts,
+    token_usage,
 )
 from runtime.importers.llm_db import (
     EPOCH,
@@ -138,12 +139,10 @@ class LlmConversation:
             model = data.get("resolved_model") or data.get("model")
             if model:
                 payload["model"] = model
-            usage = {
-                k: data[k] for k in ("input_tokens", "output_tokens") if data.get(k) is not None
-            }
+            usage = token_usage(data.get("input_tokens"), data.get("output_tokens"))
             if data.get("token_details"):
                 usage["details"] = from_json(data["token_details"])
-            if usage:
+            if usage["total_tokens"] or "details" in usage:
                 payload["usage"] = usage
             builder.add("assistant", payload, at, source=rest)
             if "tool_calls" in self.db.tables:

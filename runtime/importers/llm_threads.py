@@ -15,6 +15,7 @@ from runtime.importers.base import (
     session_id_for,
     short_title,
     to_ts,
+    token_usage,
 )
 from runtime.importers.llm_db import EPOCH, TOOL, LlmDb, attachment_text, from_json, mark
 from runtime.importers.run import ImportReport
@@ -154,13 +155,14 @@ class LlmThread:
                 payload: dict[str, Any] = {"role": "assistant", "content": text}
                 if model:
                     payload["model"] = model
-                if turn is not None and (
-                    turn.get("input_tokens") is not None or turn.get("output_tokens") is not None
-                ):
-                    payload["usage"] = {
-                        "input_tokens": turn.get("input_tokens"),
-                        "output_tokens": turn.get("output_tokens"),
-                    }
+                # A turn's figures go on its first answer only (a turn may end in
+                # several assistant messages).
+                key = turn.get("tip_message_hash") if turn is not None else None
+                if turn is not None and key != builder.usage_state.get("turn"):
+                    builder.usage_state["turn"] = key
+                    usage = token_usage(turn.get("input_tokens"), turn.get("output_tokens"))
+                    if usage["total_tokens"]:
+                        payload["usage"] = usage
                 builder.add("assistant", payload, at, source=src)
             else:
                 builder.add(

@@ -21,10 +21,10 @@ from memory import MemoryBackend, SessionInfo
 from memory.bundle import PortableEvent, PortableSession
 from memory.drivers.wire_limits import MAX_VALUE_BYTES
 from memory.errors import SerializationError
-from memory.records import encode_payload
+from memory.records import TokenCount, encode_payload, encode_payload_ascii
 from memory.search_query import fold
 from runtime.importers.base import Chunk, Draft, Existing, Malformed
-from runtime.payloads import searchable_text
+from runtime.payloads import searchable_text, usage
 
 __all__ = ["ImportReport", "Reader", "Unit", "existing_of", "run_import"]
 
@@ -155,14 +155,39 @@ def _events(chunk: Chunk, first_seq: int) -> tuple[PortableEvent, ...]:
     )
 
 
+def _tokens(chunk: Chunk) -> TokenCount:
+    """The token usage of the chunk's answers, read as every reader of the session's
+    answers reads it (:func:`runtime.payloads.usage`): what the session's totals gain."""
+    prompt = completion = 0
+    estimated = False
+    for draft in chunk.events:
+        if draft.kind == "assistant":
+            used = usage(draft.payload)
+            prompt += used.prompt
+            completion += used.completion
+            estimated |= used.estimated
+    return TokenCount(prompt, completion, estimated)
+
+
 def _encoded(chunk: Chunk, report: ImportReport, max_bytes: int | None = None) -> Chunk:
     """Encode the chunk's payloads (in the parsing thread); a payload that cannot be
     stored (a lone surrogate, nesting deeper than SQLite reads, larger than a remote
-    server takes: ``max_bytes``) is reported and left out."""
+    server takes: ``max_bytes``) is reported and left out.
+
+    Only the encoded text is written: each decoded payload (its text once more, two
+    bytes a character for most non-ASCII text) is let go as soon as it is encoded, after
+    its token usage is counted into ``chunk.tokens``."""
     kept: list[Draft] = []
+    prompt = completion = 0
+    estimated = False
     for draft in chunk.events:
         try:
-            draft.encoded = encode_payload(draft.payload)
+            # Text that is nearly all ASCII is stored as ASCII JSON: no UTF-8 pass here nor
+            # in SQLite, and its few escapes take next to no room. Other text keeps its
+            # UTF-8 (escaping it would take up to twice the space), and a remote server
+            # counts bytes, so escapes could make a payload over its limit.
+            as_ascii = draft.ascii and max_bytes is None
+            draft.encoded = (encode_payload_ascii if as_ascii else encode_payload)(draft.payload)
             # The index text too, here in the parsing thread while the payload is still
             # decoded: the write path then neither decodes the payload again nor folds.
             draft.search_text = fold(searchable_text(draft.kind, draft.payload))
@@ -179,8 +204,15 @@ def _encoded(chunk: Chunk, report: ImportReport, max_bytes: int | None = None) -
                     f"the remote server accepts ({max_bytes:,} bytes per value)",
                 )
                 continue
+        if draft.kind == "assistant":
+            used = usage(draft.payload)
+            prompt += used.prompt
+            completion += used.completion
+            estimated |= used.estimated
+        draft.payload = {}
         kept.append(draft)
     chunk.events = kept
+    chunk.tokens = TokenCount(prompt, completion, estimated)
     return chunk
 
 
@@ -199,6 +231,7 @@ def _after(chunk: Chunk, existing: Existing | None) -> Existing:
 async def _write(memory: MemoryBackend, chunk: Chunk, existing: Existing | None) -> None:
     """Write one chunk: a new session whole, or an append guarded by ``last_seq``."""
     metadata_json = _metadata(chunk, existing)
+    tokens = chunk.tokens if chunk.tokens is not None else _tokens(chunk)
     last_seq = existing.last_seq if existing is not None else 0
     events = _events(chunk, last_seq + 1)
     if existing is None:
@@ -221,6 +254,7 @@ async def _write(memory: MemoryBackend, chunk: Chunk, existing: Existing | None)
             metadata_json=metadata_json,
             updated_at=chunk.updated_at,
             create=session,
+            tokens=tokens,
         )
     else:
         await memory.append_imported(
@@ -229,6 +263,7 @@ async def _write(memory: MemoryBackend, chunk: Chunk, existing: Existing | None)
             expect_last_seq=last_seq,
             metadata_json=metadata_json,
             updated_at=max(chunk.updated_at, existing.updated_at),
+            tokens=tokens,
         )
 
 

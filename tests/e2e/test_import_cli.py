@@ -134,3 +134,25 @@ def test_claude_code_into_a_remote_server(
     again = _import(remote, "claude-code", str(FIXTURES / "claude-code"))
     assert again["sessions"]["unchanged"] == 2  # type: ignore[index]
     assert len(_exported(remote)["claude-code-agent-a1b2c3d4"]) == 4
+
+
+def test_imported_token_usage_shows_in_sessions_list_and_usage(target: Target) -> None:
+    _import(target, "claude-code", str(FIXTURES / "claude-code"))
+    _import(target, "codex", str(FIXTURES / "codex"))
+    done = target.run("sessions", "list", "--json")
+    assert done.returncode == 0, done.stderr
+    listed = {s["id"]: s for s in json.loads(done.stdout)}
+    main = listed["claude-code-7f2c1a9e-4b1d-4e0a-9c3e-1f2a3b4c5d6e"]
+    assert (main["prompt_tokens"], main["completion_tokens"], main["total_tokens"]) == (47, 92, 139)
+    codex = listed["codex-019a2d7a-41c4-78b1-b7cc-a45d62a89cd5"]
+    assert (codex["prompt_tokens"], codex["completion_tokens"]) == (2946, 7)
+    # `turnkeep usage` reads the answers' payloads: the same figures, per session.
+    done = target.run("usage", "--by", "session", "--json")
+    assert done.returncode == 0, done.stderr
+    rows = {r["session"]: r for r in json.loads(done.stdout)["rows"]}
+    for sid, session in listed.items():
+        row = rows.get(sid, {"prompt_tokens": 0, "completion_tokens": 0})
+        assert (row["prompt_tokens"], row["completion_tokens"]) == (
+            session["prompt_tokens"],
+            session["completion_tokens"],
+        ), sid

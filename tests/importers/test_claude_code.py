@@ -51,7 +51,10 @@ async def test_transcript_maps_to_events_in_order(store: MemoryBackend) -> None:
     assert by_seq[6]["name"] == "Read" and "test_monday" in by_seq[6]["result"]
     assert by_seq[12] == {**by_seq[12], "name": "Bash", "error": "1 failed"}
     assert by_seq[4]["model"] == "claude-sonnet-4-20250514"
-    assert by_seq[4]["usage"]["output_tokens"] == 60
+    # The message's latest usage (its records repeat it), as the runtime records usage;
+    # the original figures stay in the record kept under ``source``.
+    assert by_seq[4]["usage"] == {"prompt_tokens": 12, "completion_tokens": 60, "total_tokens": 72}
+    assert by_seq[3]["source"]["message.usage"]["output_tokens"] == 40
     assert by_seq[3]["content"] == "Probably a weekday off-by-one."
     # The signature is a blob: replaced by a placeholder saying what it was.
     assert "not imported" in by_seq[3]["source"]["signature"]

@@ -60,6 +60,8 @@ async def test_rollout_maps_to_events(store: MemoryBackend) -> None:
         "role": "assistant",
         "content": "There are 7 Python files in src.",
         "model": "gpt-5-codex",
+        # from the token_count notice that follows the answer
+        "usage": {"prompt_tokens": 2946, "completion_tokens": 7, "total_tokens": 2953},
     }
     assert p[8]["content"].startswith("Summary so far")
     assert {p[9]["type"], p[10]["type"]} == {"ghost_snapshot", "future_type"}

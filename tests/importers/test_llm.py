@@ -55,8 +55,9 @@ async def test_released_layout(store: MemoryBackend, tmp_path: Path) -> None:
     }
     assert (p[4]["call_id"], p[4]["result"]) == ("call_w1", "18C, sunny")
     assert p[5]["usage"] == {
-        "input_tokens": 70,
-        "output_tokens": 10,
+        "prompt_tokens": 70,
+        "completion_tokens": 10,
+        "total_tokens": 80,
         "details": {"cached_tokens": 0},
     }
     assert p[2]["model"] == "gpt-4o-mini-2024-07-18"
@@ -119,7 +120,7 @@ async def test_message_store_layout(store: MemoryBackend, tmp_path: Path) -> Non
         {"pattern": "error"},
     )
     assert (p[5]["call_id"], p[5]["result"]) == ("tc_1", "error[E0308]: mismatched types")
-    assert p[6]["usage"] == {"input_tokens": 60, "output_tokens": 8}
+    assert p[6]["usage"] == {"prompt_tokens": 60, "completion_tokens": 8, "total_tokens": 68}
     assert events[-1].created_at == "2025-07-01T12:00:05.000000Z"
     info = await store.get_session("llm-thread:th-1")
     assert (info.title, info.model) == ("Rust build", "gpt-5")

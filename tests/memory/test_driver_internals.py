@@ -21,7 +21,7 @@ import pytest
 from memory import open_embedded
 from memory.drivers.base import Driver, Result
 from memory.drivers.hrana import HranaDriver, create_client
-from memory.drivers.sqlite_file import SqliteFileDriver
+from memory.drivers.sqlite_file import SPILL_PAGES, SqliteFileDriver
 from memory.errors import ConnectionLostError, NotADatabaseError, QueryError, StoreBusyError
 
 
@@ -165,3 +165,21 @@ def test_migrations_are_listed_without_yoyo_exactly_as_yoyo_reads_them() -> None
     ours = [(m.id, m.hash) for m in list_migrations()]
     yoyos = [(m.id, m.hash) for m in load_migrations()]
     assert ours == yoyos and len(ours) >= 8
+
+
+async def test_dirty_pages_are_not_spilled_before_a_bulk_transaction_commits(
+    tmp_path: Path,
+) -> None:
+    """A transaction's dirty pages stay in memory up to SPILL_PAGES: an import's
+    multi-megabyte batch is written to the WAL once, at its commit (a spilled page that
+    changes again is rewritten, and the commit re-reads every frame after it)."""
+    path = tmp_path / "spill.db"
+    await (await open_embedded(path)).close()  # a turnkeep database
+    driver = SqliteFileDriver(path)
+    try:
+        spill = await driver.run(lambda conn: conn.execute("PRAGMA cache_spill").fetchone()[0])
+        cache = await driver.run(lambda conn: conn.execute("PRAGMA cache_size").fetchone()[0])
+    finally:
+        await driver.close()
+    pages_in_default_cache = -cache * 1024 // 4096 if cache < 0 else cache
+    assert spill == SPILL_PAGES > pages_in_default_cache

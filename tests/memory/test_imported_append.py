@@ -7,7 +7,7 @@ import pytest
 from memory import ImportConflictError, MemoryBackend, NotFoundError
 from memory.bundle import PortableEvent, PortableSession
 from memory.errors import BundleFormatError
-from memory.records import encode_payload
+from memory.records import TokenCount, encode_payload
 
 
 def _event(seq: int, turn: int, text: str, at: str) -> PortableEvent:
@@ -158,3 +158,31 @@ async def test_appended_and_created_imports_are_found_by_full_text_search(
     }
     titles = [h for h in await backend.search("imported") if h.kind == "title"]
     assert [h.session_id for h in titles] == ["claude-code-abc"]
+
+
+async def test_append_adds_the_answers_tokens_to_the_session_totals(
+    backend: MemoryBackend,
+) -> None:
+    await backend.append_imported(
+        "claude-code-abc",
+        [_event(1, 1, "one", "2025-01-01T00:00:00.000000Z")],
+        expect_last_seq=0,
+        create=_session(()),
+        tokens=TokenCount(12, 60),
+    )
+    await backend.append_imported(
+        "claude-code-abc",
+        [_event(2, 2, "two", "2025-01-02T00:00:00.000000Z")],
+        expect_last_seq=1,
+        tokens=TokenCount(35, 32, estimated=True),
+    )
+    # A refused append (the session moved on) adds nothing, tokens included.
+    with pytest.raises(ImportConflictError):
+        await backend.append_imported(
+            "claude-code-abc",
+            [_event(2, 2, "again", "2025-01-02T00:00:00.000000Z")],
+            expect_last_seq=1,
+            tokens=TokenCount(1000, 1000),
+        )
+    info = await backend.get_session("claude-code-abc")
+    assert (info.prompt_tokens, info.completion_tokens, info.tokens_estimated) == (47, 92, True)
