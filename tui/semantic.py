@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from memory.errors import explain
-from runtime.semantic_search import SemanticSearch
 
 if TYPE_CHECKING:
+    from runtime.semantic_search import SemanticSearch
     from tui.services import Services
 
 __all__ = ["INDEX_EVERY", "run_indexer", "searcher_of", "semantic_enabled"]
