@@ -17,7 +17,6 @@ that is not mounted yet. Stored text is shown through :mod:`tui.safe_text` as Ri
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -26,14 +25,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.geometry import Size
+from textual.reactive import Reactive
+from textual.widgets import Footer, Input, Static
 
-from memory.records import parse_ts
 from memory.search_records import SearchHit
 from runtime.semantic_search import SearchMode
 from runtime.sessions_search import parse_query
-from tui.format import relative_time
 from tui.messages import OpenSession
 from tui.safe_text import safe_line, safe_text
 from tui.screens.base import TurnkeepScreen
@@ -41,42 +39,12 @@ from tui.semantic import searcher_of, semantic_enabled
 from tui.widgets.event_log import EventLog
 from tui.widgets.header import TitleHeader
 from tui.widgets.inputs import StillInput
+from tui.widgets.search_hits import HitList, hit_rows
 
 if TYPE_CHECKING:
     from tui.services import Services
 
-__all__ = ["FindDialog", "SearchScreen", "SessionFind", "hit_text"]
-
-ROLES = {
-    "user": "you",
-    "assistant": "assistant",
-    "tool_call": "tool call",
-    "tool_result": "tool result",
-    "title": "title",
-}
-
-
-def snippet_text(hit: SearchHit, width: int = 110) -> Text:
-    """The hit's snippet with its matches highlighted (stored text stays plain text)."""
-    text = Text(no_wrap=True, overflow="ellipsis")
-    last = 0
-    for start, end in hit.marks:
-        text.append(safe_text(hit.snippet[last:start]))
-        text.append(safe_text(hit.snippet[start:end]), style="bold reverse")
-        last = end
-    text.append(safe_text(hit.snippet[last:]))
-    text.truncate(width, overflow="ellipsis")
-    return text
-
-
-def hit_text(hit: SearchHit, now: datetime) -> Text:
-    """Two lines for one hit: title, time and role; then the highlighted snippet."""
-    title = safe_line(hit.title, 70) if hit.title else "(untitled)"
-    head = Text(title, style="bold", no_wrap=True, overflow="ellipsis")
-    role = ROLES.get(hit.kind, safe_line(hit.kind, 20))
-    head.append(f"  ·  {relative_time(parse_ts(hit.at), now)}  ·  {role}", style="dim")
-    return Text("\n").join([head, Text("  ").append_text(snippet_text(hit))])
-
+__all__ = ["FindDialog", "SearchInput", "SearchScreen", "SessionFind"]
 
 def _too_short(query: str) -> bool:
     """Only 1-2 letter Latin terms: as you type, they would scan every event for nothing.
@@ -85,6 +53,18 @@ def _too_short(query: str) -> bool:
     """
     parsed = parse_query(query)
     return not parsed.include and all(term.isascii() for term in parsed.short)
+
+
+class SearchInput(StillInput):
+    """The search field: a keystroke repaints the field without a layout pass.
+
+    Textual's ``Input`` sets its virtual width to the text's width on every change,
+    and that reactive asks for a layout of the whole screen (a full repaint, the
+    largest stall while typing). The field's size never depends on its text (its
+    width and height are fixed), so here a changed virtual size only repaints it.
+    """
+
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
 
 class SearchScreen(TurnkeepScreen[None]):
@@ -101,9 +81,8 @@ class SearchScreen(TurnkeepScreen[None]):
 
     DEFAULT_CSS = """
     SearchScreen #search-input { margin: 0 1; }
-    SearchScreen #search-status { color: $text-muted; padding: 0 2; height: 1; }
-    SearchScreen #search-results { height: 1fr; border: none; }
-    SearchScreen #search-results > .option-list--option { padding: 0 1; }
+    SearchScreen #search-status { color: $text-muted; padding: 0 2; height: 1; width: 1fr; }
+    SearchScreen #search-results { height: 1fr; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -136,17 +115,19 @@ class SearchScreen(TurnkeepScreen[None]):
         self.mode: SearchMode | None = None
         self.ran_mode: str = "text"
         self.mode_note: str | None = None
+        #: What the status row shows (it is repainted only when this changes).
+        self.status_shown: Text | str | None = None
 
     def compose(self) -> ComposeResult:
         yield TitleHeader()
         with Vertical():
-            yield StillInput(
+            yield SearchInput(
                 value=self.initial,
                 placeholder='Search every conversation: words, "a phrase", -exclude',
                 id="search-input",
             )
             yield Static("Type to search titles, messages and tool output.", id="search-status")
-            yield OptionList(id="search-results")
+            yield HitList(id="search-results")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -173,7 +154,7 @@ class SearchScreen(TurnkeepScreen[None]):
         if not self.hits:
             # Only over an empty list: a status change costs a layout pass of the
             # screen, and with results shown the next ones replace them in place.
-            self.query_one("#search-status", Static).update("Searching…")
+            self._status("Searching…")
         if semantic_enabled(self.services):
             outcome = await searcher_of(self.services).search(
                 query, mode=self.mode, limit=self.LIMIT
@@ -213,39 +194,35 @@ class SearchScreen(TurnkeepScreen[None]):
         same = hits == self.hits
         self.hits = hits
         self.shown_query = query
-        results = self.query_one("#search-results", OptionList)
         if not same:
-            # Laying out a new result list is most of a keystroke's work on the UI
-            # loop: skipped when the next key finds the very same hits.
-            now = self.services.now()
-            results.clear_options()
-            results.add_options(
-                [Option(hit_text(hit, now), id=f"hit-{i}") for i, hit in enumerate(hits)]
-            )
-            if hits:
-                results.highlighted = 0
-        status = self.query_one("#search-status", Static)
+            # Skipped when the next key finds the very same hits (no repaint at all).
+            self.query_one("#search-results", HitList).show(hit_rows(hits, self.services.now()))
         if not query.strip():
-            status.update("Type to search titles, messages and tool output.")
+            status: Text | str = "Type to search titles, messages and tool output."
         elif _too_short(query):
-            status.update("Type 3 or more letters (a word of 1-2 letters matches everywhere).")
+            status = "Type 3 or more letters (a word of 1-2 letters matches everywhere)."
         elif hits:
             more = "+" if len(hits) == self.LIMIT else ""
             line = f"{len(hits)}{more} hit{'s' if len(hits) != 1 else ''}, best first"
-            status.update(self._mode_prefix().append(line))
+            status = self._mode_prefix().append(line)
         else:
-            status.update(
-                self._mode_prefix().append(
-                    f"No match for “{safe_line(query, 60)}” (words of 3+ letters match inside)"
-                )
+            status = self._mode_prefix().append(
+                f"No match for “{safe_line(query, 60)}” (words of 3+ letters match inside)"
             )
+        self._status(status)
 
-    @on(OptionList.OptionSelected, "#search-results")
-    def _selected(self, event: OptionList.OptionSelected) -> None:
-        self._open(event.option_index)
+    def _status(self, status: Text | str) -> None:
+        """Show ``status`` in its one-row line (a repaint of that row, no layout pass)."""
+        if status != self.status_shown:
+            self.status_shown = status
+            self.query_one("#search-status", Static).update(status, layout=False)
+
+    @on(HitList.Selected, "#search-results")
+    def _selected(self, event: HitList.Selected) -> None:
+        self._open(event.index)
 
     def action_open_hit(self) -> None:
-        highlighted = self.query_one("#search-results", OptionList).highlighted
+        highlighted = self.query_one("#search-results", HitList).highlighted
         self._open(highlighted if highlighted is not None else 0)
 
     def _open(self, index: int) -> None:
@@ -255,7 +232,7 @@ class SearchScreen(TurnkeepScreen[None]):
 
     def action_focus_results(self) -> None:
         if self.hits:
-            self.query_one("#search-results", OptionList).focus()
+            self.query_one("#search-results", HitList).focus()
 
     def action_focus_input(self) -> None:
         self.query_one("#search-input", Input).focus()
