@@ -74,7 +74,7 @@ class SearchScreen(TurnkeepScreen[None]):
     #: Typing waits this long for the next key before searching. Short: a query is
     #: bounded (tens of ms at a million events, memory.sql.search_words), so results
     #: follow the keys; a burst of keys (a paste, a fast typist) still runs one query.
-    DEBOUNCE: ClassVar[float] = 0.03
+    DEBOUNCE: ClassVar[float] = 0.015
     #: Hits shown: a screenful and a little more (each hit is two lines). Every result
     #: set is laid out whole on the UI loop, so this bounds the work of each keystroke.
     LIMIT: ClassVar[int] = 25
@@ -196,7 +196,8 @@ class SearchScreen(TurnkeepScreen[None]):
         self.shown_query = query
         if not same:
             # Skipped when the next key finds the very same hits (no repaint at all).
-            self.query_one("#search-results", HitList).show(hit_rows(hits, self.services.now()))
+            results = self.query_one("#search-results", HitList)
+            results.show(hit_rows(hits, self.services.now(), results.row_width))
         if not query.strip():
             status: Text | str = "Type to search titles, messages and tool output."
         elif _too_short(query):

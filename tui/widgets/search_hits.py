@@ -24,13 +24,14 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from memory.records import parse_ts
 from memory.search_records import SearchHit
 from tui.format import relative_time
-from tui.safe_text import safe_line
+from tui.safe_text import safe_line, safe_text
 
 __all__ = ["ROLES", "HitList", "hit_rows", "snippet_segments"]
 
@@ -48,36 +49,48 @@ _TITLE = Style(bold=True)
 _META = Style(dim=True)
 _MARK = Style(bold=True, reverse=True)
 _ELLIPSIS = "…"
-#: Characters of a snippet kept (a row is cropped to the widget's width when painted).
+#: Characters of a snippet kept when no width is given.
 _SNIPPET_CHARS = 240
 
 
-def snippet_segments(hit: SearchHit) -> list[Segment]:
-    """The hit's snippet as segments, each match in the mark style (text kept plain)."""
+def snippet_segments(hit: SearchHit, chars: int = _SNIPPET_CHARS) -> list[Segment]:
+    """The hit's snippet (its first ``chars`` characters) as segments, each match in the
+    mark style; the text stays plain text."""
     out: list[Segment] = []
     last = 0
-    text = hit.snippet[:_SNIPPET_CHARS]
+    text = hit.snippet[:chars]
     for start, end in hit.marks:
         if start >= len(text):
             break
         if start > last:
-            out.append(Segment(safe_line(text[last:start])))
-        out.append(Segment(safe_line(text[start:end]), _MARK))
+            out.append(Segment(safe_text(text[last:start])))
+        out.append(Segment(safe_text(text[start:end]), _MARK))
         last = end
     if last < len(text):
-        out.append(Segment(safe_line(text[last:])))
+        out.append(Segment(safe_text(text[last:])))
     return [segment for segment in out if segment.text]
 
 
-def hit_rows(hits: Sequence[SearchHit], now: datetime) -> list[Strip]:
-    """Two rows per hit: title, time and role; then the indented, highlighted snippet."""
+def _fit(segments: list[Segment], width: int) -> Strip:
+    """One row exactly ``width`` cells wide (cut with ``…`` when longer)."""
+    strip = Strip(segments)
+    if strip.cell_length > width:
+        strip = Strip([*strip.crop(0, max(0, width - 1)), Segment(_ELLIPSIS)])
+    return strip.extend_cell_length(width)
+
+
+def hit_rows(hits: Sequence[SearchHit], now: datetime, width: int = 200) -> list[Strip]:
+    """Two rows per hit, ``width`` cells each: title, time and role; then the indented
+    snippet with its matches highlighted."""
     rows: list[Strip] = []
+    width = max(1, width)
     for hit in hits:
         title = safe_line(hit.title, 70) if hit.title else "(untitled)"
         role = ROLES.get(hit.kind, safe_line(hit.kind, 20))
         meta = f"  ·  {relative_time(parse_ts(hit.at), now)}  ·  {role}"
-        rows.append(Strip([Segment(title, _TITLE), Segment(meta, _META)]))
-        rows.append(Strip([Segment("  "), *snippet_segments(hit)]))
+        rows.append(_fit([Segment(title, _TITLE), Segment(meta, _META)], width))
+        # A character takes at least one cell: no more than ``width`` are needed.
+        rows.append(_fit([Segment("  "), *snippet_segments(hit, width)], width))
     return rows
 
 
@@ -116,9 +129,16 @@ class HitList(ScrollView, can_focus=True):
             """The list the hit was chosen in."""
             return self.hit_list
 
+    #: Its row count changes with each result set; the list's own size never depends
+    #: on it (height 1fr, a scrollbar always shown), so a change repaints the list and
+    #: its scrollbar instead of asking for a layout of the whole screen.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id)
         self._rows: list[Strip] = []
+        #: Styles of a plain and a highlighted row, computed once per paint.
+        self._styles: tuple[Style, Style] | None = None
         #: The highlighted hit (``None`` when there are none).
         self.highlighted: int | None = None
 
@@ -127,13 +147,19 @@ class HitList(ScrollView, can_focus=True):
         """How many hits are shown."""
         return len(self._rows) // ROWS
 
+    @property
+    def row_width(self) -> int:
+        """The width rows are painted at (give it to :func:`hit_rows`)."""
+        return self.scrollable_content_region.width
+
     def show(self, rows: list[Strip]) -> None:
         """Show ``rows`` (from :func:`hit_rows`), the first hit highlighted."""
         self._rows = rows
         self.highlighted = 0 if rows else None
-        height = len(rows)
-        if self.virtual_size.height != height:
-            self.virtual_size = Size(self.size.width, height)  # a layout pass: rarely
+        size = Size(self.size.width, len(rows))
+        if self.virtual_size != size:
+            self.virtual_size = size
+            self._scroll_update(size)
         self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh()
 
@@ -141,19 +167,27 @@ class HitList(ScrollView, can_focus=True):
         """The plain text of a row (for tests and the screen's status)."""
         return self._rows[index].text if 0 <= index < len(self._rows) else ""
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._styles = (self.rich_style, self.get_component_rich_style("hit-list--cursor"))
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._styles = None
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         row = int(self.scroll_offset.y) + y
+        plain, cursor = self._styles or (
+            self.rich_style,
+            self.get_component_rich_style("hit-list--cursor"),
+        )
         if row >= len(self._rows) or width <= 0:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, plain)
         strip = self._rows[row]
-        if strip.cell_length > width:
-            strip = Strip([*strip.crop(0, width - 1), Segment(_ELLIPSIS)])
-        if self.highlighted is not None and row // ROWS == self.highlighted:
-            base = self.get_component_rich_style("hit-list--cursor")
-        else:
-            base = self.rich_style
-        return strip.extend_cell_length(width).apply_style(base)
+        if strip.cell_length != width:  # prepared for another width (a resize since)
+            strip = _fit(list(strip), width)
+        highlighted = self.highlighted is not None and row // ROWS == self.highlighted
+        return strip.apply_style(cursor if highlighted else plain)
 
     def action_cursor(self, step: int) -> None:
         """Move the highlight ``step`` hits (clamped), keeping it in view."""
