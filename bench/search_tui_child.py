@@ -29,7 +29,7 @@ from typing import Any
 from bench.tui_child import SIZE, _Probe, make_app, settle, until
 
 #: Typed as a person would: a frequent word, a rare one, a phrase, an identifier part,
-#: a word and more words, a partial word.
+#: a word and more words, a partial word, a word without another.
 QUERIES = (
     "function",
     "zanzibarite",
@@ -38,6 +38,7 @@ QUERIES = (
     "error value",
     "refact",
     "the test",
+    "function -error",
 )
 
 

@@ -168,6 +168,27 @@ def word_first_statement(
         )
     else:
         best = "w AS MATERIALIZED (SELECT id, score FROM ({ranked}) ORDER BY score LIMIT ?), "
+    if checks:
+        # A text check may turn down most rows (``-e``): only the newest RANK_WINDOW
+        # substring matches are checked, so the query stays bounded.
+        newest = (
+            "UNION ALL SELECT * FROM (SELECT y.id, 1 AS tier, 0.0 AS score FROM ("
+            f"SELECT search_events.rowid AS id FROM search_events{gj} "
+            f"WHERE search_events MATCH ?{gw} ORDER BY search_events.rowid DESC LIMIT ?) AS y "
+            "CROSS JOIN search_events x ON x.rowid = y.id "
+            f"WHERE y.id NOT IN (SELECT id FROM w){checks} "
+            "LIMIT CASE WHEN (SELECT c FROM n) < ? AND (SELECT c FROM g) > ? THEN ? ELSE 0 END)) "
+        )
+        newest_window: list[Any] = [RANK_WINDOW]
+    else:
+        newest = (
+            "UNION ALL SELECT * FROM (SELECT search_events.rowid AS id, 1 AS tier, 0.0 AS score "
+            f"FROM search_events{gj} WHERE search_events MATCH ?{gw} "
+            "AND search_events.rowid NOT IN (SELECT id FROM w) "
+            "ORDER BY search_events.rowid DESC "
+            "LIMIT CASE WHEN (SELECT c FROM n) < ? AND (SELECT c FROM g) > ? THEN ? ELSE 0 END)) "
+        )
+        newest_window = []
     ranked = (
         # The newest RANK_WINDOW word matches, then bm25 among them.
         f"SELECT search_words.rowid AS id, bm25(search_words, {_WEIGHTS}) AS score "
@@ -193,11 +214,8 @@ def word_first_statement(
         f"WHERE search_events MATCH ?{gw}{g_checks} "
         "AND search_events.rowid NOT IN (SELECT id FROM w) ORDER BY score "
         "LIMIT CASE WHEN (SELECT c FROM n) < ? AND (SELECT c FROM g) <= ? THEN ? ELSE 0 END) "
-        "UNION ALL SELECT * FROM (SELECT search_events.rowid AS id, 1 AS tier, 0.0 AS score "
-        f"FROM search_events{gj} WHERE search_events MATCH ?{gw}{g_checks} "
-        "AND search_events.rowid NOT IN (SELECT id FROM w) ORDER BY search_events.rowid DESC "
-        "LIMIT CASE WHEN (SELECT c FROM n) < ? AND (SELECT c FROM g) > ? THEN ? ELSE 0 END)) "
-        "SELECT e.session_id, e.seq, e.kind, s.title, "
+        + newest
+        + "SELECT e.session_id, e.seq, e.kind, s.title, "
         f"substr({text}, 1, 4096) AS snip, e.created_at AS at, h.tier, h.score "
         "FROM hits h JOIN conversation_events e ON e.id = h.id "
         "JOIN sessions s ON s.id = e.session_id JOIN search_events f ON f.rowid = h.id"
@@ -218,6 +236,7 @@ def word_first_statement(
         limit,
         grams,
         *ga,
+        *newest_window,
         *check_args,
         limit,
         GRAM_WINDOW,
