@@ -6,8 +6,9 @@ with rare words planted at known places. The index is then built by the runtime'
 backfill (which measures its rate). Figures:
 
 * query latency, top 20 with snippets, for a rare word, a common word, a phrase, a
-  prefix, a word with an excluded word and a two-letter term: ``memory.search`` against the very same SQL on a raw sqlite3 connection
-  (target <= 1.5x), and the speed-up over the old ``LIKE`` scan (``search_events``);
+  prefix, a word with an excluded word and a two-letter term: ``memory.search``
+  against the very same SQL on a raw sqlite3 connection (target <= 1.5x), and the
+  speed-up over the old ``LIKE`` scan (``search_events``);
 * a save point with the index against the same save point without its index rows
   (target <= 1.3x);
 * backfill rate (events/s) and index size against the database size;

@@ -72,7 +72,7 @@ async def typing(db: str, key_gap: float, rounds: int) -> dict[str, Any]:
         if unchanged and (not paints or paints[-1][0] != query):
             paints.append((query, time.perf_counter()))
 
-    SearchScreen._show = watched_show  # type: ignore[method-assign]
+    SearchScreen._show = watched_show  # type: ignore[method-assign,assignment]
     probe = _Probe()
     latencies: list[float] = []
     typing_stalls: list[float] = []

@@ -57,9 +57,7 @@ def usable_for_short(parsed: ParsedQuery) -> bool:
     )
 
 
-def text_checks(
-    parsed: ParsedQuery, text: str, *, short_included: bool
-) -> tuple[str, list[Any]]:
+def text_checks(parsed: ParsedQuery, text: str, *, short_included: bool) -> tuple[str, list[Any]]:
     """SQL conditions on ``text`` (an SQL expression) for the terms a text check makes.
 
     Every excluded term (long or short) must be absent; with ``short_included``, every

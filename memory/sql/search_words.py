@@ -196,9 +196,7 @@ def word_first_statement(
         "ORDER BY search_words.rowid DESC LIMIT ?"
     )
     sql = (
-        "WITH "
-        + best.format(ranked=ranked)
-        + "n AS MATERIALIZED (SELECT count(*) AS c FROM w), "
+        "WITH " + best.format(ranked=ranked) + "n AS MATERIALIZED (SELECT count(*) AS c FROM w), "
         # How many substring matches in the whole index (stops counting past the
         # window): bm25 counts them all before it ranks any (even under a filter), so
         # they are ranked by bm25 only when few, else taken newest first. Only read

@@ -24,16 +24,16 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.geometry import Size
 from textual.reactive import Reactive
+from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
 from memory.search_records import SearchHit
 from runtime.semantic_search import SearchMode
 from runtime.sessions_search import parse_query
 from tui.messages import OpenSession
-from tui.safe_text import safe_line, safe_text
+from tui.safe_text import safe_line
 from tui.screens.base import TurnkeepScreen
 from tui.semantic import searcher_of, semantic_enabled
 from tui.widgets.event_log import EventLog
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from tui.services import Services
 
 __all__ = ["FindDialog", "SearchInput", "SearchScreen", "SessionFind"]
+
 
 def _too_short(query: str) -> bool:
     """Only 1-2 letter Latin terms: as you type, they would scan every event for nothing.

@@ -212,10 +212,9 @@ class HitList(ScrollView, can_focus=True):
         if self.highlighted is not None:
             self.post_message(self.Selected(self, self.highlighted))
 
-    def _on_click(self, event: events.Click) -> None:
+    async def _on_click(self, event: events.Click) -> None:
         row = int(self.scroll_offset.y) + event.y
         if 0 <= row < len(self._rows):
             self.highlighted = row // ROWS
             self.refresh()
             self.select()
-
