@@ -12,8 +12,9 @@ trigger of the migration reads them from ``search_events``.
 Searching (:func:`word_first_statement`): a frequent word cannot be ranked cheaply by
 the trigram index (bm25 counts every row of a phrase of trigrams, position by position:
 0.8-1.5 s for "function" at a million events), but the word index counts a word's rows
-from one doclist. So a plain query (no excluded or one/two-letter terms, no filter)
-runs in one statement, one round trip:
+from one doclist. So a query of words (excluded terms and short non-ASCII ones are
+checked in the stored text of the rows ranked best, see
+:mod:`memory.sql.search_shapes`) runs in one statement, one round trip:
 
 1. *word hits*: rows holding every term as a whole word, the newest
    :data:`RANK_WINDOW` of them, ranked by bm25 with the same column weights (your
