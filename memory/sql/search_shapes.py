@@ -112,7 +112,7 @@ def short_statement(
 
     Args:
         restrict / restrict_words: the session/time join, conditions and args for
-            ``search_events`` and ``search_words`` (see ``search_words._restriction``).
+            ``search_events`` and ``search_words`` (see ``search_words.restriction``).
     """
     text = " || ".join(f"x.{c}" for c in (columns or ("mine", "reply", "tool")))
     every = [t.lower() for t in parsed.short]

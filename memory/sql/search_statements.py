@@ -31,7 +31,7 @@ from memory.search_records import COMPLETE, SearchHit, SearchProgress, TextOf
 from memory.sql import search_words
 from memory.sql.search_shapes import short_statement, usable_for_short
 from memory.sql.search_words import (
-    _restriction,
+    restriction,
     usable_for_words,
     with_words,
     word_first_statement,
@@ -309,8 +309,8 @@ def search_statement(
             limit=limit,
             columns=columns,
             titles=not kinds and session_id is None,
-            restrict=_restriction("search_events", session_id, since),
-            restrict_words=_restriction("search_words", session_id, since),
+            restrict=restriction("search_events", session_id, since),
+            restrict_words=restriction("search_words", session_id, since),
             since=since,
             rank_window=search_words.RANK_WINDOW,
         )

@@ -41,6 +41,7 @@ from memory.sql.search_shapes import caseless, text_checks, word_exclusions
 __all__ = [
     "GRAM_WINDOW",
     "RANK_WINDOW",
+    "restriction",
     "usable_for_words",
     "with_words",
     "word_expression",
@@ -108,7 +109,7 @@ def word_expression(parsed: ParsedQuery, columns: tuple[str, ...] = ()) -> str:
     return expression
 
 
-def _restriction(
+def restriction(
     table: str, session_id: str | None, since: str | None
 ) -> tuple[str, str, list[Any]]:
     """The join and conditions that keep one FTS table's matches to a session or a time.
@@ -153,8 +154,8 @@ def word_first_statement(
     grams = match_expression(parsed, columns)
     assert grams is not None  # usable_for_words: at least one long term
     text = " || ".join(f"f.{c}" for c in (columns or ("mine", "reply", "tool")))
-    wj, ww, wa = _restriction("search_words", session_id, since)
-    gj, gw, ga = _restriction("search_events", session_id, since)
+    wj, ww, wa = restriction("search_words", session_id, since)
+    gj, gw, ga = restriction("search_events", session_id, since)
     # Excluded and short non-ASCII terms: checked in the text of the rows ranked best,
     # only as many as it takes to fill the page.
     x_text = " || ".join(f"x.{c}" for c in (columns or ("mine", "reply", "tool")))

@@ -91,6 +91,11 @@ async def test_short_terms_find_whole_words_first_then_inside_words(
     assert "«go»" in marked
     assert keys(await memory.search("go -cargo")) == [("whole", 1), ("newer", 1)]
     assert keys(await memory.search("GO", kinds=("assistant",))) == []
+    # Filters apply inside both scans.
+    assert keys(await memory.search("go", session_id="inside")) == [("inside", 1)]
+    since = (await memory.get_session("none")).updated_at
+    assert keys(await memory.search("go", since=since)) == [("newer", 1)]
+    assert keys(await memory.search("function -x", session_id="whole")) == []
 
 
 async def test_short_terms_inside_words_are_looked_for_among_the_newest_events(
