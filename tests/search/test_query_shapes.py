@@ -44,6 +44,8 @@ async def test_an_excluded_term_is_left_out_even_inside_words(
     await _say(memory, clock, "other", "an error without the f-word")
     assert keys(await memory.search("function -error")) == [("plain", 1)]
     assert keys(await memory.search("error -function")) == [("other", 1)]
+    assert keys(await memory.search("function -error", kinds=("user",))) == [("plain", 1)]
+    assert keys(await memory.search("function -error", kinds=("assistant",))) == []
     # Two exclusions, one of them a two-letter term (inside "an").
     assert keys(await memory.search("function -error -an")) == [("plain", 1)]
     # A phrase excluded as written.
