@@ -105,3 +105,17 @@ async def test_results_follow_the_width(db_file: Path) -> None:
         painted = results.render_line(1)
         assert painted.cell_length == results.row_width
         assert painted.text.rstrip().endswith("…")
+
+
+async def test_a_long_query_scrolls_the_field_to_the_cursor(db_file: Path) -> None:
+    # The field's virtual width changes without a layout pass (SearchInput); it must
+    # still scroll to keep the cursor in view.
+    await _sessions(db_file, ["quokka"])
+    app = make_app(settings_for(db_file))
+    async with app.run_test(size=SIZE) as pilot:
+        query = "quokka " + "x" * 150
+        screen = await _search(pilot, app, query)
+        field = screen.query_one("#search-input")
+        assert field.scroll_x > 0
+        assert field.virtual_size.width > field.size.width
+        assert "xxxx" in screen_text(app)
