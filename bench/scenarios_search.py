@@ -5,9 +5,10 @@ every run searches the same text), written with raw sqlite3 into a migrated data
 with rare words planted at known places. The index is then built by the runtime's own
 backfill (which measures its rate). Figures:
 
-* query latency, top 20 with snippets, for a rare word, a common word, a phrase and a
-  prefix: ``memory.search`` against the very same SQL on a raw sqlite3 connection
-  (target <= 1.5x), and the speed-up over the old ``LIKE`` scan (``search_events``);
+* query latency, top 20 with snippets, for a rare word, a common word, a phrase, a
+  prefix, a word with an excluded word and a two-letter term: ``memory.search``
+  against the very same SQL on a raw sqlite3 connection (target <= 1.5x), and the
+  speed-up over the old ``LIKE`` scan (``search_events``);
 * a save point with the index against the same save point without its index rows
   (target <= 1.3x);
 * backfill rate (events/s) and index size against the database size;
@@ -31,7 +32,18 @@ from pathlib import Path
 from typing import Any
 
 from bench.scenarios_search_tui import typing_figures
-from bench.search_corpus import COMMON, EVENTS, PHRASE, PREFIX, RARE, SESSIONS, WORDS, build_corpus
+from bench.search_corpus import (
+    COMMON,
+    EVENTS,
+    EXCLUDED,
+    PHRASE,
+    PREFIX,
+    RARE,
+    SESSIONS,
+    SHORT,
+    WORDS,
+    build_corpus,
+)
 from bench.stats import Result, Series, time_pairs
 from memory import EventDraft, open_embedded
 from memory.sql.search_statements import search_statement
@@ -68,6 +80,8 @@ async def _queries(path: Path, repeat: int) -> list[tuple[str, Series, Series, f
             ("common word", COMMON),
             ("phrase", PHRASE),
             ("prefix", PREFIX),
+            ("exclusion", EXCLUDED),
+            ("short term", SHORT),
         ):
             plan = search_statement(query, limit=20)
             assert plan is not None
@@ -82,7 +96,7 @@ async def _queries(path: Path, repeat: int) -> list[tuple[str, Series, Series, f
                 return memory.search(query, limit=20)
 
             ((base, tk),) = await time_pairs([(run_raw, run_tk)], repeat, block=2)
-            word = query.strip('"*').split()[0]
+            word = query.strip('"*').split()[0]  # the LIKE scan of the first word
             like_started = time.perf_counter()
             await memory.search_events(word, limit=20)
             out.append((label, base, tk, time.perf_counter() - like_started))

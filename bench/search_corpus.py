@@ -29,6 +29,10 @@ RARE = "zanzibarite"
 PHRASE = '"connection reset by peer"'
 COMMON = "function"
 PREFIX = "refact*"
+#: A frequent word without another frequent one (inside words too), and a two-letter
+#: term (no trigram: whole words, then inside words among the newest events).
+EXCLUDED = "function -error"
+SHORT = "go"
 
 WORDS = [
     "the",

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from memory.drivers.base import Result, Statement
+from memory.drivers.cancellable import cancellable_rows
 from memory.sql.search_statements import (
     COMPLETE,
     INSERT_EVENT_BY_ID,
@@ -68,8 +69,16 @@ class LibsqlSearch:
         plan = search_statement(query, limit=limit, session_id=session_id, kinds=kinds, since=since)
         if plan is None:
             return []
-        rows = await self._rows(plan.sql, plan.args)
+        rows = await self._search_rows(plan.sql, plan.args)
         return [hit_from_row(row, plan.scan_terms) for row in rows]
+
+    async def _search_rows(self, sql: str, args: list[Any]) -> list[tuple[Any, ...]]:
+        """A search's rows; abandoned early when the caller stops waiting (a newer
+        keystroke), see :mod:`memory.drivers.cancellable`."""
+        driver = getattr(self, "_driver", None)
+        if driver is None:
+            return await self._rows(sql, args)
+        return await cancellable_rows(driver, sql, args)
 
     async def search_progress(self) -> SearchProgress:
         """See :meth:`memory.protocol.EventSearch.search_progress`."""

@@ -28,7 +28,14 @@ from memory.search_query import (
     parse_query,
 )
 from memory.search_records import COMPLETE, SearchHit, SearchProgress, TextOf
-from memory.sql.search_words import usable_for_words, with_words, word_first_statement
+from memory.sql import search_words
+from memory.sql.search_shapes import short_statement, usable_for_short
+from memory.sql.search_words import (
+    restriction,
+    usable_for_words,
+    with_words,
+    word_first_statement,
+)
 
 __all__ = [
     "KIND_COLUMNS",
@@ -270,10 +277,12 @@ def search_statement(
 
     Event hits come from ``search_events`` in bm25 order (the person's words weigh
     most), newest first among equal scores; title hits are added unless the search is
-    limited to one session or to some kinds. Terms of one or two characters cannot use
-    the trigram index: non-ASCII ones (a two-character CJK word) are checked with
-    ``LIKE`` on the rows the other terms match; a query of only short terms is a scan
-    of the index's text, newest first.
+    limited to one session or to some kinds. Most queries take the word-first plan
+    (:mod:`memory.sql.search_words`), excluded and short terms included
+    (:mod:`memory.sql.search_shapes`); the rest (an included ``snake_case`` term, terms
+    with non-ASCII cased letters) run on the trigram index here, where terms of one or
+    two characters are checked with ``LIKE`` (a query of only such terms is a scan of
+    the index's text, newest first).
     """
     parsed = parse_query(query)
     columns = tuple(KIND_COLUMNS[k] for k in kinds)
@@ -292,7 +301,20 @@ def search_statement(
             session_id=session_id,
             since=since,
         )
-        return SearchPlan(sql, word_args, parsed.include)
+        shown = (*parsed.include, *(t for t in parsed.short if not t.isascii()))
+        return SearchPlan(sql, word_args, shown)
+    if expression is None and usable_for_short(parsed):
+        sql, short_args = short_statement(
+            parsed,
+            limit=limit,
+            columns=columns,
+            titles=not kinds and session_id is None,
+            restrict=restriction("search_events", session_id, since),
+            restrict_words=restriction("search_words", session_id, since),
+            since=since,
+            rank_window=search_words.RANK_WINDOW,
+        )
+        return SearchPlan(sql, short_args, parsed.short)
     text_of_row = " || ".join(f"search_events.{c}" for c in (columns or ("mine", "reply", "tool")))
     unless = parsed.short_exclude
     likes = "".join(f" AND ({text_of_row}) LIKE ? ESCAPE '\\'" for _ in short)

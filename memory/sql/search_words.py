@@ -12,8 +12,9 @@ trigger of the migration reads them from ``search_events``.
 Searching (:func:`word_first_statement`): a frequent word cannot be ranked cheaply by
 the trigram index (bm25 counts every row of a phrase of trigrams, position by position:
 0.8-1.5 s for "function" at a million events), but the word index counts a word's rows
-from one doclist. So a plain query (no excluded or one/two-letter terms, no filter)
-runs in one statement, one round trip:
+from one doclist. So a query of words (excluded terms and short non-ASCII ones are
+checked in the stored text of the rows ranked best, see
+:mod:`memory.sql.search_shapes`) runs in one statement, one round trip:
 
 1. *word hits*: rows holding every term as a whole word, the newest
    :data:`RANK_WINDOW` of them, ranked by bm25 with the same column weights (your
@@ -35,10 +36,12 @@ from __future__ import annotations
 from typing import Any, Final
 
 from memory.search_query import MARK_CLOSE, MARK_OPEN, ParsedQuery, match_expression
+from memory.sql.search_shapes import caseless, text_checks, word_exclusions
 
 __all__ = [
     "GRAM_WINDOW",
     "RANK_WINDOW",
+    "restriction",
     "usable_for_words",
     "with_words",
     "word_expression",
@@ -69,19 +72,21 @@ def with_words(stmts: list[tuple[str, list[Any]]]) -> list[tuple[str, list[Any]]
 def usable_for_words(parsed: ParsedQuery) -> bool:
     """Whether the word-first plan answers ``parsed`` with the same matches.
 
-    Excluded terms must not occur even inside words and one/two-letter terms are
-    checked as substrings, so such queries keep the trigram plan; so do terms holding
-    anything but letters and digits (``snake_case``, ``c++``, ``a.b``): the word
+    Excluded terms must not occur even inside words and short non-ASCII terms are
+    checked as substrings: both by a check of the stored text
+    (:func:`~memory.sql.search_shapes.text_checks`, ASCII case folding), so terms with
+    other cased letters keep the trigram plan; so do included terms holding anything
+    but letters and digits (``snake_case``, ``c++``, ``a.b``): the word
     tokenizer would split them where the trigram index matches them as written. A word
     hit is then always a substring hit too (a word starting with the term holds it).
     """
     return (
         bool(parsed.include)
-        and not parsed.exclude
-        # One/two-letter Latin terms next to a long one are left out by every plan
-        # (they would match nearly everything); other short ones filter by LIKE.
-        and all(term.isascii() for term in parsed.short)
-        and not parsed.short_exclude
+        # Excluded terms and short non-ASCII ones are checked in the text of the rows
+        # ranked best (memory.sql.search_shapes); one/two-letter Latin terms next to a
+        # long one are left out by every plan (they would match nearly everything).
+        and all(caseless(term) for term in (*parsed.exclude, *parsed.short_exclude))
+        and all(caseless(term) for term in parsed.short)
         and all(all(word.isalnum() for word in term.split()) for term in parsed.include)
     )
 
@@ -98,12 +103,13 @@ def word_expression(parsed: ParsedQuery, columns: tuple[str, ...] = ()) -> str:
     one; a partly typed word is found by the substring tier instead.)
     """
     expression = "(" + " AND ".join(_string(t) for t in parsed.include) + ")"
+    expression += word_exclusions(parsed)
     if columns:
         expression = "{" + " ".join(columns) + "} : " + expression
     return expression
 
 
-def _restriction(
+def restriction(
     table: str, session_id: str | None, since: str | None
 ) -> tuple[str, str, list[Any]]:
     """The join and conditions that keep one FTS table's matches to a session or a time.
@@ -148,8 +154,43 @@ def word_first_statement(
     grams = match_expression(parsed, columns)
     assert grams is not None  # usable_for_words: at least one long term
     text = " || ".join(f"f.{c}" for c in (columns or ("mine", "reply", "tool")))
-    wj, ww, wa = _restriction("search_words", session_id, since)
-    gj, gw, ga = _restriction("search_events", session_id, since)
+    wj, ww, wa = restriction("search_words", session_id, since)
+    gj, gw, ga = restriction("search_events", session_id, since)
+    # Excluded and short non-ASCII terms: checked in the text of the rows ranked best,
+    # only as many as it takes to fill the page.
+    x_text = " || ".join(f"x.{c}" for c in (columns or ("mine", "reply", "tool")))
+    checks, check_args = text_checks(parsed, x_text, short_included=True)
+    g_text = " || ".join(f"search_events.{c}" for c in (columns or ("mine", "reply", "tool")))
+    g_checks, _ = text_checks(parsed, g_text, short_included=True)
+    if checks:
+        best = (
+            f"o AS MATERIALIZED (SELECT id, score FROM ({{ranked}}) ORDER BY score), "
+            "w AS MATERIALIZED (SELECT o.id, o.score FROM o CROSS JOIN search_events x "
+            f"ON x.rowid = o.id WHERE 1{checks} LIMIT ?), "
+        )
+    else:
+        best = "w AS MATERIALIZED (SELECT id, score FROM ({ranked}) ORDER BY score LIMIT ?), "
+    if checks:
+        # A text check may turn down most rows (``-e``): only the newest RANK_WINDOW
+        # substring matches are checked, so the query stays bounded.
+        newest = (
+            "UNION ALL SELECT * FROM (SELECT y.id, 1 AS tier, 0.0 AS score FROM ("
+            f"SELECT search_events.rowid AS id FROM search_events{gj} "
+            f"WHERE search_events MATCH ?{gw} ORDER BY search_events.rowid DESC LIMIT ?) AS y "
+            "CROSS JOIN search_events x ON x.rowid = y.id "
+            f"WHERE y.id NOT IN (SELECT id FROM w){checks} "
+            "LIMIT CASE WHEN (SELECT c FROM n) < ? AND (SELECT c FROM g) > ? THEN ? ELSE 0 END)) "
+        )
+        newest_window: list[Any] = [RANK_WINDOW]
+    else:
+        newest = (
+            "UNION ALL SELECT * FROM (SELECT search_events.rowid AS id, 1 AS tier, 0.0 AS score "
+            f"FROM search_events{gj} WHERE search_events MATCH ?{gw} "
+            "AND search_events.rowid NOT IN (SELECT id FROM w) "
+            "ORDER BY search_events.rowid DESC "
+            "LIMIT CASE WHEN (SELECT c FROM n) < ? AND (SELECT c FROM g) > ? THEN ? ELSE 0 END)) "
+        )
+        newest_window = []
     ranked = (
         # The newest RANK_WINDOW word matches, then bm25 among them.
         f"SELECT search_words.rowid AS id, bm25(search_words, {_WEIGHTS}) AS score "
@@ -157,8 +198,7 @@ def word_first_statement(
         "ORDER BY search_words.rowid DESC LIMIT ?"
     )
     sql = (
-        f"WITH w AS MATERIALIZED (SELECT id, score FROM ({ranked}) ORDER BY score LIMIT ?), "
-        "n AS MATERIALIZED (SELECT count(*) AS c FROM w), "
+        "WITH " + best.format(ranked=ranked) + "n AS MATERIALIZED (SELECT count(*) AS c FROM w), "
         # How many substring matches in the whole index (stops counting past the
         # window): bm25 counts them all before it ranks any (even under a filter), so
         # they are ranked by bm25 only when few, else taken newest first. Only read
@@ -171,14 +211,11 @@ def word_first_statement(
         # guard in WHERE would be checked per row, after FTS5 had matched them all).
         "UNION ALL SELECT * FROM (SELECT search_events.rowid AS id, 1 AS tier, "
         f"bm25(search_events, {_WEIGHTS}) AS score FROM search_events{gj} "
-        f"WHERE search_events MATCH ?{gw} AND search_events.rowid NOT IN (SELECT id FROM w) "
-        "ORDER BY score "
+        f"WHERE search_events MATCH ?{gw}{g_checks} "
+        "AND search_events.rowid NOT IN (SELECT id FROM w) ORDER BY score "
         "LIMIT CASE WHEN (SELECT c FROM n) < ? AND (SELECT c FROM g) <= ? THEN ? ELSE 0 END) "
-        "UNION ALL SELECT * FROM (SELECT search_events.rowid AS id, 1 AS tier, 0.0 AS score "
-        f"FROM search_events{gj} WHERE search_events MATCH ?{gw} "
-        "AND search_events.rowid NOT IN (SELECT id FROM w) ORDER BY search_events.rowid DESC "
-        "LIMIT CASE WHEN (SELECT c FROM n) < ? AND (SELECT c FROM g) > ? THEN ? ELSE 0 END)) "
-        "SELECT e.session_id, e.seq, e.kind, s.title, "
+        + newest
+        + "SELECT e.session_id, e.seq, e.kind, s.title, "
         f"substr({text}, 1, 4096) AS snip, e.created_at AS at, h.tier, h.score "
         "FROM hits h JOIN conversation_events e ON e.id = h.id "
         "JOIN sessions s ON s.id = e.session_id JOIN search_events f ON f.rowid = h.id"
@@ -187,31 +224,36 @@ def word_first_statement(
         words,
         *wa,
         RANK_WINDOW,
+        *check_args,
         limit,
         grams,
         GRAM_WINDOW + 1,
         grams,
         *ga,
+        *check_args,
         limit,
         GRAM_WINDOW,
         limit,
         grams,
         *ga,
+        *newest_window,
+        *check_args,
         limit,
         GRAM_WINDOW,
         limit,
     ]
     if titles:
+        t_checks, t_args = text_checks(parsed, "search_titles.title", short_included=True)
         sql += (
             " UNION ALL SELECT * FROM (SELECT s.id, 0, 'title', s.title, "
             "snippet(search_titles, 0, ?, ?, '…', 64), s.updated_at AS at, 0 AS tier, "
             f"search_titles.rank * {_TITLE_WEIGHT} AS score "
             "FROM search_titles JOIN sessions s ON s.id = search_titles.session_id "
-            f"WHERE search_titles MATCH ?{' AND s.updated_at >= ?' if since else ''} "
+            f"WHERE search_titles MATCH ?{t_checks}{' AND s.updated_at >= ?' if since else ''} "
             "ORDER BY score LIMIT ?)"
         )
-        args += [MARK_OPEN, MARK_CLOSE, match_expression(parsed), *([since] if since else [])]
-        args.append(limit)
+        args += [MARK_OPEN, MARK_CLOSE, match_expression(parsed), *t_args]
+        args += [*([since] if since else []), limit]
     sql = (
         "SELECT session_id, seq, kind, title, snip, at, score FROM "
         f"({sql}) ORDER BY tier, score, at DESC LIMIT ?"

@@ -3,9 +3,13 @@
 :class:`SearchScreen` (``s`` / ``ctrl+f`` on the home screen) searches titles and
 content as you type: each keystroke restarts one exclusive worker that waits
 :attr:`SearchScreen.DEBOUNCE` for the next key, then runs one ranked query (one round
-trip remotely), so typing never waits for the database. Each hit shows the session
-title, time, role and a snippet with the matches highlighted; Enter opens the session
-at the hit.
+trip remotely) on the database thread, so typing never waits for the database; the
+query of a prefix typed past is cancelled there too (``memory.drivers.cancellable``).
+Each hit shows the session title, time, role and a snippet with the matches
+highlighted (:class:`~tui.widgets.search_hits.HitList`: one line-API widget painting
+only the rows in view, rows prepared before they are handed over); Enter opens the
+session at the hit. A keystroke repaints the field, the list and the status row, never
+the layout of the screen (the largest stall while typing was that layout pass).
 
 :class:`SessionFind` is mixed into the session screen: opening at a hit (a window of
 events around it, the hit highlighted, more loading as the reader scrolls either way),
@@ -17,7 +21,7 @@ that is not mounted yet. Stored text is shown through :mod:`tui.safe_text` as Ri
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+import gc
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -25,57 +29,27 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Footer, Input, Static
 
-from memory.records import parse_ts
 from memory.search_records import SearchHit
 from runtime.semantic_search import SearchMode
 from runtime.sessions_search import parse_query
-from tui.format import relative_time
 from tui.messages import OpenSession
-from tui.safe_text import safe_line, safe_text
+from tui.safe_text import safe_line
 from tui.screens.base import TurnkeepScreen
 from tui.semantic import searcher_of, semantic_enabled
 from tui.widgets.event_log import EventLog
 from tui.widgets.header import TitleHeader
 from tui.widgets.inputs import StillInput
+from tui.widgets.search_hits import HitList, hit_rows
 
 if TYPE_CHECKING:
     from tui.services import Services
 
-__all__ = ["FindDialog", "SearchScreen", "SessionFind", "hit_text"]
-
-ROLES = {
-    "user": "you",
-    "assistant": "assistant",
-    "tool_call": "tool call",
-    "tool_result": "tool result",
-    "title": "title",
-}
-
-
-def snippet_text(hit: SearchHit, width: int = 110) -> Text:
-    """The hit's snippet with its matches highlighted (stored text stays plain text)."""
-    text = Text(no_wrap=True, overflow="ellipsis")
-    last = 0
-    for start, end in hit.marks:
-        text.append(safe_text(hit.snippet[last:start]))
-        text.append(safe_text(hit.snippet[start:end]), style="bold reverse")
-        last = end
-    text.append(safe_text(hit.snippet[last:]))
-    text.truncate(width, overflow="ellipsis")
-    return text
-
-
-def hit_text(hit: SearchHit, now: datetime) -> Text:
-    """Two lines for one hit: title, time and role; then the highlighted snippet."""
-    title = safe_line(hit.title, 70) if hit.title else "(untitled)"
-    head = Text(title, style="bold", no_wrap=True, overflow="ellipsis")
-    role = ROLES.get(hit.kind, safe_line(hit.kind, 20))
-    head.append(f"  ·  {relative_time(parse_ts(hit.at), now)}  ·  {role}", style="dim")
-    return Text("\n").join([head, Text("  ").append_text(snippet_text(hit))])
+__all__ = ["FindDialog", "SearchInput", "SearchScreen", "SessionFind"]
 
 
 def _too_short(query: str) -> bool:
@@ -87,23 +61,35 @@ def _too_short(query: str) -> bool:
     return not parsed.include and all(term.isascii() for term in parsed.short)
 
 
+class SearchInput(StillInput):
+    """The search field: a keystroke repaints the field without a layout pass.
+
+    Textual's ``Input`` sets its virtual width to the text's width on every change,
+    and that reactive asks for a layout of the whole screen (a full repaint, the
+    largest stall while typing). The field's size never depends on its text (its
+    width and height are fixed), so here a changed virtual size only repaints it.
+    """
+
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
+
 class SearchScreen(TurnkeepScreen[None]):
     """Search across every session; Enter opens the session at the selected hit."""
 
     AUTO_FOCUS = "#search-input"
-    #: Typing waits this long for the next key before searching. Short: a query is
-    #: bounded (tens of ms at a million events, memory.sql.search_words), so results
-    #: follow the keys; a burst of keys (a paste, a fast typist) still runs one query.
-    DEBOUNCE: ClassVar[float] = 0.03
-    #: Hits shown: a screenful and a little more (each hit is two lines). Every result
-    #: set is laid out whole on the UI loop, so this bounds the work of each keystroke.
+    #: Typing waits this long for the next key before searching. Short (it counts in
+    #: every keystroke's latency): a query is bounded (tens of ms at a million events,
+    #: memory.sql.search_words) and a stale one is cancelled, so results follow the
+    #: keys; a burst of keys (a paste) still runs one query.
+    DEBOUNCE: ClassVar[float] = 0.015
+    #: Hits shown: a screenful and a little more (each hit is two rows). Their rows are
+    #: built on each new result set, so this bounds the work of a keystroke.
     LIMIT: ClassVar[int] = 25
 
     DEFAULT_CSS = """
     SearchScreen #search-input { margin: 0 1; }
-    SearchScreen #search-status { color: $text-muted; padding: 0 2; height: 1; }
-    SearchScreen #search-results { height: 1fr; border: none; }
-    SearchScreen #search-results > .option-list--option { padding: 0 1; }
+    SearchScreen #search-status { color: $text-muted; padding: 0 2; height: 1; width: 1fr; }
+    SearchScreen #search-results { height: 1fr; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -136,23 +122,34 @@ class SearchScreen(TurnkeepScreen[None]):
         self.mode: SearchMode | None = None
         self.ran_mode: str = "text"
         self.mode_note: str | None = None
+        #: What the status row shows (it is repainted only when this changes).
+        self.status_shown: Text | str | None = None
 
     def compose(self) -> ComposeResult:
         yield TitleHeader()
         with Vertical():
-            yield StillInput(
+            yield SearchInput(
                 value=self.initial,
                 placeholder='Search every conversation: words, "a phrase", -exclude',
                 id="search-input",
             )
             yield Static("Type to search titles, messages and tool output.", id="search-status")
-            yield OptionList(id="search-results")
+            yield HitList(id="search-results")
         yield Footer()
 
     def on_mount(self) -> None:
         self.sub_title = "search"
+        # Every object alive now (the app, its screens, the session list) is left out
+        # of the garbage collector's full passes while the screen is open: those passes
+        # walked the whole heap for ~20 ms, the largest stall left while typing.
+        # Objects made from here on are collected as usual; unmounting gives the
+        # frozen ones back to the collector.
+        gc.freeze()
         if self.initial:
             self.run_search(self.initial, debounce=0.0)
+
+    def on_unmount(self) -> None:
+        gc.unfreeze()
 
     @on(Input.Changed, "#search-input")
     def _changed(self, event: Input.Changed) -> None:
@@ -173,7 +170,7 @@ class SearchScreen(TurnkeepScreen[None]):
         if not self.hits:
             # Only over an empty list: a status change costs a layout pass of the
             # screen, and with results shown the next ones replace them in place.
-            self.query_one("#search-status", Static).update("Searching…")
+            self._status("Searching…")
         if semantic_enabled(self.services):
             outcome = await searcher_of(self.services).search(
                 query, mode=self.mode, limit=self.LIMIT
@@ -213,39 +210,36 @@ class SearchScreen(TurnkeepScreen[None]):
         same = hits == self.hits
         self.hits = hits
         self.shown_query = query
-        results = self.query_one("#search-results", OptionList)
         if not same:
-            # Laying out a new result list is most of a keystroke's work on the UI
-            # loop: skipped when the next key finds the very same hits.
-            now = self.services.now()
-            results.clear_options()
-            results.add_options(
-                [Option(hit_text(hit, now), id=f"hit-{i}") for i, hit in enumerate(hits)]
-            )
-            if hits:
-                results.highlighted = 0
-        status = self.query_one("#search-status", Static)
+            # Skipped when the next key finds the very same hits (no repaint at all).
+            results = self.query_one("#search-results", HitList)
+            results.show(hit_rows(hits, self.services.now(), results.row_width))
         if not query.strip():
-            status.update("Type to search titles, messages and tool output.")
+            status: Text | str = "Type to search titles, messages and tool output."
         elif _too_short(query):
-            status.update("Type 3 or more letters (a word of 1-2 letters matches everywhere).")
+            status = "Type 3 or more letters (a word of 1-2 letters matches everywhere)."
         elif hits:
             more = "+" if len(hits) == self.LIMIT else ""
             line = f"{len(hits)}{more} hit{'s' if len(hits) != 1 else ''}, best first"
-            status.update(self._mode_prefix().append(line))
+            status = self._mode_prefix().append(line)
         else:
-            status.update(
-                self._mode_prefix().append(
-                    f"No match for “{safe_line(query, 60)}” (words of 3+ letters match inside)"
-                )
+            status = self._mode_prefix().append(
+                f"No match for “{safe_line(query, 60)}” (words of 3+ letters match inside)"
             )
+        self._status(status)
 
-    @on(OptionList.OptionSelected, "#search-results")
-    def _selected(self, event: OptionList.OptionSelected) -> None:
-        self._open(event.option_index)
+    def _status(self, status: Text | str) -> None:
+        """Show ``status`` in its one-row line (a repaint of that row, no layout pass)."""
+        if status != self.status_shown:
+            self.status_shown = status
+            self.query_one("#search-status", Static).update(status, layout=False)
+
+    @on(HitList.Selected, "#search-results")
+    def _selected(self, event: HitList.Selected) -> None:
+        self._open(event.index)
 
     def action_open_hit(self) -> None:
-        highlighted = self.query_one("#search-results", OptionList).highlighted
+        highlighted = self.query_one("#search-results", HitList).highlighted
         self._open(highlighted if highlighted is not None else 0)
 
     def _open(self, index: int) -> None:
@@ -255,7 +249,7 @@ class SearchScreen(TurnkeepScreen[None]):
 
     def action_focus_results(self) -> None:
         if self.hits:
-            self.query_one("#search-results", OptionList).focus()
+            self.query_one("#search-results", HitList).focus()
 
     def action_focus_input(self) -> None:
         self.query_one("#search-input", Input).focus()

@@ -1,0 +1,70 @@
+"""A read that stops when its caller stops waiting (search as you type).
+
+Cancelling the task that awaits a call on the database thread does not stop the call
+(:class:`~memory.drivers.db_thread.DatabaseThread`): a search for a prefix the person
+has already typed past would run to its end, and the search for the newer text would
+queue behind it. :func:`cancellable_rows` gives the embedded driver's read a SQLite
+progress handler that aborts the statement once the caller has given up: a read still
+queued stops at its first steps, one running within about a thousand VM steps. The
+handler is set for that read only (calls on the thread run one at a time), so no other
+statement can be interrupted. Other drivers run the read as usual (a remote server
+finishes it; its answer is dropped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from memory.drivers.base import Driver
+
+__all__ = ["PROGRESS_STEPS", "RunsOnConnection", "cancellable_rows"]
+
+T = TypeVar("T")
+
+
+@runtime_checkable
+class RunsOnConnection(Protocol):
+    """A driver that runs a function on its own ``sqlite3`` connection (the embedded
+    :class:`~memory.drivers.sqlite_file.SqliteFileDriver`; the SQL layer may not
+    import it by name)."""
+
+    def run(self, func: Callable[[sqlite3.Connection], T]) -> Awaitable[T]:
+        """``func(connection)`` on the database thread; its errors translated."""
+        ...
+
+
+#: SQLite VM steps between checks of whether the caller still waits (a few µs).
+PROGRESS_STEPS = 1000
+
+
+async def cancellable_rows(
+    driver: Driver, sql: str, args: Sequence[Any] = ()
+) -> list[tuple[Any, ...]]:
+    """``driver.rows(sql, args)``, stopped early on the embedded driver if cancelled.
+
+    Raises:
+        asyncio.CancelledError: the caller was cancelled (the read is abandoned).
+        memory.errors.MemoryLayerError: the read failed.
+    """
+    if not isinstance(driver, RunsOnConnection):
+        return await driver.rows(sql, args)
+    gave_up = threading.Event()
+
+    def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+        if gave_up.is_set():  # cancelled while queued: not started at all
+            return []
+        conn.set_progress_handler(lambda: 1 if gave_up.is_set() else 0, PROGRESS_STEPS)
+        try:
+            return conn.execute(sql, args).fetchall()
+        finally:
+            conn.set_progress_handler(None, 0)
+
+    try:
+        return await driver.run(read)
+    except asyncio.CancelledError:
+        gave_up.set()
+        raise

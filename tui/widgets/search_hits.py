@@ -1,0 +1,220 @@
+"""The search screen's result list: one line-API widget that paints only visible rows.
+
+Each hit is two rows (session title, time and role; then the snippet with its matches
+highlighted). :func:`hit_rows` turns hits into ready :class:`~textual.strip.Strip` rows
+(plain segments: no markup parsing, no wrapping, no Rich layout) and touches nothing of
+Textual's state, so the screen builds them before it hands them over;
+:class:`HitList` only crops the visible rows to its width when it paints. Replacing the
+results costs no widget mounts and, while the number of rows stays the same, no layout
+pass of the screen: a keystroke repaints the list's rows and nothing else.
+
+Stored text (titles, snippets, unknown kinds) goes through :mod:`tui.safe_text`; it is
+never parsed as markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import Reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from memory.records import parse_ts
+from memory.search_records import SearchHit
+from tui.format import relative_time
+from tui.safe_text import safe_line, safe_text
+
+__all__ = ["ROLES", "HitList", "hit_rows", "snippet_segments"]
+
+ROLES = {
+    "user": "you",
+    "assistant": "assistant",
+    "tool_call": "tool call",
+    "tool_result": "tool result",
+    "title": "title",
+}
+
+#: Rows per hit.
+ROWS = 2
+_TITLE = Style(bold=True)
+_META = Style(dim=True)
+_MARK = Style(bold=True, reverse=True)
+_ELLIPSIS = "…"
+#: Characters of a snippet kept when no width is given.
+_SNIPPET_CHARS = 240
+
+
+def snippet_segments(hit: SearchHit, chars: int = _SNIPPET_CHARS) -> list[Segment]:
+    """The hit's snippet (its first ``chars`` characters) as segments, each match in the
+    mark style; the text stays plain text."""
+    out: list[Segment] = []
+    last = 0
+    text = hit.snippet[:chars]
+    for start, end in hit.marks:
+        if start >= len(text):
+            break
+        if start > last:
+            out.append(Segment(safe_text(text[last:start])))
+        out.append(Segment(safe_text(text[start:end]), _MARK))
+        last = end
+    if last < len(text):
+        out.append(Segment(safe_text(text[last:])))
+    return [segment for segment in out if segment.text]
+
+
+def _fit(segments: list[Segment], width: int) -> Strip:
+    """One row exactly ``width`` cells wide (cut with ``…`` when longer)."""
+    strip = Strip(segments)
+    if strip.cell_length > width:
+        strip = Strip([*strip.crop(0, max(0, width - 1)), Segment(_ELLIPSIS)])
+    return strip.extend_cell_length(width)
+
+
+def hit_rows(hits: Sequence[SearchHit], now: datetime, width: int = 200) -> list[Strip]:
+    """Two rows per hit, ``width`` cells each: title, time and role; then the indented
+    snippet with its matches highlighted."""
+    rows: list[Strip] = []
+    width = max(1, width)
+    for hit in hits:
+        title = safe_line(hit.title, 70) if hit.title else "(untitled)"
+        role = ROLES.get(hit.kind, safe_line(hit.kind, 20))
+        meta = f"  ·  {relative_time(parse_ts(hit.at), now)}  ·  {role}"
+        rows.append(_fit([Segment(title, _TITLE), Segment(meta, _META)], width))
+        # A character takes at least one cell: no more than ``width`` are needed.
+        rows.append(_fit([Segment("  "), *snippet_segments(hit, width)], width))
+    return rows
+
+
+class HitList(ScrollView, can_focus=True):
+    """Search hits, two rows each, one highlighted; Enter (or a click) selects it."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"hit-list--cursor"}
+
+    DEFAULT_CSS = """
+    HitList { height: 1fr; overflow-x: hidden; overflow-y: scroll; padding: 0 1;
+              background: $surface; }
+    HitList > .hit-list--cursor { background: $block-cursor-blurred-background; }
+    HitList:focus > .hit-list--cursor { background: $block-cursor-background;
+                                        color: $block-cursor-foreground; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor(-1)", "Up", show=False),
+        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "cursor(-1000000)", "First", show=False),
+        Binding("end", "cursor(1000000)", "Last", show=False),
+    ]
+
+    class Selected(Message):
+        """A hit was chosen (Enter on the list, or a click)."""
+
+        def __init__(self, hit_list: HitList, index: int) -> None:
+            super().__init__()
+            self.hit_list = hit_list
+            self.index = index
+
+        @property
+        def control(self) -> HitList:
+            """The list the hit was chosen in."""
+            return self.hit_list
+
+    #: Its row count changes with each result set; the list's own size never depends
+    #: on it (height 1fr, a scrollbar always shown), so a change repaints the list and
+    #: its scrollbar instead of asking for a layout of the whole screen.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id)
+        self._rows: list[Strip] = []
+        #: Styles of a plain and a highlighted row, computed once per paint.
+        self._styles: tuple[Style, Style] | None = None
+        #: The highlighted hit (``None`` when there are none).
+        self.highlighted: int | None = None
+
+    @property
+    def hit_count(self) -> int:
+        """How many hits are shown."""
+        return len(self._rows) // ROWS
+
+    @property
+    def row_width(self) -> int:
+        """The width rows are painted at (give it to :func:`hit_rows`)."""
+        return self.scrollable_content_region.width
+
+    def show(self, rows: list[Strip]) -> None:
+        """Show ``rows`` (from :func:`hit_rows`), the first hit highlighted."""
+        self._rows = rows
+        self.highlighted = 0 if rows else None
+        size = Size(self.size.width, len(rows))
+        if self.virtual_size != size:
+            self.virtual_size = size
+            self._scroll_update(size)
+        self.scroll_to(y=0, animate=False, immediate=True)
+        self.refresh()
+
+    def row_text(self, index: int) -> str:
+        """The plain text of a row (for tests and the screen's status)."""
+        return self._rows[index].text if 0 <= index < len(self._rows) else ""
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._styles = (self.rich_style, self.get_component_rich_style("hit-list--cursor"))
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._styles = None
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        row = int(self.scroll_offset.y) + y
+        plain, cursor = self._styles or (
+            self.rich_style,
+            self.get_component_rich_style("hit-list--cursor"),
+        )
+        if row >= len(self._rows) or width <= 0:
+            return Strip.blank(width, plain)
+        strip = self._rows[row]
+        if strip.cell_length != width:  # prepared for another width (a resize since)
+            strip = _fit(list(strip), width)
+        highlighted = self.highlighted is not None and row // ROWS == self.highlighted
+        return strip.apply_style(cursor if highlighted else plain)
+
+    def action_cursor(self, step: int) -> None:
+        """Move the highlight ``step`` hits (clamped), keeping it in view."""
+        if not self._rows:
+            return
+        old = self.highlighted
+        current = old if old is not None else 0
+        self.highlighted = max(0, min(self.hit_count - 1, current + step))
+        if self.highlighted == old:
+            return
+        self.refresh()
+        self.scroll_to_region(
+            Region(0, self.highlighted * ROWS, 1, ROWS), animate=False, immediate=True
+        )
+
+    def action_page(self, direction: int) -> None:
+        """Move the highlight a screenful."""
+        self.action_cursor(direction * max(1, self.scrollable_content_region.height // ROWS))
+
+    def select(self) -> None:
+        """Post :class:`Selected` for the highlighted hit."""
+        if self.highlighted is not None:
+            self.post_message(self.Selected(self, self.highlighted))
+
+    async def _on_click(self, event: events.Click) -> None:
+        row = int(self.scroll_offset.y) + event.y
+        if 0 <= row < len(self._rows):
+            self.highlighted = row // ROWS
+            self.refresh()
+            self.select()
