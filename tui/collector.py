@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 
-__all__ = ["pause_collector", "resume_collector"]
+__all__ = ["pause_collector", "refreeze", "resume_collector"]
 
 #: Whether this process's collector was paused by :func:`pause_collector`.
 _paused = False
@@ -38,3 +38,16 @@ def resume_collector() -> None:
         _paused = False
         gc.freeze()
         gc.enable()
+
+
+def refreeze() -> None:
+    """Give frozen objects back to the collector, collect once, freeze what is left.
+
+    For a screen that froze the heap while it was open (:mod:`tui.screens.search`):
+    after it closes, its own widgets are garbage, and frozen cycles would never be
+    freed. One full collection (a few tens of ms, paid as the screen goes away)
+    frees them; what is still alive (start-up's objects included) is frozen again.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.tui.conftest import SIZE, make_app, settings_for, settle
-from tui.collector import pause_collector, resume_collector
+from tui.collector import pause_collector, refreeze, resume_collector
 from tui.screens.home import HomeScreen
 
 
@@ -56,4 +56,24 @@ async def test_a_start_up_error_ends_the_pause(tmp_path: Path, collector_restore
         await settle(pilot)
         assert app.startup_error is not None
         assert gc.isenabled()
+    gc.unfreeze()
+
+
+def test_refreeze_keeps_what_lives_frozen_and_frees_the_rest(collector_restored: None) -> None:
+    import weakref
+
+    class Node:
+        def __init__(self) -> None:
+            self.me = self  # a cycle: only the collector can free it
+
+    kept, dropped = Node(), Node()
+    gone = weakref.ref(dropped)
+    gc.freeze()
+    del dropped  # garbage now, but frozen: no collection frees it
+    gc.collect()
+    assert gone() is not None
+    refreeze()
+    assert gone() is None
+    assert gc.get_freeze_count() > 0  # what is still alive (``kept``) is frozen again
+    assert kept.me is kept
     gc.unfreeze()

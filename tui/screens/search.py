@@ -37,6 +37,7 @@ from textual.widgets import Footer, Input, Static
 from memory.search_records import SearchHit
 from runtime.semantic_search import SearchMode
 from runtime.sessions_search import parse_query
+from tui.collector import refreeze
 from tui.messages import OpenSession
 from tui.safe_text import safe_line
 from tui.screens.base import TurnkeepScreen
@@ -115,6 +116,8 @@ class SearchScreen(TurnkeepScreen[None]):
         super().__init__(id="search")
         self.services = services
         self.initial = query
+        #: Whether this screen froze the heap on mount (and refreezes it on unmount).
+        self._froze = False
         self.hits: list[SearchHit] = []
         #: The query whose hits are shown (``None`` before the first search).
         self.shown_query: str | None = None
@@ -142,14 +145,18 @@ class SearchScreen(TurnkeepScreen[None]):
         # Every object alive now (the app, its screens, the session list) is left out
         # of the garbage collector's full passes while the screen is open: those passes
         # walked the whole heap for ~20 ms, the largest stall left while typing.
-        # Objects made from here on are collected as usual; unmounting gives the
-        # frozen ones back to the collector.
-        gc.freeze()
+        # Objects made from here on are collected as usual. Only in the app that froze
+        # its start-up heap (launch_tui): a test process keeps its collector as it is.
+        self._froze = bool(getattr(self.app, "freeze_startup_heap", False))
+        if self._froze:
+            gc.freeze()
         if self.initial:
             self.run_search(self.initial, debounce=0.0)
 
     def on_unmount(self) -> None:
-        gc.unfreeze()
+        if self._froze:
+            # Once this screen is gone: free its widgets, keep start-up's objects frozen.
+            self.app.call_later(refreeze)
 
     @on(Input.Changed, "#search-input")
     def _changed(self, event: Input.Changed) -> None:
