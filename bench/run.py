@@ -10,6 +10,7 @@ builds its own data in a temporary directory.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -186,7 +187,16 @@ def main(argv: list[str] | None = None) -> int:
             began = time.perf_counter()
             workdir = Path(tmp) / name
             workdir.mkdir()
-            results.extend(SCENARIOS[name](workdir))
+            # Each scenario starts from a collected heap with what survives frozen, as the
+            # app freezes its start-up heap (tui.collector): otherwise whatever earlier
+            # scenarios left alive is walked by every full collection of a later one, and
+            # a scenario's figures depend on what ran before it in the same process.
+            gc.collect()
+            gc.freeze()
+            try:
+                results.extend(SCENARIOS[name](workdir))
+            finally:
+                gc.unfreeze()
             print(f"  {name}: {time.perf_counter() - began:.1f} s", file=sys.stderr, flush=True)
     about: dict[str, object] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -30,7 +30,7 @@ from memory.records import format_ts
 from memory.schema.migrate import migrations_dir
 
 #: Bump when the generated content changes.
-GENERATOR_VERSION: Final = 2
+GENERATOR_VERSION: Final = 3
 BIG: Final = "big-session"
 BIG_EVENTS: Final = 2_000
 RARE: Final = "xylophonic"
@@ -43,6 +43,10 @@ _INDEX_RANGE: Final = (
     "CASE kind WHEN 'assistant' THEN json_extract(payload, '$.content') ELSE '' END, '' "
     "FROM conversation_events WHERE id BETWEEN ? AND ?"
 )
+#: The word index (0010) gets the same rows in the same transaction, as a save point
+#: writes them (memory.sql.search_words.with_words); version 2 left it empty, so every
+#: search fell back to the trigram index.
+_WORDS_RANGE: Final = _INDEX_RANGE.replace("search_events", "search_words", 1)
 SIZES: Final = {"small": (1_000, 10_000), "large": (100_000, 1_000_000)}
 
 
@@ -134,6 +138,7 @@ def generate(path: Path, sessions: int, events: int) -> None:
     for first in range(1, last + 1, SAVE_POINT_EVENTS):
         conn.execute("BEGIN")
         conn.execute(_INDEX_RANGE, (first, first + SAVE_POINT_EVENTS - 1))
+        conn.execute(_WORDS_RANGE, (first, first + SAVE_POINT_EVENTS - 1))
         conn.execute("COMMIT")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.close()
