@@ -302,6 +302,16 @@ def _depth(value: Any, limit: int) -> int:
 _SURROGATE_ESCAPE: Final = re.compile(r"\\ud[89a-f]")
 
 
+def _check_shape(payload: Mapping[str, Any]) -> None:
+    """Refuse what is not a JSON object, or is nested deeper than SQLite reads."""
+    if not isinstance(payload, Mapping):
+        raise SerializationError(
+            f"an event payload must be a JSON object, not {type(payload).__name__}"
+        )
+    if _depth(payload, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        raise SerializationError(f"payload is nested deeper than {MAX_JSON_DEPTH} levels")
+
+
 def encode_payload_ascii(payload: Mapping[str, Any]) -> str:
     """:func:`encode_payload`'s checks and JSON value, written as ASCII (``\\uXXXX``
     escapes for everything else): for bulk writes (imports).
@@ -314,12 +324,7 @@ def encode_payload_ascii(payload: Mapping[str, Any]) -> str:
     Raises:
         SerializationError: as :func:`encode_payload`.
     """
-    if not isinstance(payload, Mapping):
-        raise SerializationError(
-            f"an event payload must be a JSON object, not {type(payload).__name__}"
-        )
-    if _depth(payload, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
-        raise SerializationError(f"payload is nested deeper than {MAX_JSON_DEPTH} levels")
+    _check_shape(payload)
     try:
         text = json.dumps(payload, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError, RecursionError) as exc:
@@ -337,12 +342,7 @@ def encode_payload(payload: Mapping[str, Any]) -> str:
             represent (NaN, sets, bytes), text that is not valid Unicode (lone
             surrogates), or is nested deeper than :data:`MAX_JSON_DEPTH`.
     """
-    if not isinstance(payload, Mapping):
-        raise SerializationError(
-            f"an event payload must be a JSON object, not {type(payload).__name__}"
-        )
-    if _depth(payload, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
-        raise SerializationError(f"payload is nested deeper than {MAX_JSON_DEPTH} levels")
+    _check_shape(payload)
     try:
         text = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
         text.encode("utf-8")
