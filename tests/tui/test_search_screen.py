@@ -90,9 +90,13 @@ async def test_no_match_and_odd_input_never_error(db_file: Path) -> None:
         await pilot.press("s")
         screen = app.screen
         assert isinstance(screen, SearchScreen)
-        await pilot.press("g", "o")
-        await wait_until(pilot, lambda: screen.shown_query == "go", "short query")
-        assert screen.hits == [] and "Type 3 or more letters" in screen_text(app)
+        await pilot.press("g")
+        await wait_until(pilot, lambda: screen.shown_query == "g", "one letter")
+        assert screen.hits == [] and "Type 2 or more letters" in screen_text(app)
+        await pilot.press("o")  # a two-letter word is searched
+        await wait_until(pilot, lambda: screen.shown_query == "go", "two letters")
+        assert "Type 2 or more letters" not in screen_text(app)
+        assert "hit" in screen_text(app) or "No match for" in screen_text(app)
         await pilot.press("backspace", "backspace")
         await pilot.press(*'"(( NEAR AND zzqq')
         await wait_until(pilot, lambda: screen.shown_query == '"(( NEAR AND zzqq', "results")
@@ -152,3 +156,17 @@ async def test_health_shows_the_search_index(db_file: Path) -> None:
         await pilot.press("h")
         await wait_until(pilot, lambda: "Search index" in screen_text(app), "health")
         await wait_until(pilot, lambda: "complete" in screen_text(app), "index state")
+
+
+async def test_a_two_letter_word_is_searched_as_you_type(db_file: Path) -> None:
+    await seed_demo(db_file)
+    app = make_app(settings_for(db_file))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        screen = app.screen
+        assert isinstance(screen, SearchScreen)
+        await pilot.press("c", "i")
+        await wait_until(pilot, lambda: screen.shown_query == "ci", "two letters")
+        assert screen.hits, "the demo's 'flake on CI' session was not found"
+        assert any("CI" in (hit.title or "") for hit in screen.hits)

@@ -54,12 +54,15 @@ __all__ = ["FindDialog", "SearchInput", "SearchScreen", "SessionFind"]
 
 
 def _too_short(query: str) -> bool:
-    """Only 1-2 letter Latin terms: as you type, they would scan every event for nothing.
+    """Only single Latin letters or digits: as the first key of a word, not worth a search.
 
-    (``turnkeep search`` still runs them; a 2-character CJK word is searched.)
+    Two-letter words (``go``, ``db``, ``CI``) are searched: the word index finds them as
+    whole words, and inside longer words among the newest events (tens of ms at a
+    million events). ``turnkeep search`` runs single letters too; a CJK character is
+    a word of its own and is searched.
     """
     parsed = parse_query(query)
-    return not parsed.include and all(term.isascii() for term in parsed.short)
+    return not parsed.include and all(term.isascii() and len(term) < 2 for term in parsed.short)
 
 
 class SearchInput(StillInput):
@@ -224,7 +227,7 @@ class SearchScreen(TurnkeepScreen[None]):
         if not query.strip():
             status: Text | str = "Type to search titles, messages and tool output."
         elif _too_short(query):
-            status = "Type 3 or more letters (a word of 1-2 letters matches everywhere)."
+            status = "Type 2 or more letters (a single letter matches everywhere)."
         elif hits:
             more = "+" if len(hits) == self.LIMIT else ""
             line = f"{len(hits)}{more} hit{'s' if len(hits) != 1 else ''}, best first"
