@@ -26,6 +26,7 @@ from bench import (
     save_breakdown,
     scenarios_memory,
     scenarios_navigate,
+    scenarios_hop,
     scenarios_organize,
     scenarios_pty,
     scenarios_remote_trips,
@@ -56,6 +57,7 @@ SCENARIOS: dict[str, Callable[[Path], list[Result]]] = {
     "scale": scenarios_scale.scale,
     "tui-open-pty": scenarios_pty.open_in_terminal,
     "remote-trips": scenarios_remote_trips.remote_trips,
+    "thread-hop": scenarios_hop.thread_hop,
     "import": import_bench.scenario,
 }
 
