@@ -24,9 +24,9 @@ from pathlib import Path
 from bench import (
     import_bench,
     save_breakdown,
+    scenarios_hop,
     scenarios_memory,
     scenarios_navigate,
-    scenarios_hop,
     scenarios_organize,
     scenarios_pty,
     scenarios_remote_trips,
