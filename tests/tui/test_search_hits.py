@@ -119,3 +119,27 @@ async def test_a_long_query_scrolls_the_field_to_the_cursor(db_file: Path) -> No
         assert field.scroll_x > 0
         assert field.virtual_size.width > field.size.width
         assert "xxxx" in screen_text(app)
+
+
+def test_a_snippet_with_line_breaks_stays_on_its_row() -> None:
+    """A snippet is documented as one line, but every source of hits (full text, title,
+    semantic) is stored text: a line break or tab inside a row would move the
+    terminal's cursor. Each becomes one space, and the mark stays on its word."""
+    from datetime import UTC, datetime
+
+    from memory.search_records import SearchHit
+    from tui.widgets.search_hits import hit_rows, snippet_segments
+
+    snippet = "one\ntwo\tquokka\r\nthree\u2028four"
+    start = snippet.index("quokka")
+    hit = SearchHit(
+        "s1", 3, "user", "a\ntitle", snippet, ((start, start + 6),), "2026-11-30T10:00:00Z", 1.0
+    )
+    segments = snippet_segments(hit)
+    assert "".join(s.text for s in segments) == "one two quokka  three four"
+    marked = [s.text for s in segments if s.style is not None and s.style.reverse]
+    assert marked == ["quokka"]
+    rows = hit_rows([hit], datetime(2026, 11, 30, 10, 5, tzinfo=UTC), 60)
+    for row in rows:
+        assert not any(char in row.text for char in "\n\r\t\u2028")
+        assert row.cell_length == 60

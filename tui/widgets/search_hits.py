@@ -51,6 +51,8 @@ _MARK = Style(bold=True, reverse=True)
 _ELLIPSIS = "…"
 #: Characters of a snippet kept when no width is given.
 _SNIPPET_CHARS = 240
+#: Whitespace that is not a space, each made one space (see :func:`snippet_segments`).
+_ONE_LINE = str.maketrans(dict.fromkeys("\n\r\t\v\f\x85\u2028\u2029", " "))
 
 
 def snippet_segments(hit: SearchHit, chars: int = _SNIPPET_CHARS) -> list[Segment]:
@@ -58,7 +60,9 @@ def snippet_segments(hit: SearchHit, chars: int = _SNIPPET_CHARS) -> list[Segmen
     mark style; the text stays plain text."""
     out: list[Segment] = []
     last = 0
-    text = hit.snippet[:chars]
+    # One row: line breaks and tabs would move the terminal's cursor inside a strip.
+    # One space each, so the marks' offsets still point at the same characters.
+    text = hit.snippet[:chars].translate(_ONE_LINE)
     for start, end in hit.marks:
         if start >= len(text):
             break
