@@ -159,6 +159,18 @@ class ImportOutcome:
     events: int
 
 
+def check_distinct_ids(sessions: Iterable[PortableSession]) -> list[str]:
+    """The imported sessions' ids, in order; refused when two sessions share one.
+
+    Raises:
+        BundleFormatError: they do.
+    """
+    ids = [s.id for s in sessions]
+    if len(set(ids)) != len(ids):
+        raise BundleFormatError("two imported sessions share an id", where="sessions")
+    return ids
+
+
 def canonical_json(text: str | bytes | None) -> str:
     """Return stored JSON object text in the canonical compact form the export uses.
 

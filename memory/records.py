@@ -426,6 +426,19 @@ def check_title(title: str) -> str:
     return title
 
 
+def check_new_session(session_id: str, title: str | None, agent: str | None) -> None:
+    """The checks of a session about to be created: its id, title and agent name.
+
+    Raises:
+        SerializationError: one of them cannot be stored.
+    """
+    check_session_id(session_id)
+    if title is not None:
+        check_title(title)
+    if agent is not None:
+        check_text(agent, "agent")
+
+
 def normalize_tag(text: str) -> str:
     """Return a tag trimmed of surrounding whitespace, or refuse it.
 

@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from memory.errors import MemoryLayerError
 from memory.search_records import SearchHit
 
-__all__ = ["EventVectors", "PendingEvent", "VectorProgress", "VectorSpace"]
+__all__ = ["EventVectors", "PendingEvent", "VectorProgress", "VectorSpace", "progress_or_none"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,3 +135,14 @@ class EventVectors(Protocol):
     ) -> list[SearchHit]:
         """The events nearest to ``query`` by cosine distance (``score``), nearest first."""
         ...
+
+
+async def progress_or_none(memory: object) -> VectorProgress | None:
+    """How far ``memory``'s vector index is; ``None`` when it has none (a backend without
+    :class:`EventVectors`, or a database before migration 0006) or cannot say now."""
+    if not isinstance(memory, EventVectors):
+        return None
+    try:
+        return await memory.vector_progress()
+    except MemoryLayerError:
+        return None

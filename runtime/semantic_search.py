@@ -22,9 +22,9 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from memory.errors import MemoryLayerError, explain
+from memory.errors import explain
 from memory.search_records import SearchHit
-from memory.vector_records import EventVectors, VectorProgress, VectorSpace
+from memory.vector_records import EventVectors, VectorProgress, VectorSpace, progress_or_none
 from runtime.embeddings import Embedder, EmbeddingsError, open_embedder, to_blob
 from runtime.settings import SearchSettings
 
@@ -129,12 +129,7 @@ class SemanticSearch:
 
     async def progress(self) -> VectorProgress | None:
         """The semantic index's progress (``None``: this backend has no vector index)."""
-        if not isinstance(self.memory, EventVectors):
-            return None
-        try:
-            return await self.memory.vector_progress()
-        except MemoryLayerError:
-            return None
+        return await progress_or_none(self.memory)
 
     @staticmethod
     def ready(progress: VectorProgress | None) -> bool:

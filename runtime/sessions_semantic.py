@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from memory.errors import MemoryLayerError
-from memory.vector_records import EventVectors, VectorProgress
+from memory.vector_records import EventVectors, VectorProgress, progress_or_none
 
 if TYPE_CHECKING:
     from memory import MemoryBackend
@@ -55,12 +55,7 @@ class SemanticSessions:
 
     async def vector_progress_or_none(self) -> VectorProgress | None:
         """How far the vector index is, or ``None`` (no index, or migration 0006 missing)."""
-        if not isinstance(self.memory, EventVectors):
-            return None
-        try:
-            return await self.memory.vector_progress()
-        except MemoryLayerError:
-            return None
+        return await progress_or_none(self.memory)
 
     async def semantic_status(self, settings: SearchSettings) -> dict[str, Any] | None:
         """``db status``'s ``semantic_index`` object (``None`` before migration 0006)."""

@@ -18,10 +18,8 @@ from memory.records import (
     SessionPage,
     StateSnapshot,
     TokenCount,
-    check_text,
-    new_session_id,
 )
-from memory.sql.organize import PINNED_CURSOR, ForkPointError, check_tags
+from memory.sql.organize import PINNED_CURSOR, ForkPointError, check_tags, fork_request
 
 __all__ = ["EphemeralOrganizer"]
 
@@ -153,15 +151,7 @@ class EphemeralOrganizer:
         new_id: str | None = None,
     ) -> SessionInfo:
         """See :meth:`memory.protocol.SessionOrganizer.fork_session`."""
-        if at is not None and at < 1:
-            raise ForkPointError(
-                f"cannot fork at seq {at}: the first event is seq 1",
-                hint="Give --at a seq shown by `turnkeep sessions show ID`.",
-            )
-        if title is not None:
-            check_text(title, "title")
-        fork_id = new_id or new_session_id()
-        check_text(fork_id, "session id")
+        fork_id = fork_request(at, title, new_id)
         async with self._lock:
             source = self._get(session_id)
             src: SessionInfo = source.info

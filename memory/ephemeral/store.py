@@ -19,12 +19,13 @@ from memory.bundle import (
     PortableSession,
     PortableState,
     canonical_json,
+    check_distinct_ids,
 )
 from memory.ephemeral.navigation import EphemeralNavigator
 from memory.ephemeral.organize import EphemeralOrganizer
 from memory.ephemeral.search import SearchMirror
 from memory.ephemeral.vectors import EphemeralVectorIndex, EphemeralVectors
-from memory.errors import BundleFormatError, ImportConflictError, NotFoundError
+from memory.errors import ImportConflictError, NotFoundError
 from memory.protocol import HealthReport
 from memory.records import (
     Clock,
@@ -36,6 +37,7 @@ from memory.records import (
     StateSnapshot,
     TokenCount,
     TurnRef,
+    check_new_session,
     check_session_id,
     check_text,
     check_title,
@@ -238,12 +240,7 @@ class EphemeralMemory(EphemeralOrganizer, EphemeralVectorIndex, EphemeralNavigat
         metadata: Mapping[str, Any] | None = None,
     ) -> SessionInfo:
         """See :meth:`memory.protocol.SessionCatalog.create_session`."""
-        check_session_id(session_id)
-        if title is not None:
-            check_title(title)
-        for value, what in ((agent, "agent"),):
-            if value is not None:
-                check_text(value, what)
+        check_new_session(session_id, title, agent)
         meta = None if metadata is None else decode_payload(encode_payload(metadata))
         async with self._lock:
             session = self._sessions.get(session_id)
@@ -444,9 +441,7 @@ class EphemeralMemory(EphemeralOrganizer, EphemeralVectorIndex, EphemeralNavigat
         self, sessions: Sequence[PortableSession], *, as_new: bool = False
     ) -> ImportOutcome:
         """See :meth:`memory.protocol.Porter.import_sessions`."""
-        ids = [s.id for s in sessions]
-        if len(set(ids)) != len(ids):
-            raise BundleFormatError("two imported sessions share an id", where="sessions")
+        check_distinct_ids(sessions)
         async with self._lock:
             if as_new:
                 to_write = [(s.id, s.with_id(new_session_id())) for s in sessions]

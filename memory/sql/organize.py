@@ -40,6 +40,25 @@ __all__ = [
 ]
 
 
+def fork_request(at: int | None, title: str | None, new_id: str | None) -> str:
+    """Check a fork's arguments before anything is read; the fork's id (new unless given).
+
+    Raises:
+        ForkPointError: ``at`` is before the first event.
+        SerializationError: the title or id cannot be stored.
+    """
+    if at is not None and at < 1:
+        raise ForkPointError(
+            f"cannot fork at seq {at}: the first event is seq 1",
+            hint="Give --at a seq shown by `turnkeep sessions show ID`.",
+        )
+    if title is not None:
+        check_text(title, "title")
+    fork_id = new_id or new_session_id()
+    check_text(fork_id, "session id")
+    return fork_id
+
+
 def check_tags(tags: Sequence[str]) -> list[str]:
     """Normalise tags (duplicates dropped, order kept); refuse any bad one before writing."""
     out: list[str] = []
@@ -210,15 +229,7 @@ class LibsqlOrganizer(LibsqlSessionList):
         new_id: str | None = None,
     ) -> SessionInfo:
         """See :meth:`memory.protocol.SessionOrganizer.fork_session`."""
-        if at is not None and at < 1:
-            raise ForkPointError(
-                f"cannot fork at seq {at}: the first event is seq 1",
-                hint="Give --at a seq shown by `turnkeep sessions show ID`.",
-            )
-        if title is not None:
-            check_text(title, "title")
-        fork_id = new_id or new_session_id()
-        check_text(fork_id, "session id")
+        fork_id = fork_request(at, title, new_id)
         now = self._now()
         has_tokens = tokens is not None
         counted = tokens or TokenCount()

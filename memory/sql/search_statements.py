@@ -103,13 +103,7 @@ def index_values(text_of: TextOf, kind: str, payload: str) -> tuple[str, str, st
 
 def index_values_of(text_of: TextOf, kind: str, payload: Mapping[str, Any]) -> tuple[str, str, str]:
     """:func:`index_values` of a payload the caller holds decoded (a save point's own)."""
-    text = fold(text_of(kind, payload))
-    column = column_of(kind)
-    return (
-        text if column == "mine" else "",
-        text if column == "reply" else "",
-        text if column == "tool" else "",
-    )
+    return _columns(kind, fold(text_of(kind, payload)))
 
 
 def event_rows_statements(

@@ -33,6 +33,7 @@ from memory.records import (
     TokenCount,
     TurnOf,
     TurnRef,
+    check_new_session,
     check_session_id,
     check_text,
     check_title,
@@ -360,12 +361,7 @@ class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer, LibsqlVectors, L
         metadata: Mapping[str, Any] | None = None,
     ) -> SessionInfo:
         """See :meth:`memory.protocol.SessionCatalog.create_session`."""
-        check_session_id(session_id)
-        if title is not None:
-            check_title(title)
-        for value, what in ((agent, "agent"),):
-            if value is not None:
-                check_text(value, what)
+        check_new_session(session_id, title, agent)
         meta = None if metadata is None else encode_payload(metadata)
         now = self._now()
         results = await self._batch(

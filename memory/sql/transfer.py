@@ -17,9 +17,10 @@ from memory.bundle import (
     PortableSession,
     PortableState,
     canonical_json,
+    check_distinct_ids,
 )
 from memory.drivers.base import Result, Statement
-from memory.errors import BundleFormatError, ImportConflictError, NotFoundError, QueryError
+from memory.errors import ImportConflictError, NotFoundError, QueryError
 from memory.records import new_session_id
 
 __all__ = ["LibsqlPorter"]
@@ -268,9 +269,7 @@ class LibsqlPorter:
         self, sessions: Sequence[PortableSession], *, as_new: bool = False
     ) -> ImportOutcome:
         """See :meth:`memory.protocol.Porter.import_sessions`."""
-        ids = [s.id for s in sessions]
-        if len(set(ids)) != len(ids):
-            raise BundleFormatError("two imported sessions share an id", where="sessions")
+        ids = check_distinct_ids(sessions)
         unchanged: list[str] = []
         to_write: list[tuple[str, PortableSession]] = []
         if as_new:
