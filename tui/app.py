@@ -106,9 +106,7 @@ class TurnkeepApp(App[int]):
         try:
             await self.services.open()
         except Exception as exc:  # every start-up failure is shown, typed, on a screen
-            self._opening.stop()
             await self._failed_to_start(exc)
-            resume_collector()
             return
         # The home list is read while its screen is built: the first paint shows it.
         first_read = asyncio.ensure_future(read_first_page(self.services))
@@ -116,9 +114,7 @@ class TurnkeepApp(App[int]):
             await self.services.start_saver(self._saver_listener)
         except Exception as exc:
             first_read.cancel()
-            self._opening.stop()
             await self._failed_to_start(exc)
-            resume_collector()
             return
         self._opening.stop()
         self.startup_error = None
@@ -140,9 +136,13 @@ class TurnkeepApp(App[int]):
             await self._open_on_start(None)
 
     async def _failed_to_start(self, exc: BaseException) -> None:
+        from tui.collector import resume_collector
+
+        self._opening.stop()
         self.startup_error = exc
         self.services.note_error(exc)
         await self._show_startup_error(exc)
+        resume_collector()  # start-up is over, if only with an error screen
 
     @work(exclusive=True, group="search-backfill", exit_on_error=False)
     async def index_backfill(self) -> None:

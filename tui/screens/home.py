@@ -183,13 +183,16 @@ class HomeScreen(HomeOrganizeMixin):
         if self._stale:
             self._stale = False
             self.reload()
-        # Textual's own resume handler (AUTO_FOCUS) runs after this one.
-        self.call_later(self._blur_hidden_list)
+        # Textual's own resume handler (AUTO_FOCUS) runs after this one, and picks the
+        # table even when the welcome view hides it.
+        self.call_later(self._unfocus_welcome)
 
-    def _blur_hidden_list(self) -> None:
-        table = self.query_one(SessionTable)
-        if not table.display and self.focused is table:
-            # AUTO_FOCUS picks the table even when the welcome view hides it.
+    def _unfocus_welcome(self) -> None:
+        """On the welcome view there is nothing to type into or move through: keys go to
+        the screen's bindings, not to the hidden filter or table."""
+        focused = self.focused
+        welcome = self.query_one("#welcome").display
+        if welcome and focused is not None and focused.id in ("filter", "sessions"):
             self.set_focus(None)
             self.refresh_bindings()
 
@@ -247,12 +250,7 @@ class HomeScreen(HomeOrganizeMixin):
         self.query_one("#filter-bar").display = not welcome
         self.query_one("#preview").display = not empty
         self._update_count()
-        if welcome and self.focused is not None and self.focused.id in ("filter", "sessions"):
-            # Nothing to type into or move through: keys go to the screen's bindings,
-            # not to a hidden table (focused by AUTO_FOCUS when the first page is shown
-            # as the screen mounts).
-            self.set_focus(None)
-            self.refresh_bindings()
+        self._unfocus_welcome()
         if not empty:
             self.show_preview()
 
