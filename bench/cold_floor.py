@@ -10,7 +10,6 @@ start-up no change to turnkeep can remove.
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any
 
@@ -18,6 +17,8 @@ from typing import Any
 def main() -> int:
     from textual.app import App, ComposeResult
     from textual.widgets import DataTable, Footer, Header
+
+    from bench.cold_tui import run_until_painted
 
     class Bare(App[None]):
         def compose(self) -> ComposeResult:
@@ -31,20 +32,11 @@ def main() -> int:
             for row in range(50):
                 table.add_row(f"session {row}", "2026-11-30 10:00", str(row))
 
-    app = Bare()
-    display = app._display
-
-    def watched_display(screen: Any, update: Any) -> None:
-        display(screen, update)
+    def painted(screen: Any) -> bool:
         tables = screen.query("#table")
-        if tables and tables.first().row_count:
-            sys.stdout.flush()
-            os._exit(0)
+        return bool(tables and tables.first().row_count)
 
-    app._display = watched_display  # type: ignore[method-assign,assignment]
-    app.run(headless=True, size=(120, 40))
-    print("the app exited before its first paint", file=sys.stderr)
-    return 1
+    return run_until_painted(Bare(), painted)
 
 
 if __name__ == "__main__":

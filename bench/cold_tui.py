@@ -12,7 +12,25 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
+
+
+def run_until_painted(app: Any, painted: Callable[[Any], bool]) -> int:
+    """Run ``app`` headless at 120x40 and end the process the moment a screen for which
+    ``painted(screen)`` holds has been displayed (1 if the app exits before)."""
+    display = app._display
+
+    def watched_display(screen: Any, update: Any) -> None:
+        display(screen, update)
+        if painted(screen):
+            sys.stdout.flush()
+            os._exit(0)
+
+    app._display = watched_display
+    app.run(headless=True, size=(120, 40))
+    print("the app exited before its first screen", file=sys.stderr)
+    return 1
 
 
 def main() -> int:
@@ -24,20 +42,12 @@ def main() -> int:
     from tui.screens.home import HomeScreen
 
     app = TurnkeepApp(load_settings(), freeze_startup_heap=True)  # as launch_tui does
-    display = app._display
 
-    def watched_display(screen: Any, update: Any) -> None:
-        display(screen, update)
-        if isinstance(screen, HomeScreen):
-            table = screen.query("#sessions")
-            if table and getattr(table.first(), "sessions", None):
-                sys.stdout.flush()
-                os._exit(0)
+    def painted(screen: Any) -> bool:
+        table = screen.query("#sessions") if isinstance(screen, HomeScreen) else None
+        return bool(table and getattr(table.first(), "sessions", None))
 
-    app._display = watched_display  # type: ignore[method-assign,assignment]
-    app.run(headless=True, size=(120, 40))
-    print("the app exited before its first screen", file=sys.stderr)
-    return 1
+    return run_until_painted(app, painted)
 
 
 if __name__ == "__main__":
