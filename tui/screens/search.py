@@ -119,8 +119,6 @@ class SearchScreen(TurnkeepScreen[None]):
         super().__init__(id="search")
         self.services = services
         self.initial = query
-        #: Whether this screen froze the heap on mount (and refreezes it on unmount).
-        self._froze = False
         self.hits: list[SearchHit] = []
         #: The query whose hits are shown (``None`` before the first search).
         self.shown_query: str | None = None
@@ -150,14 +148,18 @@ class SearchScreen(TurnkeepScreen[None]):
         # walked the whole heap for ~20 ms, the largest stall left while typing.
         # Objects made from here on are collected as usual. Only in the app that froze
         # its start-up heap (launch_tui): a test process keeps its collector as it is.
-        self._froze = bool(getattr(self.app, "freeze_startup_heap", False))
-        if self._froze:
+        if self._freezes_heap:
             gc.freeze()
         if self.initial:
             self.run_search(self.initial, debounce=0.0)
 
+    @property
+    def _freezes_heap(self) -> bool:
+        """Whether this screen freezes the heap while open (on mount; refreezes on unmount)."""
+        return bool(getattr(self.app, "freeze_startup_heap", False))
+
     def on_unmount(self) -> None:
-        if self._froze:
+        if self._freezes_heap:
             # Once this screen is gone: free its widgets, keep start-up's objects frozen.
             self.app.call_later(refreeze)
 
