@@ -473,6 +473,20 @@ class EventSearch(Protocol):
         """
         ...
 
+    async def tidy_search(self, pages: int = 64) -> bool:
+        """Merge a little of the index's pieces; ``True`` while more is left to merge.
+
+        Every save adds a small piece to the index and a search reads every piece, so
+        a long history searches faster once they are merged. One call is one short
+        write transaction writing about ``pages`` pages per index (call it again, in
+        idle time, until it returns ``False``); hits never change, only their speed.
+        Safe from several processes at once and to kill at any point.
+
+        Raises:
+            StoreConnectionError / QueryError: the database failed (nothing is lost).
+        """
+        ...
+
     async def search_progress(self) -> SearchProgress:
         """How much of what predates the index is still to be indexed."""
         ...

@@ -15,12 +15,17 @@ from collections.abc import Callable
 from memory.protocol import EventSearch
 from memory.search_records import SearchProgress
 
-__all__ = ["BACKFILL_BATCH", "backfill_index", "describe_progress"]
+__all__ = ["BACKFILL_BATCH", "TIDY_PAGES", "backfill_index", "describe_progress", "tidy_index"]
 
 #: Events indexed per transaction: short enough that a save point never waits long.
 BACKFILL_BATCH = 500
 #: Pause between batches (seconds), so other writers and the UI loop get their turn.
 BACKFILL_PAUSE = 0.005
+#: Pages per index merged in one tidy transaction: a few milliseconds of writing, so a
+#: save point or a search queued behind it hardly waits.
+TIDY_PAGES = 32
+#: Pause between tidy transactions (seconds).
+TIDY_PAUSE = 0.02
 
 
 async def backfill_index(
@@ -50,6 +55,38 @@ async def backfill_index(
             on_progress(progress)
         await asyncio.sleep(pause)
     return progress
+
+
+async def tidy_index(
+    memory: EventSearch,
+    *,
+    pages: int = TIDY_PAGES,
+    pause: float = TIDY_PAUSE,
+    max_steps: int | None = None,
+) -> int:
+    """Merge the search index's pieces until nothing is left to merge; return the
+    number of transactions that merged something.
+
+    Each save point adds a small piece (an FTS5 segment) to the index and a search
+    reads them all; merging them in idle time keeps a search over a long history as
+    fast as over a short one (migration ``0013.search-tidy``).
+
+    Args:
+        memory: the backend.
+        pages: pages merged per index per transaction.
+        pause: seconds to sleep between transactions.
+        max_steps: stop after this many transactions (``None``: until done).
+
+    Raises:
+        memory.MemoryLayerError: the database failed (what was merged stays merged).
+    """
+    steps = 0
+    while max_steps is None or steps < max_steps:
+        if not await memory.tidy_search(pages):
+            break
+        steps += 1
+        await asyncio.sleep(pause)
+    return steps
 
 
 def describe_progress(progress: SearchProgress | None) -> str:

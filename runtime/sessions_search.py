@@ -72,6 +72,17 @@ class SearchSessions:
         except MemoryLayerError:
             return None
 
+    async def tidy_index(self, *, pause: float | None = None) -> int:
+        """Merge the search index's pieces in short transactions until none is left;
+        return how many transactions merged something (:func:`runtime.search_index.tidy_index`).
+
+        Raises:
+            memory.MemoryLayerError: the database failed (what was merged stays merged).
+        """
+        from runtime.search_index import TIDY_PAUSE, tidy_index
+
+        return await tidy_index(self.memory, pause=TIDY_PAUSE if pause is None else pause)
+
     async def backfill_index(
         self, on_progress: Callable[[SearchProgress], None] | None = None
     ) -> SearchProgress:

@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 
 __all__ = ["TurnkeepApp"]
 
+#: Seconds after start-up before the search index is first tidied, then between tidies.
+TIDY_FIRST = 10.0
+TIDY_EVERY = 60.0
+
 
 class TurnkeepApp(App[int]):
     """turnkeep's TUI.
@@ -127,6 +131,7 @@ class TurnkeepApp(App[int]):
             await self.push_screen(home)
         self.index_backfill()
         self.start_semantic_index()
+        self.start_index_tidy()
         if self.freeze_startup_heap:
             gc.freeze()
         resume_collector()  # a collector paused by tui.start: frozen, then on again
@@ -152,6 +157,27 @@ class TurnkeepApp(App[int]):
             self.services.search_progress = state
 
         await self.services.sessions.backfill_index(on_progress=progress)
+
+    def start_index_tidy(self) -> None:
+        """On a local file, merge the search index's pieces in idle time: first a little
+        after start-up, then every :data:`TIDY_EVERY` seconds (runtime.search_index)."""
+        if self.services.settings.mode != "embedded":
+            return  # a server's index is its operator's to tidy (`turnkeep db tidy`)
+        self.set_timer(TIDY_FIRST, self._tidy_again)
+        self.set_interval(TIDY_EVERY, self._tidy_again)
+
+    def _tidy_again(self) -> None:
+        worker = getattr(self, "_tidy_worker", None)
+        if worker is None or worker.is_finished:
+            self._tidy_worker = self.tidy_index()
+
+    @work(group="search-tidy", exit_on_error=False)
+    async def tidy_index(self) -> None:
+        """Merge the index's pieces until none is left (not while the backfill runs)."""
+        progress = self.services.search_progress
+        if progress is not None and not progress.complete:
+            return
+        await self.services.sessions.tidy_index()
 
     def start_semantic_index(self) -> None:
         """When search.semantic is on, embed pending events now and every few seconds."""

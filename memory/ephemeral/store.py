@@ -328,6 +328,11 @@ class EphemeralMemory(EphemeralOrganizer, EphemeralVectorIndex, EphemeralNavigat
         """Everything is indexed as it is stored."""
         return COMPLETE
 
+    async def tidy_search(self, pages: int = 64) -> bool:
+        """This index is one in-memory structure: nothing to merge."""
+        del pages
+        return False
+
     async def backfill_search(self, batch: int = 500) -> SearchProgress:
         """Nothing predates the index here."""
         del batch

@@ -28,6 +28,17 @@ from memory.sql.search_words import with_words
 __all__ = ["LibsqlSearch"]
 
 
+#: The FTS5 tables whose segments :meth:`LibsqlSearch.tidy_search` merges.
+_TIDIED = ("search_events", "search_words", "search_titles")
+#: One tidy step: FTS5's incremental 'merge' of up to ``?`` pages per table (taking any
+#: level of two segments or more, migration 0013), between two readings of the
+#: connection's change counter. All in one transaction.
+_TIDY_STEP: tuple[Statement, ...] = (
+    ("SELECT total_changes()", []),
+    *((f"INSERT INTO {t} ({t}, rank) VALUES ('merge', ?)", []) for t in _TIDIED),
+    ("SELECT total_changes()", []),
+)
+
 _PROGRESS = (
     "SELECT p.backfill_until, p.backfill_done, p.titles_done, "
     "(SELECT count(*) FROM conversation_events "
@@ -79,6 +90,19 @@ class LibsqlSearch:
         if driver is None:
             return await self._rows(sql, args)
         return await cancellable_rows(driver, sql, args)
+
+    async def tidy_search(self, pages: int = 64) -> bool:
+        """See :meth:`memory.protocol.EventSearch.tidy_search`.
+
+        FTS5 tells whether a 'merge' did anything only through the change counter: a
+        'merge' that finds nothing to merge counts one change (its own command row), one
+        that merges counts every page it writes.
+        """
+        budget = max(1, pages)
+        stmts = [(sql, [budget] if "merge" in sql else []) for sql, _ in _TIDY_STEP]
+        results = await self._batch(stmts)
+        before, after = int(results[0].rows[0][0]), int(results[-1].rows[0][0])
+        return after - before > len(_TIDIED)
 
     async def search_progress(self) -> SearchProgress:
         """See :meth:`memory.protocol.EventSearch.search_progress`."""

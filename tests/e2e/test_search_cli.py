@@ -102,3 +102,25 @@ def test_db_status_reports_the_search_index(
     assert index["complete"] is True and index["pending_events"] == 0
     code, out, _ = cli(planted, capsys, "db", "status")
     assert code == 0 and "search index  complete" in out
+
+
+async def many_saves(memory: MemoryBackend) -> None:
+    """Forty save points (one new index segment each) holding ``numbat``."""
+    memory.use_search_text(searchable_text)
+    for n in range(40):
+        await memory.store(f"s{n % 4}", [EventDraft("user", payloads.user(f"numbat {n}"))])
+
+
+def test_db_tidy_merges_then_has_nothing_left(
+    target: Target, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target.using(many_saves)
+    _, before, _ = cli(target, capsys, "search", "numbat", "--json", "--limit", "100")
+    code, out, err = cli(target, capsys, "db", "tidy")
+    assert code == 0, err
+    assert out.startswith("search index: merged in ") and out.rstrip().endswith(" s)")
+    code, out, err = cli(target, capsys, "db", "tidy", "--json")
+    assert code == 0, err
+    assert json.loads(out)["merged_steps"] == 0 and "seconds" in json.loads(out)
+    _, after, _ = cli(target, capsys, "search", "numbat", "--json", "--limit", "100")
+    assert len(json.loads(after)) == 40 and json.loads(after) == json.loads(before)

@@ -21,4 +21,5 @@ ALL_MIGRATIONS: tuple[str, ...] = (
     "0010.search-words",
     "0011.token-totals",
     "0012.home-list-order",
+    "0013.search-tidy",
 )

@@ -14,7 +14,7 @@ from runtime.search_index import describe_progress
 from runtime.sessions import Sessions
 from runtime.sessions_admin import migration_ids
 from runtime.settings import Settings, default_db_path
-from tui.cli import backup, index
+from tui.cli import backup, index, tidy
 from tui.format import human_size
 from tui.safe_text import safe_line, terminal_json
 
@@ -29,7 +29,7 @@ def register(commands: Any) -> None:
         description="Inspect and maintain the turnkeep database.",
         epilog=(
             "Examples:\n  turnkeep db status\n  turnkeep db status --json\n  turnkeep db migrate"
-            "\n  turnkeep db backup turnkeep-backup.db"
+            "\n  turnkeep db backup turnkeep-backup.db\n  turnkeep db tidy"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -64,6 +64,7 @@ def register(commands: Any) -> None:
     migrate.set_defaults(handler=migrate_command)
     backup.register(sub)
     index.register(sub)
+    tidy.register(sub)
 
 
 def format_report(
