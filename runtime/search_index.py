@@ -26,6 +26,8 @@ BACKFILL_PAUSE = 0.005
 TIDY_PAGES = 32
 #: Pause between tidy transactions (seconds).
 TIDY_PAUSE = 0.02
+#: How often a held tidy looks again whether it may go on (seconds).
+TIDY_HOLD = 0.5
 
 
 async def backfill_index(
@@ -63,6 +65,7 @@ async def tidy_index(
     pages: int = TIDY_PAGES,
     pause: float = TIDY_PAUSE,
     max_steps: int | None = None,
+    hold: Callable[[], bool] | None = None,
 ) -> int:
     """Merge the search index's pieces until nothing is left to merge; return the
     number of transactions that merged something.
@@ -76,12 +79,18 @@ async def tidy_index(
         pages: pages merged per index per transaction.
         pause: seconds to sleep between transactions.
         max_steps: stop after this many transactions (``None``: until done).
+        hold: while it returns ``True`` (someone is searching), wait instead of merging:
+            a merge step can take 0.1 s on a large index and a search would queue
+            behind it.
 
     Raises:
         memory.MemoryLayerError: the database failed (what was merged stays merged).
     """
     steps = 0
     while max_steps is None or steps < max_steps:
+        if hold is not None and hold():
+            await asyncio.sleep(TIDY_HOLD)
+            continue
         if not await memory.tidy_search(pages):
             break
         steps += 1

@@ -72,16 +72,21 @@ class SearchSessions:
         except MemoryLayerError:
             return None
 
-    async def tidy_index(self, *, pause: float | None = None) -> int:
+    async def tidy_index(
+        self, *, pause: float | None = None, hold: Callable[[], bool] | None = None
+    ) -> int:
         """Merge the search index's pieces in short transactions until none is left;
-        return how many transactions merged something (:func:`runtime.search_index.tidy_index`).
+        return how many transactions merged something (:func:`runtime.search_index.tidy_index`,
+        ``hold`` as there).
 
         Raises:
             memory.MemoryLayerError: the database failed (what was merged stays merged).
         """
         from runtime.search_index import TIDY_PAUSE, tidy_index
 
-        return await tidy_index(self.memory, pause=TIDY_PAUSE if pause is None else pause)
+        return await tidy_index(
+            self.memory, pause=TIDY_PAUSE if pause is None else pause, hold=hold
+        )
 
     async def backfill_index(
         self, on_progress: Callable[[SearchProgress], None] | None = None

@@ -7,10 +7,14 @@ FTS5's own integrity check passes.
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
 from typing import Any
 
-from memory import EventDraft, LibsqlMemory, MemoryBackend
-from runtime import payloads
+import pytest
+
+from memory import EventDraft, LibsqlMemory, MemoryBackend, open_embedded
+from runtime import payloads, search_index
 from runtime.payloads import searchable_text
 from runtime.search_index import tidy_index
 from tests.search.consistency import index_mismatches
@@ -88,3 +92,28 @@ async def test_saves_after_a_tidy_are_found_and_tidied_again(backend: MemoryBack
     await tidy_index(backend, pause=0.0)
     assert [(h.session_id, h.seq) for h in await backend.search("wombat")] == [("late", 1)]
     assert await index_mismatches(backend) == []
+
+
+async def test_a_held_tidy_merges_nothing_until_let_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search_index, "TIDY_HOLD", 0.001)
+    path = tmp_path / "held.db"
+    memory = await open_embedded(path)
+    memory.use_search_text(searchable_text)
+    try:
+        await seed(memory, saves=30)
+        before = await segments(memory, "search_events")
+        seen: list[int] = []
+
+        def hold() -> bool:  # held three times; each time the index is still unmerged
+            with sqlite3.connect(path) as conn:
+                row = conn.execute("SELECT count(DISTINCT segid) FROM search_events_idx")
+                seen.append(int(row.fetchone()[0]))
+            return len(seen) <= 3
+
+        steps = await tidy_index(memory, pause=0.0, hold=hold)
+        assert seen[:3] == [before] * 3 and steps >= 1
+        assert await segments(memory, "search_events") < before
+    finally:
+        await memory.close()
