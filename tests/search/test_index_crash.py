@@ -38,3 +38,62 @@ async def test_kill_9_mid_save_leaves_index_and_events_equal(db_path: Path) -> N
         assert [h.seq for h in hits] == [events[-1].seq]
     finally:
         await reopened.close()
+
+
+TIDIER = """
+import asyncio, sys
+from pathlib import Path
+from memory import open_embedded
+
+async def main() -> None:
+    memory = await open_embedded(Path(sys.argv[1]))
+    while await memory.tidy_search(2):  # tiny steps: many transactions to die in
+        print("step", flush=True)
+    print("done", flush=True)
+    await asyncio.sleep(60)
+
+asyncio.run(main())
+"""
+
+
+async def test_kill_9_mid_tidy_beside_a_writer_leaves_the_index_exact(db_path: Path) -> None:
+    memory = await open_embedded(db_path)
+    await memory.close()
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.writer", str(db_path), "crash", "100000", "5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert writer.stdout is not None
+    for _ in range(300):  # 300 save points: hundreds of segments to merge
+        assert writer.stdout.readline()
+    tidier = subprocess.Popen(
+        [sys.executable, "-c", TIDIER, str(db_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert tidier.stdout is not None
+    for _ in range(5):  # merging beside the writer, then killed mid-merge
+        assert tidier.stdout.readline().strip() == "step"
+    for process in (tidier, writer):
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=60)
+        assert process.returncode == -signal.SIGKILL
+    reopened = await open_embedded(db_path)
+    try:
+        assert await index_mismatches(reopened, generic_text) == []
+        for table in ("search_events", "search_words", "search_titles"):
+            await reopened.driver.execute(
+                f"INSERT INTO {table} ({table}) VALUES ('integrity-check')"
+            )
+        while await reopened.tidy_search():  # a later tidy finishes the job
+            pass
+        assert await index_mismatches(reopened, generic_text) == []
+        events = await reopened.recall("crash")
+        last = events[-1].payload["content"]
+        hits = await reopened.search(f'"{last}"', session_id="crash")
+        assert [h.seq for h in hits] == [events[-1].seq]
+    finally:
+        await reopened.close()
