@@ -6,27 +6,36 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
 
 from memory import open_embedded
 from memory.sql.search_statements import generic_text
 from tests.search.consistency import index_mismatches
 
 
+class Child(subprocess.Popen[str]):
+    stdout: IO[str]
+
+
+def started(*argv: str) -> Child:
+    """``python ARGV`` with its output piped (read line by line)."""
+    return Child([sys.executable, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def killed(process: Child) -> None:
+    """SIGKILL ``process`` and reap it (closing its pipes)."""
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+
+
 async def test_kill_9_mid_save_leaves_index_and_events_equal(db_path: Path) -> None:
     memory = await open_embedded(db_path)  # migrated before the writer starts
     await memory.close()
-    writer = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.writer", str(db_path), "crash", "100000", "20"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert writer.stdout is not None
+    writer = started("-m", "tests.support.writer", str(db_path), "crash", "100000", "20")
     for _ in range(30):  # let it commit some save points, then kill it mid-stream
         assert writer.stdout.readline()
-    writer.send_signal(signal.SIGKILL)
-    writer.communicate(timeout=60)  # reaps it and closes the pipes
-    assert writer.returncode == -signal.SIGKILL
+    killed(writer)
     reopened = await open_embedded(db_path)
     try:
         events = await reopened.recall("crash")
@@ -59,28 +68,14 @@ asyncio.run(main())
 async def test_kill_9_mid_tidy_beside_a_writer_leaves_the_index_exact(db_path: Path) -> None:
     memory = await open_embedded(db_path)
     await memory.close()
-    writer = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.writer", str(db_path), "crash", "100000", "5"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert writer.stdout is not None
+    writer = started("-m", "tests.support.writer", str(db_path), "crash", "100000", "5")
     for _ in range(300):  # 300 save points: hundreds of segments to merge
         assert writer.stdout.readline()
-    tidier = subprocess.Popen(
-        [sys.executable, "-c", TIDIER, str(db_path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert tidier.stdout is not None
+    tidier = started("-c", TIDIER, str(db_path))
     for _ in range(5):  # merging beside the writer, then killed mid-merge
         assert tidier.stdout.readline().strip() == "step"
-    for process in (tidier, writer):
-        process.send_signal(signal.SIGKILL)
-        process.communicate(timeout=60)
-        assert process.returncode == -signal.SIGKILL
+    killed(tidier)
+    killed(writer)
     reopened = await open_embedded(db_path)
     try:
         assert await index_mismatches(reopened, generic_text) == []
