@@ -23,6 +23,7 @@ from memory.drivers.wire_limits import MAX_VALUE_BYTES
 from memory.errors import SerializationError
 from memory.records import TokenCount, encode_payload, encode_payload_ascii
 from memory.search_query import fold
+from memory.sql.import_batch import ImportedAppend
 from runtime.importers.base import Chunk, Draft, Existing, Malformed
 from runtime.payloads import searchable_text, usage
 
@@ -32,6 +33,10 @@ T = TypeVar("T")
 
 #: Malformed records listed in the report (all are counted).
 MAX_LISTED: Final = 200
+#: Payload bytes of the appends written in one transaction (see :class:`_Writer`).
+BATCH_BYTES: Final = 8 * 1024 * 1024
+#: ... or this many appends (many small sessions).
+BATCH_APPENDS: Final = 200
 
 
 @dataclass
@@ -228,66 +233,167 @@ def _after(chunk: Chunk, existing: Existing | None) -> Existing:
     )
 
 
-async def _write(memory: MemoryBackend, chunk: Chunk, existing: Existing | None) -> None:
-    """Write one chunk: a new session whole, or an append guarded by ``last_seq``."""
+def _append(chunk: Chunk, existing: Existing | None) -> ImportedAppend:
+    """One chunk as an append: a new session whole, or an append guarded by ``last_seq``."""
     metadata_json = _metadata(chunk, existing)
     tokens = chunk.tokens if chunk.tokens is not None else _tokens(chunk)
     last_seq = existing.last_seq if existing is not None else 0
     events = _events(chunk, last_seq + 1)
-    if existing is None:
-        session = PortableSession(
-            id=chunk.session_id,
-            title=chunk.title,
-            agent=str(chunk.source.get("tool")),
-            provider=None,
-            model=chunk.model,
-            created_at=chunk.created_at,
-            updated_at=chunk.updated_at,
-            metadata_json=metadata_json,
-            states=(),
-            events=(),
-        )
-        await memory.append_imported(
+    if existing is not None:
+        return ImportedAppend(
             chunk.session_id,
             events,
-            expect_last_seq=0,
-            metadata_json=metadata_json,
-            updated_at=chunk.updated_at,
-            create=session,
+            last_seq,
+            metadata_json,
+            max(chunk.updated_at, existing.updated_at),
             tokens=tokens,
         )
-    else:
-        await memory.append_imported(
-            chunk.session_id,
-            events,
-            expect_last_seq=last_seq,
-            metadata_json=metadata_json,
-            updated_at=max(chunk.updated_at, existing.updated_at),
-            tokens=tokens,
-        )
+    session = PortableSession(
+        id=chunk.session_id,
+        title=chunk.title,
+        agent=str(chunk.source.get("tool")),
+        provider=None,
+        model=chunk.model,
+        created_at=chunk.created_at,
+        updated_at=chunk.updated_at,
+        metadata_json=metadata_json,
+        states=(),
+        events=(),
+    )
+    return ImportedAppend(
+        chunk.session_id, events, 0, metadata_json, chunk.updated_at, session, tokens
+    )
+
+
+async def _write(memory: MemoryBackend, append: ImportedAppend) -> None:
+    """Write one append in its own transaction."""
+    await memory.append_imported(
+        append.session_id,
+        append.events,
+        expect_last_seq=append.expect_last_seq,
+        metadata_json=append.metadata_json,
+        updated_at=append.updated_at,
+        create=append.create,
+        tokens=append.tokens,
+    )
+
+
+def _batches(memory: MemoryBackend) -> bool:
+    """Whether ``memory`` writes many appends in one transaction (the embedded file).
+
+    Looked up on the class, so a wrapper that intercepts ``append_imported`` (a test
+    double) is not bypassed through its ``__getattr__``."""
+    return (
+        getattr(type(memory), "append_imported_many", None) is not None
+        and getattr(memory, "mode", None) != "remote"
+    )
 
 
 class _Writer:
-    """At most one write in flight, so parsing the next chunk overlaps writing this one.
+    """Writes appends in batches, at most one batch in flight, so parsing the next chunks
+    overlaps writing these.
 
     The parse runs in a worker thread and SQLite releases the GIL while it writes, so the
-    two proceed together; memory holds at most two chunks.
+    two proceed together. Appends gather until :data:`BATCH_BYTES` of payload (or
+    :data:`BATCH_APPENDS` appends) and are written in one transaction, a savepoint a
+    session (:meth:`memory.sql.import_batch.LibsqlImportBatch.append_imported_many`):
+    fewer commits, and fewer hand-overs of the GIL between the threads. Memory holds at
+    most the batch being written, the one gathering and the chunk being parsed. A backend
+    without batches (remote, the reference backend) gets one transaction a chunk.
+
+    A session whose append fails in a batch is rolled back whole within that batch
+    (``failed``); its later chunks are dropped, and :meth:`settle_report` corrects the
+    counts.
     """
 
     def __init__(self, memory: MemoryBackend) -> None:
         self.memory = memory
+        self.batched = _batches(memory)
         self.task: asyncio.Task[None] | None = None
-        self.session_id: str | None = None
+        self.pending: list[tuple[ImportedAppend, str]] = []
+        self.pending_bytes = 0
+        #: Sessions with an append gathering or being written.
+        self.sessions: set[str] = set()
+        self.in_flight: set[str] = set()
+        #: ``{session id: reason}`` of sessions whose batch rolled them back.
+        self.failed: dict[str, tuple[str, str]] = {}
+        #: Events committed so far per session, and the sessions whose create committed.
+        self.committed: Counter[str] = Counter()
+        self.created: set[str] = set()
 
     async def drain(self) -> None:
         task, self.task = self.task, None
         if task is not None:
-            await task
+            try:
+                await task
+            finally:
+                self.sessions -= self.in_flight
+                self.in_flight = set()
+
+    async def settle(self) -> None:
+        """Write everything gathered and wait for it."""
+        await self.flush()
+        await self.drain()
 
     async def submit(self, chunk: Chunk, existing: Existing | None) -> None:
+        if chunk.session_id in self.failed:
+            return  # rolled back in an earlier batch: nothing after it can be appended
+        append = _append(chunk, existing)
+        if not self.batched:
+            await self.drain()
+            self.sessions.add(chunk.session_id)
+            self.in_flight = {chunk.session_id}
+            self.task = asyncio.create_task(_write(self.memory, append))
+            return
+        where = str(chunk.source.get("file") or chunk.session_id)
+        self.pending.append((append, where))
+        self.sessions.add(chunk.session_id)
+        self.pending_bytes += sum(len(e.payload_json) for e in append.events)
+        if self.pending_bytes >= BATCH_BYTES or len(self.pending) >= BATCH_APPENDS:
+            await self.flush()
+
+    async def flush(self) -> None:
+        if not self.pending:
+            return
         await self.drain()
-        self.session_id = chunk.session_id
-        self.task = asyncio.create_task(_write(self.memory, chunk, existing))
+        batch, self.pending, self.pending_bytes = self.pending, [], 0
+        self.in_flight = {append.session_id for append, _ in batch}
+        self.task = asyncio.create_task(self._write_batch(batch))
+
+    async def _write_batch(self, batch: list[tuple[ImportedAppend, str]]) -> None:
+        appends = [append for append, _ in batch]
+        failed = await self.memory.append_imported_many(appends)  # type: ignore[attr-defined]
+        for append, where in batch:
+            sid = append.session_id
+            if sid in failed:
+                self.failed.setdefault(sid, (where, str(failed[sid])))
+            elif sid not in self.failed:
+                self.committed[sid] += len(append.events)
+                if append.create is not None:
+                    self.created.add(sid)
+
+    def settle_report(self, report: ImportReport) -> None:
+        """Count the sessions rolled back as not imported (what of them was committed in
+        earlier batches, a prefix with its resume point, stays counted)."""
+        for index, (sid, outcome, written) in enumerate(report.sessions):
+            if sid not in self.failed:
+                continue
+            where, reason = self.failed[sid]
+            kept = self.committed[sid]
+            report.bad(where, None, f"session {sid} not imported: {reason}")
+            if outcome == "added":
+                report.events_added -= written - kept
+                if sid not in self.created:
+                    report.added -= 1
+                    report.not_updated += 1
+                    outcome = "failed"
+            elif outcome == "updated":
+                report.events_appended -= written - kept
+                if kept == 0:
+                    report.updated -= 1
+                    report.not_updated += 1
+                    outcome = "failed"
+            report.sessions[index] = (sid, outcome, kept)
 
 
 _DONE: Final = object()
@@ -344,12 +450,15 @@ async def run_import(
     try:
         while (unit := await step(units)) is not _DONE:
             assert isinstance(unit, Unit)
-            if writer.session_id == unit.session_id:
-                await writer.drain()  # the same session again: read what was written
+            if unit.session_id in writer.sessions:
+                await writer.settle()  # the same session again: read what was written
             await _import_unit(memory, reader.tool, unit, writer, report, step_chunk)
     finally:
-        await writer.drain()
-        parser.shutdown(wait=True)
+        try:
+            await writer.settle()
+        finally:
+            parser.shutdown(wait=True)
+    writer.settle_report(report)
     return report
 
 
