@@ -19,6 +19,7 @@ payload must not: the ordinary encoder checks and refuses it). Lines of many val
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from json import decoder as json_decoder
@@ -50,6 +51,9 @@ Literals = dict[int, tuple[str, str]]
 _scanstring: Callable[[str, int, bool], tuple[str, int]] = json_decoder.scanstring  # type: ignore[attr-defined]
 _JSONObject: Callable[..., Any] = json_decoder.JSONObject  # type: ignore[attr-defined]
 _JSONArray: Callable[..., Any] = json_decoder.JSONArray  # type: ignore[attr-defined]
+
+#: A surrogate's escape (a pair's half, or a lone one), in any case.
+_SURROGATE: Final = re.compile(r"\\u[dD][89a-fA-F]")
 
 #: Stands in for a kept string while the rest of a payload is encoded.
 _MARK: Final = f"\x00turnkeep-literal-{secrets.token_hex(8)}-"
@@ -84,7 +88,7 @@ def decode_keeping_literals(text: str) -> tuple[Any, Literals] | None:
         value, stop = counted(_scanstring)(s, end, strict)
         if stop - end >= LONG_STRING:
             literal = s[end - 1 : stop]
-            if "\\ud" not in literal and "\\uD" not in literal:
+            if _SURROGATE.search(literal) is None:
                 literals[id(value)] = (value, literal)
         return value, stop
 

@@ -11,6 +11,7 @@ nothing is written and the same counts are reported.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -35,9 +36,11 @@ T = TypeVar("T")
 #: Malformed records listed in the report (all are counted).
 MAX_LISTED: Final = 200
 #: Payload bytes of the appends written in one transaction (see :class:`_Writer`).
-BATCH_BYTES: Final = 8 * 1024 * 1024
+BATCH_BYTES: Final = 4 * 1024 * 1024
 #: ... or this many appends (many small sessions).
 BATCH_APPENDS: Final = 200
+#: The GIL switch interval (seconds) while an import runs (see :class:`_QuickHandover`).
+SWITCH_INTERVAL: Final = 0.0002
 
 
 @dataclass
@@ -403,6 +406,36 @@ class _Writer:
             report.sessions[index] = (sid, outcome, kept)
 
 
+class _QuickHandover:
+    """A short GIL switch interval while an import runs (restored when the last ends).
+
+    The parsing thread holds the GIL but for the C calls that decode a line, while the
+    database thread needs it back after each statement, and the event loop after each
+    batch. With the default interval (5 ms) each of those waits up to 5 ms for the parser
+    to be asked to let go: the two threads then barely overlap. At 0.2 ms the writer
+    gets it back as soon as the parser's current C call returns (``bench.import_bench``:
+    about 8 % less time for the same work on two cores).
+    """
+
+    active = 0
+    saved = 0.0
+
+    def __init__(self) -> None:
+        if _QuickHandover.active == 0:
+            _QuickHandover.saved = sys.getswitchinterval()
+            sys.setswitchinterval(min(_QuickHandover.saved, SWITCH_INTERVAL))
+        _QuickHandover.active += 1
+        self.ended = False
+
+    def end(self) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        _QuickHandover.active -= 1
+        if _QuickHandover.active == 0:
+            sys.setswitchinterval(_QuickHandover.saved)
+
+
 _DONE: Final = object()
 
 
@@ -454,6 +487,7 @@ async def run_import(
     async def step_chunk(chunks: Iterator[Chunk]) -> Chunk | object:
         return await loop.run_in_executor(parser, _next_chunk, chunks, report, max_bytes)
 
+    handover = _QuickHandover()
     try:
         while (unit := await step(units)) is not _DONE:
             assert isinstance(unit, Unit)
@@ -465,6 +499,7 @@ async def run_import(
             await writer.settle()
         finally:
             parser.shutdown(wait=True)
+            handover.end()
     writer.settle_report(report)
     return report
 

@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from memory import ImportConflictError, open_embedded
+from memory import ImportConflictError, MemoryBackend, open_embedded
 from memory.bundle import PortableEvent, PortableSession
 from memory.errors import QueryError
 from memory.records import encode_payload
 from memory.sql.import_batch import ImportedAppend
 from runtime.importers import run as run_module
-from runtime.importers.base import Chunk, Existing
+from runtime.importers.base import Chunk, Existing, SourceFormatError
 from runtime.importers.claude_code import ClaudeCodeReader
 from runtime.importers.run import ImportReport, Unit, run_import
 from tests.importers.conftest import FIXTURES
@@ -227,3 +228,28 @@ async def test_run_import_reports_the_failed_session_and_imports_the_others(
     finally:
         await reference.close()
         await memory.close()
+
+
+class BrokenReader(RacingReader):
+    """Test double: the Claude Code reader, whose source turns out unreadable after its
+    first session (what a real directory does only by chance)."""
+
+    def units(self, report: ImportReport) -> Iterator[Unit]:
+        yield next(iter(self.inner.units(report)))
+        raise SourceFormatError("the source went away")
+
+
+async def test_the_switch_interval_is_restored_after_an_import(
+    store: MemoryBackend, tmp_path: Path
+) -> None:
+    before = sys.getswitchinterval()
+    await run_import(store, ClaudeCodeReader(FIXTURES / "claude-code"))
+    assert sys.getswitchinterval() == before
+    other = await open_embedded(tmp_path / "other.db")
+    try:
+        with pytest.raises(SourceFormatError):
+            await run_import(other, BrokenReader(FIXTURES / "claude-code", tmp_path / "x.db"))
+        assert sys.getswitchinterval() == before
+        assert len((await other.list_sessions()).sessions) == 1  # written before the failure
+    finally:
+        await other.close()
