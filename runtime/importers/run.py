@@ -11,6 +11,7 @@ nothing is written and the same counts are reported.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
@@ -322,8 +323,9 @@ class _Writer:
         self.task: asyncio.Task[None] | None = None
         self.pending: list[tuple[ImportedAppend, str]] = []
         self.pending_bytes = 0
-        #: Sessions with an append gathering or being written.
+        #: Sessions with an append gathering or being written; every session written to.
         self.sessions: set[str] = set()
+        self.touched: set[str] = set()
         self.in_flight: set[str] = set()
         #: ``{session id: reason}`` of sessions whose batch rolled them back.
         self.failed: dict[str, tuple[str, str]] = {}
@@ -352,12 +354,14 @@ class _Writer:
         if not self.batched:
             await self.drain()
             self.sessions.add(chunk.session_id)
+            self.touched.add(chunk.session_id)
             self.in_flight = {chunk.session_id}
             self.task = asyncio.create_task(_write(self.memory, append))
             return
         where = str(chunk.source.get("file") or chunk.session_id)
         self.pending.append((append, where))
         self.sessions.add(chunk.session_id)
+        self.touched.add(chunk.session_id)
         self.pending_bytes += sum(len(e.payload_json) for e in append.events)
         if self.pending_bytes >= BATCH_BYTES or len(self.pending) >= BATCH_APPENDS:
             await self.flush()
@@ -439,6 +443,13 @@ class _QuickHandover:
 _DONE: Final = object()
 
 
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    """The source's next unit could not be read: raised once the one before is imported."""
+
+    error: Exception
+
+
 def _next(iterator: Iterator[T]) -> T | object:
     return next(iterator, _DONE)
 
@@ -487,15 +498,40 @@ async def run_import(
     async def step_chunk(chunks: Iterator[Chunk]) -> Chunk | object:
         return await loop.run_in_executor(parser, _next_chunk, chunks, report, max_bytes)
 
+    def look_up(unit: Unit | object) -> asyncio.Future[SessionInfo | None] | None:
+        if not isinstance(unit, Unit):
+            return None
+        return asyncio.ensure_future(memory.find_session(unit.session_id))
+
     handover = _QuickHandover()
+    upcoming_found: asyncio.Future[SessionInfo | None] | None = None
     try:
-        while (unit := await step(units)) is not _DONE:
-            assert isinstance(unit, Unit)
-            if unit.session_id in writer.sessions:
+        # Each unit's catalog row is looked up while the unit before it is imported, so
+        # the lookup does not wait behind that unit's last write and the parser goes
+        # straight on (a lookup our own writes may have overtaken is made again).
+        upcoming = await step(units)
+        upcoming_found = look_up(upcoming)
+        while isinstance(upcoming, Unit) and upcoming_found is not None:
+            unit, found = upcoming, upcoming_found
+            try:
+                upcoming = await step(units)
+            except Exception as exc:  # (the units before it are imported first)
+                upcoming = _Failed(exc)
+            upcoming_found = look_up(upcoming)
+            info = await found
+            if unit.session_id in writer.touched:
                 await writer.settle()  # the same session again: read what was written
-            await _import_unit(memory, reader.tool, unit, writer, report, step_chunk)
+                info = await memory.find_session(unit.session_id)
+            await _import_unit(reader.tool, unit, info, writer, report, step_chunk)
+        if isinstance(upcoming, _Failed):
+            raise upcoming.error
     finally:
         try:
+            if upcoming_found is not None and not upcoming_found.done():
+                upcoming_found.cancel()
+            if upcoming_found is not None:
+                with contextlib.suppress(BaseException):
+                    await upcoming_found
             await writer.settle()
         finally:
             parser.shutdown(wait=True)
@@ -505,14 +541,14 @@ async def run_import(
 
 
 async def _import_unit(
-    memory: MemoryBackend,
     tool: str,
     unit: Unit,
+    info: SessionInfo | None,
     writer: _Writer,
     report: ImportReport,
     step: Callable[[Iterator[Chunk]], Awaitable[Chunk | object]],
 ) -> None:
-    existing = existing_of(await memory.find_session(unit.session_id))
+    existing = existing_of(info)
     if existing is not None and existing.source.get("tool") != tool:
         report.not_updated += 1
         report.notes.append(
