@@ -90,7 +90,7 @@ async def test_a_failing_session_is_rolled_back_whole_and_the_rest_of_its_batch_
         broken = PortableEvent(2, 1, "user", AT, '{"role": "user", "content": ')
         bad_2 = ImportedAppend("claude-code-b", [broken], 1, None, AT)
         good_c = _create("claude-code-c", _events(1, ["charlie one", "charlie two", "three"]))
-        failed = await memory.append_imported_many([good_a, bad_1, bad_2, good_c])  # type: ignore[attr-defined]
+        failed = await memory.append_imported_many([good_a, bad_1, bad_2, good_c])
         assert set(failed) == {"claude-code-b"}
         assert isinstance(failed["claude-code-b"], QueryError)
         assert "CHECK constraint failed" in str(failed["claude-code-b"].__cause__)
@@ -124,8 +124,8 @@ async def test_a_session_created_meanwhile_is_a_conflict_of_that_session_only(
     db = tmp_path / "batch.db"
     memory = await open_embedded(db)
     try:
-        await memory.append_imported_many([_create("claude-code-x", _events(1, ["first"]))])  # type: ignore[attr-defined]
-        failed = await memory.append_imported_many(  # type: ignore[attr-defined]
+        await memory.append_imported_many([_create("claude-code-x", _events(1, ["first"]))])
+        failed = await memory.append_imported_many(
             [
                 _create("claude-code-y", _events(1, ["why"])),
                 _create("claude-code-x", _events(1, ["again"])),
@@ -144,7 +144,7 @@ async def test_many_events_in_one_append_keep_their_order(tmp_path: Path) -> Non
     memory = await open_embedded(tmp_path / "order.db")
     try:
         texts = [f"event {i}" for i in range(1, 300)]
-        failed = await memory.append_imported_many([_create("claude-code-o", _events(1, texts))])  # type: ignore[attr-defined]
+        failed = await memory.append_imported_many([_create("claude-code-o", _events(1, texts))])
         assert failed == {}
         events = await memory.recall("claude-code-o")
         assert [(e.seq, e.payload["content"]) for e in events] == [
