@@ -27,7 +27,7 @@ from memory.bundle import PortableEvent, PortableSession
 from memory.drivers.base import Driver, Result
 from memory.errors import ImportConflictError, MemoryLayerError, NotFoundError, QueryError
 from memory.records import TokenCount
-from memory.sql.imported import append_statements, check_contiguous
+from memory.sql.imported import EVENT_INSERT, append_statements, check_contiguous
 from memory.sql.search_statements import TextOf, import_statements
 
 __all__ = ["ImportedAppend", "LibsqlImportBatch", "append_plan", "check_append"]
@@ -115,6 +115,25 @@ def _conflict_or(append: ImportedAppend, exc: MemoryLayerError) -> MemoryLayerEr
     return exc
 
 
+def _releases(plans: list[list[list[tuple[str, list[Any]]]]]) -> list[tuple[str, list[Any]]]:
+    """Each event INSERT of the batch once more, with every value NULL: it inserts
+    nothing (its guard names no session), and SQLite lets go of the payloads it keeps
+    bound to the cached statement (up to one group of rows per statement size),
+    so memory between batches holds none of them."""
+    sizes = {
+        sql: len(args)
+        for group_plans in plans
+        for plan in group_plans
+        for sql, args in plan
+        if sql.startswith(EVENT_INSERT)
+    }
+    return [(sql, [None] * size) for sql, size in sizes.items()]
+
+
+def _no_check(results: list[Result]) -> None:
+    del results
+
+
 class LibsqlImportBatch:
     """``append_imported_many`` for :class:`~memory.sql.store.LibsqlMemory`."""
 
@@ -175,13 +194,17 @@ class LibsqlImportBatch:
 
         outcomes: list[list[Result] | MemoryLayerError] = await batch_each(
             [
-                (
-                    [stmt for plan in group_plans for stmt in plan],
-                    checker(group, [len(plan) for plan in group_plans]),
-                )
-                for group, group_plans in zip(groups, plans, strict=True)
+                *(
+                    (
+                        [stmt for plan in group_plans for stmt in plan],
+                        checker(group, [len(plan) for plan in group_plans]),
+                    )
+                    for group, group_plans in zip(groups, plans, strict=True)
+                ),
+                (_releases(plans), _no_check),
             ]
         )
+        outcomes.pop()
         return {
             group[0].session_id: _conflict_or(group[0], outcome)
             for group, outcome in zip(groups, outcomes, strict=True)

@@ -17,7 +17,7 @@ from memory.bundle import PortableEvent, PortableSession
 from memory.errors import BundleFormatError
 from memory.records import TokenCount
 
-__all__ = ["append_statements", "check_contiguous"]
+__all__ = ["EVENT_INSERT", "append_statements", "check_contiguous"]
 
 
 #: Events per multi-row INSERT (5 parameters each, well under SQLite's variable limit).
@@ -27,13 +27,18 @@ _SHAPES: Final = (32, 16, 8, 4, 2, 1)
 _GUARD: Final = "EXISTS (SELECT 1 FROM sessions WHERE id = ? AND last_seq = ?)"
 
 
+#: How every event INSERT of an import starts.
+EVENT_INSERT: Final = (
+    "INSERT INTO conversation_events (session_id, seq, turn, kind, payload, created_at) "
+)
+
+
 @functools.cache
 def _insert_sql(rows: int) -> str:
     """The guarded INSERT of ``rows`` events (in order: their ids ascend with their seq)."""
     values = ", ".join(["(?, ?, ?, ?, ?)"] * rows)
     return (
-        "INSERT INTO conversation_events (session_id, seq, turn, kind, payload, created_at) "
-        "SELECT ?, column1, column2, column3, column4, column5 "
+        f"{EVENT_INSERT}SELECT ?, column1, column2, column3, column4, column5 "
         f"FROM (VALUES {values}) WHERE {_GUARD}"
     )
 

@@ -27,7 +27,6 @@ from typing import Any, Final
 from memory.records import TokenCount, format_ts
 from runtime.errors import SettingsError
 from runtime.importers.lines import JsonLine, read_jsonl
-from runtime.importers.literals import Literals
 from runtime.importers.usage import add_usage, token_usage
 
 __all__ = [
@@ -99,9 +98,6 @@ class Draft:
     #: Its record is (nearly) all ASCII: stored as ASCII JSON, which costs no UTF-8
     #: conversion and, for such text, next to no space (see ``run._encoded``).
     ascii: bool = False
-    #: The JSON text of its record's long strings, written as they are when the
-    #: payload holds them (see :mod:`runtime.importers.literals`).
-    literals: Literals | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,8 +256,6 @@ class EventBuilder:
         self.where: str | None = None
         #: The record being mapped is (nearly) all ASCII; parsers set it.
         self.ascii = False
-        #: The JSON text of the record's long strings; parsers set it.
-        self.literals: Literals | None = None
         #: Usage waiting for an answer (``"pending"``) and a parser's own bookkeeping
         #: (e.g. the last cumulative total seen); kept in the session's resume point.
         self.usage_state: dict[str, Any] = dict(usage_state or {})
@@ -284,15 +278,7 @@ class EventBuilder:
         stamp = to_ts(at) or self.last_time
         if source:
             payload["source"] = scrub(dict(source))
-        draft = Draft(
-            kind,
-            payload,
-            stamp or "",
-            max(self.turn, 1),
-            self.where,
-            ascii=self.ascii,
-            literals=self.literals,
-        )
+        draft = Draft(kind, payload, stamp or "", max(self.turn, 1), self.where, ascii=self.ascii)
         self.events.append(draft)
         if kind == "assistant":
             pending = self.usage_state.pop("pending", None)

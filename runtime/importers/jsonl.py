@@ -104,7 +104,6 @@ class JsonlSession:
                 if isinstance(ln.value, dict) and self.check(ln.value):
                     builder.where = f"{self.path}:{ln.number}"
                     builder.ascii = ln.ascii
-                    builder.literals = ln.literals
                     self.record(ln.value, ln.number, builder, report)
                     records += 1
                 else:

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from runtime.importers.literals import LONG_LINE, Literals, decode_keeping_literals
-
 __all__ = ["BLOCK", "JsonLine", "iter_lines", "read_jsonl"]
 
 #: Bytes read at a time (measured: 64-512 KiB are equally fast; 1 MiB and more are
@@ -73,8 +71,6 @@ class JsonLine:
     complete: bool
     size: int
     ascii: bool = False
-    #: The JSON text of its long string values (see :mod:`runtime.importers.literals`).
-    literals: Literals | None = None
 
 
 def read_jsonl(path: Path, *, offset: int = 0, line: int = 0) -> Iterator[JsonLine]:
@@ -90,17 +86,16 @@ def read_jsonl(path: Path, *, offset: int = 0, line: int = 0) -> Iterator[JsonLi
         size = len(raw)
         position += size
         complete = raw.endswith(b"\n")
-        value, error, mostly_ascii, literals = _decode(raw, complete)
+        value, error, mostly_ascii = _decode(raw, complete)
         del raw  # not kept alive while the caller maps the record (a line may be megabytes)
-        yield JsonLine(line, position, value, error, complete, size, mostly_ascii, literals)
+        yield JsonLine(line, position, value, error, complete, size, mostly_ascii)
 
 
-def _decode(raw: bytes, complete: bool) -> tuple[Any, str | None, bool, Literals | None]:
-    """A line's JSON value (``None`` for a blank line), why it is unreadable, whether
-    it is nearly all ASCII (see :attr:`JsonLine.ascii`), and the JSON text of its long
-    strings (a long ASCII line's; see :mod:`runtime.importers.literals`)."""
+def _decode(raw: bytes, complete: bool) -> tuple[Any, str | None, bool]:
+    """A line's JSON value (``None`` for a blank line), why it is unreadable, and whether
+    it is nearly all ASCII (see :attr:`JsonLine.ascii`)."""
     if raw[:1].isspace() and not raw.strip():  # (no copy of every line)
-        return None, None, False, None
+        return None, None, False
     try:
         text: str | None = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -108,10 +103,6 @@ def _decode(raw: bytes, complete: bool) -> tuple[Any, str | None, bool, Literals
     # json.loads decodes bytes itself: decoding here costs nothing more, and tells how
     # much of the line is beyond ASCII.
     source: str | bytes = raw if text is None or text.startswith("\ufeff") else text
-    if len(raw) >= LONG_LINE and isinstance(source, str):
-        kept = decode_keeping_literals(source)
-        if kept is not None:
-            return kept[0], None, True, kept[1] or None
     try:
         value = json.loads(source)
     except (ValueError, RecursionError) as exc:
@@ -120,9 +111,8 @@ def _decode(raw: bytes, complete: bool) -> tuple[Any, str | None, bool, Literals
             if not complete
             else f"not valid JSON ({_short_error(exc)})"
         )
-        return None, reason, False, None
-    mostly_ascii = text is not None and (len(raw) - len(text)) * 100 <= len(raw)
-    return value, None, mostly_ascii, None
+        return None, reason, False
+    return value, None, text is not None and (len(raw) - len(text)) * 100 <= len(raw)
 
 
 def _short_error(exc: BaseException) -> str:

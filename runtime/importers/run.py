@@ -27,7 +27,6 @@ from memory.records import TokenCount, encode_payload, encode_payload_ascii
 from memory.search_query import fold
 from memory.sql.import_batch import ImportedAppend
 from runtime.importers.base import Chunk, Draft, Existing, Malformed
-from runtime.importers.literals import encode_with_literals
 from runtime.payloads import searchable_text, usage
 
 __all__ = ["ImportReport", "Reader", "Unit", "existing_of", "run_import"]
@@ -197,13 +196,7 @@ def _encoded(chunk: Chunk, report: ImportReport, max_bytes: int | None = None) -
             # UTF-8 (escaping it would take up to twice the space), and a remote server
             # counts bytes, so escapes could make a payload over its limit.
             as_ascii = draft.ascii and max_bytes is None
-            encoded = None
-            if as_ascii and draft.literals is not None:
-                encoded = encode_with_literals(draft.payload, draft.literals)
-                draft.literals = None  # (the line's texts go as soon as its events are encoded)
-            draft.encoded = encoded or (encode_payload_ascii if as_ascii else encode_payload)(
-                draft.payload
-            )
+            draft.encoded = (encode_payload_ascii if as_ascii else encode_payload)(draft.payload)
             # The index text too, here in the parsing thread while the payload is still
             # decoded: the write path then neither decodes the payload again nor folds.
             draft.search_text = fold(searchable_text(draft.kind, draft.payload))
