@@ -2,17 +2,17 @@
 
 A *reader* (one per source tool) lists *units* (a transcript file, a conversation);
 each unit, told what was imported from it before (:class:`~runtime.importers.base.Existing`),
-yields :class:`~runtime.importers.base.Chunk` objects, each written with
-:meth:`memory.Porter.append_imported` in one transaction (a new session's first chunk
-creates it in that same transaction); with ``dry_run``
-nothing is written and the same counts are reported.
+yields :class:`~runtime.importers.base.Chunk` objects, each written as an append
+(:meth:`memory.Porter.append_imported`; a new session's first chunk creates it in the
+same transaction). On the embedded file the appends of several chunks and sessions go
+in one transaction, a savepoint a session (:class:`runtime.importers.writer.Writer`):
+a session that fails there is rolled back whole, reported, and the import goes on.
+With ``dry_run`` nothing is written and the same counts are reported.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import sys
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,13 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Protocol, TypeVar, runtime_checkable
 
 from memory import MemoryBackend, SessionInfo
-from memory.bundle import PortableEvent, PortableSession
 from memory.drivers.wire_limits import MAX_VALUE_BYTES
 from memory.errors import SerializationError
 from memory.records import TokenCount, encode_payload, encode_payload_ascii
 from memory.search_query import fold
-from memory.sql.import_batch import ImportedAppend
 from runtime.importers.base import Chunk, Draft, Existing, Malformed
+from runtime.importers.writer import QuickHandover, Writer
 from runtime.payloads import searchable_text, usage
 
 __all__ = ["ImportReport", "Reader", "Unit", "existing_of", "run_import"]
@@ -35,12 +34,6 @@ T = TypeVar("T")
 
 #: Malformed records listed in the report (all are counted).
 MAX_LISTED: Final = 200
-#: Payload bytes of the appends written in one transaction (see :class:`_Writer`).
-BATCH_BYTES: Final = 4 * 1024 * 1024
-#: ... or this many appends (many small sessions).
-BATCH_APPENDS: Final = 200
-#: The GIL switch interval (seconds) while an import runs (see :class:`_QuickHandover`).
-SWITCH_INTERVAL: Final = 0.0002
 
 
 @dataclass
@@ -143,41 +136,6 @@ def existing_of(info: SessionInfo | None) -> Existing | None:
     )
 
 
-def _metadata(chunk: Chunk, existing: Existing | None) -> str:
-    meta: dict[str, Any] = dict(existing.metadata) if existing is not None else {}
-    meta.update(chunk.extra)
-    meta["source"] = chunk.source
-    return encode_payload(meta)
-
-
-def _events(chunk: Chunk, first_seq: int) -> tuple[PortableEvent, ...]:
-    return tuple(
-        PortableEvent(
-            first_seq + i,
-            d.turn,
-            d.kind,
-            d.created_at,
-            d.encoded or encode_payload(d.payload),
-            d.search_text,
-        )
-        for i, d in enumerate(chunk.events)
-    )
-
-
-def _tokens(chunk: Chunk) -> TokenCount:
-    """The token usage of the chunk's answers, read as every reader of the session's
-    answers reads it (:func:`runtime.payloads.usage`): what the session's totals gain."""
-    prompt = completion = 0
-    estimated = False
-    for draft in chunk.events:
-        if draft.kind == "assistant":
-            used = usage(draft.payload)
-            prompt += used.prompt
-            completion += used.completion
-            estimated |= used.estimated
-    return TokenCount(prompt, completion, estimated)
-
-
 def _encoded(chunk: Chunk, report: ImportReport, max_bytes: int | None = None) -> Chunk:
     """Encode the chunk's payloads (in the parsing thread); a payload that cannot be
     stored (a lone surrogate, nesting deeper than SQLite reads, larger than a remote
@@ -237,202 +195,6 @@ def _after(chunk: Chunk, existing: Existing | None) -> Existing:
     )
 
 
-def _append(chunk: Chunk, existing: Existing | None) -> ImportedAppend:
-    """One chunk as an append: a new session whole, or an append guarded by ``last_seq``."""
-    metadata_json = _metadata(chunk, existing)
-    tokens = chunk.tokens if chunk.tokens is not None else _tokens(chunk)
-    last_seq = existing.last_seq if existing is not None else 0
-    events = _events(chunk, last_seq + 1)
-    if existing is not None:
-        return ImportedAppend(
-            chunk.session_id,
-            events,
-            last_seq,
-            metadata_json,
-            max(chunk.updated_at, existing.updated_at),
-            tokens=tokens,
-        )
-    session = PortableSession(
-        id=chunk.session_id,
-        title=chunk.title,
-        agent=str(chunk.source.get("tool")),
-        provider=None,
-        model=chunk.model,
-        created_at=chunk.created_at,
-        updated_at=chunk.updated_at,
-        metadata_json=metadata_json,
-        states=(),
-        events=(),
-    )
-    return ImportedAppend(
-        chunk.session_id, events, 0, metadata_json, chunk.updated_at, session, tokens
-    )
-
-
-async def _write(memory: MemoryBackend, append: ImportedAppend) -> None:
-    """Write one append in its own transaction."""
-    await memory.append_imported(
-        append.session_id,
-        append.events,
-        expect_last_seq=append.expect_last_seq,
-        metadata_json=append.metadata_json,
-        updated_at=append.updated_at,
-        create=append.create,
-        tokens=append.tokens,
-    )
-
-
-def _batches(memory: MemoryBackend) -> bool:
-    """Whether ``memory`` writes many appends in one transaction (the embedded file).
-
-    Looked up on the class, so a wrapper that intercepts ``append_imported`` (a test
-    double) is not bypassed through its ``__getattr__``."""
-    return (
-        getattr(type(memory), "append_imported_many", None) is not None
-        and getattr(memory, "mode", None) != "remote"
-    )
-
-
-class _Writer:
-    """Writes appends in batches, at most one batch in flight, so parsing the next chunks
-    overlaps writing these.
-
-    The parse runs in a worker thread and SQLite releases the GIL while it writes, so the
-    two proceed together. Appends gather until :data:`BATCH_BYTES` of payload (or
-    :data:`BATCH_APPENDS` appends) and are written in one transaction, a savepoint a
-    session (:meth:`memory.sql.import_batch.LibsqlImportBatch.append_imported_many`):
-    fewer commits, and fewer hand-overs of the GIL between the threads. Memory holds at
-    most the batch being written, the one gathering and the chunk being parsed. A backend
-    without batches (remote, the reference backend) gets one transaction a chunk.
-
-    A session whose append fails in a batch is rolled back whole within that batch
-    (``failed``); its later chunks are dropped, and :meth:`settle_report` corrects the
-    counts.
-    """
-
-    def __init__(self, memory: MemoryBackend) -> None:
-        self.memory = memory
-        self.batched = _batches(memory)
-        self.task: asyncio.Task[None] | None = None
-        self.pending: list[tuple[ImportedAppend, str]] = []
-        self.pending_bytes = 0
-        #: Sessions with an append gathering or being written; every session written to.
-        self.sessions: set[str] = set()
-        self.touched: set[str] = set()
-        self.in_flight: set[str] = set()
-        #: ``{session id: reason}`` of sessions whose batch rolled them back.
-        self.failed: dict[str, tuple[str, str]] = {}
-        #: Events committed so far per session, and the sessions whose create committed.
-        self.committed: Counter[str] = Counter()
-        self.created: set[str] = set()
-
-    async def drain(self) -> None:
-        task, self.task = self.task, None
-        if task is not None:
-            try:
-                await task
-            finally:
-                self.sessions -= self.in_flight
-                self.in_flight = set()
-
-    async def settle(self) -> None:
-        """Write everything gathered and wait for it."""
-        await self.flush()
-        await self.drain()
-
-    async def submit(self, chunk: Chunk, existing: Existing | None) -> None:
-        if chunk.session_id in self.failed:
-            return  # rolled back in an earlier batch: nothing after it can be appended
-        append = _append(chunk, existing)
-        if not self.batched:
-            await self.drain()
-            self.sessions.add(chunk.session_id)
-            self.touched.add(chunk.session_id)
-            self.in_flight = {chunk.session_id}
-            self.task = asyncio.create_task(_write(self.memory, append))
-            return
-        where = str(chunk.source.get("file") or chunk.session_id)
-        self.pending.append((append, where))
-        self.sessions.add(chunk.session_id)
-        self.touched.add(chunk.session_id)
-        self.pending_bytes += sum(len(e.payload_json) for e in append.events)
-        if self.pending_bytes >= BATCH_BYTES or len(self.pending) >= BATCH_APPENDS:
-            await self.flush()
-
-    async def flush(self) -> None:
-        if not self.pending:
-            return
-        await self.drain()
-        batch, self.pending, self.pending_bytes = self.pending, [], 0
-        self.in_flight = {append.session_id for append, _ in batch}
-        self.task = asyncio.create_task(self._write_batch(batch))
-
-    async def _write_batch(self, batch: list[tuple[ImportedAppend, str]]) -> None:
-        appends = [append for append, _ in batch]
-        failed = await self.memory.append_imported_many(appends)  # type: ignore[attr-defined]
-        for append, where in batch:
-            sid = append.session_id
-            if sid in failed:
-                self.failed.setdefault(sid, (where, str(failed[sid])))
-            elif sid not in self.failed:
-                self.committed[sid] += len(append.events)
-                if append.create is not None:
-                    self.created.add(sid)
-
-    def settle_report(self, report: ImportReport) -> None:
-        """Count the sessions rolled back as not imported (what of them was committed in
-        earlier batches, a prefix with its resume point, stays counted)."""
-        for index, (sid, outcome, written) in enumerate(report.sessions):
-            if sid not in self.failed:
-                continue
-            where, reason = self.failed[sid]
-            kept = self.committed[sid]
-            report.bad(where, None, f"session {sid} not imported: {reason}")
-            if outcome == "added":
-                report.events_added -= written - kept
-                if sid not in self.created:
-                    report.added -= 1
-                    report.not_updated += 1
-                    outcome = "failed"
-            elif outcome == "updated":
-                report.events_appended -= written - kept
-                if kept == 0:
-                    report.updated -= 1
-                    report.not_updated += 1
-                    outcome = "failed"
-            report.sessions[index] = (sid, outcome, kept)
-
-
-class _QuickHandover:
-    """A short GIL switch interval while an import runs (restored when the last ends).
-
-    The parsing thread holds the GIL but for the C calls that decode a line, while the
-    database thread needs it back after each statement, and the event loop after each
-    batch. With the default interval (5 ms) each of those waits up to 5 ms for the parser
-    to be asked to let go: the two threads then barely overlap. At 0.2 ms the writer
-    gets it back as soon as the parser's current C call returns (``bench.import_bench``:
-    about 8 % less time for the same work on two cores).
-    """
-
-    active = 0
-    saved = 0.0
-
-    def __init__(self) -> None:
-        if _QuickHandover.active == 0:
-            _QuickHandover.saved = sys.getswitchinterval()
-            sys.setswitchinterval(min(_QuickHandover.saved, SWITCH_INTERVAL))
-        _QuickHandover.active += 1
-        self.ended = False
-
-    def end(self) -> None:
-        if self.ended:
-            return
-        self.ended = True
-        _QuickHandover.active -= 1
-        if _QuickHandover.active == 0:
-            sys.setswitchinterval(_QuickHandover.saved)
-
-
 _DONE: Final = object()
 
 
@@ -441,6 +203,12 @@ class _Failed:
     """The source's next unit could not be read: raised once the one before is imported."""
 
     error: Exception
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Mark a lookup no one awaits as seen, so its error is not logged."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _next(iterator: Iterator[T]) -> T | object:
@@ -463,18 +231,21 @@ async def run_import(
 ) -> ImportReport:
     """Import everything new from ``reader`` into ``memory``.
 
-    Each chunk is one transaction; a failure leaves the sessions written before it
-    (each whole, with its resume point) and raises. Sources are parsed in a worker
-    thread while the previous chunk is being written.
+    Chunks are written in transactions of a few MiB (each chunk its own on a remote
+    server), a savepoint a session: a session whose write fails there (a constraint;
+    ``ImportConflictError``: something else wrote to it meanwhile) is rolled back whole,
+    reported under ``malformed`` and counted as not updated, and the import goes on. A
+    failure of the store itself leaves the sessions committed before it (each whole, or
+    a prefix with its resume point that the next import completes) and raises. Sources
+    are parsed in a worker thread while the previous batch is being written.
 
     Raises:
         SourceFormatError: the source is not of the reader's format.
-        MemoryLayerError: the store failed (or ``ImportConflictError``: something else
-            wrote to an imported session meanwhile).
+        MemoryLayerError: the store failed (remotely also ``ImportConflictError``).
     """
     report = report or ImportReport(reader.tool, dry_run=dry_run)
     report.dry_run = dry_run
-    writer = _Writer(memory)
+    writer = Writer(memory)
     units = iter(reader.units(report))
     # One parsing thread for the whole import: a thread pool would spread the big,
     # short-lived strings of the records over several malloc arenas and the peak
@@ -496,7 +267,7 @@ async def run_import(
             return None
         return asyncio.ensure_future(memory.find_session(unit.session_id))
 
-    handover = _QuickHandover()
+    handover = QuickHandover()
     upcoming_found: asyncio.Future[SessionInfo | None] | None = None
     try:
         # Each unit's catalog row is looked up while the unit before it is imported, so
@@ -520,24 +291,46 @@ async def run_import(
             raise upcoming.error
     finally:
         try:
-            if upcoming_found is not None and not upcoming_found.done():
+            if upcoming_found is not None:  # (not needed after a failure: let it go)
+                upcoming_found.add_done_callback(_retrieve)
                 upcoming_found.cancel()
-            if upcoming_found is not None:
-                with contextlib.suppress(BaseException):
-                    await upcoming_found
             await writer.settle()
         finally:
             parser.shutdown(wait=True)
             handover.end()
-    writer.settle_report(report)
+    _settle(report, writer)
     return report
+
+
+def _settle(report: ImportReport, writer: Writer) -> None:
+    """Count the sessions rolled back as not imported (what of them was committed in
+    earlier batches, a prefix with its resume point, stays counted)."""
+    for index, (sid, outcome, written) in enumerate(report.sessions):
+        if sid not in writer.failed:
+            continue
+        where, reason = writer.failed[sid]
+        kept = writer.committed[sid]
+        report.bad(where, None, f"session {sid} not imported: {reason}")
+        if outcome == "added":
+            report.events_added -= written - kept
+            if sid not in writer.created:
+                report.added -= 1
+                report.not_updated += 1
+                outcome = "failed"
+        elif outcome == "updated":
+            report.events_appended -= written - kept
+            if kept == 0:
+                report.updated -= 1
+                report.not_updated += 1
+                outcome = "failed"
+        report.sessions[index] = (sid, outcome, kept)
 
 
 async def _import_unit(
     tool: str,
     unit: Unit,
     info: SessionInfo | None,
-    writer: _Writer,
+    writer: Writer,
     report: ImportReport,
     step: Callable[[Iterator[Chunk]], Awaitable[Chunk | object]],
 ) -> None:

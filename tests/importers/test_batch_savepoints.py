@@ -17,7 +17,7 @@ from memory.bundle import PortableEvent, PortableSession
 from memory.errors import QueryError
 from memory.records import encode_payload
 from memory.sql.import_batch import ImportedAppend
-from runtime.importers import run as run_module
+from runtime.importers import writer as writer_module
 from runtime.importers.base import Chunk, Existing, SourceFormatError
 from runtime.importers.claude_code import ClaudeCodeReader
 from runtime.importers.run import ImportReport, Unit, run_import
@@ -205,7 +205,7 @@ async def test_run_import_reports_the_failed_session_and_imports_the_others(
     for n in range(3):
         text = agent.read_text().replace("a1b2c3d4", f"a1b2c3d{n}e")
         (project / f"agent-copy{n}.jsonl").write_text(text)
-    monkeypatch.setattr(run_module, "BATCH_BYTES", 1 << 30)
+    monkeypatch.setattr(writer_module, "BATCH_BYTES", 1 << 30)
     db = tmp_path / "race.db"
     reference = await open_embedded(tmp_path / "reference.db")
     memory = await open_embedded(db)
