@@ -41,6 +41,7 @@ from memory.drivers.db_thread import DatabaseThread
 from memory.drivers.sqlite_errors import sqlite_error
 from memory.errors import (
     ConnectionLostError,
+    MemoryLayerError,
     NotADatabaseError,
     ReadOnlyError,
     StoreConnectionError,
@@ -268,6 +269,31 @@ class SqliteFileDriver:
 
         return await self.run(write)
 
+    async def batch_each(
+        self, groups: Sequence[tuple[Sequence[Statement], Callable[[list[Result]], None]]]
+    ) -> list[list[Result] | MemoryLayerError]:
+        """Run groups of statements in one ``BEGIN IMMEDIATE`` transaction, each group
+        inside its own ``SAVEPOINT``: a group that fails is rolled back alone.
+
+        Each group comes with a check, called (on the database thread) with the group's
+        results before its savepoint is released; whatever error of
+        :mod:`memory.errors` it raises rolls the group back too. A constraint that a
+        statement violates does the same. Any other failure (the disk, a lock, the
+        connection) rolls the whole transaction back and is raised.
+
+        Returns:
+            For each group, its results, or the error that rolled it back.
+        """
+
+        def write(conn: sqlite3.Connection) -> list[list[Result] | MemoryLayerError]:
+            self._check_files()
+            outcomes = self._retry_busy(lambda: _run_groups(conn, groups, self.where))
+            if self._wal_id is None:
+                self._wal_id = _file_id(self._wal_path)
+            return outcomes
+
+        return await self.run(write)
+
     @cached_property
     def _db_path(self) -> Path:
         # Resolved once: every save point checks it, and resolve() costs a system call
@@ -415,6 +441,36 @@ def _run_batch(
             conn.execute("ROLLBACK")
         raise
     return results
+
+
+def _run_groups(
+    conn: sqlite3.Connection,
+    groups: Sequence[tuple[Sequence[Statement], Callable[[list[Result]], None]]],
+    where: str,
+) -> list[list[Result] | MemoryLayerError]:
+    conn.execute("BEGIN IMMEDIATE")
+    outcomes: list[list[Result] | MemoryLayerError] = []
+    try:
+        for stmts, check in groups:
+            conn.execute("SAVEPOINT import_group")
+            try:
+                results = [_execute(conn, sql, args) for sql, args in stmts]
+                check(results)
+            except (sqlite3.IntegrityError, MemoryLayerError) as exc:
+                conn.execute("ROLLBACK TO import_group")
+                error = sqlite_error(exc, where=where)
+                if error is not exc:
+                    error.__cause__ = exc
+                outcomes.append(error)
+            else:
+                outcomes.append(results)
+            conn.execute("RELEASE import_group")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return outcomes
 
 
 def _file_id(path: Path) -> tuple[int, int] | None:

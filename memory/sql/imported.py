@@ -9,14 +9,38 @@ no row is written and the caller gets :class:`~memory.errors.ImportConflictError
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 from memory.bundle import PortableEvent, PortableSession
 from memory.errors import BundleFormatError
 from memory.records import TokenCount
 
-__all__ = ["append_statements", "check_contiguous"]
+__all__ = ["EVENT_INSERT", "append_statements", "check_contiguous"]
+
+
+#: Events per multi-row INSERT (5 parameters each, well under SQLite's variable limit).
+ROWS_PER_INSERT: Final = 32
+_SHAPES: Final = (32, 16, 8, 4, 2, 1)
+
+_GUARD: Final = "EXISTS (SELECT 1 FROM sessions WHERE id = ? AND last_seq = ?)"
+
+
+#: How every event INSERT of an import starts.
+EVENT_INSERT: Final = (
+    "INSERT INTO conversation_events (session_id, seq, turn, kind, payload, created_at) "
+)
+
+
+@functools.cache
+def _insert_sql(rows: int) -> str:
+    """The guarded INSERT of ``rows`` events (in order: their ids ascend with their seq)."""
+    values = ", ".join(["(?, ?, ?, ?, ?)"] * rows)
+    return (
+        f"{EVENT_INSERT}SELECT ?, column1, column2, column3, column4, column5 "
+        f"FROM (VALUES {values}) WHERE {_GUARD}"
+    )
 
 
 def check_contiguous(events: Sequence[PortableEvent], expect_last_seq: int) -> None:
@@ -54,12 +78,8 @@ def append_statements(
     The caller checks the UPDATE's ``rows_affected``: 0 means the
     guard failed and nothing was written. The batch ends with a read of ``last_seq``.
 
-    Each event is its own single-row INSERT of one fixed text: the embedded driver
-    caches prepared statements and SQLite keeps the values last bound to each, so
-    multi-row INSERTs of varying sizes would keep up to a whole batch of payloads alive
-    per cached statement; one fixed statement keeps one payload at most.
+    Events go in multi-row INSERTs of two fixed texts (see :data:`ROWS_PER_INSERT`).
     """
-    guard = "EXISTS (SELECT 1 FROM sessions WHERE id = ? AND last_seq = ?)"
     stmts: list[tuple[str, list[Any]]] = []
     if create is not None:
         stmts.append(
@@ -78,26 +98,24 @@ def append_statements(
                 ],
             )
         )
-    insert = (
-        "INSERT INTO conversation_events (session_id, seq, turn, kind, payload, created_at) "
-        f"SELECT ?, ?, ?, ?, ?, ? WHERE {guard}"
-    )
-    for e in events:
-        stmts.append(
-            (
-                insert,
-                [
-                    session_id,
-                    e.seq,
-                    e.turn,
-                    e.kind,
-                    e.payload_json,
-                    e.created_at,
-                    session_id,
-                    expect_last_seq,
-                ],
-            )
-        )
+    # Rows go in groups of :data:`ROWS_PER_INSERT` (then single rows): one statement,
+    # one step of SQLite, per group. The embedded driver releases the GIL for each
+    # step and must take it back after it, so while the import's parsing thread holds
+    # it (a multi-megabyte line being decoded) a statement a row made the writer wait
+    # once a row. Only two statement texts: sqlite3 caches each and SQLite keeps the
+    # values last bound to it, so at most one group's payloads and one row's stay alive.
+    groups = []
+    start = 0
+    for size in _SHAPES:
+        while len(events) - start >= size:
+            groups.append(events[start : start + size])
+            start += size
+    for group in groups:
+        args: list[Any] = [session_id]
+        for e in group:
+            args.extend((e.seq, e.turn, e.kind, e.payload_json, e.created_at))
+        args.extend((session_id, expect_last_seq))
+        stmts.append((_insert_sql(len(group)), args))
     count = len(events)
     max_turn = max((e.turn for e in events), default=0)
     stmts.append(

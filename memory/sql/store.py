@@ -44,7 +44,7 @@ from memory.records import (
 )
 from memory.schema.migrate import MigrationOutcome
 from memory.sql.health import read_counts_and_migrations
-from memory.sql.imported import append_statements, check_contiguous
+from memory.sql.import_batch import ImportedAppend, LibsqlImportBatch, append_plan, check_append
 from memory.sql.navigation import LibsqlNavigator
 from memory.sql.organize import SESSION_COLUMNS, LibsqlOrganizer, session_from_row
 from memory.sql.save_point import event_insert_statements
@@ -69,7 +69,14 @@ _EVENT_COLUMNS = "seq, turn, kind, payload, created_at"
 _session_from_row = session_from_row
 
 
-class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer, LibsqlVectors, LibsqlNavigator):
+class LibsqlMemory(
+    LibsqlSearch,
+    LibsqlPorter,
+    LibsqlImportBatch,
+    LibsqlOrganizer,
+    LibsqlVectors,
+    LibsqlNavigator,
+):
     """The memory backend over a driver (embedded file or remote server).
 
     Args:
@@ -503,49 +510,17 @@ class LibsqlMemory(LibsqlSearch, LibsqlPorter, LibsqlOrganizer, LibsqlVectors, L
         tokens: TokenCount | None = None,
     ) -> int:
         """See :meth:`memory.protocol.Porter.append_imported`."""
-        check_contiguous(events, expect_last_seq)
-        stmts = append_statements(
-            session_id,
-            events,
-            expect_last_seq=expect_last_seq,
-            metadata_json=metadata_json,
-            updated_at=updated_at,
-            create=create,
-            tokens=tokens,
+        append = ImportedAppend(
+            session_id, events, expect_last_seq, metadata_json, updated_at, create, tokens
         )
-        # Imported events are found by search like any others: their index rows go in
-        # the same batch, before its closing UPDATE and read (the last two statements).
-        index = import_statements(
-            self.search_text_of,
-            session_id,
-            create.title if create is not None else None,
-            [(e.seq, e.kind, e.payload_json, e.search_text) for e in events],
-        )
-        # Only when the append is not refused (``last_seq`` has not moved: the UPDATE that
-        # moves it comes after), so a refused append indexes nobody else's events.
-        guarded = [
-            (
-                f"{sql} WHERE (SELECT last_seq FROM sessions WHERE id = ?) = ?",
-                [*args, session_id, expect_last_seq],
-            )
-            if sql.startswith(("INSERT INTO search_events", "INSERT INTO search_words"))
-            else (sql, args)
-            for sql, args in index
-        ]
-        stmts = [*stmts[:-2], *guarded, *stmts[-2:]]
+        stmts = append_plan(self.search_text_of, append)
         try:
             results = await self._batch(stmts)
         except QueryError as exc:
             if create is None or "UNIQUE constraint failed" not in str(exc.__cause__):
                 raise
             raise ImportConflictError((session_id,)) from exc
-        if not results[-1].rows:
-            raise NotFoundError(session_id)
-        if results[-2].rows_affected != 1:
-            raise ImportConflictError(
-                (session_id,), message=f"session {session_id!r} changed while it was imported"
-            )
-        return int(results[-1].rows[0][0])
+        return check_append(append, results)
 
     # -- HealthProbe -------------------------------------------------------------------
 

@@ -2,10 +2,12 @@
 
 A *reader* (one per source tool) lists *units* (a transcript file, a conversation);
 each unit, told what was imported from it before (:class:`~runtime.importers.base.Existing`),
-yields :class:`~runtime.importers.base.Chunk` objects, each written with
-:meth:`memory.Porter.append_imported` in one transaction (a new session's first chunk
-creates it in that same transaction); with ``dry_run``
-nothing is written and the same counts are reported.
+yields :class:`~runtime.importers.base.Chunk` objects, each written as an append
+(:meth:`memory.Porter.append_imported`; a new session's first chunk creates it in the
+same transaction). On the embedded file the appends of several chunks and sessions go
+in one transaction, a savepoint a session (:class:`runtime.importers.writer.Writer`):
+a session that fails there is rolled back whole, reported, and the import goes on.
+With ``dry_run`` nothing is written and the same counts are reported.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Protocol, TypeVar, runtime_checkable
 
 from memory import MemoryBackend, SessionInfo
-from memory.bundle import PortableEvent, PortableSession
 from memory.drivers.wire_limits import MAX_VALUE_BYTES
 from memory.errors import SerializationError
 from memory.records import TokenCount, encode_payload, encode_payload_ascii
 from memory.search_query import fold
 from runtime.importers.base import Chunk, Draft, Existing, Malformed
+from runtime.importers.writer import QuickHandover, Writer
 from runtime.payloads import searchable_text, usage
 
 __all__ = ["ImportReport", "Reader", "Unit", "existing_of", "run_import"]
@@ -134,41 +136,6 @@ def existing_of(info: SessionInfo | None) -> Existing | None:
     )
 
 
-def _metadata(chunk: Chunk, existing: Existing | None) -> str:
-    meta: dict[str, Any] = dict(existing.metadata) if existing is not None else {}
-    meta.update(chunk.extra)
-    meta["source"] = chunk.source
-    return encode_payload(meta)
-
-
-def _events(chunk: Chunk, first_seq: int) -> tuple[PortableEvent, ...]:
-    return tuple(
-        PortableEvent(
-            first_seq + i,
-            d.turn,
-            d.kind,
-            d.created_at,
-            d.encoded or encode_payload(d.payload),
-            d.search_text,
-        )
-        for i, d in enumerate(chunk.events)
-    )
-
-
-def _tokens(chunk: Chunk) -> TokenCount:
-    """The token usage of the chunk's answers, read as every reader of the session's
-    answers reads it (:func:`runtime.payloads.usage`): what the session's totals gain."""
-    prompt = completion = 0
-    estimated = False
-    for draft in chunk.events:
-        if draft.kind == "assistant":
-            used = usage(draft.payload)
-            prompt += used.prompt
-            completion += used.completion
-            estimated |= used.estimated
-    return TokenCount(prompt, completion, estimated)
-
-
 def _encoded(chunk: Chunk, report: ImportReport, max_bytes: int | None = None) -> Chunk:
     """Encode the chunk's payloads (in the parsing thread); a payload that cannot be
     stored (a lone surrogate, nesting deeper than SQLite reads, larger than a remote
@@ -228,69 +195,20 @@ def _after(chunk: Chunk, existing: Existing | None) -> Existing:
     )
 
 
-async def _write(memory: MemoryBackend, chunk: Chunk, existing: Existing | None) -> None:
-    """Write one chunk: a new session whole, or an append guarded by ``last_seq``."""
-    metadata_json = _metadata(chunk, existing)
-    tokens = chunk.tokens if chunk.tokens is not None else _tokens(chunk)
-    last_seq = existing.last_seq if existing is not None else 0
-    events = _events(chunk, last_seq + 1)
-    if existing is None:
-        session = PortableSession(
-            id=chunk.session_id,
-            title=chunk.title,
-            agent=str(chunk.source.get("tool")),
-            provider=None,
-            model=chunk.model,
-            created_at=chunk.created_at,
-            updated_at=chunk.updated_at,
-            metadata_json=metadata_json,
-            states=(),
-            events=(),
-        )
-        await memory.append_imported(
-            chunk.session_id,
-            events,
-            expect_last_seq=0,
-            metadata_json=metadata_json,
-            updated_at=chunk.updated_at,
-            create=session,
-            tokens=tokens,
-        )
-    else:
-        await memory.append_imported(
-            chunk.session_id,
-            events,
-            expect_last_seq=last_seq,
-            metadata_json=metadata_json,
-            updated_at=max(chunk.updated_at, existing.updated_at),
-            tokens=tokens,
-        )
-
-
-class _Writer:
-    """At most one write in flight, so parsing the next chunk overlaps writing this one.
-
-    The parse runs in a worker thread and SQLite releases the GIL while it writes, so the
-    two proceed together; memory holds at most two chunks.
-    """
-
-    def __init__(self, memory: MemoryBackend) -> None:
-        self.memory = memory
-        self.task: asyncio.Task[None] | None = None
-        self.session_id: str | None = None
-
-    async def drain(self) -> None:
-        task, self.task = self.task, None
-        if task is not None:
-            await task
-
-    async def submit(self, chunk: Chunk, existing: Existing | None) -> None:
-        await self.drain()
-        self.session_id = chunk.session_id
-        self.task = asyncio.create_task(_write(self.memory, chunk, existing))
-
-
 _DONE: Final = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    """The source's next unit could not be read: raised once the one before is imported."""
+
+    error: Exception
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Mark a lookup no one awaits as seen, so its error is not logged."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _next(iterator: Iterator[T]) -> T | object:
@@ -313,18 +231,21 @@ async def run_import(
 ) -> ImportReport:
     """Import everything new from ``reader`` into ``memory``.
 
-    Each chunk is one transaction; a failure leaves the sessions written before it
-    (each whole, with its resume point) and raises. Sources are parsed in a worker
-    thread while the previous chunk is being written.
+    Chunks are written in transactions of a few MiB (each chunk its own on a remote
+    server), a savepoint a session: a session whose write fails there (a constraint;
+    ``ImportConflictError``: something else wrote to it meanwhile) is rolled back whole,
+    reported under ``malformed`` and counted as not updated, and the import goes on. A
+    failure of the store itself leaves the sessions committed before it (each whole, or
+    a prefix with its resume point that the next import completes) and raises. Sources
+    are parsed in a worker thread while the previous batch is being written.
 
     Raises:
         SourceFormatError: the source is not of the reader's format.
-        MemoryLayerError: the store failed (or ``ImportConflictError``: something else
-            wrote to an imported session meanwhile).
+        MemoryLayerError: the store failed (remotely also ``ImportConflictError``).
     """
     report = report or ImportReport(reader.tool, dry_run=dry_run)
     report.dry_run = dry_run
-    writer = _Writer(memory)
+    writer = Writer(memory)
     units = iter(reader.units(report))
     # One parsing thread for the whole import: a thread pool would spread the big,
     # short-lived strings of the records over several malloc arenas and the peak
@@ -341,27 +262,79 @@ async def run_import(
     async def step_chunk(chunks: Iterator[Chunk]) -> Chunk | object:
         return await loop.run_in_executor(parser, _next_chunk, chunks, report, max_bytes)
 
+    def look_up(unit: Unit | object) -> asyncio.Future[SessionInfo | None] | None:
+        if not isinstance(unit, Unit):
+            return None
+        return asyncio.ensure_future(memory.find_session(unit.session_id))
+
+    handover = QuickHandover()
+    upcoming_found: asyncio.Future[SessionInfo | None] | None = None
     try:
-        while (unit := await step(units)) is not _DONE:
-            assert isinstance(unit, Unit)
-            if writer.session_id == unit.session_id:
-                await writer.drain()  # the same session again: read what was written
-            await _import_unit(memory, reader.tool, unit, writer, report, step_chunk)
+        # Each unit's catalog row is looked up while the unit before it is imported, so
+        # the lookup does not wait behind that unit's last write and the parser goes
+        # straight on (a lookup our own writes may have overtaken is made again).
+        upcoming = await step(units)
+        upcoming_found = look_up(upcoming)
+        while isinstance(upcoming, Unit) and upcoming_found is not None:
+            unit, found = upcoming, upcoming_found
+            try:
+                upcoming = await step(units)
+            except Exception as exc:  # (the units before it are imported first)
+                upcoming = _Failed(exc)
+            upcoming_found = look_up(upcoming)
+            info = await found
+            if unit.session_id in writer.touched:
+                await writer.settle()  # the same session again: read what was written
+                info = await memory.find_session(unit.session_id)
+            await _import_unit(reader.tool, unit, info, writer, report, step_chunk)
+        if isinstance(upcoming, _Failed):
+            raise upcoming.error
     finally:
-        await writer.drain()
-        parser.shutdown(wait=True)
+        try:
+            if upcoming_found is not None:  # (not needed after a failure: let it go)
+                upcoming_found.add_done_callback(_retrieve)
+                upcoming_found.cancel()
+            await writer.settle()
+        finally:
+            parser.shutdown(wait=True)
+            handover.end()
+    _settle(report, writer)
     return report
 
 
+def _settle(report: ImportReport, writer: Writer) -> None:
+    """Count the sessions rolled back as not imported (what of them was committed in
+    earlier batches, a prefix with its resume point, stays counted)."""
+    for index, (sid, outcome, written) in enumerate(report.sessions):
+        if sid not in writer.failed:
+            continue
+        where, reason = writer.failed[sid]
+        kept = writer.committed[sid]
+        report.bad(where, None, f"session {sid} not imported: {reason}")
+        if outcome == "added":
+            report.events_added -= written - kept
+            if sid not in writer.created:
+                report.added -= 1
+                report.not_updated += 1
+                outcome = "failed"
+        elif outcome == "updated":
+            report.events_appended -= written - kept
+            if kept == 0:
+                report.updated -= 1
+                report.not_updated += 1
+                outcome = "failed"
+        report.sessions[index] = (sid, outcome, kept)
+
+
 async def _import_unit(
-    memory: MemoryBackend,
     tool: str,
     unit: Unit,
-    writer: _Writer,
+    info: SessionInfo | None,
+    writer: Writer,
     report: ImportReport,
     step: Callable[[Iterator[Chunk]], Awaitable[Chunk | object]],
 ) -> None:
-    existing = existing_of(await memory.find_session(unit.session_id))
+    existing = existing_of(info)
     if existing is not None and existing.source.get("tool") != tool:
         report.not_updated += 1
         report.notes.append(

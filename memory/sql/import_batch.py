@@ -1,0 +1,231 @@
+"""Writing many imported appends in one transaction, each session isolated by a savepoint.
+
+``turnkeep import`` writes a source session as one or more *appends* (see
+:meth:`memory.protocol.Porter.append_imported`). One transaction per append costs a
+commit (and a checkpoint of the write-ahead log) per small session, and, in the
+embedded driver, a hand-over of Python's lock per statement that the import's parsing
+thread holds most of the time. :meth:`LibsqlImportBatch.append_imported_many` writes
+several appends, of several sessions, in one transaction; the appends of each session
+(consecutive in the list) run inside one ``SAVEPOINT``, so a session that fails (a
+constraint, another writer that moved its ``last_seq``) is rolled back whole and the
+other sessions of the batch are committed. A crash at any point leaves each session as
+its last committed append left it (whole, or a prefix with its resume point).
+
+Remotely (sqld) each append stays its own batch: a Hrana batch cannot roll back to a
+savepoint on an error, and one round trip an append is what a remote import costs
+anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import groupby
+from typing import Any
+
+from memory.bundle import PortableEvent, PortableSession
+from memory.drivers.base import Driver, Result
+from memory.errors import ImportConflictError, MemoryLayerError, NotFoundError, QueryError
+from memory.records import TokenCount
+from memory.sql.imported import EVENT_INSERT, append_statements, check_contiguous
+from memory.sql.search_statements import TextOf, import_statements
+
+__all__ = ["ImportedAppend", "LibsqlImportBatch", "append_plan", "check_append"]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedAppend:
+    """The arguments of one :meth:`~memory.protocol.Porter.append_imported` call."""
+
+    session_id: str
+    events: Sequence[PortableEvent]
+    expect_last_seq: int
+    metadata_json: str | None = None
+    updated_at: str | None = None
+    create: PortableSession | None = None
+    tokens: TokenCount | None = None
+
+
+def append_plan(text_of: TextOf, append: ImportedAppend) -> list[tuple[str, list[Any]]]:
+    """The statements of one append: its events, their index rows, the counters.
+
+    Raises:
+        BundleFormatError: the seqs do not continue ``expect_last_seq``.
+    """
+    session_id, events = append.session_id, append.events
+    check_contiguous(events, append.expect_last_seq)
+    stmts = append_statements(
+        session_id,
+        events,
+        expect_last_seq=append.expect_last_seq,
+        metadata_json=append.metadata_json,
+        updated_at=append.updated_at,
+        create=append.create,
+        tokens=append.tokens,
+    )
+    # Imported events are found by search like any others: their index rows go in
+    # the same batch, before its closing UPDATE and read (the last two statements).
+    index = import_statements(
+        text_of,
+        session_id,
+        append.create.title if append.create is not None else None,
+        [(e.seq, e.kind, e.payload_json, e.search_text) for e in events],
+    )
+    # Only when the append is not refused (``last_seq`` has not moved: the UPDATE that
+    # moves it comes after), so a refused append indexes nobody else's events.
+    guarded = [
+        (
+            f"{sql} WHERE (SELECT last_seq FROM sessions WHERE id = ?) = ?",
+            [*args, session_id, append.expect_last_seq],
+        )
+        if sql.startswith(("INSERT INTO search_events", "INSERT INTO search_words"))
+        else (sql, args)
+        for sql, args in index
+    ]
+    return [*stmts[:-2], *guarded, *stmts[-2:]]
+
+
+def check_append(append: ImportedAppend, results: Sequence[Result]) -> int:
+    """The session's new ``last_seq`` from an append's results (its last two statements).
+
+    Raises:
+        NotFoundError: the session does not exist.
+        ImportConflictError: its ``last_seq`` had moved; the append wrote nothing.
+    """
+    if not results[-1].rows:
+        raise NotFoundError(append.session_id)
+    if results[-2].rows_affected != 1:
+        raise ImportConflictError(
+            (append.session_id,),
+            message=f"session {append.session_id!r} changed while it was imported",
+        )
+    return int(results[-1].rows[0][0])
+
+
+def _conflict_or(append: ImportedAppend, exc: MemoryLayerError) -> MemoryLayerError:
+    """A failed create of a session that exists is a conflict; else ``exc`` itself."""
+    if (
+        append.create is not None
+        and isinstance(exc, QueryError)
+        and "UNIQUE constraint failed" in str(exc.__cause__ or exc)
+    ):
+        conflict = ImportConflictError((append.session_id,))
+        conflict.__cause__ = exc
+        return conflict
+    return exc
+
+
+def _releases(plans: list[list[list[tuple[str, list[Any]]]]]) -> list[tuple[str, list[Any]]]:
+    """Each event INSERT of the batch once more, with every value NULL: it inserts
+    nothing (its guard names no session), and SQLite lets go of the payloads it keeps
+    bound to the cached statement (up to one group of rows per statement size),
+    so memory between batches holds none of them."""
+    sizes = {
+        sql: len(args)
+        for group_plans in plans
+        for plan in group_plans
+        for sql, args in plan
+        if sql.startswith(EVENT_INSERT)
+    }
+    return [(sql, [None] * size) for sql, size in sizes.items()]
+
+
+def _no_check(results: list[Result]) -> None:
+    del results
+
+
+class LibsqlImportBatch:
+    """``append_imported_many`` for :class:`~memory.sql.store.LibsqlMemory`."""
+
+    _driver: Driver
+    mode: str
+
+    @property
+    def search_text_of(self) -> TextOf:
+        raise NotImplementedError  # provided by LibsqlSearch
+
+    async def append_imported(
+        self,
+        session_id: str,
+        events: Sequence[PortableEvent],
+        *,
+        expect_last_seq: int,
+        metadata_json: str | None = None,
+        updated_at: str | None = None,
+        create: PortableSession | None = None,
+        tokens: TokenCount | None = None,
+    ) -> int:
+        raise NotImplementedError  # provided by LibsqlMemory
+
+    async def append_imported_many(
+        self, appends: Sequence[ImportedAppend]
+    ) -> dict[str, MemoryLayerError]:
+        """Write ``appends`` in one transaction, one savepoint per session.
+
+        The appends of one session must be consecutive; each continues the one before
+        it (its ``expect_last_seq`` is the last seq that one leaves).
+
+        Returns:
+            The sessions that failed, each with its error; every append of such a
+            session in this batch was rolled back, the other sessions are committed.
+
+        Raises:
+            BundleFormatError: an append's seqs do not continue its ``expect_last_seq``
+                (nothing is written).
+            StoreConnectionError / QueryError / ...: the store itself failed; nothing
+                of the batch was written.
+        """
+        groups = [list(g) for _, g in groupby(appends, key=lambda a: a.session_id)]
+        plans = [[append_plan(self.search_text_of, a) for a in group] for group in groups]
+        batch_each = getattr(self._driver, "batch_each", None)
+        if batch_each is None:  # remote: one batch an append, as append_imported does
+            return await self._one_by_one(groups)
+
+        def checker(
+            group: list[ImportedAppend], sizes: list[int]
+        ) -> Callable[[list[Result]], None]:
+            def check(results: list[Result]) -> None:
+                start = 0
+                for append, size in zip(group, sizes, strict=True):
+                    check_append(append, results[start : start + size])
+                    start += size
+
+            return check
+
+        outcomes: list[list[Result] | MemoryLayerError] = await batch_each(
+            [
+                *(
+                    (
+                        [stmt for plan in group_plans for stmt in plan],
+                        checker(group, [len(plan) for plan in group_plans]),
+                    )
+                    for group, group_plans in zip(groups, plans, strict=True)
+                ),
+                (_releases(plans), _no_check),
+            ]
+        )
+        outcomes.pop()
+        return {
+            group[0].session_id: _conflict_or(group[0], outcome)
+            for group, outcome in zip(groups, outcomes, strict=True)
+            if isinstance(outcome, MemoryLayerError)
+        }
+
+    async def _one_by_one(self, groups: list[list[ImportedAppend]]) -> dict[str, MemoryLayerError]:
+        failed: dict[str, MemoryLayerError] = {}
+        for group in groups:
+            for append in group:
+                try:
+                    await self.append_imported(
+                        append.session_id,
+                        append.events,
+                        expect_last_seq=append.expect_last_seq,
+                        metadata_json=append.metadata_json,
+                        updated_at=append.updated_at,
+                        create=append.create,
+                        tokens=append.tokens,
+                    )
+                except (ImportConflictError, NotFoundError) as exc:
+                    failed[append.session_id] = exc
+                    break
+        return failed
