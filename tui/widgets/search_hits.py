@@ -14,13 +14,16 @@ never parsed as markup.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
+from textual._styles_cache import StylesCache
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -98,6 +101,17 @@ def hit_rows(hits: Sequence[SearchHit], now: datetime, width: int = 200) -> list
     return rows
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """Painted lines of a result set not shown yet (see :meth:`HitList.prepare`)."""
+
+    rows: list[Strip]
+    #: Textual's per-widget cache of finished lines, filled for every line in view.
+    lines: StylesCache
+    #: What those lines depend on besides the rows (size, styles, focus).
+    key: tuple[object, ...]
+
+
 class HitList(ScrollView, can_focus=True):
     """Search hits, two rows each, one highlighted; Enter (or a click) selects it."""
 
@@ -145,6 +159,9 @@ class HitList(ScrollView, can_focus=True):
         self._styles: tuple[Style, Style] | None = None
         #: The highlighted hit (``None`` when there are none).
         self.highlighted: int | None = None
+        #: The scroll offset painted, when painting rows not shown yet (``prepare``).
+        self._offset: int | None = None
+        self._prepared: _Prepared | None = None
 
     @property
     def hit_count(self) -> int:
@@ -156,8 +173,57 @@ class HitList(ScrollView, can_focus=True):
         """The width rows are painted at (give it to :func:`hit_rows`)."""
         return self.scrollable_content_region.width
 
+    def _paint_key(self) -> tuple[object, ...]:
+        return (
+            self.region.size,
+            self.scrollable_content_region,
+            self.rich_style,
+            self.get_component_rich_style("hit-list--cursor"),
+            self.background_colors,
+        )
+
+    async def prepare(self, rows: list[Strip], lines_per_turn: int = 6) -> None:
+        """Paint the lines ``rows`` will show, a few per turn of the event loop.
+
+        A result set repainted in one go (every line in view through Textual's line
+        pipeline: padding, background, filters) held the loop for milliseconds, the
+        largest stall while typing. Here those lines are made ahead, a few at a time
+        (other callbacks, keys included, run in between), into a cache of their own;
+        :meth:`show` of the same ``rows`` hands it to the next paint, which then only
+        composes them. Nothing on screen changes until :meth:`show`. If the list's
+        size or styles change meanwhile, the lines are dropped and :meth:`show` paints
+        as usual. Cancelling this (a newer search) leaves nothing behind.
+        """
+        self._prepared = None
+        key = self._paint_key()
+        lines = StylesCache()
+        width, height = self.region.size
+        for top in range(0, height, max(1, lines_per_turn)):
+            if self._paint_key() != key:
+                return
+            self._paint_as(rows, lines, Region(0, top, width, min(lines_per_turn, height - top)))
+            await asyncio.sleep(0)
+        if self._paint_key() == key:
+            self._prepared = _Prepared(rows, lines, key)
+
+    def _paint_as(self, rows: list[Strip], lines: StylesCache, crop: Region) -> None:
+        """Render ``crop`` into ``lines`` as :meth:`show` of ``rows`` would show it."""
+        shown = self._rows, self.highlighted, self._styles_cache
+        self._rows, self.highlighted, self._styles_cache = rows, 0 if rows else None, lines
+        self._offset = 0
+        try:
+            self.render_lines(crop)
+        finally:
+            self._rows, self.highlighted, self._styles_cache = shown
+            self._offset = None
+
     def show(self, rows: list[Strip]) -> None:
-        """Show ``rows`` (from :func:`hit_rows`), the first hit highlighted."""
+        """Show ``rows`` (from :func:`hit_rows`), the first hit highlighted.
+
+        Lines made by :meth:`prepare` for these very ``rows`` are used by the next
+        paint (if nothing they depend on changed since).
+        """
+        prepared, self._prepared = self._prepared, None
         self._rows = rows
         self.highlighted = 0 if rows else None
         size = Size(self.size.width, len(rows))
@@ -166,6 +232,10 @@ class HitList(ScrollView, can_focus=True):
             self._scroll_update(size)
         self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh()
+        if prepared is not None and prepared.rows is rows and prepared.key == self._paint_key():
+            # After refresh(), which empties the widget's line cache: the new lines are
+            # those the next paint would render, already rendered.
+            self._styles_cache = prepared.lines
 
     def row_text(self, index: int) -> str:
         """The plain text of a row (for tests and the screen's status)."""
@@ -180,7 +250,7 @@ class HitList(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        row = int(self.scroll_offset.y) + y
+        row = (int(self.scroll_offset.y) if self._offset is None else self._offset) + y
         plain, cursor = self._styles or (
             self.rich_style,
             self.get_component_rich_style("hit-list--cursor"),
