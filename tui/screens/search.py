@@ -155,6 +155,7 @@ class SearchScreen(TurnkeepScreen[None]):
         # its start-up heap (launch_tui): a test process keeps its collector as it is.
         if self._freezes_heap:
             gc.freeze()
+            self.call_after_refresh(gc.freeze)
         if self.initial:
             self.run_search(self.initial, debounce=0.0)
 

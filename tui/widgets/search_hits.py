@@ -148,9 +148,10 @@ class HitList(ScrollView, can_focus=True):
             return self.hit_list
 
     #: Its row count changes with each result set; the list's own size never depends
-    #: on it (height 1fr, a scrollbar always shown), so a change repaints the list and
-    #: its scrollbar instead of asking for a layout of the whole screen.
-    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+    #: on it (height 1fr, a scrollbar always shown), so a change repaints the
+    #: scrollbar (``_scroll_update``) instead of asking for a layout of the whole
+    #: screen; the rows' lines do not depend on it, so they are not repainted.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False, repaint=False)
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id)
@@ -159,6 +160,8 @@ class HitList(ScrollView, can_focus=True):
         self._styles: tuple[Style, Style] | None = None
         #: The highlighted hit (``None`` when there are none).
         self.highlighted: int | None = None
+        #: The virtual size of the rows shown (the scrollbar follows it, see ``show``).
+        self._rows_size = Size(0, 0)
         #: The scroll offset painted, when painting rows not shown yet (``prepare``).
         self._offset: int | None = None
         self._prepared: _Prepared | None = None
@@ -226,16 +229,24 @@ class HitList(ScrollView, can_focus=True):
         prepared, self._prepared = self._prepared, None
         self._rows = rows
         self.highlighted = 0 if rows else None
-        size = Size(self.size.width, len(rows))
-        if self.virtual_size != size:
-            self.virtual_size = size
-            self._scroll_update(size)
+        self._rows_size = Size(self.size.width, len(rows))
+        if self.virtual_size != self._rows_size:
+            # The scrollbar follows one frame later: its repaint (about a millisecond)
+            # is not added to the paint of the new rows.
+            self.call_after_refresh(self._follow_rows)
         self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh()
         if prepared is not None and prepared.rows is rows and prepared.key == self._paint_key():
             # After refresh(), which empties the widget's line cache: the new lines are
             # those the next paint would render, already rendered.
             self._styles_cache = prepared.lines
+
+    def _follow_rows(self) -> None:
+        """Give the scrollbar the height of the rows shown (see :meth:`show`)."""
+        size = self._rows_size
+        if self.virtual_size != size:
+            self.virtual_size = size
+            self._scroll_update(size)
 
     def row_text(self, index: int) -> str:
         """The plain text of a row (for tests and the screen's status)."""
