@@ -165,6 +165,8 @@ class HitList(ScrollView, can_focus=True):
         #: The scroll offset painted, when painting rows not shown yet (``prepare``).
         self._offset: int | None = None
         self._prepared: _Prepared | None = None
+        #: Where :meth:`prepare` paints (the widget's own line cache is the other one).
+        self._spare_lines = StylesCache()
 
     @property
     def hit_count(self) -> int:
@@ -199,7 +201,11 @@ class HitList(ScrollView, can_focus=True):
         """
         self._prepared = None
         key = self._paint_key()
-        lines = StylesCache()
+        # Into the spare of two caches, swapped by show(): Textual keeps each cache it
+        # has seen in an lru_cache (StylesCache.get_inner_outer), so one made per result
+        # set would keep every result set's lines alive.
+        lines = self._spare_lines
+        lines.clear()
         width, height = self.region.size
         for top in range(0, height, max(1, lines_per_turn)):
             if self._paint_key() != key:
@@ -227,6 +233,7 @@ class HitList(ScrollView, can_focus=True):
         paint (if nothing they depend on changed since).
         """
         prepared, self._prepared = self._prepared, None
+        changed = self._changed_lines(rows)
         self._rows = rows
         self.highlighted = 0 if rows else None
         self._rows_size = Size(self.size.width, len(rows))
@@ -235,11 +242,28 @@ class HitList(ScrollView, can_focus=True):
             # is not added to the paint of the new rows.
             self.call_after_refresh(self._follow_rows)
         self.scroll_to(y=0, animate=False, immediate=True)
-        self.refresh()
+        if changed is None:
+            self.refresh()
+        elif changed:
+            self.refresh(*changed)  # only the lines that differ are composed again
         if prepared is not None and prepared.rows is rows and prepared.key == self._paint_key():
             # After refresh(), which empties the widget's line cache: the new lines are
             # those the next paint would render, already rendered.
-            self._styles_cache = prepared.lines
+            self._spare_lines, self._styles_cache = self._styles_cache, prepared.lines
+
+    def _changed_lines(self, rows: list[Strip]) -> list[Region] | None:
+        """The lines in view that showing ``rows`` changes (``None``: all of them).
+
+        The next key often finds the same first hits: their lines are not repainted.
+        """
+        if self.scroll_offset.y or self.highlighted not in (0, None):
+            return None
+        old, width = self._rows, self.size.width
+        changed: list[Region] = []
+        for y in range(self.scrollable_content_region.height):
+            if (old[y] if y < len(old) else None) != (rows[y] if y < len(rows) else None):
+                changed.append(Region(0, y, width, 1))
+        return changed
 
     def _follow_rows(self) -> None:
         """Give the scrollbar the height of the rows shown (see :meth:`show`)."""
