@@ -5,8 +5,14 @@ highlighted). :func:`hit_rows` turns hits into ready :class:`~textual.strip.Stri
 (plain segments: no markup parsing, no wrapping, no Rich layout) and touches nothing of
 Textual's state, so the screen builds them before it hands them over;
 :class:`HitList` only crops the visible rows to its width when it paints. Replacing the
-results costs no widget mounts and, while the number of rows stays the same, no layout
-pass of the screen: a keystroke repaints the list's rows and nothing else.
+results costs no widget mounts and no layout pass of the screen.
+
+While typing, no single turn of the event loop may hold it for long (issue 14: the
+largest stall while typing <= 2x idle). A new result set is therefore painted ahead:
+:meth:`HitList.prepare` renders the lines in view a few per loop turn into a spare line
+cache, :meth:`HitList.show` swaps it in and marks only the lines that differ from those
+on screen, and the scrollbar follows the new row count one frame later. The paint of a
+result set then only composes ready lines.
 
 Stored text (titles, snippets, unknown kinds) goes through :mod:`tui.safe_text`; it is
 never parsed as markup.
@@ -179,6 +185,7 @@ class HitList(ScrollView, can_focus=True):
         return self.scrollable_content_region.width
 
     def _paint_key(self) -> tuple[object, ...]:
+        """What painted lines depend on besides the rows, scroll and highlight."""
         return (
             self.region.size,
             self.scrollable_content_region,
