@@ -15,15 +15,23 @@ left alone until its results are painted. Figures:
 * ``typing`` and ``idle``: per query, the largest lateness of a 1 ms ticker on the
   app's loop while that query is typed and its results arrive, and during an idle
   window of the same length right after (interleaved, so other processes' load falls
-  on both alike).
+  on both alike);
+* ``detail`` (only with ``TURNKEEP_BENCH_STALL_DETAIL=1``): per window, the longest
+  loop callback, which task ran it and the collector passes inside it (see
+  :class:`_Blocked`), to find where a stall comes from.
 """
 
 from __future__ import annotations
 
 import asyncio
+import asyncio.events
+import gc
 import json
+import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from bench.tui_child import SIZE, _Probe, make_app, settle, until
@@ -40,6 +48,85 @@ QUERIES = (
     "the test",
     "function -error",
 )
+
+
+#: Set to 1 to add ``detail``: where the loop was blocked (instrumentation only; it
+#: times every loop callback, so the figures of such a run are a little higher).
+DETAIL_ENV = "TURNKEEP_BENCH_STALL_DETAIL"
+
+
+class _Blocked:
+    """The longest loop callbacks of each window, and the collector's passes inside them.
+
+    Wraps ``asyncio.Handle._run`` (every callback the loop runs) and ``gc.callbacks``
+    while installed. ``windows`` gets, per closed window, its largest callback: its
+    milliseconds, the task it ran (Textual names its paint timer ``screen_update``) and
+    the collector passes (generation, ms) that ran inside it.
+    """
+
+    def __init__(self) -> None:
+        self.phase: str | None = None
+        self.windows: list[dict[str, Any]] = []
+        self._largest: tuple[float, str, list[tuple[int, float]]] | None = None
+        self._passes: list[tuple[int, float]] = []
+        self._gc_started = 0.0
+
+    def on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            self._passes.append((info["generation"], time.perf_counter() - self._gc_started))
+
+    def window(self, phase: str | None, query: str) -> None:
+        if self.phase is not None and self._largest is not None:
+            took, where, passes = self._largest
+            self.windows.append(
+                {
+                    "phase": self.phase,
+                    "query": query,
+                    "largest_ms": round(took * 1e3, 3),
+                    "callback": where,
+                    "gc": [(gen, round(ms * 1e3, 3)) for gen, ms in passes],
+                }
+            )
+        self.phase, self._largest = phase, None
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        run = asyncio.events.Handle._run
+        blocked = self
+
+        def timed(handle: asyncio.events.Handle) -> None:
+            if blocked.phase is None:
+                return run(handle)
+            passes_before = len(blocked._passes)
+            started = time.perf_counter()
+            try:
+                return run(handle)
+            finally:
+                took = time.perf_counter() - started
+                if blocked._largest is None or took > blocked._largest[0]:
+                    task = getattr(handle._callback, "__self__", None)  # type: ignore[attr-defined]
+                    where = task.get_name() if isinstance(task, asyncio.Task) else "callback"
+                    if isinstance(task, asyncio.Task) and where.startswith("Task-"):
+                        where = getattr(task.get_coro(), "__qualname__", where)
+                    blocked._largest = (took, where, blocked._passes[passes_before:])
+                del blocked._passes[: len(blocked._passes) - 64]  # keep the list short
+
+        asyncio.events.Handle._run = timed  # type: ignore[method-assign,assignment]
+        gc.callbacks.append(self.on_gc)
+        try:
+            yield
+        finally:
+            asyncio.events.Handle._run = run  # type: ignore[method-assign]
+            gc.callbacks.remove(self.on_gc)
+
+
+def _window(probe: _Probe, blocked: _Blocked | None, phase: str | None, label: str) -> Any:
+    """``probe.window(phase)``, and the same window for ``blocked`` when it is on."""
+    if blocked is not None:
+        blocked.window(phase, label)
+    return probe.window(phase)
 
 
 async def typing(db: str, key_gap: float, rounds: int) -> dict[str, Any]:
@@ -95,6 +182,11 @@ async def typing(db: str, key_gap: float, rounds: int) -> dict[str, Any]:
         field = screen.query_one("#search-input", Input)
         loop = asyncio.get_running_loop()
         ticker = loop.create_task(probe.tick())
+        blocked = _Blocked() if os.environ.get(DETAIL_ENV) == "1" else None
+        installed: AbstractContextManager[None] = (
+            blocked.installed() if blocked is not None else nullcontext()
+        )
+        installed.__enter__()
         try:
             for round_ in range(rounds + 1):  # the first round warms caches and imports
                 for query in QUERIES:
@@ -102,7 +194,7 @@ async def typing(db: str, key_gap: float, rounds: int) -> dict[str, Any]:
                     await settle(pilot)
                     paints.clear()
                     keys: list[tuple[str, float]] = []
-                    probe.window("typing")
+                    _window(probe, blocked, "typing", f"{round_}:{query}")
                     started = time.perf_counter()
                     for char in query:
                         keys.append((field.value + char, time.perf_counter()))
@@ -114,11 +206,11 @@ async def typing(db: str, key_gap: float, rounds: int) -> dict[str, Any]:
                         f"results of {query!r} painted",
                     )
                     took = time.perf_counter() - started
-                    typed = probe.window(None)
+                    typed = _window(probe, blocked, None, f"{round_}:{query}")
                     await asyncio.sleep(0.05)
-                    probe.window("idle")
+                    _window(probe, blocked, "idle", f"{round_}:{query}")
                     await asyncio.sleep(took)
-                    idle = probe.window(None)
+                    idle = _window(probe, blocked, None, f"{round_}:{query}")
                     if not round_:
                         continue
                     typing_stalls.append(max(late for late, _ in typed))
@@ -128,8 +220,12 @@ async def typing(db: str, key_gap: float, rounds: int) -> dict[str, Any]:
                         shown = [at for t, at in paints if t in later and at >= pressed]
                         latencies.append(min(shown) - pressed)
         finally:
+            installed.__exit__(None, None, None)
             ticker.cancel()
-    return {"latencies": latencies, "typing": typing_stalls, "idle": idle_stalls}
+    out: dict[str, Any] = {"latencies": latencies, "typing": typing_stalls, "idle": idle_stalls}
+    if blocked is not None:  # the measured rounds only (round 0 warms up)
+        out["detail"] = [w for w in blocked.windows if not w["query"].startswith("0:")]
+    return out
 
 
 def main(argv: list[str]) -> int:

@@ -5,8 +5,14 @@ highlighted). :func:`hit_rows` turns hits into ready :class:`~textual.strip.Stri
 (plain segments: no markup parsing, no wrapping, no Rich layout) and touches nothing of
 Textual's state, so the screen builds them before it hands them over;
 :class:`HitList` only crops the visible rows to its width when it paints. Replacing the
-results costs no widget mounts and, while the number of rows stays the same, no layout
-pass of the screen: a keystroke repaints the list's rows and nothing else.
+results costs no widget mounts and no layout pass of the screen.
+
+While typing, no single turn of the event loop may hold it for long (issue 14: the
+largest stall while typing <= 2x idle). A new result set is therefore painted ahead:
+:meth:`HitList.prepare` renders the lines in view a few per loop turn into a spare line
+cache, :meth:`HitList.show` swaps it in and marks only the lines that differ from those
+on screen, and the scrollbar follows the new row count one frame later. The paint of a
+result set then only composes ready lines.
 
 Stored text (titles, snippets, unknown kinds) goes through :mod:`tui.safe_text`; it is
 never parsed as markup.
@@ -14,13 +20,16 @@ never parsed as markup.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
+from textual._styles_cache import StylesCache
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -98,6 +107,17 @@ def hit_rows(hits: Sequence[SearchHit], now: datetime, width: int = 200) -> list
     return rows
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """Painted lines of a result set not shown yet (see :meth:`HitList.prepare`)."""
+
+    rows: list[Strip]
+    #: Textual's per-widget cache of finished lines, filled for every line in view.
+    lines: StylesCache
+    #: What those lines depend on besides the rows (size, styles, focus).
+    key: tuple[object, ...]
+
+
 class HitList(ScrollView, can_focus=True):
     """Search hits, two rows each, one highlighted; Enter (or a click) selects it."""
 
@@ -134,9 +154,10 @@ class HitList(ScrollView, can_focus=True):
             return self.hit_list
 
     #: Its row count changes with each result set; the list's own size never depends
-    #: on it (height 1fr, a scrollbar always shown), so a change repaints the list and
-    #: its scrollbar instead of asking for a layout of the whole screen.
-    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+    #: on it (height 1fr, a scrollbar always shown), so a change repaints the
+    #: scrollbar (``_scroll_update``) instead of asking for a layout of the whole
+    #: screen; the rows' lines do not depend on it, so they are not repainted.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False, repaint=False)
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id)
@@ -145,6 +166,13 @@ class HitList(ScrollView, can_focus=True):
         self._styles: tuple[Style, Style] | None = None
         #: The highlighted hit (``None`` when there are none).
         self.highlighted: int | None = None
+        #: The virtual size of the rows shown (the scrollbar follows it, see ``show``).
+        self._rows_size = Size(0, 0)
+        #: The scroll offset painted, when painting rows not shown yet (``prepare``).
+        self._offset: int | None = None
+        self._prepared: _Prepared | None = None
+        #: Where :meth:`prepare` paints (the widget's own line cache is the other one).
+        self._spare_lines = StylesCache()
 
     @property
     def hit_count(self) -> int:
@@ -156,16 +184,100 @@ class HitList(ScrollView, can_focus=True):
         """The width rows are painted at (give it to :func:`hit_rows`)."""
         return self.scrollable_content_region.width
 
+    def _paint_key(self) -> tuple[object, ...]:
+        """What painted lines depend on besides the rows, scroll and highlight."""
+        return (
+            self.region.size,
+            self.scrollable_content_region,
+            self.rich_style,
+            self.get_component_rich_style("hit-list--cursor"),
+            self.background_colors,
+        )
+
+    async def prepare(self, rows: list[Strip], lines_per_turn: int = 6) -> None:
+        """Paint the lines ``rows`` will show, a few per turn of the event loop.
+
+        A result set repainted in one go (every line in view through Textual's line
+        pipeline: padding, background, filters) held the loop for milliseconds, the
+        largest stall while typing. Here those lines are made ahead, a few at a time
+        (other callbacks, keys included, run in between), into a cache of their own;
+        :meth:`show` of the same ``rows`` hands it to the next paint, which then only
+        composes them. Nothing on screen changes until :meth:`show`. If the list's
+        size or styles change meanwhile, the lines are dropped and :meth:`show` paints
+        as usual. Cancelling this (a newer search) leaves nothing behind.
+        """
+        self._prepared = None
+        key = self._paint_key()
+        # Into the spare of two caches, swapped by show(): Textual keeps each cache it
+        # has seen in an lru_cache (StylesCache.get_inner_outer), so one made per result
+        # set would keep every result set's lines alive.
+        lines = self._spare_lines
+        lines.clear()
+        width, height = self.region.size
+        for top in range(0, height, max(1, lines_per_turn)):
+            if self._paint_key() != key:
+                return
+            self._paint_as(rows, lines, Region(0, top, width, min(lines_per_turn, height - top)))
+            await asyncio.sleep(0)
+        if self._paint_key() == key:
+            self._prepared = _Prepared(rows, lines, key)
+
+    def _paint_as(self, rows: list[Strip], lines: StylesCache, crop: Region) -> None:
+        """Render ``crop`` into ``lines`` as :meth:`show` of ``rows`` would show it."""
+        shown = self._rows, self.highlighted, self._styles_cache
+        self._rows, self.highlighted, self._styles_cache = rows, 0 if rows else None, lines
+        self._offset = 0
+        try:
+            self.render_lines(crop)
+        finally:
+            self._rows, self.highlighted, self._styles_cache = shown
+            self._offset = None
+
     def show(self, rows: list[Strip]) -> None:
-        """Show ``rows`` (from :func:`hit_rows`), the first hit highlighted."""
+        """Show ``rows`` (from :func:`hit_rows`), the first hit highlighted.
+
+        Lines made by :meth:`prepare` for these very ``rows`` are used by the next
+        paint (if nothing they depend on changed since).
+        """
+        prepared, self._prepared = self._prepared, None
+        changed = self._changed_lines(rows)
         self._rows = rows
         self.highlighted = 0 if rows else None
-        size = Size(self.size.width, len(rows))
+        self._rows_size = Size(self.size.width, len(rows))
+        if self.virtual_size != self._rows_size:
+            # The scrollbar follows one frame later: its repaint (about a millisecond)
+            # is not added to the paint of the new rows.
+            self.call_after_refresh(self._follow_rows)
+        self.scroll_to(y=0, animate=False, immediate=True)
+        if changed is None:
+            self.refresh()
+        elif changed:
+            self.refresh(*changed)  # only the lines that differ are composed again
+        if prepared is not None and prepared.rows is rows and prepared.key == self._paint_key():
+            # After refresh(), which empties the widget's line cache: the new lines are
+            # those the next paint would render, already rendered.
+            self._spare_lines, self._styles_cache = self._styles_cache, prepared.lines
+
+    def _changed_lines(self, rows: list[Strip]) -> list[Region] | None:
+        """The lines in view that showing ``rows`` changes (``None``: all of them).
+
+        The next key often finds the same first hits: their lines are not repainted.
+        """
+        if self.scroll_offset.y or self.highlighted not in (0, None):
+            return None
+        old, width = self._rows, self.size.width
+        changed: list[Region] = []
+        for y in range(self.scrollable_content_region.height):
+            if (old[y] if y < len(old) else None) != (rows[y] if y < len(rows) else None):
+                changed.append(Region(0, y, width, 1))
+        return changed
+
+    def _follow_rows(self) -> None:
+        """Give the scrollbar the height of the rows shown (see :meth:`show`)."""
+        size = self._rows_size
         if self.virtual_size != size:
             self.virtual_size = size
             self._scroll_update(size)
-        self.scroll_to(y=0, animate=False, immediate=True)
-        self.refresh()
 
     def row_text(self, index: int) -> str:
         """The plain text of a row (for tests and the screen's status)."""
@@ -180,7 +292,7 @@ class HitList(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        row = int(self.scroll_offset.y) + y
+        row = (int(self.scroll_offset.y) if self._offset is None else self._offset) + y
         plain, cursor = self._styles or (
             self.rich_style,
             self.get_component_rich_style("hit-list--cursor"),
