@@ -26,8 +26,6 @@ BACKFILL_PAUSE = 0.005
 TIDY_PAGES = 32
 #: Pause between tidy transactions (seconds).
 TIDY_PAUSE = 0.02
-#: How often a held tidy looks again whether it may go on (seconds).
-TIDY_HOLD = 0.5
 
 
 async def backfill_index(
@@ -65,10 +63,10 @@ async def tidy_index(
     pages: int = TIDY_PAGES,
     pause: float = TIDY_PAUSE,
     max_steps: int | None = None,
-    hold: Callable[[], bool] | None = None,
+    give_way: Callable[[], bool] | None = None,
 ) -> int:
-    """Merge the search index's pieces until nothing is left to merge; return the
-    number of transactions that merged something.
+    """Merge the search index's pieces until nothing is left to merge (or ``give_way``
+    says stop); return the number of transactions that merged something.
 
     Each save point adds a small piece (an FTS5 segment) to the index and a search
     reads them all; merging them in idle time keeps a search over a long history as
@@ -79,18 +77,18 @@ async def tidy_index(
         pages: pages merged per index per transaction.
         pause: seconds to sleep between transactions.
         max_steps: stop after this many transactions (``None``: until done).
-        hold: while it returns ``True`` (someone is searching), wait instead of merging:
-            a merge step can take 0.1 s on a large index and a search would queue
-            behind it.
+        give_way: asked before each transaction; ``True`` (someone is searching) stops
+            the tidy there, to be run again later: a merge step can take 0.1 s on a
+            large index and a search would queue behind it. (It stops rather than
+            waits, so no task lingers while someone searches.)
 
     Raises:
         memory.MemoryLayerError: the database failed (what was merged stays merged).
     """
     steps = 0
     while max_steps is None or steps < max_steps:
-        if hold is not None and hold():
-            await asyncio.sleep(TIDY_HOLD)
-            continue
+        if give_way is not None and give_way():
+            break
         if not await memory.tidy_search(pages):
             break
         steps += 1

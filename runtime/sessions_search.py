@@ -73,11 +73,11 @@ class SearchSessions:
             return None
 
     async def tidy_index(
-        self, *, pause: float | None = None, hold: Callable[[], bool] | None = None
+        self, *, pause: float | None = None, give_way: Callable[[], bool] | None = None
     ) -> int:
         """Merge the search index's pieces in short transactions until none is left;
         return how many transactions merged something (:func:`runtime.search_index.tidy_index`,
-        ``hold`` as there).
+        ``give_way`` as there).
 
         Raises:
             memory.MemoryLayerError: the database failed (what was merged stays merged).
@@ -85,7 +85,7 @@ class SearchSessions:
         from runtime.search_index import TIDY_PAUSE, tidy_index
 
         return await tidy_index(
-            self.memory, pause=TIDY_PAUSE if pause is None else pause, hold=hold
+            self.memory, pause=TIDY_PAUSE if pause is None else pause, give_way=give_way
         )
 
     async def backfill_index(

@@ -174,13 +174,18 @@ class TurnkeepApp(App[int]):
     @work(group="search-tidy", exit_on_error=False)
     async def tidy_index(self) -> None:
         """Merge the index's pieces until none is left (not while the backfill runs;
-        held while the search screen is up, so no keystroke waits behind a merge)."""
+        it stops when the search screen comes up, so no keystroke waits behind a merge,
+        and the next tick goes on)."""
         from tui.screens.search import SearchScreen
 
         progress = self.services.search_progress
-        if progress is not None and not progress.complete:
+        if isinstance(self.screen, SearchScreen) or (
+            progress is not None and not progress.complete
+        ):
             return
-        await self.services.sessions.tidy_index(hold=lambda: isinstance(self.screen, SearchScreen))
+        await self.services.sessions.tidy_index(
+            give_way=lambda: isinstance(self.screen, SearchScreen)
+        )
 
     def start_semantic_index(self) -> None:
         """When search.semantic is on, embed pending events now and every few seconds."""

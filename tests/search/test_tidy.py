@@ -7,14 +7,11 @@ FTS5's own integrity check passes.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from memory import EventDraft, LibsqlMemory, MemoryBackend, open_embedded
-from runtime import payloads, search_index
+from runtime import payloads
 from runtime.payloads import searchable_text
 from runtime.search_index import tidy_index
 from tests.search.consistency import index_mismatches
@@ -94,26 +91,25 @@ async def test_saves_after_a_tidy_are_found_and_tidied_again(backend: MemoryBack
     assert await index_mismatches(backend) == []
 
 
-async def test_a_held_tidy_merges_nothing_until_let_go(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(search_index, "TIDY_HOLD", 0.001)
-    path = tmp_path / "held.db"
+async def test_a_tidy_that_gives_way_stops_and_the_next_one_finishes(tmp_path: Path) -> None:
+    path = tmp_path / "give-way.db"
     memory = await open_embedded(path)
     memory.use_search_text(searchable_text)
     try:
         await seed(memory, saves=30)
         before = await segments(memory, "search_events")
-        seen: list[int] = []
+        asked: list[int] = []
 
-        def hold() -> bool:  # held three times; each time the index is still unmerged
-            with sqlite3.connect(path) as conn:
-                row = conn.execute("SELECT count(DISTINCT segid) FROM search_events_idx")
-                seen.append(int(row.fetchone()[0]))
-            return len(seen) <= 3
+        def give_way() -> bool:  # someone searches after two merge transactions
+            asked.append(1)
+            return len(asked) > 2
 
-        steps = await tidy_index(memory, pause=0.0, hold=hold)
-        assert seen[:3] == [before] * 3 and steps >= 1
-        assert await segments(memory, "search_events") < before
+        assert await tidy_index(memory, pages=1, pause=0.0, give_way=give_way) == 2
+        middle = await segments(memory, "search_events")
+        assert len(asked) == 3  # stopped at once, without waiting for the search to end
+        await tidy_index(memory, pause=0.0, give_way=lambda: False)
+        assert await memory.tidy_search() is False  # the second one finished the job
+        after = await segments(memory, "search_events")
+        assert after <= middle < before and after <= 3
     finally:
         await memory.close()

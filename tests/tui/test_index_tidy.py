@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from memory import EventDraft, open_embedded
 from runtime import payloads
 from runtime.payloads import searchable_text
 from tests.tui.conftest import SIZE, make_app, settings_for, settle, wait_until
+from tui.screens.search import SearchScreen
 
 
 def segments(path: Path) -> int:
@@ -43,3 +45,27 @@ async def test_the_app_tidies_the_index_after_start_up(
         assert app._tidy_worker.error is None
     after = segments(db_file)
     assert after < before and after <= 3
+
+
+async def test_no_tidy_while_searching_and_nothing_left_waiting(
+    db_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    memory = await open_embedded(db_file)
+    memory.use_search_text(searchable_text)
+    for n in range(40):
+        await memory.store(f"s{n % 3}", [EventDraft("user", payloads.user(f"quoll {n}"))])
+    await memory.close()
+    before = segments(db_file)
+    monkeypatch.setattr(tui.app, "TIDY_FIRST", 0.3)
+    monkeypatch.setattr(tui.app, "TIDY_EVERY", 0.3)
+    app = make_app(settings_for(db_file))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, SearchScreen), "search is up")
+        await pilot.pause(1.0)  # several ticks while the search screen is up
+        # No worker lingers: waiting for all of them ends (a held tidy would hang here).
+        await asyncio.wait_for(app.workers.wait_for_complete(), timeout=30)
+        assert segments(db_file) == before
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: segments(db_file) < before, "tidied once search closed")
