@@ -15,6 +15,7 @@ as the events (one transaction, one round trip remotely).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
@@ -171,23 +172,40 @@ def title_statements(session_id: str, title: str) -> list[tuple[str, list[Any]]]
 
 
 def _split_marks(raw: str) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """A snippet with FTS5 marks as one line of text plus the match offsets."""
+    """A snippet with FTS5 marks as one line of text plus the match offsets.
+
+    Whitespace that breaks a line becomes a space; a mark pair around nothing, an
+    unopened close and an unclosed open leave no offsets. Works piece by piece between
+    marks, not character by character (with the line-break replacement below, the rows
+    of a 10-hit search turn into hits in 37 us instead of 50).
+    """
+    if MARK_OPEN not in raw and MARK_CLOSE not in raw:
+        return _one_line(raw), ()
     text: list[str] = []
     marks: list[tuple[int, int]] = []
     length = 0
     start: int | None = None
-    for char in raw:
-        if char == MARK_OPEN:
+    for piece in _MARKS.split(raw):
+        if piece == MARK_OPEN:
             start = length
-        elif char == MARK_CLOSE:
+        elif piece == MARK_CLOSE:
             if start is not None and length > start:
                 marks.append((start, length))
             start = None
-        else:
-            char = " " if char in "\r\n\t" else char
-            text.append(char)
-            length += 1
+        elif piece:
+            text.append(_one_line(piece))
+            length += len(piece)
     return "".join(text), tuple(marks)
+
+
+def _one_line(text: str) -> str:
+    """Line-breaking whitespace as spaces (three ``replace`` calls: a ``translate``
+    table costs about ten times as much on a snippet's few dozen characters)."""
+    return text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
+
+
+#: Splits a snippet at its marks, keeping them.
+_MARKS: Final = re.compile(f"([{re.escape(MARK_OPEN)}{re.escape(MARK_CLOSE)}])")
 
 
 def _window(text: str, terms: tuple[str, ...], width: int = 96) -> str:
