@@ -56,16 +56,21 @@ async def test_no_tidy_while_searching_and_nothing_left_waiting(
         await memory.store(f"s{n % 3}", [EventDraft("user", payloads.user(f"quoll {n}"))])
     await memory.close()
     before = segments(db_file)
-    monkeypatch.setattr(tui.app, "TIDY_FIRST", 0.3)
-    monkeypatch.setattr(tui.app, "TIDY_EVERY", 0.3)
+    # The timers never fire on their own here; the test runs the tick itself.
+    monkeypatch.setattr(tui.app, "TIDY_FIRST", 3600.0)
+    monkeypatch.setattr(tui.app, "TIDY_EVERY", 3600.0)
     app = make_app(settings_for(db_file))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("s")
         await wait_until(pilot, lambda: isinstance(app.screen, SearchScreen), "search is up")
-        await pilot.pause(1.0)  # several ticks while the search screen is up
-        # No worker lingers: waiting for all of them ends (a held tidy would hang here).
-        await asyncio.wait_for(app.workers.wait_for_complete(), timeout=30)
+        for _ in range(3):  # ticks while the search screen is up
+            app._tidy_again()
+            # No worker lingers: waiting for all of them ends (a held tidy would hang).
+            await asyncio.wait_for(app.workers.wait_for_complete(), timeout=30)
         assert segments(db_file) == before
         await pilot.press("escape")
-        await wait_until(pilot, lambda: segments(db_file) < before, "tidied once search closed")
+        await wait_until(pilot, lambda: not isinstance(app.screen, SearchScreen), "home again")
+        app._tidy_again()
+        await asyncio.wait_for(app.workers.wait_for_complete(), timeout=60)
+        assert segments(db_file) < before
