@@ -129,7 +129,15 @@ def _run(handler: Handler, args: argparse.Namespace, settings: Settings) -> int:
     from tui.collector import resume_collector
 
     resume_collector()  # start-up is over: the command may allocate without bound
-    return asyncio.run(handler(args, settings))
+    return asyncio.run(_wakeful(handler, args, settings))
+
+
+async def _wakeful(handler: Handler, args: argparse.Namespace, settings: Settings) -> int:
+    """Run ``handler`` with every signal waking the loop (a Ctrl-C is never lost)."""
+    from tui.cli.signal_wakeup import wake_loop_on_signals
+
+    with wake_loop_on_signals(asyncio.get_running_loop()):
+        return await handler(args, settings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
