@@ -23,6 +23,16 @@ from tests.support.llama_server import free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
+#: ``turnkeep`` as a terminal's foreground job runs it: SIGINT at its default (Ctrl-C
+#: interrupts). A shell starts background jobs with SIGINT ignored, and a process that
+#: inherits that keeps ignoring it by design; a suite run from such a job must not
+#: pass that on to the Ctrl-C tests.
+FOREGROUND = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from tui.start import main; sys.exit(main())"
+)
+
+
 def events_of(db: Path, session_id: str) -> list[Event]:
     async def read() -> list[Event]:
         memory = await open_embedded(db)
@@ -183,7 +193,7 @@ def test_ctrl_c_cancels_the_turn_and_saves_the_partial_reply(db: Path, tmp_path:
         )
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "tui", "ask", "--script", str(script), "count"],
+        [sys.executable, "-c", FOREGROUND, "ask", "--script", str(script), "count"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,

@@ -31,6 +31,8 @@ from tui.cli.signal_wakeup import wake_loop_on_signals
 CHILD = """
 import signal, sys, threading, time
 
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as a foreground job has it
+
 MAIN = threading.get_native_id()
 
 def main_thread_waits_in_epoll():
