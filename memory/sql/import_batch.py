@@ -18,7 +18,7 @@ anyway.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
@@ -44,6 +44,19 @@ class ImportedAppend:
     updated_at: str | None = None
     create: PortableSession | None = None
     tokens: TokenCount | None = None
+
+    async def write_to(self, append_imported: Callable[..., Awaitable[int]]) -> int:
+        """Make this ``append_imported`` call (a backend's bound method; one
+        transaction)."""
+        return await append_imported(
+            self.session_id,
+            self.events,
+            expect_last_seq=self.expect_last_seq,
+            metadata_json=self.metadata_json,
+            updated_at=self.updated_at,
+            create=self.create,
+            tokens=self.tokens,
+        )
 
 
 def append_plan(text_of: TextOf, append: ImportedAppend) -> list[tuple[str, list[Any]]]:
@@ -216,15 +229,7 @@ class LibsqlImportBatch:
         for group in groups:
             for append in group:
                 try:
-                    await self.append_imported(
-                        append.session_id,
-                        append.events,
-                        expect_last_seq=append.expect_last_seq,
-                        metadata_json=append.metadata_json,
-                        updated_at=append.updated_at,
-                        create=append.create,
-                        tokens=append.tokens,
-                    )
+                    await append.write_to(self.append_imported)
                 except (ImportConflictError, NotFoundError) as exc:
                     failed[append.session_id] = exc
                     break

@@ -97,19 +97,6 @@ def append_of(chunk: Chunk, existing: Existing | None) -> ImportedAppend:
     )
 
 
-async def _write(memory: MemoryBackend, append: ImportedAppend) -> None:
-    """Write one append in its own transaction."""
-    await memory.append_imported(
-        append.session_id,
-        append.events,
-        expect_last_seq=append.expect_last_seq,
-        metadata_json=append.metadata_json,
-        updated_at=append.updated_at,
-        create=append.create,
-        tokens=append.tokens,
-    )
-
-
 def _batches(memory: MemoryBackend) -> bool:
     """Whether ``memory`` writes many appends in one transaction (the embedded file).
 
@@ -141,7 +128,7 @@ class Writer:
     def __init__(self, memory: MemoryBackend) -> None:
         self.memory = memory
         self.batched = _batches(memory)
-        self.task: asyncio.Task[None] | None = None
+        self.task: asyncio.Task[object] | None = None
         self.pending: list[tuple[ImportedAppend, str]] = []
         self.pending_bytes = 0
         #: Sessions with an append gathering or being written; every session written to.
@@ -177,7 +164,7 @@ class Writer:
             self.sessions.add(chunk.session_id)
             self.touched.add(chunk.session_id)
             self.in_flight = {chunk.session_id}
-            self.task = asyncio.create_task(_write(self.memory, append))
+            self.task = asyncio.create_task(append.write_to(self.memory.append_imported))
             return
         where = str(chunk.source.get("file") or chunk.session_id)
         self.pending.append((append, where))
