@@ -30,14 +30,10 @@ __all__ = ["LibsqlSearch"]
 
 #: The FTS5 tables whose segments :meth:`LibsqlSearch.tidy_search` merges.
 _TIDIED = ("search_events", "search_words", "search_titles")
-#: One tidy step: FTS5's incremental 'merge' of up to ``?`` pages per table (taking any
-#: level of two segments or more, migration 0013), between two readings of the
-#: connection's change counter. All in one transaction.
-_TIDY_STEP: tuple[Statement, ...] = (
-    ("SELECT total_changes()", []),
-    *((f"INSERT INTO {t} ({t}, rank) VALUES ('merge', ?)", []) for t in _TIDIED),
-    ("SELECT total_changes()", []),
-)
+#: FTS5's incremental 'merge' of up to ``?`` pages of one table (taking any level of two
+#: segments or more, migration 0013).
+_MERGES = tuple(f"INSERT INTO {t} ({t}, rank) VALUES ('merge', ?)" for t in _TIDIED)
+_CHANGES = "SELECT total_changes()"
 
 _PROGRESS = (
     "SELECT p.backfill_until, p.backfill_done, p.titles_done, "
@@ -99,8 +95,11 @@ class LibsqlSearch:
         that merges counts every page it writes.
         """
         budget = max(1, pages)
-        stmts = [(sql, [budget] if "merge" in sql else []) for sql, _ in _TIDY_STEP]
-        results = await self._batch(stmts)
+        # The merges between two readings of the connection's change counter, in one
+        # transaction.
+        results = await self._batch(
+            [(_CHANGES, []), *((sql, [budget]) for sql in _MERGES), (_CHANGES, [])]
+        )
         before, after = int(results[0].rows[0][0]), int(results[-1].rows[0][0])
         return after - before > len(_TIDIED)
 
