@@ -57,13 +57,6 @@ def session_of(stderr: str) -> str:
     return lines[0].removeprefix("session: ").strip()
 
 
-@pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "ask.db"
-    monkeypatch.setenv("TURNKEEP_DB__PATH", str(path))
-    return path
-
-
 def ask(*args: str, env: dict[str, str] | None = None, timeout: float = 180) -> Any:
     return subprocess.run(
         [sys.executable, "-m", "tui", "ask", *args],
@@ -180,7 +173,10 @@ def test_memory_disabled_says_so_and_writes_nothing(tmp_path: Path, db: Path) ->
     assert not db.exists()
 
 
-def test_ctrl_c_cancels_the_turn_and_saves_the_partial_reply(db: Path, tmp_path: Path) -> None:
+def start_hung_ask(tmp_path: Path, child: str, *, stdin: int) -> subprocess.Popen[bytes]:
+    """``turnkeep ask`` run by ``child`` (a ``python -c`` program) on a scripted turn
+    that calls a tool, streams "partial reply" and then hangs; returned once the reply
+    is out (the turn is hanging)."""
     script = tmp_path / "hang.json"
     script.write_text(
         json.dumps(
@@ -193,25 +189,36 @@ def test_ctrl_c_cancels_the_turn_and_saves_the_partial_reply(db: Path, tmp_path:
         )
     )
     process = subprocess.Popen(
-        [sys.executable, "-c", FOREGROUND, "ask", "--script", str(script), "count"],
+        [sys.executable, "-c", child, "ask", "--script", str(script), "count"],
+        cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
+        stdin=stdin,
     )
     assert process.stdout is not None
     seen = b""
-    while b"partial reply" not in seen:  # the reply is streaming; the turn now hangs
+    while b"partial reply" not in seen:
         chunk = process.stdout.read1(4096)
         assert chunk, "ask exited before the reply streamed"
         seen += chunk
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr.decode()
-    assert b"interrupted" in stderr
+    return process
+
+
+def assert_saved_as_cancelled(db: Path, stderr: bytes) -> None:
+    """The interrupted turn of :func:`start_hung_ask` is saved, ending in its partial reply."""
     events = events_of(db, session_of(stderr.decode()))
     assert_well_formed(events)
     assert [e.kind for e in events] == ["user", "tool_call", "tool_result", "cancelled"]
     assert events[3].payload["partial_content"] == "partial reply"
+
+
+def test_ctrl_c_cancels_the_turn_and_saves_the_partial_reply(db: Path, tmp_path: Path) -> None:
+    process = start_hung_ask(tmp_path, FOREGROUND, stdin=subprocess.DEVNULL)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr.decode()
+    assert b"interrupted" in stderr
+    assert_saved_as_cancelled(db, stderr)
 
 
 def test_help_is_complete_with_examples() -> None:

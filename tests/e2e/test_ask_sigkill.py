@@ -15,8 +15,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from memory import Event, open_embedded
 
 HANG_AFTER_A_SAVED_TOOL_PAIR = [
@@ -83,13 +81,6 @@ def assert_well_formed(events: list[Event]) -> None:
     calls = [e.payload["call_id"] for e in events if e.kind == "tool_call"]
     results = [e.payload["call_id"] for e in events if e.kind == "tool_result"]
     assert calls == results, "a tool call without its result"
-
-
-@pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "killed.db"
-    monkeypatch.setenv("TURNKEEP_DB__PATH", str(path))
-    return path
 
 
 def test_sigkill_mid_turn_keeps_every_saved_turn_intact(db: Path, tmp_path: Path) -> None:

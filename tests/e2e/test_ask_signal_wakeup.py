@@ -15,15 +15,13 @@ itself (``pthread_kill``), so the main thread's ``epoll_wait`` is not interrupte
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_ask import ROOT, assert_well_formed, events_of, session_of
+from tests.e2e.test_ask import assert_saved_as_cancelled, start_hung_ask
 from tui.cli.signal_wakeup import wake_loop_on_signals
 
 #: The ``turnkeep`` entry point, plus a thread that takes a SIGINT when a line arrives
@@ -60,38 +58,9 @@ sys.exit(main())
 """
 
 
-@pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "ask.db"
-    monkeypatch.setenv("TURNKEEP_DB__PATH", str(path))
-    return path
-
-
 def test_sigint_on_another_thread_still_cancels_the_idle_turn(db: Path, tmp_path: Path) -> None:
-    script = tmp_path / "hang.json"
-    script.write_text(
-        json.dumps(
-            [
-                [
-                    {"tool_calls": [{"name": "calculator", "arguments": {"expression": "1+1"}}]},
-                    {"chunks": ["partial ", "reply"], "hang": True},
-                ]
-            ]
-        )
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-c", CHILD, "ask", "--script", str(script), "count"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.PIPE,
-    )
-    assert process.stdout is not None and process.stdin is not None
-    seen = b""
-    while b"partial reply" not in seen:  # the reply streamed; the turn now hangs
-        chunk = process.stdout.read1(4096)
-        assert chunk, "ask exited before the reply streamed"
-        seen += chunk
+    process = start_hung_ask(tmp_path, CHILD, stdin=subprocess.PIPE)
+    assert process.stdin is not None
     process.stdin.write(b"interrupt\n")
     process.stdin.flush()
     try:
@@ -102,10 +71,7 @@ def test_sigint_on_another_thread_still_cancels_the_idle_turn(db: Path, tmp_path
         pytest.fail("the SIGINT was lost: ask kept waiting on the hung turn")
     assert process.returncode == 130, stderr.decode()
     assert b"interrupted; the partial turn was saved as cancelled" in stderr
-    events = events_of(db, session_of(stderr.decode()))
-    assert_well_formed(events)
-    assert [e.kind for e in events] == ["user", "tool_call", "tool_result", "cancelled"]
-    assert events[3].payload["partial_content"] == "partial reply"
+    assert_saved_as_cancelled(db, stderr)
 
 
 def test_the_wakeup_descriptor_is_set_only_while_inside() -> None:

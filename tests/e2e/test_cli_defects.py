@@ -29,13 +29,6 @@ PARTIAL = "The first half of an answer that was"
 OLD_PARTIAL = "An older row's partial text"
 
 
-@pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "defects.db"
-    monkeypatch.setenv("TURNKEEP_DB__PATH", str(path))
-    return path
-
-
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     try:
         code = main(list(argv))

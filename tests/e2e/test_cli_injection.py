@@ -16,8 +16,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.e2e.hostile import (
     HOSTILE,
     HOSTILE_ID,
@@ -27,13 +25,6 @@ from tests.e2e.hostile import (
     rename_session_raw,
     write_bundle_file,
 )
-
-
-@pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "inject.db"
-    monkeypatch.setenv("TURNKEEP_DB__PATH", str(path))
-    return path
 
 
 def turnkeep(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
