@@ -13,6 +13,7 @@ from runtime.settings import Settings, load_settings
 from tests.tui.scenes import settle, wait_until
 from tests.tui.seed import NOW, seed_demo
 from tui.app import TurnkeepApp
+from tui.screens.search import SearchScreen
 
 SIZE = (120, 40)
 
@@ -77,6 +78,14 @@ __all__ = ["settle", "wait_until"]  # shared with scripts/screenshots.py via sce
 
 def make_app(settings: Settings, **kwargs: Any) -> TurnkeepApp:
     return TurnkeepApp(settings, clock=frozen_now, **kwargs)
+
+
+async def open_search(pilot: Any) -> SearchScreen:
+    """Press ``s`` on the home screen; the search screen it opens."""
+    await pilot.press("s")
+    screen = pilot.app.screen
+    assert isinstance(screen, SearchScreen)
+    return screen
 
 
 def screen_text(app: Any) -> str:

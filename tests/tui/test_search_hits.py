@@ -6,7 +6,15 @@ from pathlib import Path
 
 from memory import EventDraft, open_embedded
 from runtime import payloads
-from tests.tui.conftest import SIZE, make_app, screen_text, settings_for, settle, wait_until
+from tests.tui.conftest import (
+    SIZE,
+    make_app,
+    open_search,
+    screen_text,
+    settings_for,
+    settle,
+    wait_until,
+)
 from tui.screens.search import SearchScreen
 from tui.screens.session import SessionScreen
 from tui.widgets.search_hits import HitList
@@ -29,9 +37,7 @@ async def _sessions(path: Path, texts: list[str]) -> list[str]:
 
 async def _search(pilot, app, query: str) -> SearchScreen:  # type: ignore[no-untyped-def]
     await settle(pilot)
-    await pilot.press("s")
-    screen = app.screen
-    assert isinstance(screen, SearchScreen)
+    screen = await open_search(pilot)
     await pilot.press(*query)
     await wait_until(pilot, lambda: screen.shown_query == query, "results")
     return screen

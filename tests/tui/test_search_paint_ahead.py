@@ -16,7 +16,15 @@ from textual._styles_cache import StylesCache
 
 from memory import EventDraft, open_embedded
 from runtime import payloads
-from tests.tui.conftest import SIZE, make_app, screen_text, settings_for, settle, wait_until
+from tests.tui.conftest import (
+    SIZE,
+    make_app,
+    open_search,
+    screen_text,
+    settings_for,
+    settle,
+    wait_until,
+)
 from tui.screens.search import SearchScreen
 from tui.widgets.search_hits import HitList, hit_rows
 
@@ -59,9 +67,7 @@ async def test_each_result_set_is_shown_exactly(db_file: Path) -> None:
     app = make_app(settings_for(db_file))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("s")
-        screen = app.screen
-        assert isinstance(screen, SearchScreen)
+        screen = await open_search(pilot)
         results = screen.query_one(HitList)
         await _type(pilot, screen, list("quokka"), "quokka")
         assert results.hit_count >= 6
@@ -88,9 +94,7 @@ async def test_lines_made_for_another_size_are_not_used(db_file: Path) -> None:
     app = make_app(settings_for(db_file))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("s")
-        screen = app.screen
-        assert isinstance(screen, SearchScreen)
+        screen = await open_search(pilot)
         results = screen.query_one(HitList)
         await _type(pilot, screen, list("quokka"), "quokka")
         rows = hit_rows(list(reversed(screen.hits)), screen.services.now(), results.row_width)
@@ -115,9 +119,7 @@ async def test_typing_keeps_two_line_caches_for_the_list(db_file: Path) -> None:
     app = make_app(settings_for(db_file))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("s")
-        screen = app.screen
-        assert isinstance(screen, SearchScreen)
+        screen = await open_search(pilot)
         await _type(pilot, screen, list("quokka"), "quokka")
 
         def caches() -> int:

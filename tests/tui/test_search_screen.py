@@ -8,7 +8,15 @@ from textual.widgets import Input
 
 from memory import EventDraft, open_embedded
 from runtime import payloads
-from tests.tui.conftest import SIZE, make_app, screen_text, settings_for, settle, wait_until
+from tests.tui.conftest import (
+    SIZE,
+    make_app,
+    open_search,
+    screen_text,
+    settings_for,
+    settle,
+    wait_until,
+)
 from tests.tui.seed import seed_demo, seed_long_session
 from tui.messages import OpenSession
 from tui.screens.home import HomeScreen
@@ -39,9 +47,7 @@ async def test_search_as_you_type_and_open_at_hit(db_file: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)
-        await pilot.press("s")
-        assert isinstance(app.screen, SearchScreen)
-        screen = app.screen
+        screen = await open_search(pilot)
         await pilot.press(*"xyloph")
         await wait_until(pilot, lambda: screen.shown_query == "xyloph", "results")
         assert [(h.session_id, h.seq) for h in screen.hits] == [(sid, 700), (sid, 401)]
@@ -87,9 +93,7 @@ async def test_no_match_and_odd_input_never_error(db_file: Path) -> None:
     app = make_app(settings_for(db_file))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("s")
-        screen = app.screen
-        assert isinstance(screen, SearchScreen)
+        screen = await open_search(pilot)
         await pilot.press("g")
         await wait_until(pilot, lambda: screen.shown_query == "g", "one letter")
         assert screen.hits == [] and "Type 2 or more letters" in screen_text(app)
@@ -163,9 +167,7 @@ async def test_a_two_letter_word_is_searched_as_you_type(db_file: Path) -> None:
     app = make_app(settings_for(db_file))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("s")
-        screen = app.screen
-        assert isinstance(screen, SearchScreen)
+        screen = await open_search(pilot)
         await pilot.press("c", "i")
         await wait_until(pilot, lambda: screen.shown_query == "ci", "two letters")
         assert screen.hits, "the demo's 'flake on CI' session was not found"

@@ -10,9 +10,8 @@ from runtime.payloads import searchable_text
 from runtime.settings import load_settings
 from tests.semantic.corpus import EMBEDDABLE, seed
 from tests.support.sqld import free_port
-from tests.tui.conftest import SIZE, make_app, screen_text, wait_until
+from tests.tui.conftest import SIZE, make_app, open_search, screen_text, wait_until
 from tui.screens.health import HealthScreen
-from tui.screens.search import SearchScreen
 
 
 async def seeded(path: Path) -> None:
@@ -51,9 +50,7 @@ async def test_app_indexes_and_search_offers_modes(db_file: Path) -> None:
         )
         assert f"complete; {EMBEDDABLE} embedded with all-MiniLM" in screen_text(app)
         await pilot.press("escape")
-        await pilot.press("s")
-        assert isinstance(app.screen, SearchScreen)
-        screen = app.screen
+        screen = await open_search(pilot)
         await pilot.press(*"make uploads idempotent")
         await wait_until(pilot, lambda: screen.shown_query == "make uploads idempotent", "hits")
         assert screen.ran_mode == "hybrid" and screen.hits[0].session_id == "uploads"
@@ -82,9 +79,7 @@ async def test_unreachable_endpoint_is_shown(db_file: Path) -> None:
             pilot, lambda: "Embeddings server unreachable" in screen_text(app), "on Health"
         )
         await pilot.press("escape")
-        await pilot.press("s")
-        screen = app.screen
-        assert isinstance(screen, SearchScreen)
+        screen = await open_search(pilot)
         await pilot.press("f2", "f2", "f2")  # auto -> text -> semantic -> hybrid
         await pilot.press(*"container")
         await wait_until(pilot, lambda: screen.shown_query == "container", "hits")
