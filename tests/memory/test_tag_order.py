@@ -11,6 +11,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from memory import EventDraft, MemoryBackend, open_embedded
 from memory.bundle import dumps_bundle, parse_bundle
 from memory.schema.migrate import migrations_dir
@@ -67,6 +69,43 @@ async def test_tag_filter_follows_activity_pins_archive_and_untag(
         )
         seen.extend(i.id for i in page.sessions)
     assert seen == ["a", "b"]
+
+
+@pytest.mark.parametrize("rare_below", [1, 1000])
+async def test_several_tags_match_whole_tags_only(
+    backend: MemoryBackend, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch, rare_below: int
+) -> None:
+    """A session matches a tag only by the whole tag: "work" is not found inside
+    "homework" or "work-log", nor a tag inside two neighbouring ones, in each list and
+    whether the list is read from the rarest tag or by walking the recent index."""
+    monkeypatch.setattr("memory.sql.session_list.RARE_TAG", rare_below)
+    tagged = {
+        "whole": ["rare", "work"],
+        "inside": ["homework", "rare"],
+        "prefix": ["rare", "work-log"],
+        "joined": ["rare", "wo", "rk"],
+        "untagged": [],
+    }
+    for name, tags in tagged.items():
+        await backend.store(name, turn(1))
+        clock.advance(1)
+        if tags:
+            await backend.add_tags(name, tags)
+    for shape in ({"pinned_first": True}, {"pinned_first": False}):
+        assert await ids(backend, tags=["rare", "work"], **shape) == ["whole"]
+        assert await ids(backend, tags=["work", "rare"], **shape) == ["whole"]
+        assert await ids(backend, tags=["rare", "wo"], **shape) == ["joined"]
+        assert await ids(backend, tags=["rare", "homework"], **shape) == ["inside"]
+    for name in tagged:
+        await backend.set_archived(name, True)
+    assert await ids(backend, tags=["rare", "work"], archived=True) == ["whole"]
+    assert await ids(backend, tags=["rare", "rk"], archived=True) == ["joined"]
+    # A tag added later is matched too; one removed no longer is.
+    await backend.set_archived("inside", False)
+    await backend.add_tags("inside", ["work"])
+    await backend.remove_tags("inside", ["homework"])
+    assert await ids(backend, tags=["rare", "work"]) == ["inside"]
+    assert await ids(backend, tags=["rare", "homework"]) == []
 
 
 async def test_imported_tagged_sessions_are_listed_by_tag(
