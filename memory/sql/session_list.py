@@ -4,9 +4,9 @@ With ``pinned_first`` a page is one index range scan: ``sessions_recent_home``
 (migration 0012) holds the sessions that are not archived, pinned ones first, each
 group newest first, so the page is that index's first rows, with no sort and no
 compound statement. A tag filter walks ``session_tags_recent_home`` the same way, from
-the rarest of the wanted tags, and checks the others on the row's own copy of its tags. The page cursor
-stays an opaque ``(text, id)`` pair; a cursor inside the pinned phase carries
-:data:`PINNED_CURSOR` before its timestamp.
+the rarest of the wanted tags, and checks the others on the row's own copy of its tags.
+The page cursor stays an opaque ``(text, id)`` pair; a cursor inside the pinned phase
+carries :data:`PINNED_CURSOR` before its timestamp.
 
 Rows come back in :class:`SessionInfo`'s field order, so a row becomes a record with one
 constructor call; only the metadata, the tags and the estimate flag are converted.
