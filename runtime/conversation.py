@@ -181,6 +181,7 @@ class Conversation:
         self._runner: TurnRunner | None = None
 
     _needs_title = False
+    _needs_model = False
 
     @classmethod
     async def open(
@@ -262,10 +263,6 @@ class Conversation:
                 window: list[Any] = []
             else:
                 assert session_id is not None
-                if info.provider is None or info.model is None:
-                    await memory.create_session(
-                        session_id, provider=instance.name, model=instance.model
-                    )
                 runner_budget = TurnRunner.budget(settings, instance, registry)
                 checkpoint = await memory.load_state(session_id)
                 window = await _resume_window(
@@ -293,6 +290,10 @@ class Conversation:
             last_seq=max([info.last_seq, *(int(getattr(e, "seq", 0)) for e in window[-1:])]),
         )
         conversation._needs_title = info.title is None
+        # A session without a provider or model (an imported one) gets this
+        # conversation's with its first live turn, not when it is merely opened: opening
+        # a session to read it changes nothing in it.
+        conversation._needs_model = info.provider is None or info.model is None
         if checkpoint is not None:
             conversation._mark_interrupted(checkpoint)
         return conversation
@@ -405,8 +406,8 @@ class Conversation:
         check_text(text, "message")
         if self.running:
             raise RuntimeLayerError("a turn is already running in this conversation")
-        if self._needs_title:
-            await self._title_from(text)
+        if self._needs_title or self._needs_model:
+            await self._describe(text)
         await self._catch_up()
         self.turn += 1
         out: asyncio.Queue[Progress | _Raised | None] = asyncio.Queue()
@@ -454,20 +455,30 @@ class Conversation:
                 runner.abort()  # cancelled before it started: record the cancellation
             self._absorb(runner)
 
-    async def _title_from(self, text: str) -> None:
-        """Name an untitled session after its first message (a rename can change it).
+    async def _describe(self, text: str) -> None:
+        """Before the first live turn: name an untitled session after its first message
+        (a rename can change it), and give a session without a provider or model this
+        conversation's, in one write.
 
         A failure here is not worth failing the turn for: the turn's own save points
         report database trouble through the worker.
         """
-        title = session_title(text)
-        if not title:
+        title = session_title(text) if self._needs_title else None
+        provider = self._provider if self._needs_model else None
+        if not title and provider is None:
             return
         try:
-            await self._memory.create_session(self.session_id, title=title)
+            await self._memory.create_session(
+                self.session_id,
+                title=title or None,
+                provider=None if provider is None else provider.name,
+                model=None if provider is None else provider.model,
+            )
         except MemoryLayerError:
             return
-        self._needs_title = False
+        if title:
+            self._needs_title = False
+        self._needs_model = False
 
     async def close(self) -> None:
         """Cancel a running turn and release the provider (when this conversation made it)."""

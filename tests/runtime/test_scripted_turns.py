@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from memory import MemoryBackend
+from memory import EventDraft, MemoryBackend
 from runtime import (
     Conversation,
     PersistenceWorker,
@@ -289,3 +289,49 @@ async def test_a_new_session_is_titled_after_its_first_message(
     )
     await collect(resumed.send("another"))
     assert (await embedded.get_session(conversation.session_id)).title == "Mine"
+
+
+async def test_opening_an_imported_session_changes_nothing_until_a_turn(
+    embedded: MemoryBackend, worker: PersistenceWorker, clock: FrozenClock
+) -> None:
+    # An imported session: its model is known, its provider (another tool) is not.
+    await embedded.store(
+        "imported",
+        [
+            EventDraft("user", {"role": "user", "content": "Search for weekday parsing"}),
+            EventDraft("assistant", {"role": "assistant", "content": "In src/dates.py."}),
+        ],
+    )
+    await embedded.create_session("imported", title="Weekday parsing", model="claude-haiku-4")
+    before = await embedded.get_session("imported")
+    clock.advance(60)
+    # Opened to read it (as the TUI does when a session is opened), then left.
+    conversation = await open_scripted(embedded, worker, clock)
+    await conversation.close()
+    viewer = await Conversation.open(
+        embedded,
+        worker,
+        make_settings(provider="scripted"),
+        "imported",
+        provider_instance=ScriptedProvider(None),
+        clock=clock,
+    )
+    await viewer.close()
+    assert await embedded.get_session("imported") == before
+    # Its first live turn records the provider and model that answered it.
+    resumed = await Conversation.open(
+        embedded,
+        worker,
+        make_settings(provider="scripted"),
+        "imported",
+        provider_instance=ScriptedProvider(None),
+        clock=clock,
+    )
+    try:
+        assert isinstance((await collect(resumed.send("And on Sundays?")))[-1], TurnFinished)
+    finally:
+        await resumed.close()
+    assert await worker.flush(timeout=10)
+    after = await embedded.get_session("imported")
+    assert (after.provider, after.model, after.turns) == ("scripted", "demo", 2)
+    assert after.title == "Weekday parsing"
