@@ -305,28 +305,23 @@ async def test_opening_an_imported_session_changes_nothing_until_a_turn(
     await embedded.create_session("imported", title="Weekday parsing", model="claude-haiku-4")
     before = await embedded.get_session("imported")
     clock.advance(60)
+
+    def resume() -> Any:
+        return Conversation.open(
+            embedded,
+            worker,
+            make_settings(provider="scripted"),
+            "imported",
+            provider_instance=ScriptedProvider(None),
+            clock=clock,
+        )
+
     # Opened to read it (as the TUI does when a session is opened), then left.
-    conversation = await open_scripted(embedded, worker, clock)
-    await conversation.close()
-    viewer = await Conversation.open(
-        embedded,
-        worker,
-        make_settings(provider="scripted"),
-        "imported",
-        provider_instance=ScriptedProvider(None),
-        clock=clock,
-    )
+    viewer = await resume()
     await viewer.close()
     assert await embedded.get_session("imported") == before
     # Its first live turn records the provider and model that answered it.
-    resumed = await Conversation.open(
-        embedded,
-        worker,
-        make_settings(provider="scripted"),
-        "imported",
-        provider_instance=ScriptedProvider(None),
-        clock=clock,
-    )
+    resumed = await resume()
     try:
         assert isinstance((await collect(resumed.send("And on Sundays?")))[-1], TurnFinished)
     finally:
