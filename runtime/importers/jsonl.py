@@ -71,6 +71,11 @@ class JsonlSession:
         size = self.path.stat().st_size
         if existing is not None:
             self.title = None
+            # What the file's earlier records said of the session (Codex's session_meta
+            # line, Claude Code's cwd, version and branch) is not read again: keep it.
+            for key, value in src.items():
+                if key not in _BOOKKEEPING:
+                    self.info.setdefault(key, value)
             if size < offset or tail_digest(self.path, offset) != src.get("tail"):
                 report.advance(size)
                 yield self._mark(
@@ -178,6 +183,13 @@ class JsonlSession:
             status=status,
             note=note,
         )
+
+
+#: The keys of ``metadata["source"]`` that each import writes anew (where the reading
+#: stopped, and what it carries over); the others describe the session.
+_BOOKKEEPING: Final = frozenset(
+    {"tool", "id", "file", "records", "offset", "lines", "tail", "open_calls", "usage"}
+)
 
 
 def json_copy(value: dict[str, Any]) -> dict[str, Any]:

@@ -106,9 +106,17 @@ async def test_reimport_skips_unchanged_and_dry_run_writes_nothing(store: Memory
     assert (dry.added, dry.events_added) == (2, 22)
     assert await store.count_sessions() == 0
     await run_import(store, ClaudeCodeReader(FIXTURES / "claude-code"))
+    first = [await store.get_session(sid) for sid in (MAIN, AGENT)]
     again = await run_import(store, ClaudeCodeReader(FIXTURES / "claude-code"))
     assert (again.added, again.updated, again.unchanged, again.events_added) == (0, 0, 2, 0)
     assert len(await store.recall(MAIN)) == 18
+    # Its half-written last line is read again, and nothing else changes: the session's
+    # source (cwd, version, branch read from earlier lines) included.
+    assert [await store.get_session(sid) for sid in (MAIN, AGENT)] == first
+
+
+#: Source keys each import rewrites (where it stopped reading).
+BOOKKEEPING = {"records", "offset", "lines", "tail", "open_calls", "usage"}
 
 
 def _line(**record: Any) -> str:
@@ -120,6 +128,7 @@ async def test_grown_transcript_gets_only_new_events(store: MemoryBackend, fixtu
     path = next(root.rglob("7f2c*.jsonl"))
     await run_import(store, ClaudeCodeReader(root))
     first = await store.recall(MAIN)
+    described = (await store.get_session(MAIN)).metadata["source"]
     # Claude Code finishes the half-written line and the session goes on.
     with path.open("a", encoding="utf-8") as handle:
         handle.write('her test?"},"uuid":"u-0014","timestamp":"2025-06-01T09:04:00.000Z"}\n')
@@ -150,6 +159,16 @@ async def test_grown_transcript_gets_only_new_events(store: MemoryBackend, fixtu
     info = await store.get_session(MAIN)
     assert info.updated_at == "2025-06-01T09:04:05.000000Z"
     assert info.turns == 3
+    source = info.metadata["source"]
+    assert {k: source[k] for k in ("project", "cwd", "version", "gitBranch")} == {
+        "project": "-home-ana-proj",
+        "cwd": "/home/ana/proj",
+        "version": "1.0.83",
+        "gitBranch": "main",
+    }
+    assert {k: v for k, v in source.items() if k not in BOOKKEEPING} == {
+        k: v for k, v in described.items() if k not in BOOKKEEPING
+    }
     third = await run_import(store, ClaudeCodeReader(root))
     assert (third.updated, third.unchanged) == (0, 2)
     assert len(await store.recall(MAIN)) == 20

@@ -83,10 +83,16 @@ async def test_grown_rollout_appends(store: MemoryBackend, fixture_copy) -> None
     root = fixture_copy("codex")
     path = next(root.rglob("rollout-2025-10-29*.jsonl"))
     await run_import(store, CodexReader(root))
+    described = (await store.get_session(NEW)).metadata["source"]
     with path.open("a") as handle:
         handle.write('xt","text":"One more question"}]}}\n')
     report = await run_import(store, CodexReader(root))
     assert (report.updated, report.events_appended, report.unchanged) == (1, 1, 1)
+    # The session_meta line is not read again; what it said is kept.
+    source = (await store.get_session(NEW)).metadata["source"]
+    assert (source["cli_version"], source["cwd"]) == ("0.46.0", described["cwd"])
+    kept = described.keys() - {"records", "offset", "lines", "tail", "open_calls", "usage"}
+    assert {k: source.get(k) for k in kept} == {k: described[k] for k in kept}
     last = (await store.recall(NEW))[-1]
     assert (last.seq, last.turn, last.kind) == (14, 3, "user")
     assert last.payload["content"] == "One more question"
