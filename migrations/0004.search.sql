@@ -5,7 +5,7 @@
 --
 -- Why this design:
 -- * The indexed text is what runtime.payloads.searchable_text says a person may look
---   for, folded (NFKC, diacritics stripped: ``cafe`` finds ``café``). SQL cannot
+--   for, folded (NFKC, diacritics stripped: ``cafe`` finds ``caf\u00e9``). SQL cannot
 --   compute either (json_extract cannot follow the readers' tolerant rules, and the
 --   3.40 trigram tokenizer has no remove_diacritics), so the memory layer writes the
 --   rows itself, in the same batch as the save point (one transaction, one round trip

@@ -301,3 +301,12 @@ def test_0005_rolls_back_to_exactly_the_previous_schema() -> None:
     finally:
         before.close()
         after.close()
+
+
+def test_migration_files_are_ascii() -> None:
+    """yoyo reads migration files in the locale's encoding: under an ASCII locale (LC_ALL=C
+    with Python's UTF-8 mode off) one non-ASCII character made every command fail."""
+    files = sorted(migrations_dir().glob("*.sql"))
+    assert len(files) >= 2 * len(ALL_MIGRATIONS) - 1
+    for path in files:
+        assert path.read_bytes().isascii(), path.name
