@@ -9,7 +9,8 @@ and exported stays exactly as it was.
 
 Control characters are not dropped silently: they are shown as visible stand-ins
 (``␛`` for ESC, ``␇`` for BEL, the Unicode "control pictures" for the rest of C0,
-``�`` for C1 and bidi overrides), so a person can see that something odd was there.
+``�`` for C1, bidi overrides and lone surrogates), so a person can see that something
+odd was there.
 Newlines and tabs are kept by :func:`safe_text` (``\\r\\n`` becomes ``\\n``) and folded
 into spaces by :func:`safe_line`.
 
@@ -39,6 +40,11 @@ def _table(keep_layout: bool) -> dict[int, str]:
         table[code] = "\ufffd"
     for char in _BIDI:
         table[ord(char)] = "\ufffd"
+    # Lone surrogates: what a file name that is not valid UTF-8 becomes in Python
+    # (``\udc9b`` for the byte 0x9B, a C1 CSI once written with surrogateescape), and
+    # what a JSON ``\ud800`` escape decodes to; neither can be written as UTF-8.
+    for code in range(0xD800, 0xE000):
+        table[code] = "\ufffd"
     table[0x2028] = "\n" if keep_layout else " "
     table[0x2029] = "\n" if keep_layout else " "
     if keep_layout:
@@ -53,9 +59,10 @@ def _table(keep_layout: bool) -> dict[int, str]:
 _TEXT: Final = _table(keep_layout=True)
 _LINE: Final = _table(keep_layout=False)
 #: Characters any of the tables act on; text without them is returned as is (fast path).
-_UNSAFE: Final = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029" + _BIDI + "]")
-_UNSAFE_LINE: Final = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029" + _BIDI + "]")
-_JSON_RAW: Final = re.compile("[\x7f-\x9f\u2028\u2029" + _BIDI + "]")
+_SURROGATES: Final = "\ud800-\udfff"
+_UNSAFE: Final = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029" + _BIDI + _SURROGATES + "]")
+_UNSAFE_LINE: Final = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029" + _BIDI + _SURROGATES + "]")
+_JSON_RAW: Final = re.compile("[\x7f-\x9f\u2028\u2029" + _BIDI + _SURROGATES + "]")
 
 
 def safe_text(text: str) -> str:
@@ -92,7 +99,7 @@ def terminal_json(value: Any, **kwargs: Any) -> str:
     """``json.dumps(value, ensure_ascii=False, **kwargs)`` that is safe to print.
 
     JSON always escapes C0 controls (ESC included); this also escapes what it leaves
-    raw (DEL, C1, bidi controls, U+2028/U+2029). Those characters can only occur
+    raw (DEL, C1, bidi controls, U+2028/U+2029, lone surrogates). Those characters can only occur
     inside JSON strings, so the result decodes to exactly the same value.
     """
     text = json.dumps(value, ensure_ascii=False, **kwargs)

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from memory.records import TokenCount, format_ts
 from runtime.errors import SettingsError
@@ -47,7 +47,10 @@ __all__ = [
     "text_of",
     "to_ts",
     "token_usage",
+    "without_surrogates",
 ]
+
+T = TypeVar("T")
 
 #: The sources ``turnkeep import`` reads.
 TOOLS: Final = ("claude-code", "codex", "chatgpt", "llm")
@@ -142,6 +145,32 @@ class Chunk:
     note: str | None = None
     #: The token usage of its answers (what the session's totals gain), once encoded.
     tokens: TokenCount | None = None
+
+    def __post_init__(self) -> None:
+        # What describes the session comes from file names and records: a name that
+        # is not valid UTF-8 (``\udcff`` in Python) or a JSON ``\ud800`` escape in a
+        # title would make the session impossible to store.
+        self.title = without_surrogates(self.title)
+        self.model = without_surrogates(self.model)
+        self.source = without_surrogates(self.source)
+        self.extra = without_surrogates(self.extra)
+
+
+#: UTF-16 surrogate code points: only ever alone in a Python string (a file name's
+#: undecodable byte, a JSON ``\udXXX`` escape), and then not valid Unicode.
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(value: T) -> T:
+    """``value`` (text, or JSON-like lists and dicts of it) with every lone surrogate
+    replaced by U+FFFD, the replacement character; anything else is returned as is."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value) if _SURROGATE.search(value) else value  # type: ignore[return-value]
+    if isinstance(value, dict):
+        return {without_surrogates(k): without_surrogates(v) for k, v in value.items()}  # type: ignore[return-value]
+    if isinstance(value, list):
+        return [without_surrogates(v) for v in value]  # type: ignore[return-value]
+    return value
 
 
 def session_id_for(tool: str, original_id: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -156,3 +157,60 @@ def test_imported_token_usage_shows_in_sessions_list_and_usage(target: Target) -
             session["prompt_tokens"],
             session["completion_tokens"],
         ), sid
+
+
+def test_names_and_text_that_are_not_valid_unicode(target: Target, tmp_path: Path) -> None:
+    """A transcript whose file name is not valid UTF-8 (with a byte that is a C1 CSI),
+    and a record holding a JSON lone-surrogate escape, import like the rest; nothing of
+    them reaches the terminal raw, even with a surrogate-escaping C locale's stdout."""
+    import os
+    import subprocess
+    import sys
+
+    project = tmp_path / "history" / "p"
+    project.mkdir(parents=True)
+    agent = next((FIXTURES / "claude-code").rglob("agent-*.jsonl"))
+    (project / "ok.jsonl").write_bytes(agent.read_bytes())
+    os.rename(project / "ok.jsonl", os.fsencode(project) + b"/c1\x9b31mRED\x9b0m\xff.jsonl")
+    (project / "lone.jsonl").write_text(
+        '{"type":"user","uuid":"a1","timestamp":"2025-06-01T09:00:00.000Z",'
+        '"message":{"role":"user","content":"hello \\ud800 lone"}}\n'
+        '{"type":"assistant","uuid":"a2","timestamp":"2025-06-01T09:00:01.000Z",'
+        '"message":{"role":"assistant","model":"m","content":[{"type":"text","text":"ok"}]}}\n'
+    )
+
+    def run(*args: str) -> tuple[int, bytes, bytes]:
+        done = subprocess.run(
+            [sys.executable, "-m", "tui", *args],
+            env={**os.environ, **target.env, "LC_ALL": "C", "PYTHONUTF8": "0"},
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        for stream in (done.stdout, done.stderr):
+            assert b"\x9b" not in stream and b"\x1b" not in stream, stream
+            stream.decode("utf-8")  # no undecodable byte either
+        return done.returncode, done.stdout, done.stderr
+
+    for dry in (True, False):
+        code, out, err = run(
+            "import", "claude-code", str(tmp_path / "history"), *(["--dry-run"] if dry else [])
+        )
+        assert code == 0, err
+        assert b"2 sessions added" in out, out
+    code, out, err = run("sessions", "list", "--json")
+    assert code == 0, err
+    listed = {s["id"]: s for s in json.loads(out)}
+    assert len(listed) == 2
+    lone = listed["claude-code-lone"]
+    assert lone["title"] == "hello \ufffd lone"
+
+    async def sources(memory: Any) -> list[str]:
+        infos = [await memory.get_session(sid) for sid in listed]
+        return sorted(info.metadata["source"]["file"] for info in infos)
+
+    files = target.using(sources)
+    assert files[0].endswith("/p/c1\ufffd31mRED\ufffd0m\ufffd.jsonl"), files
+    assert files[1].endswith("/p/lone.jsonl"), files
+    code, out, err = run("search", "lone")
+    assert code == 0, err
