@@ -85,7 +85,8 @@ def append_statements(
         stmts.append(
             (
                 "INSERT INTO sessions (id, title, agent, provider, model, created_at, "
-                "updated_at, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "updated_at, metadata, forked_from, forked_at_seq) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     session_id,
                     create.title,
@@ -95,6 +96,8 @@ def append_statements(
                     create.created_at,
                     create.updated_at,
                     create.metadata_json,
+                    create.forked_from,
+                    create.forked_at_seq,
                 ],
             )
         )

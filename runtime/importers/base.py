@@ -145,6 +145,10 @@ class Chunk:
     note: str | None = None
     #: The token usage of its answers (what the session's totals gain), once encoded.
     tokens: TokenCount | None = None
+    #: A new session that is a fork (a ChatGPT branch): the session it branches from
+    #: and the last seq the two share, recorded as ``turnkeep sessions fork`` does.
+    forked_from: str | None = None
+    forked_at_seq: int | None = None
 
     def __post_init__(self) -> None:
         # What describes the session comes from file names and records: a name that

@@ -12,9 +12,14 @@ asset pointers such as images), ``code`` (``text``, ``language``), ``execution_o
 ``thoughts`` (``thoughts`` with ``summary``/``content``), ``reasoning_recap``,
 ``tether_browsing_display``, ``tether_quote``, ``system_error``, ``user_editable_context``.
 
-The branch ending at ``current_node`` becomes the session; the messages of the other
-branches are kept in the session metadata under ``branches`` (each with its node id and
-parent, so they can become forks later).
+The branch ending at ``current_node`` becomes the session. Every other branch (each
+other leaf of the tree) becomes a fork of it (:class:`Branch`): a session holding the
+messages from the root to that leaf, with ``forked_from`` the conversation's session and
+``forked_at_seq`` the last event the two share, as ``turnkeep sessions fork`` records
+it. The other branches' messages are also listed in the session's metadata under
+``branches`` (node id, parent, role, text). If the current branch changes after an
+import (a message edited or regenerated in ChatGPT), the session keeps the branch it
+has and the now-current one arrives as a fork.
 """
 
 from __future__ import annotations
@@ -119,16 +124,30 @@ class Conversation:
         self.line = line
         self.original_id = str(value.get("conversation_id") or value.get("id"))
         self.session_id = session_id_for(TOOL, self.original_id)
+        #: The nodes of the branch the session holds, once :meth:`chunks` has run
+        #: (``None`` if it did not: the session is left alone).
+        self.held: list[str] | None = None
+
+    def branches(self) -> list[Branch]:
+        """A unit for each leaf of the tree; those off the held branch become forks."""
+        mapping: dict[str, Any] = self.value["mapping"]
+        return [
+            Branch(self, node_id)
+            for node_id, node in mapping.items()
+            if isinstance(node, dict) and not any(c in mapping for c in node.get("children") or [])
+        ]
 
     def chunks(self, existing: Existing | None, report: ImportReport) -> Iterator[Chunk]:
         conv = self.value
         mapping: dict[str, Any] = conv["mapping"]
         branch = current_branch(mapping, conv.get("current_node"))
+        self.held = branch
         start = 0
         if existing is not None:
             done = int(existing.source.get("records", 0))
             last = existing.source.get("last_node")
             if done > len(branch) or (done and branch[done - 1] != last):
+                self.held = current_branch(mapping, last) if last in mapping else []
                 yield self._chunk(
                     existing,
                     branch,
@@ -136,7 +155,8 @@ class Conversation:
                     status="rewritten",
                     note=(
                         "the conversation's current branch changed (a message was edited or "
-                        "regenerated) since it was imported; it was not updated"
+                        "regenerated) since it was imported; the session keeps its branch "
+                        "and the current one is imported as a fork"
                     ),
                 )
                 return
@@ -155,11 +175,7 @@ class Conversation:
             else to_ts(conv.get("create_time")),
         )
         last_call: dict[str, str] = {}
-        for node_id in branch[start:]:
-            builder.where = f"{self.file}:{self.line} (message {node_id})"
-            message = mapping[node_id].get("message")
-            if isinstance(message, dict):
-                self._message(message, builder, last_call, report)
+        self.read(branch[start:], builder, last_call, report)
         yield self._chunk(
             existing,
             branch,
@@ -217,6 +233,21 @@ class Conversation:
             status=status,
             note=note,
         )
+
+    def read(
+        self,
+        nodes: list[str],
+        builder: EventBuilder,
+        last_call: dict[str, str],
+        report: ImportReport,
+    ) -> None:
+        """Add the events of the messages of ``nodes`` (in order) to ``builder``."""
+        mapping: dict[str, Any] = self.value["mapping"]
+        for node_id in nodes:
+            builder.where = f"{self.file}:{self.line} (message {node_id})"
+            message = mapping[node_id].get("message")
+            if isinstance(message, dict):
+                self._message(message, builder, last_call, report)
 
     def _message(
         self,
@@ -277,6 +308,78 @@ class Conversation:
         else:
             report.unknown[f"role:{role}"] += 1
             builder.add("unknown", {"type": f"role:{role}", "content": text}, at, source=rest)
+
+
+class Branch:
+    """A branch of a conversation other than the one its session holds, as a fork.
+
+    Its session holds the messages from the root to its leaf. The events of the part it
+    shares with the held branch are made as the session's own were (the same messages
+    in the same order give the same events), so ``forked_at_seq`` is their count, and
+    its first events equal the session's. It is read after the conversation's own unit,
+    which tells it the held branch; a leaf on that branch makes nothing.
+    """
+
+    def __init__(self, conversation: Conversation, leaf: str) -> None:
+        self.conversation = conversation
+        self.leaf = leaf
+        self.session_id = session_id_for(TOOL, f"{conversation.original_id}~{leaf}")
+
+    def chunks(self, existing: Existing | None, report: ImportReport) -> Iterator[Chunk]:
+        conv = self.conversation
+        held = conv.held
+        mapping: dict[str, Any] = conv.value["mapping"]
+        path = current_branch(mapping, self.leaf)
+        if held is None or self.leaf in held:
+            return
+        shared = 0
+        while shared < min(len(path), len(held)) and path[shared] == held[shared]:
+            shared += 1
+        if existing is not None:
+            # Its leaf names it: the same branch, already imported (a branch continued
+            # in ChatGPT ends at a new leaf, and arrives as a fork of its own).
+            yield Chunk(
+                session_id=self.session_id,
+                title=None,
+                model=None,
+                created_at=existing.updated_at,
+                updated_at=existing.updated_at,
+                source=dict(existing.source),
+                status="unchanged",
+            )
+            return
+        builder = EventBuilder(turn=0, last_time=to_ts(conv.value.get("create_time")))
+        last_call: dict[str, str] = {}
+        conv.read(path[:shared], builder, last_call, report)
+        at_seq = len(builder.events)
+        conv.read(path[shared:], builder, last_call, report)
+        events = builder.take()
+        if len(events) == at_seq:
+            return  # nothing of its own (an empty or hidden message)
+        own = events[at_seq]
+        title = conv.value.get("title")
+        source = {
+            "tool": TOOL,
+            "id": conv.original_id,
+            "file": conv.file,
+            "records": len(path),
+            "last_node": self.leaf,
+            "branch_of": conv.session_id,
+            "branch_node": path[shared] if shared < len(path) else None,
+        }
+        model = conv.value.get("default_model_slug")
+        yield Chunk(
+            session_id=self.session_id,
+            title=f"Fork of {title}" if isinstance(title, str) and title else None,
+            model=model if isinstance(model, str) else None,
+            created_at=own.created_at,
+            updated_at=builder.last_time or own.created_at,
+            source=source,
+            events=events,
+            status="new",
+            forked_from=conv.session_id,
+            forked_at_seq=at_seq,
+        )
 
 
 def _alternative(node_id: str, node: dict[str, Any]) -> dict[str, Any]:
@@ -351,4 +454,6 @@ class ChatGPTReader:
                     elif not (value.get("conversation_id") or value.get("id")):
                         report.bad(name, item.line, f"conversation {item.index} has no id")
                     else:
-                        yield Conversation(value, name, item.line)
+                        conversation = Conversation(value, name, item.line)
+                        yield conversation
+                        yield from conversation.branches()

@@ -91,6 +91,8 @@ def append_of(chunk: Chunk, existing: Existing | None) -> ImportedAppend:
         metadata_json=metadata_json,
         states=(),
         events=(),
+        forked_from=chunk.forked_from,
+        forked_at_seq=chunk.forked_at_seq,
     )
     return ImportedAppend(
         chunk.session_id, events, 0, metadata_json, chunk.updated_at, session, tokens

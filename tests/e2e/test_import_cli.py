@@ -93,9 +93,19 @@ def test_chatgpt_zip(target: Target, tmp_path: Path) -> None:
         zf.write(FIXTURES / "chatgpt" / "conversations.json", "conversations.json")
     before = digests(archive)
     report = _import(target, "chatgpt", str(archive))
-    assert report["events"] == {"added": 14, "appended": 0}
+    # Two conversations, and the first one's other branch as a fork of it.
+    assert report["sessions"]["added"] == 3  # type: ignore[index]
+    assert report["events"] == {"added": 23, "appended": 0}
     assert digests(archive) == before
-    assert len(_exported(target)["chatgpt-6650f1c2-aaaa-4bbb-8ccc-000000000001"]) == 11
+    exported = _exported(target)
+    first = exported.pop("chatgpt-6650f1c2-aaaa-4bbb-8ccc-000000000001")
+    assert len(first) == 11
+    exported.pop("chatgpt-6650f1c2-aaaa-4bbb-8ccc-000000000002")
+    ((fork_id, fork),) = exported.items()
+    assert fork[:7] == first[:7] and len(fork) == 9
+    shown = target.run("sessions", "show", fork_id)
+    assert shown.returncode == 0, shown.stderr
+    assert "chatgpt-6650f1c2-aaaa-4bbb-8ccc-000000000001" in shown.stdout  # its lineage
 
 
 def test_llm(target: Target, tmp_path: Path) -> None:

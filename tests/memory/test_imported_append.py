@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from memory import ImportConflictError, MemoryBackend, NotFoundError
@@ -186,3 +188,42 @@ async def test_append_adds_the_answers_tokens_to_the_session_totals(
         )
     info = await backend.get_session("claude-code-abc")
     assert (info.prompt_tokens, info.completion_tokens, info.tokens_estimated) == (47, 92, True)
+
+
+async def test_a_session_created_by_an_append_can_be_a_fork(backend: MemoryBackend) -> None:
+    """An imported branch (a ChatGPT conversation's other branch) is created as a fork
+    of the session it branches from, with the lineage a fork records."""
+    shared = (
+        _event(1, 1, "one", "2025-01-01T00:00:00.000000Z"),
+        _event(2, 1, "two", "2025-01-01T00:00:05.000000Z"),
+    )
+    await backend.import_sessions([_session(shared)])
+    own = _event(3, 2, "other three", "2025-01-03T00:00:00.000000Z")
+    branch = replace(
+        _session(()),
+        id="claude-code-abc-branch",
+        title="Fork of imported",
+        forked_from="claude-code-abc",
+        forked_at_seq=2,
+    )
+    last = await backend.append_imported(
+        "claude-code-abc-branch",
+        [*shared, own],
+        expect_last_seq=0,
+        metadata_json=branch.metadata_json,
+        updated_at=own.created_at,
+        create=branch,
+    )
+    assert last == 3
+    info = await backend.get_session("claude-code-abc-branch")
+    assert (info.forked_from, info.forked_at_seq, info.title) == (
+        "claude-code-abc",
+        2,
+        "Fork of imported",
+    )
+    assert [e.payload["content"] for e in await backend.recall(info.id)] == [
+        "one",
+        "two",
+        "other three",
+    ]
+    assert (await backend.get_session("claude-code-abc")).forked_from is None
