@@ -569,6 +569,9 @@ class SessionOrganizer(Protocol):
     ) -> list[tuple[Event, str | None, str | None]]:
         """Assistant events with their session's provider and model, oldest first.
 
+        Each answer once: the events a fork copied from its source (``seq`` up to
+        ``forked_at_seq``) are left out; a fork contributes only its own answers.
+
         Keyset-paged on ``(created_at, session_id, seq)`` (pass the last event's); for
         ``turnkeep usage``, which reads the token figures with :mod:`runtime.payloads`.
         """

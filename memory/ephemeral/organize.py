@@ -212,6 +212,8 @@ class EphemeralOrganizer:
             for s in self._sessions.values()
             for e in s.events
             if e.kind == "assistant"
+            # A fork's copies of its source's events are not new answers (as in SQL).
+            and (s.info.forked_from is None or e.seq > (s.info.forked_at_seq or 0))
             and (since is None or e.created_at >= since)
             and (after is None or (e.created_at, e.session_id, e.seq) > after)
         ]

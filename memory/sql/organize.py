@@ -309,7 +309,12 @@ class LibsqlOrganizer(LibsqlSessionList):
         self, *, since: str | None = None, after: tuple[str, str, int] | None = None, limit: int
     ) -> list[tuple[Event, str | None, str | None]]:
         """See :meth:`memory.protocol.SessionOrganizer.assistant_events`."""
-        clauses = ["e.kind = 'assistant'"]
+        # A fork's copies of its source's events (seq <= forked_at_seq) are not new
+        # answers: each answer is counted once, in the session that produced it.
+        clauses = [
+            "e.kind = 'assistant'",
+            "(s.forked_from IS NULL OR e.seq > coalesce(s.forked_at_seq, 0))",
+        ]
         args: list[Any] = []
         if since is not None:
             clauses.append("e.created_at >= ?")

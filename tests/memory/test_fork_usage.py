@@ -1,0 +1,62 @@
+"""Usage counts each answer once: a fork's copies of its source's answers are not new
+answers (review finding 2). Runs on every backend."""
+
+from __future__ import annotations
+
+from memory import EventDraft, MemoryBackend
+from memory.records import TokenCount
+from tests.conftest import FrozenClock
+
+
+def turn(n: int, prompt: int) -> list[EventDraft]:
+    return [
+        EventDraft("user", {"role": "user", "content": f"question {n}"}, turn=n),
+        EventDraft(
+            "assistant", {"role": "assistant", "content": f"answer {n}"}, n, TokenCount(prompt, 1)
+        ),
+    ]
+
+
+async def answers(backend: MemoryBackend) -> list[tuple[str, int]]:
+    rows = await backend.assistant_events(limit=100)
+    return sorted((e.session_id, e.seq) for e, _, _ in rows)
+
+
+async def test_a_fork_contributes_only_its_own_answers(
+    backend: MemoryBackend, clock: FrozenClock
+) -> None:
+    await backend.store("src", turn(1, 10))
+    await backend.store("src", turn(2, 20))
+    clock.advance(5)
+    whole = await backend.fork_session("src", new_id="whole")
+    half = await backend.fork_session("src", at=2, new_id="half")
+    assert await answers(backend) == [("src", 2), ("src", 4)]
+    # A fork's own answer counts; a fork of a fork copies that answer, not counted again.
+    clock.advance(5)
+    await backend.store("half", turn(2, 30))
+    assert ("half", 4) in await answers(backend)
+    await backend.fork_session("half", new_id="grand")
+    assert await answers(backend) == [("half", 4), ("src", 2), ("src", 4)]
+    # The forks' totals still describe their content (the copied answers' tokens).
+    assert (whole.prompt_tokens, half.forked_at_seq) == (30, 2)
+    assert (await backend.get_session("grand")).events == 4
+
+
+async def test_fork_copies_are_skipped_across_pages(
+    backend: MemoryBackend, clock: FrozenClock
+) -> None:
+    for n in range(1, 4):
+        await backend.store("src", turn(n, n))
+        clock.advance(1)
+    await backend.fork_session("src", new_id="f")
+    await backend.store("f", turn(4, 4))
+    seen: list[tuple[str, int]] = []
+    after: tuple[str, str, int] | None = None
+    while True:
+        page = await backend.assistant_events(after=after, limit=1)
+        seen.extend((e.session_id, e.seq) for e, _, _ in page)
+        if len(page) < 1:
+            break
+        last = page[-1][0]
+        after = (last.created_at, last.session_id, last.seq)
+    assert seen == [("src", 2), ("src", 4), ("src", 6), ("f", 8)]
