@@ -7,10 +7,14 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from memory import EventDraft, MemoryBackend
 from memory.records import TokenCount
 from tests.e2e.cli_support import Target
+from tests.importers.conftest import FIXTURES
+
+CLAUDE_SESSION = "claude-code-7f2c1a9e-4b1d-4e0a-9c3e-1f2a3b4c5d6e"
 
 
 def turnkeep(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -74,3 +78,50 @@ def test_usage_counts_an_answer_once_however_often_it_is_forked(target: Target) 
     rows, after = usage_rows(target, "session")
     assert set(rows) == {"u1", half} and rows["u1"]["total_tokens"] == 3020
     assert after == 3020 + rows[half]["total_tokens"] and rows[half]["answers"] >= 1
+
+
+# -- finding 4: imported answers keep their own model after a live turn -------------------
+
+
+def test_imported_answers_are_not_reported_under_the_live_provider(db: Path) -> None:
+    ok(turnkeep("import", "claude-code", str(FIXTURES / "claude-code")))
+    before = json.loads(ok(turnkeep("usage", "--by", "model", "--json")))["rows"]
+    imported = {r["model"]: r["answers"] for r in before}
+    assert imported.get("claude-sonnet-4-20250514", 0) >= 1
+    ok(turnkeep("ask", "--provider", "scripted", "--session", CLAUDE_SESSION, "hello"))
+    session = json.loads(ok(turnkeep("sessions", "list", "--json")))
+    assert next(i for i in session if i["id"] == CLAUDE_SESSION)["provider"] == "scripted"
+    after = json.loads(ok(turnkeep("usage", "--by", "model", "--json")))["rows"]
+    rows = {r["model"]: r["answers"] for r in after}
+    # The imported rows are unchanged; the live answers have a row of their own.
+    assert {k: v for k, v in rows.items() if not k.startswith("scripted/")} == imported
+    assert not any(k.startswith("scripted/claude") for k in rows), rows
+    assert sum(v for k, v in rows.items() if k.startswith("scripted/")) >= 1
+    # A fork of the imported session keeps reporting the copied answers nowhere again,
+    # and its own live answer under the live provider.
+    fork = ok(turnkeep("sessions", "fork", CLAUDE_SESSION)).strip()
+    ok(turnkeep("ask", "--provider", "scripted", "--session", fork, "again"))
+    final = {r["model"]: r["answers"] for r in json.loads(
+        ok(turnkeep("usage", "--by", "model", "--json")))["rows"]}  # fmt: skip
+    assert {k: v for k, v in final.items() if not k.startswith("scripted/")} == imported
+
+
+async def _imported_without_payload_source(memory: MemoryBackend) -> None:
+    """An import whose answers carry no ``source`` of their own (only the session says)."""
+    source = {"tool": "llm", "id": "01j", "file": "/x/logs.db"}
+    await memory.create_session("imp", provider="openai", metadata={"source": source})
+    answer = {"role": "assistant", "content": "a", "model": "gpt-4o-mini"}
+    answer["usage"] = {"prompt_tokens": 5, "completion_tokens": 1}
+    await memory.store(
+        "imp",
+        [
+            EventDraft("user", {"role": "user", "content": "q"}),
+            EventDraft("assistant", answer, 1, TokenCount(5, 1)),
+        ],
+    )
+
+
+def test_an_imported_session_labels_its_answers_with_their_own_model(target: Target) -> None:
+    target.using(_imported_without_payload_source)
+    rows, total = usage_rows(target, "model")
+    assert (list(rows), total) == (["gpt-4o-mini"], 6)

@@ -15,6 +15,8 @@ import argparse
 from dataclasses import dataclass
 from typing import Any
 
+from memory.errors import NotFoundError
+from memory.records import Event
 from runtime import payloads
 from runtime.settings import Settings
 from tui.cli.organize import parse_moment
@@ -94,6 +96,23 @@ async def usage_command(args: argparse.Namespace, settings: Settings) -> int:
     total = Bucket("total")
     priced_any = False
     async with opened(settings) as sessions:
+        imported_sessions: dict[str, bool] = {}
+
+        async def imported(event: Event) -> bool:
+            """Whether the answer was imported (its payload or its session says so)."""
+            if "source" in event.payload:
+                return True
+            known = imported_sessions.get(event.session_id)
+            if known is None:
+                try:
+                    info = await sessions.get(event.session_id)
+                except NotFoundError:  # deleted meanwhile: its payload is all we have
+                    known = False
+                else:
+                    known = "source" in info.metadata
+                imported_sessions[event.session_id] = known
+            return known
+
         after: tuple[str, str, int] | None = None
         while True:
             rows = await sessions.assistant_events(since=since, after=after, limit=PAGE)
@@ -103,7 +122,10 @@ async def usage_command(args: argparse.Namespace, settings: Settings) -> int:
                 # the session's only for answers that do not record theirs.
                 turn_provider, turn_model = payloads.answered_by(event.payload)
                 model = turn_model or session_model
-                provider = turn_provider or provider
+                # An imported answer was produced by another tool: it never takes the
+                # provider of the session's later live turns.
+                from_elsewhere = await imported(event)
+                provider = turn_provider if from_elsewhere else turn_provider or provider
                 if args.by == "day":
                     key = event.created_at[:10]
                 elif args.by == "model":
