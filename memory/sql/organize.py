@@ -40,6 +40,10 @@ __all__ = [
 ]
 
 
+#: The largest seq SQLite can store (a signed 64-bit INTEGER).
+MAX_SEQ = 2**63 - 1
+
+
 def fork_request(at: int | None, title: str | None, new_id: str | None) -> str:
     """Check a fork's arguments before anything is read; the fork's id (new unless given).
 
@@ -50,6 +54,11 @@ def fork_request(at: int | None, title: str | None, new_id: str | None) -> str:
     if at is not None and at < 1:
         raise ForkPointError(
             f"cannot fork at seq {at}: the first event is seq 1",
+            hint="Give --at a seq shown by `turnkeep sessions show ID`.",
+        )
+    if at is not None and at > MAX_SEQ:
+        raise ForkPointError(
+            f"cannot fork at seq {at}: no session has that many events",
             hint="Give --at a seq shown by `turnkeep sessions show ID`.",
         )
     if title is not None:

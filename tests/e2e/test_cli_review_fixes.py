@@ -1,4 +1,4 @@
-"""Black-box review findings, each as a user meets it: ``turnkeep`` run
+"""Black-box review findings 2, 4, 7 and 12, each as a user meets it: ``turnkeep`` run
 as a separate process against a real database (a file, or the test session's sqld)."""
 
 from __future__ import annotations
@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from memory import EventDraft, MemoryBackend
 from memory.records import TokenCount
@@ -125,3 +127,47 @@ def test_an_imported_session_labels_its_answers_with_their_own_model(target: Tar
     target.using(_imported_without_payload_source)
     rows, total = usage_rows(target, "model")
     assert (list(rows), total) == (["gpt-4o-mini"], 6)
+
+
+# -- finding 7: out-of-range spans, dates and seqs are usage errors ----------------------
+
+FAR_BACK = ["999999d", "9999999999d", "0001-01-01T00:00+14:00", "9" * 5000 + "d"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("search", "parser", "--since"), ("usage", "--since"), ("sessions", "prune", "--older-than")],
+)
+@pytest.mark.parametrize("value", FAR_BACK)
+def test_a_time_out_of_range_is_a_one_line_usage_error(
+    db: Path, command: tuple[str, ...], value: str
+) -> None:
+    result = turnkeep(*command, value)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("turnkeep: usage error: ")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "outside the dates turnkeep can store" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("search", "parser", "--since"), ("usage", "--since"), ("sessions", "prune", "--older-than")],
+)
+def test_every_time_option_reads_the_same_spans(db: Path, command: tuple[str, ...]) -> None:
+    for value in ("30m", "45s", "12h", "7d", "2w", "2026-11-01", "2026-11-01T08:00+02:00"):
+        result = turnkeep(*command, value)
+        assert result.returncode == 0, (value, result.stderr)
+    result = turnkeep(*command, "yesterday")
+    assert result.returncode == 2 and "a span like 7d, 12h, 30m or 2w" in result.stderr
+
+
+def test_fork_past_any_seq_is_a_usage_error_and_creates_nothing(target: Target) -> None:
+    target.using(_answered)
+    before = target.export_all()
+    result = target.run("sessions", "fork", "u1", "--at", "99999999999999999999")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("turnkeep: usage error: ") and result.stdout == ""
+    assert "no session has that many events" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert target.export_all() == before

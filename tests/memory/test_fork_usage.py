@@ -3,8 +3,11 @@ answers (review finding 2). Runs on every backend."""
 
 from __future__ import annotations
 
+import pytest
+
 from memory import EventDraft, MemoryBackend
 from memory.records import TokenCount
+from memory.sql.organize import ForkPointError
 from tests.conftest import FrozenClock
 
 
@@ -60,3 +63,10 @@ async def test_fork_copies_are_skipped_across_pages(
         last = page[-1][0]
         after = (last.created_at, last.session_id, last.seq)
     assert seen == [("src", 2), ("src", 4), ("src", 6), ("f", 8)]
+
+
+async def test_a_fork_past_any_seq_is_refused(backend: MemoryBackend) -> None:
+    await backend.store("src", turn(1, 1))
+    with pytest.raises(ForkPointError, match="no session has that many events"):
+        await backend.fork_session("src", at=99999999999999999999)
+    assert [i.id for i in (await backend.list_sessions(limit=10)).sessions] == ["src"]

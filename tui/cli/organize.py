@@ -9,51 +9,35 @@ unless ``--yes`` is given, and then writes a backup first.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from memory.errors import ForkPointError, SerializationError
-from memory.records import SessionInfo, format_ts, normalize_tag, parse_ts
+from memory.records import SessionInfo, normalize_tag, parse_ts
 from runtime.sessions import Sessions
 from runtime.settings import Settings
 from tui.cli.ids import resolve_ids
 from tui.cli.output import UsageError, atomic_text, opened, utf8_stdout
+from tui.cli.spans import moment_option
 from tui.format import human_size, relative_time
 from tui.safe_text import safe_line
 
 __all__ = ["parse_moment", "register", "valid_tags"]
 
 _RAW = argparse.RawDescriptionHelpFormatter
-_SPAN = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
 #: Events read per page while counting a fork's tokens.
 _PAGE = 500
 
 
-def parse_moment(text: str, what: str, *, now: datetime | None = None) -> str:
-    """``7d``/``12h``/``2w`` before now, or a date (``2026-11-01``), as a stored timestamp.
+def parse_moment(text: str, what: str) -> str:
+    """A span before now (``7d``/``12h``/``30m``/``2w``) or a date, as a stored timestamp.
 
     Raises:
-        UsageError: neither a span nor a date.
+        UsageError: neither form, or out of range (see :mod:`tui.cli.spans`).
     """
-    now = now or datetime.now(UTC)
-    match = _SPAN.match(text)
-    if match:
-        amount, unit = int(match.group(1)), match.group(2)
-        hours = {"h": 1, "d": 24, "w": 24 * 7}[unit] * amount
-        return format_ts(now - timedelta(hours=hours))
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(
-            f"{what} expects a span like 7d, 12h or 2w, or a date like 2026-11-01; "
-            f"got {safe_line(text, 40)!r}"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return format_ts(moment)
+    return moment_option(text, what)
 
 
 def valid_tags(tags: list[str]) -> list[str]:
@@ -143,7 +127,7 @@ def register(sub: Any) -> None:
     )
     prune.add_argument("--empty", action="store_true", help="sessions without events")
     prune.add_argument(
-        "--older-than", metavar="SPAN|DATE", help="last activity before 90d/12h/2w ago or DATE"
+        "--older-than", metavar="SPAN|DATE", help="last activity before 90d/12h/30m/2w ago or DATE"
     )
     prune.add_argument("--archived", action="store_true", help="archived sessions")
     prune.add_argument("-y", "--yes", action="store_true", help="back up, then delete")
@@ -242,10 +226,10 @@ async def prune_command(args: argparse.Namespace, settings: Settings) -> int:
             empty=args.empty, older_than=older, archived=args.archived
         )
         events = sum(i.events for i in plan)
-        noun = "session" if len(plan) == 1 else "sessions"
         if not plan:
             out.write("nothing to prune: no unpinned session matches\n")
             return 0
+        noun = "session" if len(plan) == 1 else "sessions"
         out.write(f"{len(plan)} {noun} ({events} events) match:\n")
         for info in plan:
             out.write(_plan_line(info) + "\n")

@@ -77,7 +77,9 @@ def register(commands: Any) -> None:
     usage.add_argument(
         "--by", choices=("day", "model", "session"), default="day", help="group by (default day)"
     )
-    usage.add_argument("--since", metavar="SPAN|DATE", help="only answers since 7d/12h/2w or DATE")
+    usage.add_argument(
+        "--since", metavar="SPAN|DATE", help="only answers since 7d/12h/30m/2w or DATE"
+    )
     usage.add_argument("--json", action="store_true", help="print one JSON object")
     usage.set_defaults(handler=usage_command)
 
