@@ -526,7 +526,9 @@ class SessionOrganizer(Protocol):
 
         Events keep their seq, turn, kind, payload text and ``created_at``; the counters
         are derived from the copy; ``forked_from``/``forked_at_seq`` record the lineage;
-        the title defaults to ``"Fork of <title>"``. The original never changes.
+        the title defaults to ``"Fork of <title>"``; the metadata is copied without its
+        ``source`` key (a fork is turnkeep's own session, not an import). The original
+        never changes.
 
         Args:
             tokens: the token totals of events ``1..at`` (the runtime counts them; the

@@ -183,7 +183,8 @@ class EphemeralOrganizer:
                 max((e.turn for e in events), default=0),
                 len(events),
                 events[-1].seq if events else 0,
-                src.metadata,
+                # Turnkeep's own session: no import ``source`` (as in SQL).
+                {k: v for k, v in src.metadata.items() if k != "source"},
                 forked_from=src.id,
                 forked_at_seq=point,
                 prompt_tokens=counted.prompt,

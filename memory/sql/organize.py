@@ -246,12 +246,16 @@ class LibsqlOrganizer(LibsqlSessionList):
             [
                 # The new row exists only when the source exists and the point is in range;
                 # every later write is conditioned on it, so a refusal writes nothing.
+                # The fork is turnkeep's own session: it keeps the source's metadata but
+                # its ``source`` (the import's tool, file and offset), so it is no import.
                 (
                     "INSERT INTO sessions (id, title, agent, provider, model, created_at, "
                     "updated_at, metadata, forked_from, forked_at_seq, prompt_tokens, "
                     "completion_tokens, tokens_estimated) "
                     "SELECT ?, coalesce(?, 'Fork of ' || coalesce(title, id)), agent, provider, "
-                    "model, ?, ?, metadata, id, coalesce(?, last_seq), "
+                    "model, ?, ?, CASE WHEN json_valid(metadata) THEN "
+                    "json_remove(metadata, '$.source') ELSE metadata END, id, "
+                    "coalesce(?, last_seq), "
                     "CASE WHEN ? THEN ? ELSE prompt_tokens END, "
                     "CASE WHEN ? THEN ? ELSE completion_tokens END, "
                     "CASE WHEN ? THEN ? ELSE tokens_estimated END "

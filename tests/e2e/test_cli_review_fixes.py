@@ -171,3 +171,17 @@ def test_fork_past_any_seq_is_a_usage_error_and_creates_nothing(target: Target) 
     assert "no session has that many events" in result.stderr
     assert result.stderr.count("\n") == 1
     assert target.export_all() == before
+
+
+# -- finding 12: smaller items --------------------------------------------------------
+
+
+def test_a_fork_of_an_imported_session_is_not_an_import(db: Path) -> None:
+    ok(turnkeep("import", "claude-code", str(FIXTURES / "claude-code")))
+    fork = ok(turnkeep("sessions", "fork", CLAUDE_SESSION, "--at", "3")).strip()
+    doc = json.loads(ok(turnkeep("sessions", "export", CLAUDE_SESSION, fork)))
+    meta = {s["id"]: s["metadata"] for s in doc["sessions"]}
+    original, forked = meta[CLAUDE_SESSION], meta[fork]
+    assert original["source"]["tool"] == "claude-code"
+    assert "source" not in forked
+    assert forked == {k: v for k, v in original.items() if k != "source"}

@@ -65,6 +65,19 @@ async def test_fork_copies_are_skipped_across_pages(
     assert seen == [("src", 2), ("src", 4), ("src", 6), ("f", 8)]
 
 
+async def test_a_fork_of_an_import_is_no_import(backend: MemoryBackend) -> None:
+    """The fork keeps the metadata but the import's ``source`` (review finding 12)."""
+    meta = {"cwd": "/home/ana", "source": {"tool": "claude-code", "id": "x", "offset": 9}}
+    await backend.create_session("imp", metadata=meta)
+    await backend.store("imp", turn(1, 1))
+    fork = await backend.fork_session("imp", new_id="mine")
+    assert fork.metadata == {"cwd": "/home/ana"}
+    assert (await backend.get_session("mine")).metadata == {"cwd": "/home/ana"}
+    assert (await backend.get_session("imp")).metadata == meta
+    page = await backend.list_sessions(limit=10, source="claude-code")
+    assert [i.id for i in page.sessions] == ["imp"]
+
+
 async def test_a_fork_past_any_seq_is_refused(backend: MemoryBackend) -> None:
     await backend.store("src", turn(1, 1))
     with pytest.raises(ForkPointError, match="no session has that many events"):
