@@ -185,3 +185,18 @@ def test_a_fork_of_an_imported_session_is_not_an_import(db: Path) -> None:
     assert original["source"]["tool"] == "claude-code"
     assert "source" not in forked
     assert forked == {k: v for k, v in original.items() if k != "source"}
+
+
+def test_fork_title_is_limited_like_rename(target: Target) -> None:
+    target.using(_answered)
+    before = target.export_all()
+    result = target.run("sessions", "fork", "u1", "--title", "F" * 501)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("turnkeep: usage error: ")
+    assert "at most 500 characters" in result.stderr
+    assert target.export_all() == before
+    renamed = target.run("sessions", "rename", "u1", "F" * 501)
+    assert renamed.returncode == 2 and "at most 500 characters" in renamed.stderr
+    fork = ok(target.run("sessions", "fork", "u1", "--title", "F" * 500)).strip()
+    listed = {i["id"]: i for i in json.loads(ok(target.run("sessions", "list", "--json")))}
+    assert listed[fork]["title"] == "F" * 500

@@ -24,9 +24,11 @@ from tui.cli.spans import moment_option
 from tui.format import human_size, relative_time
 from tui.safe_text import safe_line
 
-__all__ = ["parse_moment", "register", "valid_tags"]
+__all__ = ["MAX_TITLE", "checked_title", "parse_moment", "register", "valid_tags"]
 
 _RAW = argparse.RawDescriptionHelpFormatter
+#: The longest title a command stores (``sessions rename`` and ``sessions fork --title``).
+MAX_TITLE = 500
 #: Events read per page while counting a fork's tokens.
 _PAGE = 500
 
@@ -38,6 +40,17 @@ def parse_moment(text: str, what: str) -> str:
         UsageError: neither form, or out of range (see :mod:`tui.cli.spans`).
     """
     return moment_option(text, what)
+
+
+def checked_title(title: str) -> str:
+    """A new title as given (rename, fork), or a :class:`UsageError`: empty or too long."""
+    if not title:
+        raise UsageError("the title must not be empty")
+    if len(title) > MAX_TITLE:
+        raise UsageError(
+            f"the title is {len(title)} characters long; it may be at most {MAX_TITLE} characters"
+        )
+    return title
 
 
 def valid_tags(tags: list[str]) -> list[str]:
@@ -73,7 +86,11 @@ def register(sub: Any) -> None:
     )
     fork.add_argument("id", metavar="ID", help="the session to fork")
     fork.add_argument("--at", type=int, metavar="SEQ", help="the last event to copy (a seq)")
-    fork.add_argument("--title", metavar="TEXT", help='the new title (default "Fork of …")')
+    fork.add_argument(
+        "--title",
+        metavar="TEXT",
+        help=f'the new title, at most {MAX_TITLE} characters (default "Fork of …")',
+    )
     fork.set_defaults(handler=fork_command)
 
     for name, helptext, handler in (
@@ -141,9 +158,7 @@ async def fork_command(args: argparse.Namespace, settings: Settings) -> int:
             f"--at must be a seq of the session (1 or more), got {args.at}",
             hint="See the seqs with `turnkeep sessions show ID`.",
         )
-    title = None if args.title is None else " ".join(args.title.split())
-    if title == "":
-        raise UsageError("the title must not be empty")
+    title = None if args.title is None else checked_title(" ".join(args.title.split()))
     async with opened(settings) as sessions:
         await resolve_ids(sessions, args, "id")
         source = await sessions.get(args.id)
