@@ -200,3 +200,17 @@ def test_fork_title_is_limited_like_rename(target: Target) -> None:
     fork = ok(target.run("sessions", "fork", "u1", "--title", "F" * 500)).strip()
     listed = {i["id"]: i for i in json.loads(ok(target.run("sessions", "list", "--json")))}
     assert listed[fork]["title"] == "F" * 500
+
+
+def test_counts_are_spelled_in_the_singular_for_one(target: Target) -> None:
+    async def one(memory: MemoryBackend) -> None:
+        await memory.store("one", [EventDraft("user", {"role": "user", "content": "q"})])
+
+    target.using(one)
+    result = target.run("sessions", "fork", "one")
+    assert result.returncode == 0, result.stderr
+    assert "(1 event):" in result.stderr and "1 events" not in result.stderr
+    plan = ok(target.run("sessions", "prune", "--older-than", "2999-01-01"))
+    # The session and its fork, one event each.
+    assert "2 sessions (2 events) match" in plan and plan.count("  1 event  ") == 2
+    assert "1 events" not in plan

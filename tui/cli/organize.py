@@ -21,7 +21,7 @@ from runtime.settings import Settings
 from tui.cli.ids import resolve_ids
 from tui.cli.output import UsageError, atomic_text, opened, utf8_stdout
 from tui.cli.spans import moment_option
-from tui.format import human_size, relative_time
+from tui.format import human_size, plural, relative_time
 from tui.safe_text import safe_line
 
 __all__ = ["MAX_TITLE", "checked_title", "parse_moment", "register", "valid_tags"]
@@ -169,7 +169,7 @@ async def fork_command(args: argparse.Namespace, settings: Settings) -> int:
     print(fork.id)
     print(
         f"forked {safe_line(source.id)} at seq {fork.forked_at_seq} into {fork.id} "
-        f"({fork.events} events): {safe_line(fork.title or '', 80)}",
+        f"({plural(fork.events, 'event')}): {safe_line(fork.title or '', 80)}",
         file=sys.stderr,
     )
     return 0
@@ -214,7 +214,7 @@ def _plan_line(info: SessionInfo) -> str:
     when = relative_time(parse_ts(info.updated_at))
     title = safe_line(info.title, 60) if info.title else "(untitled)"
     flags = " archived" if info.archived else ""
-    return f"  {safe_line(info.id)}  {when}  {info.events} events{flags}  {title}"
+    return f"  {safe_line(info.id)}  {when}  {plural(info.events, 'event')}{flags}  {title}"
 
 
 def _backup_path(settings: Settings, sessions: Sessions) -> Path:
@@ -244,8 +244,7 @@ async def prune_command(args: argparse.Namespace, settings: Settings) -> int:
         if not plan:
             out.write("nothing to prune: no unpinned session matches\n")
             return 0
-        noun = "session" if len(plan) == 1 else "sessions"
-        out.write(f"{len(plan)} {noun} ({events} events) match:\n")
+        out.write(f"{plural(len(plan), 'session')} ({plural(events, 'event')}) match:\n")
         for info in plan:
             out.write(_plan_line(info) + "\n")
         if not args.yes:
@@ -270,8 +269,7 @@ async def prune_command(args: argparse.Namespace, settings: Settings) -> int:
     kept = [i for i in plan if i.id not in deleted]
     removed = len(gone)
     out.write(
-        f"deleted {removed} {'session' if removed == 1 else 'sessions'} "
-        f"({sum(i.events for i in gone)} events)\n"
+        f"deleted {plural(removed, 'session')} ({plural(sum(i.events for i in gone), 'event')})\n"
     )
     for info in kept:
         out.write(f"kept {safe_line(info.id)}: it changed since the plan was made\n")

@@ -21,6 +21,7 @@ from runtime import payloads
 from runtime.settings import Settings
 from tui.cli.organize import parse_moment
 from tui.cli.output import opened, utf8_stdout
+from tui.format import plural
 from tui.safe_text import safe_line, terminal_json
 
 __all__ = ["Bucket", "register", "usage_command"]
@@ -173,7 +174,10 @@ async def usage_command(args: argparse.Namespace, settings: Settings) -> int:
         out.write(_line(cells, widths) + "\n")
     out.write(_line(lines[-1], widths) + "\n")
     if total.estimated:
-        out.write(f"~ {total.estimated} answers have estimated figures (no provider report)\n")
+        have = "has" if total.estimated == 1 else "have"
+        out.write(
+            f"~ {plural(total.estimated, 'answer')} {have} estimated figures (no provider report)\n"
+        )
     return 0
 
 
