@@ -69,10 +69,14 @@ def fork_request(at: int | None, title: str | None, new_id: str | None) -> str:
 
 
 def check_tags(tags: Sequence[str]) -> list[str]:
-    """Normalise tags (duplicates dropped, order kept); refuse any bad one before writing."""
+    """Normalise tags (duplicates dropped, order kept); refuse any bad one before writing.
+
+    A leading ``#`` (how the home filter writes a tag) is not part of the tag: ``#work``
+    is stored as ``work``.
+    """
     out: list[str] = []
     for tag in tags:
-        clean = normalize_tag(tag)
+        clean = normalize_tag(tag.strip().lstrip("#"))
         if clean not in out:
             out.append(clean)
     return out

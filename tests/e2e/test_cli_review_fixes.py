@@ -214,3 +214,14 @@ def test_counts_are_spelled_in_the_singular_for_one(target: Target) -> None:
     # The session and its fork, one event each.
     assert "2 sessions (2 events) match" in plan and plan.count("  1 event  ") == 2
     assert "1 events" not in plan
+
+
+def test_a_leading_hash_is_dropped_from_tags(target: Target) -> None:
+    target.using(_answered)
+    assert ok(target.run("sessions", "tag", "u1", "#hash", "plain")) == "tags of u1: hash, plain\n"
+    for spelled in ("#hash", "hash"):
+        listed = json.loads(ok(target.run("sessions", "list", "--json", "--tag", spelled)))
+        assert [(i["id"], i["tags"]) for i in listed] == [("u1", ["hash", "plain"])]
+    assert ok(target.run("sessions", "untag", "u1", "#hash")) == "tags of u1: plain\n"
+    refused = target.run("sessions", "tag", "u1", "#")
+    assert refused.returncode == 2 and "must not be empty" in refused.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from memory import EventDraft, MemoryBackend
+from memory import EventDraft, MemoryBackend, SerializationError
 from memory.records import TokenCount
 from memory.sql.organize import ForkPointError
 from tests.conftest import FrozenClock
@@ -83,3 +83,18 @@ async def test_a_fork_past_any_seq_is_refused(backend: MemoryBackend) -> None:
     with pytest.raises(ForkPointError, match="no session has that many events"):
         await backend.fork_session("src", at=99999999999999999999)
     assert [i.id for i in (await backend.list_sessions(limit=10)).sessions] == ["src"]
+
+
+async def test_a_leading_hash_is_not_part_of_a_tag(backend: MemoryBackend) -> None:
+    """``#work`` is how a tag is written in the filter: it names the tag ``work``."""
+    await backend.store("s", turn(1, 1))
+    info = await backend.add_tags("s", ["#hash", "##deep", " plain "])
+    assert info.tags == ("deep", "hash", "plain")
+    assert await backend.all_tags() == [("deep", 1), ("hash", 1), ("plain", 1)]
+    page = await backend.list_sessions(limit=5, tags=["hash"])
+    assert [i.id for i in page.sessions] == ["s"]
+    assert (await backend.remove_tags("s", ["#hash"])).tags == ("deep", "plain")
+    for bad in ("#", "##", "#[x]"):
+        with pytest.raises(SerializationError):
+            await backend.add_tags("s", [bad])
+    assert (await backend.get_session("s")).tags == ("deep", "plain")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from memory.errors import ForkPointError, SerializationError
-from memory.records import SessionInfo, normalize_tag, parse_ts
+from memory.records import SessionInfo, parse_ts
 from runtime.sessions import Sessions
 from runtime.settings import Settings
 from tui.cli.ids import resolve_ids
@@ -23,6 +23,7 @@ from tui.cli.output import UsageError, atomic_text, opened, utf8_stdout
 from tui.cli.spans import moment_option
 from tui.format import human_size, plural, relative_time
 from tui.safe_text import safe_line
+from tui.tag_words import tag_word
 
 __all__ = ["MAX_TITLE", "checked_title", "parse_moment", "register", "valid_tags"]
 
@@ -58,7 +59,7 @@ def valid_tags(tags: list[str]) -> list[str]:
     out: list[str] = []
     for tag in tags:
         try:
-            out.append(normalize_tag(tag))
+            out.append(tag_word(tag))
         except SerializationError as exc:
             raise UsageError(
                 safe_line(exc.message),
@@ -114,7 +115,8 @@ def register(sub: Any) -> None:
             help=helptext,
             description=(
                 f"{helptext[0].upper() + helptext[1:]}. A tag is one word of up to 64 "
-                "characters (no spaces, no [ or ]); surrounding spaces are trimmed."
+                "characters (no spaces, no [ or ]); surrounding spaces and a leading # "
+                "are dropped (#work is the tag work)."
             ),
             epilog=f"Example:\n  turnkeep sessions {name} ID work parser",
             formatter_class=_RAW,
