@@ -15,6 +15,7 @@ from memory import EventDraft, MemoryBackend
 from memory.records import TokenCount
 from tests.e2e.cli_support import Target
 from tests.importers.conftest import FIXTURES
+from tests.support.sqld import free_port
 
 CLAUDE_SESSION = "claude-code-7f2c1a9e-4b1d-4e0a-9c3e-1f2a3b4c5d6e"
 
@@ -225,3 +226,27 @@ def test_a_leading_hash_is_dropped_from_tags(target: Target) -> None:
     assert ok(target.run("sessions", "untag", "u1", "#hash")) == "tags of u1: plain\n"
     refused = target.run("sessions", "tag", "u1", "#")
     assert refused.returncode == 2 and "must not be empty" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [("--debug", "search", "x"), ("search", "x", "--debug"), ("sessions", "list", "--debug")],
+)
+def test_debug_anywhere_shows_the_traceback_and_keeps_the_exit_code(
+    argv: tuple[str, ...],
+) -> None:
+    port = free_port()  # nothing listens there
+    result = turnkeep(*argv, env={"TURNKEEP_DB__URL": f"ws://127.0.0.1:{port}"})
+    assert result.returncode == 3, result.stderr
+    assert "Traceback (most recent call last)" in result.stderr
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith("turnkeep: Cannot open the database: cannot reach")
+    plain = turnkeep(*[a for a in argv if a != "--debug"],
+                     env={"TURNKEEP_DB__URL": f"ws://127.0.0.1:{port}"})  # fmt: skip
+    assert plain.returncode == 3 and plain.stderr.count("\n") == 1
+    assert plain.stderr.splitlines()[-1] == last
+
+
+def test_debug_after_the_command_runs_it(db: Path) -> None:
+    assert turnkeep("sessions", "list", "--debug").returncode == 0
+    assert "--debug" in ok(turnkeep("search", "--help"))
