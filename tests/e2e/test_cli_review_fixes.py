@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -250,3 +251,10 @@ def test_debug_anywhere_shows_the_traceback_and_keeps_the_exit_code(
 def test_debug_after_the_command_runs_it(db: Path) -> None:
     assert turnkeep("sessions", "list", "--debug").returncode == 0
     assert "--debug" in ok(turnkeep("search", "--help"))
+
+
+def test_list_help_names_every_json_key(target: Target) -> None:
+    target.using(_answered)
+    keys = set(json.loads(ok(target.run("sessions", "list", "--json")))[0])
+    words = set(re.findall(r"[a-z_]+", ok(target.run("sessions", "list", "--help"))))
+    assert keys <= words, keys - words

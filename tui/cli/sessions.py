@@ -79,7 +79,9 @@ def register(commands: Any) -> None:
             "characters (ending in …) and control characters are shown as visible "
             "symbols; --json prints them whole. With --json, "
             "prints one JSON array of objects with the keys id, title, created_at, "
-            "updated_at, turns, events, provider, model (and agent)."
+            "updated_at, turns, events, provider, model, agent, pinned, archived, tags, "
+            "forked_from, forked_at_seq, prompt_tokens, completion_tokens, total_tokens "
+            "and tokens_estimated."
         ),
         epilog=(
             "Examples:\n"
