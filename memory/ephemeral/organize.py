@@ -19,7 +19,13 @@ from memory.records import (
     StateSnapshot,
     TokenCount,
 )
-from memory.sql.organize import PINNED_CURSOR, ForkPointError, check_tags, fork_request
+from memory.sql.organize import (
+    PINNED_CURSOR,
+    ForkPointError,
+    check_tags,
+    fork_request,
+    removable_tags,
+)
 
 __all__ = ["EphemeralOrganizer"]
 
@@ -129,7 +135,7 @@ class EphemeralOrganizer:
 
     async def remove_tags(self, session_id: str, tags: Sequence[str]) -> SessionInfo:
         """See :meth:`memory.protocol.SessionOrganizer.remove_tags`."""
-        clean = set(check_tags(tags))
+        clean = set(removable_tags(tags))
         current = self._get(session_id).info.tags
         return await self._change(session_id, tags=tuple(t for t in current if t not in clean))
 

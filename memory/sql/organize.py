@@ -36,6 +36,7 @@ __all__ = [
     "ForkPointError",
     "LibsqlOrganizer",
     "check_tags",
+    "removable_tags",
     "session_from_row",
 ]
 
@@ -80,6 +81,13 @@ def check_tags(tags: Sequence[str]) -> list[str]:
         if clean not in out:
             out.append(clean)
     return out
+
+
+def removable_tags(tags: Sequence[str]) -> list[str]:
+    """The tags to remove: each as :func:`check_tags` reads it, and as given (trimmed),
+    so a tag stored with a leading ``#`` before it was dropped can still be removed."""
+    clean = check_tags(tags)
+    return list(dict.fromkeys([*clean, *(t.strip() for t in tags)]))
 
 
 def _fork_index_statements(fork_id: str, title: str | None) -> list[tuple[str, list[Any]]]:
@@ -213,7 +221,7 @@ class LibsqlOrganizer(LibsqlSessionList):
 
     async def remove_tags(self, session_id: str, tags: Sequence[str]) -> SessionInfo:
         """See :meth:`memory.protocol.SessionOrganizer.remove_tags`."""
-        clean = check_tags(tags)
+        clean = removable_tags(tags)
         return await self._update(
             session_id,
             [

@@ -3,6 +3,7 @@ as a separate process against a real database (a file, or the test session's sql
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -258,3 +259,14 @@ def test_list_help_names_every_json_key(target: Target) -> None:
     keys = set(json.loads(ok(target.run("sessions", "list", "--json")))[0])
     words = set(re.findall(r"[a-z_]+", ok(target.run("sessions", "list", "--help"))))
     assert keys <= words, keys - words
+
+
+def test_untag_removes_a_tag_stored_with_a_hash_earlier(target: Target) -> None:
+    async def legacy(memory: MemoryBackend) -> None:
+        await memory.store("old", [EventDraft("user", {"role": "user", "content": "q"})])
+        (record,) = [s async for s in memory.export_sessions()]
+        await memory.forget_many(["old"])
+        await memory.import_sessions([dataclasses.replace(record, tags=("#old", "x"))])
+
+    target.using(legacy)
+    assert ok(target.run("sessions", "untag", "old", "#old")) == "tags of old: x\n"

@@ -3,6 +3,8 @@ answers (review finding 2). Runs on every backend."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from memory import EventDraft, MemoryBackend, SerializationError
@@ -98,3 +100,14 @@ async def test_a_leading_hash_is_not_part_of_a_tag(backend: MemoryBackend) -> No
         with pytest.raises(SerializationError):
             await backend.add_tags("s", [bad])
     assert (await backend.get_session("s")).tags == ("deep", "plain")
+
+
+async def test_a_tag_stored_with_a_hash_earlier_can_be_removed(backend: MemoryBackend) -> None:
+    """Databases tagged before the ``#`` was dropped may hold ``#old``: untag removes it."""
+    await backend.store("s", turn(1, 1))
+    await backend.add_tags("s", ["keep"])
+    (bundle,) = [s async for s in backend.export_sessions()]
+    await backend.forget_many(["s"])
+    await backend.import_sessions([replace(bundle, tags=("#old", "keep"))])
+    assert (await backend.get_session("s")).tags == ("#old", "keep")
+    assert (await backend.remove_tags("s", ["#old"])).tags == ("keep",)

@@ -206,7 +206,8 @@ async def tag_command(args: argparse.Namespace, settings: Settings) -> int:
         if args.organize_action == "tag":
             info = await sessions.add_tags(args.id, tags)
         else:
-            info = await sessions.remove_tags(args.id, tags)
+            # As given too: a tag stored with a leading # (before # was dropped) goes.
+            info = await sessions.remove_tags(args.id, [*tags, *(t.strip() for t in args.tags)])
     shown = ", ".join(safe_line(t) for t in info.tags) or "(none)"
     print(f"tags of {safe_line(info.id)}: {shown}")
     return 0
