@@ -526,7 +526,9 @@ class SessionOrganizer(Protocol):
 
         Events keep their seq, turn, kind, payload text and ``created_at``; the counters
         are derived from the copy; ``forked_from``/``forked_at_seq`` record the lineage;
-        the title defaults to ``"Fork of <title>"``. The original never changes.
+        the title defaults to ``"Fork of <title>"``; the metadata is copied without its
+        ``source`` key (a fork is turnkeep's own session, not an import). The original
+        never changes.
 
         Args:
             tokens: the token totals of events ``1..at`` (the runtime counts them; the
@@ -568,6 +570,9 @@ class SessionOrganizer(Protocol):
         self, *, since: str | None = None, after: tuple[str, str, int] | None = None, limit: int
     ) -> list[tuple[Event, str | None, str | None]]:
         """Assistant events with their session's provider and model, oldest first.
+
+        Each answer once: the events a fork copied from its source (``seq`` up to
+        ``forked_at_seq``) are left out; a fork contributes only its own answers.
 
         Keyset-paged on ``(created_at, session_id, seq)`` (pass the last event's); for
         ``turnkeep usage``, which reads the token figures with :mod:`runtime.payloads`.

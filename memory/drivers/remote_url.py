@@ -24,7 +24,14 @@ from dataclasses import dataclass
 
 from memory.errors import StoreConfigError, StoreConnectionError
 
-__all__ = ["RemoteTarget", "is_loopback", "parse_remote_url", "redact_url", "token_access"]
+__all__ = [
+    "RemoteTarget",
+    "carries_credentials",
+    "is_loopback",
+    "parse_remote_url",
+    "redact_url",
+    "token_access",
+]
 
 _SECURE = {"libsql", "wss", "https"}
 _PLAIN = {"ws", "http"}
@@ -38,6 +45,15 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def carries_credentials(parts: urllib.parse.SplitResult) -> bool:
+    """Whether a URL holds a secret of its own: ``user:password@`` or an ``authToken``.
+
+    turnkeep refuses such URLs (the database's and the embeddings server's) rather than
+    send what the URL carries: secrets belong in their own settings.
+    """
+    return bool(parts.username or parts.password or "authtoken" in parts.query.lower())
 
 
 def redact_url(url: str) -> str:
@@ -186,7 +202,7 @@ def parse_remote_url(url: str, *, has_token: bool) -> RemoteTarget:
     host = parts.hostname or ""
     if not host:
         raise StoreConfigError(f"the database URL {display} has no host")
-    if parts.username or parts.password or "authtoken" in parts.query.lower():
+    if carries_credentials(parts):
         raise StoreConfigError(
             f"the database URL {display} carries credentials",
             hint="Put the token in TURNKEEP_DB__AUTH_TOKEN (or TURSO_AUTH_TOKEN), not the URL.",

@@ -19,7 +19,13 @@ from memory.records import (
     StateSnapshot,
     TokenCount,
 )
-from memory.sql.organize import PINNED_CURSOR, ForkPointError, check_tags, fork_request
+from memory.sql.organize import (
+    PINNED_CURSOR,
+    ForkPointError,
+    check_tags,
+    fork_request,
+    removable_tags,
+)
 
 __all__ = ["EphemeralOrganizer"]
 
@@ -129,7 +135,7 @@ class EphemeralOrganizer:
 
     async def remove_tags(self, session_id: str, tags: Sequence[str]) -> SessionInfo:
         """See :meth:`memory.protocol.SessionOrganizer.remove_tags`."""
-        clean = set(check_tags(tags))
+        clean = set(removable_tags(tags))
         current = self._get(session_id).info.tags
         return await self._change(session_id, tags=tuple(t for t in current if t not in clean))
 
@@ -183,7 +189,8 @@ class EphemeralOrganizer:
                 max((e.turn for e in events), default=0),
                 len(events),
                 events[-1].seq if events else 0,
-                src.metadata,
+                # Turnkeep's own session: no import ``source`` (as in SQL).
+                {k: v for k, v in src.metadata.items() if k != "source"},
                 forked_from=src.id,
                 forked_at_seq=point,
                 prompt_tokens=counted.prompt,
@@ -212,6 +219,8 @@ class EphemeralOrganizer:
             for s in self._sessions.values()
             for e in s.events
             if e.kind == "assistant"
+            # A fork's copies of its source's events are not new answers (as in SQL).
+            and (s.info.forked_from is None or e.seq > (s.info.forked_at_seq or 0))
             and (since is None or e.created_at >= since)
             and (after is None or (e.created_at, e.session_id, e.seq) > after)
         ]

@@ -36,8 +36,13 @@ __all__ = [
     "ForkPointError",
     "LibsqlOrganizer",
     "check_tags",
+    "removable_tags",
     "session_from_row",
 ]
+
+
+#: The largest seq SQLite can store (a signed 64-bit INTEGER).
+MAX_SEQ = 2**63 - 1
 
 
 def fork_request(at: int | None, title: str | None, new_id: str | None) -> str:
@@ -52,6 +57,11 @@ def fork_request(at: int | None, title: str | None, new_id: str | None) -> str:
             f"cannot fork at seq {at}: the first event is seq 1",
             hint="Give --at a seq shown by `turnkeep sessions show ID`.",
         )
+    if at is not None and at > MAX_SEQ:
+        raise ForkPointError(
+            f"cannot fork at seq {at}: no session has that many events",
+            hint="Give --at a seq shown by `turnkeep sessions show ID`.",
+        )
     if title is not None:
         check_text(title, "title")
     fork_id = new_id or new_session_id()
@@ -60,13 +70,24 @@ def fork_request(at: int | None, title: str | None, new_id: str | None) -> str:
 
 
 def check_tags(tags: Sequence[str]) -> list[str]:
-    """Normalise tags (duplicates dropped, order kept); refuse any bad one before writing."""
+    """Normalise tags (duplicates dropped, order kept); refuse any bad one before writing.
+
+    A leading ``#`` (how the home filter writes a tag) is not part of the tag: ``#work``
+    is stored as ``work``.
+    """
     out: list[str] = []
     for tag in tags:
-        clean = normalize_tag(tag)
+        clean = normalize_tag(tag.strip().lstrip("#"))
         if clean not in out:
             out.append(clean)
     return out
+
+
+def removable_tags(tags: Sequence[str]) -> list[str]:
+    """The tags to remove: each as :func:`check_tags` reads it, and as given (trimmed),
+    so a tag stored with a leading ``#`` before it was dropped can still be removed."""
+    clean = check_tags(tags)
+    return list(dict.fromkeys([*clean, *(t.strip() for t in tags)]))
 
 
 def _fork_index_statements(fork_id: str, title: str | None) -> list[tuple[str, list[Any]]]:
@@ -200,7 +221,7 @@ class LibsqlOrganizer(LibsqlSessionList):
 
     async def remove_tags(self, session_id: str, tags: Sequence[str]) -> SessionInfo:
         """See :meth:`memory.protocol.SessionOrganizer.remove_tags`."""
-        clean = check_tags(tags)
+        clean = removable_tags(tags)
         return await self._update(
             session_id,
             [
@@ -237,12 +258,16 @@ class LibsqlOrganizer(LibsqlSessionList):
             [
                 # The new row exists only when the source exists and the point is in range;
                 # every later write is conditioned on it, so a refusal writes nothing.
+                # The fork is turnkeep's own session: it keeps the source's metadata but
+                # its ``source`` (the import's tool, file and offset), so it is no import.
                 (
                     "INSERT INTO sessions (id, title, agent, provider, model, created_at, "
                     "updated_at, metadata, forked_from, forked_at_seq, prompt_tokens, "
                     "completion_tokens, tokens_estimated) "
                     "SELECT ?, coalesce(?, 'Fork of ' || coalesce(title, id)), agent, provider, "
-                    "model, ?, ?, metadata, id, coalesce(?, last_seq), "
+                    "model, ?, ?, CASE WHEN json_valid(metadata) THEN "
+                    "json_remove(metadata, '$.source') ELSE metadata END, id, "
+                    "coalesce(?, last_seq), "
                     "CASE WHEN ? THEN ? ELSE prompt_tokens END, "
                     "CASE WHEN ? THEN ? ELSE completion_tokens END, "
                     "CASE WHEN ? THEN ? ELSE tokens_estimated END "
@@ -309,7 +334,12 @@ class LibsqlOrganizer(LibsqlSessionList):
         self, *, since: str | None = None, after: tuple[str, str, int] | None = None, limit: int
     ) -> list[tuple[Event, str | None, str | None]]:
         """See :meth:`memory.protocol.SessionOrganizer.assistant_events`."""
-        clauses = ["e.kind = 'assistant'"]
+        # A fork's copies of its source's events (seq <= forked_at_seq) are not new
+        # answers: each answer is counted once, in the session that produced it.
+        clauses = [
+            "e.kind = 'assistant'",
+            "(s.forked_from IS NULL OR e.seq > coalesce(s.forked_at_seq, 0))",
+        ]
         args: list[Any] = []
         if since is not None:
             clauses.append("e.created_at >= ?")

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
-from memory.drivers.remote_url import is_loopback
+from memory.drivers.remote_url import carries_credentials, is_loopback, redact_url
 from runtime.embeddings.base import TEXT_RECIPE
 from runtime.embeddings.errors import (
     EmbeddingsConnectionError,
@@ -37,10 +37,11 @@ def embeddings_endpoint(url: str) -> tuple[str, str]:
     """``(request URL, redacted URL)`` for a configured base URL.
 
     ``http://host:8080/v1`` becomes ``http://host:8080/v1/embeddings``; a URL ending in
-    ``/embeddings`` is used as it is. The redacted form drops any user:password.
+    ``/embeddings`` is used as it is.
 
     Raises:
-        EmbeddingsSetupError: not an http(s) URL.
+        EmbeddingsSetupError: not an http(s) URL, or one carrying credentials
+            (``user:password@``, as the database URL refuses them): they are never sent.
     """
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -49,6 +50,16 @@ def embeddings_endpoint(url: str) -> tuple[str, str]:
             f"http://127.0.0.1:8080/v1, got a {parts.scheme or 'schemeless'} URL"
         )
     path = parts.path.rstrip("/")
+    if carries_credentials(parts):
+        raise EmbeddingsSetupError(
+            f"TURNKEEP_SEARCH__EMBEDDINGS_URL {redact_url(url.strip())} carries credentials; "
+            "turnkeep does not send them",
+            hint=(
+                "Remove user:password@ from the URL and put the key in "
+                "TURNKEEP_SEARCH__EMBEDDINGS_API_KEY (sent as a bearer token, over https:// "
+                "or to a server on this machine)."
+            ),
+        )
     if not path.endswith("/embeddings"):
         path += "/embeddings"
     full = urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
@@ -73,7 +84,11 @@ class RemoteEmbedder:
             raise EmbeddingsSetupError(
                 f"refusing to send the API key to {self.source} over plain http://: it would "
                 "travel in clear text; use https://, or http:// only for a server on this "
-                "machine (localhost, 127.0.0.1, ::1)"
+                "machine (localhost, 127.0.0.1, ::1)",
+                hint=(
+                    "Use an https:// TURNKEEP_SEARCH__EMBEDDINGS_URL, or unset "
+                    "TURNKEEP_SEARCH__EMBEDDINGS_API_KEY for a server that needs no key."
+                ),
             )
         self.model = model
         self._headers = {"Content-Type": "application/json"}

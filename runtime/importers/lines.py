@@ -117,5 +117,6 @@ def _decode(raw: bytes, complete: bool) -> tuple[Any, str | None, bool]:
 
 def _short_error(exc: BaseException) -> str:
     if isinstance(exc, json.JSONDecodeError):
-        return f"{exc.msg} at column {exc.colno}"
+        # Some messages end in "at" already ("Invalid control character at").
+        return f"{exc.msg.removesuffix(' at')} at column {exc.colno}"
     return type(exc).__name__

@@ -164,7 +164,7 @@ def test_prune_plans_then_backs_up_and_deletes(
 
     code, out, err = cli(target, capsys, "sessions", "prune", "--archived", "--yes")
     assert code == 0, err
-    assert "deleted 1 session (1 events)" in out
+    assert "deleted 1 session (1 event)" in out
     backup = Path(out.split("backup: ", 1)[1].split()[0].rstrip(";"))
     assert backup.is_file()
     assert listed(target, capsys, "--archived") == []

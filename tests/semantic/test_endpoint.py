@@ -129,9 +129,12 @@ def test_endpoint_urls_and_redaction() -> None:
         "http://h:8080/v1/embeddings",
         "http://h:8080/v1/embeddings",
     )
-    full, shown = embeddings_endpoint("https://user:pw@api.example/v1/embeddings/")
-    assert full == "https://user:pw@api.example/v1/embeddings"
-    assert shown == "https://api.example/v1/embeddings"
+    full, shown = embeddings_endpoint("https://api.example:8443/v1/embeddings/")
+    assert full == "https://api.example:8443/v1/embeddings"
+    assert shown == "https://api.example:8443/v1/embeddings"
+    with pytest.raises(EmbeddingsSetupError, match="carries credentials") as refused:
+        embeddings_endpoint("https://user:pw@api.example/v1/embeddings/")
+    assert "pw" not in refused.value.message.replace("https", "")
     settings = SearchSettings(embeddings_api_key="sk-secret")
     assert "sk-secret" not in repr(settings) and "sk-secret" not in str(settings.model_dump())
 

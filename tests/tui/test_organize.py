@@ -13,7 +13,7 @@ from tui.screens.archive import ArchiveScreen
 from tui.screens.fork import ForkScreen
 from tui.screens.home import HomeScreen
 from tui.screens.session import SessionScreen
-from tui.screens.tags import TagsDialog
+from tui.screens.tags import TagsDialog, split_filter
 from tui.widgets.session_table import SessionTable
 
 
@@ -114,6 +114,23 @@ async def test_tags_dialog_refuses_bad_tags_then_saves_and_filters(demo_db: Path
         await pilot.press("escape")
         await settle(pilot)
         assert len(ids(app)) > 1
+
+
+async def test_a_leading_hash_in_the_tags_dialog_and_filter_is_dropped(demo_db: Path) -> None:
+    app = make_app(settings_for(demo_db))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        first = ids(app)[0]
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press(*"#hash ##deep", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        assert (await stored(demo_db, first)).tags == ("deep", "hash")
+        await pilot.press("slash", *"##hash")
+        await settle(pilot)
+        assert ids(app) == [first]
+    assert split_filter("#work ##deep # parser") == ("# parser", ["work", "deep"])
 
 
 async def test_fork_at_an_event_opens_the_new_session(demo_db: Path) -> None:

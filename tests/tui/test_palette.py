@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,9 @@ async def test_export_and_delete_the_open_session_from_the_palette(
         await wait_until(pilot, written.exists, "the file")
         bundle = json.loads(written.read_text(encoding="utf-8"))
         assert [s["id"] for s in bundle["sessions"]] == [session_id(2)]
+        # Owner-only like `sessions export -o` (it holds conversations), nothing left beside.
+        assert stat.S_IMODE(written.stat().st_mode) == 0o600
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
         await settle(pilot)
         await run_command(pilot, "delete", "Delete")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "asked first")

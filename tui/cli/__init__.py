@@ -1,8 +1,9 @@
 """The ``turnkeep`` command: argument parsing, dispatch, and error-to-exit-code mapping.
 
 Exit codes: 0 success, 1 other error, 2 usage or configuration, 3 connection or
-authentication, 4 migration, 130 interrupted. Errors print one line on stderr (no
-traceback unless ``--debug``) and never contain a token.
+authentication, 4 migration, 130 interrupted. Errors print one line on stderr and
+never contain a token; ``--debug`` (before or after the command) prints the traceback
+first, and the exit code stays the same.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import traceback
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
@@ -51,7 +53,22 @@ def error_line(exc: BaseException) -> str:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that exits with code 2 and one line on usage errors."""
+    """argparse that exits with code 2 and one line on usage errors.
+
+    Every command's parser also takes ``--debug``, so it may come after the command
+    (``turnkeep search x --debug``) as well as before it.
+    """
+
+    def __init__(self, *args: Any, top: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not top:
+            # SUPPRESS: given here it sets ``debug``; absent, the top level's value stays.
+            self.add_argument(
+                "--debug",
+                action="store_true",
+                default=argparse.SUPPRESS,
+                help="show tracebacks on errors",
+            )
 
     def error(self, message: str) -> Any:
         line = f"turnkeep: usage error: {safe_line(message)} (see {safe_line(self.prog)} --help)"
@@ -93,6 +110,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     import importlib
 
     parser = _Parser(
+        top=True,
         prog="turnkeep",
         description=(
             "Keep every AI agent conversation turn durably in libSQL. With no command, "
@@ -158,18 +176,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("turnkeep: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except (MemoryLayerError, RuntimeLayerError) as exc:
-        if debug:
-            raise
+        if debug:  # the traceback, then the same line and exit code as without --debug
+            traceback.print_exc()
         print(error_line(exc), file=sys.stderr)
         return exit_code_for(exc)
     except BrokenPipeError:
         return EXIT_OTHER
     except Exception as exc:
         if debug:
-            raise
+            traceback.print_exc()
         print(
-            f"turnkeep: internal error: {type(exc).__name__}: {safe_line(str(exc))} "
-            "(run with --debug)",
+            f"turnkeep: internal error: {type(exc).__name__}: {safe_line(str(exc))}"
+            + ("" if debug else " (run with --debug)"),
             file=sys.stderr,
         )
         return EXIT_OTHER

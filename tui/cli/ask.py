@@ -44,6 +44,7 @@ from runtime.settings import Settings
 from tui.cli.ids import resolve_ids
 from tui.cli.output import UsageError
 from tui.exit_codes import EXIT_CONFIG, EXIT_CONNECTION, EXIT_INTERRUPTED, EXIT_OK, EXIT_OTHER
+from tui.format import plural
 from tui.safe_text import safe_line, safe_text, terminal_json
 
 __all__ = ["ask_command", "register"]
@@ -258,8 +259,9 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
             state = worker.state
             reason = safe_line(state.last_error or "the save did not finish in time")
             print(
-                f"turnkeep: Not saved: {state.pending} event(s) of session "
-                f"{safe_line(session_id)} are not saved yet ({reason}) "
+                f"turnkeep: Not saved: {plural(state.pending, 'event')} of session "
+                f"{safe_line(session_id)} {'is' if state.pending == 1 else 'are'} not saved "
+                f"yet ({reason}) "
                 "(check `turnkeep db status`; nothing else was written)",
                 file=err,
                 flush=True,

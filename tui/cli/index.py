@@ -17,6 +17,7 @@ from runtime.embeddings import open_embedder
 from runtime.settings import Settings
 from runtime.vector_index import describe_vector_progress
 from tui.cli.output import opened
+from tui.format import plural
 from tui.safe_text import safe_line
 
 __all__ = ["describe_status", "register"]
@@ -63,7 +64,7 @@ async def index_command(args: argparse.Namespace, settings: Settings) -> int:
         await embedder.close()
     if run.space_changed and run.progress.embedded:
         print(f"turnkeep: note: new embedding space {safe_line(run.progress.fingerprint or '')}")
-    print(f"embedded {run.embedded:,} events")
+    print(f"embedded {plural(run.embedded, 'event')}")
     print(f"semantic index: {safe_line(describe_vector_progress(run.progress))}")
     return 0
 

@@ -9,51 +9,49 @@ unless ``--yes`` is given, and then writes a backup first.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from memory.errors import ForkPointError, SerializationError
-from memory.records import SessionInfo, format_ts, normalize_tag, parse_ts
+from memory.records import SessionInfo, parse_ts
 from runtime.sessions import Sessions
 from runtime.settings import Settings
 from tui.cli.ids import resolve_ids
 from tui.cli.output import UsageError, atomic_text, opened, utf8_stdout
-from tui.format import human_size, relative_time
+from tui.cli.spans import moment_option
+from tui.format import human_size, plural, relative_time
 from tui.safe_text import safe_line
+from tui.tag_words import tag_word
 
-__all__ = ["parse_moment", "register", "valid_tags"]
+__all__ = ["MAX_TITLE", "checked_title", "parse_moment", "register", "valid_tags"]
 
 _RAW = argparse.RawDescriptionHelpFormatter
-_SPAN = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
+#: The longest title a command stores (``sessions rename`` and ``sessions fork --title``).
+MAX_TITLE = 500
 #: Events read per page while counting a fork's tokens.
 _PAGE = 500
 
 
-def parse_moment(text: str, what: str, *, now: datetime | None = None) -> str:
-    """``7d``/``12h``/``2w`` before now, or a date (``2026-11-01``), as a stored timestamp.
+def parse_moment(text: str, what: str) -> str:
+    """A span before now (``7d``/``12h``/``30m``/``2w``) or a date, as a stored timestamp.
 
     Raises:
-        UsageError: neither a span nor a date.
+        UsageError: neither form, or out of range (see :mod:`tui.cli.spans`).
     """
-    now = now or datetime.now(UTC)
-    match = _SPAN.match(text)
-    if match:
-        amount, unit = int(match.group(1)), match.group(2)
-        hours = {"h": 1, "d": 24, "w": 24 * 7}[unit] * amount
-        return format_ts(now - timedelta(hours=hours))
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
+    return moment_option(text, what)
+
+
+def checked_title(title: str) -> str:
+    """A new title as given (rename, fork), or a :class:`UsageError`: empty or too long."""
+    if not title:
+        raise UsageError("the title must not be empty")
+    if len(title) > MAX_TITLE:
         raise UsageError(
-            f"{what} expects a span like 7d, 12h or 2w, or a date like 2026-11-01; "
-            f"got {safe_line(text, 40)!r}"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return format_ts(moment)
+            f"the title is {len(title)} characters long; it may be at most {MAX_TITLE} characters"
+        )
+    return title
 
 
 def valid_tags(tags: list[str]) -> list[str]:
@@ -61,7 +59,7 @@ def valid_tags(tags: list[str]) -> list[str]:
     out: list[str] = []
     for tag in tags:
         try:
-            out.append(normalize_tag(tag))
+            out.append(tag_word(tag))
         except SerializationError as exc:
             raise UsageError(
                 safe_line(exc.message),
@@ -89,7 +87,11 @@ def register(sub: Any) -> None:
     )
     fork.add_argument("id", metavar="ID", help="the session to fork")
     fork.add_argument("--at", type=int, metavar="SEQ", help="the last event to copy (a seq)")
-    fork.add_argument("--title", metavar="TEXT", help='the new title (default "Fork of …")')
+    fork.add_argument(
+        "--title",
+        metavar="TEXT",
+        help=f'the new title, at most {MAX_TITLE} characters (default "Fork of …")',
+    )
     fork.set_defaults(handler=fork_command)
 
     for name, helptext, handler in (
@@ -113,7 +115,8 @@ def register(sub: Any) -> None:
             help=helptext,
             description=(
                 f"{helptext[0].upper() + helptext[1:]}. A tag is one word of up to 64 "
-                "characters (no spaces, no [ or ]); surrounding spaces are trimmed."
+                "characters (no spaces, no [ or ]); surrounding spaces and a leading # "
+                "are dropped (#work is the tag work)."
             ),
             epilog=f"Example:\n  turnkeep sessions {name} ID work parser",
             formatter_class=_RAW,
@@ -143,7 +146,7 @@ def register(sub: Any) -> None:
     )
     prune.add_argument("--empty", action="store_true", help="sessions without events")
     prune.add_argument(
-        "--older-than", metavar="SPAN|DATE", help="last activity before 90d/12h/2w ago or DATE"
+        "--older-than", metavar="SPAN|DATE", help="last activity before 90d/12h/30m/2w ago or DATE"
     )
     prune.add_argument("--archived", action="store_true", help="archived sessions")
     prune.add_argument("-y", "--yes", action="store_true", help="back up, then delete")
@@ -157,9 +160,7 @@ async def fork_command(args: argparse.Namespace, settings: Settings) -> int:
             f"--at must be a seq of the session (1 or more), got {args.at}",
             hint="See the seqs with `turnkeep sessions show ID`.",
         )
-    title = None if args.title is None else " ".join(args.title.split())
-    if title == "":
-        raise UsageError("the title must not be empty")
+    title = None if args.title is None else checked_title(" ".join(args.title.split()))
     async with opened(settings) as sessions:
         await resolve_ids(sessions, args, "id")
         source = await sessions.get(args.id)
@@ -170,7 +171,7 @@ async def fork_command(args: argparse.Namespace, settings: Settings) -> int:
     print(fork.id)
     print(
         f"forked {safe_line(source.id)} at seq {fork.forked_at_seq} into {fork.id} "
-        f"({fork.events} events): {safe_line(fork.title or '', 80)}",
+        f"({plural(fork.events, 'event')}): {safe_line(fork.title or '', 80)}",
         file=sys.stderr,
     )
     return 0
@@ -205,7 +206,8 @@ async def tag_command(args: argparse.Namespace, settings: Settings) -> int:
         if args.organize_action == "tag":
             info = await sessions.add_tags(args.id, tags)
         else:
-            info = await sessions.remove_tags(args.id, tags)
+            # As given too: a tag stored with a leading # (before # was dropped) goes.
+            info = await sessions.remove_tags(args.id, [*tags, *(t.strip() for t in args.tags)])
     shown = ", ".join(safe_line(t) for t in info.tags) or "(none)"
     print(f"tags of {safe_line(info.id)}: {shown}")
     return 0
@@ -215,7 +217,7 @@ def _plan_line(info: SessionInfo) -> str:
     when = relative_time(parse_ts(info.updated_at))
     title = safe_line(info.title, 60) if info.title else "(untitled)"
     flags = " archived" if info.archived else ""
-    return f"  {safe_line(info.id)}  {when}  {info.events} events{flags}  {title}"
+    return f"  {safe_line(info.id)}  {when}  {plural(info.events, 'event')}{flags}  {title}"
 
 
 def _backup_path(settings: Settings, sessions: Sessions) -> Path:
@@ -242,11 +244,10 @@ async def prune_command(args: argparse.Namespace, settings: Settings) -> int:
             empty=args.empty, older_than=older, archived=args.archived
         )
         events = sum(i.events for i in plan)
-        noun = "session" if len(plan) == 1 else "sessions"
         if not plan:
             out.write("nothing to prune: no unpinned session matches\n")
             return 0
-        out.write(f"{len(plan)} {noun} ({events} events) match:\n")
+        out.write(f"{plural(len(plan), 'session')} ({plural(events, 'event')}) match:\n")
         for info in plan:
             out.write(_plan_line(info) + "\n")
         if not args.yes:
@@ -271,8 +272,7 @@ async def prune_command(args: argparse.Namespace, settings: Settings) -> int:
     kept = [i for i in plan if i.id not in deleted]
     removed = len(gone)
     out.write(
-        f"deleted {removed} {'session' if removed == 1 else 'sessions'} "
-        f"({sum(i.events for i in gone)} events)\n"
+        f"deleted {plural(removed, 'session')} ({plural(sum(i.events for i in gone), 'event')})\n"
     )
     for info in kept:
         out.write(f"kept {safe_line(info.id)}: it changed since the plan was made\n")

@@ -12,48 +12,33 @@ one could not (it then falls back to text). No match exits 0 with no hits (``[]`
 from __future__ import annotations
 
 import argparse
-import re
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from memory.records import format_ts, parse_ts
+from memory.records import parse_ts
 from memory.search_records import SearchHit
 from runtime.semantic_search import MODES
 from runtime.sessions_search import SEARCH_KINDS
 from runtime.settings import Settings
 from tui.cli.ids import resolve_ids
 from tui.cli.output import opened, utf8_stdout
+from tui.cli.spans import moment_arg
 from tui.format import relative_time
 from tui.safe_text import safe_line, terminal_json
 
 __all__ = ["parse_since", "register"]
 
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-_RELATIVE = re.compile(r"^\s*(\d{1,6})\s*([smhdw])\s*$")
 SNIPPET_WIDTH = 160
 
 
-def parse_since(text: str, now: datetime | None = None) -> str:
+def parse_since(text: str) -> str:
     """``7d``/``12h``/``30m``/``2w`` ago, or a date/time (``2026-11-01``), as a timestamp.
 
     Raises:
-        argparse.ArgumentTypeError: neither form.
+        argparse.ArgumentTypeError: neither form, or out of range (see :mod:`tui.cli.spans`).
     """
-    now = now or datetime.now(UTC)
-    match = _RELATIVE.match(text)
-    if match:
-        amount, unit = int(match.group(1)), _UNITS[match.group(2)]
-        return format_ts(now - timedelta(**{unit: amount}))
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a duration like 7d, 12h, 30m, 2w or a date like 2026-11-01, got {text!r}"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return format_ts(moment)
+    return moment_arg(text)
 
 
 def _limit(text: str) -> int:

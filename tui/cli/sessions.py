@@ -33,7 +33,7 @@ ID_WIDTH = 40
 MODEL_WIDTH = 32
 TITLE_WIDTH = 80
 #: The longest title ``sessions rename`` accepts.
-MAX_TITLE = 500
+MAX_TITLE = organize.MAX_TITLE
 
 _RAW = argparse.RawDescriptionHelpFormatter
 
@@ -79,7 +79,9 @@ def register(commands: Any) -> None:
             "characters (ending in …) and control characters are shown as visible "
             "symbols; --json prints them whole. With --json, "
             "prints one JSON array of objects with the keys id, title, created_at, "
-            "updated_at, turns, events, provider, model (and agent)."
+            "updated_at, turns, events, provider, model, agent, pinned, archived, tags, "
+            "forked_from, forked_at_seq, prompt_tokens, completion_tokens, total_tokens "
+            "and tokens_estimated."
         ),
         epilog=(
             "Examples:\n"
@@ -336,13 +338,7 @@ async def show_command(args: argparse.Namespace, settings: Settings) -> int:
 
 async def rename_command(args: argparse.Namespace, settings: Settings) -> int:
     """``turnkeep sessions rename ID TITLE``."""
-    title = args.title.strip()
-    if not title:
-        raise UsageError("the title must not be empty")
-    if len(title) > MAX_TITLE:
-        raise UsageError(
-            f"the title is {len(title)} characters long; it may be at most {MAX_TITLE} characters"
-        )
+    title = organize.checked_title(args.title.strip())
     async with opened(settings) as sessions:
         await resolve_ids(sessions, args, "id")
         info = await sessions.rename(args.id, title)

@@ -15,10 +15,13 @@ import argparse
 from dataclasses import dataclass
 from typing import Any
 
+from memory.errors import NotFoundError
+from memory.records import Event
 from runtime import payloads
 from runtime.settings import Settings
 from tui.cli.organize import parse_moment
 from tui.cli.output import opened, utf8_stdout
+from tui.format import plural
 from tui.safe_text import safe_line, terminal_json
 
 __all__ = ["Bucket", "register", "usage_command"]
@@ -75,7 +78,9 @@ def register(commands: Any) -> None:
     usage.add_argument(
         "--by", choices=("day", "model", "session"), default="day", help="group by (default day)"
     )
-    usage.add_argument("--since", metavar="SPAN|DATE", help="only answers since 7d/12h/2w or DATE")
+    usage.add_argument(
+        "--since", metavar="SPAN|DATE", help="only answers since 7d/12h/30m/2w or DATE"
+    )
     usage.add_argument("--json", action="store_true", help="print one JSON object")
     usage.set_defaults(handler=usage_command)
 
@@ -94,6 +99,23 @@ async def usage_command(args: argparse.Namespace, settings: Settings) -> int:
     total = Bucket("total")
     priced_any = False
     async with opened(settings) as sessions:
+        imported_sessions: dict[str, bool] = {}
+
+        async def imported(event: Event) -> bool:
+            """Whether the answer was imported (its payload or its session says so)."""
+            if "source" in event.payload:
+                return True
+            known = imported_sessions.get(event.session_id)
+            if known is None:
+                try:
+                    info = await sessions.get(event.session_id)
+                except NotFoundError:  # deleted meanwhile: its payload is all we have
+                    known = False
+                else:
+                    known = "source" in info.metadata
+                imported_sessions[event.session_id] = known
+            return known
+
         after: tuple[str, str, int] | None = None
         while True:
             rows = await sessions.assistant_events(since=since, after=after, limit=PAGE)
@@ -103,7 +125,10 @@ async def usage_command(args: argparse.Namespace, settings: Settings) -> int:
                 # the session's only for answers that do not record theirs.
                 turn_provider, turn_model = payloads.answered_by(event.payload)
                 model = turn_model or session_model
-                provider = turn_provider or provider
+                # An imported answer was produced by another tool: it never takes the
+                # provider of the session's later live turns.
+                from_elsewhere = await imported(event)
+                provider = turn_provider if from_elsewhere else turn_provider or provider
                 if args.by == "day":
                     key = event.created_at[:10]
                 elif args.by == "model":
@@ -149,7 +174,10 @@ async def usage_command(args: argparse.Namespace, settings: Settings) -> int:
         out.write(_line(cells, widths) + "\n")
     out.write(_line(lines[-1], widths) + "\n")
     if total.estimated:
-        out.write(f"~ {total.estimated} answers have estimated figures (no provider report)\n")
+        have = "has" if total.estimated == 1 else "have"
+        out.write(
+            f"~ {plural(total.estimated, 'answer')} {have} estimated figures (no provider report)\n"
+        )
     return 0
 
 

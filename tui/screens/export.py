@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -58,12 +59,20 @@ class ExportDialog(ModalScreen[Path | None]):
 
 
 def _write_new(path: Path, text: str) -> None:
-    """Write ``text`` to a new file: beside it first, then renamed (whole or nothing)."""
+    """Write ``text`` to a new file: beside it first, then renamed (whole or nothing).
+
+    The file is owner-only (0600) from its creation, like ``turnkeep sessions export
+    -o``: it holds conversations.
+    """
     if path.exists():
         raise FileExistsError(f"{path} already exists; choose another name")
-    partial = path.with_name(f".{path.name}.partial")
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    partial = Path(name)
     try:
-        partial.write_text(text, encoding="utf-8")
+        with open(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)

@@ -12,8 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from memory.errors import SerializationError
-from memory.records import normalize_tag
 from tui.safe_text import safe_line
+from tui.tag_words import tag_word
 from tui.widgets.inputs import StillInput
 
 __all__ = ["TagsDialog", "split_filter"]
@@ -22,18 +22,19 @@ __all__ = ["TagsDialog", "split_filter"]
 def split_filter(text: str) -> tuple[str, list[str]]:
     """Split the home filter into title words and ``#tag`` words.
 
-    ``"#work parser"`` filters on the tag ``work`` and ``parser`` in the title.
+    ``"#work parser"`` filters on the tag ``work`` and ``parser`` in the title; every
+    leading ``#`` goes (a tag never starts with one, see :mod:`tui.tag_words`).
     """
     words = text.split()
-    tags = [w[1:] for w in words if w.startswith("#") and len(w) > 1]
-    title = " ".join(w for w in words if not (w.startswith("#") and len(w) > 1))
+    tags = [w.lstrip("#") for w in words if w.startswith("#") and w.lstrip("#")]
+    title = " ".join(w for w in words if not (w.startswith("#") and w.lstrip("#")))
     return title, tags
 
 
 class TagsDialog(ModalScreen[list[str] | None]):
     """Edit a session's tags as space-separated words; ``None`` means cancelled.
 
-    Every word is checked (:func:`memory.records.normalize_tag`) before the dialog
+    Every word is checked (:func:`tui.tag_words.tag_word`) before the dialog
     closes, so a bad tag is explained here and nothing is written.
     """
 
@@ -65,7 +66,7 @@ class TagsDialog(ModalScreen[list[str] | None]):
         tags: list[str] = []
         for word in event.value.split():
             try:
-                tag = normalize_tag(word)
+                tag = tag_word(word)
             except SerializationError as exc:
                 self.notify(
                     safe_line(exc.message), title="Not a tag", severity="warning", markup=False
