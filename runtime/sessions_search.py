@@ -10,14 +10,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from memory import Event, MemoryLayerError
-from memory.search_query import ParsedQuery, parse_query
+from memory.search_query import ParsedQuery, parse_query, unused_note
 from memory.search_records import SearchHit, SearchProgress
 from memory.sql.search_statements import KIND_COLUMNS
 
 if TYPE_CHECKING:
     from memory import MemoryBackend
 
-__all__ = ["SEARCH_KINDS", "ParsedQuery", "SearchSessions", "parse_query"]
+__all__ = ["SEARCH_KINDS", "ParsedQuery", "SearchSessions", "parse_query", "unused_note"]
 
 #: The event kinds a search can be narrowed to (``turnkeep search --kind``).
 SEARCH_KINDS: tuple[str, ...] = tuple(sorted(KIND_COLUMNS))

@@ -38,7 +38,7 @@ from textual.widgets import Footer, Input, Static
 
 from memory.search_records import SearchHit
 from runtime.semantic_search import SearchMode
-from runtime.sessions_search import parse_query
+from runtime.sessions_search import parse_query, unused_note
 from tui.collector import refreeze
 from tui.messages import OpenSession
 from tui.safe_text import safe_line
@@ -273,6 +273,10 @@ class SearchScreen(TurnkeepScreen[None]):
             status = self._mode_prefix().append(
                 f"No match for “{safe_line(query, 60)}” (words of 3+ letters match inside)"
             )
+        unused = unused_note(query) if query.strip() and self.ran_mode != "semantic" else None
+        if unused is not None and unused not in (self.mode_note or ""):
+            status = Text(status) if isinstance(status, str) else status
+            status.append(" · " + safe_line(unused, 120), style="yellow")
         self._status(status)
 
     def _status(self, status: Text | str) -> None:
