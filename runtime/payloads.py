@@ -484,8 +484,14 @@ def answered_by(payload: Mapping[str, Any]) -> tuple[str | None, str | None]:
     return text("provider"), text("model")
 
 
-def searchable_text(kind: str, payload: Mapping[str, Any], limit: int = SEARCH_TEXT_LIMIT) -> str:
+def searchable_text(
+    kind: str, payload: Mapping[str, Any], limit: int | None = SEARCH_TEXT_LIMIT
+) -> str:
     """The text of one event a person may search for, cut to ``limit`` characters.
+
+    The index keeps :data:`SEARCH_TEXT_LIMIT` characters (:data:`TOOL_TEXT_LIMIT` of
+    tool calls and results); ``limit=None`` gives the whole text (find in a session
+    reads it for events longer than that, ``runtime.session_find``).
 
     Messages give their content; tool calls their name and arguments; tool results
     their name and result or error; cancelled and failed turns their partial answer and
@@ -498,10 +504,10 @@ def searchable_text(kind: str, payload: Mapping[str, Any], limit: int = SEARCH_T
     if kind in MESSAGE_KINDS:
         parts = [message_text(payload)]
     elif kind == "tool_call":
-        limit = min(limit, TOOL_TEXT_LIMIT)
+        limit = None if limit is None else min(limit, TOOL_TEXT_LIMIT)
         parts = [tool_name(payload), _compact(tool_arguments(payload), limit)]
     elif kind == "tool_result":
-        limit = min(limit, TOOL_TEXT_LIMIT)
+        limit = None if limit is None else min(limit, TOOL_TEXT_LIMIT)
         result, failure = tool_result_value(payload)
         parts = [tool_name(payload), failure or "", _compact(result, limit)]
     elif kind in ("cancelled", "error", "interrupted"):
@@ -509,7 +515,7 @@ def searchable_text(kind: str, payload: Mapping[str, Any], limit: int = SEARCH_T
     else:
         parts = [message_text(payload)]
     text = "\n".join(part for part in parts if part)
-    return text[:limit]
+    return text if limit is None else text[:limit]
 
 
 def _compact(value: Any, limit: int | None = None) -> str:

@@ -46,6 +46,18 @@ class SearchSessions:
             query, limit=limit, session_id=session_id, kinds=kinds, since=since
         )
 
+    async def find_in_session(self, session_id: str, query: str) -> list[int]:
+        """The seqs of every event of the session whose text matches ``query``
+        (:func:`runtime.session_find.find_in_session`: past the index's prefix too),
+        oldest first.
+
+        Raises:
+            StoreConnectionError / QueryError: the database failed.
+        """
+        from runtime.session_find import find_in_session
+
+        return await find_in_session(self.memory, session_id, query)
+
     async def around(self, session_id: str, seq: int, count: int) -> tuple[list[Event], bool]:
         """Up to ``count`` events up to ``seq`` and ``count`` after it, oldest first.
 

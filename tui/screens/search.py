@@ -399,9 +399,9 @@ class SessionFind:
         screen: Any = self
         if self.session_id is None:
             return
-        hits = await self.services.sessions.search(query, session_id=self.session_id, limit=1000)
+        seqs = await self.services.sessions.find_in_session(self.session_id, query)
         self.find_query = query
-        self.find_seqs = sorted(hit.seq for hit in hits)
+        self.find_seqs = seqs
         self.find_index = -1
         if not self.find_seqs:
             screen.notify(f"No match for “{safe_line(query, 40)}” in this session.", markup=False)
