@@ -1,10 +1,10 @@
-"""Find in a session reaches text past the index's prefix (review finding 1), on every
+"""Find in a session reaches text the index does not hold (review finding 1), on every
 backend.
 
-The index keeps the first 4 KB of a tool output and 32 KB of a message; the end of a
-long build log (where the error is) and the end of a pasted log are found by find in
-the session (``runtime.session_find``), in session order, with the index's rules:
-folded diacritics, case-insensitive, excluded terms, nothing found in JSON keys.
+The index keeps the start and the end of a long event (4 KB of a tool output, 128 KB of
+a message); a word in the middle of a long build log or of a pasted log is found by
+find in the session (``runtime.session_find``), in session order, with the index's
+rules: folded diacritics, case-insensitive, excluded terms, nothing found in JSON keys.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from runtime.payloads import SEARCH_TEXT_LIMIT, TOOL_TEXT_LIMIT, searchable_text
 from runtime.session_find import PAGE, find_in_session
 
 LOG = "line of ordinary build output here\n" * 150
+#: 160 KB with the marker past the indexed start (96 KB) and before the end (32 KB).
+PASTE = "x " * 60_000 + ' pastedmarker "quoted\\bit" ' + "x " * 20_000
 
 
 @pytest.fixture
@@ -35,31 +37,29 @@ async def _seed(memory: MemoryBackend) -> None:
             EventDraft(
                 "tool_result",
                 payloads.tool_result(
-                    "t1", "Bash", result=LOG + "FATAL: qwertyzebra exploded in Café module\n"
+                    "t1", "Bash", result=LOG + "FATAL: qwertyzebra exploded in Café module\n" + LOG
                 ),
             ),  # 3
             EventDraft("assistant", payloads.assistant("It failed.")),  # 4
-            EventDraft(
-                "user", payloads.user("x " * 20_000 + ' pastedendmarker "quoted\\bit"')
-            ),  # 5
+            EventDraft("user", payloads.user(PASTE)),  # 5
         ],
     )
     # Another session holding the same words is not looked at.
     await memory.store(
         "other",
-        [EventDraft("tool_result", payloads.tool_result("t", "Bash", result=LOG + "qwertyzebra"))],
+        [EventDraft("tool_result", payloads.tool_result("t", "B", result=f"{LOG}qwertyzebra"))],
     )
 
 
 async def test_text_past_the_index_is_found_in_order(memory: MemoryBackend) -> None:
     await _seed(memory)
-    assert len(LOG) > TOOL_TEXT_LIMIT and 40_000 > SEARCH_TEXT_LIMIT
-    # The index alone stops at its prefix (the question at seq 1 holds the word).
+    assert len(LOG) > TOOL_TEXT_LIMIT and len(PASTE) > SEARCH_TEXT_LIMIT
+    # The index alone holds the start and the end (the question at seq 1 holds the word).
     indexed = await memory.search("qwertyzebra", session_id="s", limit=100)
     assert [h.seq for h in indexed] == [1]
     assert await find_in_session(memory, "s", "qwertyzebra") == [1, 3]
     assert await find_in_session(memory, "s", "QWERTYZEBRA exploded") == [3]
-    assert await find_in_session(memory, "s", "pastedendmarker") == [5]
+    assert await find_in_session(memory, "s", "pastedmarker") == [5]
     assert await find_in_session(memory, "s", "cafe module") == [3]  # diacritics fold
     assert await find_in_session(memory, "s", '"quoted\\bit"') == [5]  # JSON-escaped
     assert await find_in_session(memory, "s", "qwertyzebra -fatal") == [1]
@@ -79,7 +79,7 @@ async def test_many_long_events_are_read_page_by_page(memory: MemoryBackend) -> 
     drafts = [
         EventDraft(
             "tool_result",
-            payloads.tool_result(f"t{n}", "Bash", result=LOG + ("needle" if n % 2 else "hay")),
+            payloads.tool_result(f"t{n}", "B", result=LOG + ("needle" if n % 2 else "hay") + LOG),
         )
         for n in range(count)
     ]

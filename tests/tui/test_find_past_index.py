@@ -1,7 +1,8 @@
-"""Ctrl+F in an open session finds text past the search index's prefix (Pilot).
+"""Ctrl+F in an open session finds text the search index does not hold (Pilot).
 
-Review finding 1: the end of a long tool output (where a build's error is) gave "No
-match" although the session shows it. The events are not loaded when found (the
+Review finding 1: text past the indexed part of a long tool output gave "No match"
+although the session shows it (the index now holds a long output's start and end;
+this word is in the middle). The events are not loaded when found (the
 newest page is shown), and F3 / shift+F3 go through them in session order.
 """
 
@@ -33,7 +34,7 @@ async def _plant_long_outputs(path: Path, sid: str, at: list[int], last: int) ->
             filler = seq - (await memory.get_session(sid)).last_seq - 1
             drafts = [EventDraft("user", payloads.user(f"filler {i}")) for i in range(filler)]
             if seq <= last:
-                result = LOG + "FATAL: qwertyzebra exploded\n"
+                result = LOG + "FATAL: qwertyzebra exploded\n" + LOG
                 drafts.append(
                     EventDraft("tool_result", payloads.tool_result("t", "make", result=result))
                 )
