@@ -275,8 +275,10 @@ class SearchScreen(TurnkeepScreen[None]):
             )
         unused = unused_note(query) if query.strip() and self.ran_mode != "semantic" else None
         if unused is not None and unused not in (self.mode_note or ""):
-            status = Text(status) if isinstance(status, str) else status
-            status.append(" · " + safe_line(unused, 120), style="yellow")
+            # First: the line is one row, and what was left out explains the result.
+            status = Text(safe_line(unused, 120) + " · ", style="yellow").append(
+                status if isinstance(status, Text) else Text(status)
+            )
         self._status(status)
 
     def _status(self, status: Text | str) -> None:
