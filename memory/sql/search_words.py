@@ -243,8 +243,12 @@ def word_first_statement(
         f"ORDER BY {kind_tier_of('search_events.rowid')}, score "
         "LIMIT CASE WHEN (SELECT c FROM n) < ? AND (SELECT c FROM g) <= ? THEN ? ELSE 0 END) "
         + newest
+        # The snippet's source: 4 KB of the stored text from a little before the first
+        # term (a message indexes up to 128 KB; instr is 0 when lower() cannot fold
+        # the term's case, and the text's start is taken).
         + "SELECT e.session_id, e.seq, e.kind, s.title, "
-        f"substr({text}, 1, 4096) AS snip, e.created_at AS at, {EVENT_TIER} AS tier, h.score "
+        f"substr({text}, max(1, instr(lower({text}), ?) - 1024), 4096) AS snip, "
+        f"e.created_at AS at, {EVENT_TIER} AS tier, h.score "
         "FROM hits h JOIN conversation_events e ON e.id = h.id "
         "JOIN sessions s ON s.id = e.session_id JOIN search_events f ON f.rowid = h.id"
     )
@@ -269,6 +273,7 @@ def word_first_statement(
         limit,
         GRAM_WINDOW,
         limit,
+        parsed.include[0].lower(),
     ]
     if titles:
         t_checks, t_args = text_checks(parsed, "search_titles.title", short_included=True)

@@ -90,7 +90,10 @@ async def test_migration_reindexes_long_events_of_an_old_index(tmp_path: Path) -
         assert await index_mismatches(memory) == []
         found = {(h.session_id, h.seq) for h in await memory.search("qwertyzebra")}
         assert found == {("short", 1), ("s", 3)}
-        assert [h.seq for h in await memory.search("pastedendmarker")] == [4]
+        pasted = await memory.search("pastedendmarker")
+        assert [h.seq for h in pasted] == [4]
+        # The snippet shows the match, 40 KB into the message.
+        assert "«pastedendmarker»" in pasted[0].marked()
         assert [h.seq for h in await memory.search("farendmarker")] == [5]
     finally:
         await memory.close()
