@@ -13,7 +13,9 @@ diacritics folded. This module turns any string into an expression that FTS5 acc
   left out (a query of only such terms finds nothing); at most :data:`MAX_TERMS` terms
   of at most :data:`MAX_TERM_CHARS` characters are used, so a pasted page stays a
   bounded query (a cut term is a substring of the typed one, so nothing is lost that
-  the longer term would have found).
+  the longer term would have found). What is left out or cut is never silent:
+  :attr:`ParsedQuery.unused` / :attr:`ParsedQuery.cut` name it and :func:`unused_note`
+  says it in a sentence (the CLI's stderr, the TUI's search status line).
 """
 
 from __future__ import annotations
@@ -34,12 +36,17 @@ __all__ = [
     "like_pattern",
     "match_expression",
     "parse_query",
+    "unused_note",
 ]
 
 #: A trigram index cannot look up shorter terms.
 MIN_TERM_CHARS: Final = 3
-#: Terms used from one query (positive and excluded each).
-MAX_TERMS: Final = 16
+#: Terms used from one query (positive and excluded each). Each term is one more FTS5
+#: phrase to match, so this bounds a pasted page's cost (measured on 50,000 events, a
+#: 10,000-character paste of common words: 29 ms with 16 terms, 43 ms with 32, 60 ms
+#: with 64); 32 covers what a person types, and a longer paste is told which words were
+#: left out (:func:`unused_note`).
+MAX_TERMS: Final = 32
 #: Characters used from one term.
 MAX_TERM_CHARS: Final = 128
 #: Marks snippets use around a match; :func:`fold` removes them from indexed text.
@@ -102,12 +109,18 @@ class ParsedQuery:
             word, say): the trigram index cannot look them up, so they are checked
             with ``LIKE`` on the rows the other terms match, or by a scan.
         short_exclude: excluded terms of one or two characters (checked the same way).
+        unused: terms left out because the query already had :data:`MAX_TERMS` of
+            their sort, as typed (folded).
+        cut: terms longer than :data:`MAX_TERM_CHARS`, as typed (folded); their first
+            :data:`MAX_TERM_CHARS` characters are searched.
     """
 
     include: tuple[str, ...]
     exclude: tuple[str, ...]
     short: tuple[str, ...] = ()
     short_exclude: tuple[str, ...] = ()
+    unused: tuple[str, ...] = ()
+    cut: tuple[str, ...] = ()
 
 
 def _raw_terms(text: str) -> Iterator[tuple[bool, str]]:
@@ -144,17 +157,67 @@ def parse_query(text: str) -> ParsedQuery:
     exclude: list[str] = []
     short: list[str] = []
     short_exclude: list[str] = []
+    unused: list[str] = []
+    cut: list[str] = []
     for negated, raw in _raw_terms(text):
-        term = " ".join(fold(raw).split())[:MAX_TERM_CHARS]
+        whole = " ".join(fold(raw).split())
+        term = whole[:MAX_TERM_CHARS]
         if not term:
             continue
         if len(term) >= MIN_TERM_CHARS:
             target = exclude if negated else include
         else:
             target = short_exclude if negated else short
-        if len(target) < MAX_TERMS and term not in target:
-            target.append(term)
-    return ParsedQuery(tuple(include), tuple(exclude), tuple(short), tuple(short_exclude))
+        if term in target:
+            continue
+        if len(target) >= MAX_TERMS:
+            label = ("-" if negated else "") + whole
+            if label not in unused:
+                unused.append(label)
+            continue
+        target.append(term)
+        if whole != term:
+            cut.append(whole)
+    return ParsedQuery(
+        tuple(include),
+        tuple(exclude),
+        tuple(short),
+        tuple(short_exclude),
+        tuple(unused),
+        tuple(cut),
+    )
+
+
+def unused_note(query: str | ParsedQuery, width: int = 160) -> str | None:
+    """A sentence naming the terms of ``query`` not searched (or searched cut short),
+    or ``None`` when every term was used as typed.
+
+    Args:
+        query: what the person typed, or its parse.
+        width: the longest the list of terms gets (it ends in ``…`` when cut).
+    """
+    parsed = parse_query(query) if isinstance(query, str) else query
+    parts: list[str] = []
+    if parsed.unused:
+        count = len(parsed.unused)
+        words = _listed(tuple(_shown(t) for t in parsed.unused), width)
+        parts.append(
+            f"{count} word{'s' if count != 1 else ''} not searched "
+            f"(a search uses at most {MAX_TERMS}): {words}"
+        )
+    if parsed.cut:
+        words = _listed(tuple(_shown(t) for t in parsed.cut), width)
+        parts.append(f"searched only the first {MAX_TERM_CHARS} characters of {words}")
+    return "; ".join(parts) or None
+
+
+def _shown(term: str) -> str:
+    return term if len(term) <= 32 else term[:31] + "…"
+
+
+def _listed(terms: tuple[str, ...], width: int) -> str:
+    text = " ".join(terms)
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _string(term: str) -> str:

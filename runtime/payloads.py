@@ -39,15 +39,18 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 __all__ = [
     "CANCELLED_REASON",
     "KNOWN_KINDS",
     "MESSAGE_KINDS",
     "SUPERSEDE_REASONS",
+    "INDEX_FORM",
     "SEARCH_TEXT_LIMIT",
+    "SEARCH_TEXT_TAIL",
     "TOOL_TEXT_LIMIT",
+    "TOOL_TEXT_TAIL",
     "Usage",
     "answer_tokens",
     "answered_by",
@@ -99,11 +102,21 @@ KNOWN_KINDS: Final = frozenset(
 #: Why an earlier attempt was superseded: its answer was regenerated, or its question
 #: was edited and sent again.
 SUPERSEDE_REASONS: Final = frozenset({"regenerate", "edit"})
-#: Searchable text of one event is cut here (a long message indexes its start).
-SEARCH_TEXT_LIMIT: Final = 32_768
-#: Tool calls and results index a shorter prefix: a 5 MB tool output is mostly data
-#: nobody types back, and a trigram index pays for every character it holds.
+#: Indexed text of one message is cut to this many characters: a pasted 100 KB log is
+#: findable whole (a 40 KB message's save point costs about as much as a 32 KB one's, a
+#: 200 KB one's about 1.6 times, README "Search"); a longer one keeps its start and its
+#: last :data:`SEARCH_TEXT_TAIL` characters.
+SEARCH_TEXT_LIMIT: Final = 131_072
+#: Characters of the end of a longer message that are indexed.
+SEARCH_TEXT_TAIL: Final = 32_768
+#: Tool calls and results index less: a 5 MB tool output is mostly data nobody types
+#: back, and a trigram index pays for every character it holds. A longer one keeps its
+#: start and its last :data:`TOOL_TEXT_TAIL` characters (a build's error is at the end).
 TOOL_TEXT_LIMIT: Final = 4_096
+#: Characters of the end of a longer tool call or result that are indexed.
+TOOL_TEXT_TAIL: Final = 2_048
+#: ``searchable_text``'s default: the text as the index holds it (start and end).
+INDEX_FORM: Final = "index"
 
 # -- constructors ----------------------------------------------------------------------
 
@@ -484,8 +497,21 @@ def answered_by(payload: Mapping[str, Any]) -> tuple[str | None, str | None]:
     return text("provider"), text("model")
 
 
-def searchable_text(kind: str, payload: Mapping[str, Any], limit: int = SEARCH_TEXT_LIMIT) -> str:
-    """The text of one event a person may search for, cut to ``limit`` characters.
+def searchable_text(
+    kind: str,
+    payload: Mapping[str, Any],
+    limit: int | Literal["index"] | None = INDEX_FORM,
+) -> str:
+    """The text of one event a person may search for.
+
+    Args:
+        limit: :data:`INDEX_FORM` (the default): as the index holds it, at most
+            :data:`SEARCH_TEXT_LIMIT` characters (:data:`TOOL_TEXT_LIMIT` of tool calls
+            and results), a longer text keeping its start and its last
+            :data:`SEARCH_TEXT_TAIL` (:data:`TOOL_TEXT_TAIL`) characters; a number: the
+            first ``limit`` characters (at most :data:`TOOL_TEXT_LIMIT` of tool
+            traffic); ``None``: the whole text (find in a session reads it for events
+            longer than the index holds, ``runtime.session_find``).
 
     Messages give their content; tool calls their name and arguments; tool results
     their name and result or error; cancelled and failed turns their partial answer and
@@ -495,31 +521,50 @@ def searchable_text(kind: str, payload: Mapping[str, Any], limit: int = SEARCH_T
     parts: list[str]
     if kind == "superseded":
         return ""
+    tool = kind in ("tool_call", "tool_result")
+    cap: int | None
+    tail = 0
+    if limit == INDEX_FORM:
+        cap, tail = (
+            (TOOL_TEXT_LIMIT, TOOL_TEXT_TAIL) if tool else (SEARCH_TEXT_LIMIT, SEARCH_TEXT_TAIL)
+        )
+    elif isinstance(limit, int):
+        cap = min(limit, TOOL_TEXT_LIMIT) if tool else limit
+    else:
+        cap = None
     if kind in MESSAGE_KINDS:
         parts = [message_text(payload)]
     elif kind == "tool_call":
-        limit = min(limit, TOOL_TEXT_LIMIT)
-        parts = [tool_name(payload), _compact(tool_arguments(payload), limit)]
+        parts = [tool_name(payload), _compact(tool_arguments(payload), cap, tail)]
     elif kind == "tool_result":
-        limit = min(limit, TOOL_TEXT_LIMIT)
         result, failure = tool_result_value(payload)
-        parts = [tool_name(payload), failure or "", _compact(result, limit)]
+        parts = [tool_name(payload), failure or "", _compact(result, cap, tail)]
     elif kind in ("cancelled", "error", "interrupted"):
         parts = [partial_text(payload) or "", error_text(payload) if kind == "error" else ""]
     else:
         parts = [message_text(payload)]
     text = "\n".join(part for part in parts if part)
-    return text[:limit]
+    return text if cap is None else _cut(text, cap, tail)
 
 
-def _compact(value: Any, limit: int | None = None) -> str:
-    """Any JSON value as compact text (strings as they are)."""
+def _cut(text: str, limit: int, tail: int = 0) -> str:
+    """``text`` in at most ``limit`` characters: its start, and with ``tail`` its last
+    ``tail - 1`` characters after a line break."""
+    if len(text) <= limit:
+        return text
+    if tail <= 0:
+        return text[:limit]
+    return text[: limit - tail] + "\n" + text[len(text) - tail + 1 :]
+
+
+def _compact(value: Any, limit: int | None = None, tail: int = 0) -> str:
+    """Any JSON value as compact text (strings as they are), cut as :func:`_cut`."""
     if value is None:
         return ""
     if isinstance(value, str):
-        return value if limit is None else value[:limit]
+        return value if limit is None else _cut(value, limit, tail)
     try:
         text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
     except (TypeError, ValueError):
         text = repr(value)
-    return text if limit is None else text[:limit]
+    return text if limit is None else _cut(text, limit, tail)

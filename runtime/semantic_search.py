@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from memory.errors import explain
+from memory.search_query import unused_note
 from memory.search_records import SearchHit
 from memory.vector_records import EventVectors, VectorProgress, VectorSpace, progress_or_none
 from runtime.embeddings import Embedder, EmbeddingsError, open_embedder, to_blob
@@ -155,7 +156,30 @@ class SemanticSearch:
         kinds: tuple[str, ...] = (),
         since: str | None = None,
     ) -> SearchOutcome:
-        """Run a search; see the module docstring for the mode choice and fallback."""
+        """Run a search; see the module docstring for the mode choice and fallback.
+
+        Words of the query the text ranking left out (past
+        :data:`memory.search_query.MAX_TERMS`) are named in the note.
+        """
+        outcome = await self._search(
+            query, mode=mode, limit=limit, session_id=session_id, kinds=kinds, since=since
+        )
+        unused = unused_note(query) if outcome.mode != "semantic" else None
+        if unused is None:
+            return outcome
+        note = f"{outcome.note}; {unused}" if outcome.note else unused
+        return SearchOutcome(outcome.mode, outcome.hits, note)
+
+    async def _search(
+        self,
+        query: str,
+        *,
+        mode: SearchMode | None,
+        limit: int,
+        session_id: str | None,
+        kinds: tuple[str, ...],
+        since: str | None,
+    ) -> SearchOutcome:
         wanted = mode or await self.default_mode()
         filters: dict[str, Any] = {"session_id": session_id, "kinds": kinds, "since": since}
         if wanted == "text":

@@ -10,14 +10,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from memory import Event, MemoryLayerError
-from memory.search_query import ParsedQuery, parse_query
+from memory.search_query import ParsedQuery, parse_query, unused_note
 from memory.search_records import SearchHit, SearchProgress
 from memory.sql.search_statements import KIND_COLUMNS
 
 if TYPE_CHECKING:
     from memory import MemoryBackend
 
-__all__ = ["SEARCH_KINDS", "ParsedQuery", "SearchSessions", "parse_query"]
+__all__ = ["SEARCH_KINDS", "ParsedQuery", "SearchSessions", "parse_query", "unused_note"]
 
 #: The event kinds a search can be narrowed to (``turnkeep search --kind``).
 SEARCH_KINDS: tuple[str, ...] = tuple(sorted(KIND_COLUMNS))
@@ -45,6 +45,18 @@ class SearchSessions:
         return await self.memory.search(
             query, limit=limit, session_id=session_id, kinds=kinds, since=since
         )
+
+    async def find_in_session(self, session_id: str, query: str) -> list[int]:
+        """The seqs of every event of the session whose text matches ``query``
+        (:func:`runtime.session_find.find_in_session`: past the index's prefix too),
+        oldest first.
+
+        Raises:
+            StoreConnectionError / QueryError: the database failed.
+        """
+        from runtime.session_find import find_in_session
+
+        return await find_in_session(self.memory, session_id, query)
 
     async def around(self, session_id: str, seq: int, count: int) -> tuple[list[Event], bool]:
         """Up to ``count`` events up to ``seq`` and ``count`` after it, oldest first.

@@ -24,6 +24,7 @@ from memory.bundle import (
 from memory.ephemeral.navigation import EphemeralNavigator
 from memory.ephemeral.organize import EphemeralOrganizer
 from memory.ephemeral.search import SearchMirror
+from memory.ephemeral.session_text import EphemeralSessionText
 from memory.ephemeral.vectors import EphemeralVectorIndex, EphemeralVectors
 from memory.errors import ImportConflictError, NotFoundError
 from memory.protocol import HealthReport
@@ -62,7 +63,9 @@ class _Session:
     states: dict[int, StateSnapshot] = field(default_factory=dict)
 
 
-class EphemeralMemory(EphemeralOrganizer, EphemeralVectorIndex, EphemeralNavigator):
+class EphemeralMemory(
+    EphemeralOrganizer, EphemeralVectorIndex, EphemeralNavigator, EphemeralSessionText
+):
     """Memory that lives only as long as the process.
 
     Args:

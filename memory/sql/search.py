@@ -34,6 +34,8 @@ _TIDIED = ("search_events", "search_words", "search_titles")
 #: segments or more, migration 0013).
 _MERGES = tuple(f"INSERT INTO {t} ({t}, rank) VALUES ('merge', ?)" for t in _TIDIED)
 _CHANGES = "SELECT total_changes()"
+#: A backfill step looks at most this many times its batch of event ids.
+_WINDOW = 20
 
 _PROGRESS = (
     "SELECT p.backfill_until, p.backfill_done, p.titles_done, "
@@ -123,15 +125,20 @@ class LibsqlSearch:
                 stmts += title_statements(str(sid), str(title))
             stmts.append(("UPDATE search_progress SET titles_done = 1 WHERE id = 1", []))
         if progress.pending_events:
+            # Only events with no index row are read (a range re-queued by migration
+            # 0014 is mostly indexed already), within a window of ids so one step's
+            # read stays bounded however few of them are missing.
+            window_end = min(progress.backfill_until, progress.indexed_upto + _WINDOW * batch)
             rows = await self._rows(
-                "SELECT id, kind, payload FROM conversation_events WHERE id > ? AND id <= ? "
+                "SELECT id, kind, payload FROM conversation_events e WHERE id > ? AND id <= ? "
+                "AND NOT EXISTS (SELECT 1 FROM search_events f WHERE f.rowid = e.id) "
                 "ORDER BY id LIMIT ?",
-                [progress.indexed_upto, progress.backfill_until, max(1, batch)],
+                [progress.indexed_upto, window_end, max(1, batch)],
             )
             for event_id, kind, payload in rows:
                 values = index_values(self.search_text_of, str(kind), str(payload))
                 stmts.append((INSERT_EVENT_BY_ID, [*values, event_id, event_id]))
-            upto = int(rows[-1][0]) if len(rows) >= batch else progress.backfill_until
+            upto = int(rows[-1][0]) if len(rows) >= batch else window_end
             stmts.append(
                 (
                     "UPDATE search_progress SET backfill_done = max(backfill_done, ?) WHERE id = 1",

@@ -39,6 +39,9 @@ __all__ = [
 SCAN_WINDOW: Final = 20_000
 _WEIGHTS: Final = "4.0, 1.0, 0.5"
 _TITLE_WEIGHT: Final = 2.0
+#: 0 for the person's own words, else 1 (as ``search_words.WORD_KIND_TIER``, which
+#: imports this module).
+_KIND_TIER: Final = "(bm25(search_words, 1.0, 0.0, 0.0) >= 0)"
 
 
 def caseless(term: str) -> bool:
@@ -107,8 +110,9 @@ def short_statement(
     """One statement for a query whose included terms are all one or two characters.
 
     Rows are ``(session_id, seq, kind, title, text, at, score)``; whole-word hits
-    (ranked among the newest ``rank_window``) come first, then hits inside words from
-    the newest :data:`SCAN_WINDOW` events, newest first, then titles.
+    (ranked among the newest ``rank_window``, the person's own words first) come
+    first, then hits inside words from the newest :data:`SCAN_WINDOW` events, newest
+    first (the person's own words first among them), then titles.
 
     Args:
         restrict / restrict_words: the session/time join, conditions and args for
@@ -131,9 +135,9 @@ def short_statement(
             expression = "{" + " ".join(columns) + "} : (" + expression + ")"
         parts.append(
             "o AS MATERIALIZED (SELECT id, score FROM ("
-            f"SELECT search_words.rowid AS id, bm25(search_words, {_WEIGHTS}) AS score "
-            f"FROM search_words{wj} WHERE search_words MATCH ?{ww} "
-            "ORDER BY search_words.rowid DESC LIMIT ?) ORDER BY score), "
+            f"SELECT search_words.rowid AS id, bm25(search_words, {_WEIGHTS}) AS score, "
+            f"{_KIND_TIER} AS kt FROM search_words{wj} WHERE search_words MATCH ?{ww} "
+            "ORDER BY search_words.rowid DESC LIMIT ?) ORDER BY kt, score), "
             "w AS MATERIALIZED (SELECT o.id, o.score FROM o CROSS JOIN search_events x "
             f"ON x.rowid = o.id WHERE 1{absent} LIMIT ?)"
         )
@@ -153,7 +157,8 @@ def short_statement(
     args += [*ga, SCAN_WINDOW, *every, *absent_args, limit, limit]
     sql = (
         "WITH " + ", ".join(parts) + " SELECT e.session_id, e.seq, e.kind, s.title, "
-        f"substr({text}, 1, 4096) AS snip, e.created_at AS at, h.tier, h.score "
+        f"substr({text}, 1, 4096) AS snip, e.created_at AS at, "
+        "h.tier * 2 + (e.kind <> 'user') AS tier, h.score "
         "FROM hits h JOIN conversation_events e ON e.id = h.id "
         "JOIN sessions s ON s.id = e.session_id JOIN search_events x ON x.rowid = h.id"
     )
@@ -166,7 +171,7 @@ def short_statement(
         )
         sql += (
             " UNION ALL SELECT * FROM (SELECT s.id, 0, 'title', s.title, t.title, "
-            "s.updated_at AS at, 2 AS tier, 0.0 AS score FROM search_titles t "
+            "s.updated_at AS at, 4 AS tier, 0.0 AS score FROM search_titles t "
             f"JOIN sessions s ON s.id = t.session_id WHERE 1{title_present}{title_absent}"
             f"{' AND s.updated_at >= ?' if since else ''} ORDER BY at DESC LIMIT ?)"
         )

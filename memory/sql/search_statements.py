@@ -287,8 +287,9 @@ def search_statement(
 ) -> SearchPlan | None:
     """One statement returning the ranked hits (``None`` when the query finds nothing).
 
-    Event hits come from ``search_events`` in bm25 order (the person's words weigh
-    most), newest first among equal scores; title hits are added unless the search is
+    Event hits come from ``search_events``: the person's own words first (however
+    often a reply or a tool output repeats the words), then in bm25 order, newest
+    first among equal scores; title hits are added unless the search is
     limited to one session or to some kinds. Most queries take the word-first plan
     (:mod:`memory.sql.search_words`), excluded and short terms included
     (:mod:`memory.sql.search_shapes`); the rest (an included ``snake_case`` term, terms
@@ -345,40 +346,55 @@ def search_statement(
         "FROM search_events JOIN conversation_events e ON e.id = search_events.rowid "
         "JOIN sessions s ON s.id = e.session_id"
     )
+    # Rows are (session_id, seq, kind, title, snip, at, tier, score); tier 0 is the
+    # person's own words (and titles), ranked before replies and tool output.
+    mine_last = "(e.kind <> 'user') AS tier"
     if expression is None:
         events = (
             "SELECT e.session_id, e.seq, e.kind, s.title, "
-            f"substr({text_of_row}, 1, 4096) AS snip, e.created_at AS at, 0.0 AS score "
-            f"{joined} WHERE 1{filters} ORDER BY at DESC LIMIT ?"
+            f"substr({text_of_row}, 1, 4096) AS snip, e.created_at AS at, {mine_last}, "
+            f"0.0 AS score {joined} WHERE 1{filters} ORDER BY at DESC LIMIT ?"
         )
         args: list[Any] = [*filter_args, limit]
     elif filters:
         # Filtered: join inside so the limit applies to what the filters keep.
         events = (
             f"SELECT e.session_id, e.seq, e.kind, s.title, {snippet} AS snip, "
-            f"e.created_at AS at, search_events.rank AS score {joined} "
-            f"WHERE search_events MATCH ?{filters} ORDER BY score, at DESC LIMIT ?"
+            f"e.created_at AS at, {mine_last}, search_events.rank AS score {joined} "
+            f"WHERE search_events MATCH ?{filters} ORDER BY tier, score, at DESC LIMIT ?"
         )
         args = [*marks, expression, *filter_args, limit]
     else:
-        # Unfiltered: FTS5 yields rows in rank order itself and stops at the limit,
-        # so snippets are made for the returned rows only.
+        # Unfiltered: FTS5 yields rows in rank order itself and stops at the limit, so
+        # snippets are made for the returned rows only; the person's own words (column
+        # ``mine``) and the rest are two such queries, so a reply or a tool output
+        # repeating a word cannot crowd out the message that asked about it.
+        ranked, args = [], []
+        for tier, group in _mine_and_rest(columns):
+            ranked.append(
+                f"SELECT * FROM (SELECT rowid AS id, {snippet} AS snip, {tier} AS tier, "
+                "rank AS score FROM search_events AS f WHERE search_events MATCH ? "
+                "ORDER BY rank LIMIT ?)"
+            )
+            args += [*marks, match_expression(parsed, group), limit]
         events = (
             "SELECT e.session_id, e.seq, e.kind, s.title, h.snip, e.created_at AS at, "
-            f"h.score FROM (SELECT rowid AS id, {snippet} AS snip, rank AS score "
-            "FROM search_events AS f WHERE search_events MATCH ? ORDER BY rank LIMIT ?) AS h "
+            f"h.tier, h.score FROM ({' UNION ALL '.join(ranked)}) AS h "
             "JOIN conversation_events e ON e.id = h.id JOIN sessions s ON s.id = e.session_id"
         )
-        args = [*marks, expression, limit]
     if session_id is not None or kinds:
-        return SearchPlan(f"SELECT * FROM ({events}) ORDER BY score, at DESC", args, short)
+        return SearchPlan(
+            f"SELECT {_HIT_COLUMNS} FROM ({events}) ORDER BY tier, score, at DESC LIMIT ?",
+            [*args, limit],
+            short,
+        )
     title_likes = "".join(" AND search_titles.title LIKE ? ESCAPE '\\'" for _ in short)
     title_likes += "".join(" AND search_titles.title NOT LIKE ? ESCAPE '\\'" for _ in unless)
     title_since = " AND s.updated_at >= ?" if since is not None else ""
     if expression is None:
         titles = (
             "SELECT s.id, 0, 'title', s.title, search_titles.title, s.updated_at AS at, "
-            "0.0 AS score "
+            "0 AS tier, 0.0 AS score "
             "FROM search_titles JOIN sessions s ON s.id = search_titles.session_id "
             f"WHERE 1{title_likes}{title_since} ORDER BY at DESC LIMIT ?"
         )
@@ -386,7 +402,7 @@ def search_statement(
     else:
         titles = (
             "SELECT s.id, 0, 'title', s.title, snippet(search_titles, 0, ?, ?, '…', 64), "
-            f"s.updated_at AS at, search_titles.rank * {_TITLE_WEIGHT} AS score "
+            f"s.updated_at AS at, 0 AS tier, search_titles.rank * {_TITLE_WEIGHT} AS score "
             "FROM search_titles JOIN sessions s ON s.id = search_titles.session_id "
             f"WHERE search_titles MATCH ?{title_likes}{title_since} ORDER BY score LIMIT ?"
         )
@@ -395,10 +411,23 @@ def search_statement(
         title_args.append(since)
     title_args.append(limit)
     sql = (
-        f"SELECT * FROM (SELECT * FROM ({events}) UNION ALL SELECT * FROM ({titles})) "
-        "ORDER BY score, at DESC LIMIT ?"
+        f"SELECT {_HIT_COLUMNS} FROM (SELECT * FROM ({events}) UNION ALL "
+        f"SELECT * FROM ({titles})) ORDER BY tier, score, at DESC LIMIT ?"
     )
     return SearchPlan(sql, [*args, *title_args, limit], short)
+
+
+#: The columns of a hit row (:func:`hit_from_row`).
+_HIT_COLUMNS: Final = "session_id, seq, kind, title, snip, at, score"
+
+
+def _mine_and_rest(columns: tuple[str, ...]) -> list[tuple[int, tuple[str, ...]]]:
+    """The index columns searched, as ``(tier, columns)``: the person's own words
+    (tier 0), then replies and tool output (tier 1); a group not searched is left out."""
+    searched = columns or ("mine", "reply", "tool")
+    groups = [(0, tuple(c for c in searched if c == "mine"))]
+    groups.append((1, tuple(c for c in searched if c != "mine")))
+    return [(tier, group) for tier, group in groups if group]
 
 
 def _columns(kind: str, text: str) -> tuple[str, str, str]:

@@ -17,14 +17,14 @@ checked in the stored text of the rows ranked best, see
 :mod:`memory.sql.search_shapes`) runs in one statement, one round trip:
 
 1. *word hits*: rows holding every term as a whole word, the newest
-   :data:`RANK_WINDOW` of them, ranked by bm25 with the same column weights (your
-   words 4, replies 1, tool 0.5); for all but the most frequent words the window
-   holds every match, so the ranking is exact;
+   :data:`RANK_WINDOW` of them, your own words first, then by bm25 with the same
+   column weights (your words 4, replies 1, tool 0.5); for all but the most frequent
+   words the window holds every match, so the ranking is exact;
 2. only when those are fewer than asked for, *substring hits* from the trigram index
-   (a term inside a longer word, an identifier's inner part, CJK text), ranked by bm25
-   when there are at most :data:`GRAM_WINDOW` of them, else newest first (so a
-   frequent substring stays a bounded query);
-3. title hits, as before.
+   (a term inside a longer word, an identifier's inner part, CJK text), your own words
+   first then by bm25 when there are at most :data:`GRAM_WINDOW` of them, else newest
+   first (so a frequent substring stays a bounded query);
+3. title hits, ranked with your own words.
 
 Word hits come before substring hits (a whole word is the better match). Snippets are
 cut from the stored text around the first match (the contentless table has no
@@ -39,8 +39,12 @@ from memory.search_query import MARK_CLOSE, MARK_OPEN, ParsedQuery, match_expres
 from memory.sql.search_shapes import caseless, text_checks, word_exclusions
 
 __all__ = [
+    "EVENT_TIER",
     "GRAM_WINDOW",
+    "MINE_FIRST",
     "RANK_WINDOW",
+    "WORD_KIND_TIER",
+    "kind_tier_of",
     "restriction",
     "usable_for_words",
     "with_words",
@@ -57,6 +61,25 @@ _EVENTS: Final = "INSERT INTO search_events "
 _WORDS: Final = "INSERT INTO search_words "
 _WEIGHTS: Final = "4.0, 1.0, 0.5"
 _TITLE_WEIGHT: Final = 2.0
+#: 0 for a row of the person's own words (the ``mine`` column holds the match), else 1.
+#: bm25 with only ``mine`` weighted is below zero exactly when ``mine`` matches: one
+#: more bm25 over the word index's doclist, no read of the event. The person's words
+#: rank before every reply and tool output holding the same words: bm25 multiplies a
+#: term's count by the column weight before it saturates, so a tool output repeating a
+#: word 200 times outscored the question that says it once whatever the weights.
+WORD_KIND_TIER: Final = "(bm25(search_words, 1.0, 0.0, 0.0) >= 0)"
+#: Orders ranked word rows (``id, score, kt``): the person's words first, then bm25.
+MINE_FIRST: Final = "kt, score"
+#: An event hit's tier in the final order: its plan tier (word, substring, scan) times
+#: two, plus one unless it is the person's own words (``e`` is its event, ``h`` its hit).
+EVENT_TIER: Final = "h.tier * 2 + (e.kind <> 'user')"
+
+
+def kind_tier_of(event_id: str) -> str:
+    """0 when the event with id ``event_id`` (an SQL expression) is the person's own
+    words, else 1: one primary-key read (for trigram rows, where a second bm25 would
+    walk every match position again)."""
+    return f"((SELECT kind FROM conversation_events WHERE id = {event_id}) <> 'user')"
 
 
 def with_words(stmts: list[tuple[str, list[Any]]]) -> list[tuple[str, list[Any]]]:
@@ -164,12 +187,15 @@ def word_first_statement(
     g_checks, _ = text_checks(parsed, g_text, short_included=True)
     if checks:
         best = (
-            f"o AS MATERIALIZED (SELECT id, score FROM ({{ranked}}) ORDER BY score), "
+            f"o AS MATERIALIZED (SELECT id, score FROM ({{ranked}}) ORDER BY {MINE_FIRST}), "
             "w AS MATERIALIZED (SELECT o.id, o.score FROM o CROSS JOIN search_events x "
             f"ON x.rowid = o.id WHERE 1{checks} LIMIT ?), "
         )
     else:
-        best = "w AS MATERIALIZED (SELECT id, score FROM ({ranked}) ORDER BY score LIMIT ?), "
+        best = (
+            f"w AS MATERIALIZED (SELECT id, score FROM ({{ranked}}) ORDER BY {MINE_FIRST} "
+            "LIMIT ?), "
+        )
     if checks:
         # A text check may turn down most rows (``-e``): only the newest RANK_WINDOW
         # substring matches are checked, so the query stays bounded.
@@ -193,7 +219,8 @@ def word_first_statement(
         newest_window = []
     ranked = (
         # The newest RANK_WINDOW word matches, then bm25 among them.
-        f"SELECT search_words.rowid AS id, bm25(search_words, {_WEIGHTS}) AS score "
+        f"SELECT search_words.rowid AS id, bm25(search_words, {_WEIGHTS}) AS score, "
+        f"{WORD_KIND_TIER} AS kt "
         f"FROM search_words{wj} WHERE search_words MATCH ?{ww} "
         "ORDER BY search_words.rowid DESC LIMIT ?"
     )
@@ -212,11 +239,16 @@ def word_first_statement(
         "UNION ALL SELECT * FROM (SELECT search_events.rowid AS id, 1 AS tier, "
         f"bm25(search_events, {_WEIGHTS}) AS score FROM search_events{gj} "
         f"WHERE search_events MATCH ?{gw}{g_checks} "
-        "AND search_events.rowid NOT IN (SELECT id FROM w) ORDER BY score "
+        "AND search_events.rowid NOT IN (SELECT id FROM w) "
+        f"ORDER BY {kind_tier_of('search_events.rowid')}, score "
         "LIMIT CASE WHEN (SELECT c FROM n) < ? AND (SELECT c FROM g) <= ? THEN ? ELSE 0 END) "
         + newest
+        # The snippet's source: 4 KB of the stored text from a little before the first
+        # term (a message indexes up to 128 KB; instr is 0 when lower() cannot fold
+        # the term's case, and the text's start is taken).
         + "SELECT e.session_id, e.seq, e.kind, s.title, "
-        f"substr({text}, 1, 4096) AS snip, e.created_at AS at, h.tier, h.score "
+        f"substr({text}, max(1, instr(lower({text}), ?) - 1024), 4096) AS snip, "
+        f"e.created_at AS at, {EVENT_TIER} AS tier, h.score "
         "FROM hits h JOIN conversation_events e ON e.id = h.id "
         "JOIN sessions s ON s.id = e.session_id JOIN search_events f ON f.rowid = h.id"
     )
@@ -241,6 +273,7 @@ def word_first_statement(
         limit,
         GRAM_WINDOW,
         limit,
+        parsed.include[0].lower(),
     ]
     if titles:
         t_checks, t_args = text_checks(parsed, "search_titles.title", short_included=True)

@@ -55,6 +55,7 @@ from memory.sql.search_statements import (
     index_values_of,
     title_statements,
 )
+from memory.sql.session_text import LibsqlSessionText
 from memory.sql.transfer import LibsqlPorter
 from memory.sql.vectors import LibsqlVectors
 
@@ -71,6 +72,7 @@ _session_from_row = session_from_row
 
 class LibsqlMemory(
     LibsqlSearch,
+    LibsqlSessionText,
     LibsqlPorter,
     LibsqlImportBatch,
     LibsqlOrganizer,

@@ -38,7 +38,7 @@ from textual.widgets import Footer, Input, Static
 
 from memory.search_records import SearchHit
 from runtime.semantic_search import SearchMode
-from runtime.sessions_search import parse_query
+from runtime.sessions_search import parse_query, unused_note
 from tui.collector import refreeze
 from tui.messages import OpenSession
 from tui.safe_text import safe_line
@@ -273,6 +273,12 @@ class SearchScreen(TurnkeepScreen[None]):
             status = self._mode_prefix().append(
                 f"No match for “{safe_line(query, 60)}” (words of 3+ letters match inside)"
             )
+        unused = unused_note(query) if query.strip() and self.ran_mode != "semantic" else None
+        if unused is not None and unused not in (self.mode_note or ""):
+            # First: the line is one row, and what was left out explains the result.
+            status = Text(safe_line(unused, 120) + " · ", style="yellow").append(
+                status if isinstance(status, Text) else Text(status)
+            )
         self._status(status)
 
     def _status(self, status: Text | str) -> None:
@@ -395,9 +401,9 @@ class SessionFind:
         screen: Any = self
         if self.session_id is None:
             return
-        hits = await self.services.sessions.search(query, session_id=self.session_id, limit=1000)
+        seqs = await self.services.sessions.find_in_session(self.session_id, query)
         self.find_query = query
-        self.find_seqs = sorted(hit.seq for hit in hits)
+        self.find_seqs = seqs
         self.find_index = -1
         if not self.find_seqs:
             screen.notify(f"No match for “{safe_line(query, 40)}” in this session.", markup=False)

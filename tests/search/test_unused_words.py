@@ -1,0 +1,54 @@
+"""Every word of a typed query is used up to :data:`MAX_TERMS`, and words past it (or
+cut at :data:`MAX_TERM_CHARS`) are named, never dropped silently (review finding 10).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from memory import EventDraft, MemoryBackend
+from memory.search_query import MAX_TERM_CHARS, MAX_TERMS, parse_query, unused_note
+from runtime import payloads
+from runtime.payloads import searchable_text
+
+NATO = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november"
+NATO += " oscar papa quebec romeo sierra tango"
+
+
+@pytest.fixture
+async def memory(backend: MemoryBackend) -> MemoryBackend:
+    backend.use_search_text(searchable_text)
+    return backend
+
+
+async def test_a_word_after_the_sixteenth_still_counts(memory: MemoryBackend) -> None:
+    await memory.store("s", [EventDraft("user", payloads.user(NATO))])
+    first16 = " ".join(NATO.split()[:16])
+    assert len(await memory.search(f"{first16} zzznotthere")) == 0
+    assert len(await memory.search(NATO)) == 1
+    assert unused_note(f"{first16} zzznotthere") is None
+
+
+def test_words_past_the_limit_and_cut_words_are_named() -> None:
+    words = [f"word{i}" for i in range(MAX_TERMS + 2)]
+    long_word = "x" * (MAX_TERM_CHARS + 10)
+    parsed = parse_query(" ".join([*words, f"-{words[0]}", long_word]))
+    assert parsed.include == tuple(words[:MAX_TERMS])
+    assert parsed.unused == (*words[MAX_TERMS:], long_word)
+    note = unused_note(parsed)
+    assert note is not None and note.startswith("3 words not searched")
+    assert f"at most {MAX_TERMS}" in note and words[MAX_TERMS] in note
+
+    cut = parse_query(f"alpha {long_word}")
+    assert cut.include == ("alpha", long_word[:MAX_TERM_CHARS]) and cut.cut == (long_word,)
+    cut_note = unused_note(cut)
+    assert cut_note is not None and f"first {MAX_TERM_CHARS} characters" in cut_note
+    # Repeated words are one term, not a dropped one.
+    assert parse_query("alpha " * 200).unused == ()
+    assert unused_note("alpha " * 200) is None
+
+
+def test_the_note_stays_one_short_line() -> None:
+    paste = " ".join(f"w{i:04d}" for i in range(2000))
+    note = unused_note(paste)
+    assert note is not None and len(note) < 260 and note.endswith("…")
