@@ -45,6 +45,32 @@ _PROGRESS = (
 )
 
 
+#: A backfill step's events: those with no index row, and those indexed before migration
+#: 0014 whose text may have been cut (each with whether it has rows to replace).
+_BACKFILL_READ = (
+    "SELECT e.id, e.kind, e.payload, "
+    "EXISTS (SELECT 1 FROM search_events f WHERE f.rowid = e.id) AS indexed "
+    "FROM conversation_events e WHERE e.id > ?1 AND e.id <= ?2 "
+    "AND (NOT EXISTS (SELECT 1 FROM search_events f WHERE f.rowid = e.id) "
+    "OR (e.id <= (SELECT reindex_upto FROM search_progress WHERE id = 1) "
+    "AND length(e.payload) > CASE WHEN substr(e.kind, 1, 4) = 'tool' THEN 2048 ELSE 32768 END)) "
+    "ORDER BY e.id LIMIT ?3"
+)
+
+
+def _unindex(event_id: int) -> list[tuple[str, list[Any]]]:
+    """Remove an event's rows from both indexes (the word index is contentless: a row
+    goes by giving its values back, read from the trigram index's copy)."""
+    return [
+        (
+            "INSERT INTO search_words (search_words, rowid, mine, reply, tool) "
+            "SELECT 'delete', rowid, mine, reply, tool FROM search_events WHERE rowid = ?",
+            [event_id],
+        ),
+        ("DELETE FROM search_events WHERE rowid = ?", [event_id]),
+    ]
+
+
 class LibsqlSearch:
     """The search capability, written once for both modes."""
 
@@ -125,17 +151,17 @@ class LibsqlSearch:
                 stmts += title_statements(str(sid), str(title))
             stmts.append(("UPDATE search_progress SET titles_done = 1 WHERE id = 1", []))
         if progress.pending_events:
-            # Only events with no index row are read (a range re-queued by migration
-            # 0014 is mostly indexed already), within a window of ids so one step's
-            # read stays bounded however few of them are missing.
+            # Only events with no index row are read, and those that migration 0014
+            # left to be indexed again (their text may have been cut the old way),
+            # within a window of ids so one step's read stays bounded however few of
+            # them there are.
             window_end = min(progress.backfill_until, progress.indexed_upto + _WINDOW * batch)
             rows = await self._rows(
-                "SELECT id, kind, payload FROM conversation_events e WHERE id > ? AND id <= ? "
-                "AND NOT EXISTS (SELECT 1 FROM search_events f WHERE f.rowid = e.id) "
-                "ORDER BY id LIMIT ?",
-                [progress.indexed_upto, window_end, max(1, batch)],
+                _BACKFILL_READ, [progress.indexed_upto, window_end, max(1, batch)]
             )
-            for event_id, kind, payload in rows:
+            for event_id, kind, payload, indexed in rows:
+                if indexed:
+                    stmts += _unindex(int(event_id))
                 values = index_values(self.search_text_of, str(kind), str(payload))
                 stmts.append((INSERT_EVENT_BY_ID, [*values, event_id, event_id]))
             upto = int(rows[-1][0]) if len(rows) >= batch else window_end

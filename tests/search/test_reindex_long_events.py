@@ -3,8 +3,8 @@
 
 The index held the first 4 KB of a tool output and 32 KB of a message; now up to 128 KB
 of a message, and of a longer text its start and its end (where a build's error is).
-A database indexed the old way is migrated: the long events' rows are removed from both
-indexes and the backfill indexes them again (``index_mismatches`` is then ``[]``: same
+A database indexed the old way is migrated: the backfill walks its events again and
+replaces the long events' rows in both indexes (``index_mismatches`` is then ``[]``: same
 text as the runtime's reader, same word vocabulary).
 """
 
@@ -81,11 +81,14 @@ async def test_migration_reindexes_long_events_of_an_old_index(tmp_path: Path) -
     try:
         memory.use_search_text(searchable_text)
         assert memory.migration_outcome is not None
-        assert tuple(memory.migration_outcome.applied) == ("0014.fixsearch",)
+        assert tuple(memory.migration_outcome.applied) == ("0014.search-long-events",)
         progress = await memory.search_progress()
         assert not progress.complete
-        # Meanwhile the rest is searchable.
+        # Meanwhile everything is searchable as it was: the migration re-indexes nothing
+        # itself (opening a large database does not wait for it), the long events keep
+        # their old rows (the start of the build log) until the backfill replaces them.
         assert [h.session_id for h in await memory.search("qwertyzebra")] == ["short"]
+        assert [(h.session_id, h.seq) for h in await memory.search("ordinary")] == [("s", 3)]
         await backfill_index(memory, pause=0)
         assert await index_mismatches(memory) == []
         found = {(h.session_id, h.seq) for h in await memory.search("qwertyzebra")}

@@ -22,5 +22,5 @@ ALL_MIGRATIONS: tuple[str, ...] = (
     "0011.token-totals",
     "0012.home-list-order",
     "0013.search-tidy",
-    "0014.fixsearch",
+    "0014.search-long-events",
 )
