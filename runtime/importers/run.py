@@ -326,6 +326,69 @@ def _settle(report: ImportReport, writer: Writer) -> None:
         report.sessions[index] = (sid, outcome, kept)
 
 
+class UnitImport:
+    """The counting of one unit's import, shared by the in-process and child paths.
+
+    Built from the unit's catalog row: :attr:`skip` says the session exists and was not
+    imported from this tool (left alone, with a note). Each chunk parsed from the unit
+    goes through :meth:`add` (counted; written unless a dry run), then :meth:`finish`
+    counts the unit's outcome.
+    """
+
+    def __init__(
+        self, tool: str, session_id: str, info: SessionInfo | None, report: ImportReport
+    ) -> None:
+        self.session_id = session_id
+        self.report = report
+        self.existing = existing_of(info)
+        self.skip = self.existing is not None and self.existing.source.get("tool") != tool
+        if self.skip:
+            report.not_updated += 1
+            report.notes.append(
+                f"session {session_id} exists and was not imported from {tool}; left alone"
+            )
+        self.outcome = "unchanged" if self.existing is not None else None
+        self.written = 0
+
+    async def add(self, chunk: Chunk, writer: Writer) -> None:
+        """Count one chunk and hand it to ``writer`` (not in a dry run)."""
+        report = self.report
+        if chunk.status in ("unchanged", "rewritten"):
+            if chunk.status == "rewritten":
+                self.outcome = "rewritten"
+                report.notes.append(f"{chunk.session_id}: {chunk.note}")
+            return
+        existing = self.existing
+        if existing is None and not chunk.events:
+            return  # nothing of a conversation in it (yet)
+        if self.outcome != "added":
+            self.outcome = (
+                "added" if existing is None else ("updated" if chunk.events else self.outcome)
+            )
+        if not report.dry_run:
+            await writer.submit(chunk, existing)
+        self.existing = _after(chunk, existing)
+        self.written += len(chunk.events)
+
+    def finish(self) -> None:
+        """Count the unit's outcome (nothing for a skipped unit)."""
+        if self.skip:
+            return
+        report, outcome, written = self.report, self.outcome, self.written
+        if outcome == "added":
+            report.added += 1
+            report.events_added += written
+        elif outcome == "updated":
+            report.updated += 1
+            report.events_appended += written
+        elif outcome == "rewritten":
+            report.not_updated += 1
+        elif outcome == "unchanged":
+            report.unchanged += 1
+        if outcome is not None:
+            report.sessions.append((self.session_id, outcome, written))
+
+
 async def _import_unit(
     tool: str,
     unit: Unit,
@@ -334,40 +397,10 @@ async def _import_unit(
     report: ImportReport,
     step: Callable[[Iterator[Chunk]], Awaitable[Chunk | object]],
 ) -> None:
-    existing = existing_of(info)
-    if existing is not None and existing.source.get("tool") != tool:
-        report.not_updated += 1
-        report.notes.append(
-            f"session {unit.session_id} exists and was not imported from {tool}; left alone"
-        )
-        return
-    outcome = "unchanged" if existing is not None else None
-    written = 0
-    chunks = unit.chunks(existing, report)
-    while (chunk := await step(chunks)) is not _DONE:
-        assert isinstance(chunk, Chunk)
-        if chunk.status in ("unchanged", "rewritten"):
-            if chunk.status == "rewritten":
-                outcome = "rewritten"
-                report.notes.append(f"{chunk.session_id}: {chunk.note}")
-            continue
-        if existing is None and not chunk.events:
-            continue  # nothing of a conversation in it (yet)
-        if outcome != "added":
-            outcome = "added" if existing is None else ("updated" if chunk.events else outcome)
-        if not report.dry_run:
-            await writer.submit(chunk, existing)
-        existing = _after(chunk, existing)
-        written += len(chunk.events)
-    if outcome == "added":
-        report.added += 1
-        report.events_added += written
-    elif outcome == "updated":
-        report.updated += 1
-        report.events_appended += written
-    elif outcome == "rewritten":
-        report.not_updated += 1
-    elif outcome == "unchanged":
-        report.unchanged += 1
-    if outcome is not None:
-        report.sessions.append((unit.session_id, outcome, written))
+    state = UnitImport(tool, unit.session_id, info, report)
+    if not state.skip:
+        chunks = unit.chunks(state.existing, report)
+        while (chunk := await step(chunks)) is not _DONE:
+            assert isinstance(chunk, Chunk)
+            await state.add(chunk, writer)
+    state.finish()
