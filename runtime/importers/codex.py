@@ -280,6 +280,9 @@ class CodexReader:
 
     tool = TOOL
     unit_name = "bytes"
+    #: It pickles (paths and sizes) and its units open their files themselves, so a
+    #: large history is parsed in a child process (:mod:`runtime.importers.parallel`).
+    in_child = True
 
     def __init__(self, path: Path) -> None:
         self.files = transcript_files(

@@ -1,0 +1,437 @@
+"""Parsing an import in a child process while this process writes.
+
+Parsing a history (reading lines, ``json.loads``, mapping records to events, encoding
+payloads and their index text) and writing it (SQLite: the rows, two full-text indexes,
+the write-ahead log) each take about one core. In one process they share the GIL: the
+writer, back from each SQLite step, waits for the parser's current C call (a
+multi-megabyte line) to end. Here the parsing runs in a child process with its own GIL
+and this process only writes, so the import takes about as long as the slower of the
+two instead of much of their sum.
+
+The conversation (two one-way pipes; everything sent is plain data: chunks of encoded
+events, :class:`~runtime.importers.base.Existing`, counts):
+
+* child -> parent: ``("unit", k, session_id)`` for unit *k*, a few units ahead of the
+  one being parsed, so its catalog row is looked up before the child needs it;
+  ``("chunk", k, chunk)``; ``("end", k)``; finally ``("done",)``, or ``("failed",
+  error)`` when the source (or the parsing) failed. Each message also carries what the
+  child's report counted since the last one (progress, malformed lines, record types).
+* parent -> child: ``(k, existing, skip)``, the answer for unit *k*: what was imported
+  from it before, and whether the session is left alone (not from this tool).
+
+Memory stays bounded on both sides: a send blocks until the other side reads it, so the
+child is at most one chunk ahead of the writer's batches. The child ignores Ctrl-C (the
+parent stops it); if the parent dies the child's next send or read fails and it exits.
+If the child dies, the parent raises :class:`~runtime.errors.ImportWorkerError` after
+writing what it had received (each chunk a resume point: sessions stay whole or a
+prefix the next import completes).
+
+The child is a fresh interpreter (``python -c``, as multiprocessing's ``spawn`` would
+start it; ``fork`` would copy the parent's threads in whatever state they are in),
+without multiprocessing's re-import of the parent's main module, and in a process group
+of its own: a Ctrl-C on the terminal reaches the parent only, which stops the child.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import pickle
+import subprocess
+import sys
+from collections import Counter, deque
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any, Final
+
+from memory import MemoryBackend, SessionInfo
+from memory.errors import TitledError
+from runtime.errors import ImportWorkerError
+from runtime.importers.base import Chunk, Existing, Malformed
+from runtime.importers.units import (
+    MAX_LISTED,
+    ImportReport,
+    Reader,
+    Unit,
+    UnitImport,
+    encode_chunk,
+    existing_of,
+    left_alone,
+)
+from runtime.importers.writer import Writer
+
+__all__ = ["AHEAD", "child_main", "import_in_child", "serve"]
+
+#: Units announced (their catalog rows looked up) ahead of the one being parsed.
+AHEAD: Final = 4
+#: Seconds to wait for a stopped child to exit before it is killed.
+_EXIT_WAIT: Final = 5.0
+
+
+@dataclass(slots=True)
+class _Tally:
+    """What the child's report counted since its last message."""
+
+    advanced: int = 0
+    malformed_count: int = 0
+    malformed: list[Malformed] = field(default_factory=list)
+    ignored: Counter[str] = field(default_factory=Counter)
+    unknown: Counter[str] = field(default_factory=Counter)
+
+    def merge_into(self, report: ImportReport) -> None:
+        """Add these counts to the parent's report (and its progress display)."""
+        report.malformed_count += self.malformed_count
+        room = MAX_LISTED - len(report.malformed)
+        report.malformed.extend(self.malformed[: max(room, 0)])
+        report.ignored.update(self.ignored)
+        report.unknown.update(self.unknown)
+        if self.advanced:
+            report.advance(self.advanced)
+
+
+class _ChildReport:
+    """The child's report, emptied into a :class:`_Tally` with each message."""
+
+    def __init__(self, tool: str) -> None:
+        self.report = ImportReport(tool)
+        self.advanced = 0
+        self.report.on_progress = self._advance
+
+    def _advance(self, amount: int) -> None:
+        self.advanced += amount
+
+    def take(self) -> _Tally | None:
+        report = self.report
+        if not (self.advanced or report.malformed_count or report.ignored or report.unknown):
+            return None
+        tally = _Tally(
+            self.advanced,
+            report.malformed_count,
+            report.malformed,
+            report.ignored,
+            report.unknown,
+        )
+        self.advanced = report.malformed_count = 0
+        report.malformed, report.ignored, report.unknown = [], Counter(), Counter()
+        return tally
+
+
+def _portable(error: BaseException) -> BaseException:
+    """``error`` if it crosses the pipe as itself (pickled and read back, same type and
+    message), else an :class:`ImportWorkerError` that names it."""
+    try:
+        copy = pickle.loads(pickle.dumps(error))
+    except Exception:
+        copy = None
+    if copy is not None and type(copy) is type(error) and str(copy) == str(error):
+        return error
+    return ImportWorkerError(f"the import's parser failed: {type(error).__name__}: {error}")
+
+
+def _failed(error: BaseException, tally: _ChildReport) -> tuple[Any, ...]:
+    """The message that reports ``error`` (with its hint: pickling keeps only the
+    message of a typed error)."""
+    return ("failed", _portable(error), getattr(error, "hint", None), tally.take())
+
+
+def serve() -> None:
+    """The child process's entry: ``python -c '...; serve()' OUT_FD IN_FD``."""
+    out = Connection(int(sys.argv[1]), readable=False)
+    answers = Connection(int(sys.argv[2]), writable=False)
+    try:
+        reader, max_bytes = answers.recv()
+    except (EOFError, OSError):
+        return  # the parent stopped before it said what to parse
+    child_main(reader, out, answers, max_bytes)
+
+
+def child_main(
+    reader: Reader, out: Connection, answers: Connection, max_bytes: int | None
+) -> None:
+    """Parse ``reader``'s units and send what they add to the parent."""
+    tally = _ChildReport(reader.tool)
+    try:
+        try:
+            _parse_all(reader, out, answers, max_bytes, tally)
+        except (BrokenPipeError, EOFError, ConnectionResetError):
+            return  # the parent has gone: nobody to tell
+        except Exception as exc:
+            out.send(_failed(exc, tally))
+    except (BrokenPipeError, ConnectionResetError):
+        return
+    finally:
+        reader.close()
+        out.close()
+
+
+def _parse_all(
+    reader: Reader,
+    out: Connection,
+    answers: Connection,
+    max_bytes: int | None,
+    tally: _ChildReport,
+) -> None:
+    report = tally.report
+    units: Iterator[Unit] = iter(reader.units(report))
+    announced: deque[tuple[int, Unit]] = deque()
+    given: dict[int, tuple[Existing | None, bool]] = {}
+    failure: Exception | None = None
+    exhausted = False
+    count = 0
+
+    def announce() -> None:
+        nonlocal count, failure, exhausted
+        while not exhausted and len(announced) < AHEAD:
+            try:
+                unit = next(units, None)
+            except Exception as exc:  # sent once the units before it are done
+                failure, exhausted = exc, True
+                return
+            if unit is None:
+                exhausted = True
+                return
+            announced.append((count, unit))
+            out.send(("unit", count, unit.session_id, tally.take()))
+            count += 1
+
+    def answer(index: int) -> tuple[Existing | None, bool]:
+        while index not in given:
+            at, existing, skip = answers.recv()
+            given[at] = (existing, skip)
+        return given.pop(index)
+
+    announce()
+    while announced:
+        index, unit = announced.popleft()
+        announce()
+        existing, skip = answer(index)
+        if not skip:
+            for chunk in unit.chunks(existing, report):
+                encoded = encode_chunk(chunk, report, max_bytes)
+                out.send(("chunk", index, encoded, tally.take()))
+        out.send(("end", index, tally.take()))
+    if failure is not None:
+        out.send(_failed(failure, tally))
+    else:
+        out.send(("done", tally.take()))
+
+
+class _Parent:
+    """The parent's side: answers lookups, counts and writes what the child sends."""
+
+    def __init__(
+        self,
+        memory: MemoryBackend,
+        tool: str,
+        report: ImportReport,
+        writer: Writer,
+        to_child: Connection,
+    ) -> None:
+        self.memory = memory
+        self.tool = tool
+        self.report = report
+        self.writer = writer
+        self.to_child = to_child
+        self.lookups: dict[int, asyncio.Future[SessionInfo | None]] = {}
+        self.session_of: dict[int, str] = {}
+        self.seen: set[str] = set()
+        #: Units of a session an earlier unit wrote to: answered once that one is done.
+        self.deferred: set[int] = set()
+        self.ended = -1
+        self.lookup_error: BaseException | None = None
+
+    def announced(self, index: int, session_id: str) -> None:
+        self.session_of[index] = session_id
+        if session_id in self.seen:
+            self.deferred.add(index)
+            return
+        self.seen.add(session_id)
+        task = asyncio.ensure_future(self.memory.find_session(session_id))
+        task.add_done_callback(lambda done: self._answer(index, done))
+        self.lookups[index] = task
+
+    def _answer(self, index: int, done: asyncio.Future[SessionInfo | None]) -> None:
+        if done.cancelled():
+            return
+        error = done.exception()
+        if error is not None:
+            # The child waits for this answer: closing its pipe stops it, and the
+            # parent then raises this error instead of a crash.
+            self.lookup_error = error
+            with contextlib.suppress(OSError):
+                self.to_child.close()
+            return
+        self._send(index, done.result())
+
+    def _send(self, index: int, info: SessionInfo | None) -> None:
+        existing = existing_of(info)
+        with contextlib.suppress(OSError):  # (a child gone is noticed on the next read)
+            self.to_child.send((index, existing, left_alone(self.tool, existing)))
+
+    async def answer_deferred(self) -> None:
+        """Answer the next unit if it is a session written earlier in this import (read
+        once what was written is committed)."""
+        index = self.ended + 1
+        if index not in self.deferred:
+            return
+        self.deferred.discard(index)
+        await self.writer.settle()
+        info = await self.memory.find_session(self.session_of[index])
+        done: asyncio.Future[SessionInfo | None] = asyncio.get_running_loop().create_future()
+        done.set_result(info)
+        self.lookups[index] = done
+        self._send(index, info)
+
+    async def unit_state(self, index: int) -> UnitImport:
+        info = await self.lookups.pop(index)
+        return UnitImport(self.tool, self.session_of.pop(index), info, self.report)
+
+    def cancel_lookups(self) -> None:
+        for task in self.lookups.values():
+            task.add_done_callback(_retrieve)
+            task.cancel()
+        self.lookups.clear()
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+async def import_in_child(
+    memory: MemoryBackend,
+    reader: Reader,
+    report: ImportReport,
+    writer: Writer,
+    max_bytes: int | None,
+) -> None:
+    """Import ``reader`` with its parsing in a child process (see the module docstring).
+
+    Raises:
+        ImportWorkerError: the child stopped without reporting why (killed, crashed).
+        SourceFormatError / OSError / ...: what the parsing raised, as in-process.
+        MemoryLayerError: a catalog lookup or a write failed.
+    """
+    from_child, to_child, process = _start()
+    try:
+        to_child.send((reader, max_bytes))
+    except OSError:
+        pass  # (the child is gone: the first read says so)
+    parent = _Parent(memory, reader.tool, report, writer, to_child)
+    receiver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="turnkeep-import-receive")
+    loop = asyncio.get_running_loop()
+
+    async def receive() -> tuple[Any, ...]:
+        try:
+            message: tuple[Any, ...] = await loop.run_in_executor(receiver, from_child.recv)
+        except (EOFError, OSError) as exc:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                await asyncio.to_thread(process.wait, _EXIT_WAIT)
+            if parent.lookup_error is not None:
+                raise parent.lookup_error from None
+            raise ImportWorkerError(
+                "the import's parsing process stopped before it finished "
+                f"({_exit_status(process.returncode)})"
+            ) from exc
+        return message
+
+    state: UnitImport | None = None
+    finished = False
+    try:
+        while True:
+            message = await receive()
+            kind, tally = message[0], message[-1]
+            if tally is not None:
+                tally.merge_into(report)
+            if kind == "unit":
+                parent.announced(message[1], message[2])
+                if message[1] == parent.ended + 1:
+                    await parent.answer_deferred()
+            elif kind == "chunk":
+                if state is None:
+                    state = await parent.unit_state(message[1])
+                chunk = message[2]
+                assert isinstance(chunk, Chunk)
+                await state.add(chunk, writer)
+            elif kind == "end":
+                if state is None:
+                    state = await parent.unit_state(message[1])
+                state.finish()
+                state = None
+                parent.ended = message[1]
+                await parent.answer_deferred()
+            elif kind == "failed":
+                error, hint = message[1], message[2]
+                if isinstance(error, TitledError) and isinstance(hint, str):
+                    error.hint = hint
+                raise error
+            else:
+                finished = True
+                break
+    finally:
+        parent.cancel_lookups()
+        with contextlib.suppress(OSError):
+            to_child.close()
+        await asyncio.to_thread(_stop, process, finished)
+        receiver.shutdown(wait=True)
+        from_child.close()
+
+
+def _start() -> tuple[Connection, Connection, subprocess.Popen[bytes]]:
+    """Start the child: its two pipe ends passed as file descriptors, this process's
+    ``sys.path`` as its own (so it imports the same code)."""
+    from_child_fd, child_out_fd = os.pipe()
+    child_in_fd, to_child_fd = os.pipe()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    try:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from runtime.importers.parallel import serve; serve()",
+                str(child_out_fd),
+                str(child_in_fd),
+            ],
+            pass_fds=(child_out_fd, child_in_fd),
+            stdin=subprocess.DEVNULL,
+            env=env,
+            process_group=0,
+        )
+    except BaseException:
+        for fd in (from_child_fd, to_child_fd):
+            os.close(fd)
+        raise
+    finally:
+        os.close(child_out_fd)
+        os.close(child_in_fd)
+    return (
+        Connection(from_child_fd, writable=False),
+        Connection(to_child_fd, readable=False),
+        process,
+    )
+
+
+def _exit_status(code: int | None) -> str:
+    if code is None:
+        return "it did not exit"
+    if code < 0:
+        return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+def _stop(process: subprocess.Popen[bytes], finished: bool) -> None:
+    """Wait for the child to exit after it said it was done; stop it at once otherwise
+    (the import failed or was interrupted while it parsed)."""
+    if finished:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(_EXIT_WAIT)
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(_EXIT_WAIT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
