@@ -14,17 +14,25 @@ its last committed append left it (whole, or a prefix with its resume point).
 Remotely (sqld) each append stays its own batch: a Hrana batch cannot roll back to a
 savepoint on an error, and one round trip an append is what a remote import costs
 anyway.
+
+Between :meth:`LibsqlImportBatch.begin_bulk_write` and
+:meth:`~LibsqlImportBatch.end_bulk_write` the embedded file's write-ahead log is
+checkpointed beside the batches, on a thread of its own
+(:class:`memory.drivers.wal_checkpointer.WalCheckpointer`), instead of inside them.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
+from pathlib import Path
 from typing import Any
 
 from memory.bundle import PortableEvent, PortableSession
 from memory.drivers.base import Driver, Result
+from memory.drivers.wal_checkpointer import WalCheckpointer
 from memory.errors import ImportConflictError, MemoryLayerError, NotFoundError, QueryError
 from memory.records import TokenCount
 from memory.sql.imported import EVENT_INSERT, append_statements, check_contiguous
@@ -152,6 +160,40 @@ class LibsqlImportBatch:
 
     _driver: Driver
     mode: str
+    _bulk_checkpointer: WalCheckpointer | None = None
+
+    async def begin_bulk_write(self) -> bool:
+        """Checkpoint the write-ahead log beside the batches of
+        :meth:`append_imported_many` from now on (see
+        :mod:`memory.drivers.wal_checkpointer`); only on the embedded file.
+
+        Returns:
+            Whether it is on (call :meth:`end_bulk_write` when done).
+        """
+        driver = self._driver
+        path = getattr(driver, "path", None)
+        if getattr(driver, "batch_each", None) is None or not isinstance(path, Path):
+            return False
+        if self._bulk_checkpointer is not None:
+            return False
+        checkpointer = WalCheckpointer(
+            path,
+            synchronous=getattr(driver, "synchronous", "full"),
+            busy_timeout=getattr(driver, "busy_timeout", 5.0),
+        )
+        await driver.execute("PRAGMA wal_autocheckpoint = 0")
+        checkpointer.start()
+        self._bulk_checkpointer = checkpointer
+        return True
+
+    async def end_bulk_write(self) -> None:
+        """Checkpoint what the last batches wrote, then give checkpoints back to SQLite
+        (its default: one in the commit that takes the log past 1,000 pages)."""
+        checkpointer, self._bulk_checkpointer = self._bulk_checkpointer, None
+        if checkpointer is None:
+            return
+        await asyncio.to_thread(checkpointer.stop)
+        await self._driver.execute("PRAGMA wal_autocheckpoint = 1000")
 
     @property
     def search_text_of(self) -> TextOf:
@@ -205,6 +247,9 @@ class LibsqlImportBatch:
 
             return check
 
+        checkpointer = self._bulk_checkpointer
+        if checkpointer is not None:
+            await asyncio.to_thread(checkpointer.before_write)
         outcomes: list[list[Result] | MemoryLayerError] = await batch_each(
             [
                 *(
@@ -218,6 +263,8 @@ class LibsqlImportBatch:
             ]
         )
         outcomes.pop()
+        if checkpointer is not None:
+            checkpointer.committed()
         return {
             group[0].session_id: _conflict_or(group[0], outcome)
             for group, outcome in zip(groups, outcomes, strict=True)

@@ -148,9 +148,7 @@ def serve() -> None:
     child_main(reader, out, answers, max_bytes)
 
 
-def child_main(
-    reader: Reader, out: Connection, answers: Connection, max_bytes: int | None
-) -> None:
+def child_main(reader: Reader, out: Connection, answers: Connection, max_bytes: int | None) -> None:
     """Parse ``reader``'s units and send what they add to the parent."""
     tally = _ChildReport(reader.tool)
     try:

@@ -143,13 +143,18 @@ async def run_import(
     max_bytes = MAX_VALUE_BYTES if getattr(memory, "mode", None) == "remote" else None
     handover = QuickHandover()
     try:
+        if not dry_run:
+            await writer.begin()
         if parallel:
             await import_in_child(memory, reader, report, writer, max_bytes)
         else:
             await _import_here(memory, reader, report, writer, max_bytes)
     finally:
         try:
-            await writer.settle()
+            try:
+                await writer.settle()
+            finally:
+                await writer.end()
         finally:
             handover.end()
     _settle(report, writer)
