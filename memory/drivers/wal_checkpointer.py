@@ -121,7 +121,8 @@ class WalCheckpointer:
                     if self._done == self._wanted:
                         return
                     wanted = self._wanted
-                row = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                rows = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                row = rows[0] if rows else None
                 with self._changed:
                     self.runs += 1
                     self._log_pages = int(row[1]) if row is not None else 0

@@ -32,7 +32,7 @@ from typing import Any
 
 from memory.bundle import PortableEvent, PortableSession
 from memory.drivers.base import Driver, Result
-from memory.drivers.wal_checkpointer import WalCheckpointer
+from memory.drivers.wal_checkpointer import MAX_LOG_BYTES, WalCheckpointer
 from memory.errors import ImportConflictError, MemoryLayerError, NotFoundError, QueryError
 from memory.records import TokenCount
 from memory.sql.imported import EVENT_INSERT, append_statements, check_contiguous
@@ -162,10 +162,14 @@ class LibsqlImportBatch:
     mode: str
     _bulk_checkpointer: WalCheckpointer | None = None
 
-    async def begin_bulk_write(self) -> bool:
+    async def begin_bulk_write(self, max_log_bytes: int = MAX_LOG_BYTES) -> bool:
         """Checkpoint the write-ahead log beside the batches of
         :meth:`append_imported_many` from now on (see
         :mod:`memory.drivers.wal_checkpointer`); only on the embedded file.
+
+        Args:
+            max_log_bytes: the log size past which a batch waits for the checkpoint to
+                catch up (so the log starts over).
 
         Returns:
             Whether it is on (call :meth:`end_bulk_write` when done).
@@ -180,6 +184,7 @@ class LibsqlImportBatch:
             path,
             synchronous=getattr(driver, "synchronous", "full"),
             busy_timeout=getattr(driver, "busy_timeout", 5.0),
+            max_log_bytes=max_log_bytes,
         )
         await driver.execute("PRAGMA wal_autocheckpoint = 0")
         checkpointer.start()
