@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
 import pickle
 import subprocess
@@ -44,7 +45,6 @@ from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from typing import Any, Final
 
 from memory import MemoryBackend, SessionInfo
@@ -67,8 +67,42 @@ __all__ = ["AHEAD", "child_main", "import_in_child", "serve"]
 
 #: Units announced (their catalog rows looked up) ahead of the one being parsed.
 AHEAD: Final = 4
+#: The child's side of the pipe holds this much before its writes wait (where the OS
+#: lets a pipe be sized; it is a bound on memory like the chunk being sent).
+PIPE_BYTES: Final = 1024 * 1024
 #: Seconds to wait for a stopped child to exit before it is killed.
 _EXIT_WAIT: Final = 5.0
+
+
+class _Pipe:
+    """One direction of the conversation: messages pickled straight into a pipe as they
+    are pickled, and read back as they arrive (large texts go through without a copy of
+    the whole message being made on either side)."""
+
+    def __init__(self, fd: int, mode: str) -> None:
+        self.file = os.fdopen(fd, mode)
+
+    def send(self, message: object) -> None:
+        """Write one message (blocks while the pipe is full: the reader sets the pace).
+
+        Raises:
+            OSError: the other side has gone (``BrokenPipeError``).
+            ValueError: this side was closed.
+        """
+        pickle.dump(message, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.file.flush()
+
+    def recv(self) -> Any:
+        """Read one message.
+
+        Raises:
+            EOFError / pickle.UnpicklingError: the other side ended, perhaps mid-message.
+        """
+        return pickle.load(self.file)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.file.close()
 
 
 @dataclass(slots=True)
@@ -139,22 +173,22 @@ def _failed(error: BaseException, tally: _ChildReport) -> tuple[Any, ...]:
 
 def serve() -> None:
     """The child process's entry: ``python -c '...; serve()' OUT_FD IN_FD``."""
-    out = Connection(int(sys.argv[1]), readable=False)
-    answers = Connection(int(sys.argv[2]), writable=False)
+    out = _Pipe(int(sys.argv[1]), "wb")
+    answers = _Pipe(int(sys.argv[2]), "rb")
     try:
         reader, max_bytes = answers.recv()
-    except (EOFError, OSError):
+    except (EOFError, OSError, pickle.UnpicklingError):
         return  # the parent stopped before it said what to parse
     child_main(reader, out, answers, max_bytes)
 
 
-def child_main(reader: Reader, out: Connection, answers: Connection, max_bytes: int | None) -> None:
+def child_main(reader: Reader, out: _Pipe, answers: _Pipe, max_bytes: int | None) -> None:
     """Parse ``reader``'s units and send what they add to the parent."""
     tally = _ChildReport(reader.tool)
     try:
         try:
             _parse_all(reader, out, answers, max_bytes, tally)
-        except (BrokenPipeError, EOFError, ConnectionResetError):
+        except (BrokenPipeError, EOFError, ConnectionResetError, pickle.UnpicklingError):
             return  # the parent has gone: nobody to tell
         except Exception as exc:
             out.send(_failed(exc, tally))
@@ -163,12 +197,13 @@ def child_main(reader: Reader, out: Connection, answers: Connection, max_bytes: 
     finally:
         reader.close()
         out.close()
+        answers.close()
 
 
 def _parse_all(
     reader: Reader,
-    out: Connection,
-    answers: Connection,
+    out: _Pipe,
+    answers: _Pipe,
     max_bytes: int | None,
     tally: _ChildReport,
 ) -> None:
@@ -226,7 +261,7 @@ class _Parent:
         tool: str,
         report: ImportReport,
         writer: Writer,
-        to_child: Connection,
+        to_child: _Pipe,
     ) -> None:
         self.memory = memory
         self.tool = tool
@@ -259,14 +294,13 @@ class _Parent:
             # The child waits for this answer: closing its pipe stops it, and the
             # parent then raises this error instead of a crash.
             self.lookup_error = error
-            with contextlib.suppress(OSError):
-                self.to_child.close()
+            self.to_child.close()
             return
         self._send(index, done.result())
 
     def _send(self, index: int, info: SessionInfo | None) -> None:
         existing = existing_of(info)
-        with contextlib.suppress(OSError):  # (a child gone is noticed on the next read)
+        with contextlib.suppress(OSError, ValueError):  # (a child gone: the next read says so)
             self.to_child.send((index, existing, left_alone(self.tool, existing)))
 
     async def answer_deferred(self) -> None:
@@ -314,10 +348,8 @@ async def import_in_child(
         MemoryLayerError: a catalog lookup or a write failed.
     """
     from_child, to_child, process = _start()
-    try:
+    with contextlib.suppress(OSError, ValueError):  # (a child gone: the first read says so)
         to_child.send((reader, max_bytes))
-    except OSError:
-        pass  # (the child is gone: the first read says so)
     parent = _Parent(memory, reader.tool, report, writer, to_child)
     receiver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="turnkeep-import-receive")
     loop = asyncio.get_running_loop()
@@ -325,7 +357,7 @@ async def import_in_child(
     async def receive() -> tuple[Any, ...]:
         try:
             message: tuple[Any, ...] = await loop.run_in_executor(receiver, from_child.recv)
-        except (EOFError, OSError) as exc:
+        except (EOFError, OSError, pickle.UnpicklingError) as exc:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 await asyncio.to_thread(process.wait, _EXIT_WAIT)
             if parent.lookup_error is not None:
@@ -371,18 +403,21 @@ async def import_in_child(
                 break
     finally:
         parent.cancel_lookups()
-        with contextlib.suppress(OSError):
-            to_child.close()
+        to_child.close()
         await asyncio.to_thread(_stop, process, finished)
         receiver.shutdown(wait=True)
         from_child.close()
 
 
-def _start() -> tuple[Connection, Connection, subprocess.Popen[bytes]]:
+def _start() -> tuple[_Pipe, _Pipe, subprocess.Popen[bytes]]:
     """Start the child: its two pipe ends passed as file descriptors, this process's
     ``sys.path`` as its own (so it imports the same code)."""
     from_child_fd, child_out_fd = os.pipe()
     child_in_fd, to_child_fd = os.pipe()
+    # A larger pipe (Linux): the child writes a frame of 64 KiB ahead instead of waking
+    # this process for every 64 KiB it reads.
+    with contextlib.suppress(AttributeError, OSError):
+        fcntl.fcntl(child_out_fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     try:
         process = subprocess.Popen(
@@ -405,11 +440,7 @@ def _start() -> tuple[Connection, Connection, subprocess.Popen[bytes]]:
     finally:
         os.close(child_out_fd)
         os.close(child_in_fd)
-    return (
-        Connection(from_child_fd, writable=False),
-        Connection(to_child_fd, readable=False),
-        process,
-    )
+    return _Pipe(from_child_fd, "rb"), _Pipe(to_child_fd, "wb"), process
 
 
 def _exit_status(code: int | None) -> str:
