@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import os
 import pickle
 import subprocess
@@ -62,6 +61,9 @@ from runtime.importers.units import (
     left_alone,
 )
 from runtime.importers.writer import Writer
+
+if sys.platform != "win32":  # (the child path is for POSIX systems: pass_fds, groups)
+    import fcntl
 
 __all__ = ["AHEAD", "child_main", "import_in_child", "serve"]
 

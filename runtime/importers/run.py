@@ -75,8 +75,9 @@ def usable_cpus() -> int:
 def parallel_fits(reader: Reader, cpus: int | None = None) -> bool:
     """Whether ``reader`` is parsed in a child process when nothing says otherwise: it
     allows it, its history is large (:data:`PARALLEL_MIN_BYTES`) and two or more CPUs
-    are usable (on one CPU the two processes would only take turns)."""
-    if not getattr(reader, "in_child", False):
+    are usable (on one CPU the two processes would only take turns), on a POSIX system
+    (the child gets its pipes as inherited file descriptors)."""
+    if not getattr(reader, "in_child", False) or os.name != "posix":
         return False
     if reader.unit_name != "bytes" or reader.total < PARALLEL_MIN_BYTES:
         return False
