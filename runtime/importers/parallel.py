@@ -277,6 +277,10 @@ class _Parent:
         self.deferred: set[int] = set()
         self.ended = -1
         self.lookup_error: BaseException | None = None
+        # Answers are written by a thread of their own: the child reads them only when
+        # it needs one, and a large one written from the event loop could wait for the
+        # child while the child waits for the loop to read its chunk.
+        self.sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="turnkeep-answer")
 
     def announced(self, index: int, session_id: str) -> None:
         self.session_of[index] = session_id
@@ -296,14 +300,17 @@ class _Parent:
             # The child waits for this answer: closing its pipe stops it, and the
             # parent then raises this error instead of a crash.
             self.lookup_error = error
-            self.to_child.close()
+            self.sender.submit(self.to_child.close)
             return
         self._send(index, done.result())
 
     def _send(self, index: int, info: SessionInfo | None) -> None:
         existing = existing_of(info)
+        self.sender.submit(self._send_now, (index, existing, left_alone(self.tool, existing)))
+
+    def _send_now(self, answer: tuple[int, Existing | None, bool]) -> None:
         with contextlib.suppress(OSError, ValueError):  # (a child gone: the next read says so)
-            self.to_child.send((index, existing, left_alone(self.tool, existing)))
+            self.to_child.send(answer)
 
     async def answer_deferred(self) -> None:
         """Answer the next unit if it is a session written earlier in this import (read
@@ -405,8 +412,9 @@ async def import_in_child(
                 break
     finally:
         parent.cancel_lookups()
-        to_child.close()
         await asyncio.to_thread(_stop, process, finished)
+        parent.sender.shutdown(wait=True)  # (a write to a child gone fails at once)
+        to_child.close()
         receiver.shutdown(wait=True)
         from_child.close()
 
