@@ -65,7 +65,7 @@ from runtime.importers.writer import Writer
 if sys.platform != "win32":  # (the child path is for POSIX systems: pass_fds, groups)
     import fcntl
 
-__all__ = ["AHEAD", "child_main", "import_in_child", "serve"]
+__all__ = ["AHEAD", "ChildUnavailable", "child_main", "import_in_child", "serve"]
 
 #: Units announced (their catalog rows looked up) ahead of the one being parsed.
 AHEAD: Final = 4
@@ -74,6 +74,10 @@ AHEAD: Final = 4
 PIPE_BYTES: Final = 1024 * 1024
 #: Seconds to wait for a stopped child to exit before it is killed.
 _EXIT_WAIT: Final = 5.0
+
+
+class ChildUnavailable(Exception):
+    """The parsing process could not be started (nothing was read or written yet)."""
 
 
 class _Pipe:
@@ -352,11 +356,15 @@ async def import_in_child(
     """Import ``reader`` with its parsing in a child process (see the module docstring).
 
     Raises:
+        ChildUnavailable: the child could not be started (nothing was done yet).
         ImportWorkerError: the child stopped without reporting why (killed, crashed).
         SourceFormatError / OSError / ...: what the parsing raised, as in-process.
         MemoryLayerError: a catalog lookup or a write failed.
     """
-    from_child, to_child, process = _start()
+    try:
+        from_child, to_child, process = _start()
+    except OSError as exc:
+        raise ChildUnavailable(f"{type(exc).__name__}: {exc}") from exc
     with contextlib.suppress(OSError, ValueError):  # (a child gone: the first read says so)
         to_child.send((reader, max_bytes))
     parent = _Parent(memory, reader.tool, report, writer, to_child)

@@ -27,7 +27,7 @@ from typing import Any, Final, TypeVar
 from memory import MemoryBackend, SessionInfo
 from memory.drivers.wire_limits import MAX_VALUE_BYTES
 from runtime.importers.base import Chunk
-from runtime.importers.parallel import import_in_child
+from runtime.importers.parallel import ChildUnavailable, import_in_child
 from runtime.importers.units import (
     MAX_LISTED,
     ImportReport,
@@ -147,8 +147,12 @@ async def run_import(
         if not dry_run:
             await writer.begin()
         if parallel:
-            await import_in_child(memory, reader, report, writer, max_bytes)
-        else:
+            try:
+                await import_in_child(memory, reader, report, writer, max_bytes)
+            except ChildUnavailable as exc:
+                report.notes.append(f"parsed in this process: no parsing process ({exc})")
+                parallel = False
+        if not parallel:
             await _import_here(memory, reader, report, writer, max_bytes)
     finally:
         try:

@@ -242,3 +242,16 @@ def test_one_usable_cpu_keeps_the_parsing_in_process(tmp_path: Path) -> None:
         check=True,
     )
     assert out.stdout.split() == ["1", "False"]
+
+
+async def test_no_parsing_process_parses_in_process_and_says_so(
+    store: MemoryBackend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No interpreter at the path the child would be started with.
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
+    report = await run_import(store, ClaudeCodeReader(FIXTURES / "claude-code"), parallel=True)
+    assert (report.added, report.events_added) == (2, 22)
+    assert [n for n in report.notes if n.startswith("parsed in this process")] == [
+        f"parsed in this process: no parsing process (FileNotFoundError: [Errno 2] No such "
+        f"file or directory: '{tmp_path / 'no-such-python'}')"
+    ]
