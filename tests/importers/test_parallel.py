@@ -255,3 +255,17 @@ async def test_no_parsing_process_parses_in_process_and_says_so(
         f"parsed in this process: no parsing process (FileNotFoundError: [Errno 2] No such "
         f"file or directory: '{tmp_path / 'no-such-python'}')"
     ]
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+async def test_progress_reaches_the_total_from_either_path(
+    store: MemoryBackend, parallel: bool
+) -> None:
+    from runtime.importers.run import ImportReport
+
+    reader = ClaudeCodeReader(FIXTURES / "claude-code")
+    steps: list[int] = []
+    report = ImportReport(reader.tool, on_progress=steps.append)
+    await run_import(store, reader, report=report, parallel=parallel)
+    assert sum(steps) == reader.total
+    assert all(step > 0 for step in steps)
