@@ -13,15 +13,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Final, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
 from memory import SessionInfo
 from memory.errors import SerializationError
 from memory.records import TokenCount, encode_payload, encode_payload_ascii
 from memory.search_query import fold
 from runtime.importers.base import Chunk, Draft, Existing, Malformed
-from runtime.importers.writer import Writer
 from runtime.payloads import searchable_text, usage
+
+if TYPE_CHECKING:  # (the parsing process needs no writer)
+    from runtime.importers.writer import Writer
 
 __all__ = [
     "MAX_LISTED",

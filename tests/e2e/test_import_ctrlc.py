@@ -31,7 +31,7 @@ def _parsers(db: Path) -> list[int]:
             environ = (entry / "environ").read_bytes()
         except OSError:
             continue
-        if b"runtime.importers.parallel" in cmdline and wanted in environ.split(b"\0"):
+        if b"runtime.importers.parse_child" in cmdline and wanted in environ.split(b"\0"):
             found.append(int(entry.name))
     return found
 
@@ -62,9 +62,14 @@ def test_ctrl_c_stops_the_parsing_process_and_leaves_whole_sessions(tmp_path: Pa
     proc = _import(db, src)
     try:
         deadline = time.monotonic() + 120
-        while (_committed_sessions(db) < 1 or not _parsers(db)) and proc.poll() is None:
+        parsers: list[int] = []
+        while proc.poll() is None:
+            parsers = parsers or _parsers(db)
+            if parsers and _committed_sessions(db) >= 1:
+                break
             assert time.monotonic() < deadline, "the import committed nothing"
             time.sleep(0.005)
+        assert parsers, "the history was not parsed in a child process"
         running = proc.poll() is None
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=60)
