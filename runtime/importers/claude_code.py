@@ -34,7 +34,7 @@ from runtime.importers.base import (
     token_usage,
 )
 from runtime.importers.jsonl import JsonlSession, first_record, transcript_files
-from runtime.importers.run import ImportReport, Unit
+from runtime.importers.units import ImportReport, Unit
 
 __all__ = ["ClaudeCodeReader", "default_dir"]
 

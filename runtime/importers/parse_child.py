@@ -132,6 +132,9 @@ def serve() -> None:
     except (EOFError, OSError, pickle.UnpicklingError):
         return  # the parent stopped before it said what to parse
     child_main(reader, out, answers, max_bytes)
+    # Everything is sent and the pipes are closed: skip the interpreter's teardown
+    # (tens of milliseconds the parent would wait for before it finishes).
+    os._exit(0)
 
 
 def child_main(reader: Reader, out: Pipe, answers: Pipe, max_bytes: int | None) -> None:
