@@ -18,7 +18,8 @@
     │   └── ToolArgumentsError        the arguments do not match the tool's schema
     ├── PersistenceError              the persistence worker cannot take the events
     │   └── WorkerStoppedError        events were submitted after the worker stopped
-    └── NothingToRetryError           regenerate / edit found no earlier question to redo
+    ├── NothingToRetryError           regenerate / edit found no earlier question to redo
+    └── ImportWorkerError             an import's parsing process stopped without saying why
 
 Memory errors (:mod:`memory.errors`) pass through the runtime unchanged. Every error
 carries a short ``title`` and a ``hint`` saying what a person can do; ``str(error)`` is
@@ -33,6 +34,7 @@ from memory.errors import TitledError
 
 __all__ = [
     "ContextOverflowError",
+    "ImportWorkerError",
     "ModelNotFoundError",
     "NothingToRetryError",
     "PersistenceError",
@@ -167,3 +169,14 @@ class NothingToRetryError(RuntimeLayerError):
 
     title = "Nothing to regenerate"
     default_hint = "Send a message first; regenerate and edit work on the last question."
+
+
+class ImportWorkerError(RuntimeLayerError):
+    """The child process parsing an import stopped without reporting an error (it was
+    killed, or crashed); what was written before it stopped is whole."""
+
+    title = "Import stopped"
+    default_hint = (
+        "Run the same import again: it keeps what was imported and resumes where it "
+        "stopped. If it stops again, run it with --debug and report the output."
+    )

@@ -167,6 +167,16 @@ class SqliteFileDriver:
         """The database file."""
         return self._path
 
+    @property
+    def synchronous(self) -> Synchronous:
+        """The connection's SQLite ``synchronous`` level."""
+        return self._synchronous
+
+    @property
+    def busy_timeout(self) -> float:
+        """Seconds SQLite's busy handler waits for a lock per attempt."""
+        return self._busy_timeout
+
     # -- running work on the database thread ---------------------------------------
 
     async def run(self, func: Callable[[sqlite3.Connection], T], *, action: Action = "query") -> T:

@@ -14,20 +14,34 @@ its last committed append left it (whole, or a prefix with its resume point).
 Remotely (sqld) each append stays its own batch: a Hrana batch cannot roll back to a
 savepoint on an error, and one round trip an append is what a remote import costs
 anyway.
+
+Between :meth:`LibsqlImportBatch.begin_bulk_write` and
+:meth:`~LibsqlImportBatch.end_bulk_write` the embedded file's write-ahead log is
+checkpointed beside the batches, on a thread of its own
+(:class:`memory.drivers.wal_checkpointer.WalCheckpointer`), instead of inside them.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
+from pathlib import Path
 from typing import Any
 
 from memory.bundle import PortableEvent, PortableSession
 from memory.drivers.base import Driver, Result
+from memory.drivers.wal_checkpointer import MAX_LOG_BYTES, WalCheckpointer
 from memory.errors import ImportConflictError, MemoryLayerError, NotFoundError, QueryError
 from memory.records import TokenCount
-from memory.sql.imported import EVENT_INSERT, append_statements, check_contiguous
+from memory.sql.imported import (
+    EVENT_INSERT,
+    EVENT_ROW_INSERT,
+    ROW_GUARD_FAILED,
+    append_statements,
+    check_contiguous,
+)
 from memory.sql.search_statements import TextOf, import_statements
 
 __all__ = ["ImportedAppend", "LibsqlImportBatch", "append_plan", "check_append"]
@@ -59,8 +73,13 @@ class ImportedAppend:
         )
 
 
-def append_plan(text_of: TextOf, append: ImportedAppend) -> list[tuple[str, list[Any]]]:
+def append_plan(
+    text_of: TextOf, append: ImportedAppend, *, single_rows: bool = False
+) -> list[tuple[str, list[Any]]]:
     """The statements of one append: its events, their index rows, the counters.
+
+    ``single_rows``: see :func:`memory.sql.imported.append_statements` (only for a batch
+    that rolls the append back on any failure).
 
     Raises:
         BundleFormatError: the seqs do not continue ``expect_last_seq``.
@@ -75,6 +94,7 @@ def append_plan(text_of: TextOf, append: ImportedAppend) -> list[tuple[str, list
         updated_at=append.updated_at,
         create=append.create,
         tokens=append.tokens,
+        single_rows=single_rows,
     )
     # Imported events are found by search like any others: their index rows go in
     # the same batch, before its closing UPDATE and read (the last two statements).
@@ -116,29 +136,34 @@ def check_append(append: ImportedAppend, results: Sequence[Result]) -> int:
 
 
 def _conflict_or(append: ImportedAppend, exc: MemoryLayerError) -> MemoryLayerError:
-    """A failed create of a session that exists is a conflict; else ``exc`` itself."""
-    if (
-        append.create is not None
-        and isinstance(exc, QueryError)
-        and "UNIQUE constraint failed" in str(exc.__cause__ or exc)
-    ):
+    """A failed create of a session that exists, or an event whose guard found the
+    session moved on (or gone), is a conflict; else ``exc`` itself."""
+    reason = str(exc.__cause__ or exc) if isinstance(exc, QueryError) else ""
+    if append.create is not None and "UNIQUE constraint failed" in reason:
         conflict = ImportConflictError((append.session_id,))
-        conflict.__cause__ = exc
-        return conflict
-    return exc
+    elif ROW_GUARD_FAILED in reason:
+        conflict = ImportConflictError(
+            (append.session_id,),
+            message=f"session {append.session_id!r} changed (or was deleted) while it was imported",
+        )
+    else:
+        return exc
+    conflict.__cause__ = exc
+    return conflict
 
 
 def _releases(plans: list[list[list[tuple[str, list[Any]]]]]) -> list[tuple[str, list[Any]]]:
-    """Each event INSERT of the batch once more, with every value NULL: it inserts
-    nothing (its guard names no session), and SQLite lets go of the payloads it keeps
-    bound to the cached statement (up to one group of rows per statement size),
-    so memory between batches holds none of them."""
+    """Each multi-row event INSERT of the batch once more, with every value NULL: it
+    inserts nothing (its guard names no session), and SQLite lets go of the payloads it
+    keeps bound to the cached statement (up to one group of rows per statement size),
+    so memory between batches holds none of them. (The one-row insert keeps its last
+    row's values, one event at most: binding NULLs there would fail its guard.)"""
     sizes = {
         sql: len(args)
         for group_plans in plans
         for plan in group_plans
         for sql, args in plan
-        if sql.startswith(EVENT_INSERT)
+        if sql.startswith(EVENT_INSERT) and sql != EVENT_ROW_INSERT
     }
     return [(sql, [None] * size) for sql, size in sizes.items()]
 
@@ -152,6 +177,45 @@ class LibsqlImportBatch:
 
     _driver: Driver
     mode: str
+    _bulk_checkpointer: WalCheckpointer | None = None
+
+    async def begin_bulk_write(self, max_log_bytes: int = MAX_LOG_BYTES) -> bool:
+        """Checkpoint the write-ahead log beside the batches of
+        :meth:`append_imported_many` from now on (see
+        :mod:`memory.drivers.wal_checkpointer`); only on the embedded file.
+
+        Args:
+            max_log_bytes: the log size past which a batch waits for the checkpoint to
+                catch up (so the log starts over).
+
+        Returns:
+            Whether it is on (call :meth:`end_bulk_write` when done).
+        """
+        driver = self._driver
+        path = getattr(driver, "path", None)
+        if getattr(driver, "batch_each", None) is None or not isinstance(path, Path):
+            return False
+        if self._bulk_checkpointer is not None:
+            return False
+        checkpointer = WalCheckpointer(
+            path,
+            synchronous=getattr(driver, "synchronous", "full"),
+            busy_timeout=getattr(driver, "busy_timeout", 5.0),
+            max_log_bytes=max_log_bytes,
+        )
+        await driver.execute("PRAGMA wal_autocheckpoint = 0")
+        checkpointer.start()
+        self._bulk_checkpointer = checkpointer
+        return True
+
+    async def end_bulk_write(self) -> None:
+        """Checkpoint what the last batches wrote, then give checkpoints back to SQLite
+        (its default: one in the commit that takes the log past 1,000 pages)."""
+        checkpointer, self._bulk_checkpointer = self._bulk_checkpointer, None
+        if checkpointer is None:
+            return
+        await asyncio.to_thread(checkpointer.stop)
+        await self._driver.execute("PRAGMA wal_autocheckpoint = 1000")
 
     @property
     def search_text_of(self) -> TextOf:
@@ -189,10 +253,14 @@ class LibsqlImportBatch:
                 of the batch was written.
         """
         groups = [list(g) for _, g in groupby(appends, key=lambda a: a.session_id)]
-        plans = [[append_plan(self.search_text_of, a) for a in group] for group in groups]
         batch_each = getattr(self._driver, "batch_each", None)
         if batch_each is None:  # remote: one batch an append, as append_imported does
             return await self._one_by_one(groups)
+        # (A failing statement rolls its session's savepoint back: one-row inserts.)
+        plans = [
+            [append_plan(self.search_text_of, a, single_rows=True) for a in group]
+            for group in groups
+        ]
 
         def checker(
             group: list[ImportedAppend], sizes: list[int]
@@ -205,6 +273,9 @@ class LibsqlImportBatch:
 
             return check
 
+        checkpointer = self._bulk_checkpointer
+        if checkpointer is not None:
+            await asyncio.to_thread(checkpointer.before_write)
         outcomes: list[list[Result] | MemoryLayerError] = await batch_each(
             [
                 *(
@@ -218,6 +289,8 @@ class LibsqlImportBatch:
             ]
         )
         outcomes.pop()
+        if checkpointer is not None:
+            checkpointer.committed()
         return {
             group[0].session_id: _conflict_or(group[0], outcome)
             for group, outcome in zip(groups, outcomes, strict=True)

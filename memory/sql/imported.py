@@ -17,7 +17,7 @@ from memory.bundle import PortableEvent, PortableSession
 from memory.errors import BundleFormatError
 from memory.records import TokenCount
 
-__all__ = ["EVENT_INSERT", "append_statements", "check_contiguous"]
+__all__ = ["EVENT_INSERT", "EVENT_ROW_INSERT", "append_statements", "check_contiguous"]
 
 
 #: Events per multi-row INSERT (5 parameters each, well under SQLite's variable limit).
@@ -31,6 +31,19 @@ _GUARD: Final = "EXISTS (SELECT 1 FROM sessions WHERE id = ? AND last_seq = ?)"
 EVENT_INSERT: Final = (
     "INSERT INTO conversation_events (session_id, seq, turn, kind, payload, created_at) "
 )
+
+
+#: One event, guarded by its value: a ``last_seq`` that is not the one expected (or no
+#: such session) makes its ``seq`` NULL, which the NOT NULL constraint refuses. A plain
+#: one-row ``VALUES``: an ``INSERT ... SELECT`` into this table (which has a row
+#: trigger) first copies every row it inserts into a temporary table, payloads and all.
+EVENT_ROW_INSERT: Final = (
+    f"{EVENT_INSERT}VALUES "
+    "(?1, CASE WHEN (SELECT last_seq FROM sessions WHERE id = ?1) = ?7 THEN ?2 END, "
+    "?3, ?4, ?5, ?6)"
+)
+#: The constraint :data:`EVENT_ROW_INSERT` fails with when its guard does.
+ROW_GUARD_FAILED: Final = "NOT NULL constraint failed: conversation_events.seq"
 
 
 @functools.cache
@@ -67,8 +80,14 @@ def append_statements(
     updated_at: str | None,
     create: PortableSession | None = None,
     tokens: TokenCount | None = None,
+    single_rows: bool = False,
 ) -> list[tuple[str, list[Any]]]:
     """The batch that appends ``events`` if the session's ``last_seq`` is still the one expected.
+
+    With ``single_rows`` each event is its own :data:`EVENT_ROW_INSERT`, whose failed
+    guard *fails* (:data:`ROW_GUARD_FAILED`) instead of inserting nothing: for a batch
+    that rolls the append back on any failure (the embedded file's savepoints), where
+    it spares SQLite copying every payload through a temporary table.
 
     With ``create``, the batch first inserts that session's catalog row (it fails, and
     nothing is written, if the id exists). Every event INSERT carries the guard, and the
@@ -109,6 +128,15 @@ def append_statements(
     # values last bound to it, so at most one group's payloads and one row's stay alive.
     groups = []
     start = 0
+    if single_rows:
+        stmts.extend(
+            (
+                EVENT_ROW_INSERT,
+                [session_id, e.seq, e.turn, e.kind, e.payload_json, e.created_at, expect_last_seq],
+            )
+            for e in events
+        )
+        start = len(events)
     for size in _SHAPES:
         while len(events) - start >= size:
             groups.append(events[start : start + size])

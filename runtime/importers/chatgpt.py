@@ -43,7 +43,7 @@ from runtime.importers.base import (
     to_ts,
 )
 from runtime.importers.json_stream import iter_array
-from runtime.importers.run import ImportReport, Unit
+from runtime.importers.units import ImportReport, Unit
 
 __all__ = ["ChatGPTReader"]
 

@@ -37,7 +37,7 @@ from runtime.importers.base import (
     token_usage,
 )
 from runtime.importers.jsonl import JsonlSession, first_record, transcript_files
-from runtime.importers.run import ImportReport, Unit
+from runtime.importers.units import ImportReport, Unit
 
 __all__ = ["CodexReader", "default_dir"]
 
@@ -280,6 +280,9 @@ class CodexReader:
 
     tool = TOOL
     unit_name = "bytes"
+    #: It pickles (paths and sizes) and its units open their files themselves, so a
+    #: large history is parsed in a child process (:mod:`runtime.importers.parallel`).
+    in_child = True
 
     def __init__(self, path: Path) -> None:
         self.files = transcript_files(

@@ -23,7 +23,7 @@ from runtime.importers.base import (
     tail_digest,
     to_ts,
 )
-from runtime.importers.run import ImportReport
+from runtime.importers.units import ImportReport
 
 __all__ = ["CHUNK_BYTES", "JsonlSession", "first_record", "transcript_files"]
 

@@ -48,7 +48,7 @@ from runtime.importers.llm_db import (
     mark,
 )
 from runtime.importers.llm_threads import LlmThread
-from runtime.importers.run import ImportReport, Unit
+from runtime.importers.units import ImportReport, Unit
 
 __all__ = ["LlmReader", "default_path"]
 

@@ -18,7 +18,7 @@ from runtime.importers.base import (
     token_usage,
 )
 from runtime.importers.llm_db import EPOCH, TOOL, LlmDb, attachment_text, from_json, mark
-from runtime.importers.run import ImportReport
+from runtime.importers.units import ImportReport
 
 __all__ = ["LlmThread"]
 

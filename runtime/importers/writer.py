@@ -142,6 +142,21 @@ class Writer:
         #: Events committed so far per session, and the sessions whose create committed.
         self.committed: Counter[str] = Counter()
         self.created: set[str] = set()
+        #: The store checkpoints its log beside the batches (see :meth:`begin`).
+        self.bulk = False
+
+    async def begin(self) -> None:
+        """On the embedded file, have the write-ahead log checkpointed beside the
+        batches rather than inside them (``memory.sql.import_batch``); :meth:`end`
+        gives it back."""
+        if self.batched:
+            self.bulk = bool(await self.memory.begin_bulk_write())  # type: ignore[attr-defined]
+
+    async def end(self) -> None:
+        """Undo :meth:`begin` (after :meth:`settle`)."""
+        if self.bulk:
+            self.bulk = False
+            await self.memory.end_bulk_write()  # type: ignore[attr-defined]
 
     async def drain(self) -> None:
         task, self.task = self.task, None

@@ -253,3 +253,33 @@ async def test_the_switch_interval_is_restored_after_an_import(
         assert len((await other.list_sessions()).sessions) == 1  # written before the failure
     finally:
         await other.close()
+
+
+@pytest.mark.parametrize("change", ["appended", "deleted"])
+async def test_an_append_to_a_session_that_moved_on_is_a_conflict_and_writes_nothing(
+    tmp_path: Path, change: str
+) -> None:
+    """The batch's one-row inserts are guarded by ``last_seq``: an append expecting a
+    ``last_seq`` the session no longer has (or a session gone) fails its savepoint only."""
+    db = tmp_path / "batch.db"
+    memory = await open_embedded(db)
+    try:
+        await memory.append_imported_many([_create("claude-code-x", _events(1, ["first"]))])
+        if change == "appended":  # someone else appended meanwhile: last_seq is 2, not 1
+            await memory.append_imported_many(
+                [ImportedAppend("claude-code-x", _events(2, ["other"]), 1, None, AT)]
+            )
+        else:
+            await memory.forget("claude-code-x")
+        stale = ImportedAppend("claude-code-x", _events(2, ["mine", "too"]), 1, None, AT)
+        failed = await memory.append_imported_many(
+            [stale, _create("claude-code-y", _events(1, ["why"]))]
+        )
+        assert list(failed) == ["claude-code-x"]
+        assert isinstance(failed["claude-code-x"], ImportConflictError)
+        assert "changed (or was deleted)" in str(failed["claude-code-x"])
+        assert [e.payload["content"] for e in await memory.recall("claude-code-y")] == ["why"]
+    finally:
+        await memory.close()
+    expected = ((2, 2), 2, 2) if change == "appended" else (None, 0, 0)
+    assert _session_state(db, "claude-code-x") == expected
