@@ -188,7 +188,7 @@ class JsonlSession:
 #: The keys of ``metadata["source"]`` that each import writes anew (where the reading
 #: stopped, and what it carries over); the others describe the session.
 _BOOKKEEPING: Final = frozenset(
-    {"tool", "id", "file", "records", "offset", "lines", "tail", "open_calls", "usage"}
+    {"tool", "id", "file", "records", "offset", "lines", "tail", "open_calls", "usage", "seq"}
 )
 
 

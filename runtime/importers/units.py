@@ -199,6 +199,14 @@ def left_alone(tool: str, existing: Existing | None) -> bool:
     return existing is not None and existing.source.get("tool") != tool
 
 
+def went_on(existing: Existing) -> bool:
+    """Whether events were added to an imported session other than by importing it: its
+    ``last_seq`` is not the one the last import left (``source["seq"]``; an import by an
+    older turnkeep recorded none, and its session is taken as not gone on)."""
+    seq = existing.source.get("seq")
+    return isinstance(seq, int) and not isinstance(seq, bool) and existing.last_seq != seq
+
+
 def _after(chunk: Chunk, existing: Existing | None) -> Existing:
     """What the catalog says about the session once ``chunk`` is written."""
     last_seq = existing.last_seq if existing is not None else 0
@@ -246,6 +254,21 @@ class UnitImport:
         existing = self.existing
         if existing is None and not chunk.events:
             return  # nothing of a conversation in it (yet)
+        if self.outcome == "diverged":
+            return
+        if existing is not None and went_on(existing):
+            # Turns were taken in turnkeep after the import: what the source added
+            # since did not follow them, so appending it would make up a conversation.
+            if chunk.events:
+                self.outcome = "diverged"
+                report.notes.append(
+                    f"{chunk.session_id}: it has turns taken in turnkeep since it was "
+                    "imported, so what its source added since was not appended (the source "
+                    "and the session went different ways)"
+                )
+            return
+        # Where the import left the session: a later import checks it is still there.
+        chunk.source["seq"] = (existing.last_seq if existing is not None else 0) + len(chunk.events)
         if self.outcome != "added":
             self.outcome = (
                 "added" if existing is None else ("updated" if chunk.events else self.outcome)
@@ -266,7 +289,7 @@ class UnitImport:
         elif outcome == "updated":
             report.updated += 1
             report.events_appended += written
-        elif outcome == "rewritten":
+        elif outcome in ("rewritten", "diverged"):
             report.not_updated += 1
         elif outcome == "unchanged":
             report.unchanged += 1

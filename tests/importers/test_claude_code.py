@@ -116,7 +116,7 @@ async def test_reimport_skips_unchanged_and_dry_run_writes_nothing(store: Memory
 
 
 #: Source keys each import rewrites (where it stopped reading).
-BOOKKEEPING = {"records", "offset", "lines", "tail", "open_calls", "usage"}
+BOOKKEEPING = {"records", "offset", "lines", "tail", "open_calls", "usage", "seq"}
 
 
 def _line(**record: Any) -> str:
@@ -240,3 +240,26 @@ async def test_unstorable_payload_is_reported_and_the_rest_imports(
         f"{path}:2: not imported: payload contains text that is not valid Unicode "
         "(a lone surrogate?)"
     ]
+
+
+async def test_a_transcript_that_grew_after_turns_in_turnkeep_is_not_appended(
+    store: MemoryBackend, fixture_copy
+) -> None:  # type: ignore[no-untyped-def]
+    """Turns taken in turnkeep on an imported session, then the source went on too: the
+    two went different ways, and appending the source's part would make up an order of
+    events that never happened. The session is left as it is, with a note."""
+    from memory import EventDraft
+
+    root = fixture_copy("claude-code")
+    path = next(root.rglob("7f2c*.jsonl"))
+    await run_import(store, ClaudeCodeReader(root))
+    await store.store(MAIN, [EventDraft("user", {"role": "user", "content": "a live turn"})])
+    live = await store.recall(MAIN)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write('her test?"},"uuid":"u-0014","timestamp":"2025-06-01T09:04:00.000Z"}\n')
+    for _ in range(2):  # and again: still left alone
+        report = await run_import(store, ClaudeCodeReader(root))
+        assert (report.updated, report.not_updated, report.unchanged) == (0, 1, 1)
+        assert report.events_appended == 0
+        assert any("turns taken in turnkeep" in note for note in report.notes)
+        assert await store.recall(MAIN) == live

@@ -91,7 +91,7 @@ async def test_grown_rollout_appends(store: MemoryBackend, fixture_copy) -> None
     # The session_meta line is not read again; what it said is kept.
     source = (await store.get_session(NEW)).metadata["source"]
     assert (source["cli_version"], source["cwd"]) == ("0.46.0", described["cwd"])
-    kept = described.keys() - {"records", "offset", "lines", "tail", "open_calls", "usage"}
+    kept = described.keys() - {"records", "offset", "lines", "tail", "open_calls", "usage", "seq"}
     assert {k: source.get(k) for k in kept} == {k: described[k] for k in kept}
     last = (await store.recall(NEW))[-1]
     assert (last.seq, last.turn, last.kind) == (14, 3, "user")

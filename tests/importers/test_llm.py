@@ -77,6 +77,7 @@ async def test_released_layout(store: MemoryBackend, tmp_path: Path) -> None:
         "layout": "responses",
         "records": 4,
         "last_key": "01jv-r4",
+        "seq": 12,  # where the import left the session (a later import checks it)
     }
     orphan = await store.get_session("llm-01jv-r9")
     assert orphan.title == "Say hi" and orphan.events == 2
