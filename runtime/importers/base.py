@@ -150,6 +150,23 @@ class Chunk:
     forked_from: str | None = None
     forked_at_seq: int | None = None
 
+    @classmethod
+    def left(
+        cls, session_id: str, existing: Existing, status: str, note: str | None = None
+    ) -> Chunk:
+        """A chunk that writes nothing: the session as ``existing`` left it, with why
+        (``status`` ``"unchanged"`` or ``"rewritten"`` and its ``note``)."""
+        return cls(
+            session_id,
+            None,
+            None,
+            existing.updated_at,
+            existing.updated_at,
+            dict(existing.source),
+            status=status,
+            note=note,
+        )
+
     def __post_init__(self) -> None:
         # What describes the session comes from file names and records: a name that
         # is not valid UTF-8 (``\udcff`` in Python) or a JSON ``\ud800`` escape in a

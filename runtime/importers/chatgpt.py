@@ -338,15 +338,7 @@ class Branch:
         if existing is not None:
             # Its leaf names it: the same branch, already imported (a branch continued
             # in ChatGPT ends at a new leaf, and arrives as a fork of its own).
-            yield Chunk(
-                session_id=self.session_id,
-                title=None,
-                model=None,
-                created_at=existing.updated_at,
-                updated_at=existing.updated_at,
-                source=dict(existing.source),
-                status="unchanged",
-            )
+            yield Chunk.left(self.session_id, existing, "unchanged")
             return
         builder = EventBuilder(turn=0, last_time=to_ts(conv.value.get("create_time")))
         last_call: dict[str, str] = {}

@@ -173,16 +173,7 @@ class JsonlSession:
         )
 
     def _mark(self, existing: Existing, status: str, note: str | None) -> Chunk:
-        return Chunk(
-            session_id=self.session_id,
-            title=None,
-            model=None,
-            created_at=existing.updated_at,
-            updated_at=existing.updated_at,
-            source=dict(existing.source),
-            status=status,
-            note=note,
-        )
+        return Chunk.left(self.session_id, existing, status, note)
 
 
 #: The keys of ``metadata["source"]`` that each import writes anew (where the reading

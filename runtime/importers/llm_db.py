@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote
 
-from runtime.importers.base import Chunk, Existing, SourceFormatError, placeholder
+from runtime.importers.base import SourceFormatError, placeholder
 
-__all__ = ["EPOCH", "TOOL", "LlmDb", "attachment_text", "default_path", "from_json", "mark"]
+__all__ = ["EPOCH", "TOOL", "LlmDb", "attachment_text", "default_path", "from_json"]
 
 TOOL: Final = "llm"
 EPOCH: Final = "1970-01-01T00:00:00.000000Z"
@@ -82,16 +82,3 @@ class LlmDb:
 
     def rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         return self.conn.execute(sql, args).fetchall()
-
-
-def mark(session_id: str, existing: Existing, status: str, note: str | None) -> Chunk:
-    return Chunk(
-        session_id,
-        None,
-        None,
-        existing.updated_at,
-        existing.updated_at,
-        dict(existing.source),
-        status=status,
-        note=note,
-    )

@@ -45,7 +45,6 @@ from runtime.importers.llm_db import (
     attachment_text,
     default_path,
     from_json,
-    mark,
 )
 from runtime.importers.llm_threads import LlmThread
 from runtime.importers.units import ImportReport, Unit
@@ -80,7 +79,7 @@ class LlmConversation:
             if done > len(responses) or (
                 done and responses[done - 1]["id"] != existing.source.get("last_key")
             ):
-                yield mark(
+                yield Chunk.left(
                     self.session_id,
                     existing,
                     "rewritten",
@@ -88,7 +87,7 @@ class LlmConversation:
                 )
                 return
             if done == len(responses):
-                yield mark(self.session_id, existing, "unchanged", None)
+                yield Chunk.left(self.session_id, existing, "unchanged")
                 return
             start = done
         builder = EventBuilder(

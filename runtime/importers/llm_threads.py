@@ -17,7 +17,7 @@ from runtime.importers.base import (
     to_ts,
     token_usage,
 )
-from runtime.importers.llm_db import EPOCH, TOOL, LlmDb, attachment_text, from_json, mark
+from runtime.importers.llm_db import EPOCH, TOOL, LlmDb, attachment_text, from_json
 from runtime.importers.units import ImportReport
 
 __all__ = ["LlmThread"]
@@ -56,7 +56,7 @@ class LlmThread:
             if done > len(chain) or (
                 done and chain[done - 1]["hash"] != existing.source.get("last_key")
             ):
-                yield mark(
+                yield Chunk.left(
                     self.session_id,
                     existing,
                     "rewritten",
@@ -64,7 +64,7 @@ class LlmThread:
                 )
                 return
             if done == len(chain):
-                yield mark(self.session_id, existing, "unchanged", None)
+                yield Chunk.left(self.session_id, existing, "unchanged")
                 return
             start = done
         turns = (
