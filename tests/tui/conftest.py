@@ -96,3 +96,51 @@ def screen_text(app: Any) -> str:
 def run_sync(coro: Any) -> Any:
     """Run a coroutine from a sync test (snapshot tests must be sync)."""
     return asyncio.run(coro)
+
+
+async def find_in_session(
+    pilot: Any, app: TurnkeepApp, session_id: str, *, newest: int, word: str, matches: list[int]
+) -> None:
+    """Open ``session_id`` (its newest page ends at ``newest``), find ``word`` with Ctrl+F,
+    and check the matches are ``matches`` (two of them), stepped through with F3 and
+    Shift+F3, each loaded and highlighted when reached."""
+    from textual.widgets import Input
+
+    from tui.messages import OpenSession
+    from tui.screens.search import FindDialog
+    from tui.screens.session import SessionScreen
+    from tui.widgets.event_log import EventLog
+
+    app.post_message(OpenSession(session_id))
+    await wait_until(pilot, lambda: isinstance(app.screen, SessionScreen), "session")
+    session = app.screen
+    assert isinstance(session, SessionScreen)
+    log = session.query_one(EventLog)
+    await wait_until(pilot, lambda: log.newest_seq == newest, "newest page")
+    await pilot.press("ctrl+f")
+    await wait_until(
+        pilot,
+        lambda: (
+            isinstance(app.screen, FindDialog)
+            and getattr(app.screen.focused, "id", None) == "find-input"
+        ),
+        "find dialog",
+    )
+    await pilot.press(*word)
+    await wait_until(
+        pilot, lambda: app.screen.query_one("#find-input", Input).value == word, "typed"
+    )
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: session.find_seqs == matches, "matches found")
+
+    def highlighted() -> int | None:
+        hits = log.query(".-search-hit")
+        return getattr(hits.first(), "seq", None) if hits else None
+
+    first, second = matches
+    await wait_until(pilot, lambda: highlighted() == first, "first match loaded")
+    await pilot.press("f3")
+    await wait_until(pilot, lambda: highlighted() == second, "next match")
+    await pilot.press("shift+f3")
+    await wait_until(pilot, lambda: highlighted() == first, "previous match")
+    assert session.sub_title == "match 1 of 2"

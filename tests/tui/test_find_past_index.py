@@ -10,17 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Input
-
 from memory import EventDraft, open_embedded
 from runtime import payloads
 from runtime.payloads import TOOL_TEXT_LIMIT, searchable_text
-from tests.tui.conftest import SIZE, make_app, settings_for, settle, wait_until
+from tests.tui.conftest import SIZE, find_in_session, make_app, settings_for, settle
 from tests.tui.seed import seed_long_session
-from tui.messages import OpenSession
-from tui.screens.search import FindDialog
-from tui.screens.session import SessionScreen
-from tui.widgets.event_log import EventLog
 
 LOG = "line of ordinary build output here\n" * 150
 
@@ -50,37 +44,4 @@ async def test_find_reaches_the_end_of_a_long_tool_output(db_file: Path) -> None
     app = make_app(settings_for(db_file))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        app.post_message(OpenSession(sid))
-        await wait_until(pilot, lambda: isinstance(app.screen, SessionScreen), "session")
-        session = app.screen
-        assert isinstance(session, SessionScreen)
-        log = session.query_one(EventLog)
-        await wait_until(pilot, lambda: log.newest_seq == 900, "newest page")
-        await pilot.press("ctrl+f")
-        await wait_until(
-            pilot,
-            lambda: (
-                isinstance(app.screen, FindDialog)
-                and getattr(app.screen.focused, "id", None) == "find-input"
-            ),
-            "find dialog",
-        )
-        await pilot.press(*"qwertyzebra")
-        await wait_until(
-            pilot,
-            lambda: app.screen.query_one("#find-input", Input).value == "qwertyzebra",
-            "typed",
-        )
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: session.find_seqs == [401, 650], "matches found")
-
-        def highlighted() -> int | None:
-            hits = log.query(".-search-hit")
-            return getattr(hits.first(), "seq", None) if hits else None
-
-        await wait_until(pilot, lambda: highlighted() == 401, "first match loaded")
-        await pilot.press("f3")
-        await wait_until(pilot, lambda: highlighted() == 650, "next match")
-        await pilot.press("shift+f3")
-        await wait_until(pilot, lambda: highlighted() == 401, "previous match")
-        assert session.sub_title == "match 1 of 2"
+        await find_in_session(pilot, app, sid, newest=900, word="qwertyzebra", matches=[401, 650])

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Input
-
 from memory import EventDraft, open_embedded
 from runtime import payloads
 from tests.tui.conftest import (
     SIZE,
+    find_in_session,
     make_app,
     open_search,
     screen_text,
@@ -18,9 +17,8 @@ from tests.tui.conftest import (
     wait_until,
 )
 from tests.tui.seed import seed_demo, seed_long_session
-from tui.messages import OpenSession
 from tui.screens.home import HomeScreen
-from tui.screens.search import FindDialog, SearchScreen
+from tui.screens.search import SearchScreen
 from tui.screens.session import SessionScreen
 from tui.widgets.event_log import EventLog
 
@@ -118,38 +116,7 @@ async def test_find_in_session_reaches_events_not_loaded(db_file: Path) -> None:
     app = make_app(settings_for(db_file))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        app.post_message(OpenSession(sid))
-        await wait_until(pilot, lambda: isinstance(app.screen, SessionScreen), "session")
-        session = app.screen
-        assert isinstance(session, SessionScreen)
-        log = session.query_one(EventLog)
-        await wait_until(pilot, lambda: log.newest_seq == 1000, "newest page")
-        await pilot.press("ctrl+f")
-        await wait_until(
-            pilot,
-            lambda: (
-                isinstance(app.screen, FindDialog)
-                and getattr(app.screen.focused, "id", None) == "find-input"
-            ),
-            "find dialog",
-        )
-        await pilot.press(*"xylophone")
-        await wait_until(
-            pilot, lambda: app.screen.query_one("#find-input", Input).value == "xylophone", "typed"
-        )
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: session.find_seqs == [401, 700], "matches found")
-
-        def highlighted() -> int | None:
-            hits = log.query(".-search-hit")
-            return getattr(hits.first(), "seq", None) if hits else None
-
-        await wait_until(pilot, lambda: highlighted() == 401, "first match loaded")
-        await pilot.press("f3")
-        await wait_until(pilot, lambda: highlighted() == 700, "next match")
-        await pilot.press("shift+f3")
-        await wait_until(pilot, lambda: highlighted() == 401, "previous match")
-        assert session.sub_title == "match 1 of 2"
+        await find_in_session(pilot, app, sid, newest=1000, word="xylophone", matches=[401, 700])
 
 
 async def test_health_shows_the_search_index(db_file: Path) -> None:
