@@ -12,7 +12,7 @@ Kinds and their payloads (keys marked ``?`` are optional)::
     user         {"role": "user", "content": str}
     assistant    {"role": "assistant", "content": str, "provider"?, "model"?,
                   "usage"?: {"prompt_tokens", "completion_tokens", "total_tokens",
-                             "estimated"?: bool},
+                             "cached_tokens"?, "estimated"?: bool},
                   "timings"?: {"first_token_ms", "total_ms"}, "finish_reason"?}
     tool_call    {"call_id": str, "name": str, "arguments": object, "raw_arguments"?: str}
     tool_result  {"call_id": str, "name": str, "result": any}
@@ -445,6 +445,8 @@ class Usage:
     prompt: int = 0
     completion: int = 0
     estimated: bool = False
+    #: Of the prompt tokens, those read from the provider's prompt cache.
+    cached: int = 0
 
     @property
     def total(self) -> int:
@@ -465,7 +467,8 @@ def usage(payload: Mapping[str, Any]) -> Usage:
     prompt, completion = number("prompt_tokens"), number("completion_tokens")
     if not prompt and not completion:
         completion = number("total_tokens")
-    return Usage(prompt, completion, bool(raw.get("estimated", False)))
+    cached = min(prompt, max(0, number("cached_tokens")))
+    return Usage(prompt, completion, bool(raw.get("estimated", False)), cached)
 
 
 def superseded_range(payload: Mapping[str, Any]) -> tuple[int, int] | None:

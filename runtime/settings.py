@@ -267,6 +267,11 @@ class PriceSettings(BaseModel):
     completion: float = Field(default=0.0, ge=0)
     """Price of a million completion tokens."""
 
+    cached_prompt: float | None = Field(default=None, ge=0)
+    """Price of a million prompt tokens the provider read from its prompt cache
+    (Anthropic's cache reads, OpenAI's cached input: usually a tenth or a half of the
+    prompt price); unset, they cost the prompt price."""
+
 
 class Settings(BaseSettings):
     """All of turnkeep's settings."""

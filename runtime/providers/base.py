@@ -181,6 +181,11 @@ class ChunkAssembler:
         usage = chunk.get("usage")
         if isinstance(usage, Mapping):
             self._usage = {k: int(v) for k, v in usage.items() if isinstance(v, int)}
+            # OpenAI's cached input: the prompt tokens read from its prompt cache.
+            details = usage.get("prompt_tokens_details")
+            cached = details.get("cached_tokens") if isinstance(details, Mapping) else None
+            if isinstance(cached, int) and not isinstance(cached, bool) and cached > 0:
+                self._usage["cached_tokens"] = cached
         choices = chunk.get("choices") or []
         if not isinstance(choices, list):
             raise ProviderResponseError("a stream chunk has no list of choices")

@@ -296,3 +296,48 @@ def test_usage_by_model_counts_each_answer_under_its_own_model(
     }
     assert rows["openai/gpt-4o-mini"]["cost"] == pytest.approx(100 / 1e6)
     assert rows["openai/gpt-4o"]["cost"] is None
+
+
+async def _cached_answers(memory: MemoryBackend) -> None:
+    """Two answers of one model, most of their prompt read from the provider's cache."""
+    await memory.create_session("c1", provider="openai", model="claude-sonnet-4")
+    for prompt, cached in ((10_000, 9_000), (2_000, 0)):
+        answer = {
+            "role": "assistant",
+            "content": "a",
+            "model": "claude-sonnet-4",
+            "usage": {"prompt_tokens": prompt, "completion_tokens": 100, "cached_tokens": cached},
+        }
+        await memory.store(
+            "c1",
+            [
+                EventDraft("user", {"role": "user", "content": "q"}),
+                EventDraft("assistant", answer, 1, TokenCount(prompt, 100)),
+            ],
+        )
+
+
+def test_usage_prices_cached_prompt_tokens_at_their_own_price(
+    target: Target,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    target.using(_cached_answers)
+    config = tmp_path / "config.toml"
+    monkeypatch.setenv("TURNKEEP_CONFIG", str(config))
+    full = '[prices."claude-sonnet-4"]\nprompt = 3.0\ncompletion = 15.0\n'
+    for text, expected in (
+        # Without a cache price, cached tokens cost the prompt price.
+        (full, (12_000 * 3.0 + 200 * 15.0) / 1e6),
+        (full + "cached_prompt = 0.3\n", (3_000 * 3.0 + 9_000 * 0.3 + 200 * 15.0) / 1e6),
+    ):
+        config.write_text(text)
+        code, out, err = cli(target, capsys, "usage", "--by", "model", "--json")
+        assert code == 0, err
+        (row,) = json.loads(out)["rows"]
+        assert row["prompt_tokens"] == 12_000
+        assert row["cost"] == pytest.approx(expected)
+    config.write_text(full + "cached_prompt = -1\n")
+    code, _, err = cli(target, capsys, "usage")
+    assert code == 2 and "cached_prompt" in err

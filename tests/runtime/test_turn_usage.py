@@ -64,3 +64,32 @@ async def test_reported_usage_is_kept_as_reported(
     ] * 2
     info = await embedded.get_session(session_id)
     assert (info.prompt_tokens, info.completion_tokens, info.tokens_estimated) == (240, 14, False)
+
+
+def test_cached_input_is_kept_from_an_openai_usage_report() -> None:
+    """OpenAI-compatible servers report the prompt tokens read from their cache under
+    ``prompt_tokens_details.cached_tokens``; the answer's usage keeps them as
+    ``cached_tokens`` (priced with ``cached_prompt`` by ``turnkeep usage``)."""
+    from runtime.providers.base import ChunkAssembler
+
+    assembler = ChunkAssembler()
+    list(assembler.feed({"choices": [{"index": 0, "delta": {"content": "hi"}}]}))
+    report = {
+        "prompt_tokens": 1200,
+        "completion_tokens": 9,
+        "total_tokens": 1209,
+        "prompt_tokens_details": {"cached_tokens": 1024, "audio_tokens": 0},
+    }
+    list(assembler.feed({"choices": [], "usage": report}))
+    (end,) = [c for c in assembler.finish() if isinstance(c, StreamEnd)]
+    assert end.usage == {
+        "prompt_tokens": 1200,
+        "completion_tokens": 9,
+        "total_tokens": 1209,
+        "cached_tokens": 1024,
+    }
+    used = payloads.usage({"usage": end.usage})
+    assert (used.prompt, used.completion, used.cached) == (1200, 9, 1024)
+    # A report without the detail, or a cache count past the prompt, stays sane.
+    assert payloads.usage({"usage": {"prompt_tokens": 5, "cached_tokens": 50}}).cached == 5
+    assert payloads.usage({"usage": {"prompt_tokens": 5}}).cached == 0

@@ -7,6 +7,7 @@ estimated are counted and flagged. Prices come from the config file::
     [prices."gpt-4o-mini"]
     prompt = 0.15       # per million prompt tokens
     completion = 0.6    # per million completion tokens
+    cached_prompt = 0.075  # optional: per million prompt tokens read from the cache
 """
 
 from __future__ import annotations
@@ -63,9 +64,10 @@ def register(commands: Any) -> None:
             "Add up the prompt and completion tokens of every answer, as reported by the "
             "provider (answers with only estimated figures are counted and flagged), by "
             "day (UTC), model or session. With prices in the config file "
-            '([prices."MODEL"] prompt = ..., completion = ... per million tokens), shows '
-            "the cost. With --json, prints one object with the keys by, since, rows and "
-            "total."
+            '([prices."MODEL"] prompt = ..., completion = ... per million tokens, and '
+            "optionally cached_prompt = ... for prompt tokens read from the provider's "
+            "cache), shows the cost. With --json, prints one object with the keys by, "
+            "since, rows and total."
         ),
         epilog=(
             "Examples:\n"
@@ -85,11 +87,19 @@ def register(commands: Any) -> None:
     usage.set_defaults(handler=usage_command)
 
 
-def _price_of(settings: Settings, model: str | None) -> tuple[float, float] | None:
-    if model is None:
+def _cost(settings: Settings, model: str | None, used: payloads.Usage) -> float | None:
+    """What an answer cost at its model's prices (``None`` when the model has none).
+
+    Prompt tokens read from the provider's cache cost ``cached_prompt`` when the price
+    gives one (the prompt price otherwise)."""
+    price = None if model is None else settings.prices.get(model)
+    if price is None:
         return None
-    price = settings.prices.get(model)
-    return None if price is None else (price.prompt, price.completion)
+    cached_price = price.prompt if price.cached_prompt is None else price.cached_prompt
+    fresh = used.prompt - used.cached
+    return (
+        fresh * price.prompt + used.cached * cached_price + used.completion * price.completion
+    ) / 1_000_000
 
 
 async def usage_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -140,10 +150,9 @@ async def usage_command(args: argparse.Namespace, settings: Settings) -> int:
                     bucket.prompt += used.prompt
                     bucket.completion += used.completion
                     bucket.estimated += int(used.estimated)
-                price = _price_of(settings, model)
-                if price is not None:
+                cost = _cost(settings, model, used)
+                if cost is not None:
                     priced_any = True
-                    cost = (used.prompt * price[0] + used.completion * price[1]) / 1_000_000
                     for bucket in (buckets[key], total):
                         bucket.cost = (bucket.cost or 0.0) + cost
             if len(rows) < PAGE:
