@@ -177,20 +177,29 @@ class Chunk:
         self.extra = without_surrogates(self.extra)
 
 
+#: Levels of nesting the importers' walks over a record go down (two Python frames a
+#: level, well inside the interpreter's stack); deeper values are left as they are.
+WALK_DEPTH: Final = 200
+
 #: UTF-16 surrogate code points: only ever alone in a Python string (a file name's
 #: undecodable byte, a JSON ``\udXXX`` escape), and then not valid Unicode.
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 
-def without_surrogates(value: T) -> T:
+def without_surrogates(value: T, depth: int = 0) -> T:
     """``value`` (text, or JSON-like lists and dicts of it) with every lone surrogate
-    replaced by U+FFFD, the replacement character; anything else is returned as is."""
+    replaced by U+FFFD, the replacement character; anything else, and anything nested
+    deeper than :data:`WALK_DEPTH`, is returned as is."""
     if isinstance(value, str):
         return _SURROGATE.sub("\ufffd", value) if _SURROGATE.search(value) else value  # type: ignore[return-value]
+    if depth > WALK_DEPTH:
+        return value
     if isinstance(value, dict):
-        return {without_surrogates(k): without_surrogates(v) for k, v in value.items()}  # type: ignore[return-value]
+        return {  # type: ignore[return-value]
+            without_surrogates(k): without_surrogates(v, depth + 1) for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [without_surrogates(v) for v in value]  # type: ignore[return-value]
+        return [without_surrogates(v, depth + 1) for v in value]  # type: ignore[return-value]
     return value
 
 
@@ -246,9 +255,15 @@ def _looks_binary(text: str) -> bool:
     return len(head) == min(len(text), 2048) and _B64.fullmatch(head) is not None
 
 
-def scrub(value: Any, key: str | None = None) -> Any:
+def scrub(value: Any, key: str | None = None, depth: int = 0) -> Any:
     """``value`` with large base64 blobs (images, encrypted reasoning) replaced by a
-    placeholder that says what was there and its size. Everything else is unchanged."""
+    placeholder that says what was there and its size. Everything else is unchanged.
+
+    Values nested deeper than :data:`WALK_DEPTH` are left as they are (a hostile record
+    nested hundreds of levels deep must not exhaust Python's stack; storing it then
+    fails the payload's depth check, and the record is reported and skipped)."""
+    if depth > WALK_DEPTH:
+        return value
     if isinstance(value, str):
         if len(value) < _BLOB_MIN:
             return value
@@ -259,9 +274,9 @@ def scrub(value: Any, key: str | None = None) -> Any:
             return placeholder(f"base64 {key}", len(value) * 3 // 4)
         return value
     if isinstance(value, dict):
-        return {k: scrub(v, k) for k, v in value.items()}
+        return {k: scrub(v, k, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [scrub(v, key) for v in value]
+        return [scrub(v, key, depth + 1) for v in value]
     return value
 
 

@@ -66,9 +66,11 @@ class Tally:
     malformed: list[Malformed] = field(default_factory=list)
     ignored: Counter[str] = field(default_factory=Counter)
     unknown: Counter[str] = field(default_factory=Counter)
+    repaired: int = 0
 
     def merge_into(self, report: ImportReport) -> None:
         """Add these counts to the parent's report (and its progress display)."""
+        report.repaired += self.repaired
         report.malformed_count += self.malformed_count
         room = MAX_LISTED - len(report.malformed)
         report.malformed.extend(self.malformed[: max(room, 0)])
@@ -91,7 +93,13 @@ class _ChildReport:
 
     def take(self) -> Tally | None:
         report = self.report
-        if not (self.advanced or report.malformed_count or report.ignored or report.unknown):
+        if not (
+            self.advanced
+            or report.malformed_count
+            or report.ignored
+            or report.unknown
+            or report.repaired
+        ):
             return None
         tally = Tally(
             self.advanced,
@@ -99,8 +107,9 @@ class _ChildReport:
             report.malformed,
             report.ignored,
             report.unknown,
+            report.repaired,
         )
-        self.advanced = report.malformed_count = 0
+        self.advanced = report.malformed_count = report.repaired = 0
         report.malformed, report.ignored, report.unknown = [], Counter(), Counter()
         return tally
 

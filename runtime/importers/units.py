@@ -19,7 +19,7 @@ from memory import SessionInfo
 from memory.errors import SerializationError
 from memory.records import TokenCount, encode_payload, encode_payload_ascii
 from memory.search_query import fold
-from runtime.importers.base import Chunk, Draft, Existing, Malformed
+from runtime.importers.base import Chunk, Draft, Existing, Malformed, without_surrogates
 from runtime.payloads import searchable_text, usage
 
 if TYPE_CHECKING:  # (the parsing process needs no writer)
@@ -57,6 +57,8 @@ class ImportReport:
     ignored: Counter[str] = field(default_factory=Counter)
     unknown: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
+    #: Records kept with U+FFFD where their text was not valid Unicode (lone surrogates).
+    repaired: int = 0
     sessions: list[tuple[str, str, int]] = field(default_factory=list)
     on_progress: Callable[[int], None] | None = None
 
@@ -92,6 +94,7 @@ class ImportReport:
             },
             "ignored_record_types": dict(sorted(self.ignored.items())),
             "unknown_record_types": dict(sorted(self.unknown.items())),
+            "repaired_records": self.repaired,
             "notes": list(self.notes),
         }
 
@@ -146,6 +149,22 @@ def existing_of(info: SessionInfo | None) -> Existing | None:
     )
 
 
+def _encode(draft: Draft, max_bytes: int | None) -> str:
+    """Encode ``draft``'s payload and its index text (in the parsing thread).
+
+    Text that is nearly all ASCII is stored as ASCII JSON: no UTF-8 pass here nor in
+    SQLite, and its few escapes take next to no room. Other text keeps its UTF-8
+    (escaping it would take up to twice the space), and a remote server counts bytes, so
+    escapes could make a payload over its limit. The index text is made here too, while
+    the payload is still decoded: the write path then neither decodes it again nor folds.
+    """
+    as_ascii = draft.ascii and max_bytes is None
+    encoded = (encode_payload_ascii if as_ascii else encode_payload)(draft.payload)
+    draft.encoded = encoded
+    draft.search_text = fold(searchable_text(draft.kind, draft.payload))
+    return encoded
+
+
 def encode_chunk(chunk: Chunk, report: ImportReport, max_bytes: int | None = None) -> Chunk:
     """Encode the chunk's payloads (in the parsing thread); a payload that cannot be
     stored (a lone surrogate, nesting deeper than SQLite reads, larger than a remote
@@ -159,20 +178,23 @@ def encode_chunk(chunk: Chunk, report: ImportReport, max_bytes: int | None = Non
     estimated = False
     for draft in chunk.events:
         try:
-            # Text that is nearly all ASCII is stored as ASCII JSON: no UTF-8 pass here nor
-            # in SQLite, and its few escapes take next to no room. Other text keeps its
-            # UTF-8 (escaping it would take up to twice the space), and a remote server
-            # counts bytes, so escapes could make a payload over its limit.
-            as_ascii = draft.ascii and max_bytes is None
-            draft.encoded = (encode_payload_ascii if as_ascii else encode_payload)(draft.payload)
-            # The index text too, here in the parsing thread while the payload is still
-            # decoded: the write path then neither decodes the payload again nor folds.
-            draft.search_text = fold(searchable_text(draft.kind, draft.payload))
+            encoded = _encode(draft, max_bytes)
         except SerializationError as exc:
-            report.bad(draft.where or chunk.session_id, None, f"not imported: {exc}")
-            continue
-        if max_bytes is not None and len(draft.encoded) > max_bytes // 4:
-            size = len(draft.encoded.encode("utf-8"))
+            # Text that is not valid Unicode (a JSON "\ud800" escape, a name's
+            # undecodable byte) is kept with U+FFFD in its place, as any reader of the
+            # source shows it; anything else that cannot be stored is left out.
+            repaired = without_surrogates(draft.payload)
+            try:
+                if repaired == draft.payload:
+                    raise
+                draft.payload = repaired
+                encoded = _encode(draft, max_bytes)
+            except SerializationError:
+                report.bad(draft.where or chunk.session_id, None, f"not imported: {exc}")
+                continue
+            report.repaired += 1
+        if max_bytes is not None and len(encoded) > max_bytes // 4:
+            size = len(encoded.encode("utf-8"))
             if size > max_bytes:
                 report.bad(
                     draft.where or chunk.session_id,

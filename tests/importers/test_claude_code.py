@@ -231,15 +231,19 @@ async def test_unstorable_payload_is_reported_and_the_rest_imports(
     path = tmp_path / "proj" / "s1.jsonl"
     path.parent.mkdir()
     good = _line(type="user", uuid="a", timestamp="2025-01-01T00:00:00Z", message={"content": "hi"})
-    # A lone surrogate (valid JSON escape, not storable Unicode).
-    bad = '{"type": "user", "uuid": "b", "message": {"content": "x\\ud800y"}}\n'
-    path.write_text(good + bad + good.replace('"a"', '"c"'))
+    # Nested deeper than SQLite's JSON functions read: it cannot be stored.
+    deep = _line(type="user", uuid="b", message={"content": "x", "deep": [[[[[[[[[[1]]]]]]]]]] * 1})
+    deep = deep.replace("[1]", "[" * 500 + "1" + "]" * 500)
+    # A lone surrogate (a valid JSON escape, not valid Unicode): kept, with U+FFFD.
+    odd = '{"type": "user", "uuid": "d", "message": {"content": "x\\ud800y"}}\n'
+    path.write_text(good + deep + good.replace('"a"', '"c"') + odd)
     report = await run_import(store, ClaudeCodeReader(path.parent))
-    assert report.events_added == 2
+    assert (report.events_added, report.repaired) == (3, 1)
     assert [str(m) for m in report.malformed] == [
-        f"{path}:2: not imported: payload contains text that is not valid Unicode "
-        "(a lone surrogate?)"
+        f"{path}:2: not imported: payload is nested deeper than 500 levels"
     ]
+    events = await store.recall("claude-code-s1")
+    assert [e.payload["content"] for e in events] == ["hi", "hi", "x\ufffdy"]
 
 
 async def test_a_transcript_that_grew_after_turns_in_turnkeep_is_not_appended(

@@ -269,3 +269,28 @@ async def test_progress_reaches_the_total_from_either_path(
     await run_import(store, reader, report=report, parallel=parallel)
     assert sum(steps) == reader.total
     assert all(step > 0 for step in steps)
+
+
+async def _grow_with_lone_surrogate(memory: MemoryBackend, root: Path) -> None:
+    """A record whose text holds a JSON lone-surrogate escape (not valid Unicode)."""
+    path = next(root.rglob("7f2c*.jsonl"))
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write('her test?"},"uuid":"u-0014","timestamp":"2025-06-01T09:04:00.000Z"}\n')
+        handle.write(
+            '{"type":"user","uuid":"u-0015","timestamp":"2025-06-01T09:05:00.000Z",'
+            '"message":{"role":"user","content":"odd \\udc9b byte"}}\n'
+        )
+
+
+async def test_text_that_is_not_valid_unicode_is_kept_repaired_on_either_path(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    here, child = await _both(
+        tmp_path, clock, FIXTURES / "claude-code", [None, _grow_with_lone_surrogate]
+    )
+    assert child == here
+    _, grown = child["reports"]
+    assert (grown["events"]["appended"], grown["repaired_records"]) == (2, 1)
+    assert grown["malformed"]["count"] == 0
+    main = [row for row in child["db"]["events"] if row[0] == MAIN]
+    assert json.loads(main[-1][4])["content"] == "odd \ufffd byte"

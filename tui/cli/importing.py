@@ -166,6 +166,11 @@ def summary_lines(report: ImportReport) -> list[str]:
     if report.ignored:
         kinds = ", ".join(f"{safe_line(k, 60)} x{n}" for k, n in sorted(report.ignored.items()))
         lines.append(f"bookkeeping records not imported: {kinds}")
+    if report.repaired:
+        lines.append(
+            f"{plural(report.repaired, 'record')} held text that is not valid Unicode "
+            f"(lone surrogates): {verb} kept with U+FFFD in its place"
+        )
     lines.extend(f"note: {safe_line(note)}" for note in report.notes)
     return lines
 
