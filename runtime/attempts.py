@@ -61,6 +61,8 @@ async def find_last_attempt(memory: MemoryBackend, session_id: str) -> Attempt:
     """
     last_seq: int | None = None
     before: int | None = None
+    #: Turns of the events after the last question (normally only its own).
+    turns: set[int] = set()
     while True:
         page = await memory.recall(session_id, before=before, limit=_PAGE, newest=True)
         if not page:
@@ -69,12 +71,22 @@ async def find_last_attempt(memory: MemoryBackend, session_id: str) -> Attempt:
             last_seq = page[-1].seq
         for event in reversed(page):
             if event.kind == "user":
+                if turns - {event.turn}:
+                    # Two writers took turns in this session at once: another turn's
+                    # events sit among this one's, and the superseded range (from the
+                    # question to the end) would hide them too.
+                    raise NothingToRetryError(
+                        "the last answer is interleaved with another turn saved at the "
+                        "same time, so it cannot be superseded without hiding that turn",
+                        hint="Ask again as a new message instead.",
+                    )
                 return Attempt(
                     turn=event.turn,
                     from_seq=event.seq,
                     to_seq=last_seq,
                     question=payloads.message_text(event.payload),
                 )
+            turns.add(event.turn)
         before = page[0].seq
         if before <= 1:
             break

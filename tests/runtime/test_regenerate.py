@@ -201,3 +201,29 @@ async def test_regenerate_with_the_local_model(
     prompt = contents(conversation.prompt_messages())
     assert [role for role, _ in prompt] == ["user", "assistant"]
     assert prompt[1][1] == events[-1].payload["content"]
+
+
+async def test_an_attempt_interleaved_with_another_writers_turn_is_not_superseded(
+    embedded: MemoryBackend,
+) -> None:
+    """Two writers asked in one session at once: the last question's answer came after
+    the other turn's question and among its events. Superseding "the last question to
+    the end" would hide the other turn's finished answer, so it is refused."""
+
+    def ask(turn: int, text: str) -> EventDraft:
+        return EventDraft("user", payloads.user(text), turn)
+
+    def answer(turn: int, text: str) -> EventDraft:
+        return EventDraft("assistant", payloads.assistant(text), turn)
+
+    await embedded.store("two", [ask(1, "first"), answer(1, "one")])
+    await embedded.store("two", [ask(2, "from B")])
+    await embedded.store("two", [ask(3, "from A")])
+    await embedded.store("two", [answer(2, "B's answer")])
+    await embedded.store("two", [answer(3, "A's answer")])
+    with pytest.raises(NothingToRetryError, match="interleaved with another turn"):
+        await find_last_attempt(embedded, "two")
+    # Once a turn is taken alone after them, it can be superseded again.
+    await embedded.store("two", [ask(4, "again"), answer(4, "fine")])
+    attempt = await find_last_attempt(embedded, "two")
+    assert (attempt.turn, attempt.from_seq, attempt.to_seq) == (4, 7, 8)
