@@ -99,7 +99,7 @@ class Draft:
     #: Its searchable text as the index stores it (folded), computed with the encoding.
     search_text: str | None = None
     #: Its record is (nearly) all ASCII: stored as ASCII JSON, which costs no UTF-8
-    #: conversion and, for such text, next to no space (see ``run._encoded``).
+    #: conversion and, for such text, next to no space (see ``units.encode_chunk``).
     ascii: bool = False
 
 

@@ -54,6 +54,7 @@ from runtime.importers.units import (
     UnitImport,
     existing_of,
     left_alone,
+    let_go,
 )
 from runtime.importers.writer import Writer
 
@@ -151,14 +152,8 @@ class _Parent:
 
     def cancel_lookups(self) -> None:
         for task in self.lookups.values():
-            task.add_done_callback(_retrieve)
-            task.cancel()
+            let_go(task)
         self.lookups.clear()
-
-
-def _retrieve(future: asyncio.Future[Any]) -> None:
-    if not future.cancelled():
-        future.exception()
 
 
 async def import_in_child(

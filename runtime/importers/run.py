@@ -22,7 +22,7 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
+from typing import Final, TypeVar
 
 from memory import MemoryBackend, SessionInfo
 from memory.drivers.wire_limits import MAX_VALUE_BYTES
@@ -36,6 +36,7 @@ from runtime.importers.units import (
     UnitImport,
     encode_chunk,
     existing_of,
+    let_go,
 )
 from runtime.importers.writer import QuickHandover, Writer
 
@@ -59,9 +60,6 @@ T = TypeVar("T")
 PARALLEL_MIN_BYTES: Final = 16 * 1024 * 1024
 
 _DONE: Final = object()
-
-# (The name the tests know the encoding by.)
-_encoded = encode_chunk
 
 
 def usable_cpus() -> int:
@@ -89,12 +87,6 @@ class _Failed:
     """The source's next unit could not be read: raised once the one before is imported."""
 
     error: Exception
-
-
-def _retrieve(future: asyncio.Future[Any]) -> None:
-    """Mark a lookup no one awaits as seen, so its error is not logged."""
-    if not future.cancelled():
-        future.exception()
 
 
 def _next(iterator: Iterator[T]) -> T | object:
@@ -221,8 +213,7 @@ async def _import_here(
             raise upcoming.error
     finally:
         if upcoming_found is not None:  # (not needed after a failure: let it go)
-            upcoming_found.add_done_callback(_retrieve)
-            upcoming_found.cancel()
+            let_go(upcoming_found)
         try:
             await writer.settle()  # (before the parser stops: nothing waits on it then)
         finally:

@@ -10,6 +10,7 @@ them to the :class:`~runtime.importers.writer.Writer`. Used by
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ __all__ = [
     "encode_chunk",
     "existing_of",
     "left_alone",
+    "let_go",
 ]
 
 #: Malformed records listed in the report (all are counted).
@@ -132,6 +134,18 @@ class Reader(Protocol):
     def close(self) -> None:
         """Release what the reader holds open."""
         ...
+
+
+def let_go(lookup: asyncio.Future[Any]) -> None:
+    """Cancel a catalog lookup no one will await, its error (if it ends with one)
+    marked as seen so that it is not logged."""
+    lookup.add_done_callback(_seen)
+    lookup.cancel()
+
+
+def _seen(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def existing_of(info: SessionInfo | None) -> Existing | None:

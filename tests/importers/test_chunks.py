@@ -91,7 +91,7 @@ def test_progress_bar_draws_a_line() -> None:
 
 def test_events_too_large_for_a_remote_server_are_reported() -> None:
     from runtime.importers.base import Chunk, Draft
-    from runtime.importers.run import ImportReport, _encoded
+    from runtime.importers.units import ImportReport, encode_chunk
 
     small = Draft("user", {"content": "hi"}, "2025-01-01T00:00:00.000000Z", 1, "f.jsonl:1")
     huge = Draft(
@@ -99,7 +99,7 @@ def test_events_too_large_for_a_remote_server_are_reported() -> None:
     )
     chunk = Chunk("s", None, None, "x", "x", {}, events=[small, huge])
     report = ImportReport("claude-code")
-    kept = _encoded(chunk, report, max_bytes=1000)
+    kept = encode_chunk(chunk, report, max_bytes=1000)
     assert kept.events == [small] and small.encoded == '{"content":"hi"}'
     assert [str(m) for m in report.malformed] == [
         "f.jsonl:2: not imported: a tool_result event of 1,213 bytes is larger than the "
