@@ -36,6 +36,7 @@ __all__ = [
     "format_ts",
     "new_session_id",
     "normalize_tag",
+    "typed_tag",
     "parse_ts",
     "utc_now",
 ]
@@ -445,6 +446,17 @@ def check_new_session(session_id: str, title: str | None, agent: str | None) -> 
         check_title(title)
     if agent is not None:
         check_text(agent, "agent")
+
+
+def typed_tag(text: str) -> str:
+    """A tag as a person writes it (``#work`` in the home filter): trimmed, without its
+    leading ``#``, then :func:`normalize_tag`. Every tag the organizer stores and every
+    tag typed in the CLI or the TUI is read this way.
+
+    Raises:
+        SerializationError: see :func:`normalize_tag`.
+    """
+    return normalize_tag(text.strip().lstrip("#"))
 
 
 def normalize_tag(text: str) -> str:

@@ -31,7 +31,15 @@ ALLOWED = {
 }
 #: Pure helpers: parsing and checking record values, wording an error, the default
 #: clock (no I/O, no database).
-PURE_HELPERS = {"parse_ts", "format_ts", "normalize_tag", "check_text", "explain", "utc_now"}
+PURE_HELPERS = {
+    "parse_ts",
+    "format_ts",
+    "normalize_tag",
+    "typed_tag",
+    "check_text",
+    "explain",
+    "utc_now",
+}
 
 
 def _contract() -> dict[str, object]:

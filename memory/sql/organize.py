@@ -19,7 +19,7 @@ from memory.records import (
     TokenCount,
     check_text,
     new_session_id,
-    normalize_tag,
+    typed_tag,
 )
 from memory.search_query import fold
 from memory.sql.search_words import with_words
@@ -77,7 +77,7 @@ def check_tags(tags: Sequence[str]) -> list[str]:
     """
     out: list[str] = []
     for tag in tags:
-        clean = normalize_tag(tag.strip().lstrip("#"))
+        clean = typed_tag(tag)
         if clean not in out:
             out.append(clean)
     return out

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from memory.errors import ForkPointError, SerializationError
-from memory.records import SessionInfo, parse_ts
+from memory.records import SessionInfo, parse_ts, typed_tag
 from runtime.sessions import Sessions
 from runtime.settings import Settings
 from tui.cli.ids import resolve_ids
@@ -23,24 +23,14 @@ from tui.cli.output import UsageError, atomic_text, opened, utf8_stdout
 from tui.cli.spans import moment_option
 from tui.format import human_size, plural, relative_time
 from tui.safe_text import safe_line
-from tui.tag_words import tag_word
 
-__all__ = ["MAX_TITLE", "checked_title", "parse_moment", "register", "valid_tags"]
+__all__ = ["MAX_TITLE", "checked_title", "register", "valid_tags"]
 
 _RAW = argparse.RawDescriptionHelpFormatter
 #: The longest title a command stores (``sessions rename`` and ``sessions fork --title``).
 MAX_TITLE = 500
 #: Events read per page while counting a fork's tokens.
 _PAGE = 500
-
-
-def parse_moment(text: str, what: str) -> str:
-    """A span before now (``7d``/``12h``/``30m``/``2w``) or a date, as a stored timestamp.
-
-    Raises:
-        UsageError: neither form, or out of range (see :mod:`tui.cli.spans`).
-    """
-    return moment_option(text, what)
 
 
 def checked_title(title: str) -> str:
@@ -59,7 +49,7 @@ def valid_tags(tags: list[str]) -> list[str]:
     out: list[str] = []
     for tag in tags:
         try:
-            out.append(tag_word(tag))
+            out.append(typed_tag(tag))
         except SerializationError as exc:
             raise UsageError(
                 safe_line(exc.message),
@@ -206,8 +196,9 @@ async def tag_command(args: argparse.Namespace, settings: Settings) -> int:
         if args.organize_action == "tag":
             info = await sessions.add_tags(args.id, tags)
         else:
-            # As given too: a tag stored with a leading # (before # was dropped) goes.
-            info = await sessions.remove_tags(args.id, [*tags, *(t.strip() for t in args.tags)])
+            # As given (checked above): remove_tags also takes each tag as it was
+            # written, so a tag stored with a leading # (before # was dropped) goes.
+            info = await sessions.remove_tags(args.id, args.tags)
     shown = ", ".join(safe_line(t) for t in info.tags) or "(none)"
     print(f"tags of {safe_line(info.id)}: {shown}")
     return 0
@@ -237,7 +228,7 @@ async def prune_command(args: argparse.Namespace, settings: Settings) -> int:
             "say what to prune: --empty, --older-than SPAN|DATE and/or --archived",
             hint="Each criterion narrows the plan; pinned sessions are never pruned.",
         )
-    older = None if args.older_than is None else parse_moment(args.older_than, "--older-than")
+    older = None if args.older_than is None else moment_option(args.older_than, "--older-than")
     out = utf8_stdout()
     async with opened(settings) as sessions:
         plan = await sessions.prune_candidates(

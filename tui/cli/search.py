@@ -27,18 +27,9 @@ from tui.cli.spans import moment_arg
 from tui.format import relative_time
 from tui.safe_text import safe_line, terminal_json
 
-__all__ = ["parse_since", "register"]
+__all__ = ["register"]
 
 SNIPPET_WIDTH = 160
-
-
-def parse_since(text: str) -> str:
-    """``7d``/``12h``/``30m``/``2w`` ago, or a date/time (``2026-11-01``), as a timestamp.
-
-    Raises:
-        argparse.ArgumentTypeError: neither form, or out of range (see :mod:`tui.cli.spans`).
-    """
-    return moment_arg(text)
 
 
 def _limit(text: str) -> int:
@@ -83,7 +74,7 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--since",
-        type=parse_since,
+        type=moment_arg,
         metavar="WHEN",
         help="only events since a duration ago (7d, 12h) or a date (2026-11-01)",
     )

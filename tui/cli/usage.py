@@ -20,8 +20,8 @@ from memory.errors import NotFoundError
 from memory.records import Event
 from runtime import payloads
 from runtime.settings import Settings
-from tui.cli.organize import parse_moment
 from tui.cli.output import opened, utf8_stdout
+from tui.cli.spans import moment_option
 from tui.format import plural
 from tui.safe_text import safe_line, terminal_json
 
@@ -104,7 +104,7 @@ def _cost(settings: Settings, model: str | None, used: payloads.Usage) -> float 
 
 async def usage_command(args: argparse.Namespace, settings: Settings) -> int:
     """``turnkeep usage [--by day|model|session] [--since 7d|DATE] [--json]``."""
-    since = None if args.since is None else parse_moment(args.since, "--since")
+    since = None if args.since is None else moment_option(args.since, "--since")
     buckets: dict[str, Bucket] = {}
     total = Bucket("total")
     priced_any = False

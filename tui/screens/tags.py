@@ -12,8 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from memory.errors import SerializationError
+from memory.records import typed_tag
 from tui.safe_text import safe_line
-from tui.tag_words import tag_word
 from tui.widgets.inputs import StillInput
 
 __all__ = ["TagsDialog", "split_filter"]
@@ -23,7 +23,7 @@ def split_filter(text: str) -> tuple[str, list[str]]:
     """Split the home filter into title words and ``#tag`` words.
 
     ``"#work parser"`` filters on the tag ``work`` and ``parser`` in the title; every
-    leading ``#`` goes (a tag never starts with one, see :mod:`tui.tag_words`).
+    leading ``#`` goes (a tag never starts with one, see :func:`memory.records.typed_tag`).
     """
     words = text.split()
     tags = [w.lstrip("#") for w in words if w.startswith("#") and w.lstrip("#")]
@@ -34,7 +34,7 @@ def split_filter(text: str) -> tuple[str, list[str]]:
 class TagsDialog(ModalScreen[list[str] | None]):
     """Edit a session's tags as space-separated words; ``None`` means cancelled.
 
-    Every word is checked (:func:`tui.tag_words.tag_word`) before the dialog
+    Every word is checked (:func:`memory.records.typed_tag`) before the dialog
     closes, so a bad tag is explained here and nothing is written.
     """
 
@@ -66,7 +66,7 @@ class TagsDialog(ModalScreen[list[str] | None]):
         tags: list[str] = []
         for word in event.value.split():
             try:
-                tag = tag_word(word)
+                tag = typed_tag(word)
             except SerializationError as exc:
                 self.notify(
                     safe_line(exc.message), title="Not a tag", severity="warning", markup=False
