@@ -28,6 +28,7 @@ from memory.search_query import ParsedQuery
 
 __all__ = [
     "SCAN_WINDOW",
+    "WORD_KIND_TIER",
     "caseless",
     "short_statement",
     "text_checks",
@@ -39,9 +40,13 @@ __all__ = [
 SCAN_WINDOW: Final = 20_000
 _WEIGHTS: Final = "4.0, 1.0, 0.5"
 _TITLE_WEIGHT: Final = 2.0
-#: 0 for the person's own words, else 1 (as ``search_words.WORD_KIND_TIER``, which
-#: imports this module).
-_KIND_TIER: Final = "(bm25(search_words, 1.0, 0.0, 0.0) >= 0)"
+#: 0 for a row of the person's own words (the ``mine`` column holds the match), else 1.
+#: bm25 with only ``mine`` weighted is below zero exactly when ``mine`` matches: one
+#: more bm25 over the word index's doclist, no read of the event. The person's words
+#: rank before every reply and tool output holding the same words: bm25 multiplies a
+#: term's count by the column weight before it saturates, so a tool output repeating a
+#: word 200 times outscored the question that says it once whatever the weights.
+WORD_KIND_TIER: Final = "(bm25(search_words, 1.0, 0.0, 0.0) >= 0)"
 
 
 def caseless(term: str) -> bool:
@@ -136,7 +141,7 @@ def short_statement(
         parts.append(
             "o AS MATERIALIZED (SELECT id, score FROM ("
             f"SELECT search_words.rowid AS id, bm25(search_words, {_WEIGHTS}) AS score, "
-            f"{_KIND_TIER} AS kt FROM search_words{wj} WHERE search_words MATCH ?{ww} "
+            f"{WORD_KIND_TIER} AS kt FROM search_words{wj} WHERE search_words MATCH ?{ww} "
             "ORDER BY search_words.rowid DESC LIMIT ?) ORDER BY kt, score), "
             "w AS MATERIALIZED (SELECT o.id, o.score FROM o CROSS JOIN search_events x "
             f"ON x.rowid = o.id WHERE 1{absent} LIMIT ?)"

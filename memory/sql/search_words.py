@@ -36,7 +36,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from memory.search_query import MARK_CLOSE, MARK_OPEN, ParsedQuery, match_expression
-from memory.sql.search_shapes import caseless, text_checks, word_exclusions
+from memory.sql.search_shapes import WORD_KIND_TIER, caseless, text_checks, word_exclusions
 
 __all__ = [
     "EVENT_TIER",
@@ -61,13 +61,6 @@ _EVENTS: Final = "INSERT INTO search_events "
 _WORDS: Final = "INSERT INTO search_words "
 _WEIGHTS: Final = "4.0, 1.0, 0.5"
 _TITLE_WEIGHT: Final = 2.0
-#: 0 for a row of the person's own words (the ``mine`` column holds the match), else 1.
-#: bm25 with only ``mine`` weighted is below zero exactly when ``mine`` matches: one
-#: more bm25 over the word index's doclist, no read of the event. The person's words
-#: rank before every reply and tool output holding the same words: bm25 multiplies a
-#: term's count by the column weight before it saturates, so a tool output repeating a
-#: word 200 times outscored the question that says it once whatever the weights.
-WORD_KIND_TIER: Final = "(bm25(search_words, 1.0, 0.0, 0.0) >= 0)"
 #: Orders ranked word rows (``id, score, kt``): the person's words first, then bm25.
 MINE_FIRST: Final = "kt, score"
 #: An event hit's tier in the final order: its plan tier (word, substring, scan) times
