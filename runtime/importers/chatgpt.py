@@ -328,18 +328,18 @@ class Branch:
     def chunks(self, existing: Existing | None, report: ImportReport) -> Iterator[Chunk]:
         conv = self.conversation
         held = conv.held
-        mapping: dict[str, Any] = conv.value["mapping"]
-        path = current_branch(mapping, self.leaf)
         if held is None or self.leaf in held:
             return
-        shared = 0
-        while shared < min(len(path), len(held)) and path[shared] == held[shared]:
-            shared += 1
         if existing is not None:
             # Its leaf names it: the same branch, already imported (a branch continued
             # in ChatGPT ends at a new leaf, and arrives as a fork of its own).
             yield Chunk.left(self.session_id, existing, "unchanged")
             return
+        mapping: dict[str, Any] = conv.value["mapping"]
+        path = current_branch(mapping, self.leaf)
+        shared = 0
+        while shared < min(len(path), len(held)) and path[shared] == held[shared]:
+            shared += 1
         builder = EventBuilder(turn=0, last_time=to_ts(conv.value.get("create_time")))
         last_call: dict[str, str] = {}
         conv.read(path[:shared], builder, last_call, report)
