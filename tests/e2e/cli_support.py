@@ -162,3 +162,20 @@ def cli(target: Target, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple
     if target.token:
         assert target.token not in out + err
     return code, out, err
+
+
+def turnkeep_process(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m tui ARGS`` as a separate process with ``env`` added to this
+    one's environment, stdin closed, output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "tui", *args],
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+        check=False,
+    )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from memory import BundleFormatError, parse_bundle
 from memory.schema.migrate import load_migrations
 from runtime.errors import ProviderConfigError
 from runtime.providers.openai import OpenAIProvider
+from tests.e2e.cli_support import turnkeep_process
 from tests.e2e.hostile import hostile_bundle, write_bundle_file
 from tui.cli import main
 from tui.cli import output as cli_output
@@ -39,16 +39,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def turnkeep(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tui", *args],
-        env={**os.environ, **(env or {})},
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-        check=False,
-    )
+    return turnkeep_process(*args, env=env, timeout=120)
 
 
 def bundle(session_id: str, events: list[tuple[str, dict[str, object]]]) -> dict[str, object]:

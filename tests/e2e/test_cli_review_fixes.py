@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from memory import EventDraft, MemoryBackend
 from memory.records import TokenCount
-from tests.e2e.cli_support import Target
+from tests.e2e.cli_support import Target, turnkeep_process
 from tests.importers.conftest import FIXTURES
 from tests.support.sqld import free_port
 
@@ -23,16 +21,7 @@ CLAUDE_SESSION = "claude-code-7f2c1a9e-4b1d-4e0a-9c3e-1f2a3b4c5d6e"
 
 
 def turnkeep(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tui", *args],
-        env={**os.environ, **(env or {})},
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=180,
-        check=False,
-    )
+    return turnkeep_process(*args, env=env, timeout=180)
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> str:
