@@ -256,6 +256,19 @@ def test_fork_subprocess_black_box(target: Target, tmp_path: Path) -> None:
     assert target.using(events) == 2
 
 
+async def _question_and_answer(
+    memory: MemoryBackend, session_id: str, answer: dict[str, object], tokens: TokenCount
+) -> None:
+    """Store a question and ``answer`` (with its token counts) as one turn."""
+    await memory.store(
+        session_id,
+        [
+            EventDraft("user", {"role": "user", "content": "q"}),
+            EventDraft("assistant", answer, 1, tokens),
+        ],
+    )
+
+
 async def _switched_model(memory: MemoryBackend) -> None:
     """One session that changed model between turns (the session row names the last)."""
     await memory.create_session("sw", provider="openai", model="gpt-4o")
@@ -267,13 +280,7 @@ async def _switched_model(memory: MemoryBackend) -> None:
         }
         if model is not None:
             answer |= {"provider": "openai", "model": model}
-        await memory.store(
-            "sw",
-            [
-                EventDraft("user", {"role": "user", "content": "q"}),
-                EventDraft("assistant", answer, 1, TokenCount(prompt, 0)),
-            ],
-        )
+        await _question_and_answer(memory, "sw", answer, TokenCount(prompt, 0))
 
 
 def test_usage_by_model_counts_each_answer_under_its_own_model(
@@ -308,13 +315,7 @@ async def _cached_answers(memory: MemoryBackend) -> None:
             "model": "claude-sonnet-4",
             "usage": {"prompt_tokens": prompt, "completion_tokens": 100, "cached_tokens": cached},
         }
-        await memory.store(
-            "c1",
-            [
-                EventDraft("user", {"role": "user", "content": "q"}),
-                EventDraft("assistant", answer, 1, TokenCount(prompt, 100)),
-            ],
-        )
+        await _question_and_answer(memory, "c1", answer, TokenCount(prompt, 100))
 
 
 def test_usage_prices_cached_prompt_tokens_at_their_own_price(
