@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import IO
 
-from memory import open_embedded
+from memory import EventDraft, open_embedded
 from memory.sql.search_statements import generic_text
 from tests.search.consistency import index_mismatches
 
@@ -33,9 +33,11 @@ async def test_kill_9_mid_save_leaves_index_and_events_equal(db_path: Path) -> N
     memory = await open_embedded(db_path)  # migrated before the writer starts
     await memory.close()
     writer = started("-m", "tests.support.writer", str(db_path), "crash", "100000", "20")
-    for _ in range(30):  # let it commit some save points, then kill it mid-stream
-        assert writer.stdout.readline()
-    killed(writer)
+    try:
+        for _ in range(30):  # let it commit some save points, then kill it mid-stream
+            assert writer.stdout.readline()
+    finally:
+        killed(writer)
     reopened = await open_embedded(db_path)
     try:
         events = await reopened.recall("crash")
@@ -67,15 +69,31 @@ asyncio.run(main())
 
 async def test_kill_9_mid_tidy_beside_a_writer_leaves_the_index_exact(db_path: Path) -> None:
     memory = await open_embedded(db_path)
-    await memory.close()
+    try:
+        # 64 save points of 100 words never seen twice: segments of many pages, so the
+        # tidy below has dozens of merge steps to take whatever the writer's own
+        # automerges did (the writer's short events alone left as few as 4 in CI).
+        words = iter(range(10**6))
+        for turn in range(64):
+            drafts = [
+                EventDraft("user", {"content": " ".join(f"w{next(words)}" for _ in range(100))}, turn)
+                for _ in range(5)
+            ]
+            await memory.store("seeded", drafts)
+    finally:
+        await memory.close()
     writer = started("-m", "tests.support.writer", str(db_path), "crash", "100000", "5")
-    for _ in range(300):  # 300 save points: hundreds of segments to merge
-        assert writer.stdout.readline()
-    tidier = started("-c", TIDIER, str(db_path))
-    for _ in range(5):  # merging beside the writer, then killed mid-merge
-        assert tidier.stdout.readline().strip() == "step"
-    killed(tidier)
-    killed(writer)
+    tidier: Child | None = None
+    try:
+        for _ in range(300):  # 300 save points beside the seeded segments
+            assert writer.stdout.readline()
+        tidier = started("-c", TIDIER, str(db_path))
+        for _ in range(5):  # merging beside the writer, then killed mid-merge
+            assert tidier.stdout.readline().strip() == "step"
+    finally:
+        for child in (tidier, writer):
+            if child is not None:
+                killed(child)
     reopened = await open_embedded(db_path)
     try:
         assert await index_mismatches(reopened, generic_text) == []
