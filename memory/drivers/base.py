@@ -60,6 +60,11 @@ class Driver(Protocol):
         """Run one read and return its rows."""
         ...
 
+    async def page_rows(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one short, bounded read (a page of a list) and return its rows; a local
+        file may answer it on the calling thread when its connection is idle."""
+        ...
+
     async def batch(self, stmts: Sequence[Statement]) -> list[Result]:
         """Run statements in one write transaction (and one round trip): all or nothing."""
         ...

@@ -5,6 +5,12 @@ Lighter than ``loop.run_in_executor`` with a one-worker ``ThreadPoolExecutor`` (
 ``concurrent.futures.Future`` in between, no work-item wrapping): a call is a queue put
 and one ``call_soon_threadsafe``. That hop is paid by every save point and every page
 read (``bash scripts/bench``, scenario 1b).
+
+A short read may skip the hop (:meth:`DatabaseThread.call_now`): when nothing is queued
+or running, it runs at once on the caller's thread. The hop is not only the queue:
+an idle event loop has gone to sleep in ``epoll_wait`` by the time the database thread
+answers, and waking it took 40-60 us on the 2-core VM (scenario 4o), as long as the page
+read itself.
 """
 
 from __future__ import annotations
@@ -34,6 +40,10 @@ class DatabaseThread:
         self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
         self._lock = threading.Lock()
         self._started = False
+        #: Held while a call runs (here or, through :meth:`call_now`, on another thread).
+        self._running = threading.Lock()
+        #: Calls submitted and not finished yet (changed under ``_lock``).
+        self._pending = 0
 
     def submit(self, func: Callable[[], T]) -> asyncio.Future[T]:
         """Queue ``func``; the returned future gets its result or exception.
@@ -47,8 +57,27 @@ class DatabaseThread:
             if not self._started:
                 self._thread.start()
                 self._started = True
+            self._pending += 1
         self._queue.put((func, future, loop))
         return future
+
+    def call_now(self, func: Callable[[], T]) -> tuple[bool, T | None]:
+        """Run ``func`` on the calling thread if no call is queued or running.
+
+        Calls keep their order: one submitted earlier is still counted as pending until it
+        has finished, so ``func`` then is not run here. ``func``'s exceptions propagate.
+
+        Returns:
+            ``(True, result)``, or ``(False, None)`` when the thread was busy (submit then).
+        """
+        if not self._running.acquire(blocking=False):
+            return False, None
+        try:
+            if self._pending:
+                return False, None
+            return True, func()
+        finally:
+            self._running.release()
 
     def stop(self) -> None:
         """Let the thread end after the calls already queued."""
@@ -60,10 +89,13 @@ class DatabaseThread:
             if item is None:
                 return
             func, future, loop = item
-            try:
-                outcome: tuple[bool, Any] = (True, func())
-            except BaseException as exc:  # handed to the awaiting coroutine
-                outcome = (False, exc)
+            with self._running:
+                try:
+                    outcome: tuple[bool, Any] = (True, func())
+                except BaseException as exc:  # handed to the awaiting coroutine
+                    outcome = (False, exc)
+                with self._lock:
+                    self._pending -= 1
             try:
                 loop.call_soon_threadsafe(_settle, future, outcome)
             except RuntimeError:  # the loop closed meanwhile: nobody waits any more

@@ -230,6 +230,10 @@ class HranaDriver:
         """Run one read within the timeout and return its rows."""
         return (await self.execute(sql, args)).rows
 
+    async def page_rows(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """A page's read: one round trip, like any other (:meth:`rows`)."""
+        return await self.rows(sql, args)
+
     async def read_batch(self, stmts: Sequence[Statement]) -> list[Result]:
         """Reads in one transaction (one snapshot, one round trip)."""
         return await self.batch(stmts)

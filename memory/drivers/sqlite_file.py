@@ -262,6 +262,44 @@ class SqliteFileDriver:
             lambda conn: self._retry_busy(lambda: conn.execute(sql, args).fetchall())
         )
 
+    async def page_rows(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one short, bounded read (a page of a list) and return its rows.
+
+        When the database thread is idle the read runs at once on this thread, without
+        the hop (:meth:`DatabaseThread.call_now`); the caller blocks for the read
+        itself, a fraction of a millisecond for a page. A reader in WAL mode takes no
+        lock a writer holds, and this connection being open keeps any other from taking
+        the exclusive lock of a last close. Should a lock be met anyway (another
+        connection in exclusive locking mode), the busy handler is off for this read,
+        so SQLITE_BUSY comes back at once and the read goes through :meth:`rows`, as it
+        does when the thread is busy: a lock is waited for on the database thread,
+        never here.
+        """
+        if not self._closed and self._conn is not None:  # connecting may wait for locks
+            try:
+                done, rows = self._thread.call_now(
+                    lambda: self._call(lambda conn: self._read_now(conn, sql, args))
+                )
+            except sqlite3.OperationalError as exc:
+                if not is_busy_code(getattr(exc, "sqlite_errorname", "")):
+                    raise sqlite_error(exc, where=self.where, action="query") from exc
+                done, rows = False, None
+            except (sqlite3.Error, OSError, UnicodeEncodeError) as exc:
+                raise sqlite_error(exc, where=self.where, action="query") from exc
+            if done and rows is not None:
+                return rows
+        return await self.rows(sql, args)
+
+    def _read_now(
+        self, conn: sqlite3.Connection, sql: str, args: Sequence[Any]
+    ) -> list[tuple[Any, ...]]:
+        """``sql``'s rows with the busy handler off (a lock fails at once)."""
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            return conn.execute(sql, args).fetchall()
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+
     async def batch(self, stmts: Sequence[Statement]) -> list[Result]:
         """Run statements in one ``BEGIN IMMEDIATE`` transaction; all or nothing.
 

@@ -247,6 +247,9 @@ class LibsqlSessionList:
     async def _rows(self, sql: str, args: list[Any]) -> list[tuple[Any, ...]]:
         raise NotImplementedError  # provided by LibsqlMemory
 
+    async def _page_rows(self, sql: str, args: list[Any]) -> list[tuple[Any, ...]]:
+        raise NotImplementedError  # provided by LibsqlMemory
+
     # -- the recent list ---------------------------------------------------------------
 
     async def list_sessions(
@@ -273,7 +276,7 @@ class LibsqlSessionList:
                 after = (after[0][len(PINNED_CURSOR) :], after[1])
         else:
             phase = "rest"
-        rows = await self._rows(
+        rows = await self._page_rows(
             *list_query(
                 phase,
                 limit=limit,
@@ -308,7 +311,7 @@ class LibsqlSessionList:
             sizes = [k[1] for k in known if k is not None]
         else:
             probe = "(SELECT count(*) FROM (SELECT 1 FROM session_tags WHERE tag = ? LIMIT ?))"
-            rows = await self._rows(
+            rows = await self._page_rows(
                 "SELECT " + ", ".join([probe] * len(tags)),
                 [value for tag in tags for value in (tag, RARE_TAG)],
             )

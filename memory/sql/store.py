@@ -130,6 +130,11 @@ class LibsqlMemory(
         """One read as plain tuples."""
         return await self._driver.rows(sql, args)
 
+    async def _page_rows(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """A short, bounded read (a page of a list), answered without the database
+        thread's hop when it is idle (:meth:`memory.drivers.base.Driver.page_rows`)."""
+        return await self._driver.page_rows(sql, args)
+
     async def _read_batch(self, stmts: Sequence[Statement]) -> list[Result]:
         """Reads in one snapshot; the local file takes no write lock for them."""
         return await self._driver.read_batch(stmts)

@@ -83,7 +83,7 @@ def test_yoyos_sqlite_backend_still_has_what_memory_schema_migrate_extends() -> 
 
 
 def test_both_drivers_implement_the_seam() -> None:
-    members = {"execute", "rows", "batch", "read_batch", "close", "closed"}
+    members = {"execute", "rows", "page_rows", "batch", "read_batch", "close", "closed"}
     for driver in (SqliteFileDriver, HranaDriver):
         assert members <= set(dir(driver)), driver
     file_driver: Driver = SqliteFileDriver(Path("unused.db"))  # mypy checks the protocol
