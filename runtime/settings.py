@@ -273,6 +273,28 @@ class PriceSettings(BaseModel):
     prompt price); unset, they cost the prompt price."""
 
 
+class _TomlSource(TomlConfigSettingsSource):
+    """The TOML file, refusing what no setting reads.
+
+    Sections are checked by their own models (``extra="forbid"``); the top level is
+    checked here, since ``Settings`` itself ignores unknown names (a ``.env`` file may
+    hold other programs' variables). A misspelt ``[agnet]`` would otherwise be dropped
+    without a word and its settings silently not apply.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], toml_file: Path) -> None:
+        super().__init__(settings_cls, toml_file=toml_file)
+        unknown = sorted(set(self.toml_data) - set(settings_cls.model_fields))
+        if unknown:
+            known = ", ".join(f"[{name}]" for name in settings_cls.model_fields)
+            names = ", ".join(repr(name) for name in unknown)
+            raise SettingsError(
+                f"{toml_file}: unknown {'section' if len(unknown) == 1 else 'sections'} "
+                f"{names} (turnkeep reads {known}); rename or remove "
+                f"{'it' if len(unknown) == 1 else 'them'}"
+            )
+
+
 class Settings(BaseSettings):
     """All of turnkeep's settings."""
 
@@ -315,7 +337,7 @@ class Settings(BaseSettings):
             dotenv_settings,
             _TursoSource(settings_cls),
             _OpenAISource(settings_cls),
-            TomlConfigSettingsSource(settings_cls, toml_file=config_path()),
+            _TomlSource(settings_cls, config_path()),
         )
 
     @property

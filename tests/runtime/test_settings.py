@@ -138,3 +138,29 @@ def test_token_never_appears_in_repr_or_errors(monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(SettingsError) as info:
         load_settings()
     assert CANARY not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ('[agnet]\nprovider = "openai"\n', "'agnet'"),
+        ('[db]\nmode = "embedded"\n[serach]\nenabled = true\n[price]\n', "'price', 'serach'"),
+        ('db_url = "https://example"\n', "'db_url'"),
+    ],
+)
+def test_an_unknown_toml_section_is_refused_by_name(
+    isolated_env: Path, text: str, named: str
+) -> None:
+    path = write_toml(isolated_env, text)
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    message = str(refused.value)
+    assert str(path) in message and named in message
+    assert "[agent]" in message  # what it could have meant
+    assert "\n" not in message
+
+
+def test_an_unknown_key_inside_a_section_is_refused_by_name(isolated_env: Path) -> None:
+    write_toml(isolated_env, '[db]\nurll = "https://example"\n')
+    with pytest.raises(SettingsError, match=r"db\.urll \(TURNKEEP_DB__URLL\)"):
+        load_settings()
