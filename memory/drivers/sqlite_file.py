@@ -265,38 +265,52 @@ class SqliteFileDriver:
     async def page_rows(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run one short, bounded read (a page of a list) and return its rows.
 
-        When the database thread is idle the read runs at once on this thread, without
-        the hop (:meth:`DatabaseThread.call_now`); the caller blocks for the read
-        itself, a fraction of a millisecond for a page. A reader in WAL mode takes no
-        lock a writer holds, and this connection being open keeps any other from taking
-        the exclusive lock of a last close. Should a lock be met anyway (another
-        connection in exclusive locking mode), the busy handler is off for this read,
-        so SQLITE_BUSY comes back at once and the read goes through :meth:`rows`, as it
-        does when the thread is busy: a lock is waited for on the database thread,
-        never here.
+        Read at once on this thread when the database thread is idle
+        (:meth:`run_now`), else through :meth:`rows`.
         """
-        if not self._closed and self._conn is not None:  # connecting may wait for locks
-            try:
-                done, rows = self._thread.call_now(
-                    lambda: self._call(lambda conn: self._read_now(conn, sql, args))
-                )
-            except sqlite3.OperationalError as exc:
-                if not is_busy_code(getattr(exc, "sqlite_errorname", "")):
-                    raise sqlite_error(exc, where=self.where, action="query") from exc
-                done, rows = False, None
-            except (sqlite3.Error, OSError, UnicodeEncodeError) as exc:
-                raise sqlite_error(exc, where=self.where, action="query") from exc
-            if done and rows is not None:
-                return rows
+        done, rows = self.run_now(lambda conn: conn.execute(sql, args).fetchall())
+        if done and rows is not None:
+            return rows
         return await self.rows(sql, args)
 
-    def _read_now(
-        self, conn: sqlite3.Connection, sql: str, args: Sequence[Any]
-    ) -> list[tuple[Any, ...]]:
-        """``sql``'s rows with the busy handler off (a lock fails at once)."""
+    def run_now(self, func: Callable[[sqlite3.Connection], T]) -> tuple[bool, T | None]:
+        """Run ``func(connection)`` at once on the calling thread, if that is safe.
+
+        Only when the connection is open and the database thread idle
+        (:meth:`DatabaseThread.call_now`: a call submitted earlier still runs first), so
+        order is kept; the caller blocks for ``func`` itself, which must be short. The
+        busy handler is off meanwhile: a reader in WAL mode takes no lock a writer
+        holds, and this connection being open keeps any other from taking the
+        exclusive lock of a last close, but should a lock be met anyway (another
+        connection in exclusive locking mode) SQLITE_BUSY comes back at once instead of
+        sleeping here. ``func`` may also give up by interrupting its statement (a
+        progress handler returning non-zero).
+
+        Returns:
+            ``(True, result)``; ``(False, None)`` when not run, or when it met a lock or
+            was interrupted: the caller then goes through the database thread, where a
+            lock is waited for.
+
+        Raises:
+            MemoryLayerError: any other failure, translated as :meth:`run` does.
+        """
+        if self._closed or self._conn is None:  # connecting may wait for locks
+            return False, None
+        try:
+            return self._thread.call_now(lambda: self._call(lambda conn: self._now(conn, func)))
+        except sqlite3.OperationalError as exc:
+            code = getattr(exc, "sqlite_errorname", "")
+            if is_busy_code(code) or code == "SQLITE_INTERRUPT":
+                return False, None
+            raise sqlite_error(exc, where=self.where, action="query") from exc
+        except (sqlite3.Error, OSError, UnicodeEncodeError) as exc:
+            raise sqlite_error(exc, where=self.where, action="query") from exc
+
+    def _now(self, conn: sqlite3.Connection, func: Callable[[sqlite3.Connection], T]) -> T:
+        """``func(conn)`` with the busy handler off (a lock fails at once)."""
         conn.execute("PRAGMA busy_timeout = 0")
         try:
-            return conn.execute(sql, args).fetchall()
+            return func(conn)
         finally:
             conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
 

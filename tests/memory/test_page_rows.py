@@ -113,7 +113,7 @@ class LockedHereDouble:
     def __init__(self) -> None:
         self.threads: list[int] = []
 
-    def __call__(self, conn: sqlite3.Connection, sql: str, args: object) -> object:
+    def __call__(self, conn: sqlite3.Connection, func: object) -> object:
         self.threads.append(threading.get_ident())
         error = sqlite3.OperationalError("database is locked")
         error.sqlite_errorname = "SQLITE_BUSY"
@@ -130,7 +130,7 @@ async def test_a_page_read_meeting_a_lock_is_read_again_on_the_database_thread(
         await driver.execute("CREATE TABLE t (x INTEGER)")
         await driver.execute("INSERT INTO t VALUES (1)")
         locked = LockedHereDouble()
-        monkeypatch.setattr(driver, "_read_now", locked)
+        monkeypatch.setattr(driver, "_now", locked)
         rows = await driver.page_rows("SELECT x, (SELECT 1) FROM t")
         assert rows == [(1, 1)]
         assert locked.threads == [threading.get_ident()]  # tried here once, then the thread
