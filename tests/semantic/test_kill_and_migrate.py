@@ -71,12 +71,14 @@ async def test_kill_9_during_indexing_then_resume(
     )
     assert proc.stdout is not None
     seen = 0
-    while seen < 8:  # a few batches committed, then killed mid-run
-        line = proc.stdout.readline()
-        assert line, proc.stderr.read() if proc.stderr else ""
-        seen = int(line)
-    proc.send_signal(signal.SIGKILL)
-    proc.communicate(timeout=60)
+    try:
+        while seen < 8:  # a few batches committed, then killed mid-run
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read() if proc.stderr else ""
+            seen = int(line)
+    finally:  # killed even when the reading failed: no process outlives the test
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=60)
     assert proc.returncode == -signal.SIGKILL
     vectors, cursor = invariant(db_path)
     assert 8 <= vectors < 2 * SESSIONS and cursor < 3 * SESSIONS
