@@ -12,7 +12,8 @@ Kinds and their payloads (keys marked ``?`` are optional)::
     user         {"role": "user", "content": str}
     assistant    {"role": "assistant", "content": str, "provider"?, "model"?,
                   "usage"?: {"prompt_tokens", "completion_tokens", "total_tokens",
-                             "cached_tokens"?, "estimated"?: bool},
+                             "cached_tokens"?, "cache_write_tokens"?,
+                             "estimated"?: bool},
                   "timings"?: {"first_token_ms", "total_ms"}, "finish_reason"?}
     tool_call    {"call_id": str, "name": str, "arguments": object, "raw_arguments"?: str}
     tool_result  {"call_id": str, "name": str, "result": any}
@@ -447,6 +448,9 @@ class Usage:
     estimated: bool = False
     #: Of the prompt tokens, those read from the provider's prompt cache.
     cached: int = 0
+    #: Of the prompt tokens, those written to the provider's prompt cache (Anthropic's
+    #: cache creation, priced above plain prompt tokens).
+    cache_written: int = 0
 
     @property
     def total(self) -> int:
@@ -468,7 +472,8 @@ def usage(payload: Mapping[str, Any]) -> Usage:
     if not prompt and not completion:
         completion = number("total_tokens")
     cached = min(prompt, max(0, number("cached_tokens")))
-    return Usage(prompt, completion, bool(raw.get("estimated", False)), cached)
+    written = min(prompt - cached, max(0, number("cache_write_tokens")))
+    return Usage(prompt, completion, bool(raw.get("estimated", False)), cached, written)
 
 
 def superseded_range(payload: Mapping[str, Any]) -> tuple[int, int] | None:

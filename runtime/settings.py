@@ -272,6 +272,11 @@ class PriceSettings(BaseModel):
     (Anthropic's cache reads, OpenAI's cached input: usually a tenth or a half of the
     prompt price); unset, they cost the prompt price."""
 
+    cache_write: float | None = Field(default=None, ge=0)
+    """Price of a million prompt tokens the provider wrote to its prompt cache
+    (Anthropic's cache writes: 1.25x the prompt price for a 5-minute cache, 2x for an
+    hour); unset, they cost the prompt price."""
+
 
 class _TomlSource(TomlConfigSettingsSource):
     """The TOML file, refusing what no setting reads.

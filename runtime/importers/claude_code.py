@@ -225,13 +225,18 @@ class ClaudeSession(JsonlSession):
             self._answer = None
         if first is not None and self._answer is None:
             self._answer = (builder.taken, first)
-        read = usage.get("cache_read_input_tokens")
+        read, written = (
+            usage.get("cache_read_input_tokens"),
+            usage.get("cache_creation_input_tokens"),
+        )
         prompt = sum(
             v
-            for v in (usage.get("input_tokens"), read, usage.get("cache_creation_input_tokens"))
+            for v in (usage.get("input_tokens"), read, written)
             if isinstance(v, int) and not isinstance(v, bool) and v > 0
         )
-        now = token_usage(prompt, usage.get("output_tokens"), cached_tokens=read)
+        now = token_usage(
+            prompt, usage.get("output_tokens"), cached_tokens=read, cache_write_tokens=written
+        )
         counted = state.get("counted")
         counted = counted if isinstance(counted, dict) else {}
         delta = {k: v - int(counted.get(k, 0)) for k, v in now.items() if v > counted.get(k, 0)}

@@ -306,14 +306,16 @@ def test_usage_by_model_counts_each_answer_under_its_own_model(
 
 
 async def _cached_answers(memory: MemoryBackend) -> None:
-    """Two answers of one model, most of their prompt read from the provider's cache."""
+    """Two answers of one model, most of their prompt read from the provider's cache,
+    part of it written to the cache."""
     await memory.create_session("c1", provider="openai", model="claude-sonnet-4")
-    for prompt, cached in ((10_000, 9_000), (2_000, 0)):
+    for prompt, cached, written in ((10_000, 9_000, 500), (2_000, 0, 1_500)):
+        usage = {"prompt_tokens": prompt, "completion_tokens": 100, "cached_tokens": cached}
         answer = {
             "role": "assistant",
             "content": "a",
             "model": "claude-sonnet-4",
-            "usage": {"prompt_tokens": prompt, "completion_tokens": 100, "cached_tokens": cached},
+            "usage": {**usage, "cache_write_tokens": written},
         }
         await _question_and_answer(memory, "c1", answer, TokenCount(prompt, 100))
 
@@ -332,6 +334,10 @@ def test_usage_prices_cached_prompt_tokens_at_their_own_price(
         # Without a cache price, cached tokens cost the prompt price.
         (full, (12_000 * 3.0 + 200 * 15.0) / 1e6),
         (full + "cached_prompt = 0.3\n", (3_000 * 3.0 + 9_000 * 0.3 + 200 * 15.0) / 1e6),
+        (
+            full + "cached_prompt = 0.3\ncache_write = 3.75\n",
+            (1_000 * 3.0 + 9_000 * 0.3 + 2_000 * 3.75 + 200 * 15.0) / 1e6,
+        ),
     ):
         config.write_text(text)
         code, out, err = cli(target, capsys, "usage", "--by", "model", "--json")
@@ -339,6 +345,7 @@ def test_usage_prices_cached_prompt_tokens_at_their_own_price(
         (row,) = json.loads(out)["rows"]
         assert row["prompt_tokens"] == 12_000
         assert row["cost"] == pytest.approx(expected)
-    config.write_text(full + "cached_prompt = -1\n")
-    code, _, err = cli(target, capsys, "usage")
-    assert code == 2 and "cached_prompt" in err
+    for bad in ("cached_prompt = -1\n", "cache_write = -1\n"):
+        config.write_text(full + bad)
+        code, _, err = cli(target, capsys, "usage")
+        assert code == 2 and bad.split()[0] in err

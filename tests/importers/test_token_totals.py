@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from memory import MemoryBackend
+from runtime import payloads
 from runtime.importers import jsonl
 from runtime.importers.claude_code import ClaudeCodeReader
 from runtime.importers.codex import CodexReader
@@ -113,20 +114,34 @@ async def test_grown_claude_code_session_adds_only_the_new_usage(
         handle.write(
             _claude_reply("u-0015", "msg_01D", "Still here.", input_tokens=5, output_tokens=12)
         )
-        # A new message over two records; cache tokens are prompt tokens too.
-        usage = {"input_tokens": 7, "cache_read_input_tokens": 100, "output_tokens": 4}
+        # A new message over two records; cache tokens (read and written) are prompt
+        # tokens too, and kept apart for their prices.
+        usage = {
+            "input_tokens": 7,
+            "cache_read_input_tokens": 100,
+            "cache_creation_input_tokens": 50,
+            "output_tokens": 4,
+        }
         handle.write(_claude_reply("u-0016", "msg_01E", None, **usage))
         handle.write(_claude_reply("u-0017", "msg_01E", "Done.", **{**usage, "output_tokens": 9}))
     report = await run_import(store, ClaudeCodeReader(root))
     assert (report.updated, report.events_appended) == (1, 4)
-    assert (await _usages(store, CLAUDE))[-1] == (
+    seq, recorded = (await _usages(store, CLAUDE))[-1]
+    assert (seq, recorded) == (
         22,
-        {"prompt_tokens": 107, "completion_tokens": 9, "total_tokens": 116, "cached_tokens": 100},
+        {
+            "prompt_tokens": 157,
+            "completion_tokens": 9,
+            "total_tokens": 166,
+            "cached_tokens": 100,
+            "cache_write_tokens": 50,
+        },
     )
-    assert await _totals(store, CLAUDE) == (47 + 107, 92 + 9)
+    assert payloads.usage({"usage": recorded}) == payloads.Usage(157, 9, False, 100, 50)
+    assert await _totals(store, CLAUDE) == (47 + 157, 92 + 9)
     again = await run_import(store, ClaudeCodeReader(root))
     assert (again.updated, again.unchanged) == (0, 2)
-    assert await _totals(store, CLAUDE) == (154, 101)
+    assert await _totals(store, CLAUDE) == (204, 101)
 
 
 async def test_codex_token_counts_go_to_the_answers_once(

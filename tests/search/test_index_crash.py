@@ -75,10 +75,8 @@ async def test_kill_9_mid_tidy_beside_a_writer_leaves_the_index_exact(db_path: P
         # automerges did (the writer's short events alone left as few as 4 in CI).
         words = iter(range(10**6))
         for turn in range(64):
-            drafts = [
-                EventDraft("user", {"content": " ".join(f"w{next(words)}" for _ in range(100))}, turn)
-                for _ in range(5)
-            ]
+            texts = [" ".join(f"w{next(words)}" for _ in range(100)) for _ in range(5)]
+            drafts = [EventDraft("user", {"content": text}, turn) for text in texts]
             await memory.store("seeded", drafts)
     finally:
         await memory.close()

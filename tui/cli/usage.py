@@ -8,6 +8,7 @@ estimated are counted and flagged. Prices come from the config file::
     prompt = 0.15       # per million prompt tokens
     completion = 0.6    # per million completion tokens
     cached_prompt = 0.075  # optional: per million prompt tokens read from the cache
+    cache_write = 0.1875   # optional: per million prompt tokens written to the cache
 """
 
 from __future__ import annotations
@@ -65,9 +66,9 @@ def register(commands: Any) -> None:
             "provider (answers with only estimated figures are counted and flagged), by "
             "day (UTC), model or session. With prices in the config file "
             '([prices."MODEL"] prompt = ..., completion = ... per million tokens, and '
-            "optionally cached_prompt = ... for prompt tokens read from the provider's "
-            "cache), shows the cost. With --json, prints one object with the keys by, "
-            "since, rows and total."
+            "optionally cached_prompt = ... and cache_write = ... for prompt tokens read "
+            "from and written to the provider's cache), shows the cost. With --json, "
+            "prints one object with the keys by, since, rows and total."
         ),
         epilog=(
             "Examples:\n"
@@ -90,15 +91,19 @@ def register(commands: Any) -> None:
 def _cost(settings: Settings, model: str | None, used: payloads.Usage) -> float | None:
     """What an answer cost at its model's prices (``None`` when the model has none).
 
-    Prompt tokens read from the provider's cache cost ``cached_prompt`` when the price
-    gives one (the prompt price otherwise)."""
+    Prompt tokens read from the provider's cache cost ``cached_prompt``, those written
+    to it ``cache_write``, when the price gives them (the prompt price otherwise)."""
     price = None if model is None else settings.prices.get(model)
     if price is None:
         return None
     cached_price = price.prompt if price.cached_prompt is None else price.cached_prompt
-    fresh = used.prompt - used.cached
+    written_price = price.prompt if price.cache_write is None else price.cache_write
+    fresh = used.prompt - used.cached - used.cache_written
     return (
-        fresh * price.prompt + used.cached * cached_price + used.completion * price.completion
+        fresh * price.prompt
+        + used.cached * cached_price
+        + used.cache_written * written_price
+        + used.completion * price.completion
     ) / 1_000_000
 
 
