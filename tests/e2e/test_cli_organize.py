@@ -344,6 +344,7 @@ def test_usage_prices_cached_prompt_tokens_at_their_own_price(
         assert code == 0, err
         (row,) = json.loads(out)["rows"]
         assert row["prompt_tokens"] == 12_000
+        assert (row["cached_tokens"], row["cache_write_tokens"]) == (9_000, 2_000)
         assert row["cost"] == pytest.approx(expected)
     for bad in ("cached_prompt = -1\n", "cache_write = -1\n"):
         config.write_text(full + bad)

@@ -42,6 +42,8 @@ class Bucket:
     completion: int = 0
     estimated: int = 0
     cost: float | None = None
+    cached: int = 0
+    cache_written: int = 0
 
     def as_dict(self, by: str) -> dict[str, Any]:
         """The JSON form of the row."""
@@ -51,6 +53,8 @@ class Bucket:
             "prompt_tokens": self.prompt,
             "completion_tokens": self.completion,
             "total_tokens": self.prompt + self.completion,
+            "cached_tokens": self.cached,
+            "cache_write_tokens": self.cache_written,
             "estimated_answers": self.estimated,
             "cost": None if self.cost is None else round(self.cost, 6),
         }
@@ -68,7 +72,9 @@ def register(commands: Any) -> None:
             '([prices."MODEL"] prompt = ..., completion = ... per million tokens, and '
             "optionally cached_prompt = ... and cache_write = ... for prompt tokens read "
             "from and written to the provider's cache), shows the cost. With --json, "
-            "prints one object with the keys by, since, rows and total."
+            "prints one object with the keys by, since, rows and total (each row also "
+            "gives the prompt tokens read from and written to the provider's cache: "
+            "cached_tokens, cache_write_tokens)."
         ),
         epilog=(
             "Examples:\n"
@@ -154,6 +160,8 @@ async def usage_command(args: argparse.Namespace, settings: Settings) -> int:
                     bucket.turns += 1
                     bucket.prompt += used.prompt
                     bucket.completion += used.completion
+                    bucket.cached += used.cached
+                    bucket.cache_written += used.cache_written
                     bucket.estimated += int(used.estimated)
                 cost = _cost(settings, model, used)
                 if cost is not None:
