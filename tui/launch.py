@@ -18,8 +18,10 @@ def launch_tui(
     Events the persistence worker could not save before exit are reported on stderr
     (never silently dropped).
     """
+    from tui import paste_input
     from tui.app import TurnkeepApp
 
+    paste_input.install()  # a paste holding escape sequences arrives whole
     app = TurnkeepApp(
         settings, continue_last=continue_last, resume=resume, freeze_startup_heap=True
     )
