@@ -198,6 +198,14 @@ def unused_note(query: str | ParsedQuery, width: int = 160) -> str | None:
     """
     parsed = parse_query(query) if isinstance(query, str) else query
     parts: list[str] = []
+    if parsed.include and (dropped := tuple(t for t in parsed.short if t.isascii())):
+        # Left out by every plan next to a longer term (they would match nearly
+        # everything); never silently.
+        words = _listed(dropped, width)
+        parts.append(
+            f"not searched: {words} (words of one or two letters or digits count only "
+            "in a search of such words alone)"
+        )
     if parsed.unused:
         count = len(parsed.unused)
         words = _listed(tuple(_shown(t) for t in parsed.unused), width)

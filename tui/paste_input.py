@@ -11,7 +11,8 @@ other control characters but tab and line breaks) out of what is pasted: the tex
 coloured output stays, its colours go, and the parser then sees one clean paste. Text
 outside a paste passes through untouched and undelayed (a lone Escape key still
 arrives as one). :func:`install` makes the terminal drivers use
-:class:`PasteSafeParser`; ``launch_tui`` calls it before the app starts.
+:class:`PasteSafeParser` (:class:`FullScreenParser`, which also lets Shift+F3 through,
+for the full-screen one); ``launch_tui`` calls it before the app starts.
 """
 
 from __future__ import annotations
@@ -24,7 +25,14 @@ import textual.drivers.linux_inline_driver
 from textual._xterm_parser import XTermParser
 from textual.message import Message
 
-__all__ = ["PASTE_END", "PASTE_START", "PasteFilter", "PasteSafeParser", "install"]
+__all__ = [
+    "PASTE_END",
+    "PASTE_START",
+    "FullScreenParser",
+    "PasteFilter",
+    "PasteSafeParser",
+    "install",
+]
 
 PASTE_START = "\x1b[200~"
 PASTE_END = "\x1b[201~"
@@ -107,11 +115,30 @@ class PasteSafeParser(XTermParser):
         return super().feed(cleaned)
 
 
+class FullScreenParser(PasteSafeParser):
+    """The full-screen driver's parser: Shift+F3 from xterm-style terminals works.
+
+    They send Shift+F3 as ``ESC [1;2R``, which Textual's parser reads first as a
+    cursor position report (row 1, column 2) and drops. The full-screen driver never
+    asks the terminal for its cursor position (only the inline driver does), so here
+    that sequence can only be the key: it is passed on as ``ESC [13;2~``, another
+    terminal's encoding of the same key, which Textual reads as ``shift+f3``.
+    """
+
+    def feed(self, data: str) -> Iterable[Message]:
+        if _SHIFT_F3 in data and not self._paste_filter.pasting:
+            data = data.replace(_SHIFT_F3, "\x1b[13;2~")
+        return super().feed(data)
+
+
+_SHIFT_F3 = "\x1b[1;2R"
+
+
 def install() -> None:
     """Make Textual's terminal drivers parse input with :class:`PasteSafeParser`.
 
     The drivers create their parser by the module name ``XTermParser`` when input
     starts (``tests/tui/test_paste_input.py`` checks they still do).
     """
-    for driver in (textual.drivers.linux_driver, textual.drivers.linux_inline_driver):
-        setattr(driver, "XTermParser", PasteSafeParser)  # noqa: B010 (not exported)
+    setattr(textual.drivers.linux_driver, "XTermParser", FullScreenParser)  # noqa: B010
+    setattr(textual.drivers.linux_inline_driver, "XTermParser", PasteSafeParser)  # noqa: B010

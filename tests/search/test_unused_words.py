@@ -52,3 +52,20 @@ def test_the_note_stays_one_short_line() -> None:
     paste = " ".join(f"w{i:04d}" for i in range(2000))
     note = unused_note(paste)
     assert note is not None and len(note) < 260 and note.endswith("…")
+
+
+async def test_one_and_two_letter_words_next_to_a_longer_one_are_named(
+    memory: MemoryBackend,
+) -> None:
+    """Left out by every plan (they would match nearly everything), and said so."""
+    await memory.store(
+        "s",
+        [EventDraft("user", payloads.user(f"question about widget {n}")) for n in (7, 85)],
+    )
+    assert len(await memory.search("widget 7")) == len(await memory.search("widget")) == 2
+    note = unused_note("widget 7 is")
+    assert note is not None and note.startswith("not searched: 7 is (")
+    # Alone, short words are searched (whole words first); non-Latin ones always are.
+    assert [h.seq for h in await memory.search("7")] == [1]
+    assert unused_note("7") is None and unused_note("is it") is None
+    assert unused_note("widget 中") is None

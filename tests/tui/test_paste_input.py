@@ -16,7 +16,13 @@ from textual import events
 from textual._xterm_parser import XTermParser
 
 from tui import paste_input
-from tui.paste_input import PASTE_END, PASTE_START, PasteSafeParser, clean_paste
+from tui.paste_input import (
+    PASTE_END,
+    PASTE_START,
+    FullScreenParser,
+    PasteSafeParser,
+    clean_paste,
+)
 
 COLOURED = "first line\n\x1b[31mERROR\x1b[0m failed\n\x1b]0;pwned\x07third line\r\n"
 HOSTILE_TITLE = (
@@ -82,5 +88,21 @@ def test_install_makes_the_terminal_drivers_use_the_safe_parser(
         # The drivers still create their parser by this module-level name.
         assert "XTermParser(" in inspect.getsource(module)
     paste_input.install()
-    for module in modules:
-        assert module.XTermParser is PasteSafeParser
+    assert textual.drivers.linux_driver.XTermParser is FullScreenParser
+    assert textual.drivers.linux_inline_driver.XTermParser is PasteSafeParser
+
+
+def test_shift_f3_from_an_xterm_style_terminal_is_a_key_in_full_screen() -> None:
+    """tmux and xterm send Shift+F3 as ESC [1;2R, which Textual reads as a cursor
+    position report; the full-screen app never asks for one."""
+    assert parsed(XTermParser(), "\x1b[1;2R") == [("CursorPosition", None)]
+    assert parsed(FullScreenParser(), "a\x1b[1;2Rb") == [
+        ("Key", "a"),
+        ("Key", "shift+f3"),
+        ("Key", "b"),
+    ]
+    # Inside a paste it is text (its escape dropped), and the inline driver, which does
+    # ask for the cursor position, keeps reading it as the report.
+    pasted = PASTE_START + "x\x1b[1;2Ry" + PASTE_END
+    assert parsed(FullScreenParser(), pasted) == [("Paste", "xy")]
+    assert parsed(PasteSafeParser(), "\x1b[1;2R") == [("CursorPosition", None)]

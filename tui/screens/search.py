@@ -405,10 +405,13 @@ class SessionFind:
         self.find_query = query
         self.find_seqs = seqs
         self.find_index = -1
+        note = unused_note(query)
         if not self.find_seqs:
             screen.notify(f"No match for “{safe_line(query, 40)}” in this session.", markup=False)
-            return
-        self._go_to_match(0)
+        elif note is not None:  # words left out are named, as in search
+            screen.notify(safe_line(note, 200), markup=False)
+        if self.find_seqs:
+            self._go_to_match(0)
 
     def _go_to_match(self, index: int) -> None:
         screen: Any = self
