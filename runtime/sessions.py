@@ -294,6 +294,21 @@ class Sessions(OrganizeSessions, SearchSessions, SemanticSessions, AdminSessions
         """
         await self.memory.forget(session_id)
 
+    async def discard_if_unused(self, session_id: str) -> bool:
+        """Delete a session started and left without a word: no event, no title, tag,
+        pin or archive. Returns whether it was deleted (any of those keeps it).
+
+        For a new session opened and left at once, which should leave nothing behind;
+        never for a session with anything in it.
+        """
+        info = await self.memory.find_session(session_id)
+        if info is None or info.events or info.title or info.tags:
+            return False
+        if info.pinned_at is not None or info.archived_at is not None:
+            return False
+        await self.memory.forget(session_id)
+        return True
+
     def export(self, session_ids: Sequence[str] | None = None) -> AsyncIterator[PortableSession]:
         """Whole sessions, for export files (``None``: every session)."""
         return self.memory.export_sessions(session_ids)

@@ -98,6 +98,9 @@ class Services:
         self.semantic: Any = None
         self.vector_progress: Any = None
         self.semantic_error: str | None = None
+        #: What was typed into a session's prompt and not sent, by session id (kept
+        #: while the app runs: going back with Esc does not lose it).
+        self.drafts: dict[str, str] = {}
 
     @property
     def location(self) -> str:

@@ -129,7 +129,9 @@ async def test_n_starts_a_new_session(demo_db: Path) -> None:
         assert (info.provider, info.model, info.turns) == ("scripted", "demo", 0)
         await pilot.press("escape")
         await settle(pilot)
-        assert table_of(app).sessions[0].id == new_id
+        # Left without a word: not kept (review finding; see test_leaving_a_session).
+        assert new_id not in {s.id for s in table_of(app).sessions}
+        assert await app.services.require_memory().find_session(new_id) is None
 
 
 async def test_rename_updates_the_row_and_the_database(demo_db: Path) -> None:
@@ -273,6 +275,7 @@ async def test_back_from_a_new_session_selects_it(demo_db: Path) -> None:
         await settle(pilot)
         assert isinstance(app.screen, SessionScreen)
         new_id = app.screen.session_id
+        await pilot.press(*"a draft")  # kept with its draft (an untouched one is not)
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)

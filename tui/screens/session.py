@@ -141,6 +141,9 @@ class SessionScreen(
         self._seen_seq = None
         self._own_seqs = set()
         self._poll_failed = False
+        #: This screen started the session (``n``) and nothing was sent in it yet.
+        self._created_here = False
+        self._sent = False
 
     def compose(self) -> ComposeResult:
         yield TitleHeader()
@@ -292,6 +295,7 @@ class SessionScreen(
         conversation.add_saved_listener(self._saved)
         if self.session_id is None:
             self.session_id = conversation.session_id
+            self._created_here = True
             self._seen_seq = 0  # a new session: every event another writer adds is new
             self._set_info(await services.sessions.get(conversation.session_id))
         status = self.query_one(StatusLine)
@@ -304,6 +308,10 @@ class SessionScreen(
         prompt = self.query_one("#prompt", PromptArea)
         prompt.disabled = False
         prompt.placeholder = f"Message {self.model_label}   (Enter to send)"
+        draft = self.services.drafts.pop(conversation.session_id, None)
+        if draft and not prompt.text:  # typed here before, not sent
+            prompt.load_text(draft)
+            prompt.move_cursor(prompt.document.end)
         if not isinstance(self.focused, EventView):  # the reader went to an event meanwhile
             prompt.focus()
 
@@ -339,6 +347,7 @@ class SessionScreen(
             self.notify("A turn is running. Esc cancels it.", severity="warning")
             return
         redo = self.take_edit()
+        self._sent = True
         event.prompt.remember(text)
         event.prompt.clear()
         self.running = True
@@ -457,9 +466,24 @@ class SessionScreen(
             return
         view.action_show_full()
 
-    def action_back(self) -> None:
-        """Back to the sessions, saying which one this was (so it stays selected)."""
-        self.dismiss(self.session_id)
+    async def action_back(self) -> None:
+        """Back to the sessions, saying which one this was (so it stays selected); what
+        the prompt holds is kept for when the session is opened again. A new session
+        left without a word (no message, title or tag) is not kept."""
+        session_id = self.session_id
+        if session_id is not None:
+            text = self.query_one("#prompt", PromptArea).text
+            if text.strip():
+                self.services.drafts[session_id] = text
+            else:
+                self.services.drafts.pop(session_id, None)
+            if self._created_here and not self._sent and not text.strip():
+                try:
+                    if await self.services.sessions.discard_if_unused(session_id):
+                        session_id = None
+                except Exception as exc:  # it stays listed, empty; nothing is lost
+                    self.services.note_error(exc)
+        self.dismiss(session_id)
 
     def action_toggle_tools(self) -> None:
         log = self.query_one(EventLog)
