@@ -171,3 +171,35 @@ def test_the_cli_transcript_names_the_earlier_attempt() -> None:
     assert "events 3-4 are an earlier attempt: the answer was regenerated" in line
     odd = transcript_event(6, "superseded", {"from_seq": "x"}, "2026-11-25T12:00:00Z")
     assert "from_seq" in odd  # a malformed marker is shown as its JSON
+
+
+async def test_going_to_a_replaced_turn_says_it_is_an_earlier_attempt(
+    db_file: Path, tmp_path: Path
+) -> None:
+    """Turn numbers count every attempt: going to a replaced one says so (it landed
+    silently on a hidden event before)."""
+    app = make_app(settings_for(db_file, script=write_script(tmp_path, NUMBERED)))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await new_session(pilot)
+        await send(pilot, screen, "first")
+        await send(pilot, screen, "second")
+        await press_for_turn(pilot, screen, "ctrl+n")  # turn 2 replaced by turn 3
+        notes: list[str] = []
+        real_notify = screen.notify
+
+        def spy(message: str, **kwargs: Any) -> None:
+            notes.append(message)
+            real_notify(message, **kwargs)
+
+        screen.notify = spy  # type: ignore[method-assign]
+        for turn, replaced in ((2, True), (3, False)):
+            notes.clear()
+            await pilot.press("ctrl+g")
+            await settle(pilot)
+            await pilot.press(*str(turn), "enter")
+            await wait_until(pilot, lambda: pilot.app.screen is screen, "back on the session")
+            await settle(pilot)
+            said = [n for n in notes if "earlier attempt" in n]
+            assert bool(said) is replaced, notes
+            if replaced:
+                assert said[0].startswith(f"Turn {turn} is an earlier attempt") and "F4" in said[0]

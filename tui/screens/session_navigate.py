@@ -20,6 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 
 from tui.widgets.event_log import EventLog
+from tui.widgets.superseded import OLD_ATTEMPT, SHOWING_OLD_ATTEMPTS
 
 if TYPE_CHECKING:
     from runtime.sessions import Sessions
@@ -181,4 +182,17 @@ class SessionNavigation:
             )
         # The reader is reading now: Home, End, [ and ] act on the history.
         log.focus(scroll_visible=False)
+        landed = next((v for v in log.views if v.seq == seq), None)
+        if (
+            landed is not None
+            and landed.has_class(OLD_ATTEMPT)
+            and not log.has_class(SHOWING_OLD_ATTEMPTS)
+        ):
+            # Turn numbers count every attempt: this one was replaced and is hidden.
+            what = f"Turn {turn}" if where == "turn" else "That question"
+            screen.notify(
+                f"{what} is an earlier attempt, replaced by a regenerated answer or an "
+                "edited question. F4 shows earlier attempts.",
+                severity="information",
+            )
         screen.post_message(self.Landed(session_id, seq))
