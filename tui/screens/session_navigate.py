@@ -189,9 +189,9 @@ class SessionNavigation:
             and not log.has_class(SHOWING_OLD_ATTEMPTS)
         ):
             # Turn numbers count every attempt: this one was replaced and is hidden.
-            what = f"Turn {turn}" if where == "turn" else "That question"
+            target = f"Turn {turn}" if where == "turn" else "That question"
             screen.notify(
-                f"{what} is an earlier attempt, replaced by a regenerated answer or an "
+                f"{target} is an earlier attempt, replaced by a regenerated answer or an "
                 "edited question. F4 shows earlier attempts.",
                 severity="information",
             )
