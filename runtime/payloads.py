@@ -476,6 +476,11 @@ def usage(payload: Mapping[str, Any]) -> Usage:
     return Usage(prompt, completion, bool(raw.get("estimated", False)), cached, written)
 
 
+def cut_off(payload: Mapping[str, Any]) -> bool:
+    """Whether an answer stopped at its length limit (``finish_reason`` ``length``)."""
+    return payload.get("finish_reason") == "length"
+
+
 def superseded_range(payload: Mapping[str, Any]) -> tuple[int, int] | None:
     """``(from_seq, to_seq)`` of a ``superseded`` marker; ``None`` when malformed."""
     low, high = payload.get("from_seq"), payload.get("to_seq")

@@ -52,10 +52,13 @@ class ToolFinished:
 
 @dataclass(frozen=True, slots=True)
 class TurnFinished:
-    """The turn completed; ``text`` is all the assistant text it streamed."""
+    """The turn completed; ``text`` is all the assistant text it streamed.
+
+    ``cut_off``: the last answer stopped at the length limit (``agent.max_tokens``)."""
 
     turn: int
     text: str
+    cut_off: bool = False
 
 
 @dataclass(frozen=True, slots=True)

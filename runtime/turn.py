@@ -224,7 +224,8 @@ class TurnRunner:
                 break
             step += 1
         self._flush("finished")
-        self._end(TurnFinished(self._turn, "".join(self._streamed)))
+        cut_off = end.finish_reason == "length"
+        self._end(TurnFinished(self._turn, "".join(self._streamed), cut_off))
 
     def _usage(self, request: ChatRequest, text: str, end: StreamEnd) -> dict[str, Any]:
         """The provider's usage report; figures it left out are estimated and marked so."""

@@ -28,6 +28,7 @@ from runtime import (
     TurnCancelled,
     TurnFailed,
     TurnFinished,
+    payloads,
 )
 from runtime.errors import ContextOverflowError, ProviderConfigError
 from runtime.providers import make_provider
@@ -94,6 +95,29 @@ async def test_a_real_streamed_reply_is_persisted_as_events(
         "user",
         "assistant",
     ]
+
+
+async def test_an_answer_stopped_by_max_tokens_says_it_was_cut_off(
+    embedded: MemoryBackend, worker: PersistenceWorker, local_provider: LocalProvider
+) -> None:
+    """The real model stopped at agent.max_tokens: the turn and the stored answer say
+    so (the TUI writes it under the answer), where a finished one does not."""
+    settings = make_settings(provider="local", max_tokens=4, temperature=0, tools=False)
+    conversation = await Conversation.open(
+        embedded, worker, settings, provider_instance=local_provider
+    )
+    progress = await collect(conversation.send("Tell me a long story about a dragon."))
+    final = progress[-1]
+    assert isinstance(final, TurnFinished) and final.cut_off
+    assert await worker.flush(timeout=30)
+    answer = (await embedded.recall(conversation.session_id))[-1]
+    assert answer.payload["finish_reason"] == "length" and payloads.cut_off(answer.payload)
+    settings = make_settings(provider="local", max_tokens=256, temperature=0, tools=False)
+    conversation = await Conversation.open(
+        embedded, worker, settings, provider_instance=local_provider
+    )
+    final = (await collect(conversation.send("Say only: yes")))[-1]
+    assert isinstance(final, TurnFinished) and not final.cut_off
 
 
 async def test_a_prompt_beyond_the_model_context_is_a_typed_error_event(

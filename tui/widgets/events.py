@@ -163,6 +163,13 @@ class UserMessageView(EventView):
         return Group(*parts)
 
 
+#: Under an answer that stopped at its length limit.
+CUT_OFF_NOTE = (
+    "… cut off at the answer length limit (live turns: agent.max_tokens, "
+    "TURNKEEP_AGENT__MAX_TOKENS)"
+)
+
+
 class AssistantMessageView(EventView):
     """The model's answer, rendered as Markdown; streams while a turn runs."""
 
@@ -184,11 +191,14 @@ class AssistantMessageView(EventView):
         model: str = "",
         streaming: bool = False,
         note: str = "",
+        cut_off: bool = False,
     ) -> None:
         super().__init__(seq=seq, turn=turn, when=when)
         self.text = text
         self.model = model
         self.note = note
+        #: The answer stopped at its length limit (said under it, not left to guess).
+        self.cut_off = cut_off
         self.set_reactive(AssistantMessageView.streaming, streaming)
         self._flush_pending = False
         self._parsed: tuple[str, Markdown] | None = None
@@ -204,6 +214,8 @@ class AssistantMessageView(EventView):
         parts: list[RenderableType] = [heading, self._markdown(prefix)]
         if note is not None:
             parts.append(note)
+        if self.cut_off and not self.streaming:
+            parts.append(Text(CUT_OFF_NOTE, style="dim italic"))
         return Group(*parts)
 
     def _markdown(self, text: str) -> Markdown:

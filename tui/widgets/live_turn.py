@@ -103,6 +103,8 @@ class LiveTurn:
                 )
             )
         elif isinstance(progress, TurnFinished):
+            if progress.cut_off and self._assistant is not None:
+                self._assistant.cut_off = True
             self._end_text()
             self.ended = True
         elif isinstance(progress, TurnCancelled):

@@ -48,7 +48,11 @@ def view_for(event: Event, now: datetime) -> EventView:
         return UserMessageView(message_text(payload), **common)
     if kind == "assistant":
         return AssistantMessageView(
-            message_text(payload), model=model_of(payload), note=usage_of(payload), **common
+            message_text(payload),
+            model=model_of(payload),
+            note=usage_of(payload),
+            cut_off=payloads.cut_off(payload),
+            **common,
         )
     if kind == "tool_call":
         return ToolCallView(
