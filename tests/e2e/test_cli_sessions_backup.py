@@ -164,3 +164,24 @@ def test_an_unreachable_server_is_exit_3_and_never_prints_the_token(
         assert done.stderr.count("\n") == 1 and "127.0.0.1" in done.stderr
         assert remote.token not in done.stdout + done.stderr
     assert not (tmp_path / "work" / "x").exists()
+
+
+def test_export_never_replaces_the_database_itself(embedded: Target, tmp_path: Path):
+    """Review finding: `sessions export -o DB --force` wrote JSON over the database."""
+    embedded.seed()
+    assert embedded.db_path is not None
+    before = embedded.db_path.read_bytes()
+    link = tmp_path / "link.db"
+    link.symlink_to(embedded.db_path)
+    for target in (
+        embedded.db_path,
+        link,
+        embedded.db_path.parent / ".." / embedded.db_path.parent.name / embedded.db_path.name,
+        Path(f"{embedded.db_path}-wal"),
+    ):
+        done = embedded.run("sessions", "export", "--all", "-o", str(target), "--force")
+        assert done.returncode == 2, (target, done.stderr)
+        assert "is the database itself" in done.stderr
+    assert embedded.db_path.read_bytes() == before
+    done = embedded.run("sessions", "list", "--all", "--json")
+    assert done.returncode == 0 and set(SEEDED) <= {s["id"] for s in json.loads(done.stdout)}

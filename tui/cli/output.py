@@ -77,14 +77,22 @@ def utf8_stdout() -> TextIO:
     return stream
 
 
-def check_output_path(path: Path, *, force: bool) -> Path:
+def check_output_path(path: Path, *, force: bool, database: Path | None = None) -> Path:
     """Check that ``path`` can receive a new file.
 
+    Args:
+        database: the embedded database file, which ``path`` must not be (nor its
+            ``-wal``, ``-shm`` or ``-journal`` file), even with ``force``.
+
     Raises:
-        UsageError: the directory does not exist, the path is a directory, or the file
-            exists and ``force`` is false.
+        UsageError: the directory does not exist, the path is a directory, the file
+            exists and ``force`` is false, or the path is the database.
     """
     path = path.expanduser()
+    if database is not None:
+        own = database.expanduser().resolve()
+        if path.resolve() in {own, *(Path(f"{own}{end}") for end in ("-wal", "-shm", "-journal"))}:
+            raise UsageError(f"{path} is the database itself", hint="Give the file another name.")
     if not path.parent.is_dir():
         raise UsageError(f"the directory {path.parent} does not exist")
     if path.is_dir():

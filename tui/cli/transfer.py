@@ -134,11 +134,11 @@ class _TerminalSafe:
 
 
 @contextlib.contextmanager
-def _destination(name: str | None, *, force: bool) -> Iterator[TextIO]:
+def _destination(name: str | None, *, force: bool, database: Path | None) -> Iterator[TextIO]:
     if name is None or name == "-":
         yield utf8_stdout()
         return
-    path = check_output_path(Path(name), force=force)
+    path = check_output_path(Path(name), force=force, database=database)
     with atomic_text(path) as handle:
         yield handle
 
@@ -164,7 +164,8 @@ async def export_command(args: argparse.Namespace, settings: Settings) -> int:
             # Look the ids up before creating the output, so an unknown id leaves none.
             first = await anext(sessions, None)
             sessions = _chain(first, sessions)
-        with _destination(args.output, force=args.force) as out:
+        database = settings.db.resolved_path() if settings.mode == "embedded" else None
+        with _destination(args.output, force=args.force, database=database) as out:
             to_stdout = args.output is None or args.output == "-"
             write = _TerminalSafe(out).write if to_stdout else out.write
             if args.format == "json":
