@@ -27,6 +27,7 @@ __all__ = [
     "StateSnapshot",
     "TurnOf",
     "check_session_id",
+    "bounded_title",
     "check_title",
     "TurnRef",
     "TokenCount",
@@ -433,6 +434,15 @@ def check_title(title: str) -> str:
             f"a title may have at most {MAX_TITLE_CHARS:,} characters, not {len(title):,}"
         )
     return title
+
+
+def bounded_title(title: str | None) -> str | None:
+    """``title`` cut to :data:`MAX_TITLE_CHARS` (ending in ``…``) for data that arrives
+    whole (imports, export files): a title another tool wrote is kept, not refused, but a
+    megabyte of title would be shown in every list and slow every title search."""
+    if title is None or len(title) <= MAX_TITLE_CHARS:
+        return title
+    return title[: MAX_TITLE_CHARS - 1] + "…"
 
 
 def check_new_session(session_id: str, title: str | None, agent: str | None) -> None:

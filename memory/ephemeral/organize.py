@@ -18,6 +18,7 @@ from memory.records import (
     SessionPage,
     StateSnapshot,
     TokenCount,
+    bounded_title,
 )
 from memory.sql.organize import (
     PINNED_CURSOR,
@@ -180,7 +181,7 @@ class EphemeralOrganizer:
             )
             info = SessionInfo(
                 fork_id,
-                title if title is not None else f"Fork of {src.title or src.id}",
+                title if title is not None else bounded_title(f"Fork of {src.title or src.id}"),
                 src.agent,
                 src.provider,
                 src.model,

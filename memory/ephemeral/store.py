@@ -38,6 +38,7 @@ from memory.records import (
     StateSnapshot,
     TokenCount,
     TurnRef,
+    bounded_title,
     check_new_session,
     check_session_id,
     check_text,
@@ -414,7 +415,7 @@ class EphemeralMemory(
     def _restore(self, portable: PortableSession) -> _Session:
         info = SessionInfo(
             id=portable.id,
-            title=portable.title,
+            title=bounded_title(portable.title),
             agent=portable.agent,
             provider=portable.provider,
             model=portable.model,

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from memory.bundle import PortableEvent, PortableSession
 from memory.errors import BundleFormatError
-from memory.records import TokenCount
+from memory.records import TokenCount, bounded_title
 
 __all__ = ["EVENT_INSERT", "EVENT_ROW_INSERT", "append_statements", "check_contiguous"]
 
@@ -108,7 +108,7 @@ def append_statements(
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     session_id,
-                    create.title,
+                    bounded_title(create.title),
                     create.agent,
                     create.provider,
                     create.model,

@@ -14,6 +14,7 @@ from typing import Any
 from memory.drivers.base import Result, Statement
 from memory.errors import ForkPointError, NotFoundError
 from memory.records import (
+    MAX_TITLE_CHARS,
     Event,
     SessionInfo,
     TokenCount,
@@ -39,6 +40,13 @@ __all__ = [
     "removable_tags",
     "session_from_row",
 ]
+
+#: A fork's default title: "Fork of " and the source's title, cut to MAX_TITLE_CHARS.
+_FORK_TITLE = (
+    f"CASE WHEN length('Fork of ' || coalesce(title, id)) > {MAX_TITLE_CHARS} "
+    f"THEN substr('Fork of ' || coalesce(title, id), 1, {MAX_TITLE_CHARS - 1}) || '…' "
+    "ELSE 'Fork of ' || coalesce(title, id) END"
+)
 
 
 #: The largest seq SQLite can store (a signed 64-bit INTEGER).
@@ -264,7 +272,7 @@ class LibsqlOrganizer(LibsqlSessionList):
                     "INSERT INTO sessions (id, title, agent, provider, model, created_at, "
                     "updated_at, metadata, forked_from, forked_at_seq, prompt_tokens, "
                     "completion_tokens, tokens_estimated) "
-                    "SELECT ?, coalesce(?, 'Fork of ' || coalesce(title, id)), agent, provider, "
+                    f"SELECT ?, coalesce(?, {_FORK_TITLE}), agent, provider, "
                     "model, ?, ?, CASE WHEN json_valid(metadata) THEN "
                     "json_remove(metadata, '$.source') ELSE metadata END, id, "
                     "coalesce(?, last_seq), "

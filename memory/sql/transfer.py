@@ -21,7 +21,7 @@ from memory.bundle import (
 )
 from memory.drivers.base import Result, Statement
 from memory.errors import ImportConflictError, NotFoundError, QueryError
-from memory.records import new_session_id
+from memory.records import bounded_title, new_session_id
 
 __all__ = ["LibsqlPorter"]
 
@@ -65,7 +65,7 @@ def _insert_statements(session: PortableSession) -> list[tuple[str, list[Any]]]:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 session.id,
-                session.title,
+                bounded_title(session.title),
                 session.agent,
                 session.provider,
                 session.model,

@@ -227,3 +227,25 @@ async def test_a_session_created_by_an_append_can_be_a_fork(backend: MemoryBacke
         "other three",
     ]
     assert (await backend.get_session("claude-code-abc")).forked_from is None
+
+
+async def test_an_imported_title_past_the_limit_is_cut_and_a_fork_of_it_too(
+    backend: MemoryBackend,
+) -> None:
+    """Review finding: imports stored a 1,000,000-character title (shown in every list,
+    and a title search over it took minutes); rename refuses such a title."""
+    from memory.records import MAX_TITLE_CHARS
+
+    first = (_event(1, 1, "one", "2025-01-01T00:00:00.000000Z"),)
+    await backend.import_sessions([replace(_session(first), title="L" * 50_000)])
+    info = await backend.get_session("claude-code-abc")
+    assert info.title == "L" * (MAX_TITLE_CHARS - 1) + "…"
+    fork = await backend.fork_session("claude-code-abc")
+    forked = await backend.get_session(fork.id)
+    assert forked.title is not None and len(forked.title) == MAX_TITLE_CHARS
+    assert forked.title.startswith("Fork of LLL") and forked.title.endswith("…")
+    short = await backend.fork_session("claude-code-abc", title="mine")
+    assert (await backend.get_session(short.id)).title == "mine"
+    header = replace(_session(()), id="claude-code-long", title="T" * 5_000)
+    await backend.append_imported("claude-code-long", first, expect_last_seq=0, create=header)
+    assert (await backend.get_session("claude-code-long")).title == "T" * 999 + "…"
