@@ -81,6 +81,8 @@ class TurnkeepApp(App[int]):
         self.resume = resume
         self.freeze_startup_heap = freeze_startup_heap
         self.startup_error: BaseException | None = None
+        #: A line for stderr when the app ends at once (``--resume`` of an unknown id).
+        self.exit_note: str | None = None
 
     #: The "Opening …" screen appears only when opening takes longer than this (seconds):
     #: a quick open goes straight to the home screen, without a screen flashing by.
@@ -247,14 +249,13 @@ class TurnkeepApp(App[int]):
                 self.pick_session(session_id)
                 return
             except NotFoundError:
-                self.notify(
-                    f"No session has the id {safe_line(repr(session_id))}. Pick one below, or "
-                    "list them with `turnkeep sessions list`.",
-                    title="Session not found",
-                    severity="error",
-                    timeout=15,
-                    markup=False,
+                # As every command that takes an id: exit 1, "Session not found".
+                self.exit_note = (
+                    f"turnkeep: Session not found: no session has the id "
+                    f"{safe_line(repr(session_id))} (list them with `turnkeep sessions list`, "
+                    "or pick one with `turnkeep --resume`)"
                 )
+                self.exit(return_code=1)
                 return
         self._push_session(session_id)
 

@@ -26,6 +26,8 @@ def launch_tui(
         settings, continue_last=continue_last, resume=resume, freeze_startup_heap=True
     )
     app.run()
+    if app.exit_note:  # why it ended at once (`--resume` of an unknown id)
+        print(app.exit_note, file=sys.stderr)
     if app.unsaved:
         events = sum(len(drafts) for _session, drafts in app.unsaved)
         sessions = sorted({session for session, _drafts in app.unsaved})

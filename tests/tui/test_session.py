@@ -262,14 +262,15 @@ async def test_continue_opens_the_most_recent_session(demo_db: Path) -> None:
         assert app.screen.session_id == session_id(1)
 
 
-async def test_resume_of_an_unknown_id_says_so_on_the_home_screen(demo_db: Path) -> None:
+async def test_resume_of_an_unknown_id_exits_1_saying_session_not_found(demo_db: Path) -> None:
+    """As every command that takes an id (README): exit 1, "Session not found"."""
     app = make_app(settings_for(demo_db), resume="no-such-session")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert isinstance(app.screen, HomeScreen)
-        notes = list(app._notifications)
-        assert [n.title for n in notes] == ["Session not found"]
-        assert "'no-such-session'" in notes[0].message
+    assert app.return_code == 1
+    assert app.exit_note is not None
+    assert app.exit_note.startswith("turnkeep: Session not found:")
+    assert "'no-such-session'" in app.exit_note
 
 
 async def test_quitting_mid_turn_keeps_a_well_formed_history(demo_db: Path, tmp_path: Path) -> None:
