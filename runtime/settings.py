@@ -355,6 +355,26 @@ def _env_name(loc: tuple[int | str, ...]) -> str:
     return "TURNKEEP_" + "__".join(str(part).upper() for part in loc)
 
 
+def _toml_keys(path: Path) -> set[tuple[str, ...]]:
+    """Every key path the TOML file at ``path`` sets (empty when it cannot be read): so
+    an error names the file a bad value came from, not an unset variable."""
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, ValueError):
+        return set()
+    keys: set[tuple[str, ...]] = set()
+
+    def walk(table: dict[str, Any], prefix: tuple[str, ...]) -> None:
+        for key, value in table.items():
+            keys.add((*prefix, key))
+            if isinstance(value, dict):
+                walk(value, (*prefix, key))
+
+    walk(data, ())
+    return keys
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Build the settings from every source.
 
@@ -372,10 +392,12 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         problems = []
+        in_file = _toml_keys(path)
         for error in exc.errors(include_input=False, include_url=False):
             loc = tuple(error["loc"])
             name = ".".join(str(part) for part in loc)
-            problems.append(f"{name} ({_env_name(loc)}): {error['msg']}")
+            where = f"in {path}" if loc in in_file else _env_name(loc)
+            problems.append(f"{name} ({where}): {error['msg']}")
         raise SettingsError("invalid setting " + "; ".join(problems)) from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"cannot parse {path}: {exc}") from None

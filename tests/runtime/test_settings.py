@@ -160,7 +160,26 @@ def test_an_unknown_toml_section_is_refused_by_name(
     assert "\n" not in message
 
 
-def test_an_unknown_key_inside_a_section_is_refused_by_name(isolated_env: Path) -> None:
-    write_toml(isolated_env, '[db]\nurll = "https://example"\n')
-    with pytest.raises(SettingsError, match=r"db\.urll \(TURNKEEP_DB__URLL\)"):
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ('[db]\nurll = "https://example"\n', "db.urll (in "),
+        ('[db]\ntimeout = "abc"\n', "db.timeout (in "),
+        ('[prices."m"]\nprompt = "abc"\n', "prices.m.prompt (in "),
+    ],
+)
+def test_a_bad_key_or_value_in_the_file_names_the_file(
+    isolated_env: Path, text: str, named: str
+) -> None:
+    path = write_toml(isolated_env, text)
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    assert f"{named}{path})" in str(refused.value)
+
+
+def test_a_bad_value_from_the_environment_names_its_variable(
+    isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TURNKEEP_DB__TIMEOUT", "abc")
+    with pytest.raises(SettingsError, match=r"db\.timeout \(TURNKEEP_DB__TIMEOUT\)"):
         load_settings()
