@@ -46,6 +46,14 @@ def attachment_text(row: sqlite3.Row | dict[str, Any]) -> str:
     return placeholder(f"attachment {row['type'] or ''} {where}".replace("  ", " "), size)
 
 
+def _text_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> sqlite3.Row:
+    """A row with BLOB values decoded as UTF-8 (bad bytes replaced): llm stores text,
+    and a value another program wrote as a BLOB must not stop an import."""
+    if any(isinstance(v, bytes) for v in row):
+        row = tuple(v.decode("utf-8", "replace") if isinstance(v, bytes) else v for v in row)
+    return sqlite3.Row(cursor, row)
+
+
 class LlmDb:
     """A read-only connection and what the database holds."""
 
@@ -66,7 +74,7 @@ class LlmDb:
         conn = sqlite3.connect(
             f"file:{quote(str(self.path))}?{mode}", uri=True, check_same_thread=False
         )
-        conn.row_factory = sqlite3.Row
+        conn.row_factory = _text_row
         return conn
 
     def _tables(self) -> set[str]:
@@ -81,4 +89,14 @@ class LlmDb:
         self.conn.close()
 
     def rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        return self.conn.execute(sql, args).fetchall()
+        """The rows of ``sql``, BLOB values decoded as text.
+
+        Raises:
+            SourceFormatError: the tables lack a column or table llm's layouts have.
+        """
+        try:
+            return self.conn.execute(sql, args).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise SourceFormatError(
+                f"{self.path} is not an llm logs database turnkeep can read ({exc})"
+            ) from exc

@@ -8,8 +8,15 @@ from typing import Any
 __all__ = ["add_usage", "token_usage"]
 
 
+#: More tokens than any one answer has used: a figure past it is garbage, counted as 0
+#: (it would swamp every total of `turnkeep usage`).
+MAX_TOKENS_PER_ANSWER = 10**9
+
+
 def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if 0 < value <= MAX_TOKENS_PER_ANSWER else 0
+    return 0
 
 
 def token_usage(prompt: Any, completion: Any, **extra: Any) -> dict[str, Any]:

@@ -145,3 +145,40 @@ def test_default_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert default_path() == tmp_path / "logs.db"
     monkeypatch.delenv("LLM_USER_PATH")
     assert default_path().parts[-2:] == ("io.datasette.llm", "logs.db")
+
+
+async def test_a_responses_table_without_llms_columns_is_a_clear_error(
+    store: MemoryBackend, tmp_path: Path
+) -> None:
+    """Review finding: an 'internal error: OperationalError: no such column'."""
+    path = tmp_path / "w.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE responses (x)")
+    db.execute("INSERT INTO responses VALUES (1)")
+    db.commit()
+    db.close()
+    with pytest.raises(SourceFormatError, match="not an llm logs database turnkeep can read"):
+        await _run(store, path)
+    assert (await store.list_sessions()).sessions == ()
+
+
+async def test_blob_text_and_absurd_token_counts_do_not_stop_or_swamp_an_import(
+    store: MemoryBackend, tmp_path: Path
+) -> None:
+    """Review finding: a BLOB prompt stopped the import with an internal error (after
+    another conversation was written); 2**62 tokens went into the usage totals."""
+    (tmp_path / "llm").mkdir()
+    path = tmp_path / "llm" / "logs.db"
+    build_released(path)
+    db = sqlite3.connect(path)
+    db.execute("UPDATE responses SET prompt = ? WHERE id = '01jv-r1'", (b"caf\xc3\xa9 \xff",))
+    db.execute("UPDATE responses SET input_tokens = ? WHERE id = '01jv-r1'", (2**62,))
+    db.commit()
+    db.close()
+    report = await _run(store, path)
+    assert report.added >= 1
+    events = await store.recall("llm-01jv-conv-a")
+    prompts = [e.payload["content"] for e in events if e.kind == "user"]
+    assert prompts[0].startswith("café \ufffd")
+    info = await store.get_session("llm-01jv-conv-a")
+    assert info.prompt_tokens < 10**9
