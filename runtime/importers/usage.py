@@ -10,7 +10,7 @@ __all__ = ["add_usage", "token_usage"]
 
 #: More tokens than any one answer has used: a figure past it is garbage, counted as 0
 #: (it would swamp every total of `turnkeep usage`).
-MAX_TOKENS_PER_ANSWER = 10**9
+MAX_TOKENS_PER_ANSWER = 10**12
 
 
 def _count(value: Any) -> int:
