@@ -285,3 +285,23 @@ def test_db_status_creates_nothing_on_a_fresh_machine(isolated_env: Path) -> Non
     assert not missing_dir.parent.exists()
     help_text = turnkeep("db", "status", "--help").stdout
     assert "not created yet" in help_text and "creates nothing" in help_text
+
+
+@pytest.mark.parametrize("where", ["remote", "not-a-database"])
+def test_db_status_json_prints_its_object_when_the_database_cannot_be_opened(
+    where: str, tmp_path: Path
+) -> None:
+    """Review finding: --json printed nothing (only a stderr line) in these two cases."""
+    if where == "remote":
+        env = {"TURNKEEP_DB__URL": "ws://127.0.0.1:1"}
+    else:
+        other = tmp_path / "notes.db"
+        other.write_text("not a database\n")
+        env = {"TURNKEEP_DB__PATH": str(other)}
+    result = turnkeep("db", "status", "--json", env=env)
+    assert result.returncode == 3, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["reachable"] is False and doc["error"]
+    assert {"mode", "location", "search_index", "semantic_index", "exists"} <= set(doc)
+    if where != "remote":
+        assert (tmp_path / "notes.db").read_text() == "not a database\n"

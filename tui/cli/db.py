@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from memory.errors import MemoryLayerError, explain
 from memory.protocol import HealthReport
 from memory.search_records import SearchProgress
 from runtime.search_index import describe_progress
@@ -15,6 +16,7 @@ from runtime.sessions import Sessions
 from runtime.sessions_admin import migration_ids
 from runtime.settings import Settings, default_db_path
 from tui.cli import backup, index, tidy
+from tui.exit_codes import exit_code_for
 from tui.format import human_size
 from tui.safe_text import safe_line, terminal_json
 
@@ -150,6 +152,32 @@ def _fresh_report(path: Path, settings: Settings) -> HealthReport:
     )
 
 
+def _why(exc: MemoryLayerError) -> str:
+    """The error as ``db status`` prints it: title, message and what to do, one line."""
+    explained = explain(exc)
+    line = f"{safe_line(explained.title)}: {safe_line(explained.message)}"
+    return line + (f" ({safe_line(explained.hint)})" if explained.hint else "")
+
+
+def _unreachable_report(settings: Settings, exc: MemoryLayerError) -> HealthReport:
+    """What ``db status --json`` says of a database it could not open or reach."""
+    if settings.db.url:
+        from runtime.store import redacted_url
+
+        location = redacted_url(settings.db.url)
+    else:
+        location = str(settings.db.resolved_path())
+    return HealthReport(
+        mode=settings.mode,
+        location=location,
+        reachable=False,
+        latency_ms=None,
+        engine_version=None,
+        pending_migrations=(),
+        error=_why(exc),
+    )
+
+
 async def status_command(args: argparse.Namespace, settings: Settings) -> int:
     """``turnkeep db status [--json]``: never creates the database (see its --help)."""
     missing = _missing_file(settings)
@@ -159,7 +187,16 @@ async def status_command(args: argparse.Namespace, settings: Settings) -> int:
         report = _fresh_report(missing, settings)
         code = 3 if report.error else 0
     else:
-        sessions = await Sessions.open(settings, migrate=False, verify=False)
+        try:
+            sessions = await Sessions.open(settings, migrate=False, verify=False)
+        except MemoryLayerError as exc:
+            if not args.json:
+                raise  # one line, as every command's error
+            # --json always prints its object: reachable false, and why.
+            doc = _unreachable_report(settings, exc).as_dict()
+            doc.update(exists=True, search_index=None, semantic_index=None)
+            print(terminal_json(doc, indent=2))
+            return exit_code_for(exc)
         try:
             report = await sessions.health()
             # None before migration 0004 (the search index) is applied.
