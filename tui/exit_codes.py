@@ -6,7 +6,8 @@ Apart from the command line so the app (which exits with them too) never imports
 from __future__ import annotations
 
 from memory.errors import MigrationError, ReadOnlyError, StoreConfigError, StoreConnectionError
-from runtime.errors import SettingsError
+from runtime.embeddings.errors import EmbeddingsConnectionError
+from runtime.errors import ProviderAuthError, ProviderConnectionError, SettingsError
 from runtime.session_ids import AmbiguousSessionIdError, EmptySessionIdError
 
 __all__ = [
@@ -36,6 +37,9 @@ def exit_code_for(exc: BaseException) -> int:
         return EXIT_CONFIG
     if isinstance(exc, (StoreConnectionError, ReadOnlyError)):
         # A read-only file or token is an access problem, like a refused token.
+        return EXIT_CONNECTION
+    if isinstance(exc, (ProviderConnectionError, ProviderAuthError, EmbeddingsConnectionError)):
+        # The model or embeddings server: connection or authentication, as the README says.
         return EXIT_CONNECTION
     if isinstance(exc, MigrationError):
         return EXIT_MIGRATION

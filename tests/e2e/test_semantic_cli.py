@@ -89,7 +89,7 @@ def test_endpoint_down_falls_back_visibly(
     assert code == 0 and json.loads(out)[0]["mode"] == "text"
     assert "Embeddings server unreachable" in err and "ran text" in err
     code, out, err = cli(corpus, capsys, "db", "index")
-    assert code == 1 and "Embeddings server unreachable" in err
+    assert code == 3 and "Embeddings server unreachable" in err  # connection: 3 (README)
     assert "sk-never-printed" not in out + err
     # Misconfigured (a URL without a model): a settings error, exit code 2.
     monkeypatch.delenv("TURNKEEP_SEARCH__EMBEDDINGS_MODEL")
