@@ -6,6 +6,7 @@ without a terminal, a person at a terminal) run ``python -m tui`` as a subproces
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import pty
@@ -17,7 +18,7 @@ import pytest
 from memory import MemoryBackend
 from tests.conftest import FrozenClock
 from tests.e2e.cli_support import SEEDED, Target, cli
-from tui.cli import main
+from tui.cli import build_parser, main
 from tui.cli import sessions as sessions_cli
 
 JSON_KEYS = {"id", "title", "created_at", "updated_at", "turns", "events", "provider", "model"}
@@ -257,3 +258,29 @@ def test_every_command_has_complete_help_with_an_example(
     if command == ["sessions", "list"]:
         for flag in ("--json", "--limit", "--filter", "--all"):
             assert flag in out
+
+
+def _leaf_commands(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    """Every command of ``parser``, with its words (sub-subcommands included)."""
+    found = [(path, parser)]
+    for action in parser._actions:  # argparse keeps its subcommands only here
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found += _leaf_commands(sub, (*path, name))
+    return found
+
+
+def test_every_command_of_the_parser_has_an_example_of_itself() -> None:
+    """The README: every command has --help with examples (found missing for pin, unpin,
+    archive, unarchive and the four import sources)."""
+    commands = _leaf_commands(build_parser())
+    assert len(commands) >= 30
+    missing = []
+    for words, parser in commands:
+        text = parser.format_help()
+        examples = text.split("Example", 1)[1] if "Example" in text else ""
+        if f"turnkeep {' '.join(words)}".rstrip() not in examples:
+            missing.append(" ".join(words) or "(turnkeep)")
+    assert missing == []

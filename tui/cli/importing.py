@@ -61,11 +61,19 @@ def register(commands: Any) -> None:
         ("chatgpt", "FILE", None, "a ChatGPT data export: conversations.json or the export .zip"),
         ("llm", "PATH", "?", "simonw/llm's logs.db (default: llm's own location)"),
     )
+    examples = {
+        "claude-code": ("", " ~/backup/.claude/projects --dry-run"),
+        "codex": ("", " ~/.codex/sessions --json"),
+        "chatgpt": (" ~/Downloads/chatgpt-export.zip", " conversations.json --dry-run"),
+        "llm": ("", " ~/.config/io.datasette.llm/logs.db --json"),
+    }
     for name, metavar, nargs, what in specs:
         sub = sources.add_parser(
             name,
             help=what,
             description=f"Import {what}. {_COMMON}",
+            epilog="Examples:\n"
+            + "".join(f"  turnkeep import {name}{tail}\n" for tail in examples[name]),
             formatter_class=_RAW,
         )
         if nargs is None:

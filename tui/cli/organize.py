@@ -90,8 +90,17 @@ def register(sub: Any) -> None:
         ("archive", "move a session out of the default lists (deletes nothing)", archive_command),
         ("unarchive", "bring an archived session back into the lists", archive_command),
     ):
+        listing = "sessions list --archived" if "archive" in name else "sessions list"
         parser = sub.add_parser(
-            name, help=helptext, description=helptext[0].upper() + helptext[1:] + "."
+            name,
+            help=helptext,
+            description=helptext[0].upper() + helptext[1:] + ".",
+            epilog=(
+                "Examples:\n"
+                f"  turnkeep sessions {name} 019ac3   (the start of an id is enough)\n"
+                f"  turnkeep {listing}"
+            ),
+            formatter_class=_RAW,
         )
         parser.add_argument("id", metavar="ID", help="the session id")
         parser.set_defaults(handler=handler, organize_action=name)
