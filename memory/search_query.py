@@ -198,9 +198,10 @@ def unused_note(query: str | ParsedQuery, width: int = 160) -> str | None:
     """
     parsed = parse_query(query) if isinstance(query, str) else query
     parts: list[str] = []
-    if parsed.include and (dropped := tuple(t for t in parsed.short if t.isascii())):
+    dropped = tuple(t for t in parsed.short if t.isascii() and t.lower() not in _SHORT_STOP_WORDS)
+    if parsed.include and dropped:
         # Left out by every plan next to a longer term (they would match nearly
-        # everything); never silently.
+        # everything); named, unless a word any sentence has ("of", "to").
         words = _listed(dropped, width)
         parts.append(
             f"not searched: {words} (words of one or two letters or digits count only "
@@ -217,6 +218,40 @@ def unused_note(query: str | ParsedQuery, width: int = 160) -> str | None:
         words = _listed(tuple(_shown(t) for t in parsed.cut), width)
         parts.append(f"searched only the first {MAX_TERM_CHARS} characters of {words}")
     return "; ".join(parts) or None
+
+
+#: One- and two-letter English words whose leaving out needs no note.
+_SHORT_STOP_WORDS: Final = frozenset(
+    [
+        "a",
+        "i",
+        "am",
+        "an",
+        "as",
+        "at",
+        "be",
+        "by",
+        "do",
+        "go",
+        "he",
+        "if",
+        "in",
+        "is",
+        "it",
+        "me",
+        "my",
+        "no",
+        "of",
+        "oh",
+        "on",
+        "or",
+        "so",
+        "to",
+        "up",
+        "us",
+        "we",
+    ]
+)
 
 
 def _shown(term: str) -> str:

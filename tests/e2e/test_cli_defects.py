@@ -303,5 +303,6 @@ def test_db_status_json_prints_its_object_when_the_database_cannot_be_opened(
     doc = json.loads(result.stdout)
     assert doc["reachable"] is False and doc["error"]
     assert {"mode", "location", "search_index", "semantic_index", "exists"} <= set(doc)
+    assert result.stderr == f"turnkeep: {doc['error']}\n"  # and the usual error line
     if where != "remote":
         assert (tmp_path / "notes.db").read_text() == "not a database\n"

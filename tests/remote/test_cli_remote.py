@@ -125,7 +125,13 @@ def test_db_status_with_a_refused_token_exits_3(sqld: SqldServer) -> None:
             env={"TURNKEEP_DB__URL": url, "TURNKEEP_DB__AUTH_TOKEN": token},
         )
         assert result.returncode == 3
-        line = one_error_line(result)
+        # --json still prints its object (reachable false, why), and the error line.
+        doc = json.loads(result.stdout)
+        assert doc["reachable"] is False
+        assert f"the server refused the auth token for {url}" in doc["error"]
+        line = one_error_line(
+            subprocess.CompletedProcess(result.args, result.returncode, "", result.stderr)
+        )
         assert f"the server refused the auth token for {url}" in line
         assert_never_shown(token, result)
     assert data_home_files() == []

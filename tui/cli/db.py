@@ -196,6 +196,7 @@ async def status_command(args: argparse.Namespace, settings: Settings) -> int:
             doc = _unreachable_report(settings, exc).as_dict()
             doc.update(exists=True, search_index=None, semantic_index=None)
             print(terminal_json(doc, indent=2))
+            print(f"turnkeep: {doc['error']}", file=sys.stderr)  # the usual error line too
             return exit_code_for(exc)
         try:
             report = await sessions.health()
