@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -53,6 +54,10 @@ if TYPE_CHECKING:
     from tui.services import Services
 
 __all__ = ["FindDialog", "SearchInput", "SearchScreen", "SessionFind"]
+
+
+#: Added to the status line when Enter finds no hit to open.
+_NOTHING_TO_OPEN = " · nothing to open"
 
 
 def _too_short(query: str) -> bool:
@@ -134,6 +139,9 @@ class SearchScreen(TurnkeepScreen[None]):
         self.status_shown: Text | str | None = None
         #: Hits and their rows made ahead by :meth:`_prepare` for the next :meth:`_show`.
         self._prepared: tuple[list[SearchHit], list[Strip]] | None = None
+        #: The text Enter was pressed on before its results arrived: its best hit opens
+        #: when they do (see :meth:`action_open_hit`).
+        self._open_when_shown: str | None = None
 
     def compose(self) -> ComposeResult:
         yield TitleHeader()
@@ -175,11 +183,16 @@ class SearchScreen(TurnkeepScreen[None]):
 
     @on(Input.Changed, "#search-input")
     def _changed(self, event: Input.Changed) -> None:
+        if event.value == self._open_when_shown:
+            # A key typed before Enter, handled after it: search now, as Enter asked.
+            self.run_search(event.value, debounce=0.0)
+            return
+        self._open_when_shown = None  # typed on after Enter: that search is not wanted
         self.run_search(event.value, debounce=self.DEBOUNCE)
 
     @on(Input.Submitted, "#search-input")
-    def _submitted(self) -> None:
-        self.action_open_hit()
+    def _submitted(self, event: Input.Submitted) -> None:
+        self._open_hit(event.value)
 
     @work(exclusive=True, group="search", exit_on_error=False)
     async def run_search(self, query: str, debounce: float) -> None:
@@ -280,6 +293,13 @@ class SearchScreen(TurnkeepScreen[None]):
                 status if isinstance(status, Text) else Text(status)
             )
         self._status(status)
+        if self._open_when_shown is not None and query == self._open_when_shown:
+            # Enter was pressed on this text before its results arrived.
+            self._open_when_shown = None
+            if hits:
+                self._open(0)
+            else:
+                self._no_hit_to_open(query)
 
     def _status(self, status: Text | str) -> None:
         """Show ``status`` in its one-row line (a repaint of that row, no layout pass)."""
@@ -292,8 +312,34 @@ class SearchScreen(TurnkeepScreen[None]):
         self._open(event.index)
 
     def action_open_hit(self) -> None:
+        """Enter: open the selected hit (see :meth:`_open_hit`)."""
+        search_input = self.query_one("#search-input", Input)
+        if self.focused is search_input:
+            # The field takes it (``Input.Submitted``, :meth:`_submitted`) once it has
+            # the keys typed before it: this binding is checked as the key arrives, and
+            # keys typed fast are still queued in the field then.
+            raise SkipAction
+        self._open_hit(search_input.value)
+
+    def _open_hit(self, query: str) -> None:
+        """Open the selected hit of ``query``; before its results are shown (Enter right
+        after typing), search for it now and open its best hit when they arrive."""
+        if query != self.shown_query:
+            self._open_when_shown = query
+            self.run_search(query, debounce=0.0)
+            return
+        if not self.hits:
+            self._no_hit_to_open(query)
+            return
         highlighted = self.query_one("#search-results", HitList).highlighted
         self._open(highlighted if highlighted is not None else 0)
+
+    def _no_hit_to_open(self, query: str) -> None:
+        """Enter found no hit: say so in the status line (what else to type is in it)."""
+        shown = self.status_shown
+        line = shown.copy() if isinstance(shown, Text) else Text(shown or "")
+        if not line.plain.endswith(_NOTHING_TO_OPEN):
+            self._status(line.append(_NOTHING_TO_OPEN, style="bold"))
 
     def _open(self, index: int) -> None:
         if 0 <= index < len(self.hits):
