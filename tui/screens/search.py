@@ -269,11 +269,12 @@ class SearchScreen(TurnkeepScreen[None]):
         if not same:
             # Skipped when the next key finds the very same hits (no repaint at all).
             results = self.query_one("#search-results", HitList)
+            now = self.services.now()
             if prepared is not None and prepared[0] is hits:
                 rows = prepared[1]
             else:
-                rows = hit_rows(hits, self.services.now(), results.row_width)
-            results.show(rows)
+                rows = hit_rows(hits, now, results.row_width)
+            results.show(rows, hits, now)
         if not query.strip():
             status: Text | str = "Type to search titles, messages and tool output."
         elif _too_short(query):
