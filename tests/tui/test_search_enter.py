@@ -68,3 +68,19 @@ async def test_enter_with_no_hit_says_so(db_file: Path) -> None:
         await pilot.press("enter")  # once more: said once
         await settle(pilot)
         assert screen_text(app).count("nothing to open") == 1
+
+
+async def test_ctrl_u_then_typing_then_enter_in_one_burst(db_file: Path) -> None:
+    await seed_demo(db_file)
+    sid = await seed_long_session(db_file, 40)
+    await plant(db_file, sid, [45], "needle-174")
+    app = make_app(settings_for(db_file))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_search(pilot)
+        await pilot.press(*"old")
+        await wait_until(pilot, lambda: screen.shown_query == "old", "results")
+        # Ctrl+U acts before the letters typed after it, Enter after them.
+        burst(app, ["ctrl+u", *"needle-174", "enter"])
+        await wait_until(pilot, lambda: isinstance(app.screen, SessionScreen), "session opened")
+        assert app.screen.session_id == sid and app.screen.at_seq == 45
