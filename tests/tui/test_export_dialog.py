@@ -12,6 +12,7 @@ from memory import EventDraft, open_embedded
 from memory.records import SessionInfo
 from runtime import payloads
 from tests.tui.conftest import SIZE, make_app, screen_text, settings_for, settle, wait_until
+from tests.tui.test_home_filter_typing import burst
 from tests.tui.test_palette import run_command
 from tui.app import TurnkeepApp
 from tui.screens.export import ExportDialog, default_export_name
@@ -134,3 +135,19 @@ async def test_errors_keep_the_dialog_open_with_the_path(
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen), "written")
         assert (out / "new.json").exists()
     assert sorted(p.name for p in out.iterdir()) == ["new.json", "taken.json"]
+
+
+async def test_ctrl_u_a_path_and_enter_typed_in_one_burst(
+    db_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await seed_imported(db_file)
+    monkeypatch.chdir(tmp_path)
+    app = make_app(settings_for(db_file))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        dialog = await open_export(pilot, app)
+        # Ctrl+U clears what was there before the path typed after it, not after.
+        burst(app, ["ctrl+u", *"/nonexistent/dir/x.json", "enter"])
+        await wait_until(pilot, lambda: bool(dialog.error), "an error")
+        assert dialog.error == "the folder /nonexistent/dir does not exist"
+        assert dialog.query_one("#export-path", Input).value == "/nonexistent/dir/x.json"
