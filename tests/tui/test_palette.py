@@ -108,8 +108,11 @@ async def test_export_and_delete_the_open_session_from_the_palette(
         await settle(pilot)
         await run_command(pilot, "export", "Export")
         await wait_until(pilot, lambda: isinstance(app.screen, ExportDialog), "export dialog")
+        dialog = app.screen
+        assert isinstance(dialog, ExportDialog)
+        written = dialog.default
+        assert written.parent == tmp_path and session_id(2)[-8:] in written.name
         await pilot.press("enter")
-        written = tmp_path / f"turnkeep-{session_id(2)[:12]}.json"
         await wait_until(pilot, written.exists, "the file")
         bundle = json.loads(written.read_text(encoding="utf-8"))
         assert [s["id"] for s in bundle["sessions"]] == [session_id(2)]

@@ -149,3 +149,23 @@ def test_a_snippet_with_line_breaks_stays_on_its_row() -> None:
     for row in rows:
         assert not any(char in row.text for char in "\n\r\t\u2028")
         assert row.cell_length == 60
+
+
+async def test_widening_the_terminal_shows_more_of_each_hit(db_file: Path) -> None:
+    words = " ".join(f"word{n:03d}" for n in range(30))
+    await _sessions(db_file, [f"quokka {words}"])
+    app = make_app(settings_for(db_file))
+    async with app.run_test(size=(60, 30)) as pilot:
+        screen = await _search(pilot, app, "quokka")
+        results = screen.query_one(HitList)
+        narrow = results.render_line(1).text.rstrip()
+        assert narrow.endswith("…") and "word020" not in narrow
+        await pilot.resize_terminal(120, 30)
+        await settle(pilot)
+        assert results.row_width > 100
+        wide = results.render_line(1).text.rstrip()
+        assert "word009" in wide and len(wide) > len(narrow) + 30
+        assert "word009" in screen_text(app)
+        await pilot.resize_terminal(60, 30)  # and narrower again: cut at that width
+        await settle(pilot)
+        assert results.render_line(1).text.rstrip() == narrow

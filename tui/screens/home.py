@@ -12,6 +12,7 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -29,7 +30,7 @@ from tui.screens.tags import split_filter
 from tui.services import Services
 from tui.widgets.event_text import message_text, plural
 from tui.widgets.header import TitleHeader
-from tui.widgets.inputs import StillInput
+from tui.widgets.in_order_input import InOrderInput
 from tui.widgets.session_table import SessionTable, list_filters, session_model, session_title
 
 __all__ = ["HomeScreen"]
@@ -122,7 +123,15 @@ class HomeScreen(HomeOrganizeMixin):
         Binding("r", "rename", "Rename", tooltip="Rename the selected session"),
         Binding("d", "delete", "Delete", tooltip="Delete the selected session"),
         Binding(
-            "slash", "focus_filter", "Filter", key_display="/", tooltip="Filter sessions by title"
+            "slash",
+            "focus_filter",
+            "Filter",
+            key_display="/",
+            tooltip="Filter sessions by title",
+            # Checked as the key arrives, before the keys typed after it are handed to
+            # the focused table (a non-priority binding runs only once the key has
+            # bubbled back up from the table: the keys behind it were lost there).
+            priority=True,
         ),
         Binding("p", "pin", "Pin", tooltip="Pin or unpin the selected session"),
         Binding("a", "archive", "Archive", tooltip="Archive the selected session"),
@@ -153,7 +162,7 @@ class HomeScreen(HomeOrganizeMixin):
     def compose(self) -> ComposeResult:
         yield TitleHeader()
         with Horizontal(id="filter-bar"):
-            yield StillInput(placeholder="Filter by title or #tag  ( / )", id="filter")
+            yield InOrderInput(placeholder="Filter by title or #tag  ( / )", id="filter")
             yield Static("", id="count")
         with Vertical(id="sessions-pane"):
             yield SessionTable(self.services.now, id="sessions")
@@ -344,8 +353,14 @@ class HomeScreen(HomeOrganizeMixin):
         self.query_one(SessionTable).focus()
 
     def action_focus_filter(self) -> None:
+        filter_input = self.query_one("#filter", Input)
+        if self.focused is filter_input:
+            raise SkipAction  # a "/" typed in the filter is text
         self.query_one("#filter-bar").display = True
-        self.query_one("#filter", Input).focus()
+        # At once, not with ``Input.focus()`` (which focuses on a later turn of the
+        # loop): keys typed right after ``/`` are already queued behind it, and would
+        # go to the table and the screen's bindings (``s`` opened the search).
+        self.set_focus(filter_input)
 
     def action_clear_filter(self) -> None:
         filter_input = self.query_one("#filter", Input)

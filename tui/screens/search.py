@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -46,6 +47,7 @@ from tui.screens.base import TurnkeepScreen
 from tui.semantic import searcher_of, semantic_enabled
 from tui.widgets.event_log import EventLog
 from tui.widgets.header import TitleHeader
+from tui.widgets.in_order_input import InOrderInput
 from tui.widgets.inputs import StillInput
 from tui.widgets.search_hits import HitList, hit_rows
 
@@ -53,6 +55,10 @@ if TYPE_CHECKING:
     from tui.services import Services
 
 __all__ = ["FindDialog", "SearchInput", "SearchScreen", "SessionFind"]
+
+
+#: Added to the status line when Enter finds no hit to open.
+_NOTHING_TO_OPEN = " · nothing to open"
 
 
 def _too_short(query: str) -> bool:
@@ -67,13 +73,14 @@ def _too_short(query: str) -> bool:
     return not parsed.include and all(term.isascii() and len(term) < 2 for term in parsed.short)
 
 
-class SearchInput(StillInput):
+class SearchInput(InOrderInput):
     """The search field: a keystroke repaints the field without a layout pass.
 
     Textual's ``Input`` sets its virtual width to the text's width on every change,
     and that reactive asks for a layout of the whole screen (a full repaint, the
     largest stall while typing). The field's size never depends on its text (its
     width and height are fixed), so here a changed virtual size only repaints it.
+    Its own keys (Ctrl+U, Backspace, Enter...) act in the order typed (``InOrderInput``).
     """
 
     virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
@@ -134,6 +141,9 @@ class SearchScreen(TurnkeepScreen[None]):
         self.status_shown: Text | str | None = None
         #: Hits and their rows made ahead by :meth:`_prepare` for the next :meth:`_show`.
         self._prepared: tuple[list[SearchHit], list[Strip]] | None = None
+        #: The text Enter was pressed on before its results arrived: its best hit opens
+        #: when they do (see :meth:`action_open_hit`).
+        self._open_when_shown: str | None = None
 
     def compose(self) -> ComposeResult:
         yield TitleHeader()
@@ -175,11 +185,16 @@ class SearchScreen(TurnkeepScreen[None]):
 
     @on(Input.Changed, "#search-input")
     def _changed(self, event: Input.Changed) -> None:
+        if event.value == self._open_when_shown:
+            # A key typed before Enter, handled after it: search now, as Enter asked.
+            self.run_search(event.value, debounce=0.0)
+            return
+        self._open_when_shown = None  # typed on after Enter: that search is not wanted
         self.run_search(event.value, debounce=self.DEBOUNCE)
 
     @on(Input.Submitted, "#search-input")
-    def _submitted(self) -> None:
-        self.action_open_hit()
+    def _submitted(self, event: Input.Submitted) -> None:
+        self._open_hit(event.value)
 
     @work(exclusive=True, group="search", exit_on_error=False)
     async def run_search(self, query: str, debounce: float) -> None:
@@ -256,11 +271,12 @@ class SearchScreen(TurnkeepScreen[None]):
         if not same:
             # Skipped when the next key finds the very same hits (no repaint at all).
             results = self.query_one("#search-results", HitList)
+            now = self.services.now()
             if prepared is not None and prepared[0] is hits:
                 rows = prepared[1]
             else:
-                rows = hit_rows(hits, self.services.now(), results.row_width)
-            results.show(rows)
+                rows = hit_rows(hits, now, results.row_width)
+            results.show(rows, hits, now)
         if not query.strip():
             status: Text | str = "Type to search titles, messages and tool output."
         elif _too_short(query):
@@ -280,6 +296,13 @@ class SearchScreen(TurnkeepScreen[None]):
                 status if isinstance(status, Text) else Text(status)
             )
         self._status(status)
+        if self._open_when_shown is not None and query == self._open_when_shown:
+            # Enter was pressed on this text before its results arrived.
+            self._open_when_shown = None
+            if hits:
+                self._open(0)
+            else:
+                self._no_hit_to_open(query)
 
     def _status(self, status: Text | str) -> None:
         """Show ``status`` in its one-row line (a repaint of that row, no layout pass)."""
@@ -292,8 +315,34 @@ class SearchScreen(TurnkeepScreen[None]):
         self._open(event.index)
 
     def action_open_hit(self) -> None:
+        """Enter: open the selected hit (see :meth:`_open_hit`)."""
+        search_input = self.query_one("#search-input", Input)
+        if self.focused is search_input:
+            # The field takes it (``Input.Submitted``, :meth:`_submitted`) once it has
+            # the keys typed before it: this binding is checked as the key arrives, and
+            # keys typed fast are still queued in the field then.
+            raise SkipAction
+        self._open_hit(search_input.value)
+
+    def _open_hit(self, query: str) -> None:
+        """Open the selected hit of ``query``; before its results are shown (Enter right
+        after typing), search for it now and open its best hit when they arrive."""
+        if query != self.shown_query:
+            self._open_when_shown = query
+            self.run_search(query, debounce=0.0)
+            return
+        if not self.hits:
+            self._no_hit_to_open(query)
+            return
         highlighted = self.query_one("#search-results", HitList).highlighted
         self._open(highlighted if highlighted is not None else 0)
+
+    def _no_hit_to_open(self, query: str) -> None:
+        """Enter found no hit: say so in the status line (what else to type is in it)."""
+        shown = self.status_shown
+        line = shown.copy() if isinstance(shown, Text) else Text(shown or "")
+        if not line.plain.endswith(_NOTHING_TO_OPEN):
+            self._status(line.append(_NOTHING_TO_OPEN, style="bold"))
 
     def _open(self, index: int) -> None:
         if 0 <= index < len(self.hits):

@@ -173,6 +173,9 @@ class HitList(ScrollView, can_focus=True):
         self._prepared: _Prepared | None = None
         #: Where :meth:`prepare` paints (the widget's own line cache is the other one).
         self._spare_lines = StylesCache()
+        #: The hits the rows shown were made of, and "now" for their times: the rows are
+        #: made again at the new width when the list is resized (see :meth:`on_resize`).
+        self._source: tuple[Sequence[SearchHit], datetime] | None = None
 
     @property
     def hit_count(self) -> int:
@@ -233,12 +236,20 @@ class HitList(ScrollView, can_focus=True):
             self._rows, self.highlighted, self._styles_cache = shown
             self._offset = None
 
-    def show(self, rows: list[Strip]) -> None:
+    def show(
+        self,
+        rows: list[Strip],
+        hits: Sequence[SearchHit] | None = None,
+        now: datetime | None = None,
+    ) -> None:
         """Show ``rows`` (from :func:`hit_rows`), the first hit highlighted.
 
         Lines made by :meth:`prepare` for these very ``rows`` are used by the next
-        paint (if nothing they depend on changed since).
+        paint (if nothing they depend on changed since). Given the ``hits`` and ``now``
+        they were made of, the rows are made again at the new width on a resize (a
+        row cut at a narrower width would otherwise stay cut when the list widens).
         """
+        self._source = (hits, now) if hits is not None and now is not None else None
         prepared, self._prepared = self._prepared, None
         changed = self._changed_lines(rows)
         self._rows = rows
@@ -278,6 +289,16 @@ class HitList(ScrollView, can_focus=True):
         if self.virtual_size != size:
             self.virtual_size = size
             self._scroll_update(size)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Make the rows again at the new width (more of each snippet when wider)."""
+        width = self.row_width
+        if self._source is None or not self._rows or self._rows[0].cell_length == width:
+            return
+        hits, now = self._source
+        self._rows = hit_rows(hits, now, width)
+        self._prepared = None
+        self.refresh()
 
     def row_text(self, index: int) -> str:
         """The plain text of a row (for tests and the screen's status)."""
