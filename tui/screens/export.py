@@ -22,7 +22,7 @@ from memory.errors import MemoryLayerError
 from memory.records import SessionInfo
 from runtime.sessions import Sessions
 from tui.safe_text import safe_line
-from tui.widgets.in_order_input import InOrderInput
+from tui.widgets.inputs import StillInput
 
 __all__ = [
     "ExportDialog",
@@ -100,7 +100,7 @@ class ExportDialog(ModalScreen[Path | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label("Export this session", id="dialog-title")
-            yield InOrderInput(value=str(self.default), id="export-path")
+            yield StillInput(value=str(self.default), id="export-path")
             yield Static("", id="export-error", markup=False)
             yield Static(
                 "A JSON file in the `turnkeep sessions export` format "

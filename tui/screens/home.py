@@ -30,7 +30,7 @@ from tui.screens.tags import split_filter
 from tui.services import Services
 from tui.widgets.event_text import message_text, plural
 from tui.widgets.header import TitleHeader
-from tui.widgets.in_order_input import InOrderInput
+from tui.widgets.inputs import StillInput
 from tui.widgets.session_table import SessionTable, list_filters, session_model, session_title
 
 __all__ = ["HomeScreen"]
@@ -162,7 +162,7 @@ class HomeScreen(HomeOrganizeMixin):
     def compose(self) -> ComposeResult:
         yield TitleHeader()
         with Horizontal(id="filter-bar"):
-            yield InOrderInput(placeholder="Filter by title or #tag  ( / )", id="filter")
+            yield StillInput(placeholder="Filter by title or #tag  ( / )", id="filter")
             yield Static("", id="count")
         with Vertical(id="sessions-pane"):
             yield SessionTable(self.services.now, id="sessions")

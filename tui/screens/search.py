@@ -47,7 +47,6 @@ from tui.screens.base import TurnkeepScreen
 from tui.semantic import searcher_of, semantic_enabled
 from tui.widgets.event_log import EventLog
 from tui.widgets.header import TitleHeader
-from tui.widgets.in_order_input import InOrderInput
 from tui.widgets.inputs import StillInput
 from tui.widgets.search_hits import HitList, hit_rows
 
@@ -73,14 +72,14 @@ def _too_short(query: str) -> bool:
     return not parsed.include and all(term.isascii() and len(term) < 2 for term in parsed.short)
 
 
-class SearchInput(InOrderInput):
+class SearchInput(StillInput):
     """The search field: a keystroke repaints the field without a layout pass.
 
     Textual's ``Input`` sets its virtual width to the text's width on every change,
     and that reactive asks for a layout of the whole screen (a full repaint, the
     largest stall while typing). The field's size never depends on its text (its
     width and height are fixed), so here a changed virtual size only repaints it.
-    Its own keys (Ctrl+U, Backspace, Enter...) act in the order typed (``InOrderInput``).
+    Its own keys (Ctrl+U, Backspace, Enter...) act in the order typed (``StillInput``).
     """
 
     virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)

@@ -13,14 +13,32 @@ __all__ = ["PromptArea", "StillInput"]
 
 
 class StillInput(Input):
-    """An :class:`~textual.widgets.Input` whose cursor does not blink when headless.
+    """An :class:`~textual.widgets.Input` whose cursor does not blink when headless, and
+    whose own key bindings run in the order the keys were typed.
 
     A blinking cursor would make every snapshot depend on when it was taken.
+
+    Textual runs a widget's (non-priority) bindings only once the key has bubbled from
+    the widget up to the app, while a printable key is inserted as it reaches the
+    widget. Keys typed fast arrive together: ``ctrl+u`` then ``abc`` cleared the line
+    *after* ``abc`` was inserted, a Backspace between letters deleted the wrong one, and
+    Enter submitted before the last letters. Here such a key runs its action at once and
+    goes no further (the app's search for a binding would find this same one first); one
+    whose action does not apply goes on up as before.
     """
 
     def on_mount(self) -> None:
         if self.app.is_headless:
             self.cursor_blink = False
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.is_printable:
+            return  # inserted by Input's own handler, in order
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            if not binding.priority and await self.app.run_action(binding.action, self):
+                event.stop()
+                event.prevent_default()
+                return
 
 
 class PromptArea(TextArea):
