@@ -391,7 +391,11 @@ def check_text(value: str, what: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise SerializationError(f"{what} contains a lone surrogate and cannot be stored") from exc
+        raise SerializationError(
+            f"{what} holds bytes that are not UTF-8 text (a lone surrogate) and cannot be stored",
+            hint="Give the text as UTF-8: check the terminal's or the file's encoding "
+            "(LANG / LC_ALL set to a UTF-8 locale).",
+        ) from exc
     return value
 
 
