@@ -120,3 +120,31 @@ async def test_no_question_before_the_first(long_db: Path) -> None:
             "told there is none",
         )
         assert landed_seq(log) == 1
+
+
+async def test_a_burst_of_page_ups_moves_a_page_each(long_db: Path) -> None:
+    """Review finding: 40 PageUps sent at once moved 11 turns (each animated page started
+    from where the last one's animation had got to)."""
+    from textual import events
+
+    app = make_app(settings_for(long_db), resume=SID)
+    async with app.run_test(size=SIZE) as pilot:
+        log = await opened(pilot)
+        await pilot.press("ctrl+l")  # the reader scrolls the history
+        await wait_until(pilot, lambda: app.focused is log, "the history focused")
+        page = log.scrollable_content_region.height
+        for _ in range(10):  # older events read in until three pages fit above the view
+            if log.scroll_y > 3 * page:
+                break
+            await pilot.press("pageup")
+            await settle(pilot)
+            await pilot.press("end")
+            await settle(pilot)
+        start = log.scroll_y
+        assert start > 3 * page, (start, page)
+        for _ in range(3):  # queued at once, as a terminal delivers a held key
+            key = events.Key("pageup", None)
+            key.set_sender(app)
+            app._driver.send_message(key)  # type: ignore[union-attr]
+        await settle(pilot)
+        assert log.scroll_y == start - 3 * page

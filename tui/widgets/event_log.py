@@ -434,6 +434,18 @@ class EventLog(VerticalScroll):
             self._waiting = True
             self.post_message(self.NeedNewer(self, self.newest_seq))
 
+    def action_page_up(self) -> None:
+        """A page up at once, not animated: an animated page starts from where the
+        previous one's animation has got to, so a held or quickly repeated key lost
+        most of its pages (40 PageUps moved 11 turns)."""
+        page = self.scrollable_content_region.height
+        self.scroll_to(y=self.scroll_y - page, animate=False, immediate=True)
+
+    def action_page_down(self) -> None:
+        """A page down at once (see :meth:`action_page_up`)."""
+        page = self.scrollable_content_region.height
+        self.scroll_to(y=self.scroll_y + page, animate=False, immediate=True)
+
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         self._check_edges()
