@@ -281,3 +281,34 @@ async def test_back_from_a_new_session_selects_it(demo_db: Path) -> None:
         assert isinstance(app.screen, HomeScreen)
         selected = table_of(app).selected
         assert selected is not None and selected.id == new_id
+
+
+async def test_at_80_columns_titles_keep_the_room_and_the_model_column_gives_way(
+    demo_db: Path,
+) -> None:
+    """Review finding: at 80 columns the title had 22 cells and the model 30."""
+    widths = {}
+    for size in ((80, 24), SIZE):
+        app = make_app(settings_for(demo_db))
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            columns = table_of(app).columns
+            widths[size[0]] = {str(key.value): col.width for key, col in columns.items()}
+    assert widths[80]["title"] >= 30 and widths[80]["title"] > widths[80]["model"]
+    assert widths[120]["model"] == 30  # the wide layout as before
+
+
+async def test_a_tag_filter_that_matches_nothing_does_not_speak_of_titles(demo_db: Path) -> None:
+    from textual.widgets import Static
+
+    app = make_app(settings_for(demo_db))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"#nosuchtag")
+        await wait_until(
+            pilot,
+            lambda: app.screen.query_one("#no-match", Static).display,
+            "nothing matches",
+        )
+        said = str(app.screen.query_one("#no-match", Static).render())
+        assert said.startswith("No session matches “#nosuchtag”")

@@ -253,9 +253,13 @@ class HomeScreen(HomeOrganizeMixin):
         self.query_one("#welcome").display = welcome
         no_match = self.query_one("#no-match", Static)
         no_match.display = empty and bool(title_filter)
-        no_match.update(
-            f"No session title contains “{safe_line(title_filter)}”.  Esc clears the filter."
+        words = title_filter.split()
+        what = (
+            "No session matches"  # #tags and source: are filters, not title text
+            if any(w.startswith(("#", "source:")) for w in words)
+            else "No session title contains"
         )
+        no_match.update(f"{what} “{safe_line(title_filter)}”.  Esc clears the filter.")
         self.query_one("#filter-bar").display = not welcome
         self.query_one("#preview").display = not empty
         self._update_count()

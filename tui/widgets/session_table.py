@@ -77,6 +77,7 @@ class SessionTable(DataTable[Text]):
         self.sessions: list[SessionInfo] = []
         self.more = False
         self._title_width = 40
+        self._model_width = self._FIXED["model"]
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -85,17 +86,23 @@ class SessionTable(DataTable[Text]):
         self.add_column("Title", width=self._title_width, key="title")
         self.add_column("Last activity", width=self._FIXED["when"], key="when")
         self.add_column(Text("Turns", justify="right"), width=self._FIXED["turns"], key="turns")
-        self.add_column("Provider · model", width=self._FIXED["model"], key="model")
+        self.add_column("Provider · model", width=self._model_width, key="model")
 
-    def _fit_title_width(self, width: int) -> int:
+    def _fit_widths(self, width: int) -> tuple[int, int]:
+        """The title's and the model's widths for a table ``width`` cells wide: below
+        about 120 columns the model column gives up cells first (down to 14), so a
+        narrow terminal keeps the titles readable (at 80 columns the title had 22
+        cells, the model 30)."""
         # Each column has one cell of padding either side.
-        fixed = sum(self._FIXED.values()) + 2 * (len(self._FIXED) + 1)
-        return max(16, width - fixed - 1)
+        fixed = self._FIXED["when"] + self._FIXED["turns"] + 2 * (len(self._FIXED) + 1)
+        shared = max(32, width - fixed - 1)
+        model = min(self._FIXED["model"], max(14, shared - 58))
+        return max(16, shared - model), model
 
     def on_resize(self, event: Resize) -> None:
-        wanted = self._fit_title_width(event.size.width)
-        if wanted != self._title_width:
-            self._title_width = wanted
+        wanted, model = self._fit_widths(event.size.width)
+        if (wanted, model) != (self._title_width, self._model_width):
+            self._title_width, self._model_width = wanted, model
             row = self.cursor_row
             self.clear(columns=True)
             self._add_columns()
