@@ -59,8 +59,12 @@ class LlmDb:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        # mode=ro: SQLite never writes the file (nor creates a journal next to it).
-        self.conn = self._connect("mode=ro")
+        # mode=ro: SQLite never writes the file (nor creates a journal next to it). A
+        # database in WAL mode would still get -wal and -shm files beside it, left
+        # behind: when it has none (no writer has it open, every change is in the
+        # file), it is read as immutable, which creates nothing.
+        live = any(Path(f"{path}{end}").exists() for end in ("-wal", "-shm"))
+        self.conn = self._connect("mode=ro" if live else "mode=ro&immutable=1")
         try:
             tables = self._tables()
         except sqlite3.DatabaseError as exc:

@@ -182,3 +182,23 @@ async def test_blob_text_and_absurd_token_counts_do_not_stop_or_swamp_an_import(
     assert prompts[0].startswith("café \ufffd")
     info = await store.get_session("llm-01jv-conv-a")
     assert info.prompt_tokens < 10**12
+
+
+async def test_a_wal_mode_logs_db_gets_no_files_beside_it(
+    store: MemoryBackend, tmp_path: Path
+) -> None:
+    """Review finding: importing a WAL-mode logs.db left logs.db-wal and logs.db-shm
+    next to it (the source is never touched)."""
+    (tmp_path / "llm").mkdir()
+    path = tmp_path / "llm" / "logs.db"
+    build_released(path)
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal"
+    db.close()  # the last connection: the WAL is folded in and removed
+    before = sorted(p.name for p in path.parent.iterdir())
+    assert before == ["logs.db"]
+    digest = digests(path.parent)
+    report = await _run(store, path)
+    assert report.added >= 1
+    assert sorted(p.name for p in path.parent.iterdir()) == before
+    assert digests(path.parent) == digest
