@@ -35,7 +35,7 @@ from textual.geometry import Size
 from textual.reactive import Reactive
 from textual.screen import ModalScreen
 from textual.strip import Strip
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input, Label, Static
 
 from memory.search_records import SearchHit
 from runtime.semantic_search import SearchMode
@@ -362,22 +362,24 @@ class SearchScreen(TurnkeepScreen[None]):
 class FindDialog(ModalScreen[str | None]):
     """Ask what to find in the open session."""
 
-    DEFAULT_CSS = """
-    FindDialog { align: center top; }
-    FindDialog > Vertical { width: 70; height: auto; margin-top: 2; padding: 0 1;
-                            border: round $accent; background: $surface; }
-    """
-
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, query: str = "") -> None:
-        super().__init__()
+        # The app's dialog style (as go to turn and rename): the session stays in view
+        # behind it, and it fits narrow terminals (it blanked the screen and ran off the
+        # right edge at 60 columns).
+        super().__init__(classes="dialog")
         self.initial = query
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static("Find in this session (Enter: first match; F3 / shift+F3: next, previous)")
+        with Vertical(id="dialog"):
+            yield Label("Find in this session", id="dialog-title")
             yield StillInput(value=self.initial, id="find-input")
+            yield Static(
+                "Enter: the first match · F3 / shift+F3: next, previous · Esc to cancel",
+                id="dialog-help",
+                markup=False,
+            )
 
     @on(Input.Submitted, "#find-input")
     def _submitted(self, event: Input.Submitted) -> None:
