@@ -120,6 +120,10 @@ class HomeScreen(HomeOrganizeMixin):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open", tooltip="Open the selected session"),
         Binding("n", "new", "New", tooltip="Start a new session"),
+        # The footer shows bindings in this order and cuts what does not fit: the keys
+        # a newcomer needs first (Quit was cut at 120 columns).
+        Binding("s", "search", "Search", tooltip="Search every conversation"),
+        Binding("q", "app.quit", "Quit", tooltip="Quit turnkeep"),
         Binding("r", "rename", "Rename", tooltip="Rename the selected session"),
         Binding("d", "delete", "Delete", tooltip="Delete the selected session"),
         Binding(
@@ -138,9 +142,7 @@ class HomeScreen(HomeOrganizeMixin):
         Binding("t", "tags", "Tags", tooltip="Edit the selected session's tags"),
         Binding("f", "fork", "Fork", tooltip="Fork the selected session at an event"),
         Binding("v", "archive_view", "Archived", tooltip="Browse and restore archived sessions"),
-        Binding("s", "search", "Search", tooltip="Search every conversation"),
         Binding("h", "health", "Health", tooltip="Check the database health"),
-        Binding("q", "app.quit", "Quit", tooltip="Quit turnkeep"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
