@@ -97,6 +97,9 @@ class SearchScreen(TurnkeepScreen[None]):
     #: Hits shown: a screenful and a little more (each hit is two rows). Their rows are
     #: built on each new result set, so this bounds the work of a keystroke.
     LIMIT: ClassVar[int] = 25
+    #: Hits read in at a time when the highlight reaches the last one, up to MAX_HITS.
+    MORE: ClassVar[int] = 50
+    MAX_HITS: ClassVar[int] = 500
     #: Hits whose rows are built in one turn of the event loop (see :meth:`_prepare`).
     HITS_PER_TURN: ClassVar[int] = 5
 
@@ -138,6 +141,11 @@ class SearchScreen(TurnkeepScreen[None]):
         self.mode_note: str | None = None
         #: What the status row shows (it is repainted only when this changes).
         self.status_shown: Text | str | None = None
+        #: Hits asked for: LIMIT for each new text, more as the reader reaches the end.
+        self.limit = self.LIMIT
+        #: The query shown before the last result set (more hits of the same text keep
+        #: the highlight).
+        self.shown_before: str | None = None
         #: Hits and their rows made ahead by :meth:`_prepare` for the next :meth:`_show`.
         self._prepared: tuple[list[SearchHit], list[Strip]] | None = None
         #: The text Enter was pressed on before its results arrived: its best hit opens
@@ -189,6 +197,7 @@ class SearchScreen(TurnkeepScreen[None]):
             self.run_search(event.value, debounce=0.0)
             return
         self._open_when_shown = None  # typed on after Enter: that search is not wanted
+        self.limit = self.LIMIT
         self.run_search(event.value, debounce=self.DEBOUNCE)
 
     @on(Input.Submitted, "#search-input")
@@ -209,13 +218,13 @@ class SearchScreen(TurnkeepScreen[None]):
             self._status("Searching…")
         if semantic_enabled(self.services):
             outcome = await searcher_of(self.services).search(
-                query, mode=self.mode, limit=self.LIMIT
+                query, mode=self.mode, limit=self.limit
             )
             self.ran_mode, self.mode_note = outcome.mode, outcome.note
             await self._prepare(outcome.hits)
             self._show(query, outcome.hits)
             return
-        hits = await self.services.sessions.search(query, limit=self.LIMIT)
+        hits = await self.services.sessions.search(query, limit=self.limit)
         await self._prepare(hits)
         self._show(query, hits)
 
@@ -264,6 +273,7 @@ class SearchScreen(TurnkeepScreen[None]):
 
     def _show(self, query: str, hits: list[SearchHit]) -> None:
         same = hits == self.hits
+        self.shown_before = self.shown_query
         self.hits = hits
         self.shown_query = query
         prepared, self._prepared = self._prepared, None
@@ -275,13 +285,15 @@ class SearchScreen(TurnkeepScreen[None]):
                 rows = prepared[1]
             else:
                 rows = hit_rows(hits, now, results.row_width)
-            results.show(rows, hits, now)
+            # More hits of the same text keep the highlight where the reader was.
+            keep = (results.highlighted or 0) if query == self.shown_before else 0
+            results.show(rows, hits, now, keep=keep)
         if not query.strip():
             status: Text | str = "Type to search titles, messages and tool output."
         elif _too_short(query):
             status = "Type 2 or more letters (a single letter matches everywhere)."
         elif hits:
-            more = "+" if len(hits) == self.LIMIT else ""
+            more = "+" if len(hits) == self.limit else ""
             line = f"{len(hits)}{more} hit{'s' if len(hits) != 1 else ''}, best first"
             status = self._mode_prefix().append(line)
         else:
@@ -308,6 +320,15 @@ class SearchScreen(TurnkeepScreen[None]):
         if status != self.status_shown:
             self.status_shown = status
             self.query_one("#search-status", Static).update(status, layout=False)
+
+    @on(HitList.AtEnd, "#search-results")
+    def _at_end(self) -> None:
+        """The reader reached the last hit: read more of them, if there may be more."""
+        query = self.shown_query
+        if query is None or len(self.hits) < self.limit or self.limit >= self.MAX_HITS:
+            return
+        self.limit = min(self.MAX_HITS, self.limit + self.MORE)
+        self.run_search(query, debounce=0.0)
 
     @on(HitList.Selected, "#search-results")
     def _selected(self, event: HitList.Selected) -> None:

@@ -140,6 +140,18 @@ class HitList(ScrollView, can_focus=True):
         Binding("end", "cursor(1000000)", "Last", show=False),
     ]
 
+    class AtEnd(Message):
+        """The highlight moved onto the last hit (the screen may read more)."""
+
+        def __init__(self, hit_list: HitList) -> None:
+            super().__init__()
+            self.hit_list = hit_list
+
+        @property
+        def control(self) -> HitList:
+            """The list whose end was reached."""
+            return self.hit_list
+
     class Selected(Message):
         """A hit was chosen (Enter on the list, or a click)."""
 
@@ -241,6 +253,8 @@ class HitList(ScrollView, can_focus=True):
         rows: list[Strip],
         hits: Sequence[SearchHit] | None = None,
         now: datetime | None = None,
+        *,
+        keep: int = 0,
     ) -> None:
         """Show ``rows`` (from :func:`hit_rows`), the first hit highlighted.
 
@@ -253,13 +267,16 @@ class HitList(ScrollView, can_focus=True):
         prepared, self._prepared = self._prepared, None
         changed = self._changed_lines(rows)
         self._rows = rows
-        self.highlighted = 0 if rows else None
+        self.highlighted = min(keep, len(rows) // ROWS - 1) if rows else None
         self._rows_size = Size(self.size.width, len(rows))
         if self.virtual_size != self._rows_size:
             # The scrollbar follows one frame later: its repaint (about a millisecond)
             # is not added to the paint of the new rows.
             self.call_after_refresh(self._follow_rows)
-        self.scroll_to(y=0, animate=False, immediate=True)
+        if self.highlighted:  # more hits read in below: the reader stays where they were
+            self.call_after_refresh(self._highlight_into_view)
+        else:
+            self.scroll_to(y=0, animate=False, immediate=True)
         if changed is None:
             self.refresh()
         elif changed:
@@ -333,12 +350,20 @@ class HitList(ScrollView, can_focus=True):
         old = self.highlighted
         current = old if old is not None else 0
         self.highlighted = max(0, min(self.hit_count - 1, current + step))
+        if step > 0 and self.highlighted == self.hit_count - 1:
+            self.post_message(self.AtEnd(self))
         if self.highlighted == old:
             return
         self.refresh()
         self.scroll_to_region(
             Region(0, self.highlighted * ROWS, 1, ROWS), animate=False, immediate=True
         )
+
+    def _highlight_into_view(self) -> None:
+        if self.highlighted is not None:
+            self.scroll_to_region(
+                Region(0, self.highlighted * ROWS, 1, ROWS), animate=False, immediate=True
+            )
 
     def action_page(self, direction: int) -> None:
         """Move the highlight a screenful."""
