@@ -290,6 +290,11 @@ class SessionScreen(
         conversation = await services.sessions.conversation(self.session_id)
         if not self.is_attached:
             await conversation.close()
+            if self.session_id is None:  # a new session left before it was ready
+                try:
+                    await services.sessions.discard_if_unused(conversation.session_id)
+                except Exception as exc:  # it stays listed, empty; nothing is lost
+                    services.note_error(exc)
             return
         self.conversation = conversation
         conversation.add_saved_listener(self._saved)
