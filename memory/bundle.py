@@ -59,6 +59,7 @@ __all__ = [
     "canonical_json",
     "dumps_bundle",
     "parse_bundle",
+    "parse_bundle_versioned",
     "write_bundle",
 ]
 
@@ -475,13 +476,18 @@ def _no_constants(name: str) -> NoReturn:
 
 
 def parse_bundle(data: str | bytes) -> tuple[PortableSession, ...]:
-    """Parse and validate a whole export file.
+    """Parse and validate a whole export file (see :func:`parse_bundle_versioned`)."""
+    return parse_bundle_versioned(data)[1]
+
+
+def parse_bundle_versioned(data: str | bytes) -> tuple[int, tuple[PortableSession, ...]]:
+    """Parse and validate a whole export file; its format version and its sessions.
 
     Args:
         data: the file's content (bytes are decoded as UTF-8).
 
     Returns:
-        The sessions, in file order.
+        The file's version, and the sessions in file order.
 
     Raises:
         BundleFormatError: the file is not UTF-8, not JSON (names the line and column,
@@ -535,4 +541,4 @@ def parse_bundle(data: str | bytes) -> tuple[PortableSession, ...]:
             _fail(f"sessions[{index}].id", f"duplicate id (also sessions[{seen[session.id]}])")
         seen[session.id] = index
         sessions.append(session)
-    return tuple(sessions)
+    return int(version), tuple(sessions)

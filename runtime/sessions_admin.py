@@ -8,11 +8,15 @@ format, the backup copy and the migrations stay in the memory layer.
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from memory import LibsqlMemory, PortableSession, parse_bundle, write_bundle
+from memory import LibsqlMemory, PortableSession, write_bundle
+from memory.bundle import parse_bundle_versioned
 from memory.errors import StoreConfigError
+from memory.records import decode_payload
+from runtime import payloads
 
 if TYPE_CHECKING:
     from memory import MemoryBackend
@@ -103,10 +107,37 @@ async def write_export(
 def read_export(data: str | bytes) -> tuple[PortableSession, ...]:
     """Parse and check a whole export file.
 
+    A version 1 file has no session token totals (they came with version 2): each
+    session gets them from its answers' recorded usage, as ``turnkeep usage`` counts
+    them, instead of zeros.
+
     Raises:
         BundleFormatError: it is not a valid export (naming where).
     """
-    return parse_bundle(data)
+    version, sessions = parse_bundle_versioned(data)
+    if version == 1:
+        return tuple(_with_token_totals(session) for session in sessions)
+    return sessions
+
+
+def _with_token_totals(session: PortableSession) -> PortableSession:
+    """``session`` with token totals summed from its answers' usage (version 1 files)."""
+    prompt = completion = 0
+    estimated = False
+    for event in session.events:
+        if event.kind != "assistant":
+            continue
+        try:
+            used = payloads.usage(decode_payload(event.payload_json))
+        except (ValueError, TypeError):  # checked by the parser; nothing to count here
+            continue
+        prompt, completion = prompt + used.prompt, completion + used.completion
+        estimated = estimated or (used.estimated and bool(used.total))
+    if not prompt and not completion:
+        return session
+    return replace(
+        session, prompt_tokens=prompt, completion_tokens=completion, tokens_estimated=estimated
+    )
 
 
 def migration_ids() -> tuple[str, ...]:

@@ -306,3 +306,33 @@ def test_db_status_json_prints_its_object_when_the_database_cannot_be_opened(
     assert result.stderr == f"turnkeep: {doc['error']}\n"  # and the usual error line
     if where != "remote":
         assert (tmp_path / "notes.db").read_text() == "not a database\n"
+
+
+def test_a_version_1_export_gets_session_token_totals_from_its_answers(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review finding: `sessions list --json` showed 0 tokens for an imported version 1
+    session while `turnkeep usage` counted its answers."""
+    usage = {"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150}
+    answer = {"role": "assistant", "content": "a", "usage": usage}
+    doc = bundle(
+        "s-v1",
+        [
+            ("user", {"role": "user", "content": "q"}),
+            ("assistant", answer),
+            ("user", {"role": "user", "content": "q2"}),
+            ("assistant", {**answer, "usage": {**usage, "prompt_tokens": 200}}),
+        ],
+    )
+    path = write_bundle_file(tmp_path / "v1.json", doc)
+    assert run(capsys, "sessions", "import", str(path))[0] == 0
+    code, out, _ = run(capsys, "sessions", "list", "--json")
+    assert code == 0
+    (row,) = [s for s in json.loads(out) if s["id"] == "s-v1"]
+    assert (row["prompt_tokens"], row["completion_tokens"]) == (320, 60)
+    code, out, _ = run(capsys, "usage", "--by", "session", "--json")
+    (used,) = [r for r in json.loads(out)["rows"] if r["session"] == "s-v1"]
+    assert (used["prompt_tokens"], used["completion_tokens"]) == (320, 60)
+    # Exported again (version 2) and imported elsewhere: the totals travel as they are.
+    code, out, _ = run(capsys, "sessions", "export", "s-v1")
+    assert code == 0 and json.loads(out)["sessions"][0]["prompt_tokens"] == 320
