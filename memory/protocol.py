@@ -184,8 +184,9 @@ class SessionCatalog(Protocol):
         """
         ...
 
-    async def count_sessions(self) -> int:
-        """Return the number of sessions."""
+    async def count_sessions(self, *, archived: bool | None = None) -> int:
+        """Return the number of sessions: all of them (``archived=None``), only those
+        not archived (``False``: the default lists), or only the archived (``True``)."""
         ...
 
 

@@ -151,9 +151,9 @@ class Sessions(OrganizeSessions, SearchSessions, SemanticSessions, AdminSessions
             pinned_first=pinned_first,
         )
 
-    async def count(self) -> int:
-        """How many sessions there are."""
-        return await self.memory.count_sessions()
+    async def count(self, *, archived: bool | None = None) -> int:
+        """How many sessions there are (``archived``: see ``count_sessions``)."""
+        return await self.memory.count_sessions(archived=archived)
 
     async def find(self, session_id: str) -> SessionInfo | None:
         """One session, or ``None``."""

@@ -282,9 +282,11 @@ class EphemeralMemory(
             self._search.upsert_session(session_id, title, session.info.updated_at)
             return session.info
 
-    async def count_sessions(self) -> int:
+    async def count_sessions(self, *, archived: bool | None = None) -> int:
         """See :meth:`memory.protocol.SessionCatalog.count_sessions`."""
-        return len(self._sessions)
+        if archived is None:
+            return len(self._sessions)
+        return sum((s.info.archived_at is not None) is archived for s in self._sessions.values())
 
     # -- EventSearch -------------------------------------------------------------------
 

@@ -424,10 +424,19 @@ class LibsqlMemory(
             raise NotFoundError(session_id)
         return _session_from_row(results[-1].rows[0])
 
-    async def count_sessions(self) -> int:
+    async def count_sessions(self, *, archived: bool | None = None) -> int:
         """See :meth:`memory.protocol.SessionCatalog.count_sessions`."""
-        # Kept by triggers (migration 0008.counts): count(*) would walk every session.
-        rows = await self._rows("SELECT rows FROM row_counts WHERE name = 'sessions'", [])
+        # All: kept by triggers (migration 0008.counts), as count(*) would walk every
+        # session. The archived are counted on their own partial index (migration
+        # 0005), one entry each; the rest is the difference, in the same statement.
+        total = "(SELECT rows FROM row_counts WHERE name = 'sessions')"
+        archived_count = "(SELECT count(*) FROM sessions WHERE archived_at IS NOT NULL)"
+        sql = {
+            None: f"SELECT {total}",
+            True: f"SELECT {archived_count}",
+            False: f"SELECT {total} - {archived_count}",
+        }[archived]
+        rows = await self._page_rows(sql, [])
         return int(rows[0][0])
 
     # -- EventSearch -------------------------------------------------------------------

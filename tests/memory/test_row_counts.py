@@ -125,3 +125,24 @@ def test_0006_rolls_back_to_exactly_the_previous_schema() -> None:
     finally:
         before.close()
         after.close()
+
+
+async def test_count_sessions_counts_all_the_listed_or_the_archived(
+    backend: MemoryBackend,
+) -> None:
+    """The home list's count is of the sessions it lists (review finding: it counted
+    archived sessions, which it does not show)."""
+    for sid in ("a", "b", "c"):
+        await backend.store(sid, drafts(1))
+    await backend.set_archived("b", True)
+    assert await backend.count_sessions() == 3
+    assert await backend.count_sessions(archived=False) == 2
+    assert await backend.count_sessions(archived=True) == 1
+    listed = await backend.list_sessions(limit=10)
+    assert len(listed.sessions) == await backend.count_sessions(archived=False)
+    await backend.set_archived("b", False)
+    await backend.forget("a")
+    assert (
+        await backend.count_sessions(archived=False),
+        await backend.count_sessions(archived=True),
+    ) == (2, 0)

@@ -312,3 +312,20 @@ async def test_a_tag_filter_that_matches_nothing_does_not_speak_of_titles(demo_d
         )
         said = str(app.screen.query_one("#no-match", Static).render())
         assert said.startswith("No session matches “#nosuchtag”")
+
+
+async def test_the_count_is_of_the_sessions_listed_not_the_archived(demo_db: Path) -> None:
+    from textual.widgets import Static
+
+    memory = await open_embedded(demo_db)
+    try:
+        everyone = await memory.count_sessions()
+        await memory.set_archived(demo_sessions()[0].id, True)
+    finally:
+        await memory.close()
+    app = make_app(settings_for(demo_db))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        shown = str(app.screen.query_one("#count", Static).render())
+        assert shown == f"{everyone - 1} sessions"
+        assert len(table_of(app).sessions) == everyone - 1

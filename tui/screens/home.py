@@ -103,7 +103,8 @@ async def read_first_page(services: Services, title_filter: str = "") -> FirstRe
     if title_filter:
         return await listing, None
     # Both reads sent at once: one round trip to a remote server, not two.
-    page, total = await asyncio.gather(listing, sessions.count())
+    # The count is of the sessions the list holds: archived ones are in their view (v).
+    page, total = await asyncio.gather(listing, sessions.count(archived=False))
     return page, total
 
 
