@@ -61,6 +61,9 @@ def go_to_turn_dialog(home: Path) -> Scene:
         screen: Any = pilot.app.screen
         await wait_until(pilot, lambda: screen.conversation is not None, "conversation open")
         log = screen.query_one(EventLog)
+        # The dialog is the subject: the history's scrollbar, whose thumb is drawn in
+        # eighths of a cell, differed by one glyph now and then under load (a flake).
+        log.styles.scrollbar_size_vertical = 0
         await _until_still(pilot, log)  # a page read after layout moves the scrollbar
         await pilot.press("ctrl+g")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, GoToTurnDialog), "dialog")
