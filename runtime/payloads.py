@@ -38,7 +38,7 @@ original record; readers ignore it.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -474,6 +474,18 @@ def usage(payload: Mapping[str, Any]) -> Usage:
     cached = min(prompt, max(0, number("cached_tokens")))
     written = min(prompt - cached, max(0, number("cache_write_tokens")))
     return Usage(prompt, completion, bool(raw.get("estimated", False)), cached, written)
+
+
+def summed_usage(answers: Iterable[Mapping[str, Any]], start: Usage = Usage()) -> Usage:
+    """``start`` plus the prompt and completion tokens of the assistant payloads
+    ``answers`` (estimated when any of them was): a session's token totals."""
+    prompt, completion, estimated = start.prompt, start.completion, start.estimated
+    for payload in answers:
+        used = usage(payload)
+        prompt += used.prompt
+        completion += used.completion
+        estimated |= used.estimated
+    return Usage(prompt, completion, estimated)
 
 
 def cut_off(payload: Mapping[str, Any]) -> bool:

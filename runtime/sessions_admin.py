@@ -121,22 +121,17 @@ def read_export(data: str | bytes) -> tuple[PortableSession, ...]:
 
 
 def _with_token_totals(session: PortableSession) -> PortableSession:
-    """``session`` with token totals summed from its answers' usage (version 1 files)."""
-    prompt = completion = 0
-    estimated = False
-    for event in session.events:
-        if event.kind != "assistant":
-            continue
-        try:
-            used = payloads.usage(decode_payload(event.payload_json))
-        except (ValueError, TypeError):  # checked by the parser; nothing to count here
-            continue
-        prompt, completion = prompt + used.prompt, completion + used.completion
-        estimated = estimated or (used.estimated and bool(used.total))
-    if not prompt and not completion:
+    """``session`` with token totals summed from its answers' usage (version 1 files),
+    as :func:`runtime.sessions_organize.count_tokens_until` sums a fork's."""
+    answers = (decode_payload(e.payload_json) for e in session.events if e.kind == "assistant")
+    total = payloads.summed_usage(answers)
+    if not total.total:
         return session
     return replace(
-        session, prompt_tokens=prompt, completion_tokens=completion, tokens_estimated=estimated
+        session,
+        prompt_tokens=total.prompt,
+        completion_tokens=total.completion,
+        tokens_estimated=total.estimated,
     )
 
 

@@ -111,18 +111,13 @@ class OrganizeSessions:
 async def count_tokens_until(memory: MemoryBackend, session_id: str, at: int) -> TokenCount:
     """The token totals of a session's assistant events ``1..at``, read with the runtime's
     payload reader (the memory layer never reads payload keys)."""
-    prompt = completion = 0
-    estimated = False
+    total = payloads.Usage()
     after = 0
     while after < at:
         events = await memory.recall(session_id, after=after, before=at + 1, limit=_PAGE)
         if not events:
             break
-        for event in events:
-            if event.kind == "assistant":
-                used = payloads.usage(event.payload)
-                prompt += used.prompt
-                completion += used.completion
-                estimated |= used.estimated
+        answers = (event.payload for event in events if event.kind == "assistant")
+        total = payloads.summed_usage(answers, total)
         after = events[-1].seq
-    return TokenCount(prompt, completion, estimated)
+    return TokenCount(total.prompt, total.completion, total.estimated)
