@@ -283,13 +283,12 @@ class SqliteFileDriver:
         holds, and this connection being open keeps any other from taking the
         exclusive lock of a last close, but should a lock be met anyway (another
         connection in exclusive locking mode) SQLITE_BUSY comes back at once instead of
-        sleeping here. ``func`` may also give up by interrupting its statement (a
-        progress handler returning non-zero).
+        sleeping here.
 
         Returns:
-            ``(True, result)``; ``(False, None)`` when not run, or when it met a lock or
-            was interrupted: the caller then goes through the database thread, where a
-            lock is waited for.
+            ``(True, result)``; ``(False, None)`` when not run, or when it met a lock:
+            the caller then goes through the database thread, where a lock is waited
+            for.
 
         Raises:
             MemoryLayerError: any other failure, translated as :meth:`run` does.
@@ -299,8 +298,7 @@ class SqliteFileDriver:
         try:
             return self._thread.call_now(lambda: self._call(lambda conn: self._now(conn, func)))
         except sqlite3.OperationalError as exc:
-            code = getattr(exc, "sqlite_errorname", "")
-            if is_busy_code(code) or code == "SQLITE_INTERRUPT":
+            if is_busy_code(getattr(exc, "sqlite_errorname", "")):
                 return False, None
             raise sqlite_error(exc, where=self.where, action="query") from exc
         except (sqlite3.Error, OSError, UnicodeEncodeError) as exc:
