@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 
 from memory import Event, open_embedded
+from tests.e2e.cli_support import turnkeep_process
 from tests.support.llama_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,17 +58,7 @@ def session_of(stderr: str) -> str:
 
 
 def ask(*args: str, env: dict[str, str] | None = None, timeout: float = 180) -> Any:
-    return subprocess.run(
-        [sys.executable, "-m", "tui", "ask", *args],
-        env={**os.environ, **(env or {})},
-        cwd=os.getcwd(),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=timeout,
-        check=False,
-    )
+    return turnkeep_process("ask", *args, env=env, timeout=timeout)
 
 
 def test_scripted_turn_streams_the_reply_and_saves_it(db: Path) -> None:

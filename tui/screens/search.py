@@ -143,9 +143,6 @@ class SearchScreen(TurnkeepScreen[None]):
         self.status_shown: Text | str | None = None
         #: Hits asked for: LIMIT for each new text, more as the reader reaches the end.
         self.limit = self.LIMIT
-        #: The query shown before the last result set (more hits of the same text keep
-        #: the highlight).
-        self.shown_before: str | None = None
         #: Hits and their rows made ahead by :meth:`_prepare` for the next :meth:`_show`.
         self._prepared: tuple[list[SearchHit], list[Strip]] | None = None
         #: The text Enter was pressed on before its results arrived: its best hit opens
@@ -273,7 +270,7 @@ class SearchScreen(TurnkeepScreen[None]):
 
     def _show(self, query: str, hits: list[SearchHit]) -> None:
         same = hits == self.hits
-        self.shown_before = self.shown_query
+        previous = self.shown_query
         self.hits = hits
         self.shown_query = query
         prepared, self._prepared = self._prepared, None
@@ -286,7 +283,7 @@ class SearchScreen(TurnkeepScreen[None]):
             else:
                 rows = hit_rows(hits, now, results.row_width)
             # More hits of the same text keep the highlight where the reader was.
-            keep = (results.highlighted or 0) if query == self.shown_before else 0
+            keep = (results.highlighted or 0) if query == previous else 0
             results.show(rows, hits, now, keep=keep)
         if not query.strip():
             status: Text | str = "Type to search titles, messages and tool output."
@@ -476,13 +473,13 @@ class SessionFind:
         self.find_query = query
         self.find_seqs = seqs
         self.find_index = -1
-        note = unused_note(query)
         if not self.find_seqs:
             screen.notify(f"No match for “{safe_line(query, 40)}” in this session.", markup=False)
-        elif note is not None:  # words left out are named, as in search
+            return
+        note = unused_note(query)
+        if note is not None:  # words left out are named, as in search
             screen.notify(safe_line(note, 200), markup=False)
-        if self.find_seqs:
-            self._go_to_match(0)
+        self._go_to_match(0)
 
     def _go_to_match(self, index: int) -> None:
         screen: Any = self

@@ -291,10 +291,7 @@ class SessionScreen(
         if not self.is_attached:
             await conversation.close()
             if self.session_id is None:  # a new session left before it was ready
-                try:
-                    await services.sessions.discard_if_unused(conversation.session_id)
-                except Exception as exc:  # it stays listed, empty; nothing is lost
-                    services.note_error(exc)
+                await self._discard_if_unused(conversation.session_id)
             return
         self.conversation = conversation
         conversation.add_saved_listener(self._saved)
@@ -482,13 +479,18 @@ class SessionScreen(
                 self.services.drafts[session_id] = text
             else:
                 self.services.drafts.pop(session_id, None)
-            if self._created_here and not self._sent and not text.strip():
-                try:
-                    if await self.services.sessions.discard_if_unused(session_id):
-                        session_id = None
-                except Exception as exc:  # it stays listed, empty; nothing is lost
-                    self.services.note_error(exc)
+            unused = self._created_here and not self._sent and not text.strip()
+            if unused and await self._discard_if_unused(session_id):
+                session_id = None
         self.dismiss(session_id)
+
+    async def _discard_if_unused(self, session_id: str) -> bool:
+        """Delete a new session left without a word; whether it was deleted."""
+        try:
+            return await self.services.sessions.discard_if_unused(session_id)
+        except Exception as exc:  # it stays listed, empty; nothing is lost
+            self.services.note_error(exc)
+            return False
 
     def action_toggle_tools(self) -> None:
         log = self.query_one(EventLog)

@@ -435,16 +435,19 @@ class EventLog(VerticalScroll):
             self.post_message(self.NeedNewer(self, self.newest_seq))
 
     def action_page_up(self) -> None:
-        """A page up at once, not animated: an animated page starts from where the
+        """A page up at once (see :meth:`_page`)."""
+        self._page(-1)
+
+    def action_page_down(self) -> None:
+        """A page down at once (see :meth:`_page`)."""
+        self._page(1)
+
+    def _page(self, direction: int) -> None:
+        """Scroll a page at once, not animated: an animated page starts from where the
         previous one's animation has got to, so a held or quickly repeated key lost
         most of its pages (40 PageUps moved 11 turns)."""
         page = self.scrollable_content_region.height
-        self.scroll_to(y=self.scroll_y - page, animate=False, immediate=True)
-
-    def action_page_down(self) -> None:
-        """A page down at once (see :meth:`action_page_up`)."""
-        page = self.scrollable_content_region.height
-        self.scroll_to(y=self.scroll_y + page, animate=False, immediate=True)
+        self.scroll_to(y=self.scroll_y + direction * page, animate=False, immediate=True)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)

@@ -355,9 +355,7 @@ class HitList(ScrollView, can_focus=True):
         if self.highlighted == old:
             return
         self.refresh()
-        self.scroll_to_region(
-            Region(0, self.highlighted * ROWS, 1, ROWS), animate=False, immediate=True
-        )
+        self._highlight_into_view()
 
     def _highlight_into_view(self) -> None:
         if self.highlighted is not None:
