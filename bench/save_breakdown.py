@@ -1,16 +1,24 @@
 """Scenario 1b: where an embedded save point's time goes, measured in the same run.
 
-Four writers save the same turns, taking turns in blocks, all ``synchronous=FULL``:
+Writers save the same turns, taking turns in blocks, all ``synchronous=FULL``, each on a
+database of its own:
 
 * ``raw``: raw sqlite3, ``BEGIN`` + 3 ``INSERT`` + ``COMMIT`` (scenario 1's baseline);
 * ``sql``: raw sqlite3 running exactly the statements turnkeep's save point sends
   (session upsert, save-point claim, events, search index rows, counters, read back);
-* ``sql-no-index``: the same without the search index statement;
+* ``sql-no-index``: the same without the rows of either search index (word index
+  ``search_words`` and trigram index ``search_events``);
+* ``sql-words`` / ``sql-trigram``: the same with the rows of one index only;
+* ``sql-one-token``: both indexes' rows, each text cut to one three-letter token: the
+  floor of writing two FTS5 tables per transaction (:mod:`bench.index_sides`);
 * ``turnkeep``: the persistence worker through the embedded backend.
 
 So ``sql / raw`` is the cost of what turnkeep writes, ``sql / sql-no-index`` the share
-of the FTS5 index rows, and ``turnkeep / sql`` the Python side (building statements,
-encoding, the worker, the hop to the database thread, the driver's result objects).
+of the FTS5 index rows (split per index by the two one-index writers, and into the part
+no text can avoid by ``sql-one-token``), and ``turnkeep / sql`` the Python side
+(building statements, encoding, the worker, the hop to the database thread, the
+driver's result objects). Each writer's database is checked afterwards for the index
+rows it was meant to write (and no others).
 """
 
 from __future__ import annotations
@@ -18,10 +26,18 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+from bench.index_sides import (
+    FLOOR_TOKEN,
+    count_index_rows,
+    one_token,
+    only_index,
+    without_index,
+)
 from bench.scenarios_save import RawWriter, _started_worker, _through_worker
 from bench.seed import migrated
 from bench.stats import Result, Series
@@ -49,18 +65,50 @@ class StatementWriter:
         return time.perf_counter() - started
 
 
+#: The SQL writers besides ``sql`` (all of turnkeep's statements): how each shapes a batch.
+SIDES: dict[str, Callable[[list[tuple[str, list[Any]]]], list[tuple[str, list[Any]]]]] = {
+    "sql-no-index": without_index,
+    "sql-words": lambda stmts: only_index(stmts, "search_words"),
+    "sql-trigram": lambda stmts: only_index(stmts, "search_events"),
+    "sql-one-token": one_token,
+}
+#: Index rows (word index, trigram index) each SQL writer must have written per event.
+_EXPECTED_ROWS: dict[str, tuple[bool, bool]] = {
+    "sql": (True, True),
+    "sql-no-index": (False, False),
+    "sql-words": (True, False),
+    "sql-trigram": (False, True),
+    "sql-one-token": (True, True),
+}
+
+
+def _check_sides(paths: dict[str, Path], events: int) -> None:
+    """Each SQL writer's database holds exactly the index rows its side writes."""
+    for name, (words, trigram) in _EXPECTED_ROWS.items():
+        with sqlite3.connect(paths[name]) as conn:
+            found = count_index_rows(conn, "tk", FLOOR_TOKEN)
+        conn.close()
+        want = {"search_words": events * words, "search_events": events * trigram}
+        got = {table: found[table] for table in want}
+        assert got == want, f"{name}: index rows {got}, expected {want}"
+        # Only the one-token side's rows hold the token (all of them).
+        floor = want["search_words"] if name == "sql-one-token" else 0
+        assert found["matching"] == floor, f"{name}: {found}, expected {floor} rows of the token"
+
+
 def save_breakdown(workdir: Path, *, turns: int = 1_000) -> list[Result]:
-    """1b: raw / turnkeep's SQL / the same without index rows / turnkeep, per save point."""
+    """1b: raw / turnkeep's SQL (and its index shares) / turnkeep, per save point."""
     from memory import NewTurn
 
-    paths = [migrated(workdir / f"{name}.db") for name in ("raw", "sql", "noindex")]
+    sql_names = ("sql", *SIDES)
+    paths = {name: migrated(workdir / f"{name}.db") for name in ("raw", *sql_names)}
 
     async def measure() -> dict[str, Series]:
-        raw = RawWriter(paths[0], "FULL")
-        full, bare = StatementWriter(paths[1]), StatementWriter(paths[2])
+        raw = RawWriter(paths["raw"], "FULL")
+        writers = {name: StatementWriter(paths[name]) for name in sql_names}
         memory = await open_embedded(workdir / "turnkeep.db", synchronous="full")
         worker = await _started_worker(memory)
-        found = {name: Series() for name in ("raw", "sql", "sql-no-index", "turnkeep")}
+        found = {name: Series() for name in ("raw", *sql_names, "turnkeep")}
         try:
             for start in range(1, turns + 1, BLOCK):
                 block = range(start, min(turns + 1, start + BLOCK))
@@ -71,24 +119,43 @@ def save_breakdown(workdir: Path, *, turns: int = 1_000) -> list[Result]:
                 for turn in block:
                     found["raw"].samples.append(raw.save(turn))
                 for stmts in batches:
-                    found["sql"].samples.append(full.save(stmts))
-                for stmts in batches:
-                    unindexed = [s for s in stmts if "search_events" not in s[0]]
-                    found["sql-no-index"].samples.append(bare.save(unindexed))
+                    found["sql"].samples.append(writers["sql"].save(stmts))
+                for name, side in SIDES.items():
+                    for stmts in batches:
+                        found[name].samples.append(writers[name].save(side(stmts)))
                 for turn in block:
                     found["turnkeep"].samples.append(await _through_worker(worker, "tk", turn))
         finally:
             await worker.stop(30)
             await memory.close()
-            for conn in (raw.conn, full.conn, bare.conn):
+            for conn in (raw.conn, *(writer.conn for writer in writers.values())):
                 conn.close()
         return found
 
     found = asyncio.run(measure())
+    _check_sides(paths, turns * len(turn_drafts(1)))
     med = {name: series.median * 1e3 for name, series in found.items()}
     rows = (
         ("turnkeep's statements in raw sqlite3", "raw", "sql", "raw 3 INSERTs / the same SQL"),
         ("search index rows (FTS5)", "sql-no-index", "sql", "SQL without / with index rows"),
+        (
+            "search index rows: word index only",
+            "sql-no-index",
+            "sql-words",
+            "SQL without index rows / with search_words rows only",
+        ),
+        (
+            "search index rows: trigram index only",
+            "sql-no-index",
+            "sql-trigram",
+            "SQL without index rows / with search_events rows only",
+        ),
+        (
+            "search index rows: floor of two FTS5 tables",
+            "sql-no-index",
+            "sql-one-token",
+            "SQL without index rows / with both, one 3-letter token per row",
+        ),
         ("Python, worker and thread hop", "sql", "turnkeep", "the SQL in raw sqlite3 / turnkeep"),
     )
     return [
@@ -100,8 +167,10 @@ def save_breakdown(workdir: Path, *, turns: int = 1_000) -> list[Result]:
             "report",
             None,
             note=f"{turns:,} save points each, synchronous=FULL; medians: raw {med['raw']:.3f}, "
-            f"SQL without index {med['sql-no-index']:.3f}, SQL {med['sql']:.3f}, turnkeep "
-            f"{med['turnkeep']:.3f} ms"
+            f"SQL without index {med['sql-no-index']:.3f}, word index only "
+            f"{med['sql-words']:.3f}, trigram index only {med['sql-trigram']:.3f}, "
+            f"one token per index row {med['sql-one-token']:.3f}, SQL {med['sql']:.3f}, "
+            f"turnkeep {med['turnkeep']:.3f} ms"
             if what.startswith("Python")
             else "",
         )

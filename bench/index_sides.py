@@ -1,0 +1,105 @@
+"""The sides a save point's search-index cost is measured with, from one batch of statements.
+
+A save point's batch (``LibsqlMemory._store_statements``) writes its events and, in the
+same transaction, one row per event into each of the two FTS5 indexes: ``search_words``
+(word index, migration 0010) and ``search_events`` (trigram index, 0004). The sides:
+
+* :func:`without_index`: neither index row (the baseline of the "<= 1.3x" target);
+* :func:`only_index`: the rows of one index only (what each index costs alone);
+* :func:`one_token`: both index rows, each text column cut to one three-letter token
+  (``abc``): the floor of two FTS5 tables written per transaction, whatever the text.
+
+FTS5 writes a new segment for each table at every commit in which a row was added to it
+(its in-memory terms are flushed when the transaction commits), plus the table's
+structure and averages records; :func:`one_token` keeps that work and drops only the
+per-token part, so the gap between it and :func:`without_index` is what no choice of
+text, statement shape or tokenizer option can take away while both indexes are written
+in the save point's own transaction.
+
+:func:`count_index_rows` checks afterwards that each side wrote what it claims.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any, Final, Literal
+
+__all__ = [
+    "FLOOR_TOKEN",
+    "INDEX_TABLES",
+    "count_index_rows",
+    "one_token",
+    "only_index",
+    "without_index",
+]
+
+Statements = list[tuple[str, list[Any]]]
+IndexTable = Literal["search_words", "search_events"]
+
+#: The FTS5 tables a save point writes a row into per event.
+INDEX_TABLES: Final[tuple[IndexTable, ...]] = ("search_words", "search_events")
+#: The text of every non-empty index column on the :func:`one_token` side.
+FLOOR_TOKEN: Final = "abc"
+_ROW_MARKS: Final = "(?, ?, ?, ?)"
+
+
+def _table_of(sql: str) -> IndexTable | None:
+    for table in INDEX_TABLES:
+        if sql.startswith(f"INSERT INTO {table} "):
+            return table
+    return None
+
+
+def without_index(stmts: Statements) -> Statements:
+    """``stmts`` without any statement inserting index rows."""
+    return [(sql, args) for sql, args in stmts if _table_of(sql) is None]
+
+
+def only_index(stmts: Statements, table: IndexTable) -> Statements:
+    """``stmts`` keeping the index rows of ``table`` only."""
+    return [(sql, args) for sql, args in stmts if _table_of(sql) in (None, table)]
+
+
+def one_token(stmts: Statements) -> Statements:
+    """``stmts`` with every non-empty text column of every index row set to :data:`FLOOR_TOKEN`.
+
+    An index statement's arguments start with ``(offset, mine, reply, tool)`` per row,
+    one ``(?, ?, ?, ?)`` each (``memory.sql.search_statements.event_rows_statements``);
+    the rest (session id, claim-check arguments) are kept.
+    """
+    out: Statements = []
+    for sql, args in stmts:
+        if _table_of(sql) is None:
+            out.append((sql, args))
+            continue
+        rows = sql.count(_ROW_MARKS)
+        if rows == 0 or len(args) < 4 * rows:
+            raise ValueError(f"not an index statement of (offset, mine, reply, tool): {sql[:80]}")
+        cut = list(args)
+        for i in range(4 * rows):
+            if i % 4 and cut[i]:
+                cut[i] = FLOOR_TOKEN
+        out.append((sql, cut))
+    return out
+
+
+def count_index_rows(conn: sqlite3.Connection, session_id: str, word: str) -> dict[str, int]:
+    """How many events of ``session_id`` have a row in each index (its ``%_docsize``
+    row), and how many of them hold ``word`` as a word (``search_words``)."""
+    found: dict[str, int] = {}
+    for table in INDEX_TABLES:
+        found[table] = int(
+            conn.execute(
+                f"SELECT count(*) FROM conversation_events e JOIN {table}_docsize d ON d.id = e.id "
+                "WHERE e.session_id = ?",
+                (session_id,),
+            ).fetchone()[0]
+        )
+    found["matching"] = int(
+        conn.execute(
+            "SELECT count(*) FROM search_words w JOIN conversation_events e ON e.id = w.rowid "
+            "WHERE search_words MATCH ? AND e.session_id = ?",
+            (f'"{word}"', session_id),
+        ).fetchone()[0]
+    )
+    return found
