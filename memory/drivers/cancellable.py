@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import threading
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
@@ -73,12 +72,14 @@ async def cancellable_rows(
     runner = _connection_runner(driver)
     if runner is None:
         return await driver.rows(sql, args)
-    gave_up = threading.Event()
+    # Not empty once the caller gave up (a list's truth is read and changed atomically
+    # under the GIL; a threading.Event costs more to make than the rest of this path).
+    gave_up: list[bool] = []
 
     def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
-        if gave_up.is_set():  # cancelled while queued: not started at all
+        if gave_up:  # cancelled while queued: not started at all
             return []
-        conn.set_progress_handler(lambda: 1 if gave_up.is_set() else 0, PROGRESS_STEPS)
+        conn.set_progress_handler(lambda: 1 if gave_up else 0, PROGRESS_STEPS)
         try:
             return conn.execute(sql, args).fetchall()
         finally:
@@ -87,5 +88,5 @@ async def cancellable_rows(
     try:
         return await runner.run(read, wait=WAIT_BUDGET)
     except asyncio.CancelledError:
-        gave_up.set()
+        gave_up.append(True)
         raise

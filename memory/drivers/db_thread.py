@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 from queue import SimpleQueue
 from typing import Any, TypeVar
@@ -50,6 +51,8 @@ class DatabaseThread:
         self._running = threading.Lock()
         #: Calls submitted and not finished yet (changed under ``_lock``).
         self._pending = 0
+        #: Seconds the last call made through :meth:`call_waiting` ran (on this thread).
+        self._last_took = 0.0
 
     def submit(self, func: Callable[[], T]) -> asyncio.Future[T]:
         """Queue ``func``; the returned future gets its result or exception.
@@ -66,24 +69,24 @@ class DatabaseThread:
     async def call_waiting(self, func: Callable[[], T], budget: float) -> T:
         """Queue ``func`` and block for its outcome up to ``budget`` seconds, then await it.
 
-        When the thread is idle, the caller's thread blocks on a lock (it does not run
-        the event loop meanwhile) for at most ``budget`` seconds, and takes an outcome
-        that came within it directly; otherwise, or past the budget, this awaits it as
-        :meth:`submit` does, and cancelling drops the outcome the same way. Order is
-        kept: ``func`` is queued behind every call submitted before.
+        When the thread is idle and the previous call made this way ran within its
+        budget, the caller's thread blocks on a lock (it does not run the event loop
+        meanwhile) for at most ``budget`` seconds, and takes an outcome that came within
+        it directly; otherwise, or past the budget, this awaits it as :meth:`submit`
+        does, and cancelling drops the outcome the same way. Order is kept: ``func`` is
+        queued behind every call submitted before.
 
         Raises:
             BaseException: whatever ``func`` raised.
         """
         idle = self._enter()
-        if not idle:
-            loop = asyncio.get_running_loop()
-            future: asyncio.Future[T] = loop.create_future()
-            self._queue.put((func, future, loop))
-            return await future
         handoff = Handoff(func)
         self._queue.put(handoff)
-        waited = handoff.wait(budget)
+        # Blocking is worth it only when the thread is idle, and when the last such call
+        # fitted the budget (as an adaptive mutex spins only while holds are short):
+        # typing a frequent word holds the loop for the first key's search, not for each.
+        short = idle and self._last_took <= budget
+        waited = handoff.wait(budget if short else 0.0)
         if waited is None:
             return handoff.result()
         return await waited
@@ -127,10 +130,12 @@ class DatabaseThread:
                 return
             if isinstance(item, Handoff):
                 with self._running:
+                    started = time.perf_counter()
                     try:
                         outcome: tuple[bool, Any] = (True, item.func())
                     except BaseException as exc:  # handed to the caller
                         outcome = (False, exc)
+                    self._last_took = time.perf_counter() - started
                     with self._lock:
                         self._pending -= 1
                 item.deliver(outcome)

@@ -372,6 +372,11 @@ class SqliteFileDriver:
         return self._path.resolve()
 
     @cached_property
+    def _db_dir(self) -> str:
+        # As a string: a Path's parent is a new object to build and format at every call.
+        return str(self._db_path.parent)
+
+    @cached_property
     def _wal_path(self) -> Path:
         return Path(f"{self._db_path}-wal")
 
@@ -384,7 +389,7 @@ class SqliteFileDriver:
         """
         if self._db_id is None:
             return
-        changed = os.stat(self._db_path.parent).st_mtime_ns
+        changed = os.stat(self._db_dir).st_mtime_ns
         if changed == self._db_dir_mtime and time.time_ns() - changed > _RECENT_NS:
             return
         if _file_id(self._db_path) == self._db_id:
