@@ -9,6 +9,11 @@ queued stops at its first steps, one running within about a thousand VM steps. T
 handler is set for that read only (calls on the thread run one at a time), so no other
 statement can be interrupted. Other drivers run the read as usual (a remote server
 finishes it; its answer is dropped).
+
+On the embedded driver the caller first blocks for the rows up to :data:`WAIT_BUDGET`
+(:meth:`~memory.drivers.db_thread.DatabaseThread.call_waiting`): a rare word's rows come
+back within it without the event loop being woken for them; a cancellation can only
+arrive once that wait is over, and then stops the read as above.
 """
 
 from __future__ import annotations
