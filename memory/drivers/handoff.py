@@ -1,14 +1,20 @@
 """A call on the database thread whose caller first waits for it briefly, blocking.
 
 Handing a short read to the database thread and back costs more than the read's Python
-around it: the answer must wake the event loop out of ``epoll_wait``
-(``call_soon_threadsafe``), then a future and the task awaiting it are resumed. A
-:class:`Handoff` lets the caller (the event loop's thread) block on a lock for a small,
-fixed budget instead: an answer that comes within it is taken directly; past it, the
-caller falls back to awaiting a future, as with
+around it: the answer goes through ``call_soon_threadsafe`` (a write to the loop's
+self-pipe, ``epoll_wait`` returning, a callback settling a future, a task step
+resuming the awaiting coroutine). A :class:`Handoff` lets the caller (the event loop's
+thread) block on a lock for a small, fixed budget instead: an answer that comes within
+it is taken directly; past it, the caller falls back to awaiting a future, as with
 :meth:`~memory.drivers.db_thread.DatabaseThread.submit`. The budget is enforced by the
 lock's timeout (the work runs on the other thread, so nothing inside SQLite has to stop
 for it), which bounds how long the event loop can be held.
+
+What it cannot save is the two wake-ups themselves (the database thread's, then the
+caller's): on the 2-core Firecracker VM an idle virtual CPU halts at once
+(``haltpoll.guest_halt_poll_ns=0``), and waking a thread on the other one took 25-30 us
+each way, against ~5 us when the two threads happen to share a CPU (a rare word's search
+in ``bash scripts/bench --only search``: ~0.20 ms then, ~0.25 ms otherwise).
 
 Exactly one side settles the outcome, decided under :attr:`Handoff._guard`: the database
 thread either finds no future (the caller is still waiting, or is about to look under the
