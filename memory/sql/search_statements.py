@@ -15,7 +15,6 @@ as the events (one transaction, one round trip remotely).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
@@ -30,6 +29,7 @@ from memory.search_query import (
 )
 from memory.search_records import COMPLETE, SearchHit, SearchProgress, TextOf
 from memory.sql import search_words
+from memory.sql.search_hits import hit_from_row
 from memory.sql.search_shapes import short_statement, usable_for_short
 from memory.sql.search_words import (
     restriction,
@@ -169,97 +169,6 @@ def title_statements(session_id: str, title: str) -> list[tuple[str, list[Any]]]
         (INSERT_TITLE_KEY, [session_id, title]),
         (INSERT_TITLE, [fold(title), session_id, title]),
     ]
-
-
-def _split_marks(raw: str) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """A snippet with FTS5 marks as one line of text plus the match offsets.
-
-    Whitespace that breaks a line becomes a space; a mark pair around nothing, an
-    unopened close and an unclosed open leave no offsets. Works piece by piece between
-    marks, not character by character (with the line-break replacement below, the rows
-    of a 10-hit search turn into hits in 37 us instead of 50).
-    """
-    if MARK_OPEN not in raw and MARK_CLOSE not in raw:
-        return _one_line(raw), ()
-    text: list[str] = []
-    marks: list[tuple[int, int]] = []
-    length = 0
-    start: int | None = None
-    for piece in _MARKS.split(raw):
-        if piece == MARK_OPEN:
-            start = length
-        elif piece == MARK_CLOSE:
-            if start is not None and length > start:
-                marks.append((start, length))
-            start = None
-        elif piece:
-            text.append(_one_line(piece))
-            length += len(piece)
-    return "".join(text), tuple(marks)
-
-
-def _one_line(text: str) -> str:
-    """Line-breaking whitespace as spaces (three ``replace`` calls: a ``translate``
-    table costs about ten times as much on a snippet's few dozen characters)."""
-    return text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
-
-
-#: Splits a snippet at its marks, keeping them.
-_MARKS: Final = re.compile(f"([{re.escape(MARK_OPEN)}{re.escape(MARK_CLOSE)}])")
-
-
-def _window(text: str, terms: tuple[str, ...], width: int = 96) -> str:
-    """A snippet of ``text`` around the first of ``terms``, with FTS5-style marks."""
-    folded = text.casefold()
-    found = [(at, len(t)) for t in terms if (at := folded.find(t.casefold())) >= 0]
-    if not found:
-        return text[:width]
-    first = min(at for at, _ in found)
-    start = max(0, first - width // 3)
-    piece = text[start : start + width]
-    # Every occurrence in the piece, as FTS5's snippet() marks them.
-    lowered = piece.casefold()
-    spans: list[tuple[int, int]] = []
-    for term in terms:
-        needle = term.casefold()
-        at = lowered.find(needle) if needle else -1
-        while at >= 0:
-            spans.append((at, at + len(needle)))
-            at = lowered.find(needle, at + len(needle))
-    spans.sort()
-    out, last = [], 0
-    for begin, end in spans:
-        if begin < last:
-            continue
-        out += [piece[last:begin], MARK_OPEN, piece[begin:end], MARK_CLOSE]
-        last = end
-    out.append(piece[last:])
-    prefix = "…" if start else ""
-    suffix = "…" if start + width < len(text) else ""
-    return prefix + "".join(out) + suffix
-
-
-def hit_from_row(row: tuple[Any, ...], scan_terms: tuple[str, ...] = ()) -> SearchHit:
-    """A :class:`SearchHit` from one row of :func:`search_statement`.
-
-    Args:
-        scan_terms: the query's short terms when it ran as a scan (no FTS5 snippet).
-    """
-    session_id, seq, kind, title, raw, at, score = row
-    text = str(raw or "")
-    if scan_terms and MARK_OPEN not in text:
-        text = _window(text, scan_terms)
-    snippet, marks = _split_marks(text)
-    return SearchHit(
-        str(session_id),
-        int(seq),
-        str(kind),
-        None if title is None else str(title),
-        snippet,
-        marks,
-        str(at),
-        float(score),
-    )
 
 
 @dataclass(frozen=True, slots=True)
