@@ -26,7 +26,7 @@ from tests.tui.conftest import (
     wait_until,
 )
 from tui.screens.search import SearchScreen
-from tui.widgets.search_hits import HitList, hit_rows
+from tui.widgets.search_hits import THUMB, HitList, hit_rows
 
 
 async def _sessions(path: Path, texts: list[str]) -> None:
@@ -48,9 +48,11 @@ def _list_lines(app: Any, results: HitList) -> list[str]:
 
 
 def _expected(results: HitList) -> list[str]:
-    area = results.scrollable_content_region
+    """Each line: its row (blank past the last), then the scroll mark's column."""
+    area, thumb = results.scrollable_content_region, results.thumb_lines()
     return [
-        results.row_text(y) if y < results.hit_count * 2 else " " * area.width
+        (results.row_text(y) if y < results.hit_count * 2 else " " * results.row_width)
+        + (THUMB if y in thumb else " ")
         for y in range(area.height)
     ]
 
@@ -72,7 +74,7 @@ async def test_each_result_set_is_shown_exactly(db_file: Path) -> None:
         await _type(pilot, screen, list("quokka"), "quokka")
         assert results.hit_count >= 6
         assert _list_lines(app, results) == _expected(results)
-        assert results.virtual_size.height == results.hit_count * 2  # the scrollbar followed
+        assert results.virtual_size.height == results.hit_count * 2  # scroll limits followed
         # Narrower: one hit; every line below it must be blank again (no line left over).
         await _type(pilot, screen, list(" beta"), "quokka beta")
         assert results.hit_count == 1

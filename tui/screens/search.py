@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from time import monotonic
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -40,7 +41,7 @@ from textual.widgets import Footer, Input, Label, Static
 from memory.search_records import SearchHit
 from runtime.semantic_search import SearchMode
 from runtime.sessions_search import parse_query, unused_note
-from tui.collector import refreeze
+from tui.collector import FrozenBudget, refreeze
 from tui.messages import OpenSession
 from tui.safe_text import safe_line
 from tui.screens.base import TurnkeepScreen
@@ -102,6 +103,8 @@ class SearchScreen(TurnkeepScreen[None]):
     MAX_HITS: ClassVar[int] = 500
     #: Hits whose rows are built in one turn of the event loop (see :meth:`_prepare`).
     HITS_PER_TURN: ClassVar[int] = 5
+    #: Seconds without a change of the text after which frozen garbage is collected.
+    PAUSE: ClassVar[float] = 2.0
 
     DEFAULT_CSS = """
     SearchScreen #search-input { margin: 0 1; }
@@ -148,6 +151,11 @@ class SearchScreen(TurnkeepScreen[None]):
         #: The text Enter was pressed on before its results arrived: its best hit opens
         #: when they do (see :meth:`action_open_hit`).
         self._open_when_shown: str | None = None
+        #: Freezes the heap after each result set's paint (only where the app froze its
+        #: start-up heap, see :meth:`on_mount`).
+        self._frozen: FrozenBudget | None = None
+        #: When the search text last changed (a pause is used to collect garbage).
+        self._last_key = 0.0
 
     def compose(self) -> ComposeResult:
         yield TitleHeader()
@@ -173,9 +181,17 @@ class SearchScreen(TurnkeepScreen[None]):
         # objects for 1-5 ms; ~9,000 after).
         if self._freezes_heap:
             gc.freeze()
-            self.call_after_refresh(gc.freeze)
+            self._frozen = FrozenBudget()
+            self.call_after_refresh(self._frozen.freeze)
+            self.set_interval(1.0, self._collect_in_pause)
         if self.initial:
             self.run_search(self.initial, debounce=0.0)
+
+    def _collect_in_pause(self) -> None:
+        """Free what the result sets left frozen once the person has paused typing."""
+        frozen = self._frozen
+        if frozen is not None and frozen.due and monotonic() - self._last_key > self.PAUSE:
+            frozen.collect()
 
     @property
     def _freezes_heap(self) -> bool:
@@ -189,6 +205,7 @@ class SearchScreen(TurnkeepScreen[None]):
 
     @on(Input.Changed, "#search-input")
     def _changed(self, event: Input.Changed) -> None:
+        self._last_key = monotonic()
         if event.value == self._open_when_shown:
             # A key typed before Enter, handled after it: search now, as Enter asked.
             self.run_search(event.value, debounce=0.0)
@@ -285,6 +302,10 @@ class SearchScreen(TurnkeepScreen[None]):
             # More hits of the same text keep the highlight where the reader was.
             keep = (results.highlighted or 0) if query == previous else 0
             results.show(rows, hits, now, keep=keep)
+            if self._frozen is not None:
+                # What this result set leaves alive sits out the collector's later
+                # passes (tui.collector.FrozenBudget).
+                results.call_after_refresh(self._frozen.freeze)
         if not query.strip():
             status: Text | str = "Type to search titles, messages and tool output."
         elif _too_short(query):

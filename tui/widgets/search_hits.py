@@ -11,8 +11,11 @@ While typing, no single turn of the event loop may hold it for long (issue 14: t
 largest stall while typing <= 2x idle). A new result set is therefore painted ahead:
 :meth:`HitList.prepare` renders the lines in view a few per loop turn into a spare line
 cache, :meth:`HitList.show` swaps it in and marks only the lines that differ from those
-on screen, and the scrollbar follows the new row count one frame later. The paint of a
-result set then only composes ready lines.
+on screen. The paint of a result set then only composes ready lines. The list has no
+scrollbar widget: a scrollbar repainted itself through Rich for every new row count
+(1-5 ms, a paint of its own) and cut every line of the list into more pieces for the
+compositor. Its last column shows instead which part of the hits is in view
+(:meth:`HitList.thumb_lines`), painted with the lines it belongs to.
 
 Stored text (titles, snippets, unknown kinds) goes through :mod:`tui.safe_text`; it is
 never parsed as markup.
@@ -58,6 +61,8 @@ _TITLE = Style(bold=True)
 _META = Style(dim=True)
 _MARK = Style(bold=True, reverse=True)
 _ELLIPSIS = "…"
+#: The list's last column: this on the lines beside the part of the hits in view.
+THUMB = "▐"
 #: Characters of a snippet kept when no width is given.
 _SNIPPET_CHARS = 240
 #: Whitespace that is not a space, each made one space (see :func:`snippet_segments`).
@@ -121,11 +126,12 @@ class _Prepared:
 class HitList(ScrollView, can_focus=True):
     """Search hits, two rows each, one highlighted; Enter (or a click) selects it."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"hit-list--cursor"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"hit-list--cursor", "hit-list--thumb"}
 
     DEFAULT_CSS = """
-    HitList { height: 1fr; overflow-x: hidden; overflow-y: scroll; padding: 0 1;
-              background: $surface; }
+    HitList { height: 1fr; width: 1fr; overflow-x: hidden; overflow-y: hidden;
+              padding: 0 1; background: $surface; }
+    HitList > .hit-list--thumb { color: $scrollbar; }
     HitList > .hit-list--cursor { background: $block-cursor-blurred-background; }
     HitList:focus > .hit-list--cursor { background: $block-cursor-background;
                                         color: $block-cursor-foreground; }
@@ -166,20 +172,19 @@ class HitList(ScrollView, can_focus=True):
             return self.hit_list
 
     #: Its row count changes with each result set; the list's own size never depends
-    #: on it (height 1fr, a scrollbar always shown), so a change repaints the
-    #: scrollbar (``_scroll_update``) instead of asking for a layout of the whole
-    #: screen; the rows' lines do not depend on it, so they are not repainted.
+    #: on it (height and width 1fr), so a change asks for no layout of the screen.
     virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False, repaint=False)
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id)
         self._rows: list[Strip] = []
-        #: Styles of a plain and a highlighted row, computed once per paint.
-        self._styles: tuple[Style, Style] | None = None
+        #: Styles of a plain and a highlighted row and of the scroll mark, computed
+        #: once per paint.
+        self._styles: tuple[Style, Style, Style] | None = None
+        #: The lines beside which the scroll mark is painted, during a paint.
+        self._thumb: range | None = None
         #: The highlighted hit (``None`` when there are none).
         self.highlighted: int | None = None
-        #: The virtual size of the rows shown (the scrollbar follows it, see ``show``).
-        self._rows_size = Size(0, 0)
         #: The scroll offset painted, when painting rows not shown yet (``prepare``).
         self._offset: int | None = None
         self._prepared: _Prepared | None = None
@@ -196,8 +201,21 @@ class HitList(ScrollView, can_focus=True):
 
     @property
     def row_width(self) -> int:
-        """The width rows are painted at (give it to :func:`hit_rows`)."""
-        return self.scrollable_content_region.width
+        """The width rows are painted at (give it to :func:`hit_rows`): the content
+        width but the scroll mark's column."""
+        return max(1, self.scrollable_content_region.width - 1)
+
+    def thumb_lines(self, rows: int | None = None, offset: int | None = None) -> range:
+        """The lines in view beside which the scroll mark is painted (none when every
+        row fits), for ``rows`` rows scrolled by ``offset`` (default: those shown)."""
+        rows = len(self._rows) if rows is None else rows
+        offset = int(self.scroll_offset.y) if offset is None else offset
+        height = self.scrollable_content_region.height
+        if rows <= height or height <= 0:
+            return range(0)
+        size = max(1, height * height // rows)
+        top = min(height - size, round(offset * (height - size) / (rows - height)))
+        return range(top, top + size)
 
     def _paint_key(self) -> tuple[object, ...]:
         """What painted lines depend on besides the rows, scroll and highlight."""
@@ -206,6 +224,7 @@ class HitList(ScrollView, can_focus=True):
             self.scrollable_content_region,
             self.rich_style,
             self.get_component_rich_style("hit-list--cursor"),
+            self.get_component_rich_style("hit-list--thumb"),
             self.background_colors,
         )
 
@@ -268,11 +287,10 @@ class HitList(ScrollView, can_focus=True):
         changed = self._changed_lines(rows)
         self._rows = rows
         self.highlighted = min(keep, len(rows) // ROWS - 1) if rows else None
-        self._rows_size = Size(self.size.width, len(rows))
-        if self.virtual_size != self._rows_size:
-            # The scrollbar follows one frame later: its repaint (about a millisecond)
-            # is not added to the paint of the new rows.
-            self.call_after_refresh(self._follow_rows)
+        size = Size(self.size.width, len(rows))
+        if self.virtual_size != size:
+            self.virtual_size = size
+            self._scroll_update(size)  # no scrollbar to repaint: scroll limits only
         if self.highlighted:  # more hits read in below: the reader stays where they were
             self.call_after_refresh(self._highlight_into_view)
         else:
@@ -294,18 +312,19 @@ class HitList(ScrollView, can_focus=True):
         if self.scroll_offset.y or self.highlighted not in (0, None):
             return None
         old, width = self._rows, self.size.width
+        old_thumb, new_thumb = self.thumb_lines(len(old), 0), self.thumb_lines(len(rows), 0)
         changed: list[Region] = []
         for y in range(self.scrollable_content_region.height):
-            if (old[y] if y < len(old) else None) != (rows[y] if y < len(rows) else None):
+            if (old[y] if y < len(old) else None) != (rows[y] if y < len(rows) else None) or (
+                (y in old_thumb) != (y in new_thumb)
+            ):
                 changed.append(Region(0, y, width, 1))
         return changed
 
-    def _follow_rows(self) -> None:
-        """Give the scrollbar the height of the rows shown (see :meth:`show`)."""
-        size = self._rows_size
-        if self.virtual_size != size:
-            self.virtual_size = size
-            self._scroll_update(size)
+    @property
+    def allow_vertical_scroll(self) -> bool:
+        """The mouse wheel scrolls the hits (there is no scrollbar widget to say so)."""
+        return not self._check_disabled() and self.max_scroll_y > 0
 
     def on_resize(self, event: events.Resize) -> None:
         """Make the rows again at the new width (more of each snippet when wider)."""
@@ -322,26 +341,36 @@ class HitList(ScrollView, can_focus=True):
         return self._rows[index].text if 0 <= index < len(self._rows) else ""
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        self._styles = (self.rich_style, self.get_component_rich_style("hit-list--cursor"))
+        self._styles = (
+            self.rich_style,
+            self.get_component_rich_style("hit-list--cursor"),
+            self.get_component_rich_style("hit-list--thumb"),
+        )
+        offset = int(self.scroll_offset.y) if self._offset is None else self._offset
+        self._thumb = self.thumb_lines(len(self._rows), offset)
         try:
             return super().render_lines(crop)
         finally:
-            self._styles = None
+            self._styles = self._thumb = None
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        row = (int(self.scroll_offset.y) if self._offset is None else self._offset) + y
-        plain, cursor = self._styles or (
+        width = self.row_width
+        offset = int(self.scroll_offset.y) if self._offset is None else self._offset
+        row = offset + y
+        plain, cursor, thumb = self._styles or (
             self.rich_style,
             self.get_component_rich_style("hit-list--cursor"),
+            self.get_component_rich_style("hit-list--thumb"),
         )
-        if row >= len(self._rows) or width <= 0:
-            return Strip.blank(width, plain)
+        lines = self._thumb if self._thumb is not None else self.thumb_lines(None, offset)
+        mark = Segment(THUMB, thumb) if y in lines else Segment(" ")
+        if row >= len(self._rows) or self.scrollable_content_region.width <= 0:
+            return Strip([*Strip.blank(width), mark], width + 1).apply_style(plain)
         strip = self._rows[row]
         if strip.cell_length != width:  # prepared for another width (a resize since)
             strip = _fit(list(strip), width)
         highlighted = self.highlighted is not None and row // ROWS == self.highlighted
-        return strip.apply_style(cursor if highlighted else plain)
+        return Strip([*strip, mark], width + 1).apply_style(cursor if highlighted else plain)
 
     def action_cursor(self, step: int) -> None:
         """Move the highlight ``step`` hits (clamped), keeping it in view."""

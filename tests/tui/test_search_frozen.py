@@ -1,0 +1,89 @@
+"""The search screen freezes the heap after each result set and frees what that leaves
+behind when the person pauses (:class:`tui.collector.FrozenBudget`)."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from memory import EventDraft, open_embedded
+from runtime import payloads
+from tests.tui.conftest import SIZE, make_app, open_search, settings_for, settle, wait_until
+from tui.collector import FrozenBudget
+from tui.screens.search import SearchScreen
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self  # only the collector can free it
+
+
+@pytest.fixture
+def collector_restored() -> Iterator[None]:
+    """The next test finds the collector on and nothing frozen."""
+    yield
+    gc.unfreeze()
+    gc.enable()
+
+
+def test_frozen_garbage_is_freed_once_due_and_collected(collector_restored: None) -> None:
+    budget = FrozenBudget(every=2, cap=10)
+    garbage = _Cycle()
+    gone = weakref.ref(garbage)
+    budget.freeze()
+    del garbage
+    gc.collect()
+    assert gone() is not None  # frozen: out of every pass
+    assert not budget.due
+    budget.freeze()
+    assert budget.due
+    budget.collect()
+    assert gone() is None
+    assert not budget.due  # counting starts again
+
+
+def test_the_cap_collects_without_a_pause(collector_restored: None) -> None:
+    budget = FrozenBudget(every=1, cap=3)
+    garbage = _Cycle()
+    gone = weakref.ref(garbage)
+    budget.freeze()
+    del garbage
+    budget.freeze()
+    assert gone() is not None
+    budget.freeze()  # the third: over the cap, collected at once
+    assert gone() is None
+    assert not budget.due
+
+
+async def test_the_screen_collects_in_a_pause(
+    db_file: Path, collector_restored: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    memory = await open_embedded(db_file)
+    try:
+        await memory.store("s", [EventDraft("user", payloads.user("wombat burrow"))])
+    finally:
+        await memory.close()
+    monkeypatch.setattr(SearchScreen, "PAUSE", 0.3)
+    app = make_app(settings_for(db_file), freeze_startup_heap=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_search(pilot)
+        budget = screen._frozen
+        assert budget is not None
+        budget.every = 2  # due after two result sets
+        await pilot.press(*"wombat")
+        await wait_until(pilot, lambda: screen.shown_query == "wombat", "the results")
+        await pilot.press("backspace")
+        await wait_until(pilot, lambda: screen.shown_query == "womba", "other results")
+        await settle(pilot)
+        garbage = _Cycle()
+        gone = weakref.ref(garbage)
+        budget.freeze()  # as after a paint: ``garbage`` is frozen with the rest
+        del garbage
+        assert budget.due
+        await wait_until(pilot, lambda: gone() is None, "collected in the pause")
+        assert not budget.due
