@@ -20,6 +20,7 @@ from tests.tui.conftest import (
     settle,
     wait_until,
 )
+from tui.screens.search import SearchScreen
 from tui.widgets.search_hits import THUMB, HitList
 
 
@@ -30,6 +31,16 @@ async def _many(path: Path, count: int) -> None:
         await memory.store("many", drafts)
     finally:
         await memory.close()
+
+
+async def _searched(pilot: Any, hits: int) -> tuple[SearchScreen, HitList]:
+    """The search screen once its list shows the ``hits`` hits of "platypus"."""
+    await settle(pilot)
+    screen = await open_search(pilot)
+    await pilot.press(*"platypus")
+    await wait_until(pilot, lambda: len(screen.hits) == hits, f"{hits} hits")
+    await settle(pilot)
+    return screen, screen.query_one("#search-results", HitList)
 
 
 def _mark_column(app: Any, results: HitList) -> str:
@@ -43,12 +54,7 @@ async def test_the_mark_shows_the_part_in_view_and_follows_the_scroll(db_file: P
     await _many(db_file, 40)
     app = make_app(settings_for(db_file))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        screen = await open_search(pilot)
-        await pilot.press(*"platypus")
-        await wait_until(pilot, lambda: len(screen.hits) == 25, "25 hits")
-        await settle(pilot)
-        results = screen.query_one("#search-results", HitList)
+        screen, results = await _searched(pilot, 25)
         height = results.scrollable_content_region.height
         assert height < 50  # more rows than lines: a mark less tall than the list
         top = _mark_column(app, results)
@@ -68,12 +74,7 @@ async def test_few_hits_show_no_mark(db_file: Path) -> None:
     await _many(db_file, 3)
     app = make_app(settings_for(db_file))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        screen = await open_search(pilot)
-        await pilot.press(*"platypus")
-        await wait_until(pilot, lambda: len(screen.hits) == 3, "3 hits")
-        await settle(pilot)
-        results = screen.query_one("#search-results", HitList)
+        _screen, results = await _searched(pilot, 3)
         assert THUMB not in _mark_column(app, results)
         assert not results.allow_vertical_scroll  # nothing to scroll: the wheel passes
 
@@ -82,12 +83,7 @@ async def test_the_mouse_wheel_scrolls_the_list(db_file: Path) -> None:
     await _many(db_file, 40)
     app = make_app(settings_for(db_file))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        screen = await open_search(pilot)
-        await pilot.press(*"platypus")
-        await wait_until(pilot, lambda: len(screen.hits) == 25, "25 hits")
-        await settle(pilot)
-        results = screen.query_one("#search-results", HitList)
+        screen, results = await _searched(pilot, 25)
         before = _mark_column(app, results)
         for _ in range(3):
             wheel = events.MouseScrollDown(results, 5, 5, 0, 1, 0, False, False, False)
