@@ -87,3 +87,34 @@ async def test_the_screen_collects_in_a_pause(
         assert budget.due
         await wait_until(pilot, lambda: gone() is None, "collected in the pause")
         assert not budget.due
+
+
+async def test_no_collection_under_a_session_opened_from_the_search(
+    db_file: Path, collector_restored: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    memory = await open_embedded(db_file)
+    try:
+        await memory.store("s", [EventDraft("user", payloads.user("wombat burrow"))])
+    finally:
+        await memory.close()
+    monkeypatch.setattr(SearchScreen, "PAUSE", 0.3)
+    app = make_app(settings_for(db_file), freeze_startup_heap=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_search(pilot)
+        budget = screen._frozen
+        assert budget is not None
+        budget.every = 1
+        await pilot.press(*"wombat")
+        await wait_until(pilot, lambda: screen.shown_query == "wombat", "the results")
+        await pilot.press("enter")  # the session opens over the search screen
+        await wait_until(pilot, lambda: app.screen is not screen, "the session shown")
+        garbage = _Cycle()
+        gone = weakref.ref(garbage)
+        budget.freeze()
+        del garbage
+        await pilot.pause(1.5)  # past the pause and the screen's once-a-second check
+        assert gone() is not None and budget.due  # not collected while not shown
+        await pilot.press("escape")  # back to the search
+        await wait_until(pilot, lambda: app.screen is screen, "the search again")
+        await wait_until(pilot, lambda: gone() is None, "collected once shown")

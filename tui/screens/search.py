@@ -188,9 +188,19 @@ class SearchScreen(TurnkeepScreen[None]):
             self.run_search(self.initial, debounce=0.0)
 
     def _collect_in_pause(self) -> None:
-        """Free what the result sets left frozen once the person has paused typing."""
+        """Free what the result sets left frozen once the person has paused typing.
+
+        Only while this screen is shown: under a session opened at a hit, the person may
+        be typing there (the collection waits for them to come back, or for this screen
+        to close, which collects as well).
+        """
         frozen = self._frozen
-        if frozen is not None and frozen.due and monotonic() - self._last_key > self.PAUSE:
+        if (
+            frozen is not None
+            and frozen.due
+            and self.is_active  # the top screen, not one under a session
+            and monotonic() - self._last_key > self.PAUSE
+        ):
             frozen.collect()
 
     @property
