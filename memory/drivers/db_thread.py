@@ -26,7 +26,7 @@ from collections.abc import Callable
 from queue import SimpleQueue
 from typing import Any, TypeVar
 
-from memory.drivers.handoff import Handoff, settle
+from memory.drivers.handoff import Handoff, settle_soon
 
 __all__ = ["DatabaseThread"]
 
@@ -129,26 +129,21 @@ class DatabaseThread:
             if item is None:
                 return
             if isinstance(item, Handoff):
-                with self._running:
-                    started = time.perf_counter()
-                    try:
-                        outcome: tuple[bool, Any] = (True, item.func())
-                    except BaseException as exc:  # handed to the caller
-                        outcome = (False, exc)
-                    self._last_took = time.perf_counter() - started
-                    with self._lock:
-                        self._pending -= 1
+                started = time.perf_counter()
+                outcome = self._run(item.func)
+                self._last_took = time.perf_counter() - started
                 item.deliver(outcome)
-                continue
-            func, future, loop = item
-            with self._running:
-                try:
-                    outcome = (True, func())
-                except BaseException as exc:  # handed to the awaiting coroutine
-                    outcome = (False, exc)
-                with self._lock:
-                    self._pending -= 1
+            else:
+                func, future, loop = item
+                settle_soon(loop, future, self._run(func))
+
+    def _run(self, func: Callable[[], Any]) -> tuple[bool, Any]:
+        """``func()`` as ``(ok, result or exception)``, counted off as pending once done."""
+        with self._running:
             try:
-                loop.call_soon_threadsafe(settle, future, outcome)
-            except RuntimeError:  # the loop closed meanwhile: nobody waits any more
-                pass
+                outcome: tuple[bool, Any] = (True, func())
+            except BaseException as exc:  # handed to whoever waits for the call
+                outcome = (False, exc)
+            with self._lock:
+                self._pending -= 1
+        return outcome

@@ -30,7 +30,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Handoff", "settle"]
+__all__ = ["Handoff", "settle", "settle_soon"]
 
 T = TypeVar("T")
 
@@ -63,8 +63,7 @@ class Handoff(Generic[T]):
         if future is None or loop is None:
             self._ready.release()
             return
-        with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
-            loop.call_soon_threadsafe(settle, future, outcome)
+        settle_soon(loop, future, outcome)
 
     def wait(self, budget: float) -> asyncio.Future[T] | None:
         """Block for at most ``budget`` seconds for the outcome (on the caller's thread).
@@ -100,3 +99,12 @@ def settle(future: asyncio.Future[Any], outcome: tuple[bool, Any]) -> None:
         future.set_result(value)
     else:
         future.set_exception(value)
+
+
+def settle_soon(
+    loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any], outcome: tuple[bool, Any]
+) -> None:
+    """:func:`settle` ``future`` on ``loop``'s thread (from another thread); nothing when
+    the loop has closed meanwhile (nobody waits any more)."""
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(settle, future, outcome)

@@ -72,7 +72,9 @@ def _spans(text: str, terms: tuple[str, ...], width: int) -> tuple[int, str, lis
         return -1, "", []
     start = max(0, first - width // 3)
     piece = text[start : start + width]
-    lowered = piece.casefold()
+    # Folding maps each character to one when the lengths agree, so the piece's folded
+    # text is then a slice of the whole one's.
+    lowered = folded[start : start + width] if len(folded) == len(text) else piece.casefold()
     spans: list[tuple[int, int]] = []
     for term in terms:
         needle = term.casefold()
@@ -80,36 +82,16 @@ def _spans(text: str, terms: tuple[str, ...], width: int) -> tuple[int, str, lis
         while at >= 0:
             spans.append((at, at + len(needle)))
             at = lowered.find(needle, at + len(needle))
-    spans.sort()
+    if len(terms) > 1:
+        spans.sort()  # one term's occurrences are found in order
     return start, piece, spans
 
 
 def _cut(
     text: str, terms: tuple[str, ...], width: int = SNIPPET_WIDTH
 ) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """:func:`_split_marks` of :func:`_window` for a text with no marks in it, in one pass.
-
-    One term (the usual query) is marked as it is found, with no list of spans to sort.
-    """
-    if len(terms) != 1:
-        start, piece, spans = _spans(text, terms, width)
-    else:
-        needle = terms[0].casefold()
-        folded = text.casefold()
-        start = folded.find(needle)
-        if start >= 0:
-            start = max(0, start - width // 3)
-            piece = text[start : start + width]
-            # Folding maps each character to one when the lengths agree, so the piece's
-            # folded text is then a slice of the whole one's.
-            lowered = (
-                folded[start : start + width] if len(folded) == len(text) else piece.casefold()
-            )
-            spans = []
-            at = lowered.find(needle) if needle else -1
-            while at >= 0:
-                spans.append((at, at + len(needle)))
-                at = lowered.find(needle, at + len(needle))
+    """:func:`_split_marks` of :func:`_window` for a text with no marks in it, in one pass."""
+    start, piece, spans = _spans(text, terms, width)
     if start < 0:
         return _one_line(text[:width]), ()
     parts = ["…"] if start else []
