@@ -7,12 +7,14 @@ import gc
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from memory import EventDraft, open_embedded
 from runtime import payloads
 from tests.tui.conftest import SIZE, make_app, open_search, settings_for, settle, wait_until
+from tui.app import TurnkeepApp
 from tui.collector import FrozenBudget
 from tui.screens.search import SearchScreen
 
@@ -59,22 +61,34 @@ def test_the_cap_collects_without_a_pause(collector_restored: None) -> None:
     assert not budget.due
 
 
-async def test_the_screen_collects_in_a_pause(
-    db_file: Path, collector_restored: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def _app(db_file: Path, monkeypatch: pytest.MonkeyPatch) -> TurnkeepApp:
+    """An app that freezes its heap (as launched), on one session holding "wombat", with
+    a short pause before the search screen collects."""
     memory = await open_embedded(db_file)
     try:
         await memory.store("s", [EventDraft("user", payloads.user("wombat burrow"))])
     finally:
         await memory.close()
     monkeypatch.setattr(SearchScreen, "PAUSE", 0.3)
-    app = make_app(settings_for(db_file), freeze_startup_heap=True)
+    return make_app(settings_for(db_file), freeze_startup_heap=True)
+
+
+async def _search(pilot: Any, *, every: int) -> tuple[SearchScreen, FrozenBudget]:
+    """The search screen, and its budget made due after ``every`` result sets."""
+    await settle(pilot)
+    screen = await open_search(pilot)
+    budget = screen._frozen
+    assert budget is not None
+    budget.every = every
+    return screen, budget
+
+
+async def test_the_screen_collects_in_a_pause(
+    db_file: Path, collector_restored: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = await _app(db_file, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        screen = await open_search(pilot)
-        budget = screen._frozen
-        assert budget is not None
-        budget.every = 2  # due after two result sets
+        screen, budget = await _search(pilot, every=2)  # due after two result sets
         await pilot.press(*"wombat")
         await wait_until(pilot, lambda: screen.shown_query == "wombat", "the results")
         await pilot.press("backspace")
@@ -92,19 +106,9 @@ async def test_the_screen_collects_in_a_pause(
 async def test_no_collection_under_a_session_opened_from_the_search(
     db_file: Path, collector_restored: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    memory = await open_embedded(db_file)
-    try:
-        await memory.store("s", [EventDraft("user", payloads.user("wombat burrow"))])
-    finally:
-        await memory.close()
-    monkeypatch.setattr(SearchScreen, "PAUSE", 0.3)
-    app = make_app(settings_for(db_file), freeze_startup_heap=True)
+    app = await _app(db_file, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        screen = await open_search(pilot)
-        budget = screen._frozen
-        assert budget is not None
-        budget.every = 1
+        screen, budget = await _search(pilot, every=1)
         await pilot.press(*"wombat")
         await wait_until(pilot, lambda: screen.shown_query == "wombat", "the results")
         await pilot.press("enter")  # the session opens over the search screen

@@ -217,14 +217,25 @@ class HitList(ScrollView, can_focus=True):
         top = min(height - size, round(offset * (height - size) / (rows - height)))
         return range(top, top + size)
 
+    def _paint_styles(self) -> tuple[Style, Style, Style]:
+        """The styles of a plain row, a highlighted one and the scroll mark."""
+        return (
+            self.rich_style,
+            self.get_component_rich_style("hit-list--cursor"),
+            self.get_component_rich_style("hit-list--thumb"),
+        )
+
+    @property
+    def _top(self) -> int:
+        """The first row in view (that of the rows being painted ahead, see ``prepare``)."""
+        return int(self.scroll_offset.y) if self._offset is None else self._offset
+
     def _paint_key(self) -> tuple[object, ...]:
         """What painted lines depend on besides the rows, scroll and highlight."""
         return (
             self.region.size,
             self.scrollable_content_region,
-            self.rich_style,
-            self.get_component_rich_style("hit-list--cursor"),
-            self.get_component_rich_style("hit-list--thumb"),
+            *self._paint_styles(),
             self.background_colors,
         )
 
@@ -341,28 +352,18 @@ class HitList(ScrollView, can_focus=True):
         return self._rows[index].text if 0 <= index < len(self._rows) else ""
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        self._styles = (
-            self.rich_style,
-            self.get_component_rich_style("hit-list--cursor"),
-            self.get_component_rich_style("hit-list--thumb"),
-        )
-        offset = int(self.scroll_offset.y) if self._offset is None else self._offset
-        self._thumb = self.thumb_lines(len(self._rows), offset)
+        self._styles = self._paint_styles()
+        self._thumb = self.thumb_lines(len(self._rows), self._top)
         try:
             return super().render_lines(crop)
         finally:
             self._styles = self._thumb = None
 
     def render_line(self, y: int) -> Strip:
-        width = self.row_width
-        offset = int(self.scroll_offset.y) if self._offset is None else self._offset
-        row = offset + y
-        plain, cursor, thumb = self._styles or (
-            self.rich_style,
-            self.get_component_rich_style("hit-list--cursor"),
-            self.get_component_rich_style("hit-list--thumb"),
-        )
-        lines = self._thumb if self._thumb is not None else self.thumb_lines(None, offset)
+        width, top = self.row_width, self._top
+        row = top + y
+        plain, cursor, thumb = self._styles or self._paint_styles()
+        lines = self._thumb if self._thumb is not None else self.thumb_lines(None, top)
         mark = Segment(THUMB, thumb) if y in lines else Segment(" ")
         if row >= len(self._rows) or self.scrollable_content_region.width <= 0:
             return Strip([*Strip.blank(width), mark], width + 1).apply_style(plain)
