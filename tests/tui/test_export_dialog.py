@@ -44,13 +44,22 @@ async def open_export(pilot: object, app: TurnkeepApp) -> ExportDialog:
     return dialog
 
 
-async def test_imported_sessions_get_distinct_default_names(
+async def _seeded_in_out_dir(
     db_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> Path:
+    """Imported sessions in ``db_file``; the working directory an empty ``out`` (where a
+    default export name lands), returned."""
     await seed_imported(db_file)
     out = tmp_path / "out"
     out.mkdir()
     monkeypatch.chdir(out)
+    return out
+
+
+async def test_imported_sessions_get_distinct_default_names(
+    db_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = await _seeded_in_out_dir(db_file, tmp_path, monkeypatch)
     app = make_app(settings_for(db_file))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -104,10 +113,7 @@ def test_default_name_is_safe_and_bounded(title: str | None) -> None:
 async def test_errors_keep_the_dialog_open_with_the_path(
     db_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await seed_imported(db_file)
-    out = tmp_path / "out"
-    out.mkdir()
-    monkeypatch.chdir(out)
+    out = await _seeded_in_out_dir(db_file, tmp_path, monkeypatch)
     taken = out / "taken.json"
     taken.write_text("{}", encoding="utf-8")
     app = make_app(settings_for(db_file))

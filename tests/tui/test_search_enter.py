@@ -20,10 +20,16 @@ from tui.screens.search import SearchScreen
 from tui.screens.session import SessionScreen
 
 
-async def test_enter_right_after_typing_opens_the_best_hit(db_file: Path) -> None:
+async def _planted(db_file: Path, seqs: list[int]) -> str:
+    """The demo sessions and a 40-turn one holding "needle-174" at ``seqs``; its id."""
     await seed_demo(db_file)
     sid = await seed_long_session(db_file, 40)
-    await plant(db_file, sid, [45], "needle-174")
+    await plant(db_file, sid, seqs, "needle-174")
+    return sid
+
+
+async def test_enter_right_after_typing_opens_the_best_hit(db_file: Path) -> None:
+    sid = await _planted(db_file, [45])
     app = make_app(settings_for(db_file))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -39,9 +45,7 @@ async def test_enter_right_after_typing_opens_the_best_hit(db_file: Path) -> Non
 
 
 async def test_enter_with_the_results_shown_opens_the_selected_hit(db_file: Path) -> None:
-    await seed_demo(db_file)
-    sid = await seed_long_session(db_file, 40)
-    await plant(db_file, sid, [45, 50], "needle-174")
+    await _planted(db_file, [45, 50])
     app = make_app(settings_for(db_file))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -71,9 +75,7 @@ async def test_enter_with_no_hit_says_so(db_file: Path) -> None:
 
 
 async def test_ctrl_u_then_typing_then_enter_in_one_burst(db_file: Path) -> None:
-    await seed_demo(db_file)
-    sid = await seed_long_session(db_file, 40)
-    await plant(db_file, sid, [45], "needle-174")
+    sid = await _planted(db_file, [45])
     app = make_app(settings_for(db_file))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
