@@ -6,11 +6,14 @@ database of its own:
 * ``raw``: raw sqlite3, ``BEGIN`` + 3 ``INSERT`` + ``COMMIT`` (scenario 1's baseline);
 * ``sql``: raw sqlite3 running exactly the statements turnkeep's save point sends
   (session upsert, save-point claim, events, search index rows, counters, read back);
-* ``sql-no-index``: the same without the rows of either search index (word index
-  ``search_words`` and trigram index ``search_events``);
-* ``sql-words`` / ``sql-trigram``: the same with the rows of one index only;
-* ``sql-one-token``: both indexes' rows, each text cut to one three-letter token: the
-  floor of writing two FTS5 tables per transaction (:mod:`bench.index_sides`);
+* ``sql-no-index``: the same without any search index row (word index ``search_words``,
+  pending substring rows ``search_pending``);
+* ``sql-words``: the same with the word index rows only;
+* ``sql-both-fts5``: the save point before migration 0015, writing both FTS5 indexes
+  (``search_words`` and the trigram index ``search_events``) in its transaction;
+* ``sql-trigram``: the same with the trigram index rows only;
+* ``sql-one-token``: both FTS5 indexes' rows, each text cut to one three-letter token:
+  the floor of writing two FTS5 tables per transaction (:mod:`bench.index_sides`);
 * ``turnkeep``: the persistence worker through the embedded backend.
 
 So ``sql / raw`` is the cost of what turnkeep writes, ``sql / sql-no-index`` the share
@@ -34,6 +37,7 @@ from uuid import uuid4
 from bench.index_sides import (
     FLOOR_TOKEN,
     count_index_rows,
+    in_transaction,
     one_token,
     only_index,
     without_index,
@@ -69,26 +73,33 @@ class StatementWriter:
 SIDES: dict[str, Callable[[list[tuple[str, list[Any]]]], list[tuple[str, list[Any]]]]] = {
     "sql-no-index": without_index,
     "sql-words": lambda stmts: only_index(stmts, "search_words"),
-    "sql-trigram": lambda stmts: only_index(stmts, "search_events"),
-    "sql-one-token": one_token,
+    "sql-both-fts5": in_transaction,
+    "sql-trigram": lambda stmts: only_index(in_transaction(stmts), "search_events"),
+    "sql-one-token": lambda stmts: one_token(in_transaction(stmts)),
 }
-#: Index rows (word index, trigram index) each SQL writer must have written per event.
-_EXPECTED_ROWS: dict[str, tuple[bool, bool]] = {
-    "sql": (True, True),
-    "sql-no-index": (False, False),
-    "sql-words": (True, False),
-    "sql-trigram": (False, True),
-    "sql-one-token": (True, True),
+#: Index rows (word index, pending rows, trigram index) each SQL writer must have written
+#: per event.
+_EXPECTED_ROWS: dict[str, tuple[bool, bool, bool]] = {
+    "sql": (True, True, False),
+    "sql-no-index": (False, False, False),
+    "sql-words": (True, False, False),
+    "sql-both-fts5": (True, False, True),
+    "sql-trigram": (False, False, True),
+    "sql-one-token": (True, False, True),
 }
 
 
 def _check_sides(paths: dict[str, Path], events: int) -> None:
     """Each SQL writer's database holds exactly the index rows its side writes."""
-    for name, (words, trigram) in _EXPECTED_ROWS.items():
+    for name, (words, pending, trigram) in _EXPECTED_ROWS.items():
         with sqlite3.connect(paths[name]) as conn:
             found = count_index_rows(conn, "tk", FLOOR_TOKEN)
         conn.close()
-        want = {"search_words": events * words, "search_events": events * trigram}
+        want = {
+            "search_words": events * words,
+            "search_pending": events * pending,
+            "search_events": events * trigram,
+        }
         got = {table: found[table] for table in want}
         assert got == want, f"{name}: index rows {got}, expected {want}"
         # Only the one-token side's rows hold the token (all of them).
@@ -137,7 +148,18 @@ def save_breakdown(workdir: Path, *, turns: int = 1_000) -> list[Result]:
     med = {name: series.median * 1e3 for name, series in found.items()}
     rows = (
         ("turnkeep's statements in raw sqlite3", "raw", "sql", "raw 3 INSERTs / the same SQL"),
-        ("search index rows (FTS5)", "sql-no-index", "sql", "SQL without / with index rows"),
+        (
+            "search index rows (word index + pending rows)",
+            "sql-no-index",
+            "sql",
+            "SQL without / with index rows",
+        ),
+        (
+            "search index rows before 0015 (both FTS5 indexes)",
+            "sql-no-index",
+            "sql-both-fts5",
+            "SQL without index rows / with search_words and search_events rows",
+        ),
         (
             "search index rows: word index only",
             "sql-no-index",
@@ -167,7 +189,8 @@ def save_breakdown(workdir: Path, *, turns: int = 1_000) -> list[Result]:
             "report",
             None,
             note=f"{turns:,} save points each, synchronous=FULL; medians: raw {med['raw']:.3f}, "
-            f"SQL without index {med['sql-no-index']:.3f}, word index only "
+            f"SQL without index {med['sql-no-index']:.3f}, both FTS5 indexes "
+            f"{med['sql-both-fts5']:.3f}, word index only "
             f"{med['sql-words']:.3f}, trigram index only {med['sql-trigram']:.3f}, "
             f"one token per index row {med['sql-one-token']:.3f}, SQL {med['sql']:.3f}, "
             f"turnkeep {med['turnkeep']:.3f} ms"

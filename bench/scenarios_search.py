@@ -10,7 +10,9 @@ backfill (which measures its rate). Figures:
   against the very same SQL on a raw sqlite3 connection (target <= 1.5x), and the
   speed-up over the old ``LIKE`` scan (``search_events``);
 * a save point with the index against the same save point without its index rows
-  (target <= 1.3x);
+  (target <= 1.3x), the idle-time move of its pending rows into the trigram index
+  (reported per event and added to the save points), and the save point as it was
+  before migration 0015 (both FTS5 indexes in its transaction) with its floor;
 * backfill rate (events/s) and index size against the database size;
 * ``turnkeep search`` as a whole process against a bare Python start;
 * the TUI's search screen: keystroke to results painted, and UI stalls while typing
@@ -25,13 +27,20 @@ import asyncio
 import json
 import os
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.index_sides import FLOOR_TOKEN, count_index_rows, one_token, without_index
+from bench.index_sides import (
+    FLOOR_TOKEN,
+    count_index_rows,
+    in_transaction,
+    one_token,
+    without_index,
+)
 from bench.scenarios_search_tui import typing_figures
 from bench.search_corpus import (
     COMMON,
@@ -111,43 +120,57 @@ async def _queries(path: Path, repeat: int) -> list[tuple[str, Series, Series, f
     return out
 
 
-def _index_rows(path: Path, names: tuple[str, ...]) -> dict[str, tuple[int, int, int]]:
-    """Per ``bench-NAME`` session: its events' rows in the word and trigram indexes, and
-    how many hold the floor side's token (:func:`bench.index_sides.count_index_rows`)."""
+def _index_rows(path: Path, names: tuple[str, ...]) -> dict[str, tuple[int, int, int, int]]:
+    """Per ``bench-NAME`` session: its events' rows in the word index, the pending rows
+    and the trigram index, and how many hold the floor side's token
+    (:func:`bench.index_sides.count_index_rows`)."""
     with sqlite3.connect(path) as conn:
         found = {name: count_index_rows(conn, f"bench-{name}", FLOOR_TOKEN) for name in names}
     conn.close()
     return {
-        name: (rows["search_words"], rows["search_events"], rows["matching"])
+        name: (
+            rows["search_words"],
+            rows["search_pending"],
+            rows["search_events"],
+            rows["matching"],
+        )
         for name, rows in found.items()
     }
 
 
-async def _saves(path: Path, turns: int) -> dict[str, tuple[Series, Series]]:
+async def _saves(path: Path, turns: int) -> tuple[dict[str, tuple[Series, Series]], Series]:
     """Save points with their index rows against the same batches without them.
 
     Returns wall-clock and CPU (process time, all threads) series per side: ``plain``
-    (no index rows), ``indexed`` (the save point as turnkeep writes it) and ``floor``
-    (both index rows, each text cut to one three-letter token: what two FTS5 tables
-    written per transaction cost whatever the text, :mod:`bench.index_sides`). On a
-    shared, overloaded machine the wall clock mostly measures scheduling, so the CPU a
-    save point costs is the steadier figure. The sides take turns in blocks of ten.
+    (no index rows), ``indexed`` (the save point as turnkeep writes it: word index rows
+    and pending substring rows), ``before`` (as before migration 0015: both FTS5 indexes
+    in the save point's transaction) and ``floor`` (``before`` with each text cut to one
+    three-letter token: what two FTS5 tables written per transaction cost whatever the
+    text, :mod:`bench.index_sides`); and the wall-clock of each ``settle_search`` that
+    moves a block's pending rows into the trigram index, as the persistence worker does
+    when it goes idle. On a shared, overloaded machine the wall clock mostly measures
+    scheduling, so the CPU a save point costs is the steadier figure. The sides take
+    turns in blocks of ten.
     """
-    names = ("indexed", "plain", "floor")
+    names = ("indexed", "plain", "before", "floor")
     before = _index_rows(path, names)
     memory = await open_embedded(path)
     memory.use_search_text(searchable_text)
     indexed = memory._store_statements
 
     def plain(*args: Any) -> list[tuple[str, list[Any]]]:
-        # Every index row: the trigram rows and their word-index twins (0010).
+        # Every index row: the pending rows and their word-index twins.
         return without_index(indexed(*args))
 
-    def floor(*args: Any) -> list[tuple[str, list[Any]]]:
-        return one_token(indexed(*args))
+    def both(*args: Any) -> list[tuple[str, list[Any]]]:
+        return in_transaction(indexed(*args))
 
-    sides = {"indexed": indexed, "plain": plain, "floor": floor}
+    def floor(*args: Any) -> list[tuple[str, list[Any]]]:
+        return one_token(in_transaction(indexed(*args)))
+
+    sides = {"indexed": indexed, "plain": plain, "before": both, "floor": floor}
     found = {name: (Series(), Series()) for name in sides}
+    settles = Series()
 
     async def save(name: str, turn: int) -> None:
         drafts = [
@@ -166,16 +189,25 @@ async def _saves(path: Path, turns: int) -> dict[str, tuple[Series, Series]]:
                 memory._store_statements = statements  # type: ignore[method-assign,assignment]
                 for turn in range(10):
                     await save(name, block * 10 + turn)
+                if name == "indexed":  # the block's idle time: its pending rows settle
+                    started = time.perf_counter()
+                    moved = await memory.settle_search()
+                    settles.samples.append(time.perf_counter() - started)
+                    assert moved == 20, f"settled {moved} rows of a block's 20"
     finally:
         await memory.close()
     after = _index_rows(path, names)
     events = 2 * (turns // 10) * 10
-    for name, want in (("indexed", (events, events, 0)), ("plain", (0, 0, 0))):
+    wanted = {
+        "indexed": (events, 0, events, 0),
+        "plain": (0, 0, 0, 0),
+        "before": (events, 0, events, 0),
+        "floor": (events, 0, events, events),
+    }
+    for name, want in wanted.items():
         got = tuple(a - b for a, b in zip(after[name], before[name], strict=True))
-        assert got == want, f"save points {name}: index rows (words, trigram, token) {got}"
-    got = tuple(a - b for a, b in zip(after["floor"], before["floor"], strict=True))
-    assert got == (events,) * 3, f"save points floor: index rows (words, trigram, token) {got}"
-    return found
+        assert got == want, f"save points {name}: rows (words, pending, trigram, token) {got}"
+    return found, settles
 
 
 def _process_times(path: Path, repeat: int) -> tuple[Series, Series]:
@@ -246,10 +278,13 @@ def search(workdir: Path, *, repeat: int = 20) -> list[Result]:
                 note=f"old LIKE scan {like * 1000:,.0f} ms: {like / tk.median:,.0f}x slower",
             )
         )
-    saves = asyncio.run(_saves(path, 200))
+    saves, settles = asyncio.run(_saves(path, 200))
     (plain, cpu_plain), (indexed, cpu_indexed) = saves["plain"], saves["indexed"]
-    floor, cpu_floor = saves["floor"]
-    cpu_total = (sum(cpu_plain.samples), sum(cpu_indexed.samples))
+    (both, cpu_both), (floor, cpu_floor) = saves["before"], saves["floor"]
+
+    def cpu_mean(series: Series) -> float:
+        return sum(series.samples) / len(series.samples) * 1000
+
     results.append(
         Result(
             "save point with index",
@@ -260,30 +295,49 @@ def search(workdir: Path, *, repeat: int = 20) -> list[Result]:
             indexed.median <= 1.3 * plain.median,
             baseline_p99=plain.p99 * 1000,
             turnkeep_p99=indexed.p99 * 1000,
+            note="word index rows in the save point's transaction, substring rows pending "
+            "(migration 0015)",
         )
     )
     results.append(
         Result(
             "save point with index",
             "save point CPU, mean (without / with index rows)",
-            cpu_total[0] / len(cpu_plain.samples) * 1000,
-            cpu_total[1] / len(cpu_indexed.samples) * 1000,
+            cpu_mean(cpu_plain),
+            cpu_mean(cpu_indexed),
             "<= 1.3x",
-            cpu_total[1] <= 1.3 * cpu_total[0],
+            cpu_mean(cpu_indexed) <= 1.3 * cpu_mean(cpu_plain),
+        )
+    )
+    # The pending rows' move into the trigram index, in idle time: per event, and added
+    # to the save points that wrote them (each block: 10 save points, 20 events).
+    settle_per_save = sum(settles.samples) / (10 * len(settles.samples))
+    results.append(
+        Result(
+            "save point with index: idle-time settle",
+            "save point wall, mean (without / with index rows and their settle)",
+            statistics.mean(plain.samples) * 1000,
+            (statistics.mean(indexed.samples) + settle_per_save) * 1000,
+            "report",
+            None,
+            note=f"settle of a block's 20 pending rows: median {settles.median * 1000:.2f} ms "
+            f"({settles.median / 20 * 1e6:.0f} us an event), run when the persistence "
+            "worker goes idle, not while a save point waits",
         )
     )
     results.append(
         Result(
-            "save point with index: floor of two FTS5 tables",
-            "save point wall (without / with index rows of one 3-letter token)",
+            "save point with index: both FTS5 indexes in its transaction",
+            "save point wall (without / with both indexes' rows, as before 0015)",
             plain.median * 1000,
-            floor.median * 1000,
+            both.median * 1000,
             "report",
             None,
-            note=f"CPU mean {sum(cpu_floor.samples) / len(cpu_floor.samples) * 1000:.3f} ms "
-            f"(without: {cpu_total[0] / len(cpu_plain.samples) * 1000:.3f} ms); the part of "
-            "the index cost no text, tokenizer option or statement shape removes while both "
-            "indexes are written in the save point's transaction",
+            note=f"CPU mean {cpu_mean(cpu_both):.3f} ms (without: {cpu_mean(cpu_plain):.3f} ms); "
+            f"the floor, one 3-letter token per row: {floor.median * 1000:.3f} ms wall, "
+            f"{floor.median / plain.median:.2f}x, CPU mean {cpu_mean(cpu_floor):.3f} ms: the "
+            "part no text, tokenizer option or statement shape removes while both indexes "
+            "are written in the save point's transaction",
         )
     )
     results += typing_figures(path, workdir)

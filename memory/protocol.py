@@ -474,6 +474,22 @@ class EventSearch(Protocol):
         """
         ...
 
+    async def settle_search(self, batch: int = 200) -> int:
+        """Move up to ``batch`` of the newest events' substring rows into the index proper;
+        return how many were moved (``0``: none is waiting).
+
+        A save point writes its events' word rows and leaves their substring rows
+        waiting, so it writes one full-text index instead of two; a search finds the
+        waiting rows by a scan of their text, so nothing saved is ever unfindable, but
+        the scan grows with them. Call it in idle time (the persistence worker does when
+        it goes idle, the tidy does first) until it returns less than ``batch``. One
+        short write transaction; safe from several processes at once and to kill.
+
+        Raises:
+            StoreConnectionError / QueryError: the database failed (nothing is lost).
+        """
+        ...
+
     async def tidy_search(self, pages: int = 64) -> bool:
         """Merge a little of the index's pieces; ``True`` while more is left to merge.
 

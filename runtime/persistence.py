@@ -69,6 +69,10 @@ ResultCallback = Callable[[SaveResult], None]
 Listener = Callable[["WorkerState"], None]
 
 _PERMANENT = (SerializationError, StoreConfigError, MigrationError, NotFoundError)
+#: Seconds without a save point after which the worker moves the saved events' waiting
+#: substring rows into the search index (memory.protocol.EventSearch.settle_search): a
+#: live turn's save points come in bursts, so this runs once the turn is done.
+SETTLE_AFTER = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +149,7 @@ class PersistenceWorker:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._stopped = False
+        self._unsettled = False
         self._state = WorkerState(
             status="idle",
             pending=0,
@@ -296,8 +301,15 @@ class PersistenceWorker:
             if not self._queue:
                 self._drained.set()
                 if self._stopping:
+                    await self._settle()
                     return
                 self._wake.clear()
+                if self._unsettled:
+                    try:
+                        await asyncio.wait_for(self._wake.wait(), SETTLE_AFTER)
+                    except TimeoutError:
+                        await self._settle()
+                    continue
                 await self._wake.wait()
                 continue
             point = self._queue[0]
@@ -340,6 +352,7 @@ class PersistenceWorker:
                 continue
             attempts = 0
             self._queue.popleft()
+            self._unsettled = True
             self._update(
                 status="saving" if self._queue else "idle",
                 pending=self._state.pending - len(point.drafts),
@@ -355,6 +368,25 @@ class PersistenceWorker:
                     point.on_result(SaveResult(tuple(seqs), turn))
             except Exception:
                 log.exception("an on_saved callback failed")
+
+    async def _settle(self) -> None:
+        """Move the saved events' waiting substring rows into the search index, a batch
+        per transaction, until none waits or a save point is queued (it goes first).
+
+        A failure is logged and left: the rows stay findable where they wait, and the
+        next idle time (or the app's tidy) moves them.
+        """
+        self._unsettled = False
+        settle = getattr(self._memory, "settle_search", None)
+        if settle is None or self._state.disabled:
+            return
+        batch = 200
+        try:
+            while await settle(batch) >= batch and not self._queue:
+                pass
+        except Exception as exc:
+            error = describe_error(exc)
+            log.warning("could not index the newest saved events' text yet: %s", error)
 
     def _update(self, **changes: object) -> None:
         new = replace(self._state, **changes)  # type: ignore[arg-type]

@@ -15,8 +15,18 @@ from collections.abc import Callable
 from memory.protocol import EventSearch
 from memory.search_records import SearchProgress
 
-__all__ = ["BACKFILL_BATCH", "TIDY_PAGES", "backfill_index", "describe_progress", "tidy_index"]
+__all__ = [
+    "BACKFILL_BATCH",
+    "SETTLE_BATCH",
+    "TIDY_PAGES",
+    "backfill_index",
+    "describe_progress",
+    "settle_index",
+    "tidy_index",
+]
 
+#: Waiting substring rows moved per transaction (a few ms of writing).
+SETTLE_BATCH = 200
 #: Events indexed per transaction: short enough that a save point never waits long.
 BACKFILL_BATCH = 500
 #: Pause between batches (seconds), so other writers and the UI loop get their turn.
@@ -57,6 +67,29 @@ async def backfill_index(
     return progress
 
 
+async def settle_index(
+    memory: EventSearch, *, batch: int = SETTLE_BATCH, max_steps: int | None = None
+) -> int:
+    """Move the newest events' waiting substring rows into the index (see
+    :meth:`memory.protocol.EventSearch.settle_search`); return how many were moved.
+
+    Args:
+        batch: rows per transaction.
+        max_steps: stop after this many transactions (``None``: until none waits).
+
+    Raises:
+        memory.MemoryLayerError: the database failed (what was moved stays moved).
+    """
+    moved = steps = 0
+    while max_steps is None or steps < max_steps:
+        count = await memory.settle_search(batch)
+        moved += count
+        steps += 1
+        if count < batch:
+            break
+    return moved
+
+
 async def tidy_index(
     memory: EventSearch,
     *,
@@ -89,6 +122,11 @@ async def tidy_index(
     while max_steps is None or steps < max_steps:
         if give_way is not None and give_way():
             break
+        if await settle_index(memory, max_steps=1):
+            # The newest events' substring rows first (memory.sql.search_pending).
+            steps += 1
+            await asyncio.sleep(pause)
+            continue
         if not await memory.tidy_search(pages):
             break
         steps += 1

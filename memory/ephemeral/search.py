@@ -2,7 +2,8 @@
 
 :class:`SearchMirror` keeps a private in-memory SQLite database holding what search
 reads (session ids, titles, event keys and kinds) and the full-text tables created by
-the very migrations the database uses (``0004.search``, ``0010.search-words``), and
+the very migrations the database uses (``0004.search``, ``0010.search-words``,
+``0015.search-pending``: its pending rows stay empty here, every row is written whole), and
 runs the same statements from :mod:`memory.sql.search_statements`, so both backends
 rank, fold and snippet identically.
 """
@@ -42,7 +43,7 @@ class SearchMirror:
     def __init__(self) -> None:
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._db.executescript(_MIRROR_SCHEMA)
-        for name in ("0004.search.sql", "0010.search-words.sql"):
+        for name in ("0004.search.sql", "0010.search-words.sql", "0015.search-pending.sql"):
             self._db.executescript((migrations_dir() / name).read_text(encoding="utf-8"))
         self._db.commit()
         self.text_of: TextOf = generic_text

@@ -334,6 +334,11 @@ class EphemeralMemory(
         """Everything is indexed as it is stored."""
         return COMPLETE
 
+    async def settle_search(self, batch: int = 200) -> int:
+        """Every row is indexed whole as it is saved here: nothing waits."""
+        del batch
+        return 0
+
     async def tidy_search(self, pages: int = 64) -> bool:
         """This index is one in-memory structure: nothing to merge."""
         del pages

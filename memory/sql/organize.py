@@ -115,16 +115,21 @@ def _fork_index_statements(fork_id: str, title: str | None) -> list[tuple[str, l
             "f.forked_from)"
         )
         title_args = []
+    # The source's rows are in the trigram index, or still pending (its newest events,
+    # memory.sql.search_pending): each copied once, into the trigram index.
     return [
-        (
-            "INSERT INTO search_events (rowid, mine, reply, tool) "
-            "SELECT n.id, s.mine, s.reply, s.tool FROM sessions f "
-            "JOIN conversation_events o ON o.session_id = f.forked_from "
-            "AND o.seq <= f.forked_at_seq "
-            "JOIN search_events s ON s.rowid = o.id "
-            "JOIN conversation_events n ON n.session_id = f.id AND n.seq = o.seq "
-            "WHERE f.id = ?",
-            [fork_id],
+        *(
+            (
+                "INSERT INTO search_events (rowid, mine, reply, tool) "
+                "SELECT n.id, s.mine, s.reply, s.tool FROM sessions f "
+                "JOIN conversation_events o ON o.session_id = f.forked_from "
+                "AND o.seq <= f.forked_at_seq "
+                f"JOIN {source} s ON s.{key} = o.id "
+                "JOIN conversation_events n ON n.session_id = f.id AND n.seq = o.seq "
+                "WHERE f.id = ?",
+                [fork_id],
+            )
+            for source, key in (("search_events", "rowid"), ("search_pending", "id"))
         ),
         (
             "INSERT INTO search_title_keys (session_id) SELECT id FROM sessions WHERE id = ? "

@@ -14,6 +14,7 @@ from memory.drivers.base import Result, Statement
 from memory.drivers.cancellable import cancellable_rows
 from memory.sql import search_shapes, search_words
 from memory.sql.search_hits import hits_from_rows
+from memory.sql.search_pending import SETTLE_BATCH, settle_statements
 from memory.sql.search_statements import (
     COMPLETE,
     INSERT_EVENT_BY_ID,
@@ -53,6 +54,7 @@ _BACKFILL_READ = (
     "SELECT e.id, e.kind, e.payload, "
     "EXISTS (SELECT 1 FROM search_events f WHERE f.rowid = e.id) AS indexed "
     "FROM conversation_events e WHERE e.id > ?1 AND e.id <= ?2 "
+    "AND NOT EXISTS (SELECT 1 FROM search_pending p WHERE p.id = e.id) "
     "AND (NOT EXISTS (SELECT 1 FROM search_events f WHERE f.rowid = e.id) "
     "OR (e.id <= (SELECT reindex_upto FROM search_progress WHERE id = 1) "
     "AND length(e.payload) > CASE WHEN substr(e.kind, 1, 4) = 'tool' THEN 2048 ELSE 32768 END)) "
@@ -140,6 +142,11 @@ class LibsqlSearch:
             return await self._rows(sql, list(args))
         return await cancellable_rows(driver, sql, args)
 
+    async def settle_search(self, batch: int = SETTLE_BATCH) -> int:
+        """See :meth:`memory.protocol.EventSearch.settle_search`."""
+        results = await self._batch(settle_statements(max(1, batch)))
+        return int(results[-1].rows[0][0])
+
     async def tidy_search(self, pages: int = 64) -> bool:
         """See :meth:`memory.protocol.EventSearch.tidy_search`.
 
@@ -188,7 +195,7 @@ class LibsqlSearch:
                 if indexed:
                     stmts += _unindex(int(event_id))
                 values = index_values(self.search_text_of, str(kind), str(payload))
-                stmts.append((INSERT_EVENT_BY_ID, [*values, event_id, event_id]))
+                stmts.append((INSERT_EVENT_BY_ID, [*values, event_id]))
             upto = int(rows[-1][0]) if len(rows) >= batch else window_end
             stmts.append(
                 (

@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from memory.search_query import ParsedQuery
+from memory.sql.search_pending import PENDING, text_join, text_of
 
 __all__ = [
     "SCAN_WINDOW",
@@ -109,6 +110,7 @@ def short_statement(
     titles: bool,
     restrict: tuple[str, str, list[Any]],
     restrict_words: tuple[str, str, list[Any]],
+    restrict_pending: tuple[str, str, list[Any]],
     since: str | None,
     rank_window: int,
 ) -> tuple[str, list[Any]]:
@@ -120,16 +122,23 @@ def short_statement(
     first (the person's own words first among them), then titles.
 
     Args:
-        restrict / restrict_words: the session/time join, conditions and args for
-            ``search_events`` and ``search_words`` (see ``search_words.restriction``).
+        restrict / restrict_words / restrict_pending: the session/time join, conditions
+            and args for ``search_events``, ``search_words`` and ``search_pending`` (see
+            ``search_words.restriction``).
     """
-    text = " || ".join(f"x.{c}" for c in (columns or ("mine", "reply", "tool")))
+    text = text_of("x", columns)
     every = [t.lower() for t in parsed.short]
     present = "".join(f" AND instr(lower({text}), ?) > 0" for _ in every)
     absent, absent_args = text_checks(
         ParsedQuery((), parsed.exclude, (), parsed.short_exclude), text, short_included=False
     )
     gj, gw, ga = restrict
+    pj, pw, pa = restrict_pending
+    p_text = " || ".join(f"{PENDING}.{c}" for c in (columns or ("mine", "reply", "tool")))
+    p_present = "".join(f" AND instr(lower({p_text}), ?) > 0" for _ in every)
+    p_absent, _ = text_checks(
+        ParsedQuery((), parsed.exclude, (), parsed.short_exclude), p_text, short_included=False
+    )
     wj, ww, wa = restrict_words
     words = [t for t in parsed.short if t.isalnum()]
     parts: list[str] = []
@@ -143,29 +152,38 @@ def short_statement(
             f"SELECT search_words.rowid AS id, bm25(search_words, {_WEIGHTS}) AS score, "
             f"{WORD_KIND_TIER} AS kt FROM search_words{wj} WHERE search_words MATCH ?{ww} "
             "ORDER BY search_words.rowid DESC LIMIT ?) ORDER BY kt, score), "
-            "w AS MATERIALIZED (SELECT o.id, o.score FROM o CROSS JOIN search_events x "
-            f"ON x.rowid = o.id WHERE 1{absent} LIMIT ?)"
+            f"w AS MATERIALIZED (SELECT o.id, o.score FROM o{text_join('x', 'o.id')} "
+            f"WHERE 1{absent} LIMIT ?)"
         )
         args += [expression, *wa, rank_window, *absent_args, limit]
     else:
         parts.append("w AS MATERIALIZED (SELECT 0 AS id, 0.0 AS score WHERE 0)")
     parts.append(
         "n AS MATERIALIZED (SELECT count(*) AS c FROM w), "
+        # The newest SCAN_WINDOW events are the rows still waiting for the trigram index
+        # (the newest saved, memory.sql.search_pending), then the index's newest rows.
+        f"pn AS MATERIALIZED (SELECT {PENDING}.id AS id FROM {PENDING}{pj} WHERE 1{pw} "
+        f"ORDER BY {PENDING}.id DESC LIMIT ?), "
         "hits AS (SELECT id, 0 AS tier, score FROM w "
         "UNION ALL SELECT * FROM (SELECT y.id, 1 AS tier, 0.0 AS score FROM ("
         f"SELECT search_events.rowid AS id FROM search_events{gj} WHERE 1{gw} "
-        "ORDER BY search_events.rowid DESC LIMIT ?) AS y "
-        "CROSS JOIN search_events x ON x.rowid = y.id "
+        "ORDER BY search_events.rowid DESC LIMIT max(0, ? - (SELECT count(*) FROM pn))) AS y "
+        f"{text_join('x', 'y.id')} "
         f"WHERE y.id NOT IN (SELECT id FROM w){present}{absent} "
+        "LIMIT CASE WHEN (SELECT c FROM n) < ? THEN ? ELSE 0 END) "
+        f"UNION ALL SELECT * FROM (SELECT pn.id, 1 AS tier, 0.0 AS score FROM pn "
+        f"JOIN {PENDING} ON {PENDING}.id = pn.id WHERE pn.id NOT IN (SELECT id FROM w)"
+        f"{p_present}{p_absent} ORDER BY pn.id DESC "
         "LIMIT CASE WHEN (SELECT c FROM n) < ? THEN ? ELSE 0 END))"
     )
-    args += [*ga, SCAN_WINDOW, *every, *absent_args, limit, limit]
+    args += [*pa, SCAN_WINDOW, *ga, SCAN_WINDOW, *every, *absent_args, limit, limit]
+    args += [*every, *absent_args, limit, limit]
     sql = (
         "WITH " + ", ".join(parts) + " SELECT e.session_id, e.seq, e.kind, s.title, "
         f"substr({text}, 1, 4096) AS snip, e.created_at AS at, "
         "h.tier * 2 + (e.kind <> 'user') AS tier, h.score "
         "FROM hits h JOIN conversation_events e ON e.id = h.id "
-        "JOIN sessions s ON s.id = e.session_id JOIN search_events x ON x.rowid = h.id"
+        f"JOIN sessions s ON s.id = e.session_id{text_join('x', 'h.id')}"
     )
     if titles:
         title_present = "".join(" AND instr(lower(t.title), ?) > 0" for _ in every)

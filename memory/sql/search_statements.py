@@ -30,6 +30,7 @@ from memory.search_query import (
 from memory.search_records import COMPLETE, SearchHit, SearchProgress, TextOf
 from memory.sql import search_words
 from memory.sql.search_hits import hit_from_row
+from memory.sql.search_pending import PENDING, substring_checks
 from memory.sql.search_shapes import short_statement, usable_for_short
 from memory.sql.search_words import (
     restriction,
@@ -115,7 +116,8 @@ def event_rows_statements(
     *,
     rows_per_insert: int = 500,
 ) -> list[tuple[str, list[Any]]]:
-    """Index rows for events a save point just inserted, for the same batch.
+    """Index rows for events a save point just inserted, for the same batch: each
+    event's word-index row and its pending substring row (``search_pending``).
 
     Each event is found at ``seq = last_seq + offset`` (the batch runs this before the
     counters move); ``guard`` (on ``s.last_seq``) is the save point's claim check.
@@ -132,7 +134,9 @@ def event_rows_statements(
         marks = ", ".join(["(?, ?, ?, ?)"] * len(chunk))
         stmts.append(
             (
-                "INSERT INTO search_events (rowid, mine, reply, tool) "
+                # Substring rows wait in search_pending (migration 0015): a save point
+                # writes one FTS5 table, not two (memory.sql.search_pending).
+                f"INSERT INTO {PENDING} (id, mine, reply, tool) "
                 f"SELECT e.id, v.column2, v.column3, v.column4 FROM (VALUES {marks}) AS v "
                 "JOIN sessions s ON s.id = ? "
                 "JOIN conversation_events e ON e.session_id = s.id "
@@ -143,11 +147,12 @@ def event_rows_statements(
     return with_words(stmts)
 
 
-#: Index one event by its id if it still exists (backfill, import).
+#: Index one event by its id if it still exists and has no index row (backfill).
 INSERT_EVENT_BY_ID: Final = (
     "INSERT INTO search_events (rowid, mine, reply, tool) "
-    "SELECT id, ?, ?, ? FROM conversation_events WHERE id = ? "
-    "AND NOT EXISTS (SELECT 1 FROM search_events WHERE rowid = ?)"
+    "SELECT id, ?, ?, ? FROM conversation_events WHERE id = ?4 "
+    "AND NOT EXISTS (SELECT 1 FROM search_events WHERE rowid = ?4) "
+    f"AND NOT EXISTS (SELECT 1 FROM {PENDING} WHERE id = ?4)"
 )
 #: Give a session its title key (once).
 INSERT_TITLE_KEY: Final = (
@@ -233,6 +238,7 @@ def search_statement(
             titles=not kinds and session_id is None,
             restrict=restriction("search_events", session_id, since),
             restrict_words=restriction("search_words", session_id, since),
+            restrict_pending=restriction(PENDING, session_id, since),
             since=since,
             rank_window=search_words.RANK_WINDOW,
         )
@@ -291,11 +297,35 @@ def search_statement(
             f"h.tier, h.score FROM ({' UNION ALL '.join(ranked)}) AS h "
             "JOIN conversation_events e ON e.id = h.id JOIN sessions s ON s.id = e.session_id"
         )
+    # The rows still waiting for the trigram index (the newest events): every term
+    # checked in their text, newest first (memory.sql.search_pending).
+    p_text = " || ".join(f"p.{c}" for c in (columns or ("mine", "reply", "tool")))
+    p_has, p_has_args = substring_checks((*parsed.include, *short), p_text)
+    p_not = "".join(f" AND instr(lower({p_text}), ?) = 0" for _ in (*parsed.exclude, *unless))
+    p_filters = p_has + p_not
+    p_args: list[Any] = [*p_has_args, *(t.lower() for t in (*parsed.exclude, *unless))]
+    if session_id is not None:
+        p_filters += " AND e.session_id = ?"
+        p_args.append(session_id)
+    if since is not None:
+        p_filters += " AND e.created_at >= ?"
+        p_args.append(since)
+    first = (*parsed.include, *short)[0].lower()
+    events = (
+        f"SELECT * FROM ({events}) UNION ALL SELECT * FROM (SELECT e.session_id, e.seq, "
+        f"e.kind, s.title, substr({p_text}, max(1, instr(lower({p_text}), ?) - 1024), 4096) "
+        f"AS snip, e.created_at AS at, {mine_last}, 0.0 AS score FROM {PENDING} p "
+        "JOIN conversation_events e ON e.id = p.id JOIN sessions s ON s.id = e.session_id "
+        f"WHERE 1{p_filters} ORDER BY tier, p.id DESC LIMIT ?)"
+    )
+    args = [*args, first, *p_args, limit]
+    # Snippets of stored text (pending rows) are cut around the terms; FTS5's come marked.
+    shown = (*parsed.include, *short)
     if session_id is not None or kinds:
         return SearchPlan(
             f"SELECT {_HIT_COLUMNS} FROM ({events}) ORDER BY tier, score, at DESC LIMIT ?",
             [*args, limit],
-            short,
+            shown,
         )
     title_likes = "".join(" AND search_titles.title LIKE ? ESCAPE '\\'" for _ in short)
     title_likes += "".join(" AND search_titles.title NOT LIKE ? ESCAPE '\\'" for _ in unless)
@@ -323,7 +353,7 @@ def search_statement(
         f"SELECT {_HIT_COLUMNS} FROM (SELECT * FROM ({events}) UNION ALL "
         f"SELECT * FROM ({titles})) ORDER BY tier, score, at DESC LIMIT ?"
     )
-    return SearchPlan(sql, [*args, *title_args, limit], short)
+    return SearchPlan(sql, [*args, *title_args, limit], shown)
 
 
 #: The columns of a hit row (:func:`hit_from_row`).

@@ -36,6 +36,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from memory.search_query import MARK_CLOSE, MARK_OPEN, ParsedQuery, match_expression
+from memory.sql.search_pending import PENDING, substring_checks, text_join, text_of
 from memory.sql.search_shapes import WORD_KIND_TIER, caseless, text_checks, word_exclusions
 
 __all__ = [
@@ -59,6 +60,7 @@ RANK_WINDOW: Final = 4000
 GRAM_WINDOW: Final = 1000
 _EVENTS: Final = "INSERT INTO search_events "
 _WORDS: Final = "INSERT INTO search_words "
+_PENDING: Final = f"INSERT INTO {PENDING} (id, "
 _WEIGHTS: Final = "4.0, 1.0, 0.5"
 _TITLE_WEIGHT: Final = 2.0
 #: Orders ranked word rows (``id, score, kt``): the person's words first, then bm25.
@@ -76,11 +78,14 @@ def kind_tier_of(event_id: str) -> str:
 
 
 def with_words(stmts: list[tuple[str, list[Any]]]) -> list[tuple[str, list[Any]]]:
-    """``stmts`` with each ``INSERT INTO search_events`` preceded by its word-index twin."""
+    """``stmts`` with each ``INSERT INTO search_events`` (or ``search_pending``, whose rows
+    become trigram rows later) preceded by its word-index twin."""
     out: list[tuple[str, list[Any]]] = []
     for sql, args in stmts:
         if sql.startswith(_EVENTS):
             out.append((_WORDS + sql[len(_EVENTS) :], list(args)))
+        elif sql.startswith(_PENDING):
+            out.append((_WORDS + "(rowid, " + sql[len(_PENDING) :], list(args)))
         out.append((sql, args))
     return out
 
@@ -169,20 +174,20 @@ def word_first_statement(
     words = word_expression(parsed, columns)
     grams = match_expression(parsed, columns)
     assert grams is not None  # usable_for_words: at least one long term
-    text = " || ".join(f"f.{c}" for c in (columns or ("mine", "reply", "tool")))
+    text = text_of("f", columns)
     wj, ww, wa = restriction("search_words", session_id, since)
     gj, gw, ga = restriction("search_events", session_id, since)
     # Excluded and short non-ASCII terms: checked in the text of the rows ranked best,
     # only as many as it takes to fill the page.
-    x_text = " || ".join(f"x.{c}" for c in (columns or ("mine", "reply", "tool")))
+    x_text = text_of("x", columns)
     checks, check_args = text_checks(parsed, x_text, short_included=True)
     g_text = " || ".join(f"search_events.{c}" for c in (columns or ("mine", "reply", "tool")))
     g_checks, _ = text_checks(parsed, g_text, short_included=True)
     if checks:
         best = (
             f"o AS MATERIALIZED (SELECT id, score FROM ({{ranked}}) ORDER BY {MINE_FIRST}), "
-            "w AS MATERIALIZED (SELECT o.id, o.score FROM o CROSS JOIN search_events x "
-            f"ON x.rowid = o.id WHERE 1{checks} LIMIT ?), "
+            f"w AS MATERIALIZED (SELECT o.id, o.score FROM o{text_join('x', 'o.id')} "
+            f"WHERE 1{checks} LIMIT ?), "
         )
     else:
         best = (
@@ -196,9 +201,8 @@ def word_first_statement(
             "UNION ALL SELECT * FROM (SELECT y.id, 1 AS tier, 0.0 AS score FROM ("
             f"SELECT search_events.rowid AS id FROM search_events{gj} "
             f"WHERE search_events MATCH ?{gw} ORDER BY search_events.rowid DESC LIMIT ?) AS y "
-            "CROSS JOIN search_events x ON x.rowid = y.id "
-            f"WHERE y.id NOT IN (SELECT id FROM w){checks} "
-            "LIMIT CASE WHEN (SELECT c FROM n) < ? AND (SELECT c FROM g) > ? THEN ? ELSE 0 END)) "
+            f"{text_join('x', 'y.id')} WHERE y.id NOT IN (SELECT id FROM w){checks} "
+            "LIMIT CASE WHEN (SELECT c FROM n) < ? AND (SELECT c FROM g) > ? THEN ? ELSE 0 END) "
         )
         newest_window: list[Any] = [RANK_WINDOW]
     else:
@@ -207,9 +211,22 @@ def word_first_statement(
             f"FROM search_events{gj} WHERE search_events MATCH ?{gw} "
             "AND search_events.rowid NOT IN (SELECT id FROM w) "
             "ORDER BY search_events.rowid DESC "
-            "LIMIT CASE WHEN (SELECT c FROM n) < ? AND (SELECT c FROM g) > ? THEN ? ELSE 0 END)) "
+            "LIMIT CASE WHEN (SELECT c FROM n) < ? AND (SELECT c FROM g) > ? THEN ? ELSE 0 END) "
         )
         newest_window = []
+    # The rows still waiting for the trigram index (the newest events): every term as a
+    # substring of their text, newest first (memory.sql.search_pending).
+    p_text = " || ".join(f"{PENDING}.{c}" for c in (columns or ("mine", "reply", "tool")))
+    pj, pw, pa = restriction(PENDING, session_id, since)
+    p_has, p_has_args = substring_checks(parsed.include, p_text)
+    p_checks, p_check_args = text_checks(parsed, p_text, short_included=True)
+    pending = (
+        f"UNION ALL SELECT * FROM (SELECT {PENDING}.id AS id, 1 AS tier, 0.0 AS score "
+        f"FROM {PENDING}{pj} WHERE 1{p_has}{pw}{p_checks} "
+        f"AND {PENDING}.id NOT IN (SELECT id FROM w) "
+        f"ORDER BY {kind_tier_of(f'{PENDING}.id')}, {PENDING}.id DESC "
+        "LIMIT CASE WHEN (SELECT c FROM n) < ? THEN ? ELSE 0 END)) "
+    )
     ranked = (
         # The newest RANK_WINDOW word matches, then bm25 among them.
         f"SELECT search_words.rowid AS id, bm25(search_words, {_WEIGHTS}) AS score, "
@@ -236,6 +253,7 @@ def word_first_statement(
         f"ORDER BY {kind_tier_of('search_events.rowid')}, score "
         "LIMIT CASE WHEN (SELECT c FROM n) < ? AND (SELECT c FROM g) <= ? THEN ? ELSE 0 END) "
         + newest
+        + pending
         # The snippet's source: 4 KB of the stored text from a little before the first
         # term (a message indexes up to 128 KB; instr is 0 when lower() cannot fold
         # the term's case, and the text's start is taken).
@@ -243,7 +261,7 @@ def word_first_statement(
         f"substr({text}, max(1, instr(lower({text}), ?) - 1024), 4096) AS snip, "
         f"e.created_at AS at, {EVENT_TIER} AS tier, h.score "
         "FROM hits h JOIN conversation_events e ON e.id = h.id "
-        "JOIN sessions s ON s.id = e.session_id JOIN search_events f ON f.rowid = h.id"
+        f"JOIN sessions s ON s.id = e.session_id{text_join('f', 'h.id')}"
     )
     args: list[Any] = [
         words,
@@ -265,6 +283,11 @@ def word_first_statement(
         *check_args,
         limit,
         GRAM_WINDOW,
+        limit,
+        *p_has_args,
+        *pa,
+        *p_check_args,
+        limit,
         limit,
         parsed.include[0].lower(),
     ]

@@ -41,8 +41,10 @@ _STATE = (
     "FROM vector_state WHERE id = 1"
 )
 _TEXT = (
-    f"(SELECT substr(f.mine || f.reply || f.tool, 1, {SNIPPET_CHARS}) "
-    "FROM search_events f WHERE f.rowid = e.id)"
+    f"coalesce((SELECT substr(f.mine || f.reply || f.tool, 1, {SNIPPET_CHARS}) "
+    "FROM search_events f WHERE f.rowid = e.id), "
+    f"(SELECT substr(p.mine || p.reply || p.tool, 1, {SNIPPET_CHARS}) "
+    "FROM search_pending p WHERE p.id = e.id))"
 )
 
 

@@ -83,6 +83,9 @@ EXPECTED_SCHEMA = {
     # 0012.home-list-order
     ("index", "sessions_recent_home"),
     ("index", "session_tags_recent_home"),
+    # 0015.search-pending
+    ("table", "search_pending"),
+    ("trigger", "search_pending_deleted"),
 }
 
 

@@ -1,8 +1,8 @@
 """An ``integrity-check``-style comparison of the search index with the events.
 
-Every event must have exactly one index row holding exactly the text the runtime's
-reader gives for it (folded), every titled session exactly one title row, and nothing
-else may be in the index.
+Every event must have exactly one index row (in the trigram index, or waiting for it in
+``search_pending``) holding exactly the text the runtime's reader gives for it (folded),
+every titled session exactly one title row, and nothing else may be in the index.
 """
 
 from __future__ import annotations
@@ -52,10 +52,13 @@ async def index_mismatches(memory: MemoryBackend, text_of: TextOf = searchable_t
             memory, "SELECT session_id, seq, kind, payload FROM conversation_events"
         )
         events = {(sid, seq): (kind, payload) for sid, seq, kind, payload in stored}
+        # An event's row is in the trigram index or still waiting for it (0015).
         rows = await _rows(
             memory,
             "SELECT e.session_id, e.seq, f.mine, f.reply, f.tool FROM search_events f "
-            "LEFT JOIN conversation_events e ON e.id = f.rowid",
+            "LEFT JOIN conversation_events e ON e.id = f.rowid UNION ALL "
+            "SELECT e.session_id, e.seq, p.mine, p.reply, p.tool FROM search_pending p "
+            "LEFT JOIN conversation_events e ON e.id = p.id",
         )
         titles = await _rows(memory, "SELECT session_id, title FROM search_titles")
         sessions = await _rows(memory, "SELECT id, title FROM sessions WHERE title IS NOT NULL")
@@ -91,7 +94,10 @@ async def index_mismatches(memory: MemoryBackend, text_of: TextOf = searchable_t
         # sqld parses no CREATE VIRTUAL TABLE of a temp table: there the rows must be
         # the same ones (their words are checked on the embedded and in-process kinds).
         words = await _rows(memory, "SELECT id FROM search_words_docsize ORDER BY id")
-        fresh = await _rows(memory, "SELECT rowid FROM search_events ORDER BY rowid")
+        fresh = await _rows(
+            memory,
+            "SELECT rowid FROM search_events UNION ALL SELECT id FROM search_pending ORDER BY 1",
+        )
     if words != fresh:
         problems.append(f"word index differs from the trigram rows: {words} != {fresh}")
     return problems
@@ -108,7 +114,8 @@ _FRESH = (
     "CREATE VIRTUAL TABLE temp.words_fresh USING fts5 (mine, reply, tool, content = '', "
     "tokenize = 'unicode61 remove_diacritics 2')",
     "INSERT INTO temp.words_fresh (rowid, mine, reply, tool) "
-    "SELECT rowid, mine, reply, tool FROM search_events",
+    "SELECT rowid, mine, reply, tool FROM search_events UNION ALL "
+    "SELECT id, mine, reply, tool FROM search_pending",
     "CREATE VIRTUAL TABLE temp.words_fresh_vocab USING fts5vocab(temp, words_fresh, 'instance')",
 )
 

@@ -16,6 +16,7 @@ from bench.index_sides import (
     FLOOR_TOKEN,
     INDEX_TABLES,
     count_index_rows,
+    in_transaction,
     one_token,
     only_index,
     without_index,
@@ -51,8 +52,14 @@ async def test_sides_change_only_index_statements(tmp_path: Path) -> None:
     try:
         for keyed in (False, True):
             stmts = _batch(memory, "s", 1, keyed)
-            # Every statement writing a search table writes one of the two indexes, once each.
+            # Every statement writing a search table writes one of the two, once each: the
+            # word index and the pending rows (which become trigram rows when settled).
             assert sorted(_index_tables(stmts)) == sorted(INDEX_TABLES)
+            assert sorted(_index_tables(in_transaction(stmts))) == [
+                "search_events",
+                "search_words",
+            ]
+            assert [a for _, a in in_transaction(stmts)] == [a for _, a in stmts]
             rest = [s for s in stmts if not s[0].startswith("INSERT INTO search_")]
             assert without_index(stmts) == rest
             for table in INDEX_TABLES:
@@ -82,27 +89,37 @@ async def test_sides_write_the_index_rows_they_claim(tmp_path: Path) -> None:
         "indexed": lambda s: s,
         "plain": without_index,
         "words": lambda s: only_index(s, "search_words"),
-        "trigram": lambda s: only_index(s, "search_events"),
-        "floor": one_token,
+        "pending": lambda s: only_index(s, "search_pending"),
+        "before": in_transaction,
+        "trigram": lambda s: only_index(in_transaction(s), "search_events"),
+        "floor": lambda s: one_token(in_transaction(s)),
     }
     try:
         for turn in range(1, 4):
             for name, side in sides.items():
                 await memory.driver.batch(side(_batch(memory, name, turn, keyed=turn % 2 == 0)))
         events = 3 * 3
+        # (word index, pending, trigram index, rows holding the floor token)
         expected = {
-            "indexed": (events, events, 0),
-            "plain": (0, 0, 0),
-            "words": (events, 0, 0),
-            "trigram": (0, events, 0),
-            "floor": (events, events, events),
+            "indexed": (events, events, 0, 0),
+            "plain": (0, 0, 0, 0),
+            "words": (events, 0, 0, 0),
+            "pending": (0, events, 0, 0),
+            "before": (events, 0, events, 0),
+            "trigram": (0, 0, events, 0),
+            "floor": (events, 0, events, events),
         }
 
-        def count(conn: Any) -> dict[str, tuple[int, int, int]]:
+        def count(conn: Any) -> dict[str, tuple[int, int, int, int]]:
             found = {}
             for name in sides:
                 rows = count_index_rows(conn, name, FLOOR_TOKEN)
-                found[name] = (rows["search_words"], rows["search_events"], rows["matching"])
+                found[name] = (
+                    rows["search_words"],
+                    rows["search_pending"],
+                    rows["search_events"],
+                    rows["matching"],
+                )
             return found
 
         assert await memory.driver.run(count) == expected

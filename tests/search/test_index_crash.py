@@ -78,6 +78,7 @@ async def test_kill_9_mid_tidy_beside_a_writer_leaves_the_index_exact(db_path: P
             texts = [" ".join(f"w{next(words)}" for _ in range(100)) for _ in range(5)]
             drafts = [EventDraft("user", {"content": text}, turn) for text in texts]
             await memory.store("seeded", drafts)
+            await memory.settle_search()  # into the trigram index: a segment each
     finally:
         await memory.close()
     writer = started("-m", "tests.support.writer", str(db_path), "crash", "100000", "5")
@@ -106,5 +107,64 @@ async def test_kill_9_mid_tidy_beside_a_writer_leaves_the_index_exact(db_path: P
         last = events[-1].payload["content"]
         hits = await reopened.search(f'"{last}"', session_id="crash")
         assert [h.seq for h in hits] == [events[-1].seq]
+    finally:
+        await reopened.close()
+
+
+SETTLER = """
+import asyncio, sys
+from pathlib import Path
+from memory import open_embedded
+
+async def main() -> None:
+    memory = await open_embedded(Path(sys.argv[1]))
+    while True:  # tiny batches: many transactions to die in
+        moved = await memory.settle_search(3)
+        print("step" if moved else "idle", flush=True)
+        await asyncio.sleep(0 if moved else 0.001)
+
+asyncio.run(main())
+"""
+
+
+async def test_kill_9_mid_settle_beside_a_writer_leaves_the_index_exact(db_path: Path) -> None:
+    """Waiting substring rows are moved into the trigram index beside a writer saving
+    more of them; both are killed mid-stream and nothing is lost, doubled or stale."""
+    memory = await open_embedded(db_path)
+    await memory.close()
+    writer = started("-m", "tests.support.writer", str(db_path), "crash", "100000", "5")
+    settler: Child | None = None
+    try:
+        for _ in range(100):
+            assert writer.stdout.readline()
+        settler = started("-c", SETTLER, str(db_path))
+        moved = 0
+        while moved < 20:  # moving beside the writer, then killed mid-move
+            moved += settler.stdout.readline().strip() == "step"
+    finally:
+        for child in (settler, writer):
+            if child is not None:
+                killed(child)
+    reopened = await open_embedded(db_path)
+    try:
+        assert await index_mismatches(reopened, generic_text) == []
+        waiting = await reopened.driver.execute("SELECT count(*) FROM search_pending")
+        settled = await reopened.driver.execute("SELECT count(*) FROM search_events")
+        assert int(settled.rows[0][0]) >= 20 * 3  # the settler did move rows
+        events = await reopened.recall("crash")
+        last = events[-1].payload["content"]
+        # Found by substring ("id" only inside "pid": no word hit) whether its row
+        # waits or was moved.
+        hits = await reopened.search(f'"{last[1:]}"', session_id="crash")
+        assert [h.seq for h in hits] == [events[-1].seq]
+        while await reopened.settle_search():
+            pass
+        assert await index_mismatches(reopened, generic_text) == []
+        after = await reopened.driver.execute("SELECT count(*) FROM search_pending")
+        assert int(after.rows[0][0]) == 0 and int(waiting.rows[0][0]) >= 0
+        for table in ("search_events", "search_words"):
+            await reopened.driver.execute(
+                f"INSERT INTO {table} ({table}) VALUES ('integrity-check')"
+            )
     finally:
         await reopened.close()

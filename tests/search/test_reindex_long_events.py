@@ -10,13 +10,11 @@ text as the runtime's reader, same word vocabulary).
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from memory import EventDraft, open_embedded
-from memory.schema.migrate import migrations_dir
 from runtime import payloads
 from runtime.payloads import (
     SEARCH_TEXT_LIMIT,
@@ -26,6 +24,7 @@ from runtime.payloads import (
 )
 from runtime.search_index import backfill_index
 from tests.search.consistency import index_mismatches
+from tests.support.old_heads import old_head
 
 LOG = "line of ordinary build output here\n" * 150
 ERROR = "FATAL: qwertyzebra exploded in module\n"
@@ -61,17 +60,16 @@ def test_the_index_holds_the_start_and_the_end() -> None:
 
 
 async def test_migration_reindexes_long_events_of_an_old_index(tmp_path: Path) -> None:
-    old_dir = tmp_path / "migrations-0013"
-    old_dir.mkdir()
-    for path in migrations_dir().glob("*.sql"):
-        if path.name < "0014":
-            shutil.copy(path, old_dir / path.name)
+    # 0013 (with the pending rows of 0015, which today's save points write).
+    old_dir = old_head(tmp_path / "migrations-0013", 13)
     db = tmp_path / "old.db"
     old = await open_embedded(db, migrations_dir=old_dir)
     try:
         old.use_search_text(_old_reader)
         await old.store("s", _drafts())
         await old.store("short", [EventDraft("user", payloads.user("short qwertyzebra"))])
+        # Into the trigram index, where the rows of a database at 0013 were.
+        assert await old.settle_search() == 6
         assert [h.session_id for h in await old.search("qwertyzebra")] == ["short"]
         assert await index_mismatches(old, _old_reader) == []
     finally:

@@ -27,7 +27,8 @@ async def segments(memory: LibsqlMemory, table: str) -> int:
 
 
 async def seed(memory: MemoryBackend, saves: int) -> None:
-    """``saves`` save points (one transaction, so one new segment per index, each)."""
+    """``saves`` save points, each settled (a save point's transaction writes a word-index
+    segment, its settle a trigram one)."""
     for n in range(saves):
         sid = f"s{n % 7}"
         if n < 7:
@@ -42,6 +43,7 @@ async def seed(memory: MemoryBackend, saves: int) -> None:
                 EventDraft("assistant", payloads.assistant(f"reply {n} about the ledger")),
             ],
         )
+        await memory.settle_search()  # as idle time would: its substring rows, moved
 
 
 async def hits_of(memory: MemoryBackend) -> list[list[tuple[str, int, str]]]:

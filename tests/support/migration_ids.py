@@ -23,4 +23,5 @@ ALL_MIGRATIONS: tuple[str, ...] = (
     "0012.home-list-order",
     "0013.search-tidy",
     "0014.search-long-events",
+    "0015.search-pending",
 )

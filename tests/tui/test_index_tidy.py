@@ -17,8 +17,16 @@ from tui.screens.search import SearchScreen
 
 
 def segments(path: Path) -> int:
+    """The word index's segments (a save point writes one; its substring rows wait)."""
     with sqlite3.connect(path) as conn:
-        row = conn.execute("SELECT count(DISTINCT segid) FROM search_events_idx").fetchone()
+        row = conn.execute("SELECT count(DISTINCT segid) FROM search_words_idx").fetchone()
+    return int(row[0])
+
+
+def waiting(path: Path) -> int:
+    """Substring rows not yet moved into the trigram index."""
+    with sqlite3.connect(path) as conn:
+        row = conn.execute("SELECT count(*) FROM search_pending").fetchone()
     return int(row[0])
 
 
@@ -31,7 +39,7 @@ async def test_the_app_tidies_the_index_after_start_up(
         await memory.store(f"s{n % 3}", [EventDraft("user", payloads.user(f"echidna {n}"))])
     await memory.close()
     before = segments(db_file)
-    assert before > 4
+    assert before > 4 and waiting(db_file) == 40
     monkeypatch.setattr(tui.app, "TIDY_FIRST", 0.05)
     app = make_app(settings_for(db_file))
     async with app.run_test(size=SIZE) as pilot:
@@ -45,6 +53,7 @@ async def test_the_app_tidies_the_index_after_start_up(
         assert app._tidy_worker.error is None
     after = segments(db_file)
     assert after < before and after <= 3
+    assert waiting(db_file) == 0  # moved into the trigram index first
 
 
 async def test_no_tidy_while_searching_and_nothing_left_waiting(

@@ -36,7 +36,12 @@ def landed_seq(log: EventLog) -> int | None:
 async def opened(pilot: Any) -> EventLog:
     app = pilot.app
     await wait_until(pilot, lambda: isinstance(app.screen, SessionScreen), "the session opens")
-    await wait_until(pilot, lambda: bool(app.screen.query_one(EventLog).views), "events shown")
+    # (Under load the screen is current a moment before its history is mounted.)
+    await wait_until(
+        pilot,
+        lambda: any(log.views for log in app.screen.query(EventLog)),
+        "events shown",
+    )
     await settle(pilot)
     return app.screen.query_one(EventLog)
 
