@@ -24,7 +24,10 @@ checked in the stored text of the rows ranked best, see
    (a term inside a longer word, an identifier's inner part, CJK text), your own words
    first then by bm25 when there are at most :data:`GRAM_WINDOW` of them, else newest
    first (so a frequent substring stays a bounded query);
-3. title hits, ranked with your own words.
+3. the newest events' rows still waiting for the trigram index (``search_pending``,
+   :mod:`memory.sql.search_pending`): every term as a substring of their text, newest
+   first (your own words first), after the trigram index's own substring hits;
+4. title hits, ranked with your own words.
 
 Word hits come before substring hits (a whole word is the better match). Snippets are
 cut from the stored text around the first match (the contentless table has no
