@@ -248,13 +248,8 @@ def search_statement(
     likes = "".join(f" AND ({text_of_row}) LIKE ? ESCAPE '\\'" for _ in short)
     likes += "".join(f" AND ({text_of_row}) NOT LIKE ? ESCAPE '\\'" for _ in unless)
     like_args = [like_pattern(t) for t in (*short, *unless)]
-    filters, filter_args = likes, list(like_args)
-    if session_id is not None:
-        filters += " AND e.session_id = ?"
-        filter_args.append(session_id)
-    if since is not None:
-        filters += " AND e.created_at >= ?"
-        filter_args.append(since)
+    where, where_args = _event_filters(session_id, since)
+    filters, filter_args = likes + where, [*like_args, *where_args]
     marks = [MARK_OPEN, MARK_CLOSE]
     snippet = f"snippet(search_events, -1, ?, ?, '…', {SNIPPET_TOKENS})"
     joined = (
@@ -302,14 +297,9 @@ def search_statement(
     p_text = " || ".join(f"p.{c}" for c in (columns or ("mine", "reply", "tool")))
     p_has, p_has_args = substring_checks((*parsed.include, *short), p_text)
     p_not = "".join(f" AND instr(lower({p_text}), ?) = 0" for _ in (*parsed.exclude, *unless))
-    p_filters = p_has + p_not
+    p_filters = p_has + p_not + where
     p_args: list[Any] = [*p_has_args, *(t.lower() for t in (*parsed.exclude, *unless))]
-    if session_id is not None:
-        p_filters += " AND e.session_id = ?"
-        p_args.append(session_id)
-    if since is not None:
-        p_filters += " AND e.created_at >= ?"
-        p_args.append(since)
+    p_args += where_args
     first = (*parsed.include, *short)[0].lower()
     events = (
         f"SELECT * FROM ({events}) UNION ALL SELECT * FROM (SELECT e.session_id, e.seq, "
@@ -354,6 +344,18 @@ def search_statement(
         f"SELECT * FROM ({titles})) ORDER BY tier, score, at DESC LIMIT ?"
     )
     return SearchPlan(sql, [*args, *title_args, limit], shown)
+
+
+def _event_filters(session_id: str | None, since: str | None) -> tuple[str, list[Any]]:
+    """Conditions on the event ``e`` keeping a session's or recent events, and their args."""
+    sql, args = "", []
+    if session_id is not None:
+        sql += " AND e.session_id = ?"
+        args.append(session_id)
+    if since is not None:
+        sql += " AND e.created_at >= ?"
+        args.append(since)
+    return sql, args
 
 
 #: The columns of a hit row (:func:`hit_from_row`).
