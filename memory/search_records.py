@@ -74,12 +74,15 @@ class SearchProgress:
         titles_pending: older session titles not yet indexed.
         indexed_upto: the backfill has indexed every event with an id up to this.
         backfill_until: events with ids up to this predate the index.
+        waiting_rows: the newest saved events whose text waits to be moved into the
+            substring index (``settle_search``); searches scan it meanwhile.
     """
 
     pending_events: int
     titles_pending: bool
     indexed_upto: int
     backfill_until: int
+    waiting_rows: int = 0
 
     @property
     def complete(self) -> bool:
@@ -94,6 +97,7 @@ class SearchProgress:
             "titles_pending": self.titles_pending,
             "indexed_upto": self.indexed_upto,
             "backfill_until": self.backfill_until,
+            "waiting_rows": self.waiting_rows,
         }
 
 

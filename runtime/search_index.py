@@ -138,7 +138,14 @@ def describe_progress(progress: SearchProgress | None) -> str:
     """One line for people: ``complete`` or how much is left."""
     if progress is None:
         return "unknown (the search migration is not applied)"
+    waiting = progress.waiting_rows
+    moving = (
+        f"; {waiting:,} just-saved event{'s' if waiting != 1 else ''} waiting for the "
+        "substring index (searched meanwhile)"
+        if waiting
+        else ""
+    )
     if progress.complete:
-        return "complete"
+        return "complete" + moving
     left = f"{progress.pending_events:,} older events to index"
-    return left + (" (and session titles)" if progress.titles_pending else "")
+    return left + (" (and session titles)" if progress.titles_pending else "") + moving

@@ -43,7 +43,8 @@ _WINDOW = 20
 _PROGRESS = (
     "SELECT p.backfill_until, p.backfill_done, p.titles_done, "
     "(SELECT count(*) FROM conversation_events "
-    " WHERE id > p.backfill_done AND id <= p.backfill_until) "
+    " WHERE id > p.backfill_done AND id <= p.backfill_until), "
+    "(SELECT count(*) FROM search_pending) "
     "FROM search_progress p WHERE p.id = 1"
 )
 
@@ -168,8 +169,8 @@ class LibsqlSearch:
         rows = await self._rows(_PROGRESS, [])
         if not rows:
             return COMPLETE
-        until, done, titles_done, pending = (int(v) for v in rows[0])
-        return SearchProgress(pending, not titles_done, done, until)
+        until, done, titles_done, pending, waiting = (int(v) for v in rows[0])
+        return SearchProgress(pending, not titles_done, done, until, waiting)
 
     async def backfill_search(self, batch: int = 500) -> SearchProgress:
         """See :meth:`memory.protocol.EventSearch.backfill_search`."""

@@ -15,7 +15,7 @@ from memory import EventDraft, LibsqlMemory, MemoryBackend, open_embedded
 from runtime import payloads
 from runtime.payloads import searchable_text
 from runtime.persistence import PersistenceWorker
-from runtime.search_index import settle_index
+from runtime.search_index import describe_progress, settle_index
 from tests.search.consistency import index_mismatches
 
 #: Query -> the (session, seq) it must find, whatever the rows' table.
@@ -119,7 +119,14 @@ async def test_settle_moves_the_oldest_rows_a_batch_at_a_time(db_path: Path) -> 
     memory = await open_embedded(db_path)
     try:
         await _seed(memory)
+        waiting = await memory.search_progress()
+        assert waiting.waiting_rows == 7 and waiting.as_dict()["waiting_rows"] == 7
+        assert describe_progress(waiting) == (
+            "complete; 7 just-saved events waiting for the substring index (searched meanwhile)"
+        )
         assert [await memory.settle_search(3) for _ in range(4)] == [3, 3, 1, 0]
+        settled = await memory.search_progress()
+        assert settled.waiting_rows == 0 and describe_progress(settled) == "complete"
         moved = await memory.driver.execute("SELECT rowid FROM search_events ORDER BY rowid")
         assert [int(r[0]) for r in moved.rows] == list(range(1, 8))
         assert await index_mismatches(memory) == []

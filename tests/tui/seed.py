@@ -246,6 +246,10 @@ async def seed_demo(path: Path, sessions: Sequence[DemoSession] | None = None) -
     try:
         for demo in sorted(chosen, key=lambda d: d.age, reverse=True):
             await _store_session(memory, clock, demo)
+        # As the app leaves a history at rest: the save points' substring rows moved
+        # into the index (the persistence worker does it when idle).
+        while await memory.settle_search():
+            pass
     finally:
         await memory.close()
     return chosen
