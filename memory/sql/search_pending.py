@@ -24,6 +24,7 @@ from typing import Any, Final
 __all__ = [
     "COLUMNS",
     "PENDING",
+    "pending_hits",
     "SETTLE_BATCH",
     "settle_statements",
     "substring_checks",
@@ -59,6 +60,36 @@ def text_of(alias: str, columns: tuple[str, ...] = ()) -> str:
 def substring_checks(terms: tuple[str, ...], text: str) -> tuple[str, list[Any]]:
     """SQL conditions that ``text`` holds every one of ``terms`` (ASCII case folded)."""
     return "".join(f" AND instr(lower({text}), ?) > 0" for _ in terms), [t.lower() for t in terms]
+
+
+def pending_hits(
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    columns: tuple[str, ...],
+    where: str,
+) -> tuple[str, list[Any]]:
+    """The trigram plan's hit rows from pending rows, as ``SELECT * FROM (...)`` and the
+    arguments before ``where``'s own (the caller appends those, then the limit).
+
+    Rows are ``(session_id, seq, kind, title, snip, at, tier, score)`` like the plan's
+    (tier 0 for the person's own words, score 0: after every ranked row of its tier):
+    every ``include`` term present and every ``exclude`` term absent in the text of
+    ``columns``, newest first, with the stored text from a little before the first term
+    as the snippet's source (cut and marked by the caller). ``where`` holds conditions
+    on the event ``e``.
+    """
+    text = " || ".join(f"p.{c}" for c in (columns or COLUMNS))
+    has, has_args = substring_checks(include, text)
+    has += "".join(f" AND instr(lower({text}), ?) = 0" for _ in exclude)
+    sql = (
+        "SELECT * FROM (SELECT e.session_id, e.seq, e.kind, s.title, "
+        f"substr({text}, max(1, instr(lower({text}), ?) - 1024), 4096) AS snip, "
+        "e.created_at AS at, (e.kind <> 'user') AS tier, 0.0 AS score "
+        f"FROM {PENDING} p JOIN conversation_events e ON e.id = p.id "
+        f"JOIN sessions s ON s.id = e.session_id WHERE 1{has}{where} "
+        "ORDER BY tier, p.id DESC LIMIT ?)"
+    )
+    return sql, [include[0].lower(), *has_args, *(t.lower() for t in exclude)]
 
 
 def settle_statements(batch: int = SETTLE_BATCH) -> list[tuple[str, list[Any]]]:

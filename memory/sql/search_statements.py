@@ -30,7 +30,7 @@ from memory.search_query import (
 from memory.search_records import COMPLETE, SearchHit, SearchProgress, TextOf
 from memory.sql import search_words
 from memory.sql.search_hits import hit_from_row
-from memory.sql.search_pending import PENDING, substring_checks
+from memory.sql.search_pending import PENDING, pending_hits
 from memory.sql.search_shapes import short_statement, usable_for_short
 from memory.sql.search_words import (
     restriction,
@@ -292,23 +292,12 @@ def search_statement(
             f"h.tier, h.score FROM ({' UNION ALL '.join(ranked)}) AS h "
             "JOIN conversation_events e ON e.id = h.id JOIN sessions s ON s.id = e.session_id"
         )
-    # The rows still waiting for the trigram index (the newest events): every term
-    # checked in their text, newest first (memory.sql.search_pending).
-    p_text = " || ".join(f"p.{c}" for c in (columns or ("mine", "reply", "tool")))
-    p_has, p_has_args = substring_checks((*parsed.include, *short), p_text)
-    p_not = "".join(f" AND instr(lower({p_text}), ?) = 0" for _ in (*parsed.exclude, *unless))
-    p_filters = p_has + p_not + where
-    p_args: list[Any] = [*p_has_args, *(t.lower() for t in (*parsed.exclude, *unless))]
-    p_args += where_args
-    first = (*parsed.include, *short)[0].lower()
-    events = (
-        f"SELECT * FROM ({events}) UNION ALL SELECT * FROM (SELECT e.session_id, e.seq, "
-        f"e.kind, s.title, substr({p_text}, max(1, instr(lower({p_text}), ?) - 1024), 4096) "
-        f"AS snip, e.created_at AS at, {mine_last}, 0.0 AS score FROM {PENDING} p "
-        "JOIN conversation_events e ON e.id = p.id JOIN sessions s ON s.id = e.session_id "
-        f"WHERE 1{p_filters} ORDER BY tier, p.id DESC LIMIT ?)"
+    # The rows still waiting for the trigram index (the newest events).
+    waiting, waiting_args = pending_hits(
+        (*parsed.include, *short), (*parsed.exclude, *unless), columns, where
     )
-    args = [*args, first, *p_args, limit]
+    events = f"SELECT * FROM ({events}) UNION ALL {waiting}"
+    args = [*args, *waiting_args, *where_args, limit]
     # Snippets of stored text (pending rows) are cut around the terms; FTS5's come marked.
     shown = (*parsed.include, *short)
     if session_id is not None or kinds:
