@@ -44,6 +44,8 @@ INDEX_TABLES: Final[tuple[IndexTable, ...]] = ("search_words", "search_pending")
 #: Every table an index side may write (the trigram index: :func:`in_transaction`).
 _ALL_TABLES: Final[tuple[IndexTable, ...]] = (*INDEX_TABLES, "search_events")
 _PENDING_INSERT: Final = "INSERT INTO search_pending (id, "
+#: A pending row's case-folded copy (text with non-ASCII cased letters only).
+_PENDING_FOLD: Final = "UPDATE search_pending "
 _TRIGRAM_INSERT: Final = "INSERT INTO search_events (rowid, "
 #: The text of every non-empty index column on the :func:`one_token` side.
 FLOOR_TOKEN: Final = "abc"
@@ -54,7 +56,7 @@ def _table_of(sql: str) -> IndexTable | None:
     for table in _ALL_TABLES:
         if sql.startswith(f"INSERT INTO {table} "):
             return table
-    return None
+    return "search_pending" if sql.startswith(_PENDING_FOLD) else None
 
 
 def without_index(stmts: Statements) -> Statements:
@@ -75,6 +77,7 @@ def in_transaction(stmts: Statements) -> Statements:
         if sql.startswith(_PENDING_INSERT)
         else (sql, args)
         for sql, args in stmts
+        if not sql.startswith(_PENDING_FOLD)
     ]
 
 
@@ -90,6 +93,8 @@ def one_token(stmts: Statements) -> Statements:
         if _table_of(sql) is None:
             out.append((sql, args))
             continue
+        if sql.startswith(_PENDING_FOLD):
+            continue  # the token needs no case-folded copy
         rows = sql.count(_ROW_MARKS)
         if rows == 0 or len(args) < 4 * rows:
             raise ValueError(f"not an index statement of (offset, mine, reply, tool): {sql[:80]}")

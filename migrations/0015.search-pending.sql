@@ -22,11 +22,16 @@
 --   deleted with the values from whichever holds them.
 -- * Pending rows go with their events (forget, and any other delete) like index rows.
 
+-- folded: the text case-folded (Python's str.casefold) when it holds letters beyond
+-- ASCII whose case SQLite's lower() does not fold (Greek, Cyrillic); NULL otherwise. The
+-- scan compares terms with it, so a cased non-ASCII term finds a waiting row as the
+-- trigram tokenizer (which folds every case) will find it once moved.
 CREATE TABLE search_pending (
     id      INTEGER PRIMARY KEY,
     mine    TEXT NOT NULL,
     reply   TEXT NOT NULL,
-    tool    TEXT NOT NULL
+    tool    TEXT NOT NULL,
+    folded  TEXT
 );
 
 DROP TRIGGER search_words_deleted;

@@ -374,7 +374,8 @@ class PersistenceWorker:
         per transaction, until none waits or a save point is queued (it goes first).
 
         A failure is logged and left: the rows stay findable where they wait, and the
-        next idle time (or the app's tidy) moves them.
+        idle time after the next save point, the app's tidy or ``turnkeep db tidy``
+        moves them.
         """
         self._unsettled = False
         settle = getattr(self._memory, "settle_search", None)

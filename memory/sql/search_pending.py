@@ -10,11 +10,11 @@ trigram rows, the same folded columns into the plain table ``search_pending``:
 * the substring tier of every search plan adds the pending rows that hold every term
   (:func:`substring_checks`), newest first, after the trigram index's own hits.
 
-The scan is ``instr`` on ``lower()`` of the stored (already folded) text, as the other
-text checks (:mod:`memory.sql.search_shapes`): case-insensitive for ASCII letters. A
-term with other cased letters (Greek, Cyrillic) typed in another case than saved is
-found in a pending row as a whole word (the word index folds every case), and inside a
-longer word once the row is moved.
+The scan is ``instr`` of the case-folded term in the row's text: SQLite's ``lower()``
+folds ASCII letters only, so a text with other cased letters (Greek, Cyrillic) carries
+its Python ``casefold()`` in the column ``folded`` (:func:`folded_of`, written by the
+save point), and the scan reads that instead (:func:`scanned_text`). A waiting row is
+then found by the same terms, in any case, as once it is in the trigram index.
 """
 
 from __future__ import annotations
@@ -24,7 +24,11 @@ from typing import Any, Final
 __all__ = [
     "COLUMNS",
     "PENDING",
+    "case_folded",
+    "fold_statements",
+    "folded_of",
     "pending_hits",
+    "scanned_text",
     "SETTLE_BATCH",
     "settle_statements",
     "substring_checks",
@@ -57,9 +61,66 @@ def text_of(alias: str, columns: tuple[str, ...] = ()) -> str:
     return " || ".join(f"coalesce({alias}.{c}, {alias}p.{c})" for c in (columns or COLUMNS))
 
 
+def case_folded(text: str) -> str:
+    """``text`` with each character's case folded as the trigram tokenizer folds it:
+    Unicode's simple folding, one character for one (``ΣΑΣ`` and ``σας`` both become
+    ``σασ``, while ``ß`` stays ``ß``; Python's ``casefold`` would make it ``ss``)."""
+    folded = text.casefold()
+    if len(folded) == len(text):
+        return folded
+    return "".join(c if len(f := c.casefold()) > 1 else f for c in text)
+
+
+def folded_of(text: str) -> str | None:
+    """``text`` case-folded (:func:`case_folded`) when SQLite's ``lower()`` would not
+    fold it the same (it holds characters beyond ASCII that folding changes), else
+    ``None``."""
+    if text.isascii():
+        return None
+    folded = case_folded(text)
+    return None if folded == text else folded
+
+
+def fold_statements(
+    session_id: str,
+    rows: list[tuple[int, tuple[str, str, str]]],
+    guard: str = "",
+    guard_args: tuple[Any, ...] = (),
+) -> list[tuple[str, list[Any]]]:
+    """The ``folded`` column of a save point's pending rows that need one (most need none:
+    one statement per such event, after the rows are inserted; ``rows`` and ``guard``
+    as for the insert, see ``search_statements.event_rows_statements``)."""
+    stmts: list[tuple[str, list[Any]]] = []
+    for offset, values in rows:
+        folded = folded_of("".join(values))
+        if folded is None:
+            continue
+        stmts.append(
+            (
+                f"UPDATE {PENDING} SET folded = ? WHERE id = (SELECT e.id FROM sessions s "
+                "JOIN conversation_events e ON e.session_id = s.id "
+                f"AND e.seq = s.last_seq + ? WHERE s.id = ?{guard})",
+                [folded, offset, session_id, *guard_args],
+            )
+        )
+    return stmts
+
+
+def scanned_text(alias: str, columns: tuple[str, ...] = ()) -> str:
+    """The text of pending row ``alias`` that the scan compares terms with (see the
+    module docstring): its ``folded`` column when it has one, and only when one of
+    ``columns`` (all by default) holds the row's text."""
+    text = " || ".join(f"{alias}.{c}" for c in (columns or COLUMNS))
+    if not columns:
+        return f"coalesce({alias}.folded, {text})"
+    return f"CASE WHEN {text} = '' THEN '' ELSE coalesce({alias}.folded, {text}) END"
+
+
 def substring_checks(terms: tuple[str, ...], text: str) -> tuple[str, list[Any]]:
-    """SQL conditions that ``text`` holds every one of ``terms`` (ASCII case folded)."""
-    return "".join(f" AND instr(lower({text}), ?) > 0" for _ in terms), [t.lower() for t in terms]
+    """SQL conditions that ``text`` holds every one of ``terms`` (case folded: ``text``
+    is a :func:`scanned_text`, or holds no letters beyond ASCII that fold)."""
+    checks = "".join(f" AND instr(lower({text}), ?) > 0" for _ in terms)
+    return checks, [case_folded(t) for t in terms]
 
 
 def pending_hits(
@@ -79,8 +140,9 @@ def pending_hits(
     on the event ``e``.
     """
     text = " || ".join(f"p.{c}" for c in (columns or COLUMNS))
-    has, has_args = substring_checks(include, text)
-    has += "".join(f" AND instr(lower({text}), ?) = 0" for _ in exclude)
+    scanned = scanned_text("p", columns)
+    has, has_args = substring_checks(include, scanned)
+    has += "".join(f" AND instr(lower({scanned}), ?) = 0" for _ in exclude)
     sql = (
         "SELECT * FROM (SELECT e.session_id, e.seq, e.kind, s.title, "
         f"substr({text}, max(1, instr(lower({text}), ?) - 1024), 4096) AS snip, "
@@ -89,7 +151,7 @@ def pending_hits(
         f"JOIN sessions s ON s.id = e.session_id WHERE 1{has}{where} "
         "ORDER BY tier, p.id DESC LIMIT ?)"
     )
-    return sql, [include[0].lower(), *has_args, *(t.lower() for t in exclude)]
+    return sql, [include[0].lower(), *has_args, *(case_folded(t) for t in exclude)]
 
 
 def settle_statements(batch: int = SETTLE_BATCH) -> list[tuple[str, list[Any]]]:

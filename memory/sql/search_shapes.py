@@ -134,11 +134,6 @@ def short_statement(
     )
     gj, gw, ga = restrict
     pj, pw, pa = restrict_pending
-    p_text = " || ".join(f"{PENDING}.{c}" for c in (columns or ("mine", "reply", "tool")))
-    p_present = "".join(f" AND instr(lower({p_text}), ?) > 0" for _ in every)
-    p_absent, _ = text_checks(
-        ParsedQuery((), parsed.exclude, (), parsed.short_exclude), p_text, short_included=False
-    )
     wj, ww, wa = restrict_words
     words = [t for t in parsed.short if t.isalnum()]
     parts: list[str] = []
@@ -160,24 +155,20 @@ def short_statement(
         parts.append("w AS MATERIALIZED (SELECT 0 AS id, 0.0 AS score WHERE 0)")
     parts.append(
         "n AS MATERIALIZED (SELECT count(*) AS c FROM w), "
-        # The newest SCAN_WINDOW events are the rows still waiting for the trigram index
-        # (the newest saved, memory.sql.search_pending), then the index's newest rows.
-        f"pn AS MATERIALIZED (SELECT {PENDING}.id AS id FROM {PENDING}{pj} WHERE 1{pw} "
-        f"ORDER BY {PENDING}.id DESC LIMIT ?), "
-        "hits AS (SELECT id, 0 AS tier, score FROM w "
-        "UNION ALL SELECT * FROM (SELECT y.id, 1 AS tier, 0.0 AS score FROM ("
+        # The newest SCAN_WINDOW events, whichever table holds their text: the rows still
+        # waiting for the trigram index (memory.sql.search_pending) are mostly the newest,
+        # but a fork or an import writes newer ones straight into the index.
+        f"win AS MATERIALIZED (SELECT id FROM (SELECT {PENDING}.id AS id FROM {PENDING}{pj} "
+        f"WHERE 1{pw} ORDER BY {PENDING}.id DESC LIMIT ?) UNION ALL SELECT id FROM ("
         f"SELECT search_events.rowid AS id FROM search_events{gj} WHERE 1{gw} "
-        "ORDER BY search_events.rowid DESC LIMIT max(0, ? - (SELECT count(*) FROM pn))) AS y "
-        f"{text_join('x', 'y.id')} "
-        f"WHERE y.id NOT IN (SELECT id FROM w){present}{absent} "
-        "LIMIT CASE WHEN (SELECT c FROM n) < ? THEN ? ELSE 0 END) "
-        f"UNION ALL SELECT * FROM (SELECT pn.id, 1 AS tier, 0.0 AS score FROM pn "
-        f"JOIN {PENDING} ON {PENDING}.id = pn.id WHERE pn.id NOT IN (SELECT id FROM w)"
-        f"{p_present}{p_absent} ORDER BY pn.id DESC "
+        "ORDER BY search_events.rowid DESC LIMIT ?) ORDER BY id DESC LIMIT ?), "
+        "hits AS (SELECT id, 0 AS tier, score FROM w "
+        "UNION ALL SELECT * FROM (SELECT win.id, 1 AS tier, 0.0 AS score FROM win"
+        f"{text_join('x', 'win.id')} WHERE win.id NOT IN (SELECT id FROM w){present}{absent} "
         "LIMIT CASE WHEN (SELECT c FROM n) < ? THEN ? ELSE 0 END))"
     )
-    args += [*pa, SCAN_WINDOW, *ga, SCAN_WINDOW, *every, *absent_args, limit, limit]
-    args += [*every, *absent_args, limit, limit]
+    args += [*pa, SCAN_WINDOW, *ga, SCAN_WINDOW, SCAN_WINDOW, *every, *absent_args]
+    args += [limit, limit]
     sql = (
         "WITH " + ", ".join(parts) + " SELECT e.session_id, e.seq, e.kind, s.title, "
         f"substr({text}, 1, 4096) AS snip, e.created_at AS at, "

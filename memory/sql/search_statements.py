@@ -30,7 +30,7 @@ from memory.search_query import (
 from memory.search_records import COMPLETE, SearchHit, SearchProgress, TextOf
 from memory.sql import search_words
 from memory.sql.search_hits import hit_from_row
-from memory.sql.search_pending import PENDING, pending_hits
+from memory.sql.search_pending import PENDING, fold_statements, pending_hits
 from memory.sql.search_shapes import short_statement, usable_for_short
 from memory.sql.search_words import (
     restriction,
@@ -144,7 +144,7 @@ def event_rows_statements(
                 [*args, session_id, *guard_args],
             )
         )
-    return with_words(stmts)
+    return with_words(stmts) + fold_statements(session_id, rows, guard, guard_args)
 
 
 #: Index one event by its id if it still exists and has no index row (backfill).

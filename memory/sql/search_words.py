@@ -39,7 +39,13 @@ from __future__ import annotations
 from typing import Any, Final
 
 from memory.search_query import MARK_CLOSE, MARK_OPEN, ParsedQuery, match_expression
-from memory.sql.search_pending import PENDING, substring_checks, text_join, text_of
+from memory.sql.search_pending import (
+    PENDING,
+    scanned_text,
+    substring_checks,
+    text_join,
+    text_of,
+)
 from memory.sql.search_shapes import WORD_KIND_TIER, caseless, text_checks, word_exclusions
 
 __all__ = [
@@ -219,7 +225,7 @@ def word_first_statement(
         newest_window = []
     # The rows still waiting for the trigram index (the newest events): every term as a
     # substring of their text, newest first (memory.sql.search_pending).
-    p_text = " || ".join(f"{PENDING}.{c}" for c in (columns or ("mine", "reply", "tool")))
+    p_text = scanned_text(PENDING, columns)
     pj, pw, pa = restriction(PENDING, session_id, since)
     p_has, p_has_args = substring_checks(parsed.include, p_text)
     p_checks, p_check_args = text_checks(parsed, p_text, short_included=True)

@@ -136,3 +136,23 @@ async def test_sides_write_the_index_rows_they_claim(tmp_path: Path) -> None:
         assert len(hits) == events
     finally:
         await memory.close()
+
+
+async def test_sides_drop_a_waiting_rows_folded_copy(tmp_path: Path) -> None:
+    """Greek text gets a case-folded copy on its pending row (an UPDATE): the sides that
+    write no pending row drop it with the row."""
+    memory = await open_embedded(tmp_path / "greek.db")
+    memory.use_search_text(searchable_text)
+    try:
+        drafts = [EventDraft("user", payloads.user("ΚΑΛΗΜΕΡΑ σας")), *_drafts(1)]
+        stmts = memory._store_statements("g", drafts, None)
+        folds = [sql for sql, _ in stmts if sql.startswith("UPDATE search_pending")]
+        assert len(folds) == 1  # the Greek event's only
+        for side in (without_index, in_transaction, one_token):
+            assert not [sql for sql, _ in side(stmts) if sql.startswith("UPDATE search_pending")]
+        assert len(only_index(stmts, "search_pending")) == len(stmts) - 1  # words dropped
+        await memory.driver.batch(stmts)
+        folded = await memory.driver.execute("SELECT folded FROM search_pending ORDER BY id")
+        assert [r[0] for r in folded.rows] == ["καλημερα σασ", None, None, None]
+    finally:
+        await memory.close()
