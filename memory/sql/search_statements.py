@@ -47,6 +47,7 @@ __all__ = [
     "SearchKind",
     "TextOf",
     "column_of",
+    "event_filters",
     "generic_text",
     "hit_from_row",
     "index_values",
@@ -248,7 +249,7 @@ def search_statement(
     likes = "".join(f" AND ({text_of_row}) LIKE ? ESCAPE '\\'" for _ in short)
     likes += "".join(f" AND ({text_of_row}) NOT LIKE ? ESCAPE '\\'" for _ in unless)
     like_args = [like_pattern(t) for t in (*short, *unless)]
-    where, where_args = _event_filters(session_id, since)
+    where, where_args = event_filters(session_id, since)
     filters, filter_args = likes + where, [*like_args, *where_args]
     marks = [MARK_OPEN, MARK_CLOSE]
     snippet = f"snippet(search_events, -1, ?, ?, '…', {SNIPPET_TOKENS})"
@@ -335,7 +336,7 @@ def search_statement(
     return SearchPlan(sql, [*args, *title_args, limit], shown)
 
 
-def _event_filters(session_id: str | None, since: str | None) -> tuple[str, list[Any]]:
+def event_filters(session_id: str | None, since: str | None) -> tuple[str, list[Any]]:
     """Conditions on the event ``e`` keeping a session's or recent events, and their args."""
     sql, args = "", []
     if session_id is not None:

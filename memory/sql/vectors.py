@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from memory.drivers.base import Result, Statement
 from memory.errors import QueryError
 from memory.search_records import SearchHit
-from memory.sql.search_statements import hit_from_row
+from memory.sql.search_statements import event_filters, hit_from_row
 from memory.vector_records import PendingEvent, VectorProgress, VectorSpace
 
 if TYPE_CHECKING:
@@ -64,14 +64,8 @@ def kind_filter(kinds: tuple[str, ...], alias: str = "e") -> str:
 def _filters(
     session_id: str | None, kinds: tuple[str, ...], since: str | None
 ) -> tuple[str, list[Any]]:
-    sql, args = kind_filter(kinds), []
-    if session_id is not None:
-        sql += " AND e.session_id = ?"
-        args.append(session_id)
-    if since is not None:
-        sql += " AND e.created_at >= ?"
-        args.append(since)
-    return sql, args
+    sql, args = event_filters(session_id, since)
+    return kind_filter(kinds) + sql, args
 
 
 @dataclass(slots=True)
