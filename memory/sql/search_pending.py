@@ -28,6 +28,7 @@ __all__ = [
     "fold_statements",
     "folded_of",
     "pending_hits",
+    "row_text",
     "scanned_text",
     "SETTLE_BATCH",
     "settle_statements",
@@ -54,6 +55,12 @@ def text_join(alias: str, event_id: str) -> str:
         f" LEFT JOIN search_events {alias} ON {alias}.rowid = {event_id}"
         f" LEFT JOIN {PENDING} {alias}p ON {alias}p.id = {event_id}"
     )
+
+
+def row_text(alias: str, columns: tuple[str, ...] = ()) -> str:
+    """The SQL text of the ``columns`` (all three by default) of index row ``alias`` (one
+    table's row: ``search_events``, ``search_pending``)."""
+    return " || ".join(f"{alias}.{c}" for c in (columns or COLUMNS))
 
 
 def text_of(alias: str, columns: tuple[str, ...] = ()) -> str:
@@ -110,7 +117,7 @@ def scanned_text(alias: str, columns: tuple[str, ...] = ()) -> str:
     """The text of pending row ``alias`` that the scan compares terms with (see the
     module docstring): its ``folded`` column when it has one, and only when one of
     ``columns`` (all by default) holds the row's text."""
-    text = " || ".join(f"{alias}.{c}" for c in (columns or COLUMNS))
+    text = row_text(alias, columns)
     if not columns:
         return f"coalesce({alias}.folded, {text})"
     return f"CASE WHEN {text} = '' THEN '' ELSE coalesce({alias}.folded, {text}) END"
@@ -139,7 +146,7 @@ def pending_hits(
     as the snippet's source (cut and marked by the caller). ``where`` holds conditions
     on the event ``e``.
     """
-    text = " || ".join(f"p.{c}" for c in (columns or COLUMNS))
+    text = row_text("p", columns)
     scanned = scanned_text("p", columns)
     has, has_args = substring_checks(include, scanned)
     has += "".join(f" AND instr(lower({scanned}), ?) = 0" for _ in exclude)

@@ -30,7 +30,7 @@ from memory.search_query import (
 from memory.search_records import COMPLETE, SearchHit, SearchProgress, TextOf
 from memory.sql import search_words
 from memory.sql.search_hits import hit_from_row
-from memory.sql.search_pending import PENDING, fold_statements, pending_hits
+from memory.sql.search_pending import PENDING, fold_statements, pending_hits, row_text
 from memory.sql.search_shapes import short_statement, usable_for_short
 from memory.sql.search_words import (
     restriction,
@@ -244,7 +244,7 @@ def search_statement(
             rank_window=search_words.RANK_WINDOW,
         )
         return SearchPlan(sql, short_args, parsed.short)
-    text_of_row = " || ".join(f"search_events.{c}" for c in (columns or ("mine", "reply", "tool")))
+    text_of_row = row_text("search_events", columns)
     unless = parsed.short_exclude
     likes = "".join(f" AND ({text_of_row}) LIKE ? ESCAPE '\\'" for _ in short)
     likes += "".join(f" AND ({text_of_row}) NOT LIKE ? ESCAPE '\\'" for _ in unless)

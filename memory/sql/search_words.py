@@ -41,6 +41,7 @@ from typing import Any, Final
 from memory.search_query import MARK_CLOSE, MARK_OPEN, ParsedQuery, match_expression
 from memory.sql.search_pending import (
     PENDING,
+    row_text,
     scanned_text,
     substring_checks,
     text_join,
@@ -190,7 +191,7 @@ def word_first_statement(
     # only as many as it takes to fill the page.
     x_text = text_of("x", columns)
     checks, check_args = text_checks(parsed, x_text, short_included=True)
-    g_text = " || ".join(f"search_events.{c}" for c in (columns or ("mine", "reply", "tool")))
+    g_text = row_text("search_events", columns)
     g_checks, _ = text_checks(parsed, g_text, short_included=True)
     if checks:
         best = (
