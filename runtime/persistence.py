@@ -53,6 +53,7 @@ from memory.errors import (
 )
 from memory.records import EventDraft, SaveResult, TurnRef, encode_payload
 from runtime.errors import WorkerStoppedError
+from runtime.search_index import settle_index
 
 __all__ = [
     "PersistenceWorker",
@@ -378,13 +379,10 @@ class PersistenceWorker:
         moves them.
         """
         self._unsettled = False
-        settle = getattr(self._memory, "settle_search", None)
-        if settle is None or self._state.disabled:
+        if getattr(self._memory, "settle_search", None) is None or self._state.disabled:
             return
-        batch = 200
         try:
-            while await settle(batch) >= batch and not self._queue:
-                pass
+            await settle_index(self._memory, give_way=lambda: bool(self._queue))
         except Exception as exc:
             error = describe_error(exc)
             log.warning("could not index the newest saved events' text yet: %s", error)

@@ -68,7 +68,11 @@ async def backfill_index(
 
 
 async def settle_index(
-    memory: EventSearch, *, batch: int = SETTLE_BATCH, max_steps: int | None = None
+    memory: EventSearch,
+    *,
+    batch: int = SETTLE_BATCH,
+    max_steps: int | None = None,
+    give_way: Callable[[], bool] | None = None,
 ) -> int:
     """Move the newest events' waiting substring rows into the index (see
     :meth:`memory.protocol.EventSearch.settle_search`); return how many were moved.
@@ -76,6 +80,8 @@ async def settle_index(
     Args:
         batch: rows per transaction.
         max_steps: stop after this many transactions (``None``: until none waits).
+        give_way: asked before each further transaction; ``True`` (a save point is
+            queued) stops here, the rest left for the next idle time.
 
     Raises:
         memory.MemoryLayerError: the database failed (what was moved stays moved).
@@ -85,7 +91,7 @@ async def settle_index(
         count = await memory.settle_search(batch)
         moved += count
         steps += 1
-        if count < batch:
+        if count < batch or (give_way is not None and give_way()):
             break
     return moved
 
