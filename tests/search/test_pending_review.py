@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from memory import EventDraft, open_embedded
 from runtime import payloads
 from runtime.payloads import searchable_text
@@ -26,40 +28,52 @@ async def _hits(db_path: Path, text: str, query: str) -> tuple[set[int], set[int
         await memory.close()
 
 
-async def test_excluded_cased_greek_term_is_not_excluded_while_pending(db_path: Path) -> None:
-    # "-δελτα" is not caseless: the trigram plan, whose NOT folds Greek case once settled;
-    # the waiting row's folded copy must exclude it too.
-    before, after = await _hits(db_path, "release notes ΔΕΛΤΑ build", "release -δελτα")
-    assert after == set()
-    assert before == after
+#: (text saved, query, seqs found once settled, why the shape is worth a case)
+CASES = [
+    pytest.param(
+        "release notes ΔΕΛΤΑ build",
+        "release -δελτα",
+        set(),
+        id="excluded-greek",  # the trigram plan's NOT folds Greek case; the copy must too
+    ),
+    pytest.param(
+        "ΔΕΛΤΑ release αβ",
+        "δελτα αβ",
+        {1},
+        # a short cased non-ASCII term: the trigram plan, whose pending branch does not
+        # ask the word index: the whole word in another case
+        id="whole-greek-word-other-case",
+    ),
+    pytest.param(
+        "лог: Ошибка_сети повторилась",
+        "Ошибка_сети",
+        {1},
+        # snake_case: the trigram plan; typed as saved (SQLite's lower() leaves the
+        # Cyrillic capitals of the text, so the term must meet the folded copy)
+        id="cyrillic-identifier-as-saved",
+    ),
+    pytest.param(
+        "the ΣΩ ratio",
+        "ΣΩ",
+        {1},
+        # only a short non-caseless term: the trigram plan's LIKE scan, which matches
+        # the capitals as typed once settled
+        id="short-greek-capitals",
+    ),
+    pytest.param(
+        "см. СтолицаМосква тут",
+        "цаМоск",
+        {1},
+        # the word-first plan's pending branch (substring_checks), typed as saved
+        id="cyrillic-inner-part",
+    ),
+]
 
 
-async def test_whole_greek_word_in_other_case_missed_while_pending(db_path: Path) -> None:
-    # A short cased non-ASCII term sends the query to the trigram plan, whose pending
-    # branch does not ask the word index: the whole word in another case.
-    before, after = await _hits(db_path, "ΔΕΛΤΑ release αβ", "δελτα αβ")
-    assert after == {1}
-    assert before == after
-
-
-async def test_cyrillic_identifier_typed_as_saved_missed_while_pending(db_path: Path) -> None:
-    # snake_case: the trigram plan; typed exactly as saved (SQLite's lower() leaves the
-    # Cyrillic capitals of the text, so the term must meet the folded copy).
-    before, after = await _hits(db_path, "лог: Ошибка_сети повторилась", "Ошибка_сети")
-    assert after == {1}
-    assert before == after
-
-
-async def test_short_greek_capitals_typed_as_saved_missed_while_pending(db_path: Path) -> None:
-    # Only a short non-caseless term: the trigram plan's LIKE scan, which matches the
-    # capitals as typed once settled.
-    before, after = await _hits(db_path, "the ΣΩ ratio", "ΣΩ")
-    assert after == {1}
-    assert before == after
-
-
-async def test_cyrillic_inner_part_typed_as_saved_missed_while_pending(db_path: Path) -> None:
-    # The word-first plan's pending branch (substring_checks), typed as saved.
-    before, after = await _hits(db_path, "см. СтолицаМосква тут", "цаМоск")
-    assert after == {1}
+@pytest.mark.parametrize(("text", "query", "settled"), CASES)
+async def test_a_waiting_row_is_found_as_once_settled(
+    db_path: Path, text: str, query: str, settled: set[int]
+) -> None:
+    before, after = await _hits(db_path, text, query)
+    assert after == settled
     assert before == after
