@@ -104,8 +104,9 @@ async def tidy_index(
     max_steps: int | None = None,
     give_way: Callable[[], bool] | None = None,
 ) -> int:
-    """Merge the search index's pieces until nothing is left to merge (or ``give_way``
-    says stop); return the number of transactions that merged something.
+    """Move the waiting substring rows into the index, then merge the index's pieces
+    until nothing is left to merge (or ``give_way`` says stop); return the number of
+    transactions that moved or merged something.
 
     Each save point adds a small piece (an FTS5 segment) to the index and a search
     reads them all; merging them in idle time keeps a search over a long history as
@@ -125,14 +126,19 @@ async def tidy_index(
         memory.MemoryLayerError: the database failed (what was merged stays merged).
     """
     steps = 0
+    settled = False
     while max_steps is None or steps < max_steps:
         if give_way is not None and give_way():
             break
-        if await settle_index(memory, max_steps=1):
-            # The newest events' substring rows first (memory.sql.search_pending).
-            steps += 1
-            await asyncio.sleep(pause)
-            continue
+        if not settled:
+            # The newest events' substring rows first (memory.sql.search_pending), until
+            # none waits; then only merges (no empty move before each of them).
+            moved = await memory.settle_search(SETTLE_BATCH)
+            settled = moved < SETTLE_BATCH
+            if moved:
+                steps += 1
+                await asyncio.sleep(pause)
+                continue
         if not await memory.tidy_search(pages):
             break
         steps += 1
