@@ -1,4 +1,4 @@
-"""A read that stops when its caller stops waiting (search as you type).
+"""A search's read: short ones inline, longer ones on the database thread, stoppable.
 
 Cancelling the task that awaits a call on the database thread does not stop the call
 (:class:`~memory.drivers.db_thread.DatabaseThread`): a search for a prefix the person
@@ -10,22 +10,38 @@ handler is set for that read only (calls on the thread run one at a time), so no
 statement can be interrupted. Other drivers run the read as usual (a remote server
 finishes it; its answer is dropped).
 
-On the embedded driver the caller first blocks for the rows up to :data:`WAIT_BUDGET`
-(:meth:`~memory.drivers.db_thread.DatabaseThread.call_waiting`): a rare word's rows come
-back within it without the event loop being woken for them; a cancellation can only
-arrive once that wait is over, and then stops the read as above.
+A short read costs more to hand to the database thread and back than to run: two
+wake-ups across CPUs (25-30 us each on the 2-core VM) and the event loop's own turn, for
+a rare word's statement of ~0.15 ms at a million events. So when the database thread is
+idle and the previous search was short (:class:`ReadPace`), the read first runs on the
+caller's thread (:meth:`~memory.drivers.sqlite_file.SqliteFileDriver.run_now`) with a
+progress handler that stops it once it has run :data:`INLINE_BUDGET`; a read stopped
+there runs again on the database thread. The event loop is held at most that budget
+plus one VM step (FTS5 reads a doclist in one step: under 1 ms warm at a million
+events, a few ms from a cold page cache, which is why the first search of a connection
+goes to the thread); a search that outgrew the budget sends the next ones to the thread
+until one fits it again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
 from memory.drivers.base import Driver
 
-__all__ = ["PROGRESS_STEPS", "WAIT_BUDGET", "RunsOnConnection", "cancellable_rows"]
+__all__ = [
+    "INLINE_BUDGET",
+    "PROGRESS_STEPS",
+    "ReadPace",
+    "RunsOnConnection",
+    "cancellable_rows",
+]
 
 T = TypeVar("T")
 
@@ -36,24 +52,41 @@ class RunsOnConnection(Protocol):
     :class:`~memory.drivers.sqlite_file.SqliteFileDriver`; the SQL layer may not
     import it by name)."""
 
-    def run(self, func: Callable[[sqlite3.Connection], T], *, wait: float = 0.0) -> Awaitable[T]:
-        """``func(connection)`` on the database thread; its errors translated. The caller
-        blocks up to ``wait`` seconds for the result before it awaits it."""
+    def run(self, func: Callable[[sqlite3.Connection], T]) -> Awaitable[T]:
+        """``func(connection)`` on the database thread; its errors translated."""
+        ...
+
+    def run_now(self, func: Callable[[sqlite3.Connection], T]) -> tuple[bool, T | None]:
+        """``func(connection)`` on the calling thread when the database thread is idle:
+        ``(True, result)``, or ``(False, None)`` when not run."""
         ...
 
 
-#: SQLite VM steps between checks of whether the caller still waits (a few µs).
+#: SQLite VM steps between checks of whether the caller still waits, or of an inline
+#: read's clock (a few to a few tens of us).
 PROGRESS_STEPS = 1000
-#: Seconds the event loop's thread blocks for a read's rows before it awaits them
-#: (:meth:`~memory.drivers.db_thread.DatabaseThread.call_waiting`): a rare word's search
-#: (~0.2 ms at a million events) comes back within it without waking the event loop;
-#: a longer one holds the loop this long at most, then is awaited as before.
-WAIT_BUDGET = 0.0005
-
+#: Seconds a search may run inline on the caller's thread before it is stopped and run
+#: on the database thread instead.
+INLINE_BUDGET = 0.0005
 
 #: Whether a driver class runs functions on its connection (a protocol ``isinstance``
 #: costs ~5 us, paid by every keystroke's search otherwise).
 _RUNS_ON_CONNECTION: dict[type, bool] = {}
+_INTERRUPTED = "SQLITE_INTERRUPT"
+
+
+@dataclass
+class ReadPace:
+    """How long the latest search took to run, wherever it ran (seconds); unknown at
+    first, so a connection's first search, which may read cold pages, runs on the
+    database thread."""
+
+    last: float = math.inf
+
+    @property
+    def short(self) -> bool:
+        """Whether the next search may run inline."""
+        return self.last <= INLINE_BUDGET
 
 
 def _connection_runner(driver: Driver) -> RunsOnConnection | None:
@@ -65,10 +98,17 @@ def _connection_runner(driver: Driver) -> RunsOnConnection | None:
     return cast(RunsOnConnection, driver) if known else None
 
 
+def _stopped(exc: sqlite3.OperationalError) -> bool:
+    return getattr(exc, "sqlite_errorname", "") == _INTERRUPTED
+
+
 async def cancellable_rows(
-    driver: Driver, sql: str, args: Sequence[Any] = ()
+    driver: Driver, sql: str, args: Sequence[Any] = (), *, pace: ReadPace | None = None
 ) -> list[tuple[Any, ...]]:
-    """``driver.rows(sql, args)``, stopped early on the embedded driver if cancelled.
+    """``driver.rows(sql, args)``: inline when short, stopped early if cancelled.
+
+    ``pace`` (the caller's, kept between its searches) decides whether the read is
+    first tried inline; without it, it is not.
 
     Raises:
         asyncio.CancelledError: the caller was cancelled (the read is abandoned).
@@ -77,6 +117,28 @@ async def cancellable_rows(
     runner = _connection_runner(driver)
     if runner is None:
         return await driver.rows(sql, args)
+    clock = time.perf_counter
+    if pace is not None and pace.short:
+
+        def inline(conn: sqlite3.Connection) -> list[tuple[Any, ...]] | None:
+            started = clock()
+            deadline = started + INLINE_BUDGET
+            conn.set_progress_handler(lambda: clock() > deadline, PROGRESS_STEPS)
+            try:
+                rows = conn.execute(sql, args).fetchall()
+            except sqlite3.OperationalError as exc:
+                if _stopped(exc):
+                    return None
+                raise
+            finally:
+                conn.set_progress_handler(None, 0)
+            pace.last = clock() - started
+            return rows
+
+        done, found = runner.run_now(inline)
+        if done and found is not None:
+            return found
+        pace.last = math.inf  # stopped (or the thread was busy): measured there
     # Not empty once the caller gave up (a list's truth is read and changed atomically
     # under the GIL; a threading.Event costs more to make than the rest of this path).
     gave_up: list[bool] = []
@@ -84,14 +146,18 @@ async def cancellable_rows(
     def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
         if gave_up:  # cancelled while queued: not started at all
             return []
+        started = clock()
         conn.set_progress_handler(lambda: 1 if gave_up else 0, PROGRESS_STEPS)
         try:
-            return conn.execute(sql, args).fetchall()
+            rows = conn.execute(sql, args).fetchall()
         finally:
             conn.set_progress_handler(None, 0)
+        if pace is not None:
+            pace.last = clock() - started
+        return rows
 
     try:
-        return await runner.run(read, wait=WAIT_BUDGET)
+        return await runner.run(read)
     except asyncio.CancelledError:
         gave_up.append(True)
         raise

@@ -10,29 +10,24 @@ A short read may skip the hop (:meth:`DatabaseThread.call_now`): when nothing is
 or running, it runs at once on the caller's thread. The hop is not only the queue:
 an idle event loop has gone to sleep in ``epoll_wait`` by the time the database thread
 answers, and waking it took 40-60 us on the 2-core VM (scenario 4o), as long as the page
-read itself.
-
-A read that may be short but must not hold the event loop for long (a search as you
-type) waits for the thread briefly instead (:meth:`DatabaseThread.call_waiting`, see
-:mod:`memory.drivers.handoff`).
+read itself. A read that may be short but must not hold the event loop for long (a
+search as you type) runs there under a clock (:mod:`memory.drivers.cancellable`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
-import time
 from collections.abc import Callable
 from queue import SimpleQueue
 from typing import Any, TypeVar
-
-from memory.drivers.handoff import Handoff, settle_soon
 
 __all__ = ["DatabaseThread"]
 
 T = TypeVar("T")
 
-_Item = tuple[Callable[[], Any], "asyncio.Future[Any]", asyncio.AbstractEventLoop] | Handoff[Any]
+_Item = tuple[Callable[[], Any], "asyncio.Future[Any]", asyncio.AbstractEventLoop]
 
 
 class DatabaseThread:
@@ -51,8 +46,6 @@ class DatabaseThread:
         self._running = threading.Lock()
         #: Calls submitted and not finished yet (changed under ``_lock``).
         self._pending = 0
-        #: Seconds the last call made through :meth:`call_waiting` ran (on this thread).
-        self._last_took = 0.0
 
     def submit(self, func: Callable[[], T]) -> asyncio.Future[T]:
         """Queue ``func``; the returned future gets its result or exception.
@@ -66,40 +59,13 @@ class DatabaseThread:
         self._queue.put((func, future, loop))
         return future
 
-    async def call_waiting(self, func: Callable[[], T], budget: float) -> T:
-        """Queue ``func`` and block for its outcome up to ``budget`` seconds, then await it.
-
-        When the thread is idle and the previous call made this way ran within its
-        budget, the caller's thread blocks on a lock (it does not run the event loop
-        meanwhile) for at most ``budget`` seconds, and takes an outcome that came within
-        it directly; otherwise, or past the budget, this awaits it as :meth:`submit`
-        does, and cancelling drops the outcome the same way. Order is kept: ``func`` is
-        queued behind every call submitted before.
-
-        Raises:
-            BaseException: whatever ``func`` raised.
-        """
-        idle = self._enter()
-        handoff = Handoff(func)
-        self._queue.put(handoff)
-        # Blocking is worth it only when the thread is idle, and when the last such call
-        # fitted the budget (as an adaptive mutex spins only while holds are short):
-        # typing a frequent word holds the loop for the first key's search, not for each.
-        short = idle and self._last_took <= budget
-        waited = handoff.wait(budget if short else 0.0)
-        if waited is None:
-            return handoff.result()
-        return await waited
-
-    def _enter(self) -> bool:
-        """Count a call as pending (starting the thread on the first); whether none was."""
+    def _enter(self) -> None:
+        """Count a call as pending (starting the thread on the first)."""
         with self._lock:
             if not self._started:
                 self._thread.start()
                 self._started = True
-            idle = self._pending == 0
             self._pending += 1
-        return idle
 
     def call_now(self, func: Callable[[], T]) -> tuple[bool, T | None]:
         """Run ``func`` on the calling thread if no call is queued or running.
@@ -128,14 +94,10 @@ class DatabaseThread:
             item = self._queue.get()
             if item is None:
                 return
-            if isinstance(item, Handoff):
-                started = time.perf_counter()
-                outcome = self._run(item.func)
-                self._last_took = time.perf_counter() - started
-                item.deliver(outcome)
-            else:
-                func, future, loop = item
-                settle_soon(loop, future, self._run(func))
+            func, future, loop = item
+            outcome = self._run(func)
+            with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits
+                loop.call_soon_threadsafe(_settle, future, outcome)
 
     def _run(self, func: Callable[[], Any]) -> tuple[bool, Any]:
         """``func()`` as ``(ok, result or exception)``, counted off as pending once done."""
@@ -147,3 +109,14 @@ class DatabaseThread:
             with self._lock:
                 self._pending -= 1
         return outcome
+
+
+def _settle(future: asyncio.Future[Any], outcome: tuple[bool, Any]) -> None:
+    """Give ``future`` the outcome ``(ok, result or exception)`` unless it was cancelled."""
+    if future.cancelled():
+        return
+    ok, value = outcome
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)

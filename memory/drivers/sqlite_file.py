@@ -184,15 +184,11 @@ class SqliteFileDriver:
         func: Callable[[sqlite3.Connection], T],
         *,
         action: Action = "query",
-        wait: float = 0.0,
     ) -> T:
         """Run ``func(connection)`` on the database thread and return its result.
 
         Whatever ``func`` raises (``sqlite3`` or the operating system) arrives as an
         error of :mod:`memory.errors`; ``action`` says whether the database was being opened.
-        With ``wait`` (seconds), the calling thread blocks up to that long for the result
-        before it awaits it (:meth:`DatabaseThread.call_waiting`): cheaper for a short
-        read, and the event loop is held no longer than ``wait``.
         """
         if self._closed:
             raise ConnectionLostError(
@@ -200,8 +196,6 @@ class SqliteFileDriver:
                 hint="This happens when turnkeep is shutting down; start it again.",
             )
         try:
-            if wait > 0:
-                return await self._thread.call_waiting(lambda: self._call(func), wait)
             return await self._thread.submit(lambda: self._call(func))
         except (sqlite3.Error, OSError, UnicodeEncodeError) as exc:
             raise sqlite_error(exc, where=self.where, action=action) from exc

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from memory.drivers.base import Result, Statement
-from memory.drivers.cancellable import cancellable_rows
+from memory.drivers.cancellable import ReadPace, cancellable_rows
 from memory.sql import search_shapes, search_words
 from memory.sql.search_hits import hits_from_rows
 from memory.sql.search_pending import SETTLE_BATCH, settle_statements
@@ -101,6 +101,7 @@ class LibsqlSearch:
     """The search capability, written once for both modes."""
 
     _search_text_of: TextOf | None = None
+    _search_pace: ReadPace | None = None
 
     async def _rows(self, sql: str, args: list[Any]) -> list[tuple[Any, ...]]:
         raise NotImplementedError  # provided by LibsqlMemory
@@ -141,7 +142,9 @@ class LibsqlSearch:
         driver = getattr(self, "_driver", None)
         if driver is None:
             return await self._rows(sql, list(args))
-        return await cancellable_rows(driver, sql, args)
+        if self._search_pace is None:
+            self._search_pace = ReadPace()
+        return await cancellable_rows(driver, sql, args, pace=self._search_pace)
 
     async def settle_search(self, batch: int = SETTLE_BATCH) -> int:
         """See :meth:`memory.protocol.EventSearch.settle_search`."""

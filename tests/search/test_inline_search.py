@@ -1,0 +1,128 @@
+"""A search runs inline while it is short, on the database thread once it is not.
+
+On the embedded driver a search first runs on the caller's thread when the database
+thread is idle and the previous search was short (:mod:`memory.drivers.cancellable`);
+past :data:`INLINE_BUDGET` it is stopped and runs again on the database thread. These
+tests run real statements on a real SQLite file and tell where each one ran by a SQL
+function that returns the id of the thread evaluating it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from memory import EventDraft, open_embedded
+from memory.drivers.cancellable import INLINE_BUDGET, ReadPace, cancellable_rows
+from memory.errors import QueryError
+from memory.sql.store import LibsqlMemory
+from runtime import payloads
+from runtime.payloads import searchable_text
+
+#: Where the statement is evaluated: the id of the thread running it.
+WHERE = "SELECT tk_thread()"
+#: Counts to three million: far longer than the inline budget (~0.3 s here).
+LONG = (
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) "
+    "SELECT count(*), tk_thread() FROM c"
+)
+
+
+@pytest.fixture
+async def memory(tmp_path: Path) -> AsyncIterator[LibsqlMemory]:
+    opened = await open_embedded(tmp_path / "t.db")
+    opened.use_search_text(searchable_text)
+
+    def mark(conn: Any) -> None:
+        conn.create_function("tk_thread", 0, threading.get_ident)
+
+    await opened.driver.run(mark)  # type: ignore[attr-defined]
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+def _ran_inline(rows: list[tuple[Any, ...]]) -> bool:
+    return bool(rows[0][-1] == threading.get_ident())
+
+
+async def test_the_first_read_runs_on_the_thread_and_short_ones_then_inline(
+    memory: LibsqlMemory,
+) -> None:
+    pace = ReadPace()
+    assert not pace.short  # unknown: a cold first read may be slow
+    assert not _ran_inline(await cancellable_rows(memory.driver, WHERE, pace=pace))
+    assert math.isfinite(pace.last)  # measured on the thread
+    for _ in range(3):
+        # As after a short one (set here: a read preempted past the budget on a loaded
+        # machine would count as long).
+        pace.last = 0.0
+        assert _ran_inline(await cancellable_rows(memory.driver, WHERE, pace=pace))
+        assert math.isfinite(pace.last)
+    # Without a pace (any read but a search's), never inline.
+    assert not _ran_inline(await cancellable_rows(memory.driver, WHERE))
+
+
+async def test_a_read_past_the_budget_is_stopped_and_finished_on_the_thread(
+    memory: LibsqlMemory,
+) -> None:
+    pace = ReadPace(last=0.0)
+    rows = await cancellable_rows(memory.driver, LONG, pace=pace)
+    assert rows[0][0] == 3_000_000  # the whole answer, not the stopped one's
+    assert not _ran_inline(rows)
+    long_took = pace.last
+    assert long_took > INLINE_BUDGET  # measured on the thread
+    # The next read goes to the thread (the last one was long), where it is measured.
+    assert not _ran_inline(await cancellable_rows(memory.driver, WHERE, pace=pace))
+    assert pace.last != long_took
+    # The stopped read left no handler behind: a long read without a pace runs to its end.
+    assert (await memory.driver.rows(LONG))[0][0] == 3_000_000
+
+
+async def test_a_read_never_runs_inline_ahead_of_an_earlier_call(memory: LibsqlMemory) -> None:
+    pace = ReadPace(last=0.0)
+    earlier = asyncio.create_task(memory.driver.rows(LONG))
+    await asyncio.sleep(0.05)  # it runs on the database thread now
+    assert not earlier.done()
+    rows = await cancellable_rows(memory.driver, WHERE, pace=pace)
+    assert not _ran_inline(rows)
+    assert earlier.done() and (await earlier)[0][0] == 3_000_000
+
+
+@pytest.mark.parametrize("last", [0.0, math.inf], ids=["inline", "on the thread"])
+async def test_a_failing_read_is_a_query_error_either_way(
+    memory: LibsqlMemory, last: float
+) -> None:
+    pace = ReadPace(last=last)
+    with pytest.raises(QueryError, match="no such table"):
+        await cancellable_rows(memory.driver, "SELECT * FROM no_such_table", pace=pace)
+    assert await cancellable_rows(memory.driver, "SELECT 7", pace=pace) == [(7,)]
+
+
+async def test_a_search_finds_the_same_hits_inline_and_on_the_thread(
+    memory: LibsqlMemory,
+) -> None:
+    await memory.store(
+        "s",
+        [
+            EventDraft("user", payloads.user("the quokka crossed the road")),
+            EventDraft("assistant", payloads.assistant("a quokka is a small wallaby")),
+        ],
+    )
+    await memory.search("quokka")  # creates the search's pace
+    pace = memory._search_pace
+    assert pace is not None
+    found = {}
+    for where, last in (("on the thread", math.inf), ("inline", 0.0)):
+        pace.last = last
+        found[where] = [(h.session_id, h.seq, h.snippet) for h in await memory.search("quokka")]
+        assert math.isfinite(pace.last)  # measured wherever it ran
+    assert found["inline"] == found["on the thread"]
+    assert {seq for _, seq, _ in found["inline"]} == {1, 2}
