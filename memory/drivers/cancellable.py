@@ -21,12 +21,22 @@ plus one VM step (FTS5 reads a doclist in one step: under 1 ms warm at a million
 events, a few ms from a cold page cache, which is why the first search of a connection
 goes to the thread); a search that outgrew the budget sends the next ones to the thread
 until one fits it again.
+
+A search on the database thread also gives way to the event loop's thread every
+:data:`GIVE_WAY_EVERY` of its run (``sched_yield``). On the 2-CPU VM the kernel often
+kept both threads on one CPU with the other idle: the loop's thread, woken for a key or
+a timer, then waited behind the search for the next scheduler tick (2-4.5 ms of run-queue
+time with under 0.5 ms of its own CPU, read from ``/proc/thread-self/schedstat``; a
+shorter scheduler slice for either thread did not change it). Yielding costs a system
+call per half millisecond when nothing else waits for the CPU; when something does, the
+search lets it run first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+import os
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -36,6 +46,7 @@ from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 from memory.drivers.base import Driver
 
 __all__ = [
+    "GIVE_WAY_EVERY",
     "INLINE_BUDGET",
     "PROGRESS_STEPS",
     "ReadPace",
@@ -68,6 +79,13 @@ PROGRESS_STEPS = 1000
 #: Seconds a search may run inline on the caller's thread before it is stopped and run
 #: on the database thread instead.
 INLINE_BUDGET = 0.0005
+
+#: Seconds of a search's run on the database thread between two moments it lets other
+#: threads waiting for its CPU run first.
+GIVE_WAY_EVERY = 0.0005
+
+#: Lets the threads waiting for this one's CPU run first (a no-op when none waits).
+_give_way: Callable[[], None] = getattr(os, "sched_yield", lambda: time.sleep(0))
 
 #: Whether a driver class runs functions on its connection (a protocol ``isinstance``
 #: costs ~5 us, paid by every keystroke's search otherwise).
@@ -147,7 +165,19 @@ async def cancellable_rows(
         if gave_up:  # cancelled while queued: not started at all
             return []
         started = clock()
-        conn.set_progress_handler(lambda: 1 if gave_up else 0, PROGRESS_STEPS)
+        due = started + GIVE_WAY_EVERY
+
+        def check() -> int:
+            nonlocal due
+            if gave_up:
+                return 1
+            now = clock()
+            if now >= due:
+                _give_way()
+                due = now + GIVE_WAY_EVERY
+            return 0
+
+        conn.set_progress_handler(check, PROGRESS_STEPS)
         try:
             rows = conn.execute(sql, args).fetchall()
         finally:

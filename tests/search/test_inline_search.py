@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from memory import EventDraft, open_embedded
+from memory.drivers import cancellable
 from memory.drivers.cancellable import INLINE_BUDGET, ReadPace, cancellable_rows
 from memory.errors import QueryError
 from memory.sql.store import LibsqlMemory
@@ -126,3 +127,28 @@ async def test_a_search_finds_the_same_hits_inline_and_on_the_thread(
         assert math.isfinite(pace.last)  # measured wherever it ran
     assert found["inline"] == found["on the thread"]
     assert {seq for _, seq, _ in found["inline"]} == {1, 2}
+
+
+class CountingGiveWay:
+    """Test double of the database thread's ``sched_yield``: counts the calls. Whether the
+    kernel then runs another thread first is not something a test can observe
+    deterministically; that a long search asks for it, and a short one does not, is."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self) -> None:
+        self.calls += 1
+
+
+async def test_a_long_read_on_the_thread_gives_way_and_a_short_one_does_not(
+    memory: LibsqlMemory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counting = CountingGiveWay()
+    monkeypatch.setattr(cancellable, "_give_way", counting)
+    assert await cancellable_rows(memory.driver, "SELECT 1") == [(1,)]
+    assert counting.calls == 0  # under a thousand VM steps: never even checked
+    rows = await cancellable_rows(memory.driver, LONG)
+    assert rows[0][0] == 3_000_000 and not _ran_inline(rows)
+    # About one call per GIVE_WAY_EVERY of the read's ~0.3 s (more on a slower machine).
+    assert counting.calls >= 10
