@@ -125,6 +125,10 @@ def preflight(path: Path, *, create: bool) -> bool:
     return False
 
 
+class _Declined(Exception):
+    """:meth:`SqliteFileDriver.run_now` leaves the call to the database thread."""
+
+
 class SqliteFileDriver:
     """The :class:`~memory.drivers.base.Driver` for a local file, on a dedicated thread.
 
@@ -301,13 +305,25 @@ class SqliteFileDriver:
         if self._closed or self._conn is None:  # connecting may wait for locks
             return False, None
         try:
-            return self._thread.call_now(lambda: self._call(lambda conn: self._now(conn, func)))
+            return self._thread.call_now(lambda: self._call_now(func))
+        except _Declined:
+            return False, None
         except sqlite3.OperationalError as exc:
             if is_busy_code(getattr(exc, "sqlite_errorname", "")):
                 return False, None
             raise sqlite_error(exc, where=self.where, action="query") from exc
         except (sqlite3.Error, OSError, UnicodeEncodeError) as exc:
             raise sqlite_error(exc, where=self.where, action="query") from exc
+
+    def _call_now(self, func: Callable[[sqlite3.Connection], T]) -> T:
+        """:meth:`_call` for :meth:`run_now`: a replaced database file is left to the
+        database thread, where releasing this connection may wait for other
+        connections' locks (:meth:`_release` checkpoints)."""
+        if self._lost is not None:
+            raise self._lost
+        if self._replaced():
+            raise _Declined
+        return self._now(self._connection(), func)
 
     def _now(self, conn: sqlite3.Connection, func: Callable[[sqlite3.Connection], T]) -> T:
         """``func(conn)`` with the busy handler off (a lock fails at once)."""
@@ -374,6 +390,19 @@ class SqliteFileDriver:
     def _wal_path(self) -> Path:
         return Path(f"{self._db_path}-wal")
 
+    def _replaced(self) -> bool:
+        """Whether the path no longer names the file this connection opened (one
+        ``stat`` of the directory unless its entries changed)."""
+        if self._db_id is None:
+            return False
+        changed = os.stat(self._db_dir).st_mtime_ns
+        if changed == self._db_dir_mtime and time.time_ns() - changed > _RECENT_NS:
+            return False
+        if _file_id(self._db_path) == self._db_id:
+            self._db_dir_mtime = changed
+            return False
+        return True
+
     def _check_database(self) -> None:
         """Refuse every call once the path no longer names the file this connection opened.
 
@@ -381,13 +410,7 @@ class SqliteFileDriver:
         restored backup within one poll and removes its WAL from beside the new file.
         Costs one ``stat`` of the directory unless its entries changed.
         """
-        if self._db_id is None:
-            return
-        changed = os.stat(self._db_dir).st_mtime_ns
-        if changed == self._db_dir_mtime and time.time_ns() - changed > _RECENT_NS:
-            return
-        if _file_id(self._db_path) == self._db_id:
-            self._db_dir_mtime = changed
+        if not self._replaced():
             return
         gone = not self._db_path.exists()
         self._lost = StoreConnectionError(

@@ -8,6 +8,7 @@ through the thread whenever a call is pending or a lock is met.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sqlite3
 import threading
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 from memory import open_embedded
 from memory.drivers.db_thread import DatabaseThread
 from memory.drivers.sqlite_file import SqliteFileDriver
-from memory.errors import QueryError
+from memory.errors import QueryError, StoreConnectionError
 
 
 async def test_call_now_runs_on_the_calling_thread_when_nothing_is_pending() -> None:
@@ -168,5 +169,27 @@ async def test_a_page_read_raises_turnkeep_errors(tmp_path: Path) -> None:
         with pytest.raises(QueryError, match="no such table"):
             await memory.driver.page_rows("SELECT * FROM no_such_table")
         assert await memory.driver.page_rows("SELECT 1") == [(1,)]
+    finally:
+        await memory.close()
+
+
+async def test_a_replaced_database_file_is_left_to_the_database_thread(tmp_path: Path) -> None:
+    """Releasing the connection to a replaced file checkpoints, which may wait for other
+    connections' locks for the whole busy timeout: never on the caller's thread."""
+    path = tmp_path / "t.db"
+    memory = await open_embedded(path)
+    try:
+        driver = memory.driver
+        assert isinstance(driver, SqliteFileDriver)
+        assert await driver.page_rows("SELECT 1") == [(1,)]  # connected, checked once
+        restored = tmp_path / "backup.db"
+        shutil.copy(path, restored)
+        restored.replace(path)  # a backup restored with mv while the app runs
+        done, _ = driver.run_now(lambda conn: conn.execute("SELECT 1").fetchall())
+        assert not done
+        assert driver._lost is None  # not noticed, nor released, on this thread
+        with pytest.raises(StoreConnectionError, match="replaced by another file"):
+            await driver.page_rows("SELECT 1")  # through the database thread
+        assert driver._lost is not None
     finally:
         await memory.close()

@@ -88,13 +88,26 @@ async def test_a_read_past_the_budget_is_stopped_and_finished_on_the_thread(
 
 
 async def test_a_read_never_runs_inline_ahead_of_an_earlier_call(memory: LibsqlMemory) -> None:
+    started, release = threading.Event(), threading.Event()
+
+    def hold() -> int:
+        started.set()
+        release.wait()
+        return 1
+
+    def register(conn: Any) -> None:
+        conn.create_function("tk_hold", 0, hold)
+
+    await memory.driver.run(register)  # type: ignore[attr-defined]
     pace = ReadPace(last=0.0)
-    earlier = asyncio.create_task(memory.driver.rows(LONG))
-    await asyncio.sleep(0.05)  # it runs on the database thread now
-    assert not earlier.done()
-    rows = await cancellable_rows(memory.driver, WHERE, pace=pace)
-    assert not _ran_inline(rows)
-    assert earlier.done() and (await earlier)[0][0] == 3_000_000
+    earlier = asyncio.create_task(memory.driver.rows("SELECT tk_hold()"))
+    await asyncio.to_thread(started.wait)  # the earlier call runs on the database thread
+    search = asyncio.create_task(cancellable_rows(memory.driver, WHERE, pace=pace))
+    await asyncio.sleep(0)  # the search has tried, and been sent behind the earlier call
+    assert not search.done()
+    release.set()
+    assert await earlier == [(1,)]
+    assert not _ran_inline(await search)
 
 
 @pytest.mark.parametrize("last", [0.0, math.inf], ids=["inline", "on the thread"])
@@ -141,14 +154,19 @@ class CountingGiveWay:
         self.calls += 1
 
 
-async def test_a_long_read_on_the_thread_gives_way_and_a_short_one_does_not(
+async def test_a_read_on_the_thread_gives_way_once_per_interval(
     memory: LibsqlMemory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     counting = CountingGiveWay()
     monkeypatch.setattr(cancellable, "_give_way", counting)
-    assert await cancellable_rows(memory.driver, "SELECT 1") == [(1,)]
-    assert counting.calls == 0  # under a thousand VM steps: never even checked
+    # An interval longer than any read: the progress handler runs, and never gives way.
+    monkeypatch.setattr(cancellable, "GIVE_WAY_EVERY", 3600.0)
     rows = await cancellable_rows(memory.driver, LONG)
     assert rows[0][0] == 3_000_000 and not _ran_inline(rows)
-    # About one call per GIVE_WAY_EVERY of the read's ~0.3 s (more on a slower machine).
-    assert counting.calls >= 10
+    assert counting.calls == 0
+    # No interval: it gives way at every check of the handler (every PROGRESS_STEPS VM
+    # steps; counting to three million takes tens of millions of steps).
+    monkeypatch.setattr(cancellable, "GIVE_WAY_EVERY", 0.0)
+    rows = await cancellable_rows(memory.driver, LONG)
+    assert rows[0][0] == 3_000_000
+    assert counting.calls >= 3_000_000 // cancellable.PROGRESS_STEPS
