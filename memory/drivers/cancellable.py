@@ -29,17 +29,22 @@ a timer, then waited behind the search for the next scheduler tick (2-4.5 ms of 
 time with under 0.5 ms of its own CPU, read from ``/proc/thread-self/schedstat``; a
 shorter scheduler slice for either thread did not change it). Yielding costs a system
 call per half millisecond when nothing else waits for the CPU; when something does, the
-search lets it run first.
+search lets it run first. And while a search runs there, the database thread keeps off
+the CPU the event loop's thread was on when it asked (:func:`_kept_off`, Linux; only
+when another CPU is allowed), so a wake-up of the loop finds its CPU free. The event
+loop's thread itself is never restricted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import math
 import os
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
@@ -86,6 +91,50 @@ GIVE_WAY_EVERY = 0.0005
 
 #: Lets the threads waiting for this one's CPU run first (a no-op when none waits).
 _give_way: Callable[[], None] = getattr(os, "sched_yield", lambda: time.sleep(0))
+
+
+def _cpu_reader() -> Callable[[], int] | None:
+    """``sched_getcpu`` of the C library (the CPU the calling thread runs on), where
+    threads' CPUs can be chosen too (Linux); else ``None``."""
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    try:
+        read: Any = ctypes.CDLL(None).sched_getcpu
+    except (OSError, AttributeError):
+        return None
+    read.restype, read.argtypes = ctypes.c_int, []
+    return cast(Callable[[], int], read)
+
+
+_current_cpu = _cpu_reader()
+
+
+def _caller_cpu() -> int | None:
+    """The CPU the calling thread runs on, if it can be read."""
+    if _current_cpu is None:
+        return None
+    cpu = _current_cpu()
+    return cpu if cpu >= 0 else None
+
+
+@contextlib.contextmanager
+def _kept_off(cpu: int | None) -> Iterator[None]:
+    """Keep the calling thread off ``cpu`` for the block, when another CPU is allowed to
+    it; its CPUs are given back after. Any failure leaves the thread as it was."""
+    allowed: set[int] | None = None
+    if cpu is not None:
+        with contextlib.suppress(OSError):
+            mask = os.sched_getaffinity(0)
+            if cpu in mask and len(mask) > 1:
+                os.sched_setaffinity(0, mask - {cpu})
+                allowed = mask
+    try:
+        yield
+    finally:
+        if allowed is not None:
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(0, allowed)
+
 
 #: Whether a driver class runs functions on its connection (a protocol ``isinstance``
 #: costs ~5 us, paid by every keystroke's search otherwise).
@@ -160,10 +209,15 @@ async def cancellable_rows(
     # Not empty once the caller gave up (a list's truth is read and changed atomically
     # under the GIL; a threading.Event costs more to make than the rest of this path).
     gave_up: list[bool] = []
+    loop_cpu = _caller_cpu()
 
     def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
         if gave_up:  # cancelled while queued: not started at all
             return []
+        with _kept_off(loop_cpu):
+            return read_here(conn)
+
+    def read_here(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
         started = clock()
         due = started + GIVE_WAY_EVERY
 

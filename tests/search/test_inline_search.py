@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -170,3 +171,31 @@ async def test_a_read_on_the_thread_gives_way_once_per_interval(
     rows = await cancellable_rows(memory.driver, LONG)
     assert rows[0][0] == 3_000_000
     assert counting.calls >= 3_000_000 // cancellable.PROGRESS_STEPS
+
+
+def _cpus_of_this_thread() -> str:
+    return ",".join(str(cpu) for cpu in sorted(os.sched_getaffinity(0)))
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
+    reason="needs a system that sets threads' CPUs (Linux) and two CPUs",
+)
+async def test_a_read_on_the_thread_keeps_off_the_callers_cpu_then_gives_it_back(
+    memory: LibsqlMemory,
+) -> None:
+    def register(conn: Any) -> None:
+        conn.create_function("tk_cpus", 0, _cpus_of_this_thread)
+
+    await memory.driver.run(register)  # type: ignore[attr-defined]
+    allowed = set(os.sched_getaffinity(0))
+
+    def cpus(rows: list[tuple[Any, ...]]) -> set[int]:
+        return {int(cpu) for cpu in str(rows[0][0]).split(",")}
+
+    # A search's read on the database thread: one CPU fewer while it runs (the one the
+    # event loop's thread asked from).
+    during = cpus(await cancellable_rows(memory.driver, "SELECT tk_cpus()"))
+    assert during < allowed and len(allowed - during) == 1
+    # Given back after, and any other call on the thread is not restricted.
+    assert cpus(await memory.driver.rows("SELECT tk_cpus()")) == allowed
