@@ -30,7 +30,7 @@ from memory.records import (
     TokenCount,
     TurnRef,
 )
-from memory.search_records import SearchHit, SearchProgress, TextOf
+from memory.search_records import SETTLE_BATCH, SearchHit, SearchProgress, TextOf
 
 if TYPE_CHECKING:
     from memory.bundle import ImportOutcome, PortableEvent, PortableSession
@@ -474,7 +474,7 @@ class EventSearch(Protocol):
         """
         ...
 
-    async def settle_search(self, batch: int = 200) -> int:
+    async def settle_search(self, batch: int = SETTLE_BATCH) -> int:
         """Move up to ``batch`` of the newest events' substring rows into the index proper;
         return how many were moved (``0``: none is waiting).
 

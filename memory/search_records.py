@@ -10,7 +10,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["COMPLETE", "SearchHit", "SearchProgress", "TextOf"]
+__all__ = ["COMPLETE", "SETTLE_BATCH", "SearchHit", "SearchProgress", "TextOf"]
+
+#: Waiting substring rows moved into the index per transaction
+#: (:meth:`memory.protocol.EventSearch.settle_search`): a few ms of writing (about 30 us
+#: an event), so a save point queued behind a move hardly waits.
+SETTLE_BATCH = 200
 
 #: ``(kind, payload) -> text`` a person may search for.
 TextOf = Callable[[str, Mapping[str, Any]], str]

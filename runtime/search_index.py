@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Callable
 
 from memory.protocol import EventSearch
-from memory.search_records import SearchProgress
+from memory.search_records import SETTLE_BATCH, SearchProgress
 
 __all__ = [
     "BACKFILL_BATCH",
@@ -25,8 +25,6 @@ __all__ = [
     "tidy_index",
 ]
 
-#: Waiting substring rows moved per transaction (a few ms of writing).
-SETTLE_BATCH = 200
 #: Events indexed per transaction: short enough that a save point never waits long.
 BACKFILL_BATCH = 500
 #: Pause between batches (seconds), so other writers and the UI loop get their turn.

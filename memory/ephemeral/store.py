@@ -49,6 +49,7 @@ from memory.records import (
     new_session_id,
     utc_now,
 )
+from memory.search_records import SETTLE_BATCH
 from memory.sql.imported import check_contiguous
 from memory.sql.search_statements import COMPLETE, SearchHit, SearchProgress, TextOf
 
@@ -334,7 +335,7 @@ class EphemeralMemory(
         """Everything is indexed as it is stored."""
         return COMPLETE
 
-    async def settle_search(self, batch: int = 200) -> int:
+    async def settle_search(self, batch: int = SETTLE_BATCH) -> int:
         """Every row is indexed whole as it is saved here: nothing waits."""
         del batch
         return 0

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from memory.search_records import SETTLE_BATCH
+
 __all__ = [
     "COLUMNS",
     "PENDING",
@@ -41,9 +43,6 @@ __all__ = [
 PENDING: Final = "search_pending"
 #: An index row's text columns, in order.
 COLUMNS: Final = ("mine", "reply", "tool")
-#: Pending rows moved per transaction: a few ms of writing (about 30 us an event), so a
-#: save point queued behind a move hardly waits.
-SETTLE_BATCH: Final = 200
 
 
 def text_join(alias: str, event_id: str) -> str:
