@@ -169,6 +169,18 @@ def _stopped(exc: sqlite3.OperationalError) -> bool:
     return getattr(exc, "sqlite_errorname", "") == _INTERRUPTED
 
 
+def _rows_checked(
+    conn: sqlite3.Connection, sql: str, args: Sequence[Any], check: Callable[[], int]
+) -> list[tuple[Any, ...]]:
+    """The read's rows, with ``check`` asked every :data:`PROGRESS_STEPS` VM steps (a
+    true answer interrupts it) and removed after, whatever happens."""
+    conn.set_progress_handler(check, PROGRESS_STEPS)
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.set_progress_handler(None, 0)
+
+
 async def cancellable_rows(
     driver: Driver, sql: str, args: Sequence[Any] = (), *, pace: ReadPace | None = None
 ) -> list[tuple[Any, ...]]:
@@ -190,15 +202,12 @@ async def cancellable_rows(
         def inline(conn: sqlite3.Connection) -> list[tuple[Any, ...]] | None:
             started = clock()
             deadline = started + INLINE_BUDGET
-            conn.set_progress_handler(lambda: clock() > deadline, PROGRESS_STEPS)
             try:
-                rows = conn.execute(sql, args).fetchall()
+                rows = _rows_checked(conn, sql, args, lambda: clock() > deadline)
             except sqlite3.OperationalError as exc:
                 if _stopped(exc):
                     return None
                 raise
-            finally:
-                conn.set_progress_handler(None, 0)
             pace.last = clock() - started
             return rows
 
@@ -214,10 +223,6 @@ async def cancellable_rows(
     def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
         if gave_up:  # cancelled while queued: not started at all
             return []
-        with _kept_off(loop_cpu):
-            return read_here(conn)
-
-    def read_here(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
         started = clock()
         due = started + GIVE_WAY_EVERY
 
@@ -231,11 +236,8 @@ async def cancellable_rows(
                 due = now + GIVE_WAY_EVERY
             return 0
 
-        conn.set_progress_handler(check, PROGRESS_STEPS)
-        try:
-            rows = conn.execute(sql, args).fetchall()
-        finally:
-            conn.set_progress_handler(None, 0)
+        with _kept_off(loop_cpu):
+            rows = _rows_checked(conn, sql, args, check)
         if pace is not None:
             pace.last = clock() - started
         return rows
