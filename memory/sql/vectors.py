@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from memory.drivers.base import Result, Statement
 from memory.errors import QueryError
 from memory.search_records import SearchHit
+from memory.sql.search_pending import PENDING, row_text
 from memory.sql.search_statements import event_filters, hit_from_row
 from memory.vector_records import PendingEvent, VectorProgress, VectorSpace
 
@@ -41,10 +42,10 @@ _STATE = (
     "FROM vector_state WHERE id = 1"
 )
 _TEXT = (
-    f"coalesce((SELECT substr(f.mine || f.reply || f.tool, 1, {SNIPPET_CHARS}) "
+    f"coalesce((SELECT substr({row_text('f')}, 1, {SNIPPET_CHARS}) "
     "FROM search_events f WHERE f.rowid = e.id), "
-    f"(SELECT substr(p.mine || p.reply || p.tool, 1, {SNIPPET_CHARS}) "
-    "FROM search_pending p WHERE p.id = e.id))"
+    f"(SELECT substr({row_text('p')}, 1, {SNIPPET_CHARS}) "
+    f"FROM {PENDING} p WHERE p.id = e.id))"
 )
 
 
