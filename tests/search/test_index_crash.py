@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -27,6 +28,26 @@ def killed(process: Child) -> None:
     process.send_signal(signal.SIGKILL)
     process.communicate(timeout=60)
     assert process.returncode == -signal.SIGKILL
+
+
+def killed_beside_a_writer(
+    db_path: Path, saves: int, script: str, until_mid_work: Callable[[Child], None]
+) -> None:
+    """Start a writer (save points of 5 events into session ``crash``) and let it commit
+    ``saves`` of them; start ``script`` on the same file beside it, let
+    ``until_mid_work`` read the script's output until it is in the middle of its work,
+    then SIGKILL both."""
+    writer = started("-m", "tests.support.writer", str(db_path), "crash", "100000", "5")
+    other: Child | None = None
+    try:
+        for _ in range(saves):
+            assert writer.stdout.readline()
+        other = started("-c", script, str(db_path))
+        until_mid_work(other)
+    finally:
+        for child in (other, writer):
+            if child is not None:
+                killed(child)
 
 
 async def test_kill_9_mid_save_leaves_index_and_events_equal(db_path: Path) -> None:
@@ -81,18 +102,13 @@ async def test_kill_9_mid_tidy_beside_a_writer_leaves_the_index_exact(db_path: P
             await memory.settle_search()  # into the trigram index: a segment each
     finally:
         await memory.close()
-    writer = started("-m", "tests.support.writer", str(db_path), "crash", "100000", "5")
-    tidier: Child | None = None
-    try:
-        for _ in range(300):  # 300 save points beside the seeded segments
-            assert writer.stdout.readline()
-        tidier = started("-c", TIDIER, str(db_path))
-        for _ in range(5):  # merging beside the writer, then killed mid-merge
+
+    def merging(tidier: Child) -> None:  # beside the writer, then killed mid-merge
+        for _ in range(5):
             assert tidier.stdout.readline().strip() == "step"
-    finally:
-        for child in (tidier, writer):
-            if child is not None:
-                killed(child)
+
+    # 300 save points beside the seeded segments, then the tidier.
+    killed_beside_a_writer(db_path, 300, TIDIER, merging)
     reopened = await open_embedded(db_path)
     try:
         assert await index_mismatches(reopened, generic_text) == []
@@ -132,19 +148,13 @@ async def test_kill_9_mid_settle_beside_a_writer_leaves_the_index_exact(db_path:
     more of them; both are killed mid-stream and nothing is lost, doubled or stale."""
     memory = await open_embedded(db_path)
     await memory.close()
-    writer = started("-m", "tests.support.writer", str(db_path), "crash", "100000", "5")
-    settler: Child | None = None
-    try:
-        for _ in range(100):
-            assert writer.stdout.readline()
-        settler = started("-c", SETTLER, str(db_path))
+
+    def moving(settler: Child) -> None:  # beside the writer, then killed mid-move
         moved = 0
-        while moved < 20:  # moving beside the writer, then killed mid-move
+        while moved < 20:
             moved += settler.stdout.readline().strip() == "step"
-    finally:
-        for child in (settler, writer):
-            if child is not None:
-                killed(child)
+
+    killed_beside_a_writer(db_path, 100, SETTLER, moving)
     reopened = await open_embedded(db_path)
     try:
         assert await index_mismatches(reopened, generic_text) == []
