@@ -52,6 +52,8 @@ async def test_a_single_model_server_answers_without_a_model_name(
     finally:
         await conversation.close()
     assert isinstance(outcomes[-1], TurnFinished), outcomes[-1]
+    # The turn's last save point is queued when it finishes: read once it is written.
+    assert await worker.flush(timeout=10)
     events = await embedded.recall(conversation.session_id)
     assistant = [e for e in events if e.kind == "assistant"]
     assert assistant and assistant[-1].payload.get("model") == llama_server.model
